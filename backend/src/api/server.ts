@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { ApiRoutes, type ApiError, type HealthResponse, type SessionResponse } from '../contract/api.js';
+import type { Service, ServiceHealth } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/log.js';
+import { VERSION } from '../platform/version.js';
+import type { SessionAuth } from './auth.js';
+
+/** A group of routes contributed by one capability (video, events, …), registered before the server listens. */
+export interface RouteModule {
+  readonly name: string;
+  register(app: FastifyInstance): void | Promise<void>;
+}
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  auth: SessionAuth;
+  mode: 'local' | 'cluster';
+  /** Built renderer (index.html + assets); the UI is not served when absent. */
+  rendererDir?: string;
+  routes?: readonly RouteModule[];
+  /** Health of the other services, for /healthz. */
+  health?: () => Record<string, ServiceHealth>;
+}
+
+/** Paths that answer without a session: liveness, the login exchange, and the static UI shell. */
+function isPublic(url: string): boolean {
+  const p = url.split('?')[0] ?? '';
+  return (
+    p === ApiRoutes.health ||
+    p === ApiRoutes.login ||
+    !(p.startsWith('/api/') || p === '/api' || p === '/metrics')
+  );
+}
+
+/** The HTTP + WebSocket API: built from its dependencies, bound to 127.0.0.1 by default, token-authenticated. */
+export class ApiServer implements Service {
+  readonly name = 'api';
+  readonly app: FastifyInstance;
+  readonly #log = createLogger('api.server');
+  readonly #started = Date.now();
+  #url: string | undefined;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.app = Fastify({
+      loggerInstance: createLogger('api.http') as FastifyBaseLogger,
+      // Request lines are not logged: URLs may carry login codes.
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 1024 * 1024,
+    });
+  }
+
+  /** Base URL once listening, e.g. http://127.0.0.1:8470 */
+  get url(): string {
+    if (!this.#url) throw new Error('API server is not listening');
+    return this.#url;
+  }
+
+  async start(): Promise<void> {
+    const { app, options } = this;
+    const { auth } = options;
+
+    app.addHook('onRequest', async (req, reply) => {
+      if (isPublic(req.url) || auth.isAuthenticated(req)) return;
+      const body: ApiError = {
+        error: 'unauthorized',
+        message:
+          'Missing or invalid session token. Open the login link printed by the backend, or send a Bearer token.',
+      };
+      return reply.code(401).send(body);
+    });
+
+    app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status >= 500) this.#log.error({ err, url: req.url.split('?')[0] }, 'request failed');
+      const body: ApiError =
+        status >= 500
+          ? { error: 'internal', message: 'The backend could not complete the request; see the backend log.' }
+          : { error: 'bad_request', message: err.message };
+      return reply.code(status).send(body);
+    });
+
+    app.get(ApiRoutes.health, async (): Promise<HealthResponse> => {
+      const services = options.health?.() ?? {};
+      const degraded = Object.values(services).some((s) => s.status !== 'ok');
+      return {
+        status: degraded ? 'degraded' : 'ok',
+        version: VERSION,
+        uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
+        services,
+      };
+    });
+
+    app.get<{ Querystring: { code?: string } }>(ApiRoutes.login, async (req, reply) => {
+      const code = typeof req.query.code === 'string' ? req.query.code : '';
+      if (!auth.redeemLoginCode(code)) {
+        return reply
+          .code(401)
+          .type('text/plain')
+          .send(
+            'This login link is invalid or was already used. Ask the backend for a new one (restart it).',
+          );
+      }
+      return reply.header('set-cookie', auth.sessionCookie()).redirect('/', 303);
+    });
+
+    app.get(ApiRoutes.session, async (): Promise<SessionResponse> => ({
+      user: 'local',
+      mode: options.mode,
+      version: VERSION,
+    }));
+
+    for (const module of options.routes ?? []) await module.register(app);
+
+    const rendererDir = options.rendererDir;
+    if (rendererDir && fs.existsSync(path.join(rendererDir, 'index.html'))) {
+      await app.register(fastifyStatic, { root: rendererDir, index: ['index.html'], wildcard: false });
+      // Client-side routes (/events, /cameras …) load the app shell; unknown API paths stay 404.
+      app.setNotFoundHandler((req, reply) => {
+        if (req.method === 'GET' && !req.url.startsWith('/api/')) return reply.sendFile('index.html');
+        const body: ApiError = {
+          error: 'not_found',
+          message: `No route ${req.method} ${req.url.split('?')[0]}`,
+        };
+        return reply.code(404).send(body);
+      });
+    } else {
+      this.#log.warn(
+        { rendererDir },
+        'renderer build not found: the UI is not served (run `npm run build:renderer`)',
+      );
+    }
+
+    const address = await app.listen({ host: options.host, port: options.port });
+    this.#url = address.replace('[::1]', 'localhost');
+    this.#log.info({ url: this.#url }, 'API listening');
+  }
+
+  health(): ServiceHealth {
+    return { status: this.#url ? 'ok' : 'down' };
+  }
+
+  async dispose(): Promise<void> {
+    await this.app.close();
+    this.#url = undefined;
+  }
+}

@@ -1,0 +1,31 @@
+/** HTTP routes of the backend API, shared by the backend, the renderer and the desktop shell. */
+export const ApiRoutes = {
+  health: '/healthz',
+  login: '/login',
+  session: '/api/session',
+} as const;
+
+/** Name of the HttpOnly cookie that carries the session token for browsers. */
+export const SESSION_COOKIE = 'vigil_session';
+
+/** GET /healthz: liveness and a summary of every service. Unauthenticated (for supervisors and load balancers). */
+export interface HealthResponse {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeSeconds: number;
+  services: Record<string, { status: 'ok' | 'degraded' | 'down'; detail?: string }>;
+}
+
+/** GET /api/session: who the caller is; 401 without a valid token. */
+export interface SessionResponse {
+  user: string;
+  mode: 'local' | 'cluster';
+  version: string;
+}
+
+/** Body of every error answer: a message a person can act on, and the offending field when there is one. */
+export interface ApiError {
+  error: string;
+  message: string;
+  field?: string;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// The `vigil` command: starts a backend role. `vigil --config site.yaml` runs the all-in-one local backend.
+import { parseArgs } from 'node:util';
+import { inspectRuntime, FFMPEG_INSTALL_HELP } from '../platform/binaries.js';
+import { ConfigError, loadConfig } from '../platform/config-loader.js';
+import { configureLogging, createLogger, flushLogs } from '../platform/log.js';
+import { installShutdownHandlers } from '../platform/shutdown.js';
+import { startLocalApp } from './local.js';
+
+const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n>]
+
+Starts the Vigil backend with every stage embedded and serves the UI.
+  --config <file>   YAML or JSON configuration (default: config.yaml in the application data folder)
+  --host, --port    override server.host / server.port
+  --help            this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const role = positionals[0] ?? 'local';
+  if (role !== 'local') {
+    console.error(`Unknown role "${role}". Available: local.\n\n${USAGE}`);
+    return 2;
+  }
+
+  let loaded;
+  try {
+    loaded = loadConfig({ configPath: values.config });
+    if (values.host) loaded.config.server.host = values.host;
+    if (values.port) {
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new ConfigError(
+          `--port: got "${values.port}"; expected an integer from 0 to 65535`,
+          'command line',
+        );
+      }
+      loaded.config.server.port = port;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 78; // EX_CONFIG
+    }
+    throw err;
+  }
+
+  configureLogging({ level: loaded.config.logging.level });
+  const log = createLogger('roles.cli');
+  const runtime = inspectRuntime();
+  for (const line of runtime.lines) log.info(line);
+  if (!runtime.ffmpeg) {
+    console.error(FFMPEG_INSTALL_HELP);
+    flushLogs();
+    return 69; // EX_UNAVAILABLE
+  }
+  log.info({ config: loaded.source, dataDir: loaded.dataDir }, 'configuration loaded');
+
+  const app = await startLocalApp({
+    config: loaded.config,
+    dataDir: loaded.dataDir,
+    runtime,
+    token: process.env.VIGIL_API_TOKEN,
+  });
+  installShutdownHandlers(() => app.dispose(), log);
+
+  // The login link is for the person at the terminal; it is printed, not logged.
+  process.stdout.write(
+    `\nVigil is running. Open this link in a browser to log in:\n\n  ${app.loginUrl()}\n\n`,
+  );
+  if (process.send) process.send({ type: 'ready', url: app.url, token: app.auth.token });
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) {
+      flushLogs();
+      process.exitCode = code;
+    }
+  },
+  (err: unknown) => {
+    console.error('Vigil failed to start:', err instanceof Error ? err.message : err);
+    flushLogs();
+    process.exit(1);
+  },
+);

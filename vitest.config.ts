@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'backend/src/**/*.test.ts',
+      'main/**/*.test.ts',
+      'renderer/src/**/*.test.{ts,tsx}',
+      'test/**/*.test.ts',
+      'e2e/**/*.test.ts',
+    ],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 20_000,
+    // Video and browser tests are CPU-heavy: two files at a time on a two-core machine.
+    maxWorkers: 2,
+  },
+});

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { VigilConfig } from '../contract/config.js';
 import { SessionAuth } from '../api/auth.js';
+import { MemoryBus } from '../bus/memory-bus.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
@@ -24,6 +25,7 @@ export interface RunningApp {
   readonly url: string;
   readonly auth: SessionAuth;
   readonly services: ServiceHost;
+  readonly bus: MemoryBus;
   /** A fresh single-use link that logs a browser in. */
   loginUrl(): string;
   dispose(): Promise<void>;
@@ -40,6 +42,16 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   const services = new ServiceHost();
   const auth = new SessionAuth(options.token);
   const routes: RouteModule[] = [];
+
+  // Bus: in-process bounded queues between the stages.
+  const bus = new MemoryBus();
+  services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
+
+  // --- store (events, search) ---
+
+  // --- video (cameras, recording, live, retention) ---
+
+  // --- detection (motion, objects, tracking, events, alerts) ---
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};
@@ -69,6 +81,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     },
     auth,
     services,
+    bus,
     loginUrl: () => `${api.url}/login?code=${auth.issueLoginCode()}`,
     dispose: () => services.dispose(),
   };

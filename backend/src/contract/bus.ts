@@ -1,0 +1,66 @@
+/**
+ * The bus between pipeline stages (video → detect → events → store/UI). Embedded: in-process bounded queues.
+ * Cluster: Kafka topics keyed by camera id. Both implement `Bus`.
+ */
+
+/** Versioned topic names (also the Kafka topic names). */
+export const Topics = {
+  /** Analysis frames from video ingest to detection. Lossy: the oldest frame of a camera is dropped when full. */
+  frames: 'vigil.frames.v1',
+  /** Per-frame detections with the frame timestamp, for live overlays. */
+  detections: 'vigil.detections.v1',
+  /** Event lifecycle messages (start/update/end) for the event store. */
+  events: 'vigil.events.v1',
+  /** Alerts raised by alert rules, and their state changes. */
+  alerts: 'vigil.alerts.v1',
+  /** Camera health changes. */
+  health: 'vigil.health.v1',
+  /** Messages that failed validation, with the reason (cluster mode). */
+  deadLetter: 'vigil.dlq.v1',
+} as const;
+export type Topic = (typeof Topics)[keyof typeof Topics];
+
+/** What a topic does when its queue is full. */
+export type OverflowPolicy =
+  /** Drop the oldest queued message with the same key (frames: ingest never blocks). */
+  | 'drop-oldest-per-key'
+  /** Make `publish` wait until there is room (events: nothing is lost). */
+  | 'block';
+
+/** A subscription; dispose to stop receiving. */
+export interface Subscription {
+  dispose(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** Consumer group: each message goes to one member of a group; every group gets every message. */
+  group: string;
+  /** Messages handled at the same time by this subscriber (default 1). */
+  concurrency?: number;
+}
+
+/** Per-key counters of a topic, for metrics and the API. */
+export interface TopicStats {
+  published: number;
+  delivered: number;
+  dropped: number;
+  depth: number;
+  droppedByKey: Record<string, number>;
+}
+
+/** The bus contract. `key` is the camera id: order is kept per key. */
+export interface Bus {
+  /** Publishes a message. Resolves when the bus has accepted it (for 'block' topics, when there was room). */
+  publish<T>(topic: Topic, key: string, message: T): Promise<void>;
+  /**
+   * Calls `handler` for each message. A handler that throws does not stop the subscription; the error is logged
+   * (and, in cluster mode, the message goes to the dead-letter topic).
+   */
+  subscribe<T>(
+    topic: Topic,
+    handler: (message: T, key: string) => Promise<void> | void,
+    options: SubscribeOptions,
+  ): Promise<Subscription>;
+  stats(topic: Topic): TopicStats;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,5 @@
+export * from './api.js';
+export * from './bus.js';
+export * from './config.js';
+export * from './events.js';
+export * from './media.js';

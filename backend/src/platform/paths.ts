@@ -1,9 +1,28 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Walks up from this file to the folder holding Vigil's package.json (works from source and from dist/). */
+function findInstallDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'vigil') return dir;
+      } catch {
+        // Not ours; keep walking.
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the Vigil installation folder (package.json)');
+    dir = parent;
+  }
+}
+
 /** The Vigil installation folder (the package root); bundled assets are resolved against it. */
-export const INSTALL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const INSTALL_DIR = findInstallDir();
 
 /**
  * The per-user application data folder, where the config file and (by default) the data live.

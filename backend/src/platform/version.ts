@@ -1,6 +1,8 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import fs from 'node:fs';
+import path from 'node:path';
+import { INSTALL_DIR } from './paths.js';
 
 /** The Vigil version, from package.json. */
-export const VERSION: string = (require('../../../package.json') as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(fs.readFileSync(path.join(INSTALL_DIR, 'package.json'), 'utf8')) as { version: string }
+).version;

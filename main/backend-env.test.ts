@@ -51,7 +51,7 @@ describe('backend environment', () => {
     dirs.push(dir);
     const dump = path.join(dir, 'env.json');
     const env = sanitizeEnv({ ...process.env, AWS_SECRET_ACCESS_KEY: 'leak?', VIGIL_API_TOKEN: 'old' }, [
-      'FIXTURE_ENV_DUMP',
+      'VIGIL_TEST_ENV_DUMP',
     ]);
     const supervisor = new BackendSupervisor({
       launch: forkNodeBackend,
@@ -60,7 +60,7 @@ describe('backend environment', () => {
         args: [],
         cwd: dir,
         execArgv: [],
-        env: { ...env, FIXTURE_ENV_DUMP: dump },
+        env: { ...env, VIGIL_TEST_ENV_DUMP: dump },
       },
     });
     supervisor.start();
@@ -74,7 +74,7 @@ describe('backend environment', () => {
       expect(
         names.filter(
           (n) =>
-            !/^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|LC_.*|XDG_.*|VIGIL_.*|FIXTURE_ENV_DUMP|FFMPEG_PATH|FFPROBE_PATH|CHROMIUM_PATH|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE)$/.test(
+            !/^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|LC_.*|XDG_.*|VIGIL_.*|VIGIL_TEST_ENV_DUMP|FFMPEG_PATH|FFPROBE_PATH|CHROMIUM_PATH|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE)$/.test(
               n,
             ),
         ),

@@ -53,7 +53,7 @@ function supervise(fixtureEnv: Record<string, string>, options: Partial<Supervis
       args: [],
       cwd: dir,
       execArgv: [],
-      env: { PATH: process.env.PATH ?? '', FIXTURE_COUNTER: path.join(dir, 'count'), ...fixtureEnv },
+      env: { PATH: process.env.PATH ?? '', VIGIL_TEST_COUNTER: path.join(dir, 'count'), ...fixtureEnv },
     },
     backoffBaseMs: 100,
     backoffMaxMs: 2000,
@@ -90,7 +90,7 @@ function until(
 
 describe('backend supervisor (real child processes)', () => {
   it('starts the backend with a fresh token, reports its URL, and a clean stop needs no kill', async () => {
-    const { supervisor, pids } = supervise({ FIXTURE_MODES: 'healthy', FIXTURE_GRANDCHILD: '1' });
+    const { supervisor, pids } = supervise({ VIGIL_TEST_MODES: 'healthy', VIGIL_TEST_GRANDCHILD: '1' });
     supervisor.start();
     const { url, token } = await supervisor.waitUntilRunning();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -110,7 +110,7 @@ describe('backend supervisor (real child processes)', () => {
   });
 
   it('uses a different token for every launch', async () => {
-    const { supervisor } = supervise({ FIXTURE_MODES: 'crashlate,healthy' });
+    const { supervisor } = supervise({ VIGIL_TEST_MODES: 'crashlate,healthy' });
     supervisor.start();
     const first = await supervisor.waitUntilRunning();
     await until(supervisor, 'backoff');
@@ -120,7 +120,7 @@ describe('backend supervisor (real child processes)', () => {
   });
 
   it('restarts a crashed backend with growing delays and stops after 5 crashes, keeping the last log lines', async () => {
-    const { supervisor, launchTimes, states } = supervise({ FIXTURE_MODES: 'crash' });
+    const { supervisor, launchTimes, states } = supervise({ VIGIL_TEST_MODES: 'crash' });
     supervisor.start();
     const failed = await until(supervisor, 'failed');
     expect(launchTimes.length).toBe(5);
@@ -139,7 +139,9 @@ describe('backend supervisor (real child processes)', () => {
   });
 
   it('the restart button starts a failed backend again with a clean crash history', async () => {
-    const { supervisor, launchTimes } = supervise({ FIXTURE_MODES: 'crash,crash,crash,crash,crash,healthy' });
+    const { supervisor, launchTimes } = supervise({
+      VIGIL_TEST_MODES: 'crash,crash,crash,crash,crash,healthy',
+    });
     supervisor.start();
     await until(supervisor, 'failed');
     supervisor.start();
@@ -148,7 +150,7 @@ describe('backend supervisor (real child processes)', () => {
   });
 
   it('does not restart after a configuration error (exit 78) and shows why', async () => {
-    const { supervisor, launchTimes } = supervise({ FIXTURE_MODES: 'config' });
+    const { supervisor, launchTimes } = supervise({ VIGIL_TEST_MODES: 'config' });
     supervisor.start();
     const failed = await until(supervisor, 'failed');
     expect(launchTimes.length).toBe(1);
@@ -158,7 +160,7 @@ describe('backend supervisor (real child processes)', () => {
   });
 
   it('kills a hung backend (no /healthz answers) and starts a new one', async () => {
-    const { supervisor, pids } = supervise({ FIXTURE_MODES: 'hang,healthy' });
+    const { supervisor, pids } = supervise({ VIGIL_TEST_MODES: 'hang,healthy' });
     supervisor.start();
     await supervisor.waitUntilRunning();
     const hung = pids[0]!;
@@ -171,7 +173,7 @@ describe('backend supervisor (real child processes)', () => {
 
   it('kills the backend and its grandchildren when SIGTERM is ignored past the deadline', async () => {
     const { supervisor, pids } = supervise(
-      { FIXTURE_MODES: 'stubborn', FIXTURE_GRANDCHILD: '1' },
+      { VIGIL_TEST_MODES: 'stubborn', VIGIL_TEST_GRANDCHILD: '1' },
       { stopDeadlineMs: 1500 },
     );
     supervisor.start();
@@ -190,7 +192,7 @@ describe('backend supervisor (real child processes)', () => {
   });
 
   it('kills a backend that never reports ready and tries again', async () => {
-    const { supervisor, pids } = supervise({ FIXTURE_MODES: 'silent,healthy' }, { readyTimeoutMs: 1000 });
+    const { supervisor, pids } = supervise({ VIGIL_TEST_MODES: 'silent,healthy' }, { readyTimeoutMs: 1000 });
     supervisor.start();
     await until(supervisor, 'backoff', 10_000);
     expect(await gone(pids[0]!)).toBe(true);

@@ -1,5 +1,5 @@
-// A stand-in backend for the supervisor tests: a real process that behaves as told by FIXTURE_MODES, a
-// comma-separated list with one behaviour per launch (the last one repeats), counted in the FIXTURE_COUNTER file.
+// A stand-in backend for the supervisor tests: a real process that behaves as told by VIGIL_TEST_MODES, a
+// comma-separated list with one behaviour per launch (the last one repeats), counted in the VIGIL_TEST_COUNTER file.
 //   healthy   serves /healthz, reports ready, stops on SIGTERM (and stops its grandchild)
 //   crash     writes an error line and exits with code 1
 //   crashlate reports ready, then exits with code 1 after 300 ms
@@ -7,22 +7,22 @@
 //   stubborn  like healthy, but ignores SIGTERM
 //   silent    serves /healthz but never reports ready
 //   config    writes a configuration error and exits with code 78
-// FIXTURE_GRANDCHILD=1 starts a long `sleep` (standing in for ffmpeg); FIXTURE_ENV_DUMP=<file> writes the
+// VIGIL_TEST_GRANDCHILD=1 starts a long `sleep` (standing in for ffmpeg); VIGIL_TEST_ENV_DUMP=<file> writes the
 // environment variable names there.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 
-const counterFile = process.env.FIXTURE_COUNTER;
+const counterFile = process.env.VIGIL_TEST_COUNTER;
 let run = 0;
 if (counterFile) {
   run = fs.existsSync(counterFile) ? Number(fs.readFileSync(counterFile, 'utf8')) : 0;
   fs.writeFileSync(counterFile, String(run + 1));
 }
-const modes = (process.env.FIXTURE_MODES ?? 'healthy').split(',');
+const modes = (process.env.VIGIL_TEST_MODES ?? 'healthy').split(',');
 const mode = modes[Math.min(run, modes.length - 1)];
-if (process.env.FIXTURE_ENV_DUMP) {
-  fs.writeFileSync(process.env.FIXTURE_ENV_DUMP, JSON.stringify(Object.keys(process.env)));
+if (process.env.VIGIL_TEST_ENV_DUMP) {
+  fs.writeFileSync(process.env.VIGIL_TEST_ENV_DUMP, JSON.stringify(Object.keys(process.env)));
 }
 console.log(`fake backend run ${run}: ${mode} (pid ${process.pid})`);
 
@@ -34,7 +34,7 @@ if (mode === 'crash') {
   setTimeout(() => process.exit(78), 20);
 } else {
   const grandchild =
-    process.env.FIXTURE_GRANDCHILD === '1' ? spawn('sleep', ['600'], { stdio: 'ignore' }) : undefined;
+    process.env.VIGIL_TEST_GRANDCHILD === '1' ? spawn('sleep', ['600'], { stdio: 'ignore' }) : undefined;
   if (grandchild) console.log(`grandchild ${grandchild.pid}`);
   const server = http.createServer((req, res) => {
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });

@@ -45,6 +45,9 @@ const app = new DesktopApp({
       }),
 });
 
+// Ctrl-C in the terminal of `npm start`, or a service manager's stop: the same orderly quit as the tray's.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void app.quit());
+
 app.run().catch((err: unknown) => {
   electron.showErrorBox('Vigil could not start', err instanceof Error ? err.message : String(err));
   electron.exit(1);

@@ -1,9 +1,18 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The Vigil installation folder (the package root); bundled assets are resolved against it. */
-export const INSTALL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const SOURCE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The Vigil installation folder (the package root); bundled assets are resolved against it. Compiled, this file
+ * lives in dist/backend/backend/src/platform (the packaged app), two folders further down.
+ */
+export const INSTALL_DIR =
+  path.basename(SOURCE_ROOT) === 'backend' && path.basename(path.dirname(SOURCE_ROOT)) === 'dist'
+    ? path.resolve(SOURCE_ROOT, '../..')
+    : SOURCE_ROOT;
 
 /**
  * The per-user application data folder, where the config file and (by default) the data live.
@@ -24,5 +33,10 @@ export function appDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Resolves a path from the config: absolute stays, relative is taken from the installation folder. */
 export function resolveInstallPath(p: string): string {
-  return path.isAbsolute(p) ? p : path.join(INSTALL_DIR, p);
+  if (path.isAbsolute(p)) return p;
+  // Packaged app: files that external programs (ffmpeg) open by path are unpacked next to app.asar.
+  const unpacked = path.join(INSTALL_DIR.replace(/app\.asar$/, 'app.asar.unpacked'), p);
+  return unpacked !== path.join(INSTALL_DIR, p) && fs.existsSync(unpacked)
+    ? unpacked
+    : path.join(INSTALL_DIR, p);
 }

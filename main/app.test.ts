@@ -193,6 +193,29 @@ describe('desktop app (fake Electron adapter, real backend processes)', () => {
     await waitFor('walls back', () => second.electron.openWindows.length === 3);
   });
 
+  it('a second launch brings the main window forward; kiosk can be switched per window', async () => {
+    const { app, electron } = makeApp({}, { VIGIL_TEST_MODES: 'healthy' });
+    electron.screens = [display(1, 0, 1920, 1080, true), display(2, 1920)];
+    await app.run();
+    const main = electron.windows[0]!;
+    const url = await waitFor('app page', () => main.loaded.find((u) => u.startsWith('http://')));
+    const before = main.focused;
+    electron.emit('second-instance');
+    expect(main.focused).toBe(before + 1);
+    await electron.invoke(IpcChannel.OpenWallWindow, [2], { frameUrl: url });
+    const wall = electron.windows[1]!;
+    expect(wall.kiosk).toBe(true);
+    await electron.invoke(IpcChannel.SetKiosk, [false], {
+      frameUrl: `${url}wall?display=2`,
+      webContentsId: wall.webContents.id,
+    });
+    expect(wall.kiosk).toBe(false);
+    expect(main.kiosk).toBe(false);
+    await expect(
+      electron.invoke(IpcChannel.SetKiosk, ['yes'], { frameUrl: url, webContentsId: wall.webContents.id }),
+    ).rejects.toThrow(/kiosk/);
+  });
+
   it('a second instance quits at once and the first one comes to the front', async () => {
     const { app, electron } = makeApp();
     electron.lockAvailable = false;
@@ -201,10 +224,10 @@ describe('desktop app (fake Electron adapter, real backend processes)', () => {
     expect(electron.windows).toEqual([]);
   });
 
-  it('quit stops the backend (SIGTERM) before exiting, leaving no process behind', async () => {
+  it('quit stops the backend (SIGTERM) before exiting, leaving no process (no ffmpeg) behind', async () => {
     const { app, electron, children } = makeApp(
       {},
-      { VIGIL_TEST_MODES: 'healthy', VIGIL_TEST_GRANDCHILD: '1' },
+      { VIGIL_TEST_MODES: 'healthy', VIGIL_TEST_GRANDCHILD: 'ffmpeg' },
     );
     await app.run();
     await waitFor('app page', () => electron.windows[0]!.loaded.find((u) => u.startsWith('http://')));

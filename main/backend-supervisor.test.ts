@@ -171,9 +171,9 @@ describe('backend supervisor (real child processes)', () => {
     expect(pids.length).toBe(2);
   });
 
-  it('kills the backend and its grandchildren when SIGTERM is ignored past the deadline', async () => {
+  it('kills the backend and its ffmpeg when SIGTERM is ignored past the deadline', async () => {
     const { supervisor, pids } = supervise(
-      { VIGIL_TEST_MODES: 'stubborn', VIGIL_TEST_GRANDCHILD: '1' },
+      { VIGIL_TEST_MODES: 'stubborn', VIGIL_TEST_GRANDCHILD: 'ffmpeg' },
       { stopDeadlineMs: 1500 },
     );
     supervisor.start();
@@ -181,6 +181,7 @@ describe('backend supervisor (real child processes)', () => {
     const pid = pids[0]!;
     const grandchildren = childPids(pid);
     expect(grandchildren.length).toBe(1);
+    expect(fs.readFileSync(`/proc/${grandchildren[0]}/cmdline`, 'utf8')).toContain('ffmpeg');
     const t0 = Date.now();
     await supervisor.stop();
     const ms = Date.now() - t0;

@@ -7,8 +7,8 @@
 //   stubborn  like healthy, but ignores SIGTERM
 //   silent    serves /healthz but never reports ready
 //   config    writes a configuration error and exits with code 78
-// VIGIL_TEST_GRANDCHILD=1 starts a long `sleep` (standing in for ffmpeg); VIGIL_TEST_ENV_DUMP=<file> writes the
-// environment variable names there.
+// VIGIL_TEST_GRANDCHILD=1 starts a long `sleep`, =ffmpeg a real ffmpeg encoding a test pattern.
+// VIGIL_TEST_ENV_DUMP=<file> writes the environment variable names there.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -33,8 +33,29 @@ if (mode === 'crash') {
   console.error('config.yaml: cameras[0].main.url: expected rtsp://, got "ftp://x"');
   setTimeout(() => process.exit(78), 20);
 } else {
+  const kind = process.env.VIGIL_TEST_GRANDCHILD;
   const grandchild =
-    process.env.VIGIL_TEST_GRANDCHILD === '1' ? spawn('sleep', ['600'], { stdio: 'ignore' }) : undefined;
+    kind === 'ffmpeg'
+      ? spawn(
+          process.env.FFMPEG_PATH || 'ffmpeg',
+          [
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-re',
+            '-f',
+            'lavfi',
+            '-i',
+            'testsrc=size=64x48:rate=5',
+            '-f',
+            'null',
+            '-',
+          ],
+          { stdio: 'ignore' },
+        )
+      : kind === '1'
+        ? spawn('sleep', ['600'], { stdio: 'ignore' })
+        : undefined;
   if (grandchild) console.log(`grandchild ${grandchild.pid}`);
   const server = http.createServer((req, res) => {
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
@@ -60,8 +81,13 @@ if (mode === 'crash') {
       return;
     }
     console.log('stopping on SIGTERM');
+    // Like the real backend: its ffmpeg is stopped and reaped before it exits.
+    const reaped =
+      grandchild && grandchild.exitCode === null && grandchild.signalCode === null
+        ? new Promise((r) => grandchild.once('exit', r))
+        : Promise.resolve();
     grandchild?.kill('SIGTERM');
-    server.close(() => process.exit(0));
+    Promise.all([reaped, new Promise((r) => server.close(r))]).then(() => process.exit(0));
   });
   process.on('disconnect', () => {});
 }

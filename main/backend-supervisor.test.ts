@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childPids } from '../test/helpers/leaks.js';
+import { childPids, expectNoLeaks, snapshotResources } from '../test/helpers/leaks.js';
 import { forkNodeBackend, type BackendChild, type BackendLaunchOptions } from './backend-child.js';
 import {
   BackendSupervisor,
@@ -41,6 +41,7 @@ function supervise(fixtureEnv: Record<string, string>, options: Partial<Supervis
   const pids: number[] = [];
   const launchTimes: number[] = [];
   const states: SupervisorState[] = [];
+  const stateTimes: number[] = [];
   const supervisor = new BackendSupervisor({
     launch: (o: BackendLaunchOptions): BackendChild => {
       const child = forkNodeBackend(o);
@@ -62,12 +63,15 @@ function supervise(fixtureEnv: Record<string, string>, options: Partial<Supervis
     readyTimeoutMs: 10_000,
     ...options,
   });
-  supervisor.onState((s) => states.push(s));
+  supervisor.onState((s) => {
+    states.push(s);
+    stateTimes.push(Date.now());
+  });
   cleanup.push(async () => {
     await supervisor.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  return { supervisor, pids, launchTimes, states, dir };
+  return { supervisor, pids, launchTimes, states, stateTimes, dir };
 }
 
 function until(
@@ -90,6 +94,7 @@ function until(
 
 describe('backend supervisor (real child processes)', () => {
   it('starts the backend with a fresh token, reports its URL, and a clean stop needs no kill', async () => {
+    const before = snapshotResources();
     const { supervisor, pids } = supervise({ VIGIL_TEST_MODES: 'healthy', VIGIL_TEST_GRANDCHILD: '1' });
     supervisor.start();
     const { url, token } = await supervisor.waitUntilRunning();
@@ -107,6 +112,8 @@ describe('backend supervisor (real child processes)', () => {
     expect(await gone(pid)).toBe(true);
     for (const g of grandchildren) expect(await gone(g)).toBe(true);
     expect(supervisor.logLines().join('\n')).toContain('stopping on SIGTERM');
+    // No health-check timer, socket or child outlives the stop.
+    await expectNoLeaks(before);
   });
 
   it('uses a different token for every launch', async () => {
@@ -120,16 +127,20 @@ describe('backend supervisor (real child processes)', () => {
   });
 
   it('restarts a crashed backend with growing delays and stops after 5 crashes, keeping the last log lines', async () => {
-    const { supervisor, launchTimes, states } = supervise({ VIGIL_TEST_MODES: 'crash' });
+    const { supervisor, launchTimes, states, stateTimes } = supervise({ VIGIL_TEST_MODES: 'crash' });
     supervisor.start();
     const failed = await until(supervisor, 'failed');
     expect(launchTimes.length).toBe(5);
-    const gaps = launchTimes.slice(1).map((t, i) => t - launchTimes[i]!);
-    // 100, 200, 400, 800 ms of backoff (plus the crash itself): every gap longer than the one before.
-    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!);
-    expect(states.filter((s) => s.kind === 'backoff').map((s) => (s as { delayMs: number }).delayMs)).toEqual(
-      [100, 200, 400, 800],
+    // Each restart waits its backoff delay (100, 200, 400, 800 ms) after the crash.
+    const backoffs = states.flatMap((s, i) =>
+      s.kind === 'backoff' ? [{ delayMs: s.delayMs, at: stateTimes[i]! }] : [],
     );
+    expect(backoffs.map((b) => b.delayMs)).toEqual([100, 200, 400, 800]);
+    backoffs.forEach((b, i) => {
+      const waited = launchTimes[i + 1]! - b.at;
+      expect(waited).toBeGreaterThanOrEqual(b.delayMs - 5);
+      expect(waited).toBeLessThan(b.delayMs + 1000);
+    });
     if (failed.kind !== 'failed') throw new Error('unreachable');
     expect(failed.reason).toContain('5 times within 60 s');
     expect(failed.logLines.join('\n')).toContain('fatal: the event database is corrupt');

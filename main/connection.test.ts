@@ -20,7 +20,9 @@ afterEach(async () => {
 
 /** A real HTTP server standing in for a remote Vigil API: /healthz, and /api/session checking the Bearer token. */
 async function remoteApi(token: string, port = 0) {
+  let requests = 0;
   const server = http.createServer((req, res) => {
+    requests++;
     if (req.url === '/healthz') return res.end('{"status":"ok"}');
     if (req.url === '/api/session') {
       res.statusCode = req.headers.authorization === `Bearer ${token}` ? 200 : 401;
@@ -37,7 +39,7 @@ async function remoteApi(token: string, port = 0) {
       server.close(() => r());
     });
   cleanup.push(close);
-  return { url, close, port: (server.address() as AddressInfo).port };
+  return { url, close, port: (server.address() as AddressInfo).port, requests: () => requests };
 }
 
 function manager() {
@@ -149,8 +151,13 @@ describe('connection modes', () => {
     expect(lost.detail).toContain('not reachable');
     // The windows keep their page while reconnecting.
     expect(connection.backend?.url).toBe(remote.url);
-    await remoteApi(token, remote.port);
+    const again = await remoteApi(token, remote.port);
     await until(connection, 'connected');
+    // Stopping ends the health checks: the server hears nothing more.
+    await connection.stop();
+    const heard = again.requests();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(again.requests()).toBe(heard);
   });
 
   it('says so when the remote rejects the token, and rejects insecure or malformed addresses', async () => {

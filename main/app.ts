@@ -87,6 +87,10 @@ export class DesktopApp {
   #notifier!: AlertNotifier;
   #quitting: Promise<void> | undefined;
   #wallsRestored = false;
+  /** Set once the backend has stopped: Electron may then quit. */
+  #stopped = false;
+  /** The backend the windows were last loaded from. */
+  #lastBackend: DesktopBackendInfo | undefined;
 
   constructor(options: DesktopAppOptions) {
     this.#o = options;
@@ -174,8 +178,6 @@ export class DesktopApp {
     return true;
   }
 
-  #stopped = false;
-
   #createSupervisor(): BackendSupervisor {
     const configPath = this.#o.configPath || this.#settings.value.configPath || undefined;
     const env = sanitizeEnv(this.#o.env, envNamesInConfig(configPath));
@@ -190,8 +192,6 @@ export class DesktopApp {
       ...this.#o.supervisor,
     });
   }
-
-  #lastBackend: DesktopBackendInfo | undefined;
 
   async #onConnection(
     status: DesktopConnectionStatus,

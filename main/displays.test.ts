@@ -5,6 +5,12 @@ import { AlertNotifier } from './notifications.js';
 import { DesktopSettings } from './settings.js';
 import { display, FakeElectron } from './test-fixtures/fake-electron.js';
 import { StatusTray, trayTooltipFor } from './tray.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SettingsStore } from './settings.js';
+import { WindowManager } from './windows.js';
+import type { SecurityPolicy } from './window-security.js';
 
 describe('display arrangements', () => {
   it('the key depends on which monitors are where, not on their order', () => {
@@ -30,6 +36,35 @@ describe('display arrangements', () => {
     expect(wallsFor(settings, laptop)).toEqual([]);
     expect(mainWindowBounds(settings, laptop)).toEqual({ x: 0, y: 0, width: 1366, height: 728 });
     expect(isVisible({ x: 5000, y: 0, width: 800, height: 600 }, laptop)).toBe(false);
+  });
+});
+
+describe('main window placement (fake Electron adapter)', () => {
+  it('remembers where the main window was moved, per arrangement, and reopens it there', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bounds-'));
+    try {
+      const policy: SecurityPolicy = {
+        appOrigin: () => undefined,
+        kibanaOrigin: () => undefined,
+        externalOrigins: () => [],
+        isShellPage: () => false,
+      };
+      const electron = new FakeElectron(dir);
+      electron.screens = [display(1, 0, 1920, 1080, true), display(2, 1920)];
+      const windows = new WindowManager(electron, policy, new SettingsStore(dir), '/p.cjs');
+      windows.createMainWindow();
+      const win = electron.windows[0]!;
+      for (let x = 0; x < 10; x++) win.moveTo({ x: 2000 + x, y: 50, width: 1280, height: 720 });
+      await new Promise((r) => setTimeout(r, 700));
+      windows.dispose();
+
+      const next = new FakeElectron(dir);
+      next.screens = electron.screens;
+      new WindowManager(next, policy, new SettingsStore(dir), '/p.cjs').createMainWindow();
+      expect(next.windows[0]!.options).toMatchObject({ x: 2009, y: 50, width: 1280, height: 720 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

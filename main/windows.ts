@@ -65,6 +65,7 @@ export class WindowManager {
   #appUrl: string | undefined;
   #shellPage: ShellPage | undefined;
   #disposed = false;
+  #saveBounds: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly electron: ElectronAdapter,
@@ -105,13 +106,18 @@ export class WindowManager {
     win.onClosed(() => {
       if (this.#main === win) this.#main = undefined;
     });
+    // Dragging fires many events: the bounds are written once the window has been still for half a second.
     win.onMovedOrResized(() => {
-      if (win.isDestroyed()) return;
-      const key = arrangementKey(this.electron.displays());
-      const bounds = win.getBounds();
-      this.settings.update((s) => {
-        s.mainWindow[key] = bounds;
-      });
+      if (this.#saveBounds) clearTimeout(this.#saveBounds);
+      this.#saveBounds = setTimeout(() => {
+        this.#saveBounds = undefined;
+        if (win.isDestroyed()) return;
+        const key = arrangementKey(this.electron.displays());
+        const bounds = win.getBounds();
+        this.settings.update((s) => {
+          s.mainWindow[key] = bounds;
+        });
+      }, 500);
     });
     return win;
   }
@@ -245,6 +251,7 @@ export class WindowManager {
   /** Closes every window. */
   dispose(): void {
     this.#disposed = true;
+    if (this.#saveBounds) clearTimeout(this.#saveBounds);
     for (const win of [...this.#walls.values(), this.#main]) if (win && !win.isDestroyed()) win.destroy();
     this.#walls.clear();
     this.#main = undefined;

@@ -29,6 +29,8 @@ export interface FakeWindow extends AppWindow {
   focused: number;
   windowOpenHandler?: (details: { url: string }) => { action: 'deny' };
   navigate(url: string): boolean;
+  /** Plays the user moving or resizing the window. */
+  moveTo(bounds: { x: number; y: number; width: number; height: number }): void;
   redirect(url: string): boolean;
   attachWebview(): boolean;
 }
@@ -112,6 +114,8 @@ export class FakeElectron implements ElectronAdapter {
     };
     let webview: ((e: { preventDefault(): void }) => void) | undefined;
     const closed: (() => void)[] = [];
+    const moved: (() => void)[] = [];
+    let bounds = { x: options.x ?? 0, y: options.y ?? 0, width: options.width, height: options.height };
     const fire = (list: ((e: NavigationEvent) => void)[], url: string): boolean => {
       let prevented = false;
       for (const l of list) l({ url, preventDefault: () => (prevented = true) });
@@ -159,14 +163,13 @@ export class FakeElectron implements ElectronAdapter {
       destroy: () => win.close(),
       setKiosk: (on) => (win.kiosk = on),
       setFullScreen: () => {},
-      getBounds: () => ({
-        x: options.x ?? 0,
-        y: options.y ?? 0,
-        width: options.width,
-        height: options.height,
-      }),
+      getBounds: () => bounds,
+      moveTo: (b) => {
+        bounds = b;
+        for (const l of moved) l();
+      },
       onClosed: (l) => closed.push(l),
-      onMovedOrResized: () => {},
+      onMovedOrResized: (l) => moved.push(l),
     };
     this.windows.push(win);
     return win;

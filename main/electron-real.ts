@@ -213,10 +213,11 @@ export function createElectronAdapter(): ElectronAdapter {
     return undefined;
   };
 
-  const ds = e.session.defaultSession;
+  // The session module may only be used once the app is ready, so it is looked up on each call.
+  const ds = (): ElectronModule['session']['defaultSession'] => e.session.defaultSession;
   const session: AppSession = {
     setPermissionRequestHandler: (handler) =>
-      ds.setPermissionRequestHandler((_wc, permission, callback, details) =>
+      ds().setPermissionRequestHandler((_wc, permission, callback, details) =>
         callback(
           handler({
             permission,
@@ -226,7 +227,7 @@ export function createElectronAdapter(): ElectronAdapter {
         ),
       ),
     setPermissionCheckHandler: (handler) =>
-      ds.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) =>
+      ds().setPermissionCheckHandler((_wc, permission, requestingOrigin, details) =>
         handler({
           permission,
           requestingUrl: details.requestingUrl ?? requestingOrigin,
@@ -234,7 +235,7 @@ export function createElectronAdapter(): ElectronAdapter {
         }),
       ),
     onHeadersReceived: (handler) =>
-      ds.webRequest.onHeadersReceived((details, callback) =>
+      ds().webRequest.onHeadersReceived((details, callback) =>
         callback(
           handler({
             url: details.url,
@@ -243,8 +244,8 @@ export function createElectronAdapter(): ElectronAdapter {
           }),
         ),
       ),
-    setCookie: (cookie) => ds.cookies.set({ ...cookie }),
-    removeCookie: (url, name) => ds.cookies.remove(url, name),
+    setCookie: (cookie) => ds().cookies.set({ ...cookie }),
+    removeCookie: (url, name) => ds().cookies.remove(url, name),
   };
 
   const toDisplay = (d: ElectronDisplay, primaryId: number): DisplayInfo => ({

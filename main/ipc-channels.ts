@@ -8,13 +8,31 @@ export enum IpcChannel {
   ShowSaveDialog = 'vigil:show-save-dialog',
   GetDisplays = 'vigil:get-displays',
   OpenWallWindow = 'vigil:open-wall-window',
+  CloseWallWindow = 'vigil:close-wall-window',
+  SetKiosk = 'vigil:set-kiosk',
   Notify = 'vigil:notify',
+  GetConnection = 'vigil:get-connection',
+  SetConnection = 'vigil:set-connection',
+  RestartBackend = 'vigil:restart-backend',
+}
+
+/** Messages the main process sends to windows (the preload subscribes only to these). */
+export enum IpcEvent {
+  FocusCamera = 'vigil:focus-camera',
+  ConnectionStatus = 'vigil:connection-status',
 }
 
 /** Allowlist used by the preload and the handlers. */
 export const IPC_CHANNELS: readonly string[] = Object.values(IpcChannel);
+/** Allowlist of main-to-window messages. */
+export const IPC_EVENTS: readonly string[] = Object.values(IpcEvent);
 
 /** Whether a channel name is one of ours. */
 export function isIpcChannel(name: unknown): name is IpcChannel {
   return typeof name === 'string' && IPC_CHANNELS.includes(name);
+}
+
+/** Whether a main-to-window message name is one of ours. */
+export function isIpcEvent(name: unknown): name is IpcEvent {
+  return typeof name === 'string' && IPC_EVENTS.includes(name);
 }

@@ -52,7 +52,14 @@ if (electron && process.env.VIGIL_BROWSER_MODE !== '1') {
     '-p',
     'tsconfig.main.json',
   ]);
-  child = spawn(electron, [root, ...args], { cwd: root, stdio: 'inherit' });
+  // The main process (package.json "main": dist/main/main/index.js) runs the backend from its TypeScript sources
+  // with this Node; ELECTRON_RUN_AS_NODE would turn Electron into plain Node and is dropped.
+  const { ELECTRON_RUN_AS_NODE: _runAsNode, ...env } = process.env;
+  child = spawn(electron, [root, ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...env, VIGIL_NODE: process.execPath },
+  });
 } else {
   console.log(
     electron

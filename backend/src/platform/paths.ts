@@ -43,5 +43,10 @@ export function appDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Resolves a path from the config: absolute stays, relative is taken from the installation folder. */
 export function resolveInstallPath(p: string): string {
-  return path.isAbsolute(p) ? p : path.join(INSTALL_DIR, p);
+  if (path.isAbsolute(p)) return p;
+  // Packaged app: files that external programs (ffmpeg) open by path are unpacked next to app.asar.
+  const unpacked = path.join(INSTALL_DIR.replace(/app\.asar$/, 'app.asar.unpacked'), p);
+  return unpacked !== path.join(INSTALL_DIR, p) && fs.existsSync(unpacked)
+    ? unpacked
+    : path.join(INSTALL_DIR, p);
 }

@@ -80,7 +80,10 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `\nVigil is running. Open this link in a browser to log in:\n\n  ${app.loginUrl()}\n\n`,
   );
-  if (process.send) process.send({ type: 'ready', url: app.url, token: app.auth.token });
+  const ready = { type: 'ready', url: app.url, token: app.auth.token };
+  if (process.send) process.send(ready);
+  // Inside an Electron utilityProcess (the packaged desktop app) the supervisor listens on parentPort.
+  (process as { parentPort?: { postMessage(message: unknown): void } }).parentPort?.postMessage(ready);
   return -1; // keep running
 }
 

@@ -1,0 +1,101 @@
+/**
+ * The object the desktop shell's preload exposes to the renderer as `window.vigil` (absent in a plain browser).
+ * It is the renderer's only door to the desktop: the backend to talk to, native dialogs, displays, wall windows and
+ * native alert notifications. Everything else goes over the HTTP + WebSocket API.
+ */
+
+/** Name of the global the preload defines: `window.vigil`. */
+export const DESKTOP_BRIDGE_KEY = 'vigil';
+
+/** Which backend the window talks to. */
+export interface DesktopBackendInfo {
+  /** Origin of the API, e.g. http://127.0.0.1:8470 (local) or https://vigil.example.org (remote). */
+  url: string;
+  /** Bearer token for the API and WebSocket (the session cookie is also set for `url`). */
+  token: string;
+  mode: 'local' | 'remote';
+  /** Configured Kibana origin (cluster dashboards), when there is one. */
+  kibanaUrl?: string;
+}
+
+/** A monitor, for placing wall windows. */
+export interface DesktopDisplay {
+  id: number;
+  label: string;
+  bounds: { x: number; y: number; width: number; height: number };
+  primary: boolean;
+  /** Whether a wall window is open on it. */
+  hasWall: boolean;
+}
+
+export interface DesktopFileFilter {
+  name: string;
+  extensions: string[];
+}
+export interface DesktopOpenDialogRequest {
+  title?: string;
+  filters?: DesktopFileFilter[];
+  directory?: boolean;
+  multiple?: boolean;
+}
+export interface DesktopSaveDialogRequest {
+  title?: string;
+  defaultPath?: string;
+  filters?: DesktopFileFilter[];
+}
+
+/** An alert to show as a native notification; a click focuses the camera. */
+export interface DesktopAlertNotification {
+  title: string;
+  body: string;
+  cameraId: string;
+  alertId?: string;
+}
+
+/** The connection indicator. */
+export interface DesktopConnectionStatus {
+  mode: 'local' | 'remote';
+  state: 'starting' | 'connected' | 'reconnecting' | 'failed' | 'stopped';
+  /** What a person should know, e.g. "the backend stopped 5 times within 60 s". */
+  detail?: string;
+}
+
+/** Connection settings as the renderer sees them: the remote token itself never leaves the main process. */
+export interface DesktopConnectionSettings {
+  mode: 'local' | 'remote';
+  remoteUrl: string;
+  kibanaUrl: string;
+  hasRemoteToken: boolean;
+  /** False where the OS offers no secret store: a remote token then lasts until the app quits. */
+  canStoreSecrets: boolean;
+}
+
+/** A settings change; `remoteToken` is stored encrypted by the OS secret store, never in a plain file. */
+export interface DesktopConnectionUpdate {
+  mode: 'local' | 'remote';
+  remoteUrl?: string;
+  remoteToken?: string;
+  kibanaUrl?: string;
+}
+
+/** `window.vigil` */
+export interface VigilDesktopApi {
+  readonly isDesktop: true;
+  backend(): Promise<DesktopBackendInfo>;
+  showOpenDialog(request: DesktopOpenDialogRequest): Promise<string[]>;
+  showSaveDialog(request: DesktopSaveDialogRequest): Promise<string | undefined>;
+  displays(): Promise<DesktopDisplay[]>;
+  /** Opens (or focuses) the wall window on a display; the choice is remembered for this display arrangement. */
+  openWallWindow(displayId: number): Promise<void>;
+  /** Closes the wall window on a display and forgets it for this arrangement. */
+  closeWallWindow(displayId: number): Promise<void>;
+  /** Kiosk (full screen, no window chrome) for the calling window. */
+  setKiosk(on: boolean): Promise<void>;
+  notify(alert: DesktopAlertNotification): Promise<void>;
+  connection(): Promise<DesktopConnectionSettings>;
+  setConnection(update: DesktopConnectionUpdate): Promise<DesktopConnectionSettings>;
+  restartBackend(): Promise<void>;
+  /** A notification was clicked: show this camera. Returns the unsubscribe function. */
+  onFocusCamera(listener: (cameraId: string) => void): () => void;
+  onConnectionStatus(listener: (status: DesktopConnectionStatus) => void): () => void;
+}

@@ -1,0 +1,296 @@
+import { z } from 'zod';
+import { SESSION_COOKIE } from '../backend/src/contract/api.js';
+import type { DesktopBackendInfo, DesktopConnectionStatus } from '../backend/src/contract/desktop.js';
+import { envNamesInConfig, sanitizeEnv } from './backend-env.js';
+import type { BackendChild, BackendLaunchOptions } from './backend-child.js';
+import { BackendSupervisor, type SupervisorOptions } from './backend-supervisor.js';
+import { ConnectionManager } from './connection.js';
+import type { ElectronAdapter } from './electron-adapter.js';
+import { IpcRouter } from './ipc.js';
+import { IpcChannel, IpcEvent } from './ipc-channels.js';
+import { createMainLogger } from './log.js';
+import { AlertNotifier } from './notifications.js';
+import { SecretStore } from './secret-store.js';
+import { SettingsStore } from './settings.js';
+import { errorPage, startingPage } from './shell-pages.js';
+import { StatusTray } from './tray.js';
+import { WindowManager } from './windows.js';
+import { installSessionSecurity, originOf, type SecurityPolicy } from './window-security.js';
+
+/** How the desktop app is put together; index.ts fills it from Electron, the tests from a fake. */
+export interface DesktopAppOptions {
+  electron: ElectronAdapter;
+  /** The compiled, sandboxed preload script. */
+  preloadPath: string;
+  /** Folder with vigil.png and the tray-*.png status icons. */
+  iconDir: string;
+  /** Starts one backend process (plain Node child in development, utilityProcess when packaged). */
+  launchBackend: (options: BackendLaunchOptions) => BackendChild;
+  /** The backend entry point and how to run it. */
+  backend: { modulePath: string; execArgv: string[]; execPath?: string; cwd: string };
+  /** --config from the command line; else the settings' configPath; else the backend's default. */
+  configPath?: string;
+  /** The environment the backend's is derived from. */
+  env: NodeJS.ProcessEnv;
+  supervisor?: Partial<Omit<SupervisorOptions, 'launch' | 'launchOptions'>>;
+}
+
+const DialogFilters = z
+  .array(z.strictObject({ name: z.string().max(200), extensions: z.array(z.string().max(20)).max(50) }))
+  .max(20);
+const OpenDialogRequest = z.strictObject({
+  title: z.string().max(200).optional(),
+  filters: DialogFilters.optional(),
+  directory: z.boolean().optional(),
+  multiple: z.boolean().optional(),
+});
+const SaveDialogRequest = z.strictObject({
+  title: z.string().max(200).optional(),
+  defaultPath: z.string().max(4096).optional(),
+  filters: DialogFilters.optional(),
+});
+const AlertNotification = z.strictObject({
+  title: z.string().min(1).max(200),
+  body: z.string().max(1000),
+  cameraId: z.string().min(1).max(200),
+  alertId: z.string().max(200).optional(),
+});
+const ConnectionUpdate = z.strictObject({
+  mode: z.enum(['local', 'remote']),
+  remoteUrl: z.string().max(2048).optional(),
+  remoteToken: z.string().max(4096).optional(),
+  kibanaUrl: z.string().max(2048).optional(),
+});
+
+/** Parses an IPC argument; a bad one is refused with the reason in words. */
+function arg<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`${what}: ${issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'invalid'}`);
+  }
+  return r.data;
+}
+
+/**
+ * The desktop application: single instance, secure session, supervised (or remote) backend, main and wall windows,
+ * tray, notifications and the IPC surface for the preload. `quit()` stops the backend within its deadline.
+ */
+export class DesktopApp {
+  readonly #log = createMainLogger('main.app');
+  readonly #o: DesktopAppOptions;
+  #settings!: SettingsStore;
+  #connection!: ConnectionManager;
+  #windows!: WindowManager;
+  #ipc!: IpcRouter;
+  #tray: StatusTray | undefined;
+  #notifier!: AlertNotifier;
+  #quitting: Promise<void> | undefined;
+  #wallsRestored = false;
+  /** Set once the backend has stopped: Electron may then quit. */
+  #stopped = false;
+  /** The backend the windows were last loaded from. */
+  #lastBackend: DesktopBackendInfo | undefined;
+
+  constructor(options: DesktopAppOptions) {
+    this.#o = options;
+  }
+
+  get windows(): WindowManager {
+    return this.#windows;
+  }
+  get connection(): ConnectionManager {
+    return this.#connection;
+  }
+  get settings(): SettingsStore {
+    return this.#settings;
+  }
+
+  /** Starts the app. False when another instance runs (it is brought forward instead, and this one quits). */
+  async run(): Promise<boolean> {
+    const { electron } = this.#o;
+    if (!electron.requestSingleInstanceLock()) {
+      this.#log.info('Vigil is already running: focusing it');
+      electron.quit();
+      return false;
+    }
+    electron.onSecondInstance(() => this.#windows?.focusMain());
+    electron.onBeforeQuit((event) => {
+      // Quitting waits for the backend to stop; Electron quits when quit() calls exit().
+      if (!this.#stopped) {
+        event.preventDefault();
+        void this.quit();
+      }
+    });
+    electron.onWindowAllClosed(() => {
+      if (electron.platform !== 'darwin') void this.quit();
+    });
+    electron.onActivate(() => this.#windows?.focusMain());
+    await electron.whenReady();
+
+    this.#settings = new SettingsStore(electron.userDataPath);
+    const secrets = new SecretStore(electron.userDataPath, electron.safeStorage);
+    this.#connection = new ConnectionManager({
+      settings: this.#settings,
+      secrets,
+      createSupervisor: () => this.#createSupervisor(),
+    });
+    const policy: SecurityPolicy = {
+      appOrigin: () => originOf(this.#connection.backend?.url),
+      kibanaOrigin: () => originOf(this.#settings.value.kibanaUrl),
+      externalOrigins: () =>
+        this.#settings.value.externalLinks.map((u) => originOf(u)).filter((o) => o !== undefined),
+      isShellPage: (url) => url === this.#windows.shellPage?.url,
+    };
+    installSessionSecurity(electron.session, policy);
+    this.#windows = new WindowManager(
+      electron,
+      policy,
+      this.#settings,
+      this.#o.preloadPath,
+      `${this.#o.iconDir}/vigil.png`,
+    );
+    this.#notifier = new AlertNotifier(electron, (cameraId) => {
+      this.#windows.focusMain();
+      this.#windows.main?.webContents.send(IpcEvent.FocusCamera, cameraId);
+    });
+    this.#ipc = new IpcRouter(electron, policy);
+    this.#registerIpc();
+
+    this.#tray = new StatusTray(
+      electron,
+      this.#o.iconDir,
+      {
+        show: () => this.#windows.focusMain(),
+        openWalls: () => void this.#windows.restoreWalls(),
+        restartBackend: () => void this.#connection.restartBackend(),
+        quit: () => void this.quit(),
+      },
+      this.#connection.status,
+    );
+    electron.onDisplaysChanged(() => {
+      if (this.#connection.backend) void this.#windows.restoreWalls();
+    });
+
+    this.#connection.onChange((status, backend) => void this.#onConnection(status, backend));
+    await this.#windows.showShellPage(startingPage('Connecting to the backend.'));
+    this.#connection.start();
+    return true;
+  }
+
+  #createSupervisor(): BackendSupervisor {
+    const configPath = this.#o.configPath || this.#settings.value.configPath || undefined;
+    const env = sanitizeEnv(this.#o.env, envNamesInConfig(configPath));
+    return new BackendSupervisor({
+      launch: this.#o.launchBackend,
+      launchOptions: {
+        ...this.#o.backend,
+        // Port 0 would change the origin on every restart; the configured port (8470) keeps it stable.
+        args: ['local', ...(configPath ? ['--config', configPath] : [])],
+        env,
+      },
+      ...this.#o.supervisor,
+    });
+  }
+
+  async #onConnection(
+    status: DesktopConnectionStatus,
+    backend: DesktopBackendInfo | undefined,
+  ): Promise<void> {
+    this.#tray?.update(status);
+    this.#windows.broadcast(IpcEvent.ConnectionStatus, status);
+    if (backend && (backend.url !== this.#lastBackend?.url || backend.token !== this.#lastBackend?.token)) {
+      this.#lastBackend = backend;
+      // The renderer's requests carry the session as an HttpOnly cookie set here; the page never sees it.
+      await this.#o.electron.session.setCookie({
+        url: backend.url,
+        name: SESSION_COOKIE,
+        value: backend.token,
+        httpOnly: true,
+        secure: backend.url.startsWith('https:'),
+        sameSite: 'strict',
+        path: '/',
+      });
+      await this.#windows.showApp(backend.url);
+      if (!this.#wallsRestored) {
+        this.#wallsRestored = true;
+        await this.#windows.restoreWalls();
+      }
+      return;
+    }
+    if (backend) return;
+    if (status.state === 'failed') {
+      this.#lastBackend = undefined;
+      const lines = this.#connection.supervisor?.logLines().slice(-40) ?? [];
+      await this.#windows.showShellPage(errorPage(status.detail ?? 'The backend is not available.', lines));
+    } else if (status.state === 'starting' && this.#lastBackend === undefined) {
+      await this.#windows.showShellPage(startingPage(status.detail ?? 'Connecting to the backend.'));
+    }
+  }
+
+  #registerIpc(): void {
+    const ipc = this.#ipc;
+    const { electron } = this.#o;
+    ipc.handle(IpcChannel.GetBackend, () => {
+      const backend = this.#connection.backend;
+      if (!backend) throw new Error('Vigil is not connected to a backend right now.');
+      return backend;
+    });
+    ipc.handle(IpcChannel.ShowOpenDialog, (args, sender) =>
+      electron.showOpenDialog(
+        this.#windows.windowOf(sender.webContentsId),
+        arg(OpenDialogRequest, args[0], 'open dialog'),
+      ),
+    );
+    ipc.handle(IpcChannel.ShowSaveDialog, (args, sender) =>
+      electron.showSaveDialog(
+        this.#windows.windowOf(sender.webContentsId),
+        arg(SaveDialogRequest, args[0], 'save dialog'),
+      ),
+    );
+    ipc.handle(IpcChannel.GetDisplays, () => this.#windows.displays());
+    ipc.handle(IpcChannel.OpenWallWindow, async (args) => {
+      await this.#windows.openWall(arg(z.int(), args[0], 'display id'));
+    });
+    ipc.handle(IpcChannel.CloseWallWindow, (args) =>
+      this.#windows.closeWall(arg(z.int(), args[0], 'display id')),
+    );
+    ipc.handle(IpcChannel.SetKiosk, (args, sender) =>
+      this.#windows.setKiosk(sender.webContentsId, arg(z.boolean(), args[0], 'kiosk')),
+    );
+    ipc.handle(IpcChannel.Notify, (args) => {
+      this.#notifier.notify(arg(AlertNotification, args[0], 'notification'));
+    });
+    ipc.handle(IpcChannel.GetConnection, () => this.#connection.settingsView());
+    ipc.handle(IpcChannel.SetConnection, (args) =>
+      this.#connection.apply(arg(ConnectionUpdate, args[0], 'connection')),
+    );
+    ipc.handle(IpcChannel.RestartBackend, async () => {
+      await this.#windows.showShellPage(startingPage('Restarting the backend.'));
+      await this.#connection.restartBackend();
+    });
+  }
+
+  /** Stops everything: the backend (SIGTERM, 5 s, then killed with its children), windows, tray; then exits. */
+  quit(): Promise<void> {
+    this.#quitting ??= (async () => {
+      this.#log.info('quitting');
+      try {
+        this.#ipc?.dispose();
+        this.#notifier?.dispose();
+        await this.#connection?.stop();
+        await this.#o.electron.session
+          .removeCookie(this.#lastBackend?.url ?? 'http://127.0.0.1', SESSION_COOKIE)
+          .catch(() => {});
+      } catch (err) {
+        this.#log.error({ err }, 'error while quitting');
+      } finally {
+        this.#tray?.dispose();
+        this.#windows?.dispose();
+        this.#stopped = true;
+        this.#o.electron.exit(0);
+      }
+    })();
+    return this.#quitting;
+  }
+}

@@ -1,0 +1,93 @@
+// A stand-in backend for the supervisor tests: a real process that behaves as told by VIGIL_TEST_MODES, a
+// comma-separated list with one behaviour per launch (the last one repeats), counted in the VIGIL_TEST_COUNTER file.
+//   healthy   serves /healthz, reports ready, stops on SIGTERM (and stops its grandchild)
+//   crash     writes an error line and exits with code 1
+//   crashlate reports ready, then exits with code 1 after 300 ms
+//   hang      reports ready, then blocks its event loop (health checks time out) and ignores SIGTERM
+//   stubborn  like healthy, but ignores SIGTERM
+//   silent    serves /healthz but never reports ready
+//   config    writes a configuration error and exits with code 78
+// VIGIL_TEST_GRANDCHILD=1 starts a long `sleep`, =ffmpeg a real ffmpeg encoding a test pattern.
+// VIGIL_TEST_ENV_DUMP=<file> writes the environment variable names there.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+
+const counterFile = process.env.VIGIL_TEST_COUNTER;
+let run = 0;
+if (counterFile) {
+  run = fs.existsSync(counterFile) ? Number(fs.readFileSync(counterFile, 'utf8')) : 0;
+  fs.writeFileSync(counterFile, String(run + 1));
+}
+const modes = (process.env.VIGIL_TEST_MODES ?? 'healthy').split(',');
+const mode = modes[Math.min(run, modes.length - 1)];
+if (process.env.VIGIL_TEST_ENV_DUMP) {
+  fs.writeFileSync(process.env.VIGIL_TEST_ENV_DUMP, JSON.stringify(Object.keys(process.env)));
+}
+console.log(`fake backend run ${run}: ${mode} (pid ${process.pid})`);
+
+if (mode === 'crash') {
+  console.error('fatal: the event database is corrupt');
+  setTimeout(() => process.exit(1), 50);
+} else if (mode === 'config') {
+  console.error('config.yaml: cameras[0].main.url: expected rtsp://, got "ftp://x"');
+  setTimeout(() => process.exit(78), 20);
+} else {
+  const kind = process.env.VIGIL_TEST_GRANDCHILD;
+  const grandchild =
+    kind === 'ffmpeg'
+      ? spawn(
+          process.env.FFMPEG_PATH || 'ffmpeg',
+          [
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-re',
+            '-f',
+            'lavfi',
+            '-i',
+            'testsrc=size=64x48:rate=5',
+            '-f',
+            'null',
+            '-',
+          ],
+          { stdio: 'ignore' },
+        )
+      : kind === '1'
+        ? spawn('sleep', ['600'], { stdio: 'ignore' })
+        : undefined;
+  if (grandchild) console.log(`grandchild ${grandchild.pid}`);
+  const server = http.createServer((req, res) => {
+    res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end('{"status":"ok"}');
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address();
+    if (mode !== 'silent')
+      process.send?.({ type: 'ready', url: `http://127.0.0.1:${port}`, token: process.env.VIGIL_API_TOKEN });
+    if (mode === 'hang') {
+      setTimeout(() => {
+        const until = Date.now() + 120_000;
+        while (Date.now() < until) {
+          // Busy: no health answers, no signal handling.
+        }
+      }, 100);
+    }
+    if (mode === 'crashlate') setTimeout(() => process.exit(1), 300);
+  });
+  process.on('SIGTERM', () => {
+    if (mode === 'stubborn' || mode === 'hang') {
+      console.log('ignoring SIGTERM');
+      return;
+    }
+    console.log('stopping on SIGTERM');
+    // Like the real backend: its ffmpeg is stopped and reaped before it exits.
+    const reaped =
+      grandchild && grandchild.exitCode === null && grandchild.signalCode === null
+        ? new Promise((r) => grandchild.once('exit', r))
+        : Promise.resolve();
+    grandchild?.kill('SIGTERM');
+    Promise.all([reaped, new Promise((r) => server.close(r))]).then(() => process.exit(0));
+  });
+  process.on('disconnect', () => {});
+}

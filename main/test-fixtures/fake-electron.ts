@@ -1,0 +1,266 @@
+/**
+ * A fake ElectronAdapter for tests in plain Node (the Electron binary cannot run here). It records the options the
+ * shell passes to Electron and lets a test play the renderer (IPC calls from a given frame URL), the user (clicks on
+ * notifications, the tray) and the OS (displays changing).
+ */
+import type { BackendChild, BackendLaunchOptions } from '../backend-child.js';
+import type {
+  AppSession,
+  AppTray,
+  AppWindow,
+  CookieSpec,
+  DisplayInfo,
+  ElectronAdapter,
+  HeadersReceivedDetails,
+  IpcSender,
+  NavigationEvent,
+  NotificationSpec,
+  PermissionRequest,
+  TrayMenuItem,
+  WindowOptions,
+} from '../electron-adapter.js';
+
+export interface FakeWindow extends AppWindow {
+  options: WindowOptions;
+  loaded: string[];
+  sent: { channel: string; payload: unknown }[];
+  kiosk: boolean;
+  closed: boolean;
+  focused: number;
+  windowOpenHandler?: (details: { url: string }) => { action: 'deny' };
+  navigate(url: string): boolean;
+  /** Plays the user moving or resizing the window. */
+  moveTo(bounds: { x: number; y: number; width: number; height: number }): void;
+  redirect(url: string): boolean;
+  attachWebview(): boolean;
+}
+
+export function display(id: number, x: number, width = 1920, height = 1080, primary = false): DisplayInfo {
+  const bounds = { x, y: 0, width, height };
+  return {
+    id,
+    bounds,
+    workArea: { ...bounds, height: height - 40 },
+    scaleFactor: 1,
+    primary,
+    label: `Monitor ${id}`,
+  };
+}
+
+export class FakeElectron implements ElectronAdapter {
+  isPackaged = false;
+  appPath: string;
+  userDataPath: string;
+  platform: NodeJS.Platform = 'linux';
+  lockAvailable = true;
+  screens: DisplayInfo[] = [display(1, 0, 1920, 1080, true)];
+  windows: FakeWindow[] = [];
+  cookies: CookieSpec[] = [];
+  notifications: NotificationSpec[] = [];
+  opened: string[] = [];
+  exitCode: number | undefined;
+  quitCalls = 0;
+  trays: { icon: string; tooltip: string; menu: TrayMenuItem[]; destroyed: boolean }[] = [];
+  encryptionAvailable = true;
+  backend = 'gnome_libsecret';
+  readonly ipcHandlers = new Map<string, (sender: IpcSender, args: unknown[]) => unknown>();
+  headersHandler?: (details: HeadersReceivedDetails) => { responseHeaders: Record<string, string[]> };
+  permissionRequestHandler?: (request: PermissionRequest) => boolean;
+  permissionCheckHandler?: (request: PermissionRequest) => boolean;
+  #listeners = new Map<string, (() => void)[]>();
+  #beforeQuit: ((event: { preventDefault(): void }) => void)[] = [];
+  #nextId = 1;
+  exited: Promise<number>;
+  #resolveExit!: (code: number) => void;
+
+  constructor(dir: string) {
+    this.appPath = dir;
+    this.userDataPath = dir;
+    this.exited = new Promise((r) => (this.#resolveExit = r));
+  }
+
+  #on(name: string, listener: () => void): void {
+    this.#listeners.set(name, [...(this.#listeners.get(name) ?? []), listener]);
+  }
+  emit(name: string): void {
+    for (const l of this.#listeners.get(name) ?? []) l();
+  }
+
+  requestSingleInstanceLock = (): boolean => this.lockAvailable;
+  onSecondInstance = (l: () => void): void => this.#on('second-instance', l);
+  whenReady = async (): Promise<void> => {};
+  onBeforeQuit = (l: (event: { preventDefault(): void }) => void): void => {
+    this.#beforeQuit.push(l);
+  };
+  onWindowAllClosed = (l: () => void): void => this.#on('window-all-closed', l);
+  onActivate = (l: () => void): void => this.#on('activate', l);
+  /** Like app.quit(): before-quit listeners may prevent it. Returns whether the app would quit right away. */
+  quit = (): boolean => {
+    this.quitCalls++;
+    let prevented = false;
+    for (const l of this.#beforeQuit) l({ preventDefault: () => (prevented = true) });
+    return !prevented;
+  };
+  exit = (code: number): void => {
+    this.exitCode = code;
+    this.#resolveExit(code);
+  };
+
+  createWindow = (options: WindowOptions): FakeWindow => {
+    const id = this.#nextId++;
+    const listeners = {
+      nav: [] as ((e: NavigationEvent) => void)[],
+      redirect: [] as ((e: NavigationEvent) => void)[],
+    };
+    let webview: ((e: { preventDefault(): void }) => void) | undefined;
+    const closed: (() => void)[] = [];
+    const moved: (() => void)[] = [];
+    let bounds = { x: options.x ?? 0, y: options.y ?? 0, width: options.width, height: options.height };
+    const fire = (list: ((e: NavigationEvent) => void)[], url: string): boolean => {
+      let prevented = false;
+      for (const l of list) l({ url, preventDefault: () => (prevented = true) });
+      return !prevented;
+    };
+    const win: FakeWindow = {
+      id,
+      options,
+      loaded: [],
+      sent: [],
+      kiosk: options.kiosk ?? false,
+      closed: false,
+      focused: 0,
+      webContents: {
+        id: 100 + id,
+        setWindowOpenHandler: (h) => (win.windowOpenHandler = h),
+        onWillNavigate: (l) => listeners.nav.push(l),
+        onWillRedirect: (l) => listeners.redirect.push(l),
+        onWillAttachWebview: (l) => (webview = l),
+        send: (channel, payload) => win.sent.push({ channel, payload }),
+        getURL: () => win.loaded.at(-1) ?? '',
+      },
+      navigate: (url) => fire(listeners.nav, url),
+      redirect: (url) => fire(listeners.redirect, url),
+      attachWebview: () => {
+        let prevented = false;
+        webview?.({ preventDefault: () => (prevented = true) });
+        return !prevented;
+      },
+      loadURL: async (url) => {
+        win.loaded.push(url);
+      },
+      show: () => {},
+      focus: () => {
+        win.focused++;
+      },
+      restore: () => {},
+      isMinimized: () => false,
+      isDestroyed: () => win.closed,
+      close: () => {
+        if (win.closed) return;
+        win.closed = true;
+        for (const l of closed) l();
+      },
+      destroy: () => win.close(),
+      setKiosk: (on) => (win.kiosk = on),
+      setFullScreen: () => {},
+      getBounds: () => bounds,
+      moveTo: (b) => {
+        bounds = b;
+        for (const l of moved) l();
+      },
+      onClosed: (l) => closed.push(l),
+      onMovedOrResized: (l) => moved.push(l),
+    };
+    this.windows.push(win);
+    return win;
+  };
+
+  get openWindows(): FakeWindow[] {
+    return this.windows.filter((w) => !w.closed);
+  }
+
+  session: AppSession = {
+    setPermissionRequestHandler: (h) => (this.permissionRequestHandler = h),
+    setPermissionCheckHandler: (h) => (this.permissionCheckHandler = h),
+    onHeadersReceived: (h) => (this.headersHandler = h),
+    setCookie: async (c) => {
+      this.cookies = this.cookies.filter((x) => !(x.url === c.url && x.name === c.name));
+      this.cookies.push(c);
+    },
+    removeCookie: async (url, name) => {
+      this.cookies = this.cookies.filter((x) => !(x.url === url && x.name === name));
+    },
+  };
+
+  displays = (): DisplayInfo[] => this.screens;
+  onDisplaysChanged = (l: () => void): void => this.#on('displays-changed', l);
+
+  handleIpc = (channel: string, handler: (sender: IpcSender, args: unknown[]) => unknown): void => {
+    this.ipcHandlers.set(channel, handler);
+  };
+  removeIpcHandler = (channel: string): void => {
+    this.ipcHandlers.delete(channel);
+  };
+
+  /** Plays a renderer calling ipcRenderer.invoke(channel, ...args) from a frame. */
+  async invoke(
+    channel: string,
+    args: unknown[],
+    from: { frameUrl: string; isMainFrame?: boolean; webContentsId?: number },
+  ): Promise<unknown> {
+    const handler = this.ipcHandlers.get(channel);
+    if (!handler) throw new Error(`No handler registered for '${channel}'`);
+    return handler(
+      {
+        frameUrl: from.frameUrl,
+        isMainFrame: from.isMainFrame ?? true,
+        webContentsId: from.webContentsId ?? 101,
+      },
+      args,
+    );
+  }
+
+  dialogs: unknown[] = [];
+  showOpenDialog = async (_w: AppWindow | undefined, request: unknown): Promise<string[]> => {
+    this.dialogs.push(request);
+    return ['/tmp/chosen.mp4'];
+  };
+  showSaveDialog = async (_w: AppWindow | undefined, request: unknown): Promise<string | undefined> => {
+    this.dialogs.push(request);
+    return '/tmp/export.zip';
+  };
+  errors: string[] = [];
+  showErrorBox = (title: string, text: string): void => {
+    this.errors.push(`${title}: ${text}`);
+  };
+  openExternal = async (url: string): Promise<void> => {
+    this.opened.push(url);
+  };
+
+  createTray = (icon: string, tooltip: string): AppTray => {
+    const t = { icon, tooltip, menu: [] as TrayMenuItem[], destroyed: false };
+    this.trays.push(t);
+    return {
+      setToolTip: (text) => (t.tooltip = text),
+      setImage: (i) => (t.icon = i),
+      setMenu: (items) => (t.menu = items),
+      destroy: () => (t.destroyed = true),
+    };
+  };
+  notificationsSupported = (): boolean => true;
+  showNotification = (spec: NotificationSpec): void => {
+    this.notifications.push(spec);
+  };
+
+  /** Reversible "encryption" that visibly differs from the input, standing in for the OS keychain. */
+  safeStorage = {
+    isEncryptionAvailable: () => this.encryptionAvailable,
+    storageBackend: () => this.backend,
+    encryptString: (plain: string) => Buffer.from(Buffer.from(plain).map((b) => b ^ 0x5a)),
+    decryptString: (enc: Buffer) => Buffer.from(enc.map((b) => b ^ 0x5a)).toString(),
+  };
+
+  forkUtilityProcess = (_o: BackendLaunchOptions): BackendChild => {
+    throw new Error('utilityProcess is not available in the fake adapter');
+  };
+}

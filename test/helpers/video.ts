@@ -41,13 +41,13 @@ export async function waitFor<T>(
   fn: () => T | Promise<T>,
   timeoutMs = 30_000,
   everyMs = 250,
-): Promise<NonNullable<T>> {
+): Promise<Exclude<T, false | '' | 0 | null | undefined>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v as Exclude<T, false | '' | 0 | null | undefined>;
     } catch (err) {
       last = err;
     }
@@ -90,4 +90,15 @@ export function decodableFrames(file: string): number {
   );
   if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
   return Number(r.stdout.trim());
+}
+
+/** A file of the shared test media folder (`shared/media` next to the checkout or one of its parents), if present. */
+export function sharedMedia(name: string): string | undefined {
+  let dir = path.resolve(import.meta.dirname, '../..');
+  for (let i = 0; i < 4; i++) {
+    const candidate = path.join(dir, '..', 'shared', 'media', name);
+    if (fs.existsSync(candidate)) return path.resolve(candidate);
+    dir = path.dirname(dir);
+  }
+  return undefined;
 }

@@ -248,7 +248,9 @@ export class StreamProcess {
     const delay = backoffDelay(this.#attempt, this.o.reconnect.initialDelayMs, this.o.reconnect.maxDelayMs);
     this.#attempt++;
     this.fpsIn = 0;
-    this.o.log.warn({ reason: problem.reason, retryInMs: delay, attempt: this.#attempt }, 'stream down');
+    // One warning per new reason: a camera that stays down does not flood the log.
+    const level = problem.reason === this.#reason ? 'debug' : 'warn';
+    this.o.log[level]({ reason: problem.reason, retryInMs: delay, attempt: this.#attempt }, 'stream down');
     this.#setState(failed ? 'failed' : 'reconnecting', problem.reason, problem);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;

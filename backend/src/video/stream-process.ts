@@ -193,25 +193,32 @@ export class StreamProcess {
       });
     }
     if (plan.analysis && pipes[3]) {
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
+      // Frames are assembled straight into their own buffer: one copy per frame, however the pipe splits them.
+      let frame: Buffer | undefined;
+      let filled = 0;
       (pipes[3] as Readable).on('data', (chunk: Buffer) => {
         const size =
           analysisOutputIndex !== undefined ? this.#log.info.outputSizes.get(analysisOutputIndex) : undefined;
         if (!size) return; // ffmpeg prints the output size before writing any frame
         const frameBytes = size.width * size.height * 3;
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes < frameBytes) return;
-        let all = Buffer.concat(pending, pendingBytes);
-        while (all.length >= frameBytes) {
-          markVideo();
-          // A copy: the frame outlives this chunk (queued on the bus, kept as the snapshot).
-          handlers.onFrame?.(new Uint8Array(all.subarray(0, frameBytes)), size.width, size.height);
-          all = all.subarray(frameBytes);
+        let off = 0;
+        while (off < chunk.length) {
+          frame ??= Buffer.allocUnsafeSlow(frameBytes);
+          const n = Math.min(frameBytes - filled, chunk.length - off);
+          chunk.copy(frame, filled, off, off + n);
+          filled += n;
+          off += n;
+          if (filled === frameBytes) {
+            markVideo();
+            handlers.onFrame?.(
+              new Uint8Array(frame.buffer, frame.byteOffset, frameBytes),
+              size.width,
+              size.height,
+            );
+            frame = undefined;
+            filled = 0;
+          }
         }
-        pending = all.length ? [all] : [];
-        pendingBytes = all.length;
       });
     }
     if (plan.record && pipes[4]) {

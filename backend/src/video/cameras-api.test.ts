@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiError } from '../contract/api.js';
+import { Topics } from '../contract/bus.js';
+import type { AnalysisFrame } from '../contract/media.js';
 import type { CameraDetail, CameraStatus, ProbeResponse } from '../contract/video-api.js';
 import { apiGet, startTestApp, TOKEN, waitFor } from '../../../test/helpers/video.js';
 
@@ -13,10 +15,12 @@ const send = async (app: { url: string }, method: string, p: string, body?: unkn
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
-describe('camera management API (real ffmpeg)', () => {
+describe('camera management API and sub streams (real ffmpeg)', () => {
   let app: Awaited<ReturnType<typeof startTestApp>>;
+  const frames: AnalysisFrame[] = [];
   beforeAll(async () => {
     app = await startTestApp({ cameras: [] });
+    await app.bus.subscribe<AnalysisFrame>(Topics.frames, (f) => void frames.push(f), { group: 'test' });
   });
   afterAll(() => app?.cleanup());
 
@@ -44,6 +48,8 @@ describe('camera management API (real ffmpeg)', () => {
       id: 'pattern',
       name: 'Pattern',
       main: { kind: 'testPattern', width: 320, height: 240, fps: 10 },
+      // A 16:9 sub stream next to a 4:3 main stream: the frames' shape shows which one is analysed.
+      sub: { kind: 'testPattern', width: 320, height: 180, fps: 5 },
       analysis: { fps: 2, width: 160 },
     });
     expect(created.status).toBe(201);
@@ -51,6 +57,8 @@ describe('camera management API (real ffmpeg)', () => {
       'streaming',
       async () => (await apiGet<CameraStatus[]>(app, '/api/cameras'))[0]?.state === 'streaming',
     );
+    const frame = await waitFor('an analysis frame', () => frames[frames.length - 1]);
+    expect([frame.cameraId, frame.width, frame.height]).toEqual(['pattern', 160, 90]);
     const detail = await apiGet<CameraDetail>(app, '/api/cameras/pattern');
     expect(detail).toMatchObject({ codec: 'h264', width: 320, height: 240, config: { id: 'pattern' } });
 

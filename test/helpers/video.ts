@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,24 +59,26 @@ export async function waitFor<T>(
   }
 }
 
-/** Duration in seconds of a media file per ffprobe (decodes the container; fails on an unplayable file). */
-export function ffprobeDuration(file: string): number {
-  const r = spawnSync(
-    'ffprobe',
-    ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file],
-    { encoding: 'utf8' },
+/** Runs ffprobe without blocking the event loop (the backend under test runs in this process). */
+function ffprobe(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('ffprobe', ['-v', 'error', ...args], (err, stdout, stderr) =>
+      err
+        ? reject(new Error(`ffprobe failed on ${args[args.length - 1]}: ${stderr}`))
+        : resolve(stdout.trim()),
+    ),
   );
-  if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
-  return Number(r.stdout.trim());
+}
+
+/** Duration in seconds of a media file per ffprobe (reads the container; fails on an unplayable file). */
+export async function ffprobeDuration(file: string): Promise<number> {
+  return Number(await ffprobe(['-show_entries', 'format=duration', '-of', 'csv=p=0', file]));
 }
 
 /** Frames ffmpeg can decode from a file (a real playability check). */
-export function decodableFrames(file: string): number {
-  const r = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
+export async function decodableFrames(file: string): Promise<number> {
+  return Number(
+    await ffprobe([
       '-count_frames',
       '-select_streams',
       'v:0',
@@ -85,11 +87,8 @@ export function decodableFrames(file: string): number {
       '-of',
       'csv=p=0',
       file,
-    ],
-    { encoding: 'utf8' },
+    ]),
   );
-  if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
-  return Number(r.stdout.trim());
 }
 
 /** A file of the shared test media folder (`shared/media` next to the checkout or one of its parents), if present. */

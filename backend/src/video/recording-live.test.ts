@@ -136,8 +136,8 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
     let total = 0;
     for (const seg of stored) {
       const file = app.video.store.localPath!(seg.key)!;
-      expect(decodableFrames(file)).toBeGreaterThan(10);
-      total += ffprobeDuration(file);
+      expect(await decodableFrames(file)).toBeGreaterThan(10);
+      total += await ffprobeDuration(file);
     }
     const first = segments[0]!;
     const last = segments[segments.length - 1]!;
@@ -155,11 +155,11 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
     expect(res.headers.get('content-type')).toBe('video/mp4');
     const clipFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-clip-test-')), 'clip.mp4');
     fs.writeFileSync(clipFile, Buffer.from(await res.arrayBuffer()));
-    const clipDuration = ffprobeDuration(clipFile);
+    const clipDuration = await ffprobeDuration(clipFile);
     // Cut at keyframes (GOP 2 s): at most one GOP more than asked for at the start.
     expect(clipDuration).toBeGreaterThan((to - from) / 1000 - 0.5);
     expect(clipDuration).toBeLessThan((to - from) / 1000 + 2.5);
-    expect(decodableFrames(clipFile)).toBeGreaterThan(20);
+    expect(await decodableFrames(clipFile)).toBeGreaterThan(20);
     fs.rmSync(path.dirname(clipFile), { recursive: true, force: true });
   });
 

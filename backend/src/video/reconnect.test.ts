@@ -116,7 +116,8 @@ describe.skipIf(skip)('camera health and reconnection (real RTSP server)', () =>
     await new Promise((r) => setTimeout(r, 15_000 - (Date.now() - downAt)));
     await rtsp.startServer();
     const upAt = Date.now();
-    await waitFor('streaming again', async () => (await status('gate')).state === 'streaming', 20_000);
+    await waitFor('streaming again', async () => (await status('gate')).state === 'streaming', 30_000);
+    const streamingAt = Date.now();
     await waitFor(
       'a segment after the outage',
       () => app.video.index.segments('gate', upAt, Date.now()).length >= 1,
@@ -127,9 +128,11 @@ describe.skipIf(skip)('camera health and reconnection (real RTSP server)', () =>
     const gap = gaps[0]!;
     expect(gap.cause).toBe('camera down');
     expect(gap.detail).toMatch(/127\.0\.0\.1/);
-    const seconds = (gap.end - gap.start) / 1000;
-    // 15 s down, plus the time to notice, reconnect (backoff ≤ 2 s) and reach the next keyframe (GOP 2 s).
-    expect(seconds).toBeGreaterThan(13);
-    expect(seconds).toBeLessThan(22);
+    // The gap runs from when the camera went away to when footage resumed (reconnection, with a backoff of at most
+    // 2 s, takes longer on a busy machine; the gap must cover exactly that time, not a fixed figure).
+    expect(gap.end - gap.start).toBeGreaterThan(13_000);
+    expect(Math.abs(gap.start - downAt)).toBeLessThan(3000);
+    expect(gap.end).toBeGreaterThan(upAt - 1000);
+    expect(gap.end).toBeLessThan(streamingAt + 3000);
   });
 });

@@ -100,8 +100,9 @@ export async function scanDataDir(dataDir: string): Promise<SourceFile[]> {
         if (DB_EXT.test(e.name)) {
           let wal = '';
           try {
+            // An empty WAL (left by a reader) holds no data: it must not count as a change.
             const w = fs.statSync(`${abs}-wal`);
-            wal = `:${w.size}:${Math.floor(w.mtimeMs)}`;
+            if (w.size > 0) wal = `:${w.size}:${Math.floor(w.mtimeMs)}`;
           } catch {
             /* no WAL */
           }
@@ -158,10 +159,8 @@ export async function readManifest(target: BackupTarget, id: string): Promise<Ba
 }
 
 function newBackupId(now = new Date()): string {
-  return `${now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  // Millisecond precision: ids sort in time order, which is how the newest backup is found.
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Keeps a rolling transfer rate for progress and ETA. */

@@ -49,6 +49,10 @@ function makeInstallation(segmentsPerCamera = 4): { dataDir: string; db: Databas
   db.exec('CREATE TABLE events (id TEXT PRIMARY KEY, camera TEXT, label TEXT, ts INTEGER)');
   const ins = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)');
   for (let i = 0; i < 50; i++) ins.run(`e${i}`, i % 2 ? 'front' : 'yard', 'person', 1_700_000_000_000 + i);
+  // Like the recording index: row numbers plus a unique key.
+  db.exec('CREATE TABLE segments (id INTEGER PRIMARY KEY, camera TEXT, key TEXT NOT NULL UNIQUE)');
+  for (const key of ['front/a', 'front/b', 'yard/a'])
+    db.prepare('INSERT INTO segments (camera, key) VALUES (?, ?)').run(key.split('/')[0], key);
   return { dataDir, db };
 }
 
@@ -153,6 +157,12 @@ describe('backup to a folder target', () => {
     const db = new Database(path.join(existing, 'events.db'));
     db.exec('CREATE TABLE events (id TEXT PRIMARY KEY, camera TEXT, label TEXT, ts INTEGER)');
     db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)').run('e1', 'front', 'edited later', 1);
+    db.exec('CREATE TABLE segments (id INTEGER PRIMARY KEY, camera TEXT, key TEXT NOT NULL UNIQUE)');
+    db.prepare('INSERT INTO segments (camera, key) VALUES (?, ?)').run(
+      'front',
+      'front/recorded-after-reinstall',
+    );
+    db.prepare('INSERT INTO segments (camera, key) VALUES (?, ?)').run('front', 'front/b');
     db.close();
 
     const r = await restoreBackup(target, id, existing);
@@ -165,6 +175,14 @@ describe('backup to a folder target', () => {
       label: 'edited later',
     });
     expect(merged.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 51 });
+    // Row 1 exists in both with different content: both rows survive, the shared key once.
+    const keys = merged.prepare('SELECT key FROM segments ORDER BY key').all();
+    expect(keys).toEqual([
+      { key: 'front/a' },
+      { key: 'front/b' },
+      { key: 'front/recorded-after-reinstall' },
+      { key: 'yard/a' },
+    ]);
     merged.close();
   });
 

@@ -22,7 +22,7 @@ const log = createLogger('backup.engine');
 /** Folder inside the data folder holding backup state (journals, history); never itself backed up. */
 export const BACKUP_STATE_DIR = 'backup-state';
 /** Folders inside the data folder that backups skip. */
-const SKIPPED_DIRS = new Set([BACKUP_STATE_DIR, 'exports', '.restore-staging']);
+const SKIPPED_DIRS = new Set([BACKUP_STATE_DIR, 'exports', '.restore-staging', 'recordings-staging']);
 const DB_EXT = /\.(db|sqlite|sqlite3)$/i;
 const DB_SIDE_FILE = /\.(db|sqlite|sqlite3)-(wal|shm|journal)$/i;
 
@@ -50,6 +50,8 @@ export interface BackupRunOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
+  /** Id of this run (for progress and history); random when absent. */
+  runId?: string;
   /** Test hook: called after each file is uploaded and journaled. */
   afterFile?: (path: string) => void | Promise<void>;
 }
@@ -190,7 +192,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRec
   await fsp.mkdir(stateDir, { recursive: true });
   const journalFile = path.join(stateDir, `journal-${jobId}.jsonl`);
   const startedAt = Date.now();
-  const runId = randomBytes(6).toString('hex');
+  const runId = options.runId ?? randomBytes(6).toString('hex');
   const errors: string[] = [];
   const record: BackupRunRecord = {
     runId,
@@ -493,6 +495,7 @@ export async function verifyBackup(
 /** Merges the rows of a backed-up database into an existing one; rows already there (newer data) win. */
 function mergeDatabase(existing: string, backup: string): void {
   const db = new Database(existing);
+  const quote = (n: string): string => `"${n.replace(/"/g, '""')}"`;
   try {
     db.pragma('busy_timeout = 10000');
     db.prepare('ATTACH DATABASE ? AS bak').run(backup);
@@ -506,27 +509,56 @@ function mergeDatabase(existing: string, backup: string): void {
         db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table'").all() as { name: string }[]
       ).map((r) => r.name),
     );
-    const quote = (n: string): string => `"${n.replace(/"/g, '""')}"`;
+    const indexes = db
+      .prepare("SELECT sql FROM bak.sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+      .all() as { sql: string }[];
     db.transaction(() => {
       for (const t of tables) {
-        if (/^CREATE\s+VIRTUAL/i.test(t.sql)) continue; // full-text indexes rebuild from their content tables
+        // Full-text tables are derived from their content tables and rebuilt by their owners.
+        if (/^CREATE\s+VIRTUAL/i.test(t.sql) || /_(data|idx|content|docsize|config)$/.test(t.name)) continue;
         if (!have.has(t.name)) db.exec(t.sql);
-        const cols = (db.prepare(`PRAGMA main.table_info(${quote(t.name)})`).all() as { name: string }[]).map(
-          (c) => c.name,
-        );
+        const q = quote(t.name);
+        const info = db.prepare(`PRAGMA main.table_info(${q})`).all() as {
+          name: string;
+          type: string;
+          pk: number;
+        }[];
         const bakCols = new Set(
-          (db.prepare(`PRAGMA bak.table_info(${quote(t.name)})`).all() as { name: string }[]).map(
-            (c) => c.name,
-          ),
+          (db.prepare(`PRAGMA bak.table_info(${q})`).all() as { name: string }[]).map((c) => c.name),
         );
-        const shared = cols
-          .filter((c) => bakCols.has(c))
-          .map(quote)
-          .join(', ');
-        if (!shared) continue;
-        db.exec(
-          `INSERT OR IGNORE INTO main.${quote(t.name)} (${shared}) SELECT ${shared} FROM bak.${quote(t.name)}`,
-        );
+        // An INTEGER PRIMARY KEY is a row number: both installations numbered their rows from 1, so equal numbers
+        // say nothing about equal rows. Such tables take the backup's rows under new numbers, skipping rows that
+        // already exist (by their unique columns when the table has some, else by all their values).
+        const pkCols = info.filter((c) => c.pk > 0);
+        const rowNumber =
+          pkCols.length === 1 && /^INTEGER$/i.test(pkCols[0]?.type ?? '') ? pkCols[0]?.name : undefined;
+        const cols = info.map((c) => c.name).filter((c) => bakCols.has(c) && c !== rowNumber);
+        if (!cols.length) continue;
+        const list = cols.map(quote).join(', ');
+        const hasUnique = (
+          db.prepare(`PRAGMA main.index_list(${q})`).all() as { unique: number; origin: string }[]
+        ).some((i) => i.unique && i.origin !== 'pk');
+        if (!rowNumber || hasUnique) {
+          db.exec(`INSERT OR IGNORE INTO main.${q} (${list}) SELECT ${list} FROM bak.${q}`);
+        } else {
+          const same = cols.map((c) => `m.${quote(c)} IS b.${quote(c)}`).join(' AND ');
+          const picked = cols.map((c) => `b.${quote(c)}`).join(', ');
+          db.exec(
+            `INSERT INTO main.${q} (${list}) SELECT ${picked} FROM bak.${q} b WHERE NOT EXISTS (SELECT 1 FROM main.${q} m WHERE ${same})`,
+          );
+        }
+      }
+      for (const i of indexes) {
+        try {
+          db.exec(
+            i.sql.replace(
+              /^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!IF NOT EXISTS)/i,
+              'CREATE $1INDEX IF NOT EXISTS ',
+            ),
+          );
+        } catch {
+          /* an index of a skipped table */
+        }
       }
     })();
     db.exec('DETACH DATABASE bak');

@@ -8,6 +8,8 @@ import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
+import { BackupService } from '../backup/service.js';
+import { backupRoutes } from '../backup/routes.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -52,6 +54,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- video (cameras, recording, live, retention) ---
 
   // --- detection (motion, objects, tracking, events, alerts) ---
+
+  // --- backup (backups, restore, evidence export) ---
+  const backup = services.add(new BackupService({ config: config.backup, dataDir }));
+  routes.push(backupRoutes(backup));
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};

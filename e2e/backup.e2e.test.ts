@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
+import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import { realSegments } from '../test/fixtures/footage.js';
+import { skipWithout } from '../test/fixtures/require.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHOTS = path.join(ROOT, 'e2e/screenshots');
+const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
+
+describe.skipIf(skip)('Backup page in headless Chromium against the real backend', () => {
+  let backend: BackendProcess;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let home: string;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(ROOT, 'dist/renderer/index.html'))) {
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+        {
+          cwd: ROOT,
+          stdio: 'inherit',
+        },
+      );
+      if (r.status !== 0) throw new Error('renderer build failed');
+    }
+    home = tempHome('vigil-backup-e2e-');
+    // Footage already recorded in the data folder: three real segments.
+    fs.mkdirSync(path.join(home, 'data/recordings/plaza'), { recursive: true });
+    for (const [i, seg] of realSegments().slice(0, 3).entries())
+      fs.copyFileSync(seg, path.join(home, `data/recordings/plaza/${i}.mp4`));
+    backend = await spawnBackend(
+      {
+        cameras: [],
+        dataDir: path.join(home, 'data'),
+        backup: {
+          targets: [{ id: 'nas', name: 'NAS share', kind: 'folder', path: path.join(home, 'nas') }],
+          jobs: [
+            { id: 'nightly', name: 'Nightly', targetId: 'nas', schedule: { kind: 'daily', at: '02:30' } },
+          ],
+        },
+      },
+      { home, timeoutMs: 60_000 },
+    );
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const url = new URL(backend.url);
+    await context.addCookies([
+      {
+        name: 'vigil_session',
+        value: backend.token,
+        domain: url.hostname,
+        path: '/',
+        httpOnly: true,
+        sameSite: 'Strict',
+      },
+    ]);
+    page = await context.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await backend?.stop();
+    if (home) fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('tests the target, runs the job to completion, and verifies the backup from the wizard', async () => {
+    await page.goto(backend.url);
+    await page.getByRole('button', { name: 'Backup', exact: true }).click();
+    const targets = page.getByRole('region', { name: 'Backup targets' });
+    await targets.getByRole('button', { name: 'Test connection' }).first().click();
+    await expect
+      .poll(() => targets.getByRole('status').first().textContent(), { timeout: 10_000 })
+      .toMatch(/✓ .*can be written/);
+
+    await page.getByRole('button', { name: 'Run now' }).click();
+    const history = page.getByRole('region', { name: 'Backup history' });
+    await expect.poll(() => history.textContent(), { timeout: 20_000 }).toMatch(/succeeded.*3 files/);
+
+    const wizard = page.getByRole('region', { name: 'Restore and verify' });
+    await wizard.getByRole('combobox').first().selectOption('nas');
+    const backupPicker = wizard.getByRole('combobox').nth(1);
+    await expect.poll(() => backupPicker.locator('option').count(), { timeout: 10_000 }).toBe(2);
+    await backupPicker.selectOption({ index: 1 });
+    await wizard.getByRole('button', { name: '3. Verify only' }).click();
+    await expect
+      .poll(() => wizard.getByRole('status').textContent(), { timeout: 20_000 })
+      .toContain('All 3 files match');
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'backup.png'), fullPage: true });
+  });
+});

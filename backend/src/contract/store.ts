@@ -41,7 +41,10 @@ export class StoreInputError extends Error {
 }
 
 const tsParam = z
-  .union([z.number(), z.string().regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch')])
+  .union(
+    [z.number(), z.string().regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch')],
+    'a time in milliseconds since the epoch',
+  )
   .transform(Number)
   .pipe(
     z
@@ -52,18 +55,18 @@ const tsParam = z
   );
 
 const listParam = z
-  .union([z.string().max(4000, 'at most 4000 characters'), z.array(z.string())])
+  .union([z.string().max(4000), z.array(z.string())], 'a comma-separated list of at most 4000 characters')
   .transform((v) =>
     (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s.length > 0),
   )
   .pipe(
     z
-      .array(z.string().max(120, 'names of at most 120 characters'))
+      .array(z.string().max(120, 'at most 120 characters'))
       .max(MAX_LIST_ITEMS, `at most ${MAX_LIST_ITEMS} values`),
   );
 
 const boolParam = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0'], 'true or false')])
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])], 'true or false')
   .transform((v) => v === true || v === 'true' || v === '1');
 
 /**
@@ -77,26 +80,32 @@ export const EventQueryParams = z.strictObject({
   labels: listParam.optional(),
   zones: listParam.optional(),
   minScore: z
-    .union([z.number(), z.string().regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'a number from 0 to 1')])
+    .union(
+      [z.number(), z.string().regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'a number from 0 to 1')],
+      'a number from 0 to 1',
+    )
     .transform(Number)
     .pipe(z.number().min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'))
     .optional(),
   hasSnapshot: boolParam.optional(),
   retained: boolParam.optional(),
-  q: z.string().max(MAX_QUERY_TEXT, `at most ${MAX_QUERY_TEXT} characters`).optional(),
+  q: z.string('text').max(MAX_QUERY_TEXT, `at most ${MAX_QUERY_TEXT} characters`).optional(),
   sort: z.enum(['newest', 'oldest'], 'newest or oldest').optional(),
   limit: z
-    .union([z.number(), z.string().regex(/^\d{1,9}$/, 'a whole number')])
+    .union(
+      [z.number(), z.string().regex(/^\d{1,9}$/, `a whole number from 1 to ${MAX_PAGE_SIZE}`)],
+      `a whole number from 1 to ${MAX_PAGE_SIZE}`,
+    )
     .transform(Number)
     .pipe(
       z
         .number()
-        .int('a whole number')
+        .int(`a whole number from 1 to ${MAX_PAGE_SIZE}`)
         .min(1, `from 1 to ${MAX_PAGE_SIZE}`)
         .max(MAX_PAGE_SIZE, `from 1 to ${MAX_PAGE_SIZE}`),
     )
     .optional(),
-  cursor: z.string().max(1000, 'not a cursor returned by a search').optional(),
+  cursor: z.string('a cursor returned by a search').max(1000, 'not a cursor returned by a search').optional(),
 });
 export type EventQueryInput = z.input<typeof EventQueryParams>;
 
@@ -175,19 +184,21 @@ export function inputErrorFrom(error: z.ZodError, prefix = ''): StoreInputError 
     return new StoreInputError(key, `unknown parameter "${key.slice(0, 40)}"`);
   }
   const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || 'query';
-  const message = issue.code === 'invalid_type' ? 'has the wrong type' : issue.message;
-  return new StoreInputError(field, `${field}: ${message}`);
+  return new StoreInputError(field, `${field} must be ${issue.message}`);
 }
 
 /**
  * Validates and resolves a search. Throws StoreInputError naming the field. The time range defaults to the 24 h
- * before `now`; a cursor pins the range and sort of the search that produced it.
+ * up to the next whole minute after `now`; a cursor pins the range and sort of the search that produced it.
  */
 export function parseEventQuery(input: unknown, now = Date.now()): EventQuery {
   const parsed = EventQueryParams.safeParse(input ?? {});
   if (!parsed.success) throw inputErrorFrom(parsed.error);
   const p = parsed.data;
-  let to = p.to ?? (p.from !== undefined ? Math.max(now, p.from + 1) : now);
+  // The default end is the next whole minute: the same answer as "now" (no event starts in the future), and
+  // repeated searches within a minute are the same query, which a cache can answer.
+  const end = Math.ceil((now + 1) / MINUTE_MS) * MINUTE_MS;
+  let to = p.to ?? (p.from !== undefined ? Math.max(end, p.from + 1) : end);
   let from = p.from ?? to - DAY_MS;
   let after: EventQuery['after'];
   let sort = p.sort ?? 'newest';
@@ -235,28 +246,44 @@ export const MAX_HISTOGRAM_DAYS = 3660;
 
 /** PATCH body, validated. */
 export const EventPatchSchema = z.strictObject({
-  note: z.string().trim().min(1, 'must not be empty').max(4000, 'at most 4000 characters').optional(),
+  note: z.string('text').trim().min(1, 'non-empty text').max(4000, 'at most 4000 characters').optional(),
   tags: z
-    .array(z.string().trim().min(1, 'must not be empty').max(40, 'at most 40 characters'))
+    .array(
+      z.string('text').trim().min(1, 'non-empty text').max(40, 'at most 40 characters'),
+      'a list of tags',
+    )
     .max(50, 'at most 50 tags')
     .optional(),
-  retain: z.boolean().optional(),
+  retain: z.boolean('true or false').optional(),
 });
 export type EventPatch = z.infer<typeof EventPatchSchema>;
 
 export const SavedSearchSchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(120, 'at most 120 characters'),
-  query: z.record(z.string(), z.string().max(4000)),
+  name: z.string('text').trim().min(1, 'non-empty text').max(120, 'at most 120 characters'),
+  query: z.record(
+    z.string(),
+    z.string('text').max(4000, 'at most 4000 characters'),
+    'an object of search parameters',
+  ),
 });
 
 export const AlertListSchema = z.strictObject({
   state: z.enum(['new', 'acknowledged', 'resolved'], 'new, acknowledged or resolved').optional(),
   limit: z
-    .union([z.number(), z.string().regex(/^\d{1,6}$/, 'a whole number')])
+    .union(
+      [z.number(), z.string().regex(/^\d{1,6}$/, 'a whole number from 1 to 1000')],
+      'a whole number from 1 to 1000',
+    )
     .transform(Number)
-    .pipe(z.number().int().min(1, 'from 1 to 1000').max(1000, 'from 1 to 1000'))
+    .pipe(
+      z.number().int('a whole number from 1 to 1000').min(1, 'from 1 to 1000').max(1000, 'from 1 to 1000'),
+    )
     .optional(),
 });
+export const AlertAckSchema = z.strictObject({
+  by: z.string('text').trim().min(1, 'non-empty text').max(120, 'at most 120 characters').optional(),
+});
+
 export type AlertListOptions = { state?: AlertState; limit?: number };
 
 /** Result of a batch upsert. */

@@ -8,6 +8,8 @@ import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
+import { eventRoutes } from '../store/routes.js';
+import { EventStoreService } from '../store/service.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -48,6 +50,16 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
 
   // --- store (events, search) ---
+  const eventStore = services.add(
+    new EventStoreService({
+      config: config.store,
+      dataDir,
+      bus,
+      cameraName: (id) => config.cameras.find((c) => c.id === id)?.name,
+    }),
+  );
+  // The video holds connect here as `retain` once available, so retained events keep their footage.
+  routes.push(eventRoutes({ store: () => eventStore.store }));
 
   // --- video (cameras, recording, live, retention) ---
 

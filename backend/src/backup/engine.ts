@@ -491,30 +491,37 @@ export async function verifyBackup(
   return report;
 }
 
-/** Merges the rows of a backed-up database into an existing one; rows already there (newer data) win. */
+/**
+ * Merges the rows of a backed-up database into an existing one; rows already there (newer data) win.
+ *
+ * Tables numbered by an INTEGER PRIMARY KEY take the backup's rows under new numbers: both installations counted
+ * from 1, so equal numbers say nothing about equal rows. A row already present is recognised by the table's unique
+ * columns (else by all its values). References to renumbered rows (foreign keys, and the rowids of a full-text
+ * table named `<table>_fts`) are translated to the new numbers.
+ */
 function mergeDatabase(existing: string, backup: string): void {
   const db = new Database(existing);
   const quote = (n: string): string => `"${n.replace(/"/g, '""')}"`;
   try {
     db.pragma('busy_timeout = 10000');
     db.prepare('ATTACH DATABASE ? AS bak').run(backup);
-    const tables = db
+    const objects = db
       .prepare(
-        "SELECT name, sql FROM bak.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql IS NOT NULL",
+        "SELECT type, name, sql FROM bak.sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL",
       )
-      .all() as { name: string; sql: string }[];
+      .all() as { type: string; name: string; sql: string }[];
     const have = new Set(
-      (
-        db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table'").all() as { name: string }[]
-      ).map((r) => r.name),
+      (db.prepare('SELECT name FROM main.sqlite_master').all() as { name: string }[]).map((r) => r.name),
     );
-    const indexes = db
-      .prepare("SELECT sql FROM bak.sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
-      .all() as { sql: string }[];
+    const tables = objects.filter((o) => o.type === 'table');
+    const virtual = tables.filter((t) => /^CREATE\s+VIRTUAL/i.test(t.sql)).map((t) => t.name);
+    // Shadow tables of full-text indexes (events_fts_data …) belong to their virtual table.
+    const isShadow = (name: string): boolean => virtual.some((v) => name.startsWith(`${v}_`));
+    const mapped = new Map<string, string>(); // table → temp map table (old rowid → new rowid, fresh)
+
     db.transaction(() => {
       for (const t of tables) {
-        // Full-text tables are derived from their content tables and rebuilt by their owners.
-        if (/^CREATE\s+VIRTUAL/i.test(t.sql) || /_(data|idx|content|docsize|config)$/.test(t.name)) continue;
+        if (virtual.includes(t.name) || isShadow(t.name)) continue;
         if (!have.has(t.name)) db.exec(t.sql);
         const q = quote(t.name);
         const info = db.prepare(`PRAGMA main.table_info(${q})`).all() as {
@@ -525,38 +532,81 @@ function mergeDatabase(existing: string, backup: string): void {
         const bakCols = new Set(
           (db.prepare(`PRAGMA bak.table_info(${q})`).all() as { name: string }[]).map((c) => c.name),
         );
-        // An INTEGER PRIMARY KEY is a row number: both installations numbered their rows from 1, so equal numbers
-        // say nothing about equal rows. Such tables take the backup's rows under new numbers, skipping rows that
-        // already exist (by their unique columns when the table has some, else by all their values).
         const pkCols = info.filter((c) => c.pk > 0);
         const rowNumber =
           pkCols.length === 1 && /^INTEGER$/i.test(pkCols[0]?.type ?? '') ? pkCols[0]?.name : undefined;
         const cols = info.map((c) => c.name).filter((c) => bakCols.has(c) && c !== rowNumber);
         if (!cols.length) continue;
+        // Values, with references to renumbered parents translated.
+        const fks = db.prepare(`PRAGMA bak.foreign_key_list(${q})`).all() as {
+          table: string;
+          from: string;
+        }[];
+        const expr = (c: string): string => {
+          const fk = fks.find((f) => f.from === c && mapped.has(f.table));
+          return fk
+            ? `(SELECT new FROM temp.${quote(mapped.get(fk.table) as string)} WHERE old = b.${quote(c)})`
+            : `b.${quote(c)}`;
+        };
         const list = cols.map(quote).join(', ');
-        const hasUnique = (
-          db.prepare(`PRAGMA main.index_list(${q})`).all() as { unique: number; origin: string }[]
-        ).some((i) => i.unique && i.origin !== 'pk');
-        if (!rowNumber || hasUnique) {
-          db.exec(`INSERT OR IGNORE INTO main.${q} (${list}) SELECT ${list} FROM bak.${q}`);
-        } else {
-          const same = cols.map((c) => `m.${quote(c)} IS b.${quote(c)}`).join(' AND ');
-          const picked = cols.map((c) => `b.${quote(c)}`).join(', ');
+        const values = cols.map(expr).join(', ');
+        const uniqueIndex = (
+          db.prepare(`PRAGMA main.index_list(${q})`).all() as {
+            name: string;
+            unique: number;
+            origin: string;
+          }[]
+        ).find((i) => i.unique && i.origin !== 'pk');
+        const uniqueCols = uniqueIndex
+          ? (
+              db.prepare(`PRAGMA main.index_info(${quote(uniqueIndex.name)})`).all() as { name: string }[]
+            ).map((c) => c.name)
+          : [];
+        const matchCols = uniqueCols.length ? uniqueCols : cols;
+        const same = matchCols.map((c) => `m.${quote(c)} IS b.${quote(c)}`).join(' AND ');
+        let freshTable: string | undefined;
+        if (rowNumber) {
+          freshTable = `vigil_fresh_${mapped.size}`;
           db.exec(
-            `INSERT INTO main.${q} (${list}) SELECT ${picked} FROM bak.${q} b WHERE NOT EXISTS (SELECT 1 FROM main.${q} m WHERE ${same})`,
+            `CREATE TEMP TABLE ${quote(freshTable)} AS SELECT b.${quote(rowNumber)} AS old FROM bak.${q} b WHERE NOT EXISTS (SELECT 1 FROM main.${q} m WHERE ${same})`,
           );
         }
-      }
-      for (const i of indexes) {
-        try {
+        if (!rowNumber || uniqueCols.length) {
+          db.exec(`INSERT OR IGNORE INTO main.${q} (${list}) SELECT ${values} FROM bak.${q} b`);
+        } else {
           db.exec(
-            i.sql.replace(
-              /^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!IF NOT EXISTS)/i,
-              'CREATE $1INDEX IF NOT EXISTS ',
-            ),
+            `INSERT INTO main.${q} (${list}) SELECT ${values} FROM bak.${q} b WHERE NOT EXISTS (SELECT 1 FROM main.${q} m WHERE ${same})`,
           );
+        }
+        if (rowNumber && freshTable) {
+          const map = `vigil_map_${mapped.size}`;
+          db.exec(
+            `CREATE TEMP TABLE ${quote(map)} AS SELECT b.${quote(rowNumber)} AS old, (SELECT m.${quote(rowNumber)} FROM main.${q} m WHERE ${same} LIMIT 1) AS new, b.${quote(rowNumber)} IN (SELECT old FROM temp.${quote(freshTable)}) AS fresh FROM bak.${q} b`,
+          );
+          db.exec(`CREATE INDEX temp.${quote(`${map}_old`)} ON ${quote(map)} (old)`);
+          mapped.set(t.name, map);
+        }
+      }
+      // Full-text rows of the rows just added, under their new numbers.
+      for (const v of virtual) {
+        const parent = v.replace(/_fts$/, '');
+        const map = mapped.get(parent);
+        const def = tables.find((t) => t.name === v);
+        if (!map || parent === v || !def) continue;
+        if (!have.has(v)) db.exec(def.sql);
+        const cols = (db.prepare(`PRAGMA bak.table_info(${quote(v)})`).all() as { name: string }[]).map((c) =>
+          quote(c.name),
+        );
+        db.exec(
+          `INSERT INTO main.${quote(v)} (rowid, ${cols.join(', ')}) SELECT m.new, ${cols.map((c) => `b.${c}`).join(', ')} FROM bak.${quote(v)} b JOIN temp.${quote(map)} m ON m.old = b.rowid WHERE m.fresh AND m.new IS NOT NULL`,
+        );
+      }
+      for (const o of objects.filter((x) => x.type === 'index' || x.type === 'trigger')) {
+        if (have.has(o.name)) continue;
+        try {
+          db.exec(o.sql);
         } catch {
-          /* an index of a skipped table */
+          /* an index or trigger of a table that was skipped */
         }
       }
     })();

@@ -7,9 +7,13 @@ import { ApiServer, type RouteModule } from '../api/server.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { INSTALL_DIR } from '../platform/paths.js';
+import { appDataDir, INSTALL_DIR } from '../platform/paths.js';
 import { BackupService } from '../backup/service.js';
 import { backupRoutes } from '../backup/routes.js';
+import { EvidenceExporter } from '../export/exporter.js';
+import { StoreEventSource, VideoHoldSink, VideoSegmentSource } from '../export/local-sources.js';
+import { exportRoutes } from '../export/routes.js';
+import { loadOrCreateSigningKey } from '../export/signing.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
 import { eventRoutes } from '../store/routes.js';
@@ -78,6 +82,19 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- backup (backups, restore, evidence export) ---
   const backup = services.add(new BackupService({ config: config.backup, dataDir }));
   routes.push(backupRoutes(backup));
+  const signingKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));
+  const exportsDir = path.join(dataDir, 'exports');
+  const storeEvents = new StoreEventSource(() => eventStore.store);
+  const exporter = new EvidenceExporter({
+    exportsDir,
+    ffmpegPath: ffmpeg,
+    key: signingKey,
+    segments: new VideoSegmentSource(video),
+    events: storeEvents,
+    audit: storeEvents,
+    holds: new VideoHoldSink(video),
+  });
+  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, user: () => 'local' }));
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};

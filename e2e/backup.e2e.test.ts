@@ -6,8 +6,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
-import { realSegments } from '../test/fixtures/footage.js';
+import { realSegments, vtestPath } from '../test/fixtures/footage.js';
 import { skipWithout } from '../test/fixtures/require.js';
+import { verifyEvidence } from '../backend/src/export/verify.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHOTS = path.join(ROOT, 'e2e/screenshots');
@@ -39,7 +40,8 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
       fs.copyFileSync(seg, path.join(home, `data/recordings/plaza/${i}.mp4`));
     backend = await spawnBackend(
       {
-        cameras: [],
+        video: { segmentSeconds: 2 },
+        cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }],
         dataDir: path.join(home, 'data'),
         backup: {
           targets: [{ id: 'nas', name: 'NAS share', kind: 'folder', path: path.join(home, 'nas') }],
@@ -98,5 +100,25 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
       .toMatch(/All ([5-9]|\d\d+) files match the manifest/);
     fs.mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'backup.png'), fullPage: true });
+  });
+
+  it('exports signed evidence from the Export dialog and offers the zip for download', async () => {
+    const section = page.getByRole('region', { name: 'Evidence export' });
+    await expect.poll(() => section.textContent(), { timeout: 10_000 }).toMatch(/[0-9a-f]{64}/);
+    await section.getByRole('button', { name: 'Export evidence…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export evidence' });
+    await dialog.getByLabel('Reason (case number, request)').fill('case 7');
+    await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+    await expect
+      .poll(() => dialog.getByRole('status').textContent(), { timeout: 30_000 })
+      .toMatch(/Exported \d+ files/);
+    const href = await dialog.getByRole('link', { name: 'Download the export' }).getAttribute('href');
+    expect(href).toMatch(/^\/api\/export\/.+\/download$/);
+    await page.screenshot({ path: path.join(SHOTS, 'export-dialog.png') });
+    const zip = await page.request.get(`${backend.url}${href}`);
+    expect(zip.headers()['content-type']).toBe('application/zip');
+    const file = path.join(home, 'evidence.zip');
+    fs.writeFileSync(file, await zip.body());
+    expect((await verifyEvidence(file)).ok).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import type {
 } from '../../../backend/src/contract/backup';
 import { BackupApiRoutes as R } from '../../../backend/src/contract/backup';
 import { call, formatBytes, formatDuration, formatTime, type Result } from './http';
+import { ExportDialog } from '../export/ExportDialog';
 import './backup.css';
 
 /** Reloads a GET endpoint now and every `everyMs`. */
@@ -532,6 +533,36 @@ function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
   );
 }
 
+/** Evidence export from here too (the event view and the timeline open the same dialog), and the signing key. */
+function EvidenceSection() {
+  const [open, setOpen] = useState(false);
+  const key = usePoll<{ fingerprint: string }>(`${R.export}/key`, 600_000);
+  const cameras = usePoll<{ id: string; name: string }[]>('/api/cameras', 60_000);
+  const list = cameras.data?.ok ? cameras.data.value.map((c) => ({ id: c.id, name: c.name })) : [];
+  const now = Date.now();
+  return (
+    <section aria-label="Evidence export">
+      <h2>Evidence export</h2>
+      <p className="muted">
+        Signing key fingerprint (SHA-256):{' '}
+        <span className="fingerprint">{key.data?.ok ? key.data.value.fingerprint : '…'}</span>
+      </p>
+      <button className="primary" disabled={list.length === 0} onClick={() => setOpen(true)}>
+        Export evidence…
+      </button>
+      {open && (
+        <ExportDialog
+          cameraIds={list.slice(0, 1).map((c) => c.id)}
+          availableCameras={list}
+          from={now - 10 * 60_000}
+          to={now}
+          onClose={() => setOpen(false)}
+        />
+      )}
+    </section>
+  );
+}
+
 /** The Backup page: targets, jobs with progress, history, and the restore / verify wizard. */
 export function BackupPage() {
   const targets = usePoll<BackupTargetView[]>(R.targets, 30_000);
@@ -557,6 +588,7 @@ export function BackupPage() {
       />
       <HistorySection history={history.data?.ok ? history.data.value : []} />
       <RestoreSection targets={t} />
+      <EvidenceSection />
     </div>
   );
 }

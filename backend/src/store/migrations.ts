@@ -86,6 +86,13 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       FROM events;
     `);
   },
+  // 3: one index serves time-ordered listing (keyset on start, id) and, covering label, camera and score, lets
+  // facets and histograms count without reading event rows.
+  (db) =>
+    db.exec(`
+      DROP INDEX events_start;
+      CREATE INDEX events_start_cover ON events (start_ts, id, label, camera_id, top_score);
+    `),
 ];
 
 /** Schema version this build writes. */

@@ -86,12 +86,16 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       FROM events;
     `);
   },
-  // 3: one index serves time-ordered listing (keyset on start, id) and, covering label, camera and score, lets
-  // facets and histograms count without reading event rows.
+  // 3: covering indices. Time-ordered listing (keyset on start, id), facets and histograms, and per-camera
+  // searches count and filter by label and score without reading event rows. Label alone is rarely selective
+  // enough to deserve its own index.
   (db) =>
     db.exec(`
       DROP INDEX events_start;
+      DROP INDEX events_camera_start;
+      DROP INDEX events_label_start;
       CREATE INDEX events_start_cover ON events (start_ts, id, label, camera_id, top_score);
+      CREATE INDEX events_camera_cover ON events (camera_id, start_ts, id, label, top_score);
     `),
 ];
 

@@ -114,9 +114,12 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')} (other work on the machine inflates CPU figures)`,
 );
-const rtsp = await RtspFixture.start();
-try {
-  for (const n of COUNTS) await run(rtsp, n);
-} finally {
-  await rtsp.dispose();
+for (const n of COUNTS) {
+  // A fresh RTSP server per configuration: the fixture's shared media does not come back once every client left.
+  const rtsp = await RtspFixture.start();
+  try {
+    await run(rtsp, n);
+  } finally {
+    await rtsp.dispose();
+  }
 }

@@ -56,7 +56,11 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       ALTER TABLE events ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
       CREATE INDEX events_retained_start ON events (start_ts) WHERE retained = 1;
       CREATE INDEX events_snapshot_start ON events (start_ts) WHERE has_crop = 1 OR has_frame = 1;
-      CREATE VIRTUAL TABLE events_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+      -- Contentless (the text is rebuilt from the row when needed) and without positions (only word and prefix
+      -- matches are ever asked): a small index that is cheap to write.
+      CREATE VIRTUAL TABLE events_fts USING fts5 (
+        body, content = '', contentless_delete = 1, detail = none, tokenize = 'unicode61 remove_diacritics 2'
+      );
       CREATE TABLE saved_searches (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -82,6 +86,17 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       FROM events;
     `);
   },
+  // 3: covering indices. Time-ordered listing (keyset on start, id), facets and histograms, and per-camera
+  // searches count and filter by label and score without reading event rows. Label alone is rarely selective
+  // enough to deserve its own index.
+  (db) =>
+    db.exec(`
+      DROP INDEX events_start;
+      DROP INDEX events_camera_start;
+      DROP INDEX events_label_start;
+      CREATE INDEX events_start_cover ON events (start_ts, id, label, camera_id, top_score);
+      CREATE INDEX events_camera_cover ON events (camera_id, start_ts, id, label, top_score);
+    `),
 ];
 
 /** Schema version this build writes. */

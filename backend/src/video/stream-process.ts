@@ -82,7 +82,8 @@ export class StreamProcess {
   #lastProblem: StreamProblem | undefined;
   #stallReason: string | undefined;
   #corruptAt: number[] = [];
-  #framesAtTick = 0;
+  /** (time, frames reported) over the last seconds, for a steady fps figure. */
+  #frameSamples: Array<[number, number]> = [];
   #log: FfmpegLogReader = new FfmpegLogReader();
   #exited: Promise<void> = Promise.resolve();
   /** Frames per second received (from ffmpeg's progress). */
@@ -125,7 +126,7 @@ export class StreamProcess {
     this.#lastProblem = undefined;
     this.#stallReason = undefined;
     this.#log = new FfmpegLogReader();
-    this.#framesAtTick = 0;
+    this.#frameSamples = [];
     this.#lastVideoAt = Date.now();
     let built;
     try {
@@ -267,8 +268,10 @@ export class StreamProcess {
 
   #onTick(): void {
     const now = Date.now();
-    this.fpsIn = Math.max(0, this.#log.frames - this.#framesAtTick);
-    this.#framesAtTick = this.#log.frames;
+    this.#frameSamples.push([now, this.#log.frames]);
+    if (this.#frameSamples.length > 6) this.#frameSamples.shift();
+    const [t0, f0] = this.#frameSamples[0]!;
+    this.fpsIn = now > t0 ? Math.round(((this.#log.frames - f0) / ((now - t0) / 1000)) * 10) / 10 : 0;
     const child = this.#child;
     if (child && !this.#stallReason && now - this.#lastVideoAt > this.o.stallMs) {
       this.#stallReason = `no video for ${Math.round(this.o.stallMs / 1000)} s from ${this.label}`;

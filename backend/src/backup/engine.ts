@@ -499,7 +499,7 @@ export async function verifyBackup(
  * columns (else by all its values). References to renumbered rows (foreign keys, and the rowids of a full-text
  * table named `<table>_fts`) are translated to the new numbers.
  */
-function mergeDatabase(existing: string, backup: string): void {
+function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebuild): void {
   const db = new Database(existing);
   const quote = (n: string): string => `"${n.replace(/"/g, '""')}"`;
   try {
@@ -594,6 +594,16 @@ function mergeDatabase(existing: string, backup: string): void {
         const def = tables.find((t) => t.name === v);
         if (!map || parent === v || !def) continue;
         if (!have.has(v)) db.exec(def.sql);
+        if (/content\s*=\s*''/i.test(def.sql)) {
+          // A contentless index cannot be read back: its owner rebuilds the text of the rows just added.
+          const rowids = (
+            db.prepare(`SELECT new FROM temp.${quote(map)} WHERE fresh AND new IS NOT NULL`).all() as {
+              new: number;
+            }[]
+          ).map((r) => r.new);
+          if (rowids.length) rebuild?.(db, v, parent, rowids);
+          continue;
+        }
         const cols = (db.prepare(`PRAGMA bak.table_info(${quote(v)})`).all() as { name: string }[]).map((c) =>
           quote(c.name),
         );
@@ -616,7 +626,19 @@ function mergeDatabase(existing: string, backup: string): void {
   }
 }
 
+/**
+ * Refills a contentless full-text table for rows a restore added to its parent table (their new rowids), inside
+ * the restore's transaction. Supplied by the owner of the database, who knows what text it indexes.
+ */
+export type FullTextRebuild = (
+  db: Database.Database,
+  ftsTable: string,
+  parentTable: string,
+  rowids: number[],
+) => void;
+
 export interface RestoreOptions {
+  fullTextRebuild?: FullTextRebuild;
   metadata?: boolean;
   recordings?: boolean;
   signal?: AbortSignal;
@@ -667,7 +689,7 @@ export async function restoreBackup(
       await fsp.mkdir(path.dirname(dest), { recursive: true });
       const exists = fs.existsSync(dest);
       if (f.kind === 'database' && exists) {
-        mergeDatabase(dest, staged);
+        mergeDatabase(dest, staged, options.fullTextRebuild);
         report.mergedDatabases.push(f.path);
         report.restoredFiles++;
       } else if (exists) {

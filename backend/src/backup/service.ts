@@ -25,6 +25,7 @@ import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import {
   applyRetention,
+  type FullTextRebuild,
   BACKUP_STATE_DIR,
   listBackupIds,
   readManifest,
@@ -97,6 +98,8 @@ export interface BackupServiceOptions {
   config: BackupConfig;
   dataDir: string;
   env?: NodeJS.ProcessEnv;
+  /** Refills contentless full-text indexes of databases merged by a restore. */
+  fullTextRebuild?: FullTextRebuild;
 }
 
 /**
@@ -509,7 +512,10 @@ export class BackupService implements Service {
       await readManifest(target, backupId).catch((err: Error) => {
         throw new BackupRequestError(err.message, 404, 'backupId');
       });
-      return await restoreBackup(target, backupId, this.options.dataDir, opts);
+      return await restoreBackup(target, backupId, this.options.dataDir, {
+        ...opts,
+        ...(this.options.fullTextRebuild ? { fullTextRebuild: this.options.fullTextRebuild } : {}),
+      });
     } finally {
       await target.dispose();
     }

@@ -10,6 +10,7 @@ import { createLogger } from '../platform/log.js';
 import { appDataDir, INSTALL_DIR } from '../platform/paths.js';
 import { BackupService } from '../backup/service.js';
 import { backupRoutes } from '../backup/routes.js';
+import { eventStoreFullTextRebuild } from '../backup/event-store-fulltext.js';
 import { EvidenceExporter } from '../export/exporter.js';
 import { StoreEventSource, VideoHoldSink, VideoSegmentSource } from '../export/local-sources.js';
 import { exportRoutes } from '../export/routes.js';
@@ -80,7 +81,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- detection (motion, objects, tracking, events, alerts) ---
 
   // --- backup (backups, restore, evidence export) ---
-  const backup = services.add(new BackupService({ config: config.backup, dataDir }));
+  const backup = services.add(
+    new BackupService({ config: config.backup, dataDir, fullTextRebuild: eventStoreFullTextRebuild }),
+  );
   routes.push(backupRoutes(backup));
   const signingKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));
   const exportsDir = path.join(dataDir, 'exports');

@@ -1,6 +1,7 @@
 // Backup throughput to a folder and to S3 (s3rver, a lightweight stand-in for an S3 server, in its own process),
 // with the CPU used by the backup process; then the time an incremental run takes to decide there is nothing new
-// over 100,000 segment files. Size: BENCH_BACKUP_GB (default 10 when the disk has room, else less).
+// over 100,000 segment files. Size: BENCH_BACKUP_GB (default 10 when the disk has room, else less);
+// BENCH_BACKUP_ONLY=noop measures only the no-op decision.
 import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     `generated ${count} copies of a real 10 s segment (${(segBytes / 1e6).toFixed(2)} MB each, ${(total / 1e9).toFixed(2)} GB) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
   );
 
+  const noopOnly = process.env.BENCH_BACKUP_ONLY === 'noop';
   const measure = async (label: string, target: BackupTarget, concurrency: number): Promise<void> => {
     execFileSync('sync');
     const r = await cpuPercent(() =>
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   };
 
   const folderTarget = new FolderTarget(path.join(work, 'folder-target'));
-  await measure('folder', folderTarget, 2);
+  if (!noopOnly) await measure('folder', folderTarget, 2);
   fs.rmSync(path.join(work, 'folder-target'), { recursive: true, force: true });
 
   const s3 = await startS3rverProcess(path.join(work, 's3rver'));
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
     secretAccessKey: 'S3RVER',
   });
   try {
-    await measure('s3 (s3rver, separate process; its CPU not counted)', s3Target, 4);
+    if (!noopOnly) await measure('s3 (s3rver, separate process; its CPU not counted)', s3Target, 4);
   } finally {
     s3Target.dispose();
     s3.stop();

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { fetchSession, type SessionState } from './api';
+import { backupView } from './backup';
 
-const VIEWS = ['Live', 'Events', 'Dashboards', 'Cameras', 'System'] as const;
+const VIEWS = ['Live', 'Events', 'Dashboards', 'Cameras', 'System', backupView.label] as const;
 type View = (typeof VIEWS)[number];
 
 /** The application shell: navigation and the current view. */
@@ -49,7 +50,7 @@ export function App() {
         <span className="status">v{session.session.version}</span>
       </nav>
       <main className="view" aria-label={view}>
-        <h1>{view}</h1>
+        {view === backupView.label ? <backupView.component /> : <h1>{view}</h1>}
       </main>
     </div>
   );

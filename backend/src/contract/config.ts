@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
 import { LoggingConfig, ServerConfig } from './config/server.js';
+import { BackupConfig } from './config/backup.js';
 import { VideoConfig } from './config/video.js';
+import { StoreConfig } from './config/store.js';
 
 export * from './config/cameras.js';
 export * from './config/server.js';
+export * from './config/backup.js';
 export * from './config/video.js';
+export * from './config/store.js';
 
 /**
  * The whole configuration of a Vigil installation. One strict schema: unknown keys are rejected, every field has a
@@ -27,6 +31,8 @@ export const VigilConfig = z
       .default([CameraConfig.parse(DEMO_CAMERA)])
       .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique')
       .describe('Cameras. The default is one demo camera playing the bundled footage.'),
+    backup: BackupConfig,
+    store: StoreConfig,
   })
   .describe('Vigil configuration');
 

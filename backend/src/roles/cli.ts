@@ -8,11 +8,16 @@ import { installShutdownHandlers } from '../platform/shutdown.js';
 import { startLocalApp } from './local.js';
 
 const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n>]
+       vigil verify <export folder or zip> [--key <fingerprint>]
 
 Starts the Vigil backend with every stage embedded and serves the UI.
   --config <file>   YAML or JSON configuration (default: config.yaml in the application data folder)
   --host, --port    override server.host / server.port
-  --help            this text`;
+  --help            this text
+
+verify checks a signed evidence export without starting the backend: the signature of its manifest and the
+SHA-256 of every file. It names each file that was altered, added or is missing; exit code 0 only when intact.
+  --key <sha256>    also require this signing-key fingerprint (as shown in the installation's Backup page)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -23,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      key: { type: 'string' },
     },
   });
   if (values.help) {
@@ -30,8 +36,19 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const role = positionals[0] ?? 'local';
+  if (role === 'verify') {
+    const target = positionals[1];
+    if (!target) {
+      console.error(`vigil verify: name the export folder or zip to check.\n\n${USAGE}`);
+      return 2;
+    }
+    const { verifyEvidence, formatVerifyReport } = await import('../export/verify.js');
+    const report = await verifyEvidence(target, { trustedFingerprint: values.key });
+    console.log(formatVerifyReport(target, report));
+    return report.ok ? 0 : 1;
+  }
   if (role !== 'local') {
-    console.error(`Unknown role "${role}". Available: local.\n\n${USAGE}`);
+    console.error(`Unknown role "${role}". Available: local, verify.\n\n${USAGE}`);
     return 2;
   }
 

@@ -7,9 +7,18 @@ import { ApiServer, type RouteModule } from '../api/server.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { INSTALL_DIR } from '../platform/paths.js';
+import { appDataDir, INSTALL_DIR } from '../platform/paths.js';
+import { BackupService } from '../backup/service.js';
+import { backupRoutes } from '../backup/routes.js';
+import { eventStoreFullTextRebuild } from '../backup/event-store-fulltext.js';
+import { EvidenceExporter } from '../export/exporter.js';
+import { StoreEventSource, VideoHoldSink, VideoSegmentSource } from '../export/local-sources.js';
+import { exportRoutes } from '../export/routes.js';
+import { loadOrCreateSigningKey } from '../export/signing.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
+import { eventRoutes } from '../store/routes.js';
+import { EventStoreService } from '../store/service.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -51,6 +60,16 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
 
   // --- store (events, search) ---
+  const eventStore = services.add(
+    new EventStoreService({
+      config: config.store,
+      dataDir,
+      bus,
+      cameraName: (id) => config.cameras.find((c) => c.id === id)?.name,
+    }),
+  );
+  // The video holds connect here as `retain` once available, so retained events keep their footage.
+  routes.push(eventRoutes({ store: () => eventStore.store }));
 
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';
@@ -60,6 +79,25 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   routes.push(videoRoutes(video, ffmpeg));
 
   // --- detection (motion, objects, tracking, events, alerts) ---
+
+  // --- backup (backups, restore, evidence export) ---
+  const backup = services.add(
+    new BackupService({ config: config.backup, dataDir, fullTextRebuild: eventStoreFullTextRebuild }),
+  );
+  routes.push(backupRoutes(backup));
+  const signingKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));
+  const exportsDir = path.join(dataDir, 'exports');
+  const storeEvents = new StoreEventSource(() => eventStore.store);
+  const exporter = new EvidenceExporter({
+    exportsDir,
+    ffmpegPath: ffmpeg,
+    key: signingKey,
+    segments: new VideoSegmentSource(video),
+    events: storeEvents,
+    audit: storeEvents,
+    holds: new VideoHoldSink(video),
+  });
+  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, user: () => 'local' }));
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};

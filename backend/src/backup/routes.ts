@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { ApiError } from '../contract/api.js';
+import { BackupApiRoutes } from '../contract/backup.js';
+import type { BackupJobConfigInput, BackupTargetConfigInput } from '../contract/config/backup.js';
+import type { RouteModule } from '../api/server.js';
+import { BackupRequestError, type BackupService } from './service.js';
+
+const RestoreBody = z.strictObject({
+  targetId: z.string().min(1),
+  backupId: z.string().min(1),
+  metadata: z.boolean().optional(),
+  recordings: z.boolean().optional(),
+});
+const VerifyBody = z.strictObject({ targetId: z.string().min(1), backupId: z.string().min(1) });
+
+/** Sends a user-fixable error as { error, message, field? } with its 4xx status; rethrows anything else. */
+export function sendRequestError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof BackupRequestError) {
+    const body: ApiError = {
+      error: err.status === 404 ? 'not_found' : err.status === 409 ? 'conflict' : 'bad_request',
+      message: err.message,
+      ...(err.field ? { field: err.field } : {}),
+    };
+    return reply.code(err.status).send(body);
+  }
+  if (err instanceof z.ZodError) {
+    const issue = err.issues[0];
+    const field = issue?.path.join('.');
+    const body: ApiError = {
+      error: 'bad_request',
+      message: `${field || 'body'}: ${issue?.message}`,
+      ...(field ? { field } : {}),
+    };
+    return reply.code(400).send(body);
+  }
+  throw err;
+}
+
+/** /api/backup/…: targets (with "test connection"), jobs, run, cancel, progress, history, verify, restore. */
+export function backupRoutes(service: BackupService): RouteModule {
+  return {
+    name: 'backup',
+    register(app: FastifyInstance) {
+      const R = BackupApiRoutes;
+      const guard =
+        <
+          Q extends {
+            Params: Record<string, string>;
+            Body: unknown;
+            Querystring: Record<string, string | undefined>;
+          },
+        >(
+          fn: (req: { params: Q['Params']; body: Q['Body']; query: Q['Querystring'] }) => unknown,
+        ) =>
+        async (req: { params: unknown; body: unknown; query: unknown }, reply: FastifyReply) => {
+          try {
+            return await fn(req as { params: Q['Params']; body: Q['Body']; query: Q['Querystring'] });
+          } catch (err) {
+            return sendRequestError(reply, err);
+          }
+        };
+      type P = { Params: { id: string }; Body: unknown; Querystring: Record<string, string | undefined> };
+
+      app.get(R.targets, async () => service.targets());
+      app.post(
+        R.targets,
+        guard<P>((req) => service.putTarget(req.body as BackupTargetConfigInput)),
+      );
+      app.put(
+        `${R.targets}/:id`,
+        guard<P>((req) => service.putTarget(req.body as BackupTargetConfigInput, req.params.id)),
+      );
+      app.delete(
+        `${R.targets}/:id`,
+        guard<P>(async (req) => {
+          await service.deleteTarget(req.params.id);
+          return { ok: true };
+        }),
+      );
+      // Test a target before saving it (body: its settings) or a saved one (by id).
+      app.post(
+        `${R.targets}/test`,
+        guard<P>((req) => service.testTarget(req.body as BackupTargetConfigInput)),
+      );
+      app.post(
+        `${R.targets}/:id/test`,
+        guard<P>((req) => service.testTarget(req.params.id)),
+      );
+      app.get(
+        `${R.targets}/:id/backups`,
+        guard<P>((req) => service.listBackups(req.params.id)),
+      );
+
+      app.get(R.jobs, async () => service.jobs());
+      app.post(
+        R.jobs,
+        guard<P>((req) => service.putJob(req.body as BackupJobConfigInput)),
+      );
+      app.put(
+        `${R.jobs}/:id`,
+        guard<P>((req) => service.putJob(req.body as BackupJobConfigInput, req.params.id)),
+      );
+      app.delete(
+        `${R.jobs}/:id`,
+        guard<P>(async (req) => {
+          await service.deleteJob(req.params.id);
+          return { ok: true };
+        }),
+      );
+      app.post(
+        `${R.jobs}/:id/run`,
+        guard<P>((req) => service.runNow(req.params.id)),
+      );
+      app.post(
+        `${R.jobs}/:id/cancel`,
+        guard<P>((req) => ({ cancelled: service.cancel(req.params.id) })),
+      );
+
+      app.get(R.progress, async () => service.progress());
+      app.get(
+        R.history,
+        guard<P>((req) => {
+          const limit = Number(req.query.limit ?? 50);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+            throw new BackupRequestError('limit: expected a whole number from 1 to 500', 400, 'limit');
+          return service.history(limit);
+        }),
+      );
+      app.post(
+        R.verify,
+        guard<P>((req) => {
+          const b = VerifyBody.parse(req.body);
+          return service.verify(b.targetId, b.backupId);
+        }),
+      );
+      app.post(
+        R.restore,
+        guard<P>((req) => {
+          const b = RestoreBody.parse(req.body);
+          return service.restore(b.targetId, b.backupId, b);
+        }),
+      );
+    },
+  };
+}

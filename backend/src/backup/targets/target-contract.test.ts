@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3rver, type S3Fixture } from '../../../../test/fixtures/s3.js';
+import { getBuffer, putBuffer, TargetNotFoundError, type BackupTarget } from '../target.js';
+import { FolderTarget } from './folder.js';
+import { S3Target } from './s3.js';
+import { createTarget, testTarget } from './index.js';
+
+/** The same behaviour is required of every target. */
+function targetContract(
+  name: string,
+  make: () => Promise<BackupTarget>,
+  teardown: () => Promise<void>,
+): void {
+  describe(name, () => {
+    let target: BackupTarget;
+    beforeAll(async () => {
+      target = await make();
+    });
+    afterAll(async () => {
+      await target.dispose();
+      await teardown();
+    });
+
+    it('stores, stats, reads back and lists objects', async () => {
+      const big = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+      await target.put(
+        'files/cam1/a.mp4',
+        Readable.from([big.subarray(0, 1000), big.subarray(1000)]),
+        big.length,
+      );
+      await putBuffer(target, 'files/cam1/b.mp4', Buffer.from('second'));
+      await putBuffer(target, 'backups/x.json', Buffer.from('{}'));
+      expect(await target.head('files/cam1/a.mp4')).toEqual({ key: 'files/cam1/a.mp4', size: big.length });
+      expect((await getBuffer(target, 'files/cam1/a.mp4')).equals(big)).toBe(true);
+      const keys: string[] = [];
+      for await (const o of target.list('files/')) keys.push(o.key);
+      expect(keys).toEqual(['files/cam1/a.mp4', 'files/cam1/b.mp4']);
+    });
+
+    it('reports absent objects: head undefined, get TargetNotFoundError, delete is idempotent', async () => {
+      expect(await target.head('files/none')).toBeUndefined();
+      await expect(target.get('files/none')).rejects.toBeInstanceOf(TargetNotFoundError);
+      await putBuffer(target, 'files/gone', Buffer.from('x'));
+      await target.delete('files/gone');
+      await target.delete('files/gone');
+      expect(await target.head('files/gone')).toBeUndefined();
+    });
+
+    it('replaces an object written twice and rejects keys that escape the target', async () => {
+      await putBuffer(target, 'files/r', Buffer.from('one'));
+      await putBuffer(target, 'files/r', Buffer.from('two!'));
+      expect((await getBuffer(target, 'files/r')).toString()).toBe('two!');
+      await expect(putBuffer(target, '../outside', Buffer.from('x'))).rejects.toThrow(
+        /invalid backup object key/,
+      );
+    });
+
+    it('passes the "test connection" probe', async () => {
+      const r = await testTarget(target);
+      expect(r.ok, r.message).toBe(true);
+    });
+  });
+}
+
+const folderRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-folder-target-'));
+targetContract(
+  'folder target',
+  async () => new FolderTarget(folderRoot),
+  async () => fs.rmSync(folderRoot, { recursive: true, force: true }),
+);
+
+let s3: S3Fixture | undefined;
+targetContract(
+  'S3 target against s3rver (a lightweight stand-in for an S3 server)',
+  async () => {
+    s3 = await startS3rver();
+    return new S3Target({ ...s3, region: 'us-east-1', prefix: 'site-a/' });
+  },
+  async () => s3?.close(),
+);
+
+describe('target configuration', () => {
+  it('names the missing credential variables of an S3 target', () => {
+    expect(() =>
+      createTarget(
+        {
+          id: 's3',
+          name: '',
+          kind: 's3',
+          endpoint: 'http://127.0.0.1:1',
+          region: 'r',
+          bucket: 'bkt',
+          prefix: '',
+          accessKeyIdEnv: 'NO_SUCH_KEY_VAR',
+          secretAccessKeyEnv: 'NO_SUCH_SECRET_VAR',
+        },
+        {},
+      ),
+    ).toThrow(/NO_SUCH_KEY_VAR and NO_SUCH_SECRET_VAR/);
+  });
+
+  it('"test connection" explains an unreachable S3 endpoint instead of throwing', async () => {
+    const t = new S3Target({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'r',
+      bucket: 'bkt',
+      prefix: '',
+      accessKeyId: 'a',
+      secretAccessKey: 'b',
+    });
+    const r = await testTarget(t);
+    t.dispose();
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/127\.0\.0\.1:9/);
+  });
+});

@@ -1,0 +1,223 @@
+// Backup, restore and evidence export: file formats and the HTTP API shapes, shared by the backend, the renderer
+// and the `vigil verify` command. Times are ms since the epoch.
+
+/** One file in a backup: its path relative to the data folder, size and SHA-256 (hex). */
+export interface BackupManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+  /** Modification time of the source when it was read; with the size, decides whether a file changed. */
+  mtimeMs: number;
+  kind: 'database' | 'recording';
+  /** Key of the object on the target holding the bytes (shared by backups while the file is unchanged). */
+  object: string;
+  /** Databases: size and time stamps of the live database when it was snapshotted (unchanged → no new snapshot). */
+  sourceStamp?: string;
+}
+
+/** manifest of one complete backup, stored on the target as backups/<id>.json (written last). */
+export interface BackupManifest {
+  format: 'vigil-backup/1';
+  id: string;
+  jobId: string;
+  startedAt: number;
+  finishedAt: number;
+  /** The backup this one was built upon (files unchanged since it were not uploaded again). */
+  previousId?: string;
+  files: BackupManifestFile[];
+  totalBytes: number;
+}
+
+export type BackupRunState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'nothing-new';
+
+/** Live progress of a running job (GET /api/backup/progress). */
+export interface BackupProgress {
+  jobId: string;
+  runId: string;
+  phase: 'snapshot' | 'scanning' | 'uploading' | 'finishing';
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Bytes per second over the last seconds. */
+  rateBps: number;
+  /** Seconds until done at the current rate; absent while unknown. */
+  etaSeconds?: number;
+  startedAt: number;
+}
+
+/** One finished (or failed) run, in the history (GET /api/backup/history). */
+export interface BackupRunRecord {
+  runId: string;
+  jobId: string;
+  targetId: string;
+  state: BackupRunState;
+  startedAt: number;
+  finishedAt: number;
+  /** Id of the backup written on the target (absent when nothing was written). */
+  backupId?: string;
+  filesUploaded: number;
+  filesSkipped: number;
+  bytesUploaded: number;
+  /** What went wrong, in words a person can act on. */
+  errors: string[];
+  /** True when this run carried on from an interrupted one. */
+  resumed?: boolean;
+}
+
+/** A target as the API shows it (no secrets). */
+export interface BackupTargetView {
+  id: string;
+  name: string;
+  kind: 'folder' | 's3';
+  /** Folder path or s3://bucket/prefix at endpoint. */
+  location: string;
+  /** Where it was defined: the config file (read-only here) or the UI. */
+  source: 'config' | 'ui';
+}
+
+export interface BackupJobView {
+  id: string;
+  name: string;
+  targetId: string;
+  schedule: { kind: 'manual' } | { kind: 'daily'; at: string } | { kind: 'every'; hours: number };
+  metadata: boolean;
+  recordings: boolean;
+  bandwidthMBps: number;
+  keepDaily: number;
+  keepWeekly: number;
+  source: 'config' | 'ui';
+  nextRunAt?: number;
+  running: boolean;
+}
+
+/** POST /api/backup/targets/:id/test → whether the target can be written, read and listed. */
+export interface BackupTargetTestResult {
+  ok: boolean;
+  message: string;
+  latencyMs?: number;
+}
+
+/** A backup listed on a target (GET /api/backup/targets/:id/backups). */
+export interface BackupSummary {
+  id: string;
+  jobId: string;
+  startedAt: number;
+  finishedAt: number;
+  files: number;
+  totalBytes: number;
+}
+
+/** Result of checking a backup against its manifest (verify-only, or before a restore). */
+export interface BackupVerifyReport {
+  backupId: string;
+  ok: boolean;
+  filesChecked: number;
+  /** Files listed in the manifest but absent on the target. */
+  missing: string[];
+  /** Files whose size or SHA-256 differs from the manifest. */
+  corrupt: string[];
+}
+
+/** POST /api/backup/restore body. */
+export interface BackupRestoreRequest {
+  targetId: string;
+  backupId: string;
+  metadata?: boolean;
+  recordings?: boolean;
+}
+
+/** What a restore did. Nothing is written when the verification fails. */
+export interface BackupRestoreReport {
+  backupId: string;
+  ok: boolean;
+  verify: BackupVerifyReport;
+  restoredFiles: number;
+  /** Files kept because the installation already has them (newer data is never overwritten). */
+  keptExisting: number;
+  /** Databases merged row by row into an existing database (existing rows win). */
+  mergedDatabases: string[];
+  message: string;
+}
+
+// ---- Evidence export ----
+
+/** One file of an evidence export, as listed in its signed manifest. */
+export interface EvidenceFile {
+  path: string;
+  size: number;
+  sha256: string;
+  kind: 'clip' | 'snapshot' | 'events' | 'continuity' | 'other';
+  cameraId?: string;
+}
+
+/** manifest.json of an evidence export; manifest.sig holds its Ed25519 signature (base64). */
+export interface EvidenceManifest {
+  format: 'vigil-evidence/1';
+  id: string;
+  cameras: string[];
+  from: number;
+  to: number;
+  exportedBy: string;
+  exportedAt: number;
+  reason?: string;
+  installation: string;
+  /** SHA-256 fingerprint (hex) of the public key in public-key.pem. */
+  keyFingerprint: string;
+  files: EvidenceFile[];
+}
+
+/** A gap or deletion inside an exported range, with its cause. */
+export interface ContinuityItem {
+  cameraId: string;
+  start: number;
+  end: number;
+  kind: 'gap' | 'deleted';
+  cause: string;
+  detail?: string;
+}
+
+/** POST /api/export body. */
+export interface EvidenceExportRequest {
+  cameraIds: string[];
+  from: number;
+  to: number;
+  format: 'zip' | 'folder';
+  reason?: string;
+}
+
+/** POST /api/export answer. */
+export interface EvidenceExportResult {
+  id: string;
+  format: 'zip' | 'folder';
+  /** Where the export was written on the backend machine. */
+  location: string;
+  /** Download URL (zip only). */
+  downloadUrl?: string;
+  files: number;
+  bytes: number;
+  keyFingerprint: string;
+  holds: string[];
+  warnings: string[];
+}
+
+/** Result of `vigil verify` / POST /api/export/verify. */
+export interface EvidenceVerifyReport {
+  ok: boolean;
+  signatureValid: boolean;
+  keyFingerprint?: string;
+  altered: string[];
+  missing: string[];
+  added: string[];
+  problems: string[];
+}
+
+export const BackupApiRoutes = {
+  targets: '/api/backup/targets',
+  jobs: '/api/backup/jobs',
+  progress: '/api/backup/progress',
+  history: '/api/backup/history',
+  verify: '/api/backup/verify',
+  restore: '/api/backup/restore',
+  export: '/api/export',
+} as const;

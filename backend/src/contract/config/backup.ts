@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lower-case letters, digits, "-" and "_" (at most 64)');
+
+/** A folder on a local disk or a mounted network share. */
+export const FolderTargetConfig = z.strictObject({
+  id: id.describe('Identifier of the target, used by jobs and in the API.'),
+  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  kind: z.literal('folder').describe('A local or mounted network folder.'),
+  path: z.string().min(1).describe('Absolute path of the folder that receives the backups.'),
+});
+
+/** S3-compatible object storage (AWS, MinIO, Ceph RADOS gateway). */
+export const S3TargetConfig = z.strictObject({
+  id: id.describe('Identifier of the target, used by jobs and in the API.'),
+  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  kind: z.literal('s3').describe('S3-compatible object storage.'),
+  endpoint: z
+    .string()
+    .default('')
+    .describe('Endpoint URL, e.g. http://127.0.0.1:7480 for a Ceph gateway. Empty: AWS for the region.'),
+  region: z.string().default('us-east-1').describe('Region name (any value for MinIO and Ceph).'),
+  bucket: z.string().min(3).describe('Bucket that receives the backups; it must exist.'),
+  prefix: z.string().default('vigil/').describe('Key prefix inside the bucket.'),
+  accessKeyIdEnv: z
+    .string()
+    .default('VIGIL_S3_ACCESS_KEY_ID')
+    .describe('Environment variable holding the access key id.'),
+  secretAccessKeyEnv: z
+    .string()
+    .default('VIGIL_S3_SECRET_ACCESS_KEY')
+    .describe('Environment variable holding the secret access key.'),
+});
+
+export const BackupTargetConfig = z
+  .discriminatedUnion('kind', [FolderTargetConfig, S3TargetConfig])
+  .describe('Where backups are written.');
+export type BackupTargetConfig = z.infer<typeof BackupTargetConfig>;
+export type BackupTargetConfigInput = z.input<typeof BackupTargetConfig>;
+
+export const BackupScheduleConfig = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('manual').describe('Only when started by hand ("run now").') }),
+    z.strictObject({
+      kind: z.literal('daily').describe('Once a day.'),
+      at: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM, e.g. 02:30')
+        .describe('Local time of day, HH:MM.'),
+    }),
+    z.strictObject({
+      kind: z.literal('every').describe('At a fixed interval.'),
+      hours: z.int().min(1).max(168).describe('Hours between runs.'),
+    }),
+  ])
+  .describe('When the job runs.');
+export type BackupScheduleConfig = z.infer<typeof BackupScheduleConfig>;
+
+export const BackupJobConfig = z.strictObject({
+  id: id.describe('Identifier of the job.'),
+  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  targetId: id.describe('Target that receives this job’s backups.'),
+  schedule: BackupScheduleConfig.prefault({ kind: 'daily', at: '02:00' }),
+  metadata: z.boolean().default(true).describe('Back up the databases (events, audit, recording index).'),
+  recordings: z.boolean().default(true).describe('Back up the recorded footage and snapshots.'),
+  bandwidthMBps: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Upload limit in megabytes per second, so backups do not starve cameras. 0: unlimited.'),
+  keepDaily: z.int().min(1).default(7).describe('Keep the newest backup of each of the last N days.'),
+  keepWeekly: z.int().min(0).default(4).describe('Also keep the newest backup of each of the last M weeks.'),
+});
+export type BackupJobConfig = z.infer<typeof BackupJobConfig>;
+export type BackupJobConfigInput = z.input<typeof BackupJobConfig>;
+
+/** Backups, restore and evidence export. */
+export const BackupConfig = z
+  .strictObject({
+    targets: z
+      .array(BackupTargetConfig)
+      .default([])
+      .describe('Backup targets. Targets added in the UI are kept in the data folder.'),
+    jobs: z
+      .array(BackupJobConfig)
+      .default([])
+      .describe('Backup jobs. Jobs added in the UI are kept in the data folder.'),
+  })
+  .prefault({})
+  .describe('Backups of metadata and footage to folders or object storage.');
+export type BackupConfig = z.infer<typeof BackupConfig>;

@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeDuration, realSegments } from '../../../test/fixtures/footage.js';
+import type { ContinuityItem } from '../contract/backup.js';
+import { findFfmpeg } from '../platform/binaries.js';
+import { EvidenceExporter } from './exporter.js';
+import { loadOrCreateSigningKey } from './signing.js';
+import type { ExportedEvent, SegmentFile, SegmentSource } from './sources.js';
+import { verifyEvidence } from './verify.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = path.join(ROOT, 'backend/src/roles/cli.ts');
+const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+
+/** `vigil verify` as a user runs it: its own process, no backend started. */
+async function vigilVerify(target: string): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(process.execPath, ['--import', 'tsx', CLI, 'verify', target], { cwd: ROOT });
+    return { code: 0, out: r.stdout };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+describe('signed evidence export and `vigil verify`', () => {
+  let home: string;
+  let exporter: EvidenceExporter;
+  const audit: { action: string; target: string; actor: string }[] = [];
+  const holds: { cameraId: string; from: number; to: number }[] = [];
+
+  beforeAll(() => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-export-'));
+    const segs = realSegments();
+    // Camera "front": segments 0-3 back to back, then a 20 s gap (camera down), then segments 4-5.
+    const front: SegmentFile[] = segs.slice(0, 6).map((p, i) => {
+      const start = T0 + i * 10_000 + (i >= 4 ? 20_000 : 0);
+      return { path: p, start, end: start + 10_000 };
+    });
+    const gap: ContinuityItem = {
+      cameraId: 'front',
+      start: T0 + 40_000,
+      end: T0 + 60_000,
+      kind: 'gap',
+      cause: 'camera down',
+      detail: 'RTSP connection refused',
+    };
+    // The recording index and event store of the other areas are stood in for by these small in-memory
+    // implementations of the exporter's interfaces, over real segment files and real JPEG bytes.
+    const segments: SegmentSource = {
+      segments: async (cam, from, to) =>
+        cam === 'front' ? front.filter((s) => s.end > from && s.start < to) : [],
+      continuity: async (cam, from, to) => (cam === 'front' && gap.end > from && gap.start < to ? [gap] : []),
+    };
+    const events: ExportedEvent[] = [
+      { id: 'ev-1', cameraId: 'front', ts: T0 + 5_000, label: 'person', score: 0.91 },
+      { id: 'ev-2', cameraId: 'front', ts: T0 + 65_000, label: 'person', score: 0.8 },
+    ];
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+    exporter = new EvidenceExporter({
+      exportsDir: path.join(home, 'exports'),
+      ffmpegPath: findFfmpeg()?.path ?? 'ffmpeg',
+      key: loadOrCreateSigningKey(path.join(home, 'keys')),
+      segments,
+      events: {
+        events: async (cams, from, to) =>
+          events.filter((e) => cams.includes(e.cameraId) && e.ts >= from && e.ts < to),
+        snapshot: async (id) => (id === 'ev-1' ? jpeg : undefined),
+      },
+      audit: { record: (e) => void audit.push(e) },
+      holds: {
+        hold: async (h) => {
+          holds.push(h);
+          return `hold-${holds.length}`;
+        },
+      },
+      installation: 'test site',
+    });
+  });
+  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('keeps the private key owner-only and reuses it', () => {
+    const file = path.join(home, 'keys', 'evidence-ed25519.pem');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateSigningKey(path.join(home, 'keys')).fingerprint).toBe(
+      loadOrCreateSigningKey(path.join(home, 'keys')).fingerprint,
+    );
+  });
+
+  it('exports a folder of playable clips, snapshots, events and a continuity report; an unaltered export verifies', async () => {
+    const r = await exporter.export(
+      { cameraIds: ['front'], from: T0 + 3_000, to: T0 + 75_000, format: 'folder', reason: 'case 42' },
+      'investigator',
+    );
+    // One clip per continuous run: before and after the gap.
+    const clips = r.manifest.files.filter((f) => f.kind === 'clip');
+    expect(clips).toHaveLength(2);
+    const first = path.join(r.location, clips[0]?.path ?? '');
+    expect(probeDuration(first)).toBeGreaterThan(35);
+    expect(probeDuration(first)).toBeLessThan(41);
+    expect(probeDuration(path.join(r.location, clips[1]?.path ?? ''))).toBeGreaterThan(10);
+    expect(fs.readFileSync(path.join(r.location, 'continuity.txt'), 'utf8')).toMatch(/gap .* camera down/);
+    expect(JSON.parse(fs.readFileSync(path.join(r.location, 'events.json'), 'utf8'))).toHaveLength(2);
+    expect(fs.existsSync(path.join(r.location, 'snapshots/ev-1.jpg'))).toBe(true);
+    expect(r.manifest).toMatchObject({ exportedBy: 'investigator', cameras: ['front'], reason: 'case 42' });
+    expect(holds).toContainEqual({
+      cameraId: 'front',
+      from: T0 + 3_000,
+      to: T0 + 75_000,
+      reason: `evidence export ${r.id}`,
+    });
+    expect(audit).toContainEqual(
+      expect.objectContaining({ action: 'evidence.export', target: r.id, actor: 'investigator' }),
+    );
+
+    const ok = await vigilVerify(r.location);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toContain('VERIFIED');
+  });
+
+  it('one altered byte in a clip of a zip export: `vigil verify` fails and names the clip', async () => {
+    const r = await exporter.export(
+      { cameraIds: ['front'], from: T0, to: T0 + 30_000, format: 'zip' },
+      'investigator',
+    );
+    expect(r.location.endsWith('.zip')).toBe(true);
+    expect((await verifyEvidence(r.location)).ok).toBe(true);
+    const clip = r.manifest.files.find((f) => f.kind === 'clip');
+    // The clip is stored uncompressed in the zip: flip one byte inside its data.
+    const zip = fs.readFileSync(r.location);
+    const name = Buffer.from(clip?.path ?? '');
+    const at = zip.indexOf(name) + name.length + 5000;
+    zip[at] = (zip[at] ?? 0) ^ 0x01;
+    fs.writeFileSync(r.location, zip);
+    const bad = await vigilVerify(r.location);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`ALTERED: ${clip?.path}`);
+    expect(bad.out).not.toContain('ALTERED: events.json');
+  });
+
+  it('names added and missing files, and a manifest edited after signing', async () => {
+    const r = await exporter.export(
+      { cameraIds: ['front'], from: T0, to: T0 + 20_000, format: 'folder' },
+      'investigator',
+    );
+    fs.writeFileSync(path.join(r.location, 'planted.mp4'), 'x');
+    fs.rmSync(path.join(r.location, 'events.json'));
+    let report = await verifyEvidence(r.location);
+    expect(report).toMatchObject({
+      ok: false,
+      signatureValid: true,
+      added: ['planted.mp4'],
+      missing: ['events.json'],
+    });
+
+    const mf = path.join(r.location, 'manifest.json');
+    fs.writeFileSync(mf, fs.readFileSync(mf, 'utf8').replace('"investigator"', '"someone else"'));
+    report = await verifyEvidence(r.location);
+    expect(report.signatureValid).toBe(false);
+    expect(report.problems.join()).toMatch(/manifest.json does not match its signature/);
+  });
+});

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ApiError } from '../contract/api.js';
+import { BackupApiRoutes, type EvidenceExportResult } from '../contract/backup.js';
+import type { RouteModule } from '../api/server.js';
+import type { EvidenceExporter } from './exporter.js';
+import type { SigningKey } from './signing.js';
+
+const ExportBody = z.strictObject({
+  cameraIds: z.array(z.string().min(1)).min(1, 'choose at least one camera'),
+  from: z.number().int().nonnegative(),
+  to: z.number().int().positive(),
+  format: z.enum(['zip', 'folder']).default('zip'),
+  reason: z.string().max(500).optional(),
+});
+
+/** Longest range one export may cover: larger exports are split by the investigator. */
+const MAX_RANGE_MS = 24 * 3_600_000;
+
+export interface ExportRoutesOptions {
+  exporter: EvidenceExporter;
+  exportsDir: string;
+  key: SigningKey;
+  /** Who is exporting (the session's user). */
+  user: () => string;
+}
+
+/** /api/export: signed evidence export, its download, and the installation's public key. */
+export function exportRoutes(options: ExportRoutesOptions): RouteModule {
+  return {
+    name: 'export',
+    register(app: FastifyInstance) {
+      const base = BackupApiRoutes.export;
+      app.get(`${base}/key`, async () => ({
+        fingerprint: options.key.fingerprint,
+        publicKeyPem: options.key.publicKeyPem,
+      }));
+
+      app.post(base, async (req, reply) => {
+        const parsed = ExportBody.safeParse(req.body);
+        const bad = (message: string, field?: string): unknown => {
+          const body: ApiError = { error: 'bad_request', message, ...(field ? { field } : {}) };
+          return reply.code(400).send(body);
+        };
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          return bad(`${issue?.path.join('.') || 'body'}: ${issue?.message}`, issue?.path.join('.'));
+        }
+        const b = parsed.data;
+        if (b.to <= b.from) return bad('to: the end of the range must be after its start', 'to');
+        if (b.to - b.from > MAX_RANGE_MS)
+          return bad('the range is longer than 24 hours; export it in parts', 'to');
+        try {
+          const { manifest: _manifest, ...result } = await options.exporter.export(b, options.user());
+          return result satisfies EvidenceExportResult;
+        } catch (err) {
+          return bad((err as Error).message);
+        }
+      });
+
+      app.get<{ Params: { id: string } }>(`${base}/:id/download`, async (req, reply) => {
+        const id = req.params.id;
+        const file = path.join(options.exportsDir, `${id}.zip`);
+        if (!/^[A-Za-z0-9_+-]+$/.test(id) || !fs.existsSync(file)) {
+          const body: ApiError = { error: 'not_found', message: `there is no zip export "${id}"` };
+          return reply.code(404).send(body);
+        }
+        return reply
+          .type('application/zip')
+          .header('content-disposition', `attachment; filename="vigil-evidence-${id}.zip"`)
+          .send(fs.createReadStream(file));
+      });
+    },
+  };
+}

@@ -1,0 +1,594 @@
+import { useCallback, useEffect, useState } from 'react';
+import type {
+  BackupJobView,
+  BackupProgress,
+  BackupRestoreReport,
+  BackupRunRecord,
+  BackupSummary,
+  BackupTargetTestResult,
+  BackupTargetView,
+  BackupVerifyReport,
+} from '../../../backend/src/contract/backup';
+import { BackupApiRoutes as R } from '../../../backend/src/contract/backup';
+import { call, formatBytes, formatDuration, formatTime, type Result } from './http';
+import { ExportDialog } from '../export/ExportDialog';
+import './backup.css';
+
+/** Reloads a GET endpoint now and every `everyMs`. */
+function usePoll<T>(url: string, everyMs: number): { data: Result<T> | undefined; reload: () => void } {
+  const [data, setData] = useState<Result<T>>();
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let cancelled = false;
+    void call<T>('GET', url).then((r) => !cancelled && setData(r));
+    const t = setTimeout(() => setTick((n) => n + 1), everyMs);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
+  }, [url, everyMs, tick]);
+  return { data, reload: useCallback(() => setTick((n) => n + 1), []) };
+}
+
+function ErrorLine({ result }: { result: Result<unknown> | undefined }) {
+  return result && !result.ok ? (
+    <p className="error-text" role="alert">
+      {result.message}
+    </p>
+  ) : null;
+}
+
+const STATE_WORDS: Record<BackupRunRecord['state'], string> = {
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  'nothing-new': 'nothing new to back up',
+};
+
+function scheduleWords(s: BackupJobView['schedule']): string {
+  if (s.kind === 'daily') return `daily at ${s.at}`;
+  if (s.kind === 'every') return `every ${s.hours} h`;
+  return 'manual only';
+}
+
+/** Targets with "test connection" and a form to add a folder or S3 target. */
+function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; reload: () => void }) {
+  const [tests, setTests] = useState<Record<string, BackupTargetTestResult | 'testing'>>({});
+  const [form, setForm] = useState({
+    id: '',
+    kind: 'folder',
+    path: '',
+    endpoint: '',
+    bucket: '',
+    prefix: 'vigil/',
+  });
+  const [saved, setSaved] = useState<Result<unknown>>();
+  const test = async (id: string) => {
+    setTests((t) => ({ ...t, [id]: 'testing' }));
+    const r = await call<BackupTargetTestResult>('POST', `${R.targets}/${encodeURIComponent(id)}/test`);
+    setTests((t) => ({ ...t, [id]: r.ok ? r.value : { ok: false, message: r.message } }));
+  };
+  const body = () =>
+    form.kind === 'folder'
+      ? { id: form.id, kind: 'folder', path: form.path }
+      : { id: form.id, kind: 's3', endpoint: form.endpoint, bucket: form.bucket, prefix: form.prefix };
+  const add = async () => {
+    const r = await call('POST', R.targets, body());
+    setSaved(r);
+    if (r.ok) reload();
+  };
+  const testNew = async () => {
+    const r = await call<BackupTargetTestResult>('POST', `${R.targets}/test`, body());
+    setTests((t) => ({ ...t, '': r.ok ? r.value : { ok: false, message: r.message } }));
+  };
+  const remove = async (id: string) => {
+    const r = await call('DELETE', `${R.targets}/${encodeURIComponent(id)}`);
+    setSaved(r);
+    reload();
+  };
+  const TestResult = ({ id }: { id: string }) => {
+    const t = tests[id];
+    if (!t) return null;
+    if (t === 'testing') return <span className="muted">testing…</span>;
+    return (
+      <span className={t.ok ? 'ok-text' : 'error-text'} role="status">
+        {t.ok ? '✓ ' : '✗ '}
+        {t.message}
+        {t.latencyMs !== undefined ? ` (${t.latencyMs} ms)` : ''}
+      </span>
+    );
+  };
+  return (
+    <section aria-label="Backup targets">
+      <h2>Targets</h2>
+      {targets.length === 0 ? (
+        <p className="muted">
+          No backup target yet. Add a folder (local disk or network share) or S3 storage.
+        </p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Kind</th>
+              <th>Location</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {targets.map((t) => (
+              <tr key={t.id}>
+                <td>{t.name}</td>
+                <td>{t.kind === 's3' ? 'S3' : 'folder'}</td>
+                <td>{t.location}</td>
+                <td>
+                  <button onClick={() => void test(t.id)}>Test connection</button>
+                  {t.source === 'ui' && <button onClick={() => void remove(t.id)}>Remove</button>}
+                  <TestResult id={t.id} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="backup-form" aria-label="Add a target">
+        <label>
+          Id
+          <input
+            value={form.id}
+            onChange={(e) => setForm({ ...form, id: e.target.value })}
+            placeholder="nas"
+          />
+        </label>
+        <label>
+          Kind
+          <select value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value })}>
+            <option value="folder">Folder</option>
+            <option value="s3">S3-compatible</option>
+          </select>
+        </label>
+        {form.kind === 'folder' ? (
+          <label>
+            Folder
+            <input
+              value={form.path}
+              onChange={(e) => setForm({ ...form, path: e.target.value })}
+              placeholder="/mnt/nas/vigil"
+            />
+          </label>
+        ) : (
+          <>
+            <label>
+              Endpoint
+              <input
+                value={form.endpoint}
+                onChange={(e) => setForm({ ...form, endpoint: e.target.value })}
+                placeholder="http://127.0.0.1:7480"
+              />
+            </label>
+            <label>
+              Bucket
+              <input value={form.bucket} onChange={(e) => setForm({ ...form, bucket: e.target.value })} />
+            </label>
+            <label>
+              Prefix
+              <input value={form.prefix} onChange={(e) => setForm({ ...form, prefix: e.target.value })} />
+            </label>
+          </>
+        )}
+        <button onClick={() => void testNew()}>Test connection</button>
+        <button className="primary" onClick={() => void add()}>
+          Add target
+        </button>
+        <TestResult id="" />
+      </div>
+      {form.kind === 's3' && (
+        <p className="muted">
+          The access key comes from the backend’s environment: VIGIL_S3_ACCESS_KEY_ID and
+          VIGIL_S3_SECRET_ACCESS_KEY.
+        </p>
+      )}
+      <ErrorLine result={saved} />
+    </section>
+  );
+}
+
+/** Jobs with schedule, run now / cancel and the live progress bar. */
+function JobsSection(props: {
+  jobs: BackupJobView[];
+  targets: BackupTargetView[];
+  progress: BackupProgress[];
+  reload: () => void;
+}) {
+  const { jobs, targets, progress, reload } = props;
+  const [form, setForm] = useState({
+    id: '',
+    targetId: '',
+    kind: 'daily',
+    at: '02:00',
+    hours: 6,
+    bandwidthMBps: 0,
+    keepDaily: 7,
+    keepWeekly: 4,
+  });
+  const [result, setResult] = useState<Result<unknown>>();
+  const schedule =
+    form.kind === 'daily'
+      ? { kind: 'daily', at: form.at }
+      : form.kind === 'every'
+        ? { kind: 'every', hours: form.hours }
+        : { kind: 'manual' };
+  const add = async () => {
+    const r = await call('POST', R.jobs, {
+      id: form.id,
+      targetId: form.targetId || targets[0]?.id,
+      schedule,
+      bandwidthMBps: form.bandwidthMBps,
+      keepDaily: form.keepDaily,
+      keepWeekly: form.keepWeekly,
+    });
+    setResult(r);
+    if (r.ok) reload();
+  };
+  const act = async (id: string, what: 'run' | 'cancel') => {
+    setResult(await call('POST', `${R.jobs}/${encodeURIComponent(id)}/${what}`));
+    reload();
+  };
+  return (
+    <section aria-label="Backup jobs">
+      <h2>Jobs</h2>
+      {jobs.length === 0 && <p className="muted">No backup job yet.</p>}
+      {jobs.map((j) => {
+        const p = progress.find((x) => x.jobId === j.id);
+        const pct = p && p.bytesTotal > 0 ? Math.min(100, (p.bytesDone / p.bytesTotal) * 100) : 0;
+        return (
+          <div key={j.id} className="job" aria-label={`Job ${j.name}`}>
+            <strong>{j.name}</strong> → {targets.find((t) => t.id === j.targetId)?.name ?? j.targetId} ·{' '}
+            {scheduleWords(j.schedule)}
+            {j.bandwidthMBps > 0 ? ` · limited to ${j.bandwidthMBps} MB/s` : ''} · keeps {j.keepDaily} daily,{' '}
+            {j.keepWeekly} weekly
+            {j.nextRunAt && !j.running ? (
+              <span className="muted"> · next {formatTime(j.nextRunAt)}</span>
+            ) : null}{' '}
+            {j.running ? (
+              <button onClick={() => void act(j.id, 'cancel')}>Cancel</button>
+            ) : (
+              <button className="primary" onClick={() => void act(j.id, 'run')}>
+                Run now
+              </button>
+            )}
+            {p && (
+              <div aria-label="Progress">
+                <div
+                  className="progress"
+                  role="progressbar"
+                  aria-valuenow={Math.round(pct)}
+                  aria-valuemin={0}
+                  aria-valuemax={100}
+                >
+                  <div style={{ width: `${pct}%` }} />
+                </div>
+                <span className="muted">
+                  {p.phase} · {p.filesDone} of {p.filesTotal} files · {formatBytes(p.bytesDone)} of{' '}
+                  {formatBytes(p.bytesTotal)} · {formatBytes(p.rateBps)}/s
+                  {p.etaSeconds !== undefined ? ` · ${formatDuration(p.etaSeconds)} left` : ''}
+                </span>
+              </div>
+            )}
+          </div>
+        );
+      })}
+      {targets.length > 0 && (
+        <div className="backup-form" aria-label="Add a job">
+          <label>
+            Id
+            <input
+              value={form.id}
+              onChange={(e) => setForm({ ...form, id: e.target.value })}
+              placeholder="nightly"
+            />
+          </label>
+          <label>
+            Target
+            <select
+              value={form.targetId || targets[0]?.id}
+              onChange={(e) => setForm({ ...form, targetId: e.target.value })}
+            >
+              {targets.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Schedule
+            <select value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value })}>
+              <option value="daily">Daily at</option>
+              <option value="every">Every N hours</option>
+              <option value="manual">Manual only</option>
+            </select>
+          </label>
+          {form.kind === 'daily' && (
+            <label>
+              Time
+              <input type="time" value={form.at} onChange={(e) => setForm({ ...form, at: e.target.value })} />
+            </label>
+          )}
+          {form.kind === 'every' && (
+            <label>
+              Hours
+              <input
+                type="number"
+                min={1}
+                max={168}
+                value={form.hours}
+                onChange={(e) => setForm({ ...form, hours: Number(e.target.value) })}
+              />
+            </label>
+          )}
+          <label>
+            Limit MB/s (0 = none)
+            <input
+              type="number"
+              min={0}
+              value={form.bandwidthMBps}
+              onChange={(e) => setForm({ ...form, bandwidthMBps: Number(e.target.value) })}
+            />
+          </label>
+          <label>
+            Keep daily
+            <input
+              type="number"
+              min={1}
+              value={form.keepDaily}
+              onChange={(e) => setForm({ ...form, keepDaily: Number(e.target.value) })}
+            />
+          </label>
+          <label>
+            Keep weekly
+            <input
+              type="number"
+              min={0}
+              value={form.keepWeekly}
+              onChange={(e) => setForm({ ...form, keepWeekly: Number(e.target.value) })}
+            />
+          </label>
+          <button className="primary" onClick={() => void add()}>
+            Add job
+          </button>
+        </div>
+      )}
+      <ErrorLine result={result} />
+    </section>
+  );
+}
+
+function HistorySection({ history }: { history: BackupRunRecord[] }) {
+  return (
+    <section aria-label="Backup history">
+      <h2>History</h2>
+      {history.length === 0 ? (
+        <p className="muted">No backup has run yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Started</th>
+              <th>Job</th>
+              <th>Result</th>
+              <th>Uploaded</th>
+              <th>Unchanged</th>
+              <th>Details</th>
+            </tr>
+          </thead>
+          <tbody>
+            {history.map((h) => (
+              <tr key={h.runId}>
+                <td>{formatTime(h.startedAt)}</td>
+                <td>{h.jobId}</td>
+                <td
+                  className={h.state === 'failed' ? 'error-text' : h.state === 'succeeded' ? 'ok-text' : ''}
+                >
+                  {STATE_WORDS[h.state]}
+                  {h.resumed ? ' (resumed)' : ''}
+                </td>
+                <td>
+                  {h.filesUploaded} files, {formatBytes(h.bytesUploaded)}
+                </td>
+                <td>{h.filesSkipped} files</td>
+                <td>{h.errors.join('; ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** The restore and verify wizard: pick a target, a backup, then verify only or restore. */
+function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
+  const [targetId, setTargetId] = useState('');
+  const [backups, setBackups] = useState<Result<BackupSummary[]>>();
+  const [backupId, setBackupId] = useState('');
+  const [options, setOptions] = useState({ metadata: true, recordings: true });
+  const [busy, setBusy] = useState<'' | 'verify' | 'restore'>('');
+  const [verify, setVerify] = useState<Result<BackupVerifyReport>>();
+  const [restore, setRestore] = useState<Result<BackupRestoreReport>>();
+  const pickTarget = async (id: string) => {
+    setTargetId(id);
+    setBackupId('');
+    setVerify(undefined);
+    setRestore(undefined);
+    setBackups(
+      id ? await call<BackupSummary[]>('GET', `${R.targets}/${encodeURIComponent(id)}/backups`) : undefined,
+    );
+  };
+  const runVerify = async () => {
+    setBusy('verify');
+    setVerify(await call<BackupVerifyReport>('POST', R.verify, { targetId, backupId }));
+    setBusy('');
+  };
+  const runRestore = async () => {
+    if (
+      !window.confirm(
+        'Restore this backup into this installation? Existing footage and newer events are kept.',
+      )
+    )
+      return;
+    setBusy('restore');
+    setRestore(await call<BackupRestoreReport>('POST', R.restore, { targetId, backupId, ...options }));
+    setBusy('');
+  };
+  return (
+    <section aria-label="Restore and verify">
+      <h2>Restore and verify</h2>
+      <div className="backup-form">
+        <label>
+          1. Target
+          <select value={targetId} onChange={(e) => void pickTarget(e.target.value)}>
+            <option value="">choose…</option>
+            {targets.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {backups?.ok && (
+          <label>
+            2. Backup
+            <select value={backupId} onChange={(e) => setBackupId(e.target.value)}>
+              <option value="">{backups.value.length ? 'choose…' : 'no backup on this target'}</option>
+              {backups.value.map((b) => (
+                <option key={b.id} value={b.id}>
+                  {formatTime(b.finishedAt)} · {b.jobId} · {b.files} files, {formatBytes(b.totalBytes)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {backupId && (
+          <>
+            <label>
+              <span>
+                <input
+                  type="checkbox"
+                  checked={options.metadata}
+                  onChange={(e) => setOptions({ ...options, metadata: e.target.checked })}
+                />{' '}
+                events and settings
+              </span>
+              <span>
+                <input
+                  type="checkbox"
+                  checked={options.recordings}
+                  onChange={(e) => setOptions({ ...options, recordings: e.target.checked })}
+                />{' '}
+                footage
+              </span>
+            </label>
+            <button disabled={!!busy} onClick={() => void runVerify()}>
+              {busy === 'verify' ? 'Verifying…' : '3. Verify only'}
+            </button>
+            <button className="primary" disabled={!!busy} onClick={() => void runRestore()}>
+              {busy === 'restore' ? 'Restoring…' : '3. Restore'}
+            </button>
+          </>
+        )}
+      </div>
+      <ErrorLine result={backups} />
+      <ErrorLine result={verify} />
+      <ErrorLine result={restore} />
+      {verify?.ok && (
+        <div role="status" aria-label="Verify result">
+          {verify.value.ok ? (
+            <p className="ok-text">All {verify.value.filesChecked} files match the manifest.</p>
+          ) : (
+            <>
+              <p className="error-text">
+                {verify.value.corrupt.length} corrupt and {verify.value.missing.length} missing of{' '}
+                {verify.value.filesChecked} files:
+              </p>
+              <ul>
+                {verify.value.corrupt.map((f) => (
+                  <li key={f}>corrupt: {f}</li>
+                ))}
+                {verify.value.missing.map((f) => (
+                  <li key={f}>missing: {f}</li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+      {restore?.ok && (
+        <p role="status" className={restore.value.ok ? 'ok-text' : 'error-text'}>
+          {restore.value.message}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Evidence export from here too (the event view and the timeline open the same dialog), and the signing key. */
+function EvidenceSection() {
+  const [open, setOpen] = useState(false);
+  const key = usePoll<{ fingerprint: string }>(`${R.export}/key`, 600_000);
+  const cameras = usePoll<{ id: string; name: string }[]>('/api/cameras', 60_000);
+  const list = cameras.data?.ok ? cameras.data.value.map((c) => ({ id: c.id, name: c.name })) : [];
+  const now = Date.now();
+  return (
+    <section aria-label="Evidence export">
+      <h2>Evidence export</h2>
+      <p className="muted">
+        Signing key fingerprint (SHA-256):{' '}
+        <span className="fingerprint">{key.data?.ok ? key.data.value.fingerprint : '…'}</span>
+      </p>
+      <button className="primary" disabled={list.length === 0} onClick={() => setOpen(true)}>
+        Export evidence…
+      </button>
+      {open && (
+        <ExportDialog
+          cameraIds={list.slice(0, 1).map((c) => c.id)}
+          availableCameras={list}
+          from={now - 10 * 60_000}
+          to={now}
+          onClose={() => setOpen(false)}
+        />
+      )}
+    </section>
+  );
+}
+
+/** The Backup page: targets, jobs with progress, history, and the restore / verify wizard. */
+export function BackupPage() {
+  const targets = usePoll<BackupTargetView[]>(R.targets, 30_000);
+  const jobs = usePoll<BackupJobView[]>(R.jobs, 5_000);
+  const progress = usePoll<BackupProgress[]>(R.progress, 1_000);
+  const history = usePoll<BackupRunRecord[]>(`${R.history}?limit=30`, 5_000);
+  const reload = () => {
+    targets.reload();
+    jobs.reload();
+    history.reload();
+    progress.reload();
+  };
+  const t = targets.data?.ok ? targets.data.value : [];
+  return (
+    <div className="backup-page">
+      <ErrorLine result={targets.data} />
+      <TargetsSection targets={t} reload={reload} />
+      <JobsSection
+        jobs={jobs.data?.ok ? jobs.data.value : []}
+        targets={t}
+        progress={progress.data?.ok ? progress.data.value : []}
+        reload={reload}
+      />
+      <HistorySection history={history.data?.ok ? history.data.value : []} />
+      <RestoreSection targets={t} />
+      <EvidenceSection />
+    </div>
+  );
+}

@@ -1,0 +1,134 @@
+import { useState } from 'react';
+import type { EvidenceExportResult } from '../../../backend/src/contract/backup';
+import { BackupApiRoutes } from '../../../backend/src/contract/backup';
+import { call, formatBytes, type Result } from '../backup/http';
+import '../backup/backup.css';
+
+export interface ExportDialogProps {
+  /** Cameras preselected (the event's camera, or the timeline's). */
+  cameraIds: string[];
+  /** Every camera the investigator may add; defaults to `cameraIds`. */
+  availableCameras?: { id: string; name: string }[];
+  /** Range preselected, ms since the epoch (e.g. event start − 30 s … event end + 30 s). */
+  from: number;
+  to: number;
+  onClose: () => void;
+  /** Called after a successful export. */
+  onExported?: (result: EvidenceExportResult) => void;
+}
+
+/** `<input type="datetime-local">` wants local time without a zone. */
+function toLocalInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 19);
+}
+
+/**
+ * The evidence export dialog: cameras, range and reason → a signed zip (or folder on the backend machine) with the
+ * clips, snapshots, events and continuity report; shows the signing key fingerprint and a download link.
+ */
+export function ExportDialog(props: ExportDialogProps) {
+  const cameras = props.availableCameras ?? props.cameraIds.map((id) => ({ id, name: id }));
+  const [selected, setSelected] = useState<string[]>(props.cameraIds);
+  const [from, setFrom] = useState(toLocalInput(props.from));
+  const [to, setTo] = useState(toLocalInput(props.to));
+  const [reason, setReason] = useState('');
+  const [format, setFormat] = useState<'zip' | 'folder'>('zip');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<Result<EvidenceExportResult>>();
+
+  const submit = async () => {
+    setBusy(true);
+    const r = await call<EvidenceExportResult>('POST', BackupApiRoutes.export, {
+      cameraIds: selected,
+      from: new Date(from).getTime(),
+      to: new Date(to).getTime(),
+      format,
+      ...(reason ? { reason } : {}),
+    });
+    setBusy(false);
+    setResult(r);
+    if (r.ok) props.onExported?.(r.value);
+  };
+
+  return (
+    <div className="export-dialog-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
+      <div className="export-dialog" role="dialog" aria-modal="true" aria-label="Export evidence">
+        <h2>Export evidence</h2>
+        <fieldset aria-label="Cameras" style={{ border: 0, padding: 0, margin: 0 }}>
+          {cameras.map((c) => (
+            <label key={c.id} style={{ flexDirection: 'row', gap: '0.4rem' }}>
+              <input
+                type="checkbox"
+                checked={selected.includes(c.id)}
+                onChange={(e) =>
+                  setSelected((s) => (e.target.checked ? [...s, c.id] : s.filter((x) => x !== c.id)))
+                }
+              />
+              {c.name}
+            </label>
+          ))}
+        </fieldset>
+        <label>
+          From
+          <input type="datetime-local" step={1} value={from} onChange={(e) => setFrom(e.target.value)} />
+        </label>
+        <label>
+          To
+          <input type="datetime-local" step={1} value={to} onChange={(e) => setTo(e.target.value)} />
+        </label>
+        <label>
+          Reason (case number, request)
+          <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
+        </label>
+        <label>
+          Format
+          <select value={format} onChange={(e) => setFormat(e.target.value as 'zip' | 'folder')}>
+            <option value="zip">Zip file to download</option>
+            <option value="folder">Folder on the backend machine</option>
+          </select>
+        </label>
+        <p className="muted">
+          The footage is copied without re-encoding. Every file is listed with its SHA-256 in a manifest
+          signed with this installation’s key; the range is protected from deletion and the export is recorded
+          in the audit log. Check an export anywhere with <code>vigil verify &lt;export&gt;</code>.
+        </p>
+        {result && !result.ok && (
+          <p className="error-text" role="alert">
+            {result.message}
+          </p>
+        )}
+        {result?.ok && (
+          <div role="status">
+            <p className="ok-text">
+              Exported {result.value.files} files ({formatBytes(result.value.bytes)}).
+            </p>
+            {result.value.downloadUrl ? (
+              <p>
+                <a href={result.value.downloadUrl} download>
+                  Download the export
+                </a>
+              </p>
+            ) : (
+              <p>Written to {result.value.location}</p>
+            )}
+            <p className="muted">
+              Signing key fingerprint: <span className="fingerprint">{result.value.keyFingerprint}</span>
+            </p>
+            {result.value.warnings.map((w) => (
+              <p key={w} className="error-text">
+                {w}
+              </p>
+            ))}
+          </div>
+        )}
+        <div>
+          <button className="primary" disabled={busy || selected.length === 0} onClick={() => void submit()}>
+            {busy ? 'Exporting…' : 'Export'}
+          </button>
+          <button onClick={props.onClose}>{result?.ok ? 'Close' : 'Cancel'}</button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -310,8 +310,8 @@ try {
     const hits = await timeIt(500, () => cached.facets(q));
     console.log(`cached facets of the last 24 h (hit): p50 ${ms(pct(hits, 50))}, p95 ${ms(pct(hits, 95))}`);
   } finally {
-    await cached.redis.quit().catch(() => {});
-    cached.redis.disconnect();
+    // Closes the Redis connection and the database (the outer dispose is then a no-op).
+    await cached.dispose();
     await redis.stop();
   }
 } finally {

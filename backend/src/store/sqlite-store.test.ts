@@ -82,7 +82,9 @@ describe('SQLite event store', () => {
     expect(
       plan("SELECT id FROM events e WHERE e.camera_id IN ('a') AND e.start_ts >= 1 AND e.start_ts < 2"),
     ).toMatch(/USING (COVERING )?INDEX/);
-    expect(plan("SELECT id FROM events e WHERE e.label = 'car' AND e.start_ts >= 1")).toMatch(/USING (COVERING )?INDEX/);
+    expect(plan("SELECT id FROM events e WHERE e.label = 'car' AND e.start_ts >= 1")).toMatch(
+      /USING (COVERING )?INDEX/,
+    );
     expect(plan("SELECT event_rid FROM event_zones WHERE zone IN ('gate')")).toMatch(/PRIMARY KEY|INDEX/);
     expect(plan('SELECT id FROM events e WHERE e.retained = 1 AND e.start_ts >= 1')).toMatch(
       /events_retained_start/,

@@ -10,6 +10,8 @@ export default defineConfig({
       'e2e/**/*.test.ts',
     ],
     pool: 'forks',
+    // Backends started inside a test log warnings and errors only; set VIGIL_LOG_LEVEL=info to see more.
+    env: { VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 20_000,

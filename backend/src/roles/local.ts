@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { VigilConfig } from '../contract/config.js';
+import type { RetainPort } from '../contract/store.js';
 import { SessionAuth } from '../api/auth.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
@@ -43,6 +44,31 @@ export interface RunningApp {
   dispose(): Promise<void>;
 }
 
+/** Margin of footage kept before and after a retained event. */
+const RETAIN_MARGIN_MS = 30_000;
+
+/** Connects the store's retain flag to video holds; the hold's reason names the event so it can be released. */
+export function retainedEventHolds(
+  video: Pick<VideoService, 'addHold' | 'removeHold' | 'holds'>,
+): RetainPort {
+  return {
+    onRetainChanged(event, retained) {
+      const reason = `retained event ${event.id}`;
+      if (!retained) {
+        for (const h of video.holds()) if (h.reason === reason) video.removeHold(h.id);
+        return;
+      }
+      if (video.holds().some((h) => h.reason === reason)) return;
+      video.addHold({
+        cameraId: event.cameraId,
+        from: event.startTs - RETAIN_MARGIN_MS,
+        to: (event.endTs ?? event.lastTs) + RETAIN_MARGIN_MS,
+        reason,
+      });
+    },
+  };
+}
+
 /**
  * The composition root of the all-in-one local role: every stage embedded, started in order, disposed in reverse.
  */
@@ -68,8 +94,6 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       cameraName: (id) => config.cameras.find((c) => c.id === id)?.name,
     }),
   );
-  // The video holds connect here as `retain` once available, so retained events keep their footage.
-  routes.push(eventRoutes({ store: () => eventStore.store }));
 
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';
@@ -77,6 +101,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     new VideoService({ dataDir, video: config.video, cameras: config.cameras, bus, ffmpeg }),
   );
   routes.push(videoRoutes(video, ffmpeg));
+  // A retained event keeps its footage: a hold over the event's time range (with a margin either side), removed
+  // again when the event is no longer retained.
+  routes.push(eventRoutes({ store: () => eventStore.store, retain: retainedEventHolds(video) }));
 
   // --- detection (motion, objects, tracking, events, alerts) ---
 

@@ -35,4 +35,36 @@ describe('event store in the local backend', () => {
     };
     expect(health.services.store?.status).toBe('ok');
   });
+
+  it('protects the footage of a retained event with a hold, and releases it when no longer retained', async () => {
+    if (!app) throw new Error('the first test starts the app');
+    const auth = { authorization: `Bearer ${app.auth.token}`, 'content-type': 'application/json' };
+    const holds = async () =>
+      (await (await fetch(`${app?.url}/api/holds`, { headers: auth })).json()) as Array<{
+        cameraId: string;
+        from: number;
+        to: number;
+        reason: string;
+      }>;
+    const retain = (value: boolean) =>
+      fetch(`${app?.url}/api/events/wired`, {
+        method: 'PATCH',
+        headers: auth,
+        body: JSON.stringify({ retain: value }),
+      });
+
+    expect((await retain(true)).status).toBe(200);
+    const held = (await holds()).filter((h) => h.reason === 'retained event wired');
+    expect(held).toHaveLength(1);
+    const event = (await (await fetch(`${app.url}/api/events/wired`, { headers: auth })).json()) as {
+      startTs: number;
+      lastTs: number;
+    };
+    expect(held[0]?.cameraId).toBe('demo-plaza');
+    expect(held[0]?.from).toBeLessThan(event.startTs);
+    expect(held[0]?.to).toBeGreaterThan(event.lastTs);
+
+    expect((await retain(false)).status).toBe(200);
+    expect((await holds()).filter((h) => h.reason === 'retained event wired')).toEqual([]);
+  });
 });

@@ -1,0 +1,19 @@
+import { ServiceHost } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/log.js';
+import { roleBus, type RoleOptions, type RunningRole } from './role.js';
+
+/**
+ * The ingest role: connects the cameras of its config, records them to the video store and publishes analysis
+ * frames on `vigil.frames.v1` (keyed by camera). Replicate it by giving each instance its own share of cameras.
+ */
+export async function startIngestRole(options: RoleOptions): Promise<RunningRole> {
+  const log = createLogger('roles.ingest');
+  const services = new ServiceHost();
+  const bus = roleBus(services, 'ingest', options);
+
+  // --- video (cameras, recording, retention; frames published to the bus) ---
+
+  await services.start();
+  log.info({ cameras: options.config.cameras.length }, 'ingest role ready');
+  return { role: 'ingest', bus, services, dispose: () => services.dispose() };
+}

@@ -3,3 +3,5 @@ export * from './bus.js';
 export * from './config.js';
 export * from './events.js';
 export * from './media.js';
+export * from './video.js';
+export * from './video-api.js';

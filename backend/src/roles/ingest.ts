@@ -1,4 +1,6 @@
 import { ServiceHost } from '../platform/lifecycle.js';
+import { clusterVideoStore } from '../store-video/create.js';
+import { VideoService } from '../video/video-service.js';
 import { createLogger } from '../platform/log.js';
 import { roleBus, type RoleOptions, type RunningRole } from './role.js';
 
@@ -12,6 +14,18 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
   const bus = roleBus(services, 'ingest', options);
 
   // --- video (cameras, recording, retention; frames published to the bus) ---
+  const ffmpeg = options.runtime?.ffmpeg?.path ?? 'ffmpeg';
+  services.add(
+    new VideoService({
+      dataDir: options.dataDir,
+      video: options.config.video,
+      cameras: options.config.cameras,
+      bus,
+      ffmpeg,
+      store: clusterVideoStore(options.config.cluster.videoStore),
+      env: options.env,
+    }),
+  );
 
   await services.start();
   log.info({ cameras: options.config.cameras.length }, 'ingest role ready');

@@ -10,6 +10,7 @@ import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
+import { clusterVideoStore } from '../store-video/create.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -55,7 +56,14 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';
   const video = services.add(
-    new VideoService({ dataDir, video: config.video, cameras: config.cameras, bus, ffmpeg }),
+    new VideoService({
+      dataDir,
+      video: config.video,
+      cameras: config.cameras,
+      bus,
+      ffmpeg,
+      store: clusterVideoStore(config.cluster.videoStore),
+    }),
   );
   routes.push(videoRoutes(video, ffmpeg));
 

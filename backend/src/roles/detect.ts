@@ -1,6 +1,6 @@
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { roleBus, type RoleOptions, type RunningRole } from './role.js';
+import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
 
 /**
  * The detect role: consumes `vigil.frames.v1` in the `vigil-detect` consumer group (each frame goes to one
@@ -12,6 +12,7 @@ export async function startDetectRole(options: RoleOptions): Promise<RunningRole
   const log = createLogger('roles.detect');
   const services = new ServiceHost();
   const bus = roleBus(services, 'detect', options);
+  roleMetricsServer(services, 'detect', options.config.cluster.metricsPort);
 
   // --- detection (motion, objects, tracking, events, alerts; group ROLE_GROUPS.detect) ---
 

@@ -2,7 +2,7 @@ import { Topics, type Subscription } from '../contract/bus.js';
 import type { VigilEvent } from '../contract/events.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { ROLE_GROUPS, roleBus, type RoleOptions, type RunningRole } from './role.js';
+import { ROLE_GROUPS, roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
 
 /** Where the events role writes. Writes are idempotent: an event id written twice is one event. */
 export interface EventSink {
@@ -26,6 +26,7 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
   const log = createLogger('roles.events');
   const services = new ServiceHost();
   const bus = roleBus(services, 'events', options);
+  roleMetricsServer(services, 'events', options.config.cluster.metricsPort);
 
   // --- store (event store from cluster.eventStore) ---
   const sink = options.sink;

@@ -2,7 +2,7 @@ import { ServiceHost } from '../platform/lifecycle.js';
 import { clusterVideoStore } from '../store-video/create.js';
 import { VideoService } from '../video/video-service.js';
 import { createLogger } from '../platform/log.js';
-import { roleBus, type RoleOptions, type RunningRole } from './role.js';
+import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
 
 /**
  * The ingest role: connects the cameras of its config, records them to the video store and publishes analysis
@@ -12,6 +12,7 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
   const log = createLogger('roles.ingest');
   const services = new ServiceHost();
   const bus = roleBus(services, 'ingest', options);
+  roleMetricsServer(services, 'ingest', options.config.cluster.metricsPort);
 
   // --- video (cameras, recording, retention; frames published to the bus) ---
   const ffmpeg = options.runtime?.ffmpeg?.path ?? 'ffmpeg';

@@ -175,6 +175,14 @@ export const ClusterConfig = z
       .prefault({})
       .describe('Redis for state shared between api instances.'),
     kibana: KibanaConfig,
+    metricsPort: z
+      .int()
+      .min(0)
+      .max(65535)
+      .default(0)
+      .describe(
+        'Port where the ingest, detect and events roles serve /metrics and /healthz, without authentication (keep it inside a private network). 0: off.',
+      ),
   })
   .prefault({})
   .describe('Cluster mode: Kafka, Elasticsearch, HDFS, Redis and Kibana.');

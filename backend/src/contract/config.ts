@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
 import { ClusterConfig } from './config/cluster.js';
 import { LoggingConfig, ServerConfig } from './config/server.js';
+import { StoreConfig } from './config/store.js';
 import { VideoConfig } from './config/video.js';
 
 export * from './config/cameras.js';
 export * from './config/server.js';
+export * from './config/store.js';
 export * from './config/cluster.js';
 export * from './config/video.js';
 
@@ -29,6 +31,7 @@ export const VigilConfig = z
       .default([CameraConfig.parse(DEMO_CAMERA)])
       .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique')
       .describe('Cameras. The default is one demo camera playing the bundled footage.'),
+    store: StoreConfig,
     cluster: ClusterConfig,
   })
   .describe('Vigil configuration');

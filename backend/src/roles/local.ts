@@ -11,6 +11,8 @@ import { INSTALL_DIR } from '../platform/paths.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
 import { clusterVideoStore } from '../store-video/create.js';
+import { eventRoutes } from '../store/routes.js';
+import { EventStoreService } from '../store/service.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -52,6 +54,16 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
 
   // --- store (events, search) ---
+  const eventStore = services.add(
+    new EventStoreService({
+      config: config.store,
+      dataDir,
+      bus,
+      cameraName: (id) => config.cameras.find((c) => c.id === id)?.name,
+    }),
+  );
+  // The video holds connect here as `retain` once available, so retained events keep their footage.
+  routes.push(eventRoutes({ store: () => eventStore.store }));
 
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
+import { createEsEventStore } from '../store-es/create.js';
+import { eventRoutes } from '../store/routes.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
@@ -25,6 +27,17 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole
   const liveGroup = instanceName('api');
 
   // --- store (search, facets, histogram; Redis live stats) ---
+  if (config.cluster.eventStore.kind === 'elasticsearch') {
+    const cameraNames = new Map(config.cameras.map((c) => [c.id, c.name]));
+    const es = createEsEventStore(
+      config.cluster.eventStore,
+      options.dataDir,
+      (id) => cameraNames.get(id),
+      options.env,
+    );
+    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => es.dispose() });
+    routes.push(eventRoutes({ store: es }));
+  }
 
   // --- realtime (WS fed from detections/events/alerts/health in group liveGroup) ---
 

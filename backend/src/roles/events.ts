@@ -1,5 +1,6 @@
 import { Topics, type Subscription } from '../contract/bus.js';
-import type { VigilEvent } from '../contract/events.js';
+import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import { createEsEventStore } from '../store-es/create.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { ROLE_GROUPS, roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
@@ -29,7 +30,30 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
   roleMetricsServer(services, 'events', options.config.cluster.metricsPort);
 
   // --- store (event store from cluster.eventStore) ---
-  const sink = options.sink;
+  let sink = options.sink;
+  if (!sink && options.config.cluster.eventStore.kind === 'elasticsearch') {
+    const cameraNames = new Map(options.config.cameras.map((c) => [c.id, c.name]));
+    const es = createEsEventStore(
+      options.config.cluster.eventStore,
+      options.dataDir,
+      (id) => cameraNames.get(id),
+      options.env,
+    );
+    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => es.dispose() });
+    sink = { upsertEvent: async (e) => void (await es.upsertEvents([e])) };
+    let alertsSub: Subscription | undefined;
+    services.add({
+      name: 'alerts-writer',
+      start: async () => {
+        alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => es.upsertAlerts([a]), {
+          group: ROLE_GROUPS.events,
+        });
+      },
+      dispose: async () => {
+        await alertsSub?.dispose();
+      },
+    });
+  }
 
   let sub: Subscription | undefined;
   services.add({

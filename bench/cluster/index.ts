@@ -111,9 +111,11 @@ async function scenario(workers: number, frames: number, killOneAfter?: number) 
     let killedHandled = 0;
     let killed = false;
     if (killOneAfter !== undefined) {
-      await waitUntil(() => (procs[0]?.handled.length ?? 0) >= killOneAfter, 120_000);
-      procs[0]?.proc.kill('SIGKILL');
-      killedHandled = procs[0]?.handled.length ?? 0;
+      // Kill the member that is busiest, in the middle of its batch.
+      await waitUntil(() => procs.some((w) => w.handled.length >= killOneAfter), 120_000);
+      const victim = procs.reduce((a, b) => (b.handled.length > a.handled.length ? b : a));
+      victim.proc.kill('SIGKILL');
+      killedHandled = victim.handled.length;
       killed = true;
     }
     await waitUntil(() => messages.size >= frames, 240_000);

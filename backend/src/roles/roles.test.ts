@@ -10,6 +10,7 @@ import {
   startKafka,
   type KafkaHandle,
 } from '../../../test/fixtures/kafka.js';
+import { freeTcpPort } from '../../../test/fixtures/ports.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { sampleEvent, waitFor } from '../bus/contract-suite.js';
 import { KafkaBus } from '../bus/kafka-bus.js';
@@ -52,6 +53,23 @@ describe('cluster roles: configuration', () => {
     expect(opts.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'vigil', password: 's3cret' });
     expect(opts.ssl).toBe(true);
     expect(opts.clientId).toBe('vigil-detect');
+  });
+
+  it('serves /metrics and /healthz on cluster.metricsPort for roles without an API server', async () => {
+    const port = await freeTcpPort();
+    const config = VigilConfig.parse({ cameras: [], cluster: { metricsPort: port } });
+    const role = await startEventsRole({ config, dataDir: tempHome() });
+    try {
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('vigil_bus_kafka_consumed_total');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ role: 'events', status: 'ok' });
+    } finally {
+      await role.dispose();
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
   it('refuses an unknown role and a missing secret with a message that says what to fix', async () => {

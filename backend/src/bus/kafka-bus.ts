@@ -47,6 +47,11 @@ export interface KafkaBusOptions {
   commitIntervalMs?: number;
   /** Attempts of a failing handler before its message goes to the dead-letter topic. Default 3. */
   handlerAttempts?: number;
+  /**
+   * Longest time a fetch waits for new messages (default 250 ms). Brokers answer as soon as data arrives, but
+   * some (and librdkafka's mock) only after the wait: it bounds the added latency per hop.
+   */
+  fetchMaxWaitMs?: number;
   /** Time a subscription waits for its group to be joined before `subscribe` resolves anyway. Default 30 s. */
   joinTimeoutMs?: number;
 }
@@ -279,6 +284,7 @@ export class KafkaBus implements Bus {
       rebalanceTimeout: Math.max(sessionTimeout * 2, 10_000),
       allowAutoTopicCreation: true,
       maxBytesPerPartition: Math.max(1_048_576, this.#maxFrameBytes * 2),
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 250,
     });
     const log = this.#log.child({ topic, group: options.group });
     const attempts = Math.max(1, this.options.handlerAttempts ?? 3);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
+import { ClusterConfig } from './config/cluster.js';
 import { LoggingConfig, ServerConfig } from './config/server.js';
 import { BackupConfig } from './config/backup.js';
 import { VideoConfig } from './config/video.js';
@@ -10,6 +11,8 @@ export * from './config/server.js';
 export * from './config/backup.js';
 export * from './config/video.js';
 export * from './config/store.js';
+
+export * from './config/cluster.js';
 
 /**
  * The whole configuration of a Vigil installation. One strict schema: unknown keys are rejected, every field has a
@@ -33,6 +36,7 @@ export const VigilConfig = z
       .describe('Cameras. The default is one demo camera playing the bundled footage.'),
     backup: BackupConfig,
     store: StoreConfig,
+    cluster: ClusterConfig,
   })
   .describe('Vigil configuration');
 

@@ -6,11 +6,16 @@ import { ConfigError, loadConfig } from '../platform/config-loader.js';
 import { configureLogging, createLogger, flushLogs } from '../platform/log.js';
 import { installShutdownHandlers } from '../platform/shutdown.js';
 import { startLocalApp } from './local.js';
+import { ClusterSetupError } from './cluster-bus.js';
+import { ROLE_NAMES, type RoleName } from './role.js';
+import { startRole } from './start-role.js';
 
 const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n>]
+       vigil role ingest|detect|events|api --config <file>
        vigil verify <export folder or zip> [--key <fingerprint>]
 
-Starts the Vigil backend with every stage embedded and serves the UI.
+Starts the Vigil backend with every stage embedded and serves the UI, or one role of a cluster
+(stages in separate processes over Kafka; see the "cluster" section of the configuration).
   --config <file>   YAML or JSON configuration (default: config.yaml in the application data folder)
   --host, --port    override server.host / server.port
   --help            this text
@@ -35,8 +40,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const role = positionals[0] ?? 'local';
-  if (role === 'verify') {
+  const command = positionals[0] ?? 'local';
+  if (command === 'verify') {
     const target = positionals[1];
     if (!target) {
       console.error(`vigil verify: name the export folder or zip to check.\n\n${USAGE}`);
@@ -47,8 +52,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(formatVerifyReport(target, report));
     return report.ok ? 0 : 1;
   }
-  if (role !== 'local') {
-    console.error(`Unknown role "${role}". Available: local, verify.\n\n${USAGE}`);
+  let role: RoleName | undefined;
+  if (command === 'role') {
+    const name = positionals[1] ?? '';
+    if (!(ROLE_NAMES as readonly string[]).includes(name)) {
+      console.error(`Unknown role "${name}". Available: ${ROLE_NAMES.join(', ')}.\n\n${USAGE}`);
+      return 2;
+    }
+    role = name as RoleName;
+  } else if (command !== 'local') {
+    console.error(
+      `Unknown command "${command}". Use "local", "role <name>" or "verify <export>".\n\n${USAGE}`,
+    );
     return 2;
   }
 
@@ -78,12 +93,35 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger('roles.cli');
   const runtime = inspectRuntime();
   for (const line of runtime.lines) log.info(line);
-  if (!runtime.ffmpeg) {
+  if (!runtime.ffmpeg && (role === undefined || role === 'ingest')) {
     console.error(FFMPEG_INSTALL_HELP);
     flushLogs();
     return 69; // EX_UNAVAILABLE
   }
   log.info({ config: loaded.source, dataDir: loaded.dataDir }, 'configuration loaded');
+
+  if (role) {
+    let running;
+    try {
+      running = await startRole(role, {
+        config: loaded.config,
+        dataDir: loaded.dataDir,
+        runtime,
+        token: process.env.VIGIL_API_TOKEN,
+      });
+    } catch (err) {
+      if (err instanceof ClusterSetupError) {
+        console.error(err.message);
+        flushLogs();
+        return 78;
+      }
+      throw err;
+    }
+    installShutdownHandlers(() => running.dispose(), log);
+    process.stdout.write(`\nVigil ${role} role is running${running.url ? ` at ${running.url}` : ''}.\n`);
+    if (process.send) process.send({ type: 'ready', role, url: running.url });
+    return -1;
+  }
 
   const app = await startLocalApp({
     config: loaded.config,

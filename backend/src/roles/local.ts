@@ -18,6 +18,7 @@ import { exportRoutes } from '../export/routes.js';
 import { loadOrCreateSigningKey } from '../export/signing.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
+import { clusterVideoStore } from '../store-video/create.js';
 import { eventRoutes } from '../store/routes.js';
 import { EventStoreService } from '../store/service.js';
 
@@ -98,7 +99,14 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';
   const video = services.add(
-    new VideoService({ dataDir, video: config.video, cameras: config.cameras, bus, ffmpeg }),
+    new VideoService({
+      dataDir,
+      video: config.video,
+      cameras: config.cameras,
+      bus,
+      ffmpeg,
+      store: clusterVideoStore(config.cluster.videoStore),
+    }),
   );
   routes.push(videoRoutes(video, ffmpeg));
   // A retained event keeps its footage: a hold over the event's time range (with a margin either side), removed

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll } from 'vitest';
+import {
+  KAFKA_MOCK_INSTALL_HINT,
+  kafkaMockAvailable,
+  startKafka,
+  type KafkaHandle,
+} from '../../../test/fixtures/kafka.js';
+import { skipWithout } from '../../../test/fixtures/require.js';
+import { busContractSuite } from './contract-suite.js';
+import { KafkaBus } from './kafka-bus.js';
+
+const skip = skipWithout(
+  'the Kafka mock cluster (librdkafka)',
+  kafkaMockAvailable(),
+  KAFKA_MOCK_INSTALL_HINT,
+);
+
+let kafka: KafkaHandle;
+beforeAll(async () => {
+  if (!skip) kafka = await startKafka({ partitions: 4 });
+});
+afterAll(async () => {
+  await kafka?.stop();
+});
+
+if (!skip) {
+  // Every bus() is a separate client of the cluster, like separate role processes.
+  busContractSuite('KafkaBus on the librdkafka mock cluster (or VIGIL_TEST_KAFKA)', () => {
+    const buses: KafkaBus[] = [];
+    return {
+      bus: async () => {
+        const bus = new KafkaBus({
+          brokers: kafka.brokers,
+          clientId: 'vigil-test',
+          sessionTimeoutMs: 6_000,
+          heartbeatIntervalMs: 500,
+          handlerAttempts: 1,
+        });
+        buses.push(bus);
+        return bus;
+      },
+      cleanup: async () => {
+        await Promise.all(buses.map((b) => b.dispose()));
+      },
+    };
+  });
+}

@@ -1,0 +1,223 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  KAFKA_MOCK_INSTALL_HINT,
+  kafkaMockAvailable,
+  startKafka,
+  type KafkaHandle,
+} from '../../../test/fixtures/kafka.js';
+import { skipWithout } from '../../../test/fixtures/require.js';
+import { Topics } from '../contract/bus.js';
+import type { AnalysisFrame } from '../contract/media.js';
+import type { VigilEvent } from '../contract/events.js';
+import { INSTALL_DIR } from '../platform/paths.js';
+import { sampleEvent, waitFor } from './contract-suite.js';
+import { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+import type { DeadLetter } from './schemas.js';
+
+const skip = skipWithout(
+  'the Kafka mock cluster (librdkafka)',
+  kafkaMockAvailable(),
+  KAFKA_MOCK_INSTALL_HINT,
+);
+
+let kafka: KafkaHandle;
+const buses: KafkaBus[] = [];
+const newBus = (o: Partial<KafkaBusOptions> = {}) => {
+  const bus = new KafkaBus({
+    brokers: kafka.brokers,
+    clientId: 'vigil-test',
+    sessionTimeoutMs: 6_000,
+    heartbeatIntervalMs: 500,
+    handlerAttempts: 1,
+    ...o,
+  });
+  buses.push(bus);
+  return bus;
+};
+
+beforeAll(async () => {
+  if (!skip) kafka = await startKafka({ partitions: 2 });
+});
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((b) => b.dispose()));
+});
+afterAll(async () => {
+  await kafka?.stop();
+});
+
+/** A frame with a gradient, so the JPEG round trip can be checked pixel by pixel. */
+function gradientFrame(cameraId: string, seq: number, width = 320, height = 180): AnalysisFrame {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      data[i] = Math.round((x / width) * 255);
+      data[i + 1] = Math.round((y / height) * 255);
+      data[i + 2] = 128;
+    }
+  return { cameraId, ts: 1_700_000_000_000 + seq * 100, seq, width, height, format: 'rgb24', data };
+}
+
+describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
+  it('carries analysis frames as JPEG under the size limit and drops a frame that cannot fit', async () => {
+    const run = randomUUID().slice(0, 8);
+    const bus = newBus({ maxFrameBytes: 60_000 });
+    const got: AnalysisFrame[] = [];
+    await bus.subscribe<AnalysisFrame>(
+      Topics.frames,
+      (f) => void (f.cameraId === `cam-${run}` && got.push(f)),
+      {
+        group: `detect-${run}`,
+      },
+    );
+    const sent = gradientFrame(`cam-${run}`, 7);
+    await bus.publish(Topics.frames, sent.cameraId, sent);
+    await waitFor(() => got.length === 1, 'the frame');
+    const f = got[0] as AnalysisFrame;
+    expect([f.cameraId, f.ts, f.seq, f.width, f.height, f.format]).toEqual([
+      sent.cameraId,
+      sent.ts,
+      7,
+      320,
+      180,
+      'rgb24',
+    ]);
+    expect(f.data.length).toBe(320 * 180 * 3);
+    let maxDiff = 0;
+    for (let i = 0; i < f.data.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((f.data[i] as number) - (sent.data[i] as number)));
+    expect(maxDiff).toBeLessThan(40); // lossy, but the picture is the same
+
+    // Noise does not compress: a 1280×720 noise frame cannot fit 60 kB even at the lowest quality.
+    const noise = gradientFrame(`cam-${run}`, 8, 1280, 720);
+    for (let i = 0; i < noise.data.length; i++) noise.data[i] = (i * 2654435761) >>> 24;
+    await bus.publish(Topics.frames, noise.cameraId, noise);
+    expect(bus.stats(Topics.frames).droppedByKey).toEqual({ [`cam-${run}`]: 1 });
+  });
+
+  it('sends a malformed message to vigil.dlq.v1 with the reason and goes on with the next one', async () => {
+    const run = randomUUID().slice(0, 8);
+    const bus = newBus();
+    const seen: string[] = [];
+    const letters: DeadLetter[] = [];
+    await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && seen.push(e.id)), {
+      group: `store-${run}`,
+    });
+    await bus.subscribe<DeadLetter>(
+      Topics.deadLetter,
+      (d) => void (d.key === `cam-${run}` && letters.push(d)),
+      { group: `dlq-${run}` },
+    );
+    // A foreign producer writes garbage and an event missing its label straight to the topic.
+    const raw = new Kafka({
+      clientId: 'foreign',
+      brokers: kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await raw.connect();
+    const { label: _label, ...noLabel } = sampleEvent(run, `cam-${run}`, 1);
+    await raw.send({
+      topic: Topics.events,
+      messages: [
+        { key: `cam-${run}`, value: '{not json' },
+        { key: `cam-${run}`, value: JSON.stringify(noLabel) },
+        { key: `cam-${run}`, value: JSON.stringify(sampleEvent(run, `cam-${run}`, 2)) },
+      ],
+    });
+    await raw.disconnect();
+    await waitFor(() => seen.length === 1 && letters.length === 2, 'the valid event and two dead letters');
+    expect(seen).toEqual([`${run}-cam-${run}-2`]);
+    expect(letters[0]?.reason).toMatch(/not JSON/);
+    expect(letters[1]?.reason).toMatch(/label/);
+    expect(letters[1]?.topic).toBe(Topics.events);
+    expect(JSON.parse(Buffer.from(letters[1]?.valueBase64 ?? '', 'base64').toString())).toEqual(noLabel);
+    // Publishing an invalid message is refused with the reason instead of poisoning the topic.
+    await expect(bus.publish(Topics.events, 'cam', { id: 'x' })).rejects.toThrow(/does not match its schema/);
+  });
+
+  it('holds messages while a subscription is paused for back-pressure and delivers them on resume', async () => {
+    const run = randomUUID().slice(0, 8);
+    const bus = newBus();
+    const seen: string[] = [];
+    const sub = await bus.subscribe<VigilEvent>(
+      Topics.events,
+      (e) => void (e.id.startsWith(run) && seen.push(e.id)),
+      { group: `store-${run}` },
+    );
+    await bus.publish(Topics.events, 'cam-a', sampleEvent(run, 'cam-a', 0));
+    await waitFor(() => seen.length === 1, 'the first event');
+    sub.pause();
+    for (let i = 1; i <= 3; i++) await bus.publish(Topics.events, 'cam-a', sampleEvent(run, 'cam-a', i));
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(seen).toHaveLength(1);
+    sub.resume();
+    await waitFor(() => seen.length === 4, 'the held events after resume');
+  });
+
+  it('redelivers to the group what a member killed mid-batch had not committed, and loses nothing', async () => {
+    const run = randomUUID().slice(0, 8);
+    const group = `store-${run}`;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(INSTALL_DIR, 'test/fixtures/kafka-mock/slow-consumer.ts'),
+        kafka.brokers.join(','),
+        group,
+        '100',
+      ],
+      { cwd: INSTALL_DIR, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const started: string[] = [];
+    const done: string[] = [];
+    let ready = false;
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'ready') ready = true;
+        else if (line.startsWith(`start ${run}`)) started.push(line.slice(6));
+        else if (line.startsWith(`done ${run}`)) done.push(line.slice(5));
+      }
+    });
+    try {
+      await waitFor(() => ready, 'the consumer process to join', 40_000);
+      const bus = newBus();
+      const sent: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const e = sampleEvent(run, i % 2 ? 'cam-a' : 'cam-b', i);
+        sent.push(e.id);
+        await bus.publish(Topics.events, e.cameraId, e);
+      }
+      await waitFor(() => done.length >= 12, 'the consumer to be mid-way', 30_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const inFlight = started.filter((id) => !done.includes(id));
+      expect(inFlight.length).toBeGreaterThan(0); // it really died in the middle of handling
+
+      const after: string[] = [];
+      await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && after.push(e.id)), {
+        group,
+      });
+      await waitFor(() => new Set([...done, ...after]).size >= sent.length, 'every event handled', 40_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(new Set([...done, ...after])).toEqual(new Set(sent)); // nothing lost
+      for (const id of inFlight) expect(after).toContain(id); // the unfinished one came back
+      expect(new Set(after).size).toBe(after.length); // the new member got each message once
+      const redelivered = after.filter((id) => done.includes(id));
+      console.log(
+        `killed after ${done.length} handled; ${redelivered.length} handled-but-uncommitted redelivered`,
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
+});

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { Topics, type Topic } from '../contract/bus.js';
+
+/**
+ * Wire schemas of the JSON topics. A consumer validates every message before its handler sees it; a message that
+ * fails goes to the dead-letter topic with the reason. Objects are loose (unknown fields pass through) so a newer
+ * producer can add fields without breaking older consumers; a breaking change gets a new topic version.
+ */
+const Box = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+const Ts = z.number().int().nonnegative();
+
+export const DetectionSchema = z.looseObject({
+  label: z.string().min(1),
+  score: z.number().min(0).max(1),
+  box: Box,
+  trackId: z.string().optional(),
+  zones: z.array(z.string()).optional(),
+});
+
+export const FrameDetectionsSchema = z.looseObject({
+  cameraId: z.string().min(1),
+  ts: Ts,
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  detections: z.array(DetectionSchema),
+});
+
+export const VigilEventSchema = z.looseObject({
+  id: z.string().min(1),
+  cameraId: z.string().min(1),
+  label: z.string().min(1),
+  phase: z.enum(['start', 'update', 'end']),
+  startTs: Ts,
+  lastTs: Ts,
+  endTs: Ts.optional(),
+  topScore: z.number().min(0).max(1),
+  box: Box,
+  zones: z.array(z.string()),
+  path: z.array(z.looseObject({ ts: Ts, box: Box, score: z.number() })),
+  stationary: z.boolean().optional(),
+  snapshot: z
+    .looseObject({
+      ts: Ts,
+      score: z.number(),
+      frameJpeg: z.string().optional(),
+      cropJpeg: z.string().optional(),
+    })
+    .optional(),
+});
+
+export const VigilAlertSchema = z.looseObject({
+  id: z.string().min(1),
+  ruleId: z.string().min(1),
+  ruleName: z.string(),
+  eventId: z.string().min(1),
+  cameraId: z.string().min(1),
+  label: z.string(),
+  zone: z.string().optional(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  state: z.enum(['new', 'acknowledged', 'resolved']),
+  raisedTs: Ts,
+});
+
+/** Camera health: the camera status object of the API, identified by `id`. */
+export const HealthSchema = z.looseObject({
+  id: z.string().min(1),
+  state: z.string().min(1),
+  since: Ts.optional(),
+});
+
+export const DeadLetterSchema = z.strictObject({
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  key: z.string().nullable(),
+  reason: z.string(),
+  /** The original value, base64, cut at 64 KiB. */
+  valueBase64: z.string(),
+  ts: Ts,
+});
+export type DeadLetter = z.infer<typeof DeadLetterSchema>;
+
+/** The default schema of each JSON topic (frames are binary and checked by the frame codec). */
+export const DEFAULT_SCHEMAS: Partial<Record<Topic, z.ZodType>> = {
+  [Topics.detections]: FrameDetectionsSchema,
+  [Topics.events]: VigilEventSchema,
+  [Topics.alerts]: VigilAlertSchema,
+  [Topics.health]: HealthSchema,
+  [Topics.deadLetter]: DeadLetterSchema,
+};

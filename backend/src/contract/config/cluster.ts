@@ -1,0 +1,189 @@
+import { z } from 'zod';
+
+const EnvVarName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as VIGIL_KAFKA_PASSWORD');
+
+const TlsConfig = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Connect with TLS.'),
+    caFile: z
+      .string()
+      .optional()
+      .describe('PEM file of the certificate authority to trust, when not a public one.'),
+    rejectUnauthorized: z
+      .boolean()
+      .default(true)
+      .describe('Refuse servers whose certificate does not verify. Turn off only for a test lab.'),
+  })
+  .prefault({})
+  .describe('TLS settings.');
+
+/** Where the pipeline stages talk to each other. */
+export const ClusterBusConfig = z
+  .strictObject({
+    kind: z
+      .enum(['memory', 'kafka'])
+      .default('memory')
+      .describe(
+        '"memory": every stage in one process. "kafka": stages in separate role processes over Kafka.',
+      ),
+    brokers: z
+      .array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port'))
+      .default([])
+      .describe('Kafka bootstrap brokers (host:port), for kind "kafka".'),
+    clientId: z
+      .string()
+      .min(1)
+      .default('vigil')
+      .describe('Kafka client id; the role name is appended, so brokers can tell the roles apart.'),
+    sasl: z
+      .strictObject({
+        mechanism: z
+          .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])
+          .default('none')
+          .describe('SASL mechanism; "none" for an open cluster.'),
+        usernameEnv: EnvVarName.optional().describe('Environment variable holding the SASL user name.'),
+        passwordEnv: EnvVarName.optional().describe('Environment variable holding the SASL password.'),
+      })
+      .prefault({})
+      .describe('SASL authentication. Credentials come from the environment only.'),
+    tls: TlsConfig,
+    maxFrameBytes: z
+      .int()
+      .min(10_000)
+      .max(50_000_000)
+      .default(1_000_000)
+      .describe(
+        "Largest analysis-frame message (JPEG). Keep below the brokers' message.max.bytes; larger frames are re-encoded at a lower quality, else dropped.",
+      ),
+    compression: z
+      .enum(['gzip', 'none'])
+      .default('gzip')
+      .describe('Compression of the JSON topics (frames are JPEG already).'),
+    sessionTimeoutMs: z
+      .int()
+      .min(6_000)
+      .max(300_000)
+      .default(30_000)
+      .describe('A role instance silent this long leaves its consumer group; its messages go to the others.'),
+  })
+  .prefault({})
+  .describe('The bus between ingest, detect, events and api.');
+export type ClusterBusConfig = z.infer<typeof ClusterBusConfig>;
+
+/** Where events are stored and searched. */
+export const ClusterEventStoreConfig = z
+  .strictObject({
+    kind: z
+      .enum(['sqlite', 'elasticsearch'])
+      .default('sqlite')
+      .describe(
+        '"sqlite": the embedded database in the data folder. "elasticsearch": an Elasticsearch 8 cluster.',
+      ),
+    node: z.url().default('http://localhost:9200').describe('Elasticsearch URL, for kind "elasticsearch".'),
+    apiKeyEnv: EnvVarName.optional().describe('Environment variable holding an Elasticsearch API key.'),
+    usernameEnv: EnvVarName.optional().describe(
+      'Environment variable holding the Elasticsearch user (basic authentication, when no API key).',
+    ),
+    passwordEnv: EnvVarName.optional().describe('Environment variable holding the Elasticsearch password.'),
+    caFile: z.string().optional().describe('PEM file of the CA that signed the Elasticsearch certificate.'),
+    indexPrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,40}$/, 'lower-case letters, digits, "-" and "_"')
+      .default('vigil')
+      .describe('Prefix of the index template, ILM policy and indices ("vigil-events-2026.11").'),
+    retentionDays: z
+      .int()
+      .min(1)
+      .max(3650)
+      .default(90)
+      .describe('Events older than this are deleted by the ILM policy.'),
+    spoolDir: z
+      .string()
+      .default('')
+      .describe(
+        'Folder for events waiting while Elasticsearch is unreachable. Empty: "es-spool" in the data folder.',
+      ),
+  })
+  .prefault({})
+  .describe('The event store.');
+export type ClusterEventStoreConfig = z.infer<typeof ClusterEventStoreConfig>;
+
+/** Where recordings live. */
+export const ClusterVideoStoreConfig = z
+  .strictObject({
+    kind: z
+      .enum(['local', 'hdfs'])
+      .default('local')
+      .describe('"local": the data folder. "hdfs": an HDFS cluster over WebHDFS.'),
+    namenodeUrl: z
+      .url()
+      .default('http://localhost:9870')
+      .describe('WebHDFS address of the namenode (http://host:9870), for kind "hdfs".'),
+    user: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an HDFS user name')
+      .default('vigil')
+      .describe('HDFS user the files are written as (simple authentication).'),
+    root: z
+      .string()
+      .regex(/^\/[^\s]*$/, 'an absolute HDFS path')
+      .default('/vigil')
+      .describe('HDFS folder holding the recordings.'),
+  })
+  .prefault({})
+  .describe('The video store.');
+export type ClusterVideoStoreConfig = z.infer<typeof ClusterVideoStoreConfig>;
+
+export const KibanaConfig = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^(https?:\/\/\S+)?$/, 'an http(s) URL or empty')
+      .default('')
+      .describe('Kibana address. Empty: the Kibana tab is hidden.'),
+    dashboards: z
+      .array(
+        z.strictObject({
+          id: z.string().min(1).describe('Saved-object id of the dashboard.'),
+          title: z.string().min(1).describe('Title shown on the tab.'),
+        }),
+      )
+      .default([{ id: 'vigil-detections', title: 'Vigil detections' }])
+      .describe('Dashboards embedded in the Kibana tab (the compose stack imports "vigil-detections").'),
+  })
+  .prefault({})
+  .describe('Kibana dashboards embedded in the app.');
+export type KibanaConfig = z.infer<typeof KibanaConfig>;
+
+/** Settings for running Vigil on shared infrastructure. The defaults keep everything embedded on one machine. */
+export const ClusterConfig = z
+  .strictObject({
+    bus: ClusterBusConfig,
+    eventStore: ClusterEventStoreConfig,
+    videoStore: ClusterVideoStoreConfig,
+    redis: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^(rediss?:\/\/\S+)?$/, 'a redis:// or rediss:// URL, or empty')
+          .default('')
+          .describe('Redis shared by all api instances (sessions, live counters). Empty: in-process state.'),
+        passwordEnv: EnvVarName.optional().describe('Environment variable holding the Redis password.'),
+      })
+      .prefault({})
+      .describe('Redis for state shared between api instances.'),
+    kibana: KibanaConfig,
+    metricsPort: z
+      .int()
+      .min(0)
+      .max(65535)
+      .default(0)
+      .describe(
+        'Port where the ingest, detect and events roles serve /metrics and /healthz, without authentication (keep it inside a private network). 0: off.',
+      ),
+  })
+  .prefault({})
+  .describe('Cluster mode: Kafka, Elasticsearch, HDFS, Redis and Kibana.');
+export type ClusterConfig = z.infer<typeof ClusterConfig>;

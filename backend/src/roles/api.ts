@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { SessionAuth } from '../api/auth.js';
+import { ApiServer, type RouteModule } from '../api/server.js';
+import { createEsEventStore } from '../store-es/create.js';
+import { eventRoutes } from '../store/routes.js';
+import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/log.js';
+import { INSTALL_DIR } from '../platform/paths.js';
+import { instanceName, roleBus, type RoleOptions, type RunningRole } from './role.js';
+
+export interface ApiRoleOptions extends RoleOptions {
+  rendererDir?: string;
+}
+
+/**
+ * The api role: serves the HTTP/WebSocket API and the UI. Stateless behind a load balancer: state shared between
+ * instances lives in Redis (`cluster.redis.url`), searches go to the event store, and each instance reads the live
+ * topics in its own consumer group (`instanceName`) so every instance can push every detection to its clients.
+ */
+export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole> {
+  const log = createLogger('roles.api');
+  const { config } = options;
+  const services = new ServiceHost();
+  const bus = roleBus(services, 'api', options);
+  const auth = new SessionAuth(options.token);
+  const routes: RouteModule[] = [];
+  const liveGroup = instanceName('api');
+
+  // --- store (search, facets, histogram; Redis live stats) ---
+  if (config.cluster.eventStore.kind === 'elasticsearch') {
+    const cameraNames = new Map(config.cameras.map((c) => [c.id, c.name]));
+    const es = createEsEventStore(
+      config.cluster.eventStore,
+      options.dataDir,
+      (id) => cameraNames.get(id),
+      options.env,
+    );
+    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => es.dispose() });
+    routes.push(eventRoutes({ store: es }));
+  }
+
+  // --- realtime (WS fed from detections/events/alerts/health in group liveGroup) ---
+
+  const health = (): Record<string, ServiceHealth> => {
+    const out: Record<string, ServiceHealth> = {};
+    for (const s of services.services) if (s.health && s !== api) out[s.name] = s.health();
+    return out;
+  };
+  const api = services.add(
+    new ApiServer({
+      host: config.server.host,
+      port: config.server.port,
+      auth,
+      mode: 'cluster',
+      rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),
+      routes,
+      health,
+    }),
+  );
+
+  await services.start();
+  log.info({ liveGroup }, 'api role ready');
+  return {
+    role: 'api',
+    bus,
+    services,
+    get url() {
+      return api.url;
+    },
+    dispose: () => services.dispose(),
+  };
+}

@@ -1,0 +1,22 @@
+import { ServiceHost } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/log.js';
+import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
+
+/**
+ * The detect role: consumes `vigil.frames.v1` in the `vigil-detect` consumer group (each frame goes to one
+ * instance; a camera's frames stay on one instance between rebalances, so tracking keeps its state), runs
+ * detection and tracking, and publishes `vigil.detections.v1`, `vigil.events.v1` and `vigil.alerts.v1`.
+ * Add instances to analyse more cameras; up to the partition count of the frames topic.
+ */
+export async function startDetectRole(options: RoleOptions): Promise<RunningRole> {
+  const log = createLogger('roles.detect');
+  const services = new ServiceHost();
+  const bus = roleBus(services, 'detect', options);
+  roleMetricsServer(services, 'detect', options.config.cluster.metricsPort);
+
+  // --- detection (motion, objects, tracking, events, alerts; group ROLE_GROUPS.detect) ---
+
+  await services.start();
+  log.info('detect role ready');
+  return { role: 'detect', bus, services, dispose: () => services.dispose() };
+}

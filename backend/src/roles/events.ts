@@ -1,0 +1,79 @@
+import { Topics, type Subscription } from '../contract/bus.js';
+import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import { createEsEventStore } from '../store-es/create.js';
+import { ServiceHost } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/log.js';
+import { ROLE_GROUPS, roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
+
+/** Where the events role writes. Writes are idempotent: an event id written twice is one event. */
+export interface EventSink {
+  /** Resolves once the event is durably stored (the bus commits the message only then). */
+  upsertEvent(event: VigilEvent): Promise<void>;
+}
+
+export interface EventsRoleOptions extends RoleOptions {
+  /** The event store to write to (built from `cluster.eventStore` by the caller). */
+  sink?: EventSink;
+  /** Messages written at the same time (partitions handled in parallel). Default 4. */
+  concurrency?: number;
+}
+
+/**
+ * The events role: consumes `vigil.events.v1` in the `vigil-events` consumer group and writes each event to the
+ * event store. At least once: a message is committed only after the store acknowledged the write; the store's
+ * upsert by deterministic id makes a redelivery harmless.
+ */
+export async function startEventsRole(options: EventsRoleOptions): Promise<RunningRole> {
+  const log = createLogger('roles.events');
+  const services = new ServiceHost();
+  const bus = roleBus(services, 'events', options);
+  roleMetricsServer(services, 'events', options.config.cluster.metricsPort);
+
+  // --- store (event store from cluster.eventStore) ---
+  let sink = options.sink;
+  if (!sink && options.config.cluster.eventStore.kind === 'elasticsearch') {
+    const cameraNames = new Map(options.config.cameras.map((c) => [c.id, c.name]));
+    const es = createEsEventStore(
+      options.config.cluster.eventStore,
+      options.dataDir,
+      (id) => cameraNames.get(id),
+      options.env,
+    );
+    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => es.dispose() });
+    sink = { upsertEvent: async (e) => void (await es.upsertEvents([e])) };
+    let alertsSub: Subscription | undefined;
+    services.add({
+      name: 'alerts-writer',
+      start: async () => {
+        alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => es.upsertAlerts([a]), {
+          group: ROLE_GROUPS.events,
+        });
+      },
+      dispose: async () => {
+        await alertsSub?.dispose();
+      },
+    });
+  }
+
+  let sub: Subscription | undefined;
+  services.add({
+    name: 'events-writer',
+    start: async () => {
+      if (!sink) {
+        log.warn('no event store configured: events are not written');
+        return;
+      }
+      sub = await bus.subscribe<VigilEvent>(Topics.events, (event) => sink.upsertEvent(event), {
+        group: ROLE_GROUPS.events,
+        concurrency: options.concurrency ?? 4,
+      });
+    },
+    dispose: async () => {
+      await sub?.dispose();
+    },
+  });
+
+  await services.start();
+  log.info('events role ready');
+  return { role: 'events', bus, services, dispose: () => services.dispose() };
+}

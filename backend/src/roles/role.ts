@@ -1,0 +1,89 @@
+import http from 'node:http';
+import { hostname } from 'node:os';
+import client from 'prom-client';
+import type { Bus } from '../contract/bus.js';
+import type { VigilConfig } from '../contract/config.js';
+import type { RuntimeReport } from '../platform/binaries.js';
+import type { ServiceHealth, ServiceHost } from '../platform/lifecycle.js';
+import { createBus } from './cluster-bus.js';
+
+/** The separately deployable parts of the pipeline. Each can run as several instances. */
+export const ROLE_NAMES = ['ingest', 'detect', 'events', 'api'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** Consumer groups: one per role, so each message is handled once per role, by one of its instances. */
+export const ROLE_GROUPS = {
+  detect: 'vigil-detect',
+  events: 'vigil-events',
+} as const;
+
+export interface RoleOptions {
+  config: VigilConfig;
+  dataDir: string;
+  runtime?: RuntimeReport;
+  /** Session token (all api instances behind one load balancer share it). */
+  token?: string;
+  /** A bus to use instead of the configured one (tests, benchmarks). */
+  bus?: Bus;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running role instance. */
+export interface RunningRole {
+  readonly role: RoleName;
+  readonly bus: Bus;
+  readonly services: ServiceHost;
+  /** The HTTP address, for roles that serve one. */
+  readonly url?: string;
+  dispose(): Promise<void>;
+}
+
+/** A name unique to this process, for per-instance consumer groups (every api instance sees every message). */
+export function instanceName(role: RoleName): string {
+  return `${role}-${hostname()}-${process.pid}`;
+}
+
+/** Creates the role's bus (unless injected) and registers it as the first service, so it is disposed last. */
+export function roleBus(services: ServiceHost, role: RoleName, options: RoleOptions): Bus {
+  const bus = options.bus ?? createBus(options.config.cluster.bus, role, options.env);
+  services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
+  return bus;
+}
+
+/**
+ * Serves /metrics (Prometheus text from the default registry) and /healthz for a role without an API server, on
+ * `cluster.metricsPort`. Nothing else is served; it carries no secrets.
+ */
+export function roleMetricsServer(services: ServiceHost, role: RoleName, port: number): void {
+  if (!port) return;
+  let server: http.Server | undefined;
+  services.add({
+    name: 'metrics',
+    start: async () => {
+      server = http.createServer((req, res) => {
+        void (async () => {
+          if (req.url === '/metrics') {
+            res.writeHead(200, { 'content-type': client.register.contentType });
+            res.end(await client.register.metrics());
+          } else if (req.url === '/healthz') {
+            const health: Record<string, ServiceHealth> = {};
+            for (const s of services.services) if (s.health) health[s.name] = s.health();
+            const down = Object.values(health).some((h) => h.status === 'down');
+            res.writeHead(down ? 503 : 200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ role, status: down ? 'down' : 'ok', services: health }));
+          } else {
+            res.writeHead(404).end();
+          }
+        })().catch(() => res.writeHead(500).end());
+      });
+      await new Promise<void>((resolve, reject) => {
+        server?.once('error', reject);
+        server?.listen(port, '0.0.0.0', resolve);
+      });
+    },
+    dispose: async () => {
+      server?.closeAllConnections();
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    },
+  });
+}

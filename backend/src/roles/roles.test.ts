@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, tempHome } from '../../../test/fixtures/backend.js';
+import {
+  KAFKA_MOCK_INSTALL_HINT,
+  kafkaMockAvailable,
+  startKafka,
+  type KafkaHandle,
+} from '../../../test/fixtures/kafka.js';
+import { freeTcpPort } from '../../../test/fixtures/ports.js';
+import { skipWithout } from '../../../test/fixtures/require.js';
+import { sampleEvent, waitFor } from '../bus/contract-suite.js';
+import { KafkaBus } from '../bus/kafka-bus.js';
+import { Topics } from '../contract/bus.js';
+import { VigilConfig } from '../contract/config.js';
+import type { VigilEvent } from '../contract/events.js';
+import { kafkaOptions } from './cluster-bus.js';
+import { startEventsRole } from './events.js';
+
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      env: { ...process.env, VIGIL_HOME: tempHome(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    proc.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('cluster roles: configuration', () => {
+  const kafkaConfig = (bus: object) => VigilConfig.parse({ cameras: [], cluster: { bus } }).cluster.bus;
+
+  it('takes SASL credentials from the named environment variables and tags the client id with the role', () => {
+    const opts = kafkaOptions(
+      kafkaConfig({
+        kind: 'kafka',
+        brokers: ['k1:9093'],
+        sasl: { mechanism: 'scram-sha-512', usernameEnv: 'KUSER', passwordEnv: 'KPASS' },
+        tls: { enabled: true },
+      }),
+      'detect',
+      { KUSER: 'vigil', KPASS: 's3cret' },
+    );
+    expect(opts.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'vigil', password: 's3cret' });
+    expect(opts.ssl).toBe(true);
+    expect(opts.clientId).toBe('vigil-detect');
+  });
+
+  it('serves /metrics and /healthz on cluster.metricsPort for roles without an API server', async () => {
+    const port = await freeTcpPort();
+    const config = VigilConfig.parse({ cameras: [], cluster: { metricsPort: port } });
+    const role = await startEventsRole({ config, dataDir: tempHome() });
+    try {
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('vigil_bus_kafka_consumed_total');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ role: 'events', status: 'ok' });
+    } finally {
+      await role.dispose();
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses an unknown role and a missing secret with a message that says what to fix', async () => {
+    const unknown = await runCli(['role', 'transcode']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.output).toMatch(/Unknown role "transcode". Available: ingest, detect, events, api/);
+
+    const file = path.join(tempHome(), 'cluster.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'cameras: []',
+        'cluster:',
+        '  bus:',
+        '    kind: kafka',
+        '    brokers: ["127.0.0.1:1"]',
+        '    sasl: { mechanism: plain, usernameEnv: VIGIL_KAFKA_USER, passwordEnv: VIGIL_KAFKA_PASSWORD }',
+      ].join('\n'),
+    );
+    const missing = await runCli(['role', 'detect', '--config', file], { VIGIL_KAFKA_USER: 'vigil' });
+    expect(missing.code).toBe(78);
+    expect(missing.output).toContain('environment variable VIGIL_KAFKA_PASSWORD is not set');
+  }, 60_000);
+});
+
+const skip = skipWithout(
+  'the Kafka mock cluster (librdkafka)',
+  kafkaMockAvailable(),
+  KAFKA_MOCK_INSTALL_HINT,
+);
+
+describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
+  let kafka: KafkaHandle;
+  beforeAll(async () => {
+    kafka = await startKafka({ partitions: 4 });
+  });
+  afterAll(async () => {
+    await kafka?.stop();
+  });
+
+  it('splits the events between two events-role instances and stores each event once', async () => {
+    const run = randomUUID().slice(0, 8);
+    const config = VigilConfig.parse({
+      cameras: [],
+      cluster: { bus: { kind: 'kafka', brokers: kafka.brokers, sessionTimeoutMs: 6000 } },
+    });
+    const stored = new Map<string, number>();
+    const byInstance = [0, 0];
+    const sink = (i: number) => ({
+      upsertEvent: async (e: VigilEvent) => {
+        if (!e.id.startsWith(run)) return;
+        byInstance[i] = (byInstance[i] ?? 0) + 1;
+        stored.set(e.id, (stored.get(e.id) ?? 0) + 1);
+      },
+    });
+    const [a, b] = await Promise.all([
+      startEventsRole({ config, dataDir: tempHome(), sink: sink(0) }),
+      startEventsRole({ config, dataDir: tempHome(), sink: sink(1) }),
+    ]);
+    const producer = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-detect' });
+    try {
+      for (let i = 0; i < 40; i++) {
+        const cam = `cam-${i % 8}`;
+        await producer.publish(Topics.events, cam, sampleEvent(run, cam, i));
+      }
+      await waitFor(() => stored.size === 40, 'all 40 events stored', 30_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect([...stored.values()].every((n) => n === 1)).toBe(true);
+      expect(byInstance[0]).toBeGreaterThan(0);
+      expect(byInstance[1]).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([producer.dispose(), a.dispose(), b.dispose()]);
+    }
+  }, 60_000);
+});

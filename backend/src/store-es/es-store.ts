@@ -1,0 +1,760 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { errors, type Client } from '@elastic/elasticsearch';
+import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type {
+  AuditEntry,
+  EventDetail,
+  EventFacetsResponse,
+  EventHistogramResponse,
+  EventNote,
+  EventSearchResponse,
+  EventSummary,
+  LiveStatsResponse,
+  SavedSearch,
+  SavedSearchBody,
+} from '../contract/events-api.js';
+import {
+  DAY_MS,
+  MINUTE_MS,
+  encodeCursor,
+  histogramInterval,
+  MAX_HISTOGRAM_DAYS,
+  searchTerms,
+  StoreInputError,
+  type AlertListOptions,
+  type EventPatch,
+  type EventQuery,
+  type EventStore,
+  type UpsertResult,
+} from '../contract/store.js';
+import { createLogger } from '../platform/log.js';
+import { mergeEvent, snapshotIsBetter, type MergeableEvent } from '../store/merge.js';
+
+/** Histogram buckets from (bucket, label, count) rows, empty intervals included (as the embedded store does). */
+function fillBuckets(
+  from: number,
+  to: number,
+  ms: number,
+  rows: ReadonlyArray<{ b: number; label: string; n: number }>,
+): EventHistogramResponse['buckets'] {
+  const byTs = new Map<number, { ts: number; count: number; byLabel: Record<string, number> }>();
+  for (let t = Math.floor(from / ms) * ms; t < to; t += ms) byTs.set(t, { ts: t, count: 0, byLabel: {} });
+  for (const r of rows) {
+    const b = byTs.get(r.b);
+    if (!b) continue;
+    b.count += r.n;
+    b.byLabel[r.label] = (b.byLabel[r.label] ?? 0) + r.n;
+  }
+  return [...byTs.values()];
+}
+
+/** An event as stored in Elasticsearch: the merged event, its annotations, and derived fields for search. */
+export interface EsEventDoc extends MergeableEvent {
+  '@timestamp': number;
+  cameraName: string;
+  hasSnapshot: boolean;
+  retained: boolean;
+  tags: string[];
+  notes: EventNote[];
+  updatedTs: number;
+  /** Lower-cased words of label, camera, zones, tags and notes, for prefix matching of free text. */
+  words: string[];
+  /** Snapshot JPEGs, base64; stored, not indexed. */
+  snapshotBytes?: { crop?: string; frame?: string };
+}
+
+export interface EsEventStoreOptions {
+  client: Client;
+  indexPrefix: string;
+  retentionDays: number;
+  /** Folder of the on-disk spool used while Elasticsearch is unreachable. */
+  spoolDir: string;
+  cameraName?: (cameraId: string) => string | undefined;
+  /** Attempts for bulk items refused with 429 or 5xx. Default 5. */
+  bulkAttempts?: number;
+  /** How often the spool is retried. Default 5 s. */
+  drainIntervalMs?: number;
+}
+
+/** Items Elasticsearch refused for good (a mapping conflict, a bad document): retrying will not help. */
+export class EsBulkError extends Error {
+  constructor(readonly failures: Array<{ id: string; status: number; reason: string }>) {
+    super(
+      `Elasticsearch refused ${failures.length} event(s): ${failures
+        .slice(0, 3)
+        .map((f) => `${f.id}: ${f.status} ${f.reason}`)
+        .join('; ')}`,
+    );
+    this.name = 'EsBulkError';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Errors that mean "Elasticsearch is not reachable or not answering" (spool and retry later). */
+export function isUnavailable(err: unknown): boolean {
+  if (
+    err instanceof errors.ConnectionError ||
+    err instanceof errors.TimeoutError ||
+    err instanceof errors.NoLivingConnectionsError
+  )
+    return true;
+  if (err instanceof errors.ResponseError) return err.statusCode === 429 || (err.statusCode ?? 0) >= 500;
+  return false;
+}
+
+function monthIndex(prefix: string, ts: number): string {
+  const d = new Date(ts);
+  return `${prefix}-events-${d.getUTCFullYear()}.${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/** Index template and ILM policy bodies (exported so tests can assert them, and operators can read them). */
+export function indexTemplate(prefix: string) {
+  return {
+    name: `${prefix}-events`,
+    index_patterns: [`${prefix}-events-*`],
+    priority: 200,
+    template: {
+      settings: { 'index.lifecycle.name': `${prefix}-events`, 'index.refresh_interval': '1s' },
+      mappings: {
+        dynamic: 'strict' as const,
+        properties: {
+          '@timestamp': { type: 'date' as const, format: 'epoch_millis' },
+          id: { type: 'keyword' as const },
+          cameraId: { type: 'keyword' as const },
+          cameraName: { type: 'keyword' as const },
+          label: { type: 'keyword' as const },
+          phase: { type: 'keyword' as const },
+          startTs: { type: 'date' as const, format: 'epoch_millis' },
+          lastTs: { type: 'date' as const, format: 'epoch_millis' },
+          endTs: { type: 'date' as const, format: 'epoch_millis' },
+          topScore: { type: 'float' as const },
+          box: { type: 'float' as const, index: false },
+          zones: { type: 'keyword' as const },
+          path: { type: 'object' as const, enabled: false },
+          stationary: { type: 'boolean' as const },
+          snapshot: { type: 'object' as const, enabled: false },
+          snapshotBytes: { type: 'object' as const, enabled: false },
+          hasSnapshot: { type: 'boolean' as const },
+          retained: { type: 'boolean' as const },
+          tags: { type: 'keyword' as const },
+          notes: { type: 'object' as const, enabled: false },
+          updatedTs: { type: 'date' as const, format: 'epoch_millis' },
+          words: { type: 'keyword' as const },
+        },
+      },
+    },
+  };
+}
+
+export function ilmPolicy(prefix: string, retentionDays: number) {
+  return {
+    name: `${prefix}-events`,
+    policy: {
+      phases: {
+        hot: { actions: {} },
+        // Monthly indices: an index is deleted once its newest possible event is older than the retention.
+        delete: { min_age: `${retentionDays + 31}d`, actions: { delete: {} } },
+      },
+    },
+  };
+}
+
+/** The query DSL of a search's filters (shared by search, facets and histogram). */
+export function buildFilter(q: EventQuery) {
+  const filter: object[] = [{ range: { startTs: { gte: q.from, lt: q.to } } }];
+  if (q.cameras.length) filter.push({ terms: { cameraId: q.cameras } });
+  if (q.labels.length) filter.push({ terms: { label: q.labels } });
+  if (q.zones.length) filter.push({ terms: { zones: q.zones } });
+  if (q.minScore !== undefined) filter.push({ range: { topScore: { gte: q.minScore } } });
+  if (q.hasSnapshot !== undefined) filter.push({ term: { hasSnapshot: q.hasSnapshot } });
+  if (q.retained !== undefined) filter.push({ term: { retained: q.retained } });
+  // Each word must prefix-match a word of the event (the same rule as the embedded store's full-text index).
+  for (const t of q.terms) filter.push({ prefix: { words: t } });
+  return { bool: { filter } };
+}
+
+function wordsOf(doc: Pick<EsEventDoc, 'label' | 'cameraId' | 'cameraName' | 'zones' | 'tags' | 'notes'>) {
+  const text = [
+    doc.label,
+    doc.cameraId,
+    doc.cameraName,
+    ...doc.zones,
+    ...doc.tags,
+    ...doc.notes.map((n) => n.text),
+  ];
+  return [
+    ...new Set(
+      text
+        .flatMap((t) => searchTerms(t))
+        .concat(text.flatMap((t) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])),
+    ),
+  ];
+}
+
+function toSummary(d: EsEventDoc): EventSummary {
+  const s: EventSummary = {
+    id: d.id,
+    cameraId: d.cameraId,
+    cameraName: d.cameraName,
+    label: d.label,
+    phase: d.phase,
+    startTs: d.startTs,
+    lastTs: d.lastTs,
+    topScore: d.topScore,
+    box: d.box,
+    zones: d.zones,
+    hasSnapshot: d.hasSnapshot,
+    retained: d.retained,
+    tags: d.tags,
+  };
+  if (d.endTs !== undefined) s.endTs = d.endTs;
+  return s;
+}
+
+function toDetail(d: EsEventDoc): EventDetail {
+  const out: EventDetail = {
+    ...toSummary(d),
+    path: d.path,
+    stationary: d.stationary ?? false,
+    notes: d.notes,
+    updatedTs: d.updatedTs,
+  };
+  if (d.snapshot)
+    out.snapshot = {
+      ts: d.snapshot.ts,
+      score: d.snapshot.score,
+      crop: !!d.snapshotBytes?.crop,
+      frame: !!d.snapshotBytes?.frame,
+    };
+  return out;
+}
+
+interface Hit {
+  _id: string;
+  _index: string;
+  _source?: EsEventDoc;
+  _seq_no?: number;
+  _primary_term?: number;
+  sort?: unknown[];
+}
+
+/**
+ * The event store on Elasticsearch 8: monthly indices `<prefix>-events-YYYY.MM` from an index template, deleted by
+ * an ILM policy after the retention; bulk writes retried on 429/5xx per item, optimistic concurrency between
+ * writers (seq_no/primary_term; a conflict re-reads and re-merges); a local spool (JSON lines, fsynced) takes the
+ * writes while Elasticsearch is unreachable and is drained in order on recovery. Searches translate the same
+ * validated EventQuery as the embedded store into query DSL.
+ */
+export class EsEventStore implements EventStore {
+  readonly kind = 'elasticsearch';
+  readonly #log = createLogger('store-es');
+  readonly #es: Client;
+  readonly #prefix: string;
+  readonly #spoolFile: string;
+  readonly #bulkAttempts: number;
+  readonly #cameraName: (id: string) => string | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
+  #draining: Promise<void> | undefined;
+
+  constructor(private readonly options: EsEventStoreOptions) {
+    this.#es = options.client;
+    this.#prefix = options.indexPrefix;
+    fs.mkdirSync(options.spoolDir, { recursive: true });
+    this.#spoolFile = path.join(options.spoolDir, 'events.jsonl');
+    this.#bulkAttempts = options.bulkAttempts ?? 5;
+    this.#cameraName = options.cameraName ?? (() => undefined);
+    this.#drainTimer = setInterval(
+      () => void this.drainSpool().catch(() => {}),
+      options.drainIntervalMs ?? 5_000,
+    );
+    this.#drainTimer.unref();
+  }
+
+  get #events() {
+    return `${this.#prefix}-events-*`;
+  }
+  #index(kind: 'alerts' | 'saved-searches' | 'audit') {
+    return `${this.#prefix}-${kind}`;
+  }
+
+  /** Installs the ILM policy and the index template (idempotent; run at start). */
+  async setup(): Promise<void> {
+    const policy = ilmPolicy(this.#prefix, this.options.retentionDays);
+    await this.#es.ilm.putLifecycle(policy);
+    await this.#es.indices.putIndexTemplate(indexTemplate(this.#prefix));
+  }
+
+  /** Events waiting in the spool. */
+  spooled(): number {
+    let n = 0;
+    for (const f of [this.#spoolFile, `${this.#spoolFile}.draining`]) {
+      try {
+        n += fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length;
+      } catch {
+        // no such spool file
+      }
+    }
+    return n;
+  }
+
+  async #spool(events: readonly VigilEvent[]): Promise<void> {
+    const fh = await fs.promises.open(this.#spoolFile, 'a');
+    try {
+      await fh.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Writes the spooled events to Elasticsearch, oldest first; stops (keeping them) while it is unreachable. */
+  drainSpool(): Promise<void> {
+    this.#draining ??= (async () => {
+      try {
+        const draining = `${this.#spoolFile}.draining`;
+        // The older file first; writes arriving meanwhile append to the spool and are drained next round.
+        while (fs.existsSync(draining) || fs.existsSync(this.#spoolFile)) {
+          if (!fs.existsSync(draining)) fs.renameSync(this.#spoolFile, draining);
+          const events = fs
+            .readFileSync(draining, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as VigilEvent);
+          for (let i = 0; i < events.length; i += 500) {
+            const batch = events.slice(i, i + 500);
+            try {
+              await this.#write(batch);
+            } catch (err) {
+              if (!(err instanceof EsBulkError)) throw err;
+              // Refused for good: kept aside for an operator instead of blocking the spool forever.
+              const rejected = path.join(this.options.spoolDir, 'rejected.jsonl');
+              await fs.promises.appendFile(rejected, batch.map((e) => JSON.stringify(e)).join('\n') + '\n');
+              this.#log.error(
+                { err: err.message, file: rejected },
+                'spooled events refused by Elasticsearch',
+              );
+            }
+          }
+          fs.rmSync(draining);
+          this.#log.info({ events: events.length }, 'spooled events written to Elasticsearch');
+        }
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
+    return this.#draining;
+  }
+
+  async upsertEvents(events: readonly VigilEvent[]): Promise<UpsertResult> {
+    if (events.length === 0) return { created: [], updated: [] };
+    // Order matters: while anything is spooled, new writes queue behind it.
+    if (this.spooled() > 0 || fs.existsSync(`${this.#spoolFile}.draining`)) {
+      await this.#spool(events);
+      void this.drainSpool().catch(() => {});
+      return { created: [], updated: events.map((e) => e.id) };
+    }
+    try {
+      return await this.#write(events);
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      this.#log.warn(
+        { err: (err as Error).message, events: events.length },
+        'Elasticsearch unreachable: spooling',
+      );
+      await this.#spool(events);
+      return { created: [], updated: events.map((e) => e.id) };
+    }
+  }
+
+  async #fetch(ids: string[]): Promise<Map<string, Hit>> {
+    const res = await this.#es.search<EsEventDoc>({
+      index: this.#events,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      size: ids.length,
+      seq_no_primary_term: true,
+      query: { ids: { values: ids } },
+    });
+    return new Map(res.hits.hits.map((h) => [h._id as string, h as Hit]));
+  }
+
+  async #write(events: readonly VigilEvent[]): Promise<UpsertResult> {
+    // One entry per message, from the first pass (what the caller's messages did).
+    let result: UpsertResult | undefined;
+    let pending = [...events];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const ids = [...new Set(pending.map((e) => e.id))];
+      const existing = await this.#fetch(ids);
+      const now = Date.now();
+      const created: string[] = [];
+      const updated: string[] = [];
+      const docs = new Map<string, { doc: EsEventDoc; hit?: Hit; incoming: VigilEvent[] }>();
+      for (const e of pending) {
+        const entry = docs.get(e.id);
+        const hit = entry?.hit ?? existing.get(e.id);
+        const base: EsEventDoc | undefined = entry?.doc ?? hit?._source;
+        const { snapshot, ...rest } = e;
+        const incoming: MergeableEvent = { ...rest };
+        if (snapshot) incoming.snapshot = { ts: snapshot.ts, score: snapshot.score };
+        let doc: EsEventDoc;
+        if (!base) {
+          const cameraName = this.#cameraName(e.cameraId) ?? e.cameraId;
+          doc = {
+            ...mergeEvent(incoming, incoming),
+            '@timestamp': e.startTs,
+            cameraName,
+            hasSnapshot: false,
+            retained: false,
+            tags: [],
+            notes: [],
+            updatedTs: now,
+            words: [],
+          };
+          delete doc.snapshot;
+          created.push(e.id);
+        } else {
+          const merged = mergeEvent(base, incoming);
+          doc = { ...base, ...merged, updatedTs: now };
+          updated.push(e.id);
+        }
+        if (snapshotIsBetter(base?.snapshot, snapshot)) {
+          doc.snapshot = { ts: snapshot.ts, score: snapshot.score };
+          doc.snapshotBytes = { crop: snapshot.cropJpeg, frame: snapshot.frameJpeg };
+          doc.hasSnapshot = true;
+        } else if (base?.snapshot) {
+          doc.snapshot = base.snapshot;
+        }
+        doc['@timestamp'] = doc.startTs;
+        doc.words = wordsOf(doc);
+        docs.set(e.id, { doc, hit, incoming: [...(entry?.incoming ?? []), e] });
+      }
+      const operations: object[] = [];
+      const order: string[] = [];
+      for (const [id, { doc, hit }] of docs) {
+        const meta: Record<string, unknown> = {
+          _index: hit?._index ?? monthIndex(this.#prefix, doc.startTs),
+          _id: id,
+        };
+        if (hit?._seq_no !== undefined) {
+          meta.if_seq_no = hit._seq_no;
+          meta.if_primary_term = hit._primary_term;
+        } else {
+          meta.op_type = 'create';
+        }
+        operations.push({ index: meta }, doc);
+        order.push(id);
+      }
+      result ??= { created, updated };
+      const res = await this.#es.bulk({ operations, refresh: 'wait_for' });
+      if (!res.errors) return result;
+      const retry: VigilEvent[] = [];
+      const failures: Array<{ id: string; status: number; reason: string }> = [];
+      res.items.forEach((item, i) => {
+        const r = item.index ?? item.create;
+        const id = order[i] as string;
+        if (!r || !r.error) return;
+        const status = r.status;
+        // 409: another writer changed the event (or created it) since it was read: read and merge again.
+        if (status === 409 || status === 429 || status >= 500) retry.push(...(docs.get(id)?.incoming ?? []));
+        else failures.push({ id, status, reason: `${r.error.type}: ${r.error.reason ?? ''}` });
+      });
+      if (failures.length) throw new EsBulkError(failures);
+      if (attempt >= this.#bulkAttempts) {
+        throw new errors.ResponseError({
+          body: {
+            error: { type: 'bulk_retries_exhausted', reason: `${retry.length} event(s) still refused` },
+          },
+          statusCode: 503,
+          headers: {},
+          warnings: null,
+          meta: {} as never,
+        });
+      }
+      this.#log.warn({ retry: retry.length, attempt }, 'bulk items refused for now: retrying');
+      await sleep(Math.min(5_000, 100 * 2 ** attempt));
+      pending = retry;
+    }
+    return result ?? { created: [], updated: [] };
+  }
+
+  async #getDoc(id: string): Promise<Hit | undefined> {
+    return (await this.#fetch([id])).get(id);
+  }
+
+  async getEvent(id: string): Promise<EventDetail | undefined> {
+    const hit = await this.#getDoc(id);
+    return hit?._source ? toDetail(hit._source) : undefined;
+  }
+
+  async search(q: EventQuery): Promise<EventSearchResponse> {
+    const order = q.sort === 'newest' ? 'desc' : 'asc';
+    const res = await this.#es.search<EsEventDoc>({
+      index: this.#events,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      query: buildFilter(q),
+      sort: [{ startTs: { order } }, { id: { order } }],
+      size: q.limit + 1,
+      track_total_hits: q.after === undefined,
+      _source: { excludes: ['snapshotBytes', 'path', 'words', 'notes'] },
+      ...(q.after ? { search_after: [q.after.startTs, q.after.id] } : {}),
+    });
+    const hits = res.hits.hits.map((h) => h._source as EsEventDoc);
+    const items = hits.slice(0, q.limit).map(toSummary);
+    const out: EventSearchResponse = { items };
+    const last = items.at(-1);
+    if (hits.length > q.limit && last) out.nextCursor = encodeCursor(q, last);
+    if (q.after === undefined) {
+      const total = res.hits.total;
+      out.total = typeof total === 'number' ? total : (total?.value ?? items.length);
+    }
+    return out;
+  }
+
+  async facets(q: EventQuery): Promise<EventFacetsResponse> {
+    const res = await this.#es.search({
+      index: this.#events,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      size: 0,
+      query: buildFilter(q),
+      aggs: {
+        labels: { terms: { field: 'label', size: 1000 } },
+        cameras: { terms: { field: 'cameraId', size: 1000 } },
+        zones: { terms: { field: 'zones', size: 1000 } },
+      },
+    });
+    const buckets = (name: string) => {
+      const agg = res.aggregations?.[name] as
+        { buckets: Array<{ key: string; doc_count: number }> } | undefined;
+      return Object.fromEntries((agg?.buckets ?? []).map((b) => [b.key, b.doc_count]));
+    };
+    return { labels: buckets('labels'), cameras: buckets('cameras'), zones: buckets('zones') };
+  }
+
+  async histogram(q: EventQuery): Promise<EventHistogramResponse> {
+    if (q.to - q.from > MAX_HISTOGRAM_DAYS * DAY_MS)
+      throw new StoreInputError('from', `a histogram covers at most ${MAX_HISTOGRAM_DAYS} days`);
+    const { interval, ms } = histogramInterval(q.from, q.to);
+    const res = await this.#es.search({
+      index: this.#events,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      size: 0,
+      query: buildFilter(q),
+      aggs: {
+        over_time: {
+          date_histogram: {
+            field: 'startTs',
+            fixed_interval: interval === 'minute' ? '1m' : interval === 'hour' ? '1h' : '1d',
+            min_doc_count: 1,
+          },
+          aggs: { labels: { terms: { field: 'label', size: 100 } } },
+        },
+      },
+    });
+    const agg = res.aggregations?.over_time as
+      | { buckets: Array<{ key: number; labels: { buckets: Array<{ key: string; doc_count: number }> } }> }
+      | undefined;
+    const rows = (agg?.buckets ?? []).flatMap((b) =>
+      b.labels.buckets.map((l) => ({ b: b.key, label: l.key, n: l.doc_count })),
+    );
+    return { interval, buckets: fillBuckets(q.from, q.to, ms, rows) };
+  }
+
+  async readSnapshot(id: string, kind: 'crop' | 'frame'): Promise<Uint8Array | undefined> {
+    const hit = await this.#getDoc(id);
+    const b64 = hit?._source?.snapshotBytes?.[kind];
+    return b64 ? Buffer.from(b64, 'base64') : undefined;
+  }
+
+  async updateEvent(
+    id: string,
+    patch: EventPatch,
+    actor: string,
+    now = Date.now(),
+  ): Promise<EventDetail | undefined> {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const hit = await this.#getDoc(id);
+      if (!hit?._source) return undefined;
+      const doc = { ...hit._source, notes: [...hit._source.notes] };
+      if (patch.note !== undefined) doc.notes.push({ ts: now, by: actor, text: patch.note });
+      if (patch.tags !== undefined) doc.tags = [...new Set(patch.tags)];
+      if (patch.retain !== undefined) doc.retained = patch.retain;
+      doc.updatedTs = now;
+      doc.words = wordsOf(doc);
+      try {
+        await this.#es.index({
+          index: hit._index,
+          id,
+          document: doc,
+          if_seq_no: hit._seq_no,
+          if_primary_term: hit._primary_term,
+          refresh: 'wait_for',
+        });
+        return toDetail(doc);
+      } catch (err) {
+        if (!(err instanceof errors.ResponseError && err.statusCode === 409)) throw err;
+      }
+    }
+    throw new Error(`event ${id} kept changing while it was being updated`);
+  }
+
+  async upsertAlerts(alerts: readonly VigilAlert[]): Promise<void> {
+    if (!alerts.length) return;
+    const index = this.#index('alerts');
+    const rank = { new: 0, acknowledged: 1, resolved: 2 } as const;
+    const existing = await this.#es.mget<VigilAlert>({ index, ids: alerts.map((a) => a.id) }).catch((err) => {
+      if (err instanceof errors.ResponseError && err.statusCode === 404) return { docs: [] };
+      throw err;
+    });
+    const stored = new Map<string, VigilAlert>();
+    for (const d of existing.docs) if ('found' in d && d.found && d._source) stored.set(d._id, d._source);
+    const operations: object[] = [];
+    for (const a of alerts) {
+      const prev = stored.get(a.id);
+      const next = prev && rank[prev.state] >= rank[a.state] ? { ...a, ...prev } : { ...prev, ...a };
+      stored.set(a.id, next);
+    }
+    for (const [id, a] of stored)
+      if (alerts.some((x) => x.id === id)) operations.push({ index: { _index: index, _id: id } }, a);
+    const res = await this.#es.bulk({ operations, refresh: 'wait_for' });
+    if (res.errors) throw new Error('Elasticsearch refused some alerts');
+  }
+
+  async getAlert(id: string): Promise<VigilAlert | undefined> {
+    try {
+      const res = await this.#es.get<VigilAlert>({ index: this.#index('alerts'), id });
+      return res.found ? res._source : undefined;
+    } catch (err) {
+      if (err instanceof errors.ResponseError && err.statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async listAlerts(options: AlertListOptions = {}): Promise<VigilAlert[]> {
+    const res = await this.#es.search<VigilAlert>({
+      index: this.#index('alerts'),
+      ignore_unavailable: true,
+      size: Math.min(Math.max(1, options.limit ?? 200), 1000),
+      query: options.state ? { term: { state: options.state } } : { match_all: {} },
+      sort: [{ raisedTs: { order: 'desc' } }, { id: { order: 'desc' } }],
+    });
+    return res.hits.hits.map((h) => h._source as VigilAlert);
+  }
+
+  async #setAlert(id: string, change: (a: VigilAlert) => VigilAlert): Promise<VigilAlert | undefined> {
+    const a = await this.getAlert(id);
+    if (!a) return undefined;
+    const next = change(a);
+    await this.#es.index({ index: this.#index('alerts'), id, document: next, refresh: 'wait_for' });
+    return next;
+  }
+
+  acknowledgeAlert(id: string, by: string, now = Date.now()): Promise<VigilAlert | undefined> {
+    return this.#setAlert(id, (a) =>
+      a.state === 'new' ? { ...a, state: 'acknowledged', acknowledgedBy: by, acknowledgedTs: now } : a,
+    );
+  }
+
+  resolveAlert(id: string, now = Date.now()): Promise<VigilAlert | undefined> {
+    return this.#setAlert(id, (a) =>
+      a.state === 'resolved' ? a : { ...a, state: 'resolved', resolvedTs: now },
+    );
+  }
+
+  async createSavedSearch(body: SavedSearchBody, actor: string, now = Date.now()): Promise<SavedSearch> {
+    const s: SavedSearch = {
+      id: crypto.randomUUID(),
+      name: body.name,
+      query: body.query,
+      createdBy: actor,
+      createdTs: now,
+    };
+    await this.#es.index({
+      index: this.#index('saved-searches'),
+      id: s.id,
+      document: s,
+      refresh: 'wait_for',
+    });
+    return s;
+  }
+
+  async listSavedSearches(): Promise<SavedSearch[]> {
+    const res = await this.#es.search<SavedSearch>({
+      index: this.#index('saved-searches'),
+      ignore_unavailable: true,
+      size: 1000,
+      sort: [{ createdTs: { order: 'asc' } }],
+    });
+    return res.hits.hits.map((h) => h._source as SavedSearch);
+  }
+
+  async deleteSavedSearch(id: string): Promise<boolean> {
+    try {
+      const res = await this.#es.delete({ index: this.#index('saved-searches'), id, refresh: 'wait_for' });
+      return res.result === 'deleted';
+    } catch (err) {
+      if (err instanceof errors.ResponseError && err.statusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  async appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void> {
+    // Ids must be numbers in the API: time-ordered, unique enough across writers.
+    const id = entry.ts * 1000 + crypto.randomInt(1000);
+    await this.#es.index({
+      index: this.#index('audit'),
+      id: String(id),
+      document: { ...entry, id },
+      op_type: 'create',
+      refresh: 'wait_for',
+    });
+  }
+
+  async listAudit(limit = 100): Promise<AuditEntry[]> {
+    const res = await this.#es.search<AuditEntry>({
+      index: this.#index('audit'),
+      ignore_unavailable: true,
+      size: Math.min(Math.max(1, limit), 1000),
+      sort: [{ ts: { order: 'desc' } }, { id: { order: 'desc' } }],
+    });
+    return res.hits.hits.map((h) => h._source as AuditEntry);
+  }
+
+  async liveStats(now = Date.now()): Promise<LiveStatsResponse> {
+    const minuteTs = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    const res = await this.#es.search({
+      index: this.#events,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      size: 0,
+      query: { range: { startTs: { gte: minuteTs, lt: minuteTs + MINUTE_MS } } },
+      aggs: {
+        cameras: {
+          terms: { field: 'cameraId', size: 1000 },
+          aggs: { labels: { terms: { field: 'label', size: 100 } } },
+        },
+      },
+    });
+    const perCamera: Record<string, Record<string, number>> = {};
+    let total = 0;
+    const agg = res.aggregations?.cameras as
+      | { buckets: Array<{ key: string; labels: { buckets: Array<{ key: string; doc_count: number }> } }> }
+      | undefined;
+    for (const c of agg?.buckets ?? [])
+      for (const l of c.labels.buckets) {
+        (perCamera[c.key] ??= {})[l.key] = l.doc_count;
+        total += l.doc_count;
+      }
+    return { minuteTs, total, perCamera, source: 'store' };
+  }
+
+  async dispose(): Promise<void> {
+    clearInterval(this.#drainTimer);
+    await this.#draining?.catch(() => {});
+  }
+}

@@ -8,7 +8,7 @@ import type { AnalysisFrame, Box, Detection, FrameDetections } from '../contract
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { AlertRuleEngine } from './alert-rules.js';
-import { createDetector } from './detectors/registry.js';
+import { createDetector, detectorNames, UnknownDetectorError } from './detectors/registry.js';
 import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
 import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
@@ -77,6 +77,8 @@ export class DetectionService implements Service {
   readonly #inferenceMs: number[] = [];
   readonly #eventLatencyMs: number[] = [];
   #detector: ObjectDetector | undefined;
+  #loading: Promise<void> | undefined;
+  #loadError: Error | undefined;
   #subscription: Subscription | undefined;
   #working: Promise<void> | undefined;
   #stopping = false;
@@ -100,22 +102,43 @@ export class DetectionService implements Service {
       this.#log.info('object detection is disabled (detect.enabled = false)');
       return;
     }
-    this.#detector ??= await createDetector(this.#config.detector, {
-      backend: this.#config.backend,
-      ...(this.#config.inputSize ? { inputSize: this.#config.inputSize } : {}),
-    });
-    this.#log.info(
-      { detector: this.#detector.name, backend: this.#detector.backend, inputSize: this.#detector.inputSize },
-      'object detector ready',
-    );
+    if (!this.#detector && !detectorNames().includes(this.#config.detector))
+      throw new UnknownDetectorError(this.#config.detector);
+    // The model loads in the background (a second or two) so the rest of the backend starts at once; frames that
+    // arrive meanwhile wait in the detection queue.
+    this.#loading = this.#loadDetector();
     this.#subscription = await this.#bus.subscribe<AnalysisFrame>(Topics.frames, (f) => this.onFrame(f), {
       group: 'detect',
     });
   }
 
+  async #loadDetector(): Promise<void> {
+    try {
+      this.#detector ??= await createDetector(this.#config.detector, { backend: this.#config.backend });
+      this.#log.info(
+        {
+          detector: this.#detector.name,
+          backend: this.#detector.backend,
+          inputSize: this.#detector.inputSize,
+        },
+        'object detector ready',
+      );
+    } catch (err) {
+      this.#loadError = err as Error;
+      this.#log.error({ err }, 'object detector failed to load: no object detection');
+    }
+  }
+
+  /** Resolves once the detector is loaded (or failed to load). */
+  async ready(): Promise<void> {
+    await this.#loading;
+  }
+
   health(): ServiceHealth {
     if (!this.#config.enabled) return { status: 'ok', detail: 'disabled' };
-    if (!this.#detector) return { status: 'down', detail: 'detector not loaded' };
+    if (this.#loadError)
+      return { status: 'down', detail: `detector failed to load: ${this.#loadError.message}` };
+    if (!this.#detector) return { status: 'degraded', detail: 'detector loading' };
     const detail = `${this.#detector.name} on ${this.#detector.backend}`;
     return this.#detector.backend === 'cpu'
       ? { status: 'degraded', detail: `${detail} (slow)` }
@@ -202,6 +225,7 @@ export class DetectionService implements Service {
   }
 
   async #analyse({ frame, region, receivedAt }: QueuedFrame): Promise<void> {
+    await this.#loading;
     const detector = this.#detector;
     if (!detector) return;
     const st = this.#camera(frame.cameraId);
@@ -362,6 +386,7 @@ export class DetectionService implements Service {
     this.#stopping = true;
     this.#queue.length = 0;
     await this.#working;
+    await this.#loading;
     // Open events end now, so the store never keeps an event open forever.
     for (const st of this.#cameras.values()) {
       for (const t of st.tracker.endAll()) {

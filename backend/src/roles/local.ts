@@ -7,6 +7,8 @@ import { ApiServer, type RouteModule } from '../api/server.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
+import { DetectionService } from '../detect/service.js';
+import { detectRoutes } from '../detect/routes.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 
 export interface LocalAppOptions {
@@ -52,6 +54,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- video (cameras, recording, live, retention) ---
 
   // --- detection (motion, objects, tracking, events, alerts) ---
+  const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));
+  routes.push(detectRoutes(detection));
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};

@@ -45,15 +45,6 @@ export const DetectConfig = z
       .describe(
         'TensorFlow.js backend. auto: tfjs-node when installed, else WebAssembly (SIMD), else the slow pure-JS CPU backend.',
       ),
-    inputSize: z
-      .int()
-      .min(128)
-      .max(1024)
-      .multipleOf(32)
-      .optional()
-      .describe(
-        "Square model input in pixels; absent: the model's native size (CenterNet 512, NanoDet 416). Smaller is faster and misses small objects.",
-      ),
     candidateScore: z
       .number()
       .min(0)

@@ -9,8 +9,6 @@ import type { DetectOptions, DetectResult, ObjectDetector, RawDetection, RgbImag
 
 export interface TfDetectorOptions {
   backend: 'auto' | TfBackend;
-  /** Square input size; the model's native size when absent. */
-  inputSize?: number;
   /** model.json to load; the bundled one when absent. */
   modelPath?: string;
 }
@@ -40,12 +38,7 @@ export class CenterNetDetector implements ObjectDetector {
       tf,
       options.modelPath ?? path.join(bundledModelDir(), 'centernet.json'),
     );
-    const detector = new CenterNetDetector(
-      tf,
-      model,
-      backend,
-      options.inputSize ?? CenterNetDetector.nativeInputSize,
-    );
+    const detector = new CenterNetDetector(tf, model, backend, CenterNetDetector.nativeInputSize);
     // The first run compiles kernels and allocates; do it now rather than on the first camera frame.
     await detector.detect(
       { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) },

@@ -41,12 +41,7 @@ export class NanoDetDetector implements ObjectDetector {
       tf,
       options.modelPath ?? path.join(bundledModelDir(), 'nanodet.json'),
     );
-    const detector = new NanoDetDetector(
-      tf,
-      model,
-      backend,
-      options.inputSize ?? NanoDetDetector.nativeInputSize,
-    );
+    const detector = new NanoDetDetector(tf, model, backend, NanoDetDetector.nativeInputSize);
     await detector.detect(
       { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) },
       { minScore: 1, nmsIou: 0.5 },

@@ -14,7 +14,7 @@ import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
 import { cropAround, MotionDetector } from './motion.js';
 import { DetectSettingsStore } from './settings-store.js';
-import { cropBox, encodeJpegBase64 } from './snapshot.js';
+import { SnapshotEncoder } from './snapshot.js';
 import { Tracker, type Track } from './tracker.js';
 
 export interface DetectionServiceOptions {
@@ -37,7 +37,6 @@ interface BestShot {
   ts: number;
   score: number;
   box: Box;
-  encoded?: EventSnapshot;
   /** Changed since the last published event message. */
   dirty: boolean;
 }
@@ -49,6 +48,8 @@ interface CameraState {
   stats: CameraDetectStats;
   best: Map<string, BestShot>;
   lastPublished: Map<string, number>;
+  /** Per event: publishing in order (snapshots are encoded off the detection path). */
+  chains: Map<string, Promise<void>>;
 }
 
 /** Recent samples kept for medians. */
@@ -76,6 +77,7 @@ export class DetectionService implements Service {
   readonly #rules = new AlertRuleEngine();
   readonly #inferenceMs: number[] = [];
   readonly #eventLatencyMs: number[] = [];
+  readonly #snapshots: SnapshotEncoder;
   #detector: ObjectDetector | undefined;
   #loading: Promise<void> | undefined;
   #loadError: Error | undefined;
@@ -87,6 +89,7 @@ export class DetectionService implements Service {
     this.#config = options.config;
     this.#bus = options.bus;
     this.#detector = options.detector;
+    this.#snapshots = new SnapshotEncoder(options.config.snapshots.quality);
     this.settings = new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
   }
 
@@ -260,17 +263,15 @@ export class DetectionService implements Service {
     for (const t of update.seen) this.#considerSnapshot(st, t, frame);
     const started = new Set(update.started);
     for (const t of update.started) {
-      await this.#publishEvent(st, t, 'start');
+      this.#publishEvent(st, t, 'start', receivedAt);
       detectMetrics.events.inc({ camera: t.cameraId, label: t.label });
-      this.#eventLatencyMs.push(performance.now() - receivedAt);
-      if (this.#eventLatencyMs.length > WINDOW) this.#eventLatencyMs.shift();
     }
     const updateEvery = this.#config.tracking.updateEverySec * 1000;
     for (const t of update.seen) {
       if (!t.confirmed || started.has(t)) continue;
       const changed = update.zoneEntries.has(t.id) || update.becameStationary.includes(t);
       if (changed || frame.ts - (st.lastPublished.get(t.id) ?? 0) >= updateEvery)
-        await this.#publishEvent(st, t, 'update');
+        this.#publishEvent(st, t, 'update');
     }
     for (const t of update.seen) {
       if (!t.confirmed) continue;
@@ -304,23 +305,17 @@ export class DetectionService implements Service {
     });
   }
 
-  #snapshotFor(st: CameraState, t: Track): EventSnapshot | undefined {
+  /**
+   * Publishes an event message. The message is built now (the track's state at this frame); the snapshot, when it
+   * changed, is encoded in a child process and the message published after it, in order per event, while the
+   * detector moves on to the next frame.
+   */
+  #publishEvent(st: CameraState, t: Track, phase: EventPhase, receivedAt?: number): void {
     const best = st.best.get(t.id);
-    if (!best || !best.dirty) return undefined;
-    const q = this.#config.snapshots.quality;
-    best.encoded = {
-      ts: best.ts,
-      score: best.score,
-      frameJpeg: encodeJpegBase64(best.image, q),
-      cropJpeg: encodeJpegBase64(cropBox(best.image, best.box), q),
-    };
-    best.dirty = false;
-    return best.encoded;
-  }
-
-  async #publishEvent(st: CameraState, t: Track, phase: EventPhase): Promise<void> {
-    const snapshot = this.#snapshotFor(st, t);
-    const bestBox = st.best.get(t.id)?.box ?? t.box;
+    const shot = best?.dirty
+      ? { image: best.image, box: best.box, ts: best.ts, score: best.score }
+      : undefined;
+    if (best) best.dirty = false;
     const event: VigilEvent = {
       id: t.id,
       cameraId: t.cameraId,
@@ -330,14 +325,36 @@ export class DetectionService implements Service {
       lastTs: t.lastTs,
       ...(phase === 'end' ? { endTs: t.lastTs } : {}),
       topScore: t.topScore,
-      box: bestBox,
+      box: best?.box ?? t.box,
       zones: [...t.zonesEntered],
       path: t.path.map((p) => ({ ts: p.ts, box: p.box, score: p.score })),
       ...(t.stationary ? { stationary: true } : {}),
-      ...(snapshot ? { snapshot } : {}),
     };
     st.lastPublished.set(t.id, t.lastTs);
-    await this.#bus.publish(Topics.events, t.cameraId, event);
+    const previous = st.chains.get(t.id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        if (shot) {
+          const jpegs = await this.#snapshots.encode(shot.image, shot.box);
+          const snapshot: EventSnapshot = { ts: shot.ts, score: shot.score, ...jpegs };
+          event.snapshot = snapshot;
+        }
+        await this.#bus.publish(Topics.events, t.cameraId, event);
+        if (phase === 'start' && receivedAt !== undefined) {
+          this.#eventLatencyMs.push(performance.now() - receivedAt);
+          if (this.#eventLatencyMs.length > WINDOW) this.#eventLatencyMs.shift();
+        }
+      } catch (err) {
+        this.#log.error({ err, event: t.id, phase }, 'publishing an event failed');
+      }
+    });
+    st.chains.set(t.id, next);
+    if (phase === 'end') void next.then(() => st.chains.get(t.id) === next && st.chains.delete(t.id));
+  }
+
+  /** Resolves when every event message queued so far has been published. */
+  async #flushEvents(): Promise<void> {
+    for (const st of this.#cameras.values()) await Promise.all([...st.chains.values()]);
   }
 
   async #publishAlert(alert: VigilAlert): Promise<void> {
@@ -351,7 +368,7 @@ export class DetectionService implements Service {
   }
 
   async #end(st: CameraState, t: Track): Promise<void> {
-    await this.#publishEvent(st, t, 'end');
+    this.#publishEvent(st, t, 'end');
     st.best.delete(t.id);
     st.lastPublished.delete(t.id);
     this.#rules.forget(t.id);
@@ -369,15 +386,17 @@ export class DetectionService implements Service {
         stats: { framesIn: 0, framesAnalysed: 0, skippedNoMotion: 0, droppedBehind: 0 },
         best: new Map(),
         lastPublished: new Map(),
+        chains: new Map(),
       };
       this.#cameras.set(cameraId, st);
     }
     return st;
   }
 
-  /** Waits until every queued frame has been analysed (tests, benchmarks). */
+  /** Waits until every queued frame has been analysed and its events published (tests, benchmarks). */
   async idle(): Promise<void> {
     while (this.#working) await this.#working;
+    await this.#flushEvents();
   }
 
   async dispose(): Promise<void> {
@@ -397,6 +416,7 @@ export class DetectionService implements Service {
         }
       }
     }
+    await this.#flushEvents();
     if (!this.options.detector) this.#detector?.dispose();
     this.#detector = undefined;
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Box, Detection } from '../contract/media.js';
 import type { Zone } from '../contract/detect-api.js';
-import { anchorPoint, boxCentre, pointInPolygon } from './geometry.js';
+import { anchorPoint, boxArea, boxCentre, pointInPolygon } from './geometry.js';
 import { iou } from './nms.js';
 
 export interface TrackerOptions {
@@ -83,16 +83,16 @@ export class Tracker {
   /** Associates one analysed frame's detections; sets `trackId` and `zones` on each detection. */
   update(ts: number, detections: Detection[], zones: readonly Zone[]): TrackUpdate {
     const result: TrackUpdate = { started: [], seen: [], zoneEntries: new Map(), becameStationary: [] };
-    const pairs: Array<{ t: Track; d: Detection; overlap: number }> = [];
+    const pairs: Array<{ t: Track; d: Detection; affinity: number }> = [];
     for (const t of this.#tracks) {
       const predicted = this.#predict(t, ts);
       for (const d of detections) {
         if (d.label !== t.label) continue;
-        const overlap = Math.max(iou(predicted, d.box), iou(t.box, d.box));
-        if (overlap >= this.options.matchIou) pairs.push({ t, d, overlap });
+        const affinity = matchAffinity(predicted, t.box, d.box, this.options.matchIou);
+        if (affinity > 0) pairs.push({ t, d, affinity });
       }
     }
-    pairs.sort((a, b) => b.overlap - a.overlap);
+    pairs.sort((a, b) => b.affinity - a.affinity);
     const usedTracks = new Set<Track>();
     const usedDetections = new Set<Detection>();
     for (const { t, d } of pairs) {
@@ -228,6 +228,26 @@ export class Tracker {
     }
     return false;
   }
+}
+
+/** Furthest a box centre may move between analysed frames, in heights of the box, and still be the same object. */
+const MAX_JUMP_HEIGHTS = 0.8;
+
+/**
+ * How well a detection continues a track: above 1 for an overlap (IoU) of at least `minIou` with the predicted or
+ * the last box; between 0 and 1 for a nearby box of similar size (at a low analysis rate, small people move more
+ * than their own width between frames); 0 for no match.
+ */
+export function matchAffinity(predicted: Box, last: Box, candidate: Box, minIou: number): number {
+  const overlap = Math.max(iou(predicted, candidate), iou(last, candidate));
+  if (overlap >= minIou) return 1 + overlap;
+  const h = Math.max(1e-6, (last[3] - last[1] + candidate[3] - candidate[1]) / 2);
+  const [px, py] = boxCentre(predicted);
+  const [cx, cy] = boxCentre(candidate);
+  const jump = Math.hypot(px - cx, py - cy) / h;
+  const sizeRatio = boxArea(candidate) / Math.max(1e-9, boxArea(last));
+  if (jump >= MAX_JUMP_HEIGHTS || sizeRatio < 0.5 || sizeRatio > 2) return 0;
+  return 1 - jump / MAX_JUMP_HEIGHTS;
 }
 
 /** Zones whose polygon holds the box's anchor (bottom centre). */

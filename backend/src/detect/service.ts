@@ -81,6 +81,7 @@ export class DetectionService implements Service {
   readonly #snapshots: SnapshotEncoder;
   #detector: ObjectDetector | undefined;
   #loading: Promise<void> | undefined;
+  readonly #abortLoading = new AbortController();
   #loadError: Error | undefined;
   #subscription: Subscription | undefined;
   #working: Promise<void> | undefined;
@@ -118,9 +119,11 @@ export class DetectionService implements Service {
 
   async #loadDetector(): Promise<void> {
     try {
-      this.#detector ??= await WorkerDetector.create(this.#config.detector, {
-        backend: this.#config.backend,
-      });
+      this.#detector ??= await WorkerDetector.create(
+        this.#config.detector,
+        { backend: this.#config.backend },
+        this.#abortLoading.signal,
+      );
       this.#log.info(
         {
           detector: this.#detector.name,
@@ -130,6 +133,7 @@ export class DetectionService implements Service {
         'object detector ready',
       );
     } catch (err) {
+      if (this.#stopping) return; // stopped while loading
       this.#loadError = err as Error;
       this.#log.error({ err }, 'object detector failed to load: no object detection');
     }
@@ -225,7 +229,8 @@ export class DetectionService implements Service {
       try {
         await this.#analyse(item);
       } catch (err) {
-        this.#log.error({ err, camera: item.frame.cameraId }, 'analysing a frame failed');
+        if (!this.#stopping)
+          this.#log.error({ err, camera: item.frame.cameraId }, 'analysing a frame failed');
       }
     }
   }
@@ -407,20 +412,16 @@ export class DetectionService implements Service {
     this.#subscription = undefined;
     this.#stopping = true;
     this.#queue.length = 0;
-    await this.#working;
+    // A model still loading is abandoned and a frame being analysed is not waited for: the worker is stopped.
+    this.#abortLoading.abort();
     await this.#loading;
+    if (!this.options.detector) this.#detector?.dispose();
+    await this.#working;
     // Open events end now, so the store never keeps an event open forever.
     for (const st of this.#cameras.values()) {
-      for (const t of st.tracker.endAll()) {
-        try {
-          await this.#end(st, t);
-        } catch (err) {
-          this.#log.warn({ err, event: t.id }, 'could not publish the end of an event during shutdown');
-        }
-      }
+      for (const t of st.tracker.endAll()) await this.#end(st, t);
     }
     await this.#flushEvents();
-    if (!this.options.detector) this.#detector?.dispose();
     this.#detector = undefined;
   }
 }

@@ -85,7 +85,7 @@ describe.skipIf(skip)('object detectors against hand-annotated vtest frames', ()
         expect(tp + fn).toBe(124);
         expect(precision).toBeGreaterThanOrEqual(FLOORS[name]?.precision ?? 1);
         expect(recall).toBeGreaterThanOrEqual(FLOORS[name]?.recall ?? 1);
-      });
+      }, 180_000);
     });
   }
 

@@ -62,10 +62,17 @@ export class WorkerDetector implements ObjectDetector {
     worker.on('exit', (code) => fail(new Error(`detector worker exited (code ${code})`)));
   }
 
-  /** Starts a worker thread and loads the named detector in it. */
-  static async create(name: string, options: TfDetectorOptions): Promise<WorkerDetector> {
+  /** Starts a worker thread and loads the named detector in it. Aborting stops the worker at once. */
+  static async create(
+    name: string,
+    options: TfDetectorOptions,
+    signal?: AbortSignal,
+  ): Promise<WorkerDetector> {
     if (!detectorNames().includes(name)) throw new UnknownDetectorError(name);
+    signal?.throwIfAborted();
     const worker = startWorker();
+    const onAbort = () => void worker.terminate();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let onError: (err: Error) => void = () => {};
       let onExit: (code: number) => void = () => {};
@@ -81,7 +88,10 @@ export class WorkerDetector implements ObjectDetector {
         worker.on('error', onError).on('exit', onExit).on('message', onMessage);
         const init: WorkerRequest = { type: 'init', name, options };
         worker.postMessage(init);
-      }).finally(() => worker.off('error', onError).off('exit', onExit).off('message', onMessage));
+      }).finally(() => {
+        worker.off('error', onError).off('exit', onExit).off('message', onMessage);
+        signal?.removeEventListener('abort', onAbort);
+      });
       return new WorkerDetector(worker, ready.name, ready.backend, ready.inputSize);
     } catch (err) {
       await worker.terminate();

@@ -133,7 +133,7 @@ console.log(
 const combos: Array<[string, TfBackend, number]> = [
   ['centernet', 'wasm', 30],
   ['nanodet', 'wasm', 30],
-  ['centernet', 'cpu', 3],
+  ['centernet', 'cpu', 2],
 ];
 let tfjsNode = false;
 try {

@@ -1,18 +1,19 @@
 import { z } from 'zod';
+import { BackupConfig } from './config/backup.js';
 import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
 import { ClusterConfig } from './config/cluster.js';
+import { DetectConfig } from './config/detect.js';
 import { LoggingConfig, ServerConfig } from './config/server.js';
-import { BackupConfig } from './config/backup.js';
-import { VideoConfig } from './config/video.js';
 import { StoreConfig } from './config/store.js';
+import { VideoConfig } from './config/video.js';
 
-export * from './config/cameras.js';
-export * from './config/server.js';
 export * from './config/backup.js';
-export * from './config/video.js';
-export * from './config/store.js';
-
+export * from './config/cameras.js';
 export * from './config/cluster.js';
+export * from './config/detect.js';
+export * from './config/server.js';
+export * from './config/store.js';
+export * from './config/video.js';
 
 /**
  * The whole configuration of a Vigil installation. One strict schema: unknown keys are rejected, every field has a
@@ -37,6 +38,7 @@ export const VigilConfig = z
     backup: BackupConfig,
     store: StoreConfig,
     cluster: ClusterConfig,
+    detect: DetectConfig,
   })
   .describe('Vigil configuration');
 

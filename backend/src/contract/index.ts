@@ -9,3 +9,4 @@ export * from './media.js';
 export * from './desktop.js';
 export * from './video.js';
 export * from './video-api.js';
+export * from './detect-api.js';

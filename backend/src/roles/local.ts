@@ -21,6 +21,8 @@ import { VideoService } from '../video/video-service.js';
 import { clusterVideoStore } from '../store-video/create.js';
 import { eventRoutes } from '../store/routes.js';
 import { EventStoreService } from '../store/service.js';
+import { DetectionService } from '../detect/service.js';
+import { detectRoutes } from '../detect/routes.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -114,6 +116,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   routes.push(eventRoutes({ store: () => eventStore.store, retain: retainedEventHolds(video) }));
 
   // --- detection (motion, objects, tracking, events, alerts) ---
+  const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));
+  routes.push(detectRoutes(detection));
 
   // --- backup (backups, restore, evidence export) ---
   const backup = services.add(

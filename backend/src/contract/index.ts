@@ -3,3 +3,4 @@ export * from './bus.js';
 export * from './config.js';
 export * from './events.js';
 export * from './media.js';
+export * from './realtime.js';

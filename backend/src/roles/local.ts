@@ -4,6 +4,7 @@ import type { VigilConfig } from '../contract/config.js';
 import { SessionAuth } from '../api/auth.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
+import { RealtimeHub } from '../api/realtime.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
@@ -52,6 +53,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- video (cameras, recording, live, retention) ---
 
   // --- detection (motion, objects, tracking, events, alerts) ---
+
+  // --- realtime (WS /api/ws: detections, events, alerts, health to the UI) ---
+  const realtime = services.add(new RealtimeHub({ bus }));
+  routes.push(realtime);
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};

@@ -36,6 +36,7 @@ export class MsePlayer {
   #queue: ArrayBuffer[] = [];
   #timescale: number | undefined;
   #serverTime = false;
+  #prevArrival: number | undefined;
   #objectUrl: string | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -138,8 +139,11 @@ export class MsePlayer {
       this.timeMap.add(timing.prftMediaSec, timing.prftWallMs);
       this.#serverTime = true;
     } else if (!this.#serverTime && timing.startSec !== undefined) {
-      // No time reference from the server: the fragment's first frame was captured about now.
-      this.timeMap.add(timing.startSec, Date.now());
+      // No time reference in the stream: the muxer emits a fragment once the next one's first frame has arrived,
+      // so this fragment's first frame reached the backend about when the previous fragment reached us.
+      const now = Date.now();
+      this.timeMap.add(timing.startSec, this.#prevArrival ?? now);
+      this.#prevArrival = now;
     }
     this.#queue.push(buf);
     if (this.#queue.length > 200) this.#queue.splice(1, this.#queue.length - 100);
@@ -205,6 +209,7 @@ export class MsePlayer {
     this.#sb = undefined;
     this.#timescale = undefined;
     this.#serverTime = false;
+    this.#prevArrival = undefined;
     this.timeMap.clear();
     if (this.#ms && this.#ms.readyState === 'open') {
       try {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
 import { LoggingConfig, ServerConfig } from './config/server.js';
+import { VideoConfig } from './config/video.js';
 
 export * from './config/cameras.js';
 export * from './config/server.js';
+export * from './config/video.js';
 
 /**
  * The whole configuration of a Vigil installation. One strict schema: unknown keys are rejected, every field has a
@@ -19,6 +21,7 @@ export const VigilConfig = z
       ),
     server: ServerConfig,
     logging: LoggingConfig,
+    video: VideoConfig,
     cameras: z
       .array(CameraConfig)
       .default([CameraConfig.parse(DEMO_CAMERA)])

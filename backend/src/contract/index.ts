@@ -4,3 +4,5 @@ export * from './config.js';
 export * from './events.js';
 export * from './media.js';
 export * from './realtime.js';
+export * from './video.js';
+export * from './video-api.js';

@@ -9,6 +9,8 @@ import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
+import { videoRoutes } from '../video/routes.js';
+import { VideoService } from '../video/video-service.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -27,6 +29,7 @@ export interface RunningApp {
   readonly auth: SessionAuth;
   readonly services: ServiceHost;
   readonly bus: MemoryBus;
+  readonly video: VideoService;
   /** A fresh single-use link that logs a browser in. */
   loginUrl(): string;
   dispose(): Promise<void>;
@@ -51,6 +54,11 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- store (events, search) ---
 
   // --- video (cameras, recording, live, retention) ---
+  const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';
+  const video = services.add(
+    new VideoService({ dataDir, video: config.video, cameras: config.cameras, bus, ffmpeg }),
+  );
+  routes.push(videoRoutes(video, ffmpeg));
 
   // --- detection (motion, objects, tracking, events, alerts) ---
 
@@ -87,6 +95,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     auth,
     services,
     bus,
+    video,
     loginUrl: () => `${api.url}/login?code=${auth.issueLoginCode()}`,
     dispose: () => services.dispose(),
   };

@@ -1,0 +1,95 @@
+/** Request and response shapes of the video API (/api/cameras, /api/live, /api/recordings, /api/clips …). */
+import type { CameraConfig, StreamSource } from './config/cameras.js';
+import type { GapCause, HoldRecord, RetentionLogEntry } from './video.js';
+
+/** Health state of a camera. */
+export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'failed' | 'disabled';
+
+/** GET /api/cameras item; also published on the health topic whenever the state or reason changes. */
+export interface CameraStatus {
+  id: string;
+  name: string;
+  enabled: boolean;
+  state: CameraState;
+  /** What happened, in words ("connection refused at 127.0.0.1:8555", "no video for 10 s"). */
+  reason?: string;
+  /** When the camera entered this state, ms since the epoch. */
+  since: number;
+  /** Frames per second received from the camera. */
+  fpsIn: number;
+  /** Analysis frames per second handed to detection. */
+  fpsOut: number;
+  /** Video bytes received since the backend started. */
+  bytesIn: number;
+  /** Whether footage is being written right now. */
+  recording: boolean;
+  tags: string[];
+  location: string;
+  width?: number;
+  height?: number;
+  codec?: string;
+}
+
+/** GET /api/cameras/:id: the status plus the camera's configuration, without secrets. */
+export interface CameraDetail extends CameraStatus {
+  config: CameraConfig;
+}
+
+/** POST /api/cameras/probe body. */
+export interface ProbeRequest {
+  source: StreamSource;
+}
+
+/** POST /api/cameras/probe answer (the "test" button). */
+export type ProbeResponse =
+  | { ok: true; codec: string; width: number; height: number; fps: number; snapshotJpegBase64: string }
+  | { ok: false; reason: string };
+
+/** GET /api/recordings/:id?from&to */
+export interface RecordingsResponse {
+  segments: Array<{ start: number; end: number; bytes: number }>;
+  gaps: Array<{ start: number; end: number; cause: GapCause; detail?: string }>;
+}
+
+/** GET /api/retention/log?limit */
+export type RetentionLogResponse = RetentionLogEntry[];
+
+/** GET /api/storage */
+export interface StorageResponse {
+  totalBytes: number;
+  freeBytes: number;
+  usedByRecordings: number;
+  perCamera: Record<string, number>;
+}
+
+/** POST /api/holds body. */
+export interface HoldRequest {
+  cameraId: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/** POST /api/holds answer; GET /api/holds items. */
+export type HoldResponse = HoldRecord;
+
+/** First (text) message of the live WebSocket; binary fMP4 messages follow. */
+export interface LiveInfoMessage {
+  type: 'info';
+  mime: string;
+}
+
+/** Video API paths. */
+export const VideoRoutes = {
+  cameras: '/api/cameras',
+  camera: '/api/cameras/:id',
+  probe: '/api/cameras/probe',
+  snapshot: '/api/cameras/:id/snapshot.jpg',
+  live: '/api/live/:id',
+  recordings: '/api/recordings/:id',
+  clip: '/api/clips/:file',
+  retentionLog: '/api/retention/log',
+  storage: '/api/storage',
+  holds: '/api/holds',
+  hold: '/api/holds/:id',
+} as const;

@@ -1,0 +1,183 @@
+import fastifyWebsocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import jpeg from 'jpeg-js';
+import { ZodError } from 'zod';
+import type { ApiError } from '../contract/api.js';
+import { StreamSource } from '../contract/config/cameras.js';
+import type { HoldRequest } from '../contract/video-api.js';
+import { VideoRoutes } from '../contract/video-api.js';
+import type { RouteModule } from '../api/server.js';
+import { probeSource } from './probe.js';
+import { VideoRequestError, type VideoService } from './video-service.js';
+
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof VideoRequestError) {
+    const body: ApiError = { error: err.code, message: err.message };
+    if (err.field) body.field = err.field;
+    return reply.code(err.statusCode).send(body);
+  }
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const field = issue?.path.join('.');
+    const body: ApiError = {
+      error: 'bad_request',
+      message: `${field ? `${field}: ` : ''}${issue?.message ?? 'invalid camera'}`,
+    };
+    if (field) body.field = field;
+    return reply.code(400).send(body);
+  }
+  throw err;
+}
+
+function timeParam(value: unknown, name: string, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  const n = Number(value);
+  if (value === undefined || value === '' || !Number.isFinite(n))
+    throw new VideoRequestError(400, 'bad_request', `"${name}" must be a time in ms since the epoch.`, name);
+  return n;
+}
+
+/** Routes of the video area (see VideoRoutes). */
+export function videoRoutes(video: VideoService, ffmpeg: string): RouteModule {
+  return {
+    name: 'video',
+    async register(app: FastifyInstance) {
+      if (!app.hasDecorator('websocketServer')) await app.register(fastifyWebsocket);
+
+      app.get(VideoRoutes.cameras, async () => video.statuses());
+      app.get<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
+        try {
+          return video.detail(req.params.id);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+      app.post(VideoRoutes.cameras, async (req, reply) => {
+        try {
+          return reply.code(201).send(await video.addCamera(req.body));
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+      app.put<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
+        try {
+          return await video.updateCamera(req.params.id, req.body);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+      app.delete<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
+        try {
+          await video.removeCamera(req.params.id);
+          return reply.code(204).send();
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+      app.post<{ Body: { source?: unknown } }>(VideoRoutes.probe, async (req, reply) => {
+        try {
+          const source = StreamSource.parse(req.body?.source);
+          return await probeSource(ffmpeg, source);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+      app.get<{ Params: { id: string } }>(VideoRoutes.snapshot, async (req, reply) => {
+        try {
+          const frame = video.camera(req.params.id).latestFrame;
+          if (!frame)
+            throw new VideoRequestError(404, 'no_frame', 'The camera has not delivered a frame yet.');
+          const rgba = Buffer.alloc(frame.width * frame.height * 4);
+          for (let i = 0, j = 0; i < frame.data.length; i += 3, j += 4) {
+            rgba[j] = frame.data[i]!;
+            rgba[j + 1] = frame.data[i + 1]!;
+            rgba[j + 2] = frame.data[i + 2]!;
+            rgba[j + 3] = 255;
+          }
+          const out = jpeg.encode({ data: rgba, width: frame.width, height: frame.height }, 80);
+          return reply.type('image/jpeg').header('cache-control', 'no-store').send(out.data);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+
+      app.get<{ Params: { id: string } }>(VideoRoutes.live, { websocket: true }, (socket, req) => {
+        let cam;
+        try {
+          cam = video.camera(req.params.id);
+        } catch {
+          socket.close(4404, 'no such camera');
+          return;
+        }
+        const remove = cam.live.add(socket);
+        socket.on('close', remove);
+        socket.on('error', remove);
+      });
+
+      app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+        VideoRoutes.recordings,
+        async (req, reply) => {
+          try {
+            const to = timeParam(req.query.to, 'to', Date.now());
+            const from = timeParam(req.query.from, 'from', to - 86_400_000);
+            return video.recordings(req.params.id, from, to);
+          } catch (err) {
+            return sendError(reply, err);
+          }
+        },
+      );
+
+      app.get<{ Params: { file: string }; Querystring: { from?: string; to?: string; download?: string } }>(
+        VideoRoutes.clip,
+        async (req, reply) => {
+          try {
+            const m = /^([a-z0-9][a-z0-9_-]{0,62})\.mp4$/.exec(req.params.file);
+            if (!m?.[1]) throw new VideoRequestError(404, 'not_found', 'Clips are /api/clips/<camera>.mp4.');
+            const from = timeParam(req.query.from, 'from');
+            const to = timeParam(req.query.to, 'to');
+            const { stream } = await video.clip(m[1], from, to);
+            reply.type('video/mp4');
+            if (req.query.download === '1') {
+              const name = `${m[1]}-${new Date(from).toISOString().replace(/[:.]/g, '-')}.mp4`;
+              reply.header('content-disposition', `attachment; filename="${name}"`);
+            }
+            return reply.send(stream);
+          } catch (err) {
+            return sendError(reply, err);
+          }
+        },
+      );
+
+      app.get<{ Querystring: { limit?: string } }>(VideoRoutes.retentionLog, async (req) => {
+        const limit = Math.min(10_000, Math.max(1, Number(req.query.limit) || 100));
+        return video.retentionLog(limit);
+      });
+      app.get(VideoRoutes.storage, async () => video.storage());
+      app.get(VideoRoutes.holds, async () => video.holds());
+      app.post<{ Body: Partial<HoldRequest> }>(VideoRoutes.holds, async (req, reply) => {
+        try {
+          const b = req.body ?? {};
+          if (typeof b.cameraId !== 'string' || !b.cameraId)
+            throw new VideoRequestError(400, 'bad_request', '"cameraId" is required.', 'cameraId');
+          const hold = video.addHold({
+            cameraId: b.cameraId,
+            from: timeParam(b.from, 'from'),
+            to: timeParam(b.to, 'to'),
+            reason: typeof b.reason === 'string' && b.reason ? b.reason : 'kept by an operator',
+          });
+          return reply.code(201).send(hold);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+      app.delete<{ Params: { id: string } }>(VideoRoutes.hold, async (req, reply) => {
+        try {
+          video.removeHold(req.params.id);
+          return reply.code(204).send();
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+    },
+  };
+}

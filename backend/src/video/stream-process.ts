@@ -1,0 +1,301 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { StreamSource } from '../contract/config/cameras.js';
+import type { Logger } from '../platform/log.js';
+import { buildFfmpegArgs, sourceLabel, type OutputPlan } from './ffmpeg-args.js';
+import {
+  classifyLine,
+  FfmpegLogReader,
+  isCorruptionWarning,
+  type StreamInfo,
+  type StreamProblem,
+} from './ffmpeg-diagnostics.js';
+import { Fmp4Splitter, type Fragment } from './fmp4.js';
+
+/** States of one supervised ffmpeg stream. */
+export type StreamState = 'starting' | 'streaming' | 'reconnecting' | 'failed';
+
+export interface StreamHandlers {
+  onState(state: StreamState, reason: string | undefined, problem?: StreamProblem): void;
+  onInit?(init: Buffer): void;
+  onFragment?(fragment: Fragment): void;
+  onFrame?(data: Uint8Array, width: number, height: number): void;
+  /** A finished segment file with its start/end in stream seconds (relative to the session). */
+  onSegment?(file: string, startSec: number, endSec: number): void;
+  onInfo?(info: StreamInfo): void;
+}
+
+export interface StreamProcessOptions {
+  ffmpeg: string;
+  source: StreamSource;
+  plan: OutputPlan;
+  env: NodeJS.ProcessEnv;
+  reconnect: { initialDelayMs: number; maxDelayMs: number; failAfterAttempts: number };
+  stallMs: number;
+  log: Logger;
+  handlers: StreamHandlers;
+  /** Grace period between SIGTERM and SIGKILL when stopping. */
+  stopDeadlineMs?: number;
+}
+
+/** Linux: the kernel kills ffmpeg when the backend dies, even by SIGKILL (prctl PR_SET_PDEATHSIG via setpriv). */
+const SETPRIV =
+  process.platform === 'linux' && fs.existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
+
+/** The delay before reconnection attempt `attempt` (0-based): exponential, capped, with jitter (50–100 %). */
+export function backoffDelay(
+  attempt: number,
+  initialMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
+  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (0.5 + random() * 0.5));
+}
+
+/** Splits a byte stream into lines on \n or \r (ffmpeg's progress lines end with \r). */
+function onLines(stream: Readable, fn: (line: string) => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split(/[\r\n]+/);
+    rest = parts.pop() ?? '';
+    if (rest.length > 65_536) rest = '';
+    for (const p of parts) if (p) fn(p);
+  });
+}
+
+/**
+ * One ffmpeg process for one camera stream, supervised: restarted with backoff when it fails, restarted by the stall
+ * watchdog when video stops, stopped with SIGTERM then SIGKILL.
+ */
+export class StreamProcess {
+  #child: ChildProcess | undefined;
+  #state: StreamState = 'starting';
+  #reason: string | undefined;
+  #attempt = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #tick: NodeJS.Timeout | undefined;
+  #disposed = false;
+  #lastVideoAt = 0;
+  #lastProblem: StreamProblem | undefined;
+  #stallReason: string | undefined;
+  #corruptAt: number[] = [];
+  #framesAtTick = 0;
+  #log: FfmpegLogReader = new FfmpegLogReader();
+  #exited: Promise<void> = Promise.resolve();
+  /** Frames per second received (from ffmpeg's progress). */
+  fpsIn = 0;
+  /** Video bytes received on the live output (the camera's own bitstream, copied). */
+  bytesIn = 0;
+  readonly label: string;
+
+  constructor(private readonly o: StreamProcessOptions) {
+    this.label = sourceLabel(o.source);
+  }
+
+  get state(): StreamState {
+    return this.#state;
+  }
+  get reason(): string | undefined {
+    return this.#reason;
+  }
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+  get info(): StreamInfo {
+    return this.#log.info;
+  }
+
+  start(): void {
+    this.#tick = setInterval(() => this.#onTick(), 1000);
+    this.#spawn();
+  }
+
+  #setState(state: StreamState, reason: string | undefined, problem?: StreamProblem): void {
+    if (state === this.#state && reason === this.#reason) return;
+    this.#state = state;
+    this.#reason = reason;
+    this.o.handlers.onState(state, reason, problem);
+  }
+
+  #spawn(): void {
+    if (this.#disposed) return;
+    this.#lastProblem = undefined;
+    this.#stallReason = undefined;
+    this.#log = new FfmpegLogReader();
+    this.#framesAtTick = 0;
+    this.#lastVideoAt = Date.now();
+    let built;
+    try {
+      built = buildFfmpegArgs(this.o.source, this.o.plan, this.o.env);
+    } catch (err) {
+      // A configuration problem (e.g. a missing password variable): say so and retry later, it may get fixed.
+      this.#scheduleRetry({ reason: (err as Error).message, permanent: true });
+      return;
+    }
+    const { args, analysisOutputIndex } = built;
+    const { plan, handlers } = this.o;
+    const cmd = SETPRIV ?? this.o.ffmpeg;
+    const cmdArgs = SETPRIV ? ['--pdeathsig', 'KILL', '--', this.o.ffmpeg, ...args] : args;
+    const child = spawn(cmd, cmdArgs, {
+      stdio: [
+        'ignore',
+        plan.live ? 'pipe' : 'ignore',
+        'pipe',
+        plan.analysis ? 'pipe' : 'ignore',
+        plan.record ? 'pipe' : 'ignore',
+      ],
+      // ffmpeg needs no secrets from our environment.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+    });
+    this.#child = child;
+    const pipes = child.stdio;
+    const markVideo = (): void => {
+      this.#lastVideoAt = Date.now();
+      if (this.#state !== 'streaming') {
+        this.#attempt = 0;
+        this.#setState('streaming', undefined);
+      }
+    };
+
+    if (pipes[2]) {
+      let infoSent = false;
+      onLines(pipes[2] as Readable, (line) => {
+        const before = this.#log.frames;
+        if (this.#log.read(line)) {
+          if (this.#log.frames > before) markVideo();
+          if (!infoSent && this.#log.info.codec) {
+            infoSent = true;
+            handlers.onInfo?.(this.#log.info);
+          }
+          return;
+        }
+        const problem = classifyLine(line, this.label);
+        if (problem) {
+          this.#lastProblem = problem;
+          if (problem.diskFull) this.#setState(this.#state, problem.reason, problem);
+        } else if (isCorruptionWarning(line)) this.#corruptAt.push(Date.now());
+      });
+    }
+    if (plan.live && pipes[1]) {
+      const splitter = new Fmp4Splitter(
+        (init) => handlers.onInit?.(init),
+        (f) => {
+          markVideo();
+          handlers.onFragment?.(f);
+        },
+      );
+      (pipes[1] as Readable).on('data', (chunk: Buffer) => {
+        this.bytesIn += chunk.length;
+        splitter.push(chunk);
+      });
+    }
+    if (plan.analysis && pipes[3]) {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      (pipes[3] as Readable).on('data', (chunk: Buffer) => {
+        const size =
+          analysisOutputIndex !== undefined ? this.#log.info.outputSizes.get(analysisOutputIndex) : undefined;
+        if (!size) return; // ffmpeg prints the output size before writing any frame
+        const frameBytes = size.width * size.height * 3;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes < frameBytes) return;
+        let all = Buffer.concat(pending, pendingBytes);
+        while (all.length >= frameBytes) {
+          markVideo();
+          // A copy: the frame outlives this chunk (queued on the bus, kept as the snapshot).
+          handlers.onFrame?.(new Uint8Array(all.subarray(0, frameBytes)), size.width, size.height);
+          all = all.subarray(frameBytes);
+        }
+        pending = all.length ? [all] : [];
+        pendingBytes = all.length;
+      });
+    }
+    if (plan.record && pipes[4]) {
+      onLines(pipes[4] as Readable, (line) => {
+        const m = /^(.*),([\d.]+),([\d.]+)$/.exec(line.trim());
+        if (m?.[1]) handlers.onSegment?.(m[1], Number(m[2]), Number(m[3]));
+      });
+    }
+    for (const p of pipes) (p as Readable | null)?.on?.('error', () => undefined);
+
+    this.#exited = new Promise<void>((resolve) => {
+      child.once('error', (err) => {
+        this.#lastProblem = { reason: `could not start ffmpeg: ${err.message}`, permanent: true };
+      });
+      child.once('close', (code, signal) => {
+        if (this.#child === child) this.#child = undefined;
+        resolve();
+        if (this.#disposed) return;
+        const problem: StreamProblem = this.#lastProblem ??
+          (this.#stallReason ? { reason: this.#stallReason, permanent: false } : undefined) ?? {
+            reason:
+              code === 0
+                ? `the stream from ${this.label} ended`
+                : `ffmpeg stopped (${signal ?? `exit code ${code}`}) reading ${this.label}`,
+            permanent: false,
+          };
+        this.#scheduleRetry(problem);
+      });
+    });
+  }
+
+  #scheduleRetry(problem: StreamProblem): void {
+    const failed = problem.permanent || this.#attempt + 1 >= this.o.reconnect.failAfterAttempts;
+    const delay = backoffDelay(this.#attempt, this.o.reconnect.initialDelayMs, this.o.reconnect.maxDelayMs);
+    this.#attempt++;
+    this.fpsIn = 0;
+    // One warning per new reason: a camera that stays down does not flood the log.
+    const level = problem.reason === this.#reason ? 'debug' : 'warn';
+    this.o.log[level]({ reason: problem.reason, retryInMs: delay, attempt: this.#attempt }, 'stream down');
+    this.#setState(failed ? 'failed' : 'reconnecting', problem.reason, problem);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#spawn();
+    }, delay);
+  }
+
+  #onTick(): void {
+    const now = Date.now();
+    this.fpsIn = Math.max(0, this.#log.frames - this.#framesAtTick);
+    this.#framesAtTick = this.#log.frames;
+    const child = this.#child;
+    if (child && !this.#stallReason && now - this.#lastVideoAt > this.o.stallMs) {
+      this.#stallReason = `no video for ${Math.round(this.o.stallMs / 1000)} s from ${this.label}`;
+      this.#lastProblem = undefined;
+      void this.#stop(child);
+    }
+    this.#corruptAt = this.#corruptAt.filter((t) => now - t < 60_000);
+    if (this.#state === 'streaming') {
+      const n = this.#corruptAt.length;
+      this.#setState(
+        'streaming',
+        n > 0
+          ? `damaged input from ${this.label}: ${n} corrupt frames or timestamps in the last minute`
+          : undefined,
+      );
+    }
+  }
+
+  /** Stops ffmpeg: SIGTERM (it closes the current segment properly), SIGKILL after the deadline. */
+  async #stop(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.o.stopDeadlineMs ?? 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    if (this.#tick) clearInterval(this.#tick);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    const child = this.#child;
+    if (child) await this.#stop(child);
+    await this.#exited;
+  }
+}

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
 import { LoggingConfig, ServerConfig } from './config/server.js';
 import { VideoConfig } from './config/video.js';
+import { DetectConfig } from './config/detect.js';
 
 export * from './config/cameras.js';
 export * from './config/server.js';
 export * from './config/video.js';
+export * from './config/detect.js';
 
 /**
  * The whole configuration of a Vigil installation. One strict schema: unknown keys are rejected, every field has a
@@ -27,6 +29,7 @@ export const VigilConfig = z
       .default([CameraConfig.parse(DEMO_CAMERA)])
       .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique')
       .describe('Cameras. The default is one demo camera playing the bundled footage.'),
+    detect: DetectConfig,
   })
   .describe('Vigil configuration');
 

@@ -6,3 +6,4 @@ export * from './media.js';
 export * from './realtime.js';
 export * from './video.js';
 export * from './video-api.js';
+export * from './detect-api.js';

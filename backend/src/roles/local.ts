@@ -8,6 +8,8 @@ import { RealtimeHub } from '../api/realtime.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
+import { DetectionService } from '../detect/service.js';
+import { detectRoutes } from '../detect/routes.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
@@ -61,6 +63,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   routes.push(videoRoutes(video, ffmpeg));
 
   // --- detection (motion, objects, tracking, events, alerts) ---
+  const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));
+  routes.push(detectRoutes(detection));
 
   // --- realtime (WS /api/ws: detections, events, alerts, health to the UI) ---
   const realtime = services.add(new RealtimeHub({ bus }));

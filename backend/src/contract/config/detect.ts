@@ -1,0 +1,188 @@
+import { z } from 'zod';
+
+/** Per-label filter: what counts as a real object of that label. */
+export const LabelFilter = z
+  .strictObject({
+    label: z.string().min(1).describe('COCO label the filter applies to, e.g. "person" or "car".'),
+    cameraId: z
+      .string()
+      .optional()
+      .describe('Camera the filter applies to; absent: every camera (a camera-specific filter wins).'),
+    minScore: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.35)
+      .describe('Lowest detector score kept. Below about 0.3 the models report shadows and posts as people.'),
+    minArea: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe('Smallest box area kept, as a share of the frame area (0.001 = 0.1 %).'),
+    maxArea: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe('Largest box area kept, as a share of the frame area.'),
+  })
+  .describe('A filter for one label, on one camera or all.');
+export type LabelFilter = z.infer<typeof LabelFilter>;
+
+/** Object detection, motion gating, tracking and events. */
+export const DetectConfig = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Run motion and object detection on analysis frames.'),
+    detector: z
+      .string()
+      .min(1)
+      .default('centernet')
+      .describe('Object detector plugin: "centernet" (default, best on small people) or "nanodet".'),
+    backend: z
+      .enum(['auto', 'tfjs-node', 'wasm', 'cpu'])
+      .default('auto')
+      .describe(
+        'TensorFlow.js backend. auto: tfjs-node when installed, else WebAssembly (SIMD), else the slow pure-JS CPU backend.',
+      ),
+    candidateScore: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.25)
+      .describe('Score below which raw detections are dropped before non-maximum suppression.'),
+    nmsIou: z
+      .number()
+      .min(0.1)
+      .max(0.95)
+      .default(0.5)
+      .describe('Overlap (IoU) above which the weaker of two boxes of the same label is suppressed.'),
+    labels: z
+      .array(z.string().min(1))
+      .default(['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'])
+      .describe('Labels that are tracked and become events; other detections are ignored.'),
+    filters: z
+      .array(LabelFilter)
+      .default([
+        { label: 'person', minScore: 0.35, minArea: 0.0004, maxArea: 0.5 },
+        { label: 'car', minScore: 0.35, minArea: 0.001, maxArea: 0.8 },
+      ])
+      .describe(
+        'Per-label (and optionally per-camera) score and size filters. Labels without one use minScore 0.35.',
+      ),
+    queueCapacity: z
+      .int()
+      .min(1)
+      .max(256)
+      .default(8)
+      .describe(
+        'Frames waiting for the detector, all cameras together. When full, the oldest frame of the same camera is dropped (counted as skipped).',
+      ),
+    motion: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Run the object detector only on frames with motion. Off: every analysis frame is analysed.',
+          ),
+        width: z
+          .int()
+          .min(32)
+          .max(640)
+          .default(160)
+          .describe('Width of the grayscale image motion is computed on; smaller is cheaper and coarser.'),
+        pixelThreshold: z
+          .int()
+          .min(1)
+          .max(255)
+          .default(25)
+          .describe('Grey-level difference from the background above which a pixel counts as moving.'),
+        minAreaShare: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.0015)
+          .describe('Smallest moving area, as a share of the frame, that counts as motion.'),
+        backgroundAlpha: z
+          .number()
+          .min(0.001)
+          .max(1)
+          .default(0.1)
+          .describe('How fast the background learns the scene (share of each new frame blended in).'),
+        cropToMotion: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Run the detector on a square crop around the motion instead of the whole frame (finds small, distant people better; objects outside the crop are not seen).',
+          ),
+        keepAliveSec: z
+          .number()
+          .min(0)
+          .max(60)
+          .default(2)
+          .describe(
+            'Keep analysing this long after motion stops, so tracked objects that halt are not lost at once.',
+          ),
+      })
+      .prefault({})
+      .describe('Motion gating: a cheap frame difference decides which frames reach the object detector.'),
+    tracking: z
+      .strictObject({
+        matchIou: z
+          .number()
+          .min(0.05)
+          .max(0.95)
+          .default(0.2)
+          .describe('Smallest overlap (IoU) between a track and a new box to continue the track.'),
+        endAfterSec: z
+          .number()
+          .min(0.5)
+          .max(600)
+          .default(3)
+          .describe('An event ends when its object has not been seen for this long.'),
+        minHits: z
+          .int()
+          .min(1)
+          .max(20)
+          .default(2)
+          .describe('Sightings needed before a track becomes an event (filters one-frame false positives).'),
+        stationaryAfterSec: z
+          .number()
+          .min(1)
+          .max(3600)
+          .default(20)
+          .describe(
+            'An object that moved less than stationaryMovement for this long is stationary: no alerts.',
+          ),
+        stationaryMovement: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.02)
+          .describe(
+            'Movement of the box centre, as a share of the frame, under which an object counts as still.',
+          ),
+        updateEverySec: z
+          .number()
+          .min(0.2)
+          .max(600)
+          .default(5)
+          .describe('How often an ongoing event publishes an update.'),
+      })
+      .prefault({})
+      .describe('Tracking detections across frames into objects.'),
+    snapshots: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Attach the best snapshot (crop and full frame) to events.'),
+        quality: z.int().min(30).max(100).default(80).describe('JPEG quality of snapshots.'),
+      })
+      .prefault({})
+      .describe('Event snapshots.'),
+  })
+  .prefault({})
+  .describe('Motion-gated object detection, tracking, events and alerts.');
+export type DetectConfig = z.infer<typeof DetectConfig>;

@@ -1,0 +1,78 @@
+/** HTTP DTOs of detection: zones and masks per camera, alert rules, detector statistics. */
+import type { AlertSeverity } from './events.js';
+
+/** A point in normalised frame coordinates (0..1 of width and height). */
+export type NormPoint = [number, number];
+
+/** A named polygon zone. An object is in a zone when the bottom centre of its box (its feet) is inside. */
+export interface Zone {
+  name: string;
+  points: NormPoint[];
+  /** CSS colour for drawing, e.g. "#ff8800". */
+  color?: string;
+}
+
+/** A motion mask: motion inside it is ignored (trees, a clock, a road outside the site). */
+export interface MotionMask {
+  points: NormPoint[];
+}
+
+/** GET/PUT /api/cameras/:id/zones */
+export interface CameraZones {
+  zones: Zone[];
+  masks: MotionMask[];
+}
+
+/** When a rule is active: local time of day, from–to (may wrap midnight), and optionally days (0 = Sunday). */
+export interface AlertSchedule {
+  /** "HH:MM" */
+  from: string;
+  /** "HH:MM"; earlier than `from` means the window wraps midnight. */
+  to: string;
+  days?: number[];
+}
+
+/** An alert rule: an object of `label` (on a camera, in a zone, in a time window) for at least minDurationSec. */
+export interface AlertRule {
+  id: string;
+  name: string;
+  label: string;
+  cameraId?: string;
+  zone?: string;
+  schedule?: AlertSchedule;
+  minDurationSec: number;
+  severity: AlertSeverity;
+  enabled: boolean;
+}
+
+/** POST /api/alert-rules and PUT /api/alert-rules/:id body (the id is assigned by the server on POST). */
+export type AlertRuleInput = Omit<AlertRule, 'id'> & { id?: string };
+
+/** Counters of one camera in the detection stage. */
+export interface CameraDetectStats {
+  /** Analysis frames received. */
+  framesIn: number;
+  /** Frames the object detector ran on. */
+  framesAnalysed: number;
+  /** Frames skipped because nothing moved. */
+  skippedNoMotion: number;
+  /** Frames dropped because the detector was behind (oldest frame of the camera dropped). */
+  droppedBehind: number;
+}
+
+/** GET /api/detect/stats */
+export interface DetectStats {
+  backend: 'tfjs-node' | 'wasm' | 'cpu';
+  model: string;
+  /** Median inference time over the recent window, ms (0 before the first inference). */
+  inferenceMsP50: number;
+  perCamera: Record<string, CameraDetectStats>;
+}
+
+/** Routes of the detection API. */
+export const DetectApiRoutes = {
+  zones: '/api/cameras/:id/zones',
+  alertRules: '/api/alert-rules',
+  alertRule: '/api/alert-rules/:id',
+  stats: '/api/detect/stats',
+} as const;

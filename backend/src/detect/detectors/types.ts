@@ -1,0 +1,57 @@
+import type { Box } from '../../contract/media.js';
+
+/** Packed RGB pixels (3 bytes per pixel, row-major). An AnalysisFrame is one. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** A rectangle in pixels of the source image. */
+export interface PixelRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One object found by a detector; the box is normalised to the whole image (not the analysed region). */
+export interface RawDetection {
+  label: string;
+  classIndex: number;
+  score: number;
+  box: Box;
+}
+
+/** Where the time of one detector call went, ms. */
+export interface DetectTimings {
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
+export interface DetectOptions {
+  /** Analyse only this part of the image (a crop around motion); the whole image when absent. */
+  region?: PixelRect;
+  /** Raw detections under this score are dropped before non-maximum suppression. */
+  minScore: number;
+  /** IoU above which the weaker box of the same label is suppressed. */
+  nmsIou: number;
+}
+
+export interface DetectResult {
+  detections: RawDetection[];
+  timings: DetectTimings;
+}
+
+/** An object detector plugin. Implementations hold a model; dispose frees it. */
+export interface ObjectDetector {
+  /** Registry name, e.g. "centernet". */
+  readonly name: string;
+  /** The TensorFlow.js backend in use. */
+  readonly backend: 'tfjs-node' | 'wasm' | 'cpu';
+  /** Square model input size in pixels. */
+  readonly inputSize: number;
+  detect(image: RgbImage, options: DetectOptions): Promise<DetectResult>;
+  dispose(): void;
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { ApiError } from '../contract/api.js';
+import { CameraId } from '../contract/config/cameras.js';
+import type { AlertRule, CameraZones } from '../contract/detect-api.js';
+import { DetectApiRoutes } from '../contract/detect-api.js';
+import type { RouteModule } from '../api/server.js';
+import type { DetectionService } from './service.js';
+
+const Point = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]);
+const Polygon = z.array(Point).min(3, 'a polygon needs at least 3 points').max(100);
+
+const ZonesBody = z
+  .strictObject({
+    zones: z
+      .array(
+        z.strictObject({
+          name: z.string().trim().min(1).max(60),
+          points: Polygon,
+          color: z
+            .string()
+            .regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #ff8800')
+            .optional(),
+        }),
+      )
+      .max(50)
+      .refine((zs) => new Set(zs.map((z) => z.name)).size === zs.length, 'zone names must be unique'),
+    masks: z
+      .array(z.strictObject({ points: Polygon }))
+      .max(50)
+      .default([]),
+  })
+  .transform((v): CameraZones => v);
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 22:00');
+
+const RuleBody = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  name: z.string().trim().min(1).max(120),
+  label: z.string().trim().min(1).max(60),
+  cameraId: CameraId.optional(),
+  zone: z.string().trim().min(1).max(60).optional(),
+  schedule: z
+    .strictObject({ from: HHMM, to: HHMM, days: z.array(z.int().min(0).max(6)).max(7).optional() })
+    .optional(),
+  minDurationSec: z.number().min(0).max(86_400).default(0),
+  severity: z.enum(['info', 'warning', 'critical']).default('warning'),
+  enabled: z.boolean().default(true),
+});
+
+function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
+  const issue = error.issues[0];
+  const field = issue?.path.join('.') || undefined;
+  const body: ApiError = {
+    error: 'bad_request',
+    message: issue ? `${field ? `${field}: ` : ''}${issue.message}` : 'invalid request body',
+    ...(field ? { field } : {}),
+  };
+  return reply.code(400).send(body);
+}
+
+function notFound(reply: FastifyReply, message: string): FastifyReply {
+  const body: ApiError = { error: 'not_found', message };
+  return reply.code(404).send(body);
+}
+
+/** HTTP routes of detection: zones and masks per camera, alert rules, detector statistics. */
+export function detectRoutes(service: DetectionService): RouteModule {
+  return {
+    name: 'detect',
+    register(app: FastifyInstance) {
+      const cameraParam = (reply: FastifyReply, id: string): string | undefined => {
+        const parsed = CameraId.safeParse(id);
+        if (parsed.success) return parsed.data;
+        badRequest(reply, parsed.error);
+        return undefined;
+      };
+
+      app.get<{ Params: { id: string } }>(DetectApiRoutes.zones, async (req, reply) => {
+        const id = cameraParam(reply, req.params.id);
+        return id ? service.settings.zones(id) : reply;
+      });
+
+      app.put<{ Params: { id: string } }>(DetectApiRoutes.zones, async (req, reply) => {
+        const id = cameraParam(reply, req.params.id);
+        if (!id) return reply;
+        const parsed = ZonesBody.safeParse(req.body);
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        service.settings.setZones(id, parsed.data);
+        return service.settings.zones(id);
+      });
+
+      app.get(DetectApiRoutes.alertRules, async () => service.settings.alertRules());
+
+      app.get<{ Params: { id: string } }>(DetectApiRoutes.alertRule, async (req, reply) => {
+        const rule = service.settings.alertRules().find((r) => r.id === req.params.id);
+        return rule ?? notFound(reply, `no alert rule "${req.params.id}"`);
+      });
+
+      app.post(DetectApiRoutes.alertRules, async (req, reply) => {
+        const parsed = RuleBody.safeParse(req.body);
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        const id = parsed.data.id ?? randomUUID();
+        if (service.settings.alertRules().some((r) => r.id === id)) {
+          const body: ApiError = { error: 'conflict', message: `alert rule "${id}" exists`, field: 'id' };
+          return reply.code(409).send(body);
+        }
+        const rule: AlertRule = { ...parsed.data, id };
+        service.settings.upsertRule(rule);
+        return reply.code(201).send(rule);
+      });
+
+      app.put<{ Params: { id: string } }>(DetectApiRoutes.alertRule, async (req, reply) => {
+        if (!service.settings.alertRules().some((r) => r.id === req.params.id))
+          return notFound(reply, `no alert rule "${req.params.id}"`);
+        const parsed = RuleBody.safeParse(req.body);
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        const rule: AlertRule = { ...parsed.data, id: req.params.id };
+        service.settings.upsertRule(rule);
+        return rule;
+      });
+
+      app.delete<{ Params: { id: string } }>(DetectApiRoutes.alertRule, async (req, reply) => {
+        if (!service.settings.deleteRule(req.params.id))
+          return notFound(reply, `no alert rule "${req.params.id}"`);
+        return reply.code(204).send();
+      });
+
+      app.get(DetectApiRoutes.stats, async () => service.stats());
+    },
+  };
+}

@@ -1,0 +1,423 @@
+import path from 'node:path';
+import type { Bus, Subscription } from '../contract/bus.js';
+import { Topics } from '../contract/bus.js';
+import type { DetectConfig, LabelFilter } from '../contract/config/detect.js';
+import type { CameraDetectStats, DetectStats } from '../contract/detect-api.js';
+import type { EventPhase, EventSnapshot, VigilAlert, VigilEvent } from '../contract/events.js';
+import type { AnalysisFrame, Box, Detection, FrameDetections } from '../contract/media.js';
+import type { Service, ServiceHealth } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/log.js';
+import { AlertRuleEngine } from './alert-rules.js';
+import { createDetector, detectorNames, UnknownDetectorError } from './detectors/registry.js';
+import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
+import { boxArea } from './geometry.js';
+import { detectMetrics } from './metrics.js';
+import { cropAround, MotionDetector } from './motion.js';
+import { DetectSettingsStore } from './settings-store.js';
+import { SnapshotEncoder } from './snapshot.js';
+import { Tracker, type Track } from './tracker.js';
+
+export interface DetectionServiceOptions {
+  config: DetectConfig;
+  bus: Bus;
+  /** Data folder; zones and alert rules live in <dataDir>/detect/settings.json. */
+  dataDir: string;
+  /** A detector already loaded (benchmarks, tests); otherwise the configured one is created on start. */
+  detector?: ObjectDetector;
+}
+
+interface QueuedFrame {
+  frame: AnalysisFrame;
+  region?: PixelRect;
+  receivedAt: number;
+}
+
+interface BestShot {
+  image: RgbImage;
+  ts: number;
+  score: number;
+  box: Box;
+  /** Changed since the last published event message. */
+  dirty: boolean;
+}
+
+interface CameraState {
+  motion: MotionDetector;
+  tracker: Tracker;
+  lastMotionTs: number;
+  stats: CameraDetectStats;
+  best: Map<string, BestShot>;
+  lastPublished: Map<string, number>;
+  /** Per event: publishing in order (snapshots are encoded off the detection path). */
+  chains: Map<string, Promise<void>>;
+}
+
+/** Recent samples kept for medians. */
+const WINDOW = 200;
+
+function percentile(values: readonly number[], p: number): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] as number;
+}
+
+/**
+ * The detection stage: analysis frames in; motion gating; one detection queue shared by all cameras (when full,
+ * the oldest frame of the same camera is dropped, so video ingest never waits); object detection; tracking;
+ * events (start/update/end, best snapshot) and alerts out on the bus.
+ */
+export class DetectionService implements Service {
+  readonly name = 'detect';
+  readonly settings: DetectSettingsStore;
+  readonly #log = createLogger('detect.service');
+  readonly #config: DetectConfig;
+  readonly #bus: Bus;
+  readonly #cameras = new Map<string, CameraState>();
+  readonly #queue: QueuedFrame[] = [];
+  readonly #rules = new AlertRuleEngine();
+  readonly #inferenceMs: number[] = [];
+  readonly #eventLatencyMs: number[] = [];
+  readonly #snapshots: SnapshotEncoder;
+  #detector: ObjectDetector | undefined;
+  #loading: Promise<void> | undefined;
+  #loadError: Error | undefined;
+  #subscription: Subscription | undefined;
+  #working: Promise<void> | undefined;
+  #stopping = false;
+
+  constructor(private readonly options: DetectionServiceOptions) {
+    this.#config = options.config;
+    this.#bus = options.bus;
+    this.#detector = options.detector;
+    this.#snapshots = new SnapshotEncoder(options.config.snapshots.quality);
+    this.settings = new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
+  }
+
+  async start(): Promise<void> {
+    this.settings.load();
+    this.#rules.setRules(this.settings.alertRules());
+    this.settings.onChange(() => {
+      this.#rules.setRules(this.settings.alertRules());
+      for (const [id, st] of this.#cameras)
+        st.motion.setMasks(this.settings.zones(id).masks.map((m) => m.points));
+    });
+    if (!this.#config.enabled) {
+      this.#log.info('object detection is disabled (detect.enabled = false)');
+      return;
+    }
+    if (!this.#detector && !detectorNames().includes(this.#config.detector))
+      throw new UnknownDetectorError(this.#config.detector);
+    // The model loads in the background (a second or two) so the rest of the backend starts at once; frames that
+    // arrive meanwhile wait in the detection queue.
+    this.#loading = this.#loadDetector();
+    this.#subscription = await this.#bus.subscribe<AnalysisFrame>(Topics.frames, (f) => this.onFrame(f), {
+      group: 'detect',
+    });
+  }
+
+  async #loadDetector(): Promise<void> {
+    try {
+      this.#detector ??= await createDetector(this.#config.detector, { backend: this.#config.backend });
+      this.#log.info(
+        {
+          detector: this.#detector.name,
+          backend: this.#detector.backend,
+          inputSize: this.#detector.inputSize,
+        },
+        'object detector ready',
+      );
+    } catch (err) {
+      this.#loadError = err as Error;
+      this.#log.error({ err }, 'object detector failed to load: no object detection');
+    }
+  }
+
+  /** Resolves once the detector is loaded (or failed to load). */
+  async ready(): Promise<void> {
+    await this.#loading;
+  }
+
+  health(): ServiceHealth {
+    if (!this.#config.enabled) return { status: 'ok', detail: 'disabled' };
+    if (this.#loadError)
+      return { status: 'down', detail: `detector failed to load: ${this.#loadError.message}` };
+    if (!this.#detector) return { status: 'degraded', detail: 'detector loading' };
+    const detail = `${this.#detector.name} on ${this.#detector.backend}`;
+    return this.#detector.backend === 'cpu'
+      ? { status: 'degraded', detail: `${detail} (slow)` }
+      : { status: 'ok', detail };
+  }
+
+  stats(): DetectStats {
+    const perCamera: Record<string, CameraDetectStats> = {};
+    for (const [id, st] of this.#cameras) perCamera[id] = { ...st.stats };
+    return {
+      backend: this.#detector?.backend ?? 'cpu',
+      model: this.#detector?.name ?? this.#config.detector,
+      inferenceMsP50: Math.round(percentile(this.#inferenceMs, 0.5) * 10) / 10,
+      perCamera,
+    };
+  }
+
+  /** Time from receiving a frame to publishing the event it started, ms (median and 95th percentile). */
+  eventLatency(): { p50: number; p95: number; samples: number } {
+    return {
+      p50: percentile(this.#eventLatencyMs, 0.5),
+      p95: percentile(this.#eventLatencyMs, 0.95),
+      samples: this.#eventLatencyMs.length,
+    };
+  }
+
+  /** Handles one analysis frame: motion gating, then the shared detection queue. Never waits for the detector. */
+  async onFrame(frame: AnalysisFrame): Promise<void> {
+    if (this.#stopping) return;
+    if (frame.format !== 'rgb24' || frame.data.length < frame.width * frame.height * 3) {
+      this.#log.warn(
+        { camera: frame.cameraId, format: frame.format },
+        'analysis frame is not rgb24 of its size; dropped',
+      );
+      return;
+    }
+    const st = this.#camera(frame.cameraId);
+    st.stats.framesIn++;
+    detectMetrics.framesIn.inc({ camera: frame.cameraId });
+    const receivedAt = performance.now();
+    const motionCfg = this.#config.motion;
+    let region: PixelRect | undefined;
+    if (motionCfg.enabled) {
+      const m = st.motion.update(frame);
+      if (m.motion) st.lastMotionTs = frame.ts;
+      const keepAlive = frame.ts - st.lastMotionTs <= motionCfg.keepAliveSec * 1000;
+      if (!m.motion && !keepAlive) {
+        st.stats.skippedNoMotion++;
+        detectMetrics.framesSkipped.inc({ camera: frame.cameraId, reason: 'no_motion' });
+        await this.#expire(st, frame.ts);
+        return;
+      }
+      if (motionCfg.cropToMotion && m.motion) region = cropAround(m.regions, frame);
+    }
+    this.#enqueue({ frame, receivedAt, ...(region ? { region } : {}) });
+  }
+
+  #enqueue(item: QueuedFrame): void {
+    if (this.#queue.length >= this.#config.queueCapacity) {
+      let idx = this.#queue.findIndex((q) => q.frame.cameraId === item.frame.cameraId);
+      if (idx < 0) idx = 0;
+      const [dropped] = this.#queue.splice(idx, 1);
+      if (dropped) {
+        const cam = dropped.frame.cameraId;
+        this.#camera(cam).stats.droppedBehind++;
+        detectMetrics.framesSkipped.inc({ camera: cam, reason: 'behind' });
+      }
+    }
+    this.#queue.push(item);
+    this.#working ??= this.#work().finally(() => {
+      this.#working = undefined;
+    });
+  }
+
+  async #work(): Promise<void> {
+    while (this.#queue.length && !this.#stopping) {
+      const item = this.#queue.shift() as QueuedFrame;
+      try {
+        await this.#analyse(item);
+      } catch (err) {
+        this.#log.error({ err, camera: item.frame.cameraId }, 'analysing a frame failed');
+      }
+    }
+  }
+
+  async #analyse({ frame, region, receivedAt }: QueuedFrame): Promise<void> {
+    await this.#loading;
+    const detector = this.#detector;
+    if (!detector) return;
+    const st = this.#camera(frame.cameraId);
+    const t0 = performance.now();
+    const result = await detector.detect(frame, {
+      minScore: this.#config.candidateScore,
+      nmsIou: this.#config.nmsIou,
+      ...(region ? { region } : {}),
+    });
+    const ms = performance.now() - t0;
+    this.#inferenceMs.push(ms);
+    if (this.#inferenceMs.length > WINDOW) this.#inferenceMs.shift();
+    detectMetrics.inference.observe({ model: detector.name, backend: detector.backend }, ms / 1000);
+    st.stats.framesAnalysed++;
+    detectMetrics.framesAnalysed.inc({ camera: frame.cameraId });
+
+    const detections: Detection[] = result.detections
+      .filter((d) => this.#keep(frame.cameraId, d))
+      .map((d) => ({ label: d.label, score: d.score, box: d.box }));
+    const zones = this.settings.zones(frame.cameraId).zones;
+    const update = st.tracker.update(frame.ts, detections, zones);
+
+    const overlay: FrameDetections = {
+      cameraId: frame.cameraId,
+      ts: frame.ts,
+      width: frame.width,
+      height: frame.height,
+      detections,
+    };
+    await this.#bus.publish(Topics.detections, frame.cameraId, overlay);
+
+    for (const t of update.seen) this.#considerSnapshot(st, t, frame);
+    const started = new Set(update.started);
+    for (const t of update.started) {
+      this.#publishEvent(st, t, 'start', receivedAt);
+      detectMetrics.events.inc({ camera: t.cameraId, label: t.label });
+    }
+    const updateEvery = this.#config.tracking.updateEverySec * 1000;
+    for (const t of update.seen) {
+      if (!t.confirmed || started.has(t)) continue;
+      const changed = update.zoneEntries.has(t.id) || update.becameStationary.includes(t);
+      if (changed || frame.ts - (st.lastPublished.get(t.id) ?? 0) >= updateEvery)
+        this.#publishEvent(st, t, 'update');
+    }
+    for (const t of update.seen) {
+      if (!t.confirmed) continue;
+      for (const alert of this.#rules.evaluate(t, frame.ts)) await this.#publishAlert(alert);
+    }
+    await this.#expire(st, frame.ts);
+  }
+
+  #keep(cameraId: string, d: RawDetection): boolean {
+    if (!this.#config.labels.includes(d.label)) return false;
+    const filters = this.#config.filters;
+    const f: Partial<LabelFilter> =
+      filters.find((x) => x.label === d.label && x.cameraId === cameraId) ??
+      filters.find((x) => x.label === d.label && !x.cameraId) ??
+      {};
+    const area = boxArea(d.box);
+    return d.score >= (f.minScore ?? 0.35) && area >= (f.minArea ?? 0) && area <= (f.maxArea ?? 1);
+  }
+
+  #considerSnapshot(st: CameraState, t: Track, frame: AnalysisFrame): void {
+    if (!this.#config.snapshots.enabled) return;
+    const best = st.best.get(t.id);
+    // Prefer a clearly better score; the frame is copied since the producer may reuse its buffer.
+    if (best && t.score <= best.score + 0.02) return;
+    st.best.set(t.id, {
+      image: { width: frame.width, height: frame.height, data: Uint8Array.from(frame.data) },
+      ts: frame.ts,
+      score: t.score,
+      box: t.box,
+      dirty: true,
+    });
+  }
+
+  /**
+   * Publishes an event message. The message is built now (the track's state at this frame); the snapshot, when it
+   * changed, is encoded in a child process and the message published after it, in order per event, while the
+   * detector moves on to the next frame.
+   */
+  #publishEvent(st: CameraState, t: Track, phase: EventPhase, receivedAt?: number): void {
+    const best = st.best.get(t.id);
+    const shot = best?.dirty
+      ? { image: best.image, box: best.box, ts: best.ts, score: best.score }
+      : undefined;
+    if (best) best.dirty = false;
+    const event: VigilEvent = {
+      id: t.id,
+      cameraId: t.cameraId,
+      label: t.label,
+      phase,
+      startTs: t.firstTs,
+      lastTs: t.lastTs,
+      ...(phase === 'end' ? { endTs: t.lastTs } : {}),
+      topScore: t.topScore,
+      box: best?.box ?? t.box,
+      zones: [...t.zonesEntered],
+      path: t.path.map((p) => ({ ts: p.ts, box: p.box, score: p.score })),
+      ...(t.stationary ? { stationary: true } : {}),
+    };
+    st.lastPublished.set(t.id, t.lastTs);
+    const previous = st.chains.get(t.id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        if (shot) {
+          const jpegs = await this.#snapshots.encode(shot.image, shot.box);
+          const snapshot: EventSnapshot = { ts: shot.ts, score: shot.score, ...jpegs };
+          event.snapshot = snapshot;
+        }
+        await this.#bus.publish(Topics.events, t.cameraId, event);
+        if (phase === 'start' && receivedAt !== undefined) {
+          this.#eventLatencyMs.push(performance.now() - receivedAt);
+          if (this.#eventLatencyMs.length > WINDOW) this.#eventLatencyMs.shift();
+        }
+      } catch (err) {
+        this.#log.error({ err, event: t.id, phase }, 'publishing an event failed');
+      }
+    });
+    st.chains.set(t.id, next);
+    if (phase === 'end') void next.then(() => st.chains.get(t.id) === next && st.chains.delete(t.id));
+  }
+
+  /** Resolves when every event message queued so far has been published. */
+  async #flushEvents(): Promise<void> {
+    for (const st of this.#cameras.values()) await Promise.all([...st.chains.values()]);
+  }
+
+  async #publishAlert(alert: VigilAlert): Promise<void> {
+    detectMetrics.alerts.inc({ camera: alert.cameraId, severity: alert.severity });
+    this.#log.info({ alert: alert.id, rule: alert.ruleName, camera: alert.cameraId }, 'alert raised');
+    await this.#bus.publish(Topics.alerts, alert.cameraId, alert);
+  }
+
+  async #expire(st: CameraState, ts: number): Promise<void> {
+    for (const t of st.tracker.expire(ts)) await this.#end(st, t);
+  }
+
+  async #end(st: CameraState, t: Track): Promise<void> {
+    this.#publishEvent(st, t, 'end');
+    st.best.delete(t.id);
+    st.lastPublished.delete(t.id);
+    this.#rules.forget(t.id);
+  }
+
+  #camera(cameraId: string): CameraState {
+    let st = this.#cameras.get(cameraId);
+    if (!st) {
+      const motion = new MotionDetector(this.#config.motion);
+      motion.setMasks(this.settings.zones(cameraId).masks.map((m) => m.points));
+      st = {
+        motion,
+        tracker: new Tracker(cameraId, this.#config.tracking),
+        lastMotionTs: -Infinity,
+        stats: { framesIn: 0, framesAnalysed: 0, skippedNoMotion: 0, droppedBehind: 0 },
+        best: new Map(),
+        lastPublished: new Map(),
+        chains: new Map(),
+      };
+      this.#cameras.set(cameraId, st);
+    }
+    return st;
+  }
+
+  /** Waits until every queued frame has been analysed and its events published (tests, benchmarks). */
+  async idle(): Promise<void> {
+    while (this.#working) await this.#working;
+    await this.#flushEvents();
+  }
+
+  async dispose(): Promise<void> {
+    await this.#subscription?.dispose();
+    this.#subscription = undefined;
+    this.#stopping = true;
+    this.#queue.length = 0;
+    await this.#working;
+    await this.#loading;
+    // Open events end now, so the store never keeps an event open forever.
+    for (const st of this.#cameras.values()) {
+      for (const t of st.tracker.endAll()) {
+        try {
+          await this.#end(st, t);
+        } catch (err) {
+          this.#log.warn({ err, event: t.id }, 'could not publish the end of an event during shutdown');
+        }
+      }
+    }
+    await this.#flushEvents();
+    if (!this.options.detector) this.#detector?.dispose();
+    this.#detector = undefined;
+  }
+}

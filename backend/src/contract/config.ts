@@ -3,11 +3,13 @@ import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
 import { LoggingConfig, ServerConfig } from './config/server.js';
 import { VideoConfig } from './config/video.js';
 import { DetectConfig } from './config/detect.js';
+import { StoreConfig } from './config/store.js';
 
 export * from './config/cameras.js';
 export * from './config/server.js';
 export * from './config/video.js';
 export * from './config/detect.js';
+export * from './config/store.js';
 
 /**
  * The whole configuration of a Vigil installation. One strict schema: unknown keys are rejected, every field has a
@@ -30,6 +32,7 @@ export const VigilConfig = z
       .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique')
       .describe('Cameras. The default is one demo camera playing the bundled footage.'),
     detect: DetectConfig,
+    store: StoreConfig,
   })
   .describe('Vigil configuration');
 

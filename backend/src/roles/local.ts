@@ -13,6 +13,8 @@ import { detectRoutes } from '../detect/routes.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
+import { eventRoutes } from '../store/routes.js';
+import { EventStoreService } from '../store/service.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -54,6 +56,16 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
 
   // --- store (events, search) ---
+  const eventStore = services.add(
+    new EventStoreService({
+      config: config.store,
+      dataDir,
+      bus,
+      cameraName: (id) => config.cameras.find((c) => c.id === id)?.name,
+    }),
+  );
+  // The video holds connect here as `retain` once available, so retained events keep their footage.
+  routes.push(eventRoutes({ store: () => eventStore.store }));
 
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';

@@ -1,0 +1,140 @@
+import type { AlertState, EventPhase, VigilAlert } from './events.js';
+import type { Box } from './media.js';
+
+/** HTTP routes of the event store (all under the authenticated /api prefix). */
+export const EventsApiRoutes = {
+  events: '/api/events',
+  facets: '/api/events/facets',
+  histogram: '/api/events/histogram',
+  event: '/api/events/:id',
+  snapshot: '/api/events/:id/snapshot.jpg',
+  alerts: '/api/alerts',
+  alertAck: '/api/alerts/:id/ack',
+  alertResolve: '/api/alerts/:id/resolve',
+  savedSearches: '/api/saved-searches',
+  savedSearch: '/api/saved-searches/:id',
+  audit: '/api/audit',
+  liveStats: '/api/stats/live',
+} as const;
+
+/** One row of a search result: what a result list shows, without the box path. */
+export interface EventSummary {
+  id: string;
+  cameraId: string;
+  /** Camera name when the store knows it, else the id. */
+  cameraName: string;
+  label: string;
+  phase: EventPhase;
+  startTs: number;
+  lastTs: number;
+  endTs?: number;
+  topScore: number;
+  box: Box;
+  zones: string[];
+  hasSnapshot: boolean;
+  retained: boolean;
+  tags: string[];
+}
+
+/** An investigator's note on an event. */
+export interface EventNote {
+  ts: number;
+  by: string;
+  text: string;
+}
+
+/** GET /api/events/:id: the full event, with its path, notes, tags and retain flag. */
+export interface EventDetail extends EventSummary {
+  path: Array<{ ts: number; box: Box; score: number }>;
+  stationary: boolean;
+  /** Time and score of the stored snapshot, when there is one (bytes: GET /api/events/:id/snapshot.jpg). */
+  snapshot?: { ts: number; score: number; crop: boolean; frame: boolean };
+  notes: EventNote[];
+  /** Last time anything about the event changed (a merge, a note, a tag). */
+  updatedTs: number;
+}
+
+/** GET /api/events */
+export interface EventSearchResponse {
+  items: EventSummary[];
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  nextCursor?: string;
+  /** Number of events matching the filters (first page only). */
+  total?: number;
+}
+
+/** GET /api/events/facets: counts over the same filters as a search. */
+export interface EventFacetsResponse {
+  labels: Record<string, number>;
+  cameras: Record<string, number>;
+  zones: Record<string, number>;
+}
+
+export type HistogramInterval = 'minute' | 'hour' | 'day';
+
+/** GET /api/events/histogram: event counts per interval (UTC), empty intervals included. */
+export interface EventHistogramResponse {
+  interval: HistogramInterval;
+  buckets: Array<{ ts: number; count: number; byLabel: Record<string, number> }>;
+}
+
+/** PATCH /api/events/:id body: a note is appended, tags replace the old ones, retain sets the flag. */
+export interface EventPatchBody {
+  note?: string;
+  tags?: string[];
+  retain?: boolean;
+}
+
+/** GET /api/alerts query. */
+export interface AlertListQuery {
+  state?: AlertState;
+  limit?: number;
+}
+
+/** POST /api/alerts/:id/ack body. */
+export interface AlertAckBody {
+  by?: string;
+}
+
+export type AlertResponse = VigilAlert;
+
+/** A named search an investigator can run again. `query` holds the same parameters as GET /api/events. */
+export interface SavedSearch {
+  id: string;
+  name: string;
+  query: Record<string, string>;
+  createdBy: string;
+  createdTs: number;
+}
+
+/** POST /api/saved-searches body. */
+export interface SavedSearchBody {
+  name: string;
+  query: Record<string, string>;
+}
+
+/** What an audit entry records. */
+export type AuditAction =
+  'search' | 'view' | 'snapshot' | 'export' | 'update' | 'acknowledge' | 'resolve' | 'saved-search';
+
+/** One line of the append-only audit log: who did what to which thing, and when. */
+export interface AuditEntry {
+  id: number;
+  ts: number;
+  actor: string;
+  action: AuditAction;
+  /** The event, alert, camera or search concerned. */
+  target?: string;
+  /** Parameters (search filters, clip range …). */
+  detail?: Record<string, unknown>;
+}
+
+/** GET /api/stats/live: events started in the current minute, per camera and label. */
+export interface LiveStatsResponse {
+  /** Start of the minute (ms since the epoch, UTC). */
+  minuteTs: number;
+  total: number;
+  perCamera: Record<string, Record<string, number>>;
+  /** Where the figures came from: the Redis cache, or the event database. */
+  source: 'cache' | 'store';
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { VigilAlert, VigilEvent } from '../contract/events.js';
+
+const finite = z.number().refine(Number.isFinite, 'a finite number');
+const ts = z.int().min(0);
+const box = z.tuple([finite, finite, finite, finite]);
+
+/** What an event message from the bus must look like before it is stored. */
+export const VigilEventSchema = z.object({
+  id: z.string().min(1).max(300),
+  cameraId: z.string().min(1).max(120),
+  label: z.string().min(1).max(120),
+  phase: z.enum(['start', 'update', 'end']),
+  startTs: ts,
+  lastTs: ts,
+  endTs: ts.optional(),
+  topScore: z.number().min(0).max(1),
+  box,
+  zones: z.array(z.string().min(1).max(120)).max(100),
+  path: z.array(z.object({ ts, box, score: z.number().min(0).max(1) })).max(100_000),
+  stationary: z.boolean().optional(),
+  snapshot: z
+    .object({
+      ts,
+      score: z.number().min(0).max(1),
+      frameJpeg: z.string().optional(),
+      cropJpeg: z.string().optional(),
+    })
+    .optional(),
+}) satisfies z.ZodType<VigilEvent>;
+
+/** What an alert message from the bus must look like before it is stored. */
+export const VigilAlertSchema = z.object({
+  id: z.string().min(1).max(300),
+  ruleId: z.string().min(1).max(200),
+  ruleName: z.string().max(200),
+  eventId: z.string().min(1).max(300),
+  cameraId: z.string().min(1).max(120),
+  label: z.string().min(1).max(120),
+  zone: z.string().max(120).optional(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  state: z.enum(['new', 'acknowledged', 'resolved']),
+  raisedTs: ts,
+  acknowledgedBy: z.string().max(200).optional(),
+  acknowledgedTs: ts.optional(),
+  resolvedTs: ts.optional(),
+  escalations: z.int().min(0).optional(),
+}) satisfies z.ZodType<VigilAlert>;
+
+const STATE_RANK = { new: 0, acknowledged: 1, resolved: 2 } as const;
+
+/** Merges a redelivered or updated alert: the state never moves backwards; who acknowledged it is kept. */
+export function mergeAlert(stored: VigilAlert, incoming: VigilAlert): VigilAlert {
+  const forward = STATE_RANK[incoming.state] > STATE_RANK[stored.state];
+  const merged: VigilAlert = { ...stored, ...incoming, state: forward ? incoming.state : stored.state };
+  merged.raisedTs = Math.min(stored.raisedTs, incoming.raisedTs);
+  if (stored.acknowledgedBy !== undefined) {
+    merged.acknowledgedBy = stored.acknowledgedBy;
+    if (stored.acknowledgedTs !== undefined) merged.acknowledgedTs = stored.acknowledgedTs;
+  }
+  if (stored.resolvedTs !== undefined) merged.resolvedTs = stored.resolvedTs;
+  const esc = Math.max(stored.escalations ?? 0, incoming.escalations ?? 0);
+  if (esc > 0) merged.escalations = esc;
+  return merged;
+}

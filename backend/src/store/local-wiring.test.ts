@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Topics } from '../contract/bus.js';
+import { VigilConfig } from '../contract/config.js';
+import type { EventSearchResponse } from '../contract/events-api.js';
+import { inspectRuntime } from '../platform/binaries.js';
+import { startLocalApp, type RunningApp } from '../roles/local.js';
+import { makeEvent } from './contract-suite.js';
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-local-store-'));
+let app: RunningApp | undefined;
+afterAll(async () => {
+  await app?.dispose();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('event store in the local backend', () => {
+  it('stores events published on the bus under the data folder and serves them over the API', async () => {
+    const config = VigilConfig.parse({ server: { port: 0 } });
+    app = await startLocalApp({ config, dataDir, runtime: inspectRuntime(), rendererDir: dataDir });
+    const e = makeEvent({ id: 'wired', cameraId: 'demo-plaza', zones: ['fountain'] });
+    await app.bus.publish(Topics.events, e.cameraId, e);
+    await app.bus.drain();
+    const res = await fetch(`${app.url}/api/events?q=plaza`, {
+      headers: { authorization: `Bearer ${app.auth.token}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as EventSearchResponse;
+    expect(body.items.map((i) => [i.id, i.cameraName])).toEqual([['wired', 'Demo plaza']]);
+    expect(fs.existsSync(path.join(dataDir, 'events.db'))).toBe(true);
+    const health = (await (await fetch(`${app.url}/healthz`)).json()) as {
+      services: Record<string, { status: string }>;
+    };
+    expect(health.services.store?.status).toBe('ok');
+  });
+});

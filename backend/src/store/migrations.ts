@@ -1,0 +1,112 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema of the event database. Each step moves the database from version (index) to (index + 1) in
+ * one transaction; `PRAGMA user_version` records where a database stands. Append steps, never edit old ones.
+ */
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  // 1: events, their zones, alerts.
+  (db) =>
+    db.exec(`
+      CREATE TABLE events (
+        rid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        camera_id TEXT NOT NULL,
+        camera_name TEXT NOT NULL,
+        label TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        start_ts INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        end_ts INTEGER,
+        top_score REAL NOT NULL,
+        box TEXT NOT NULL,
+        zones TEXT NOT NULL,
+        path TEXT NOT NULL,
+        stationary INTEGER NOT NULL DEFAULT 0,
+        snapshot_ts INTEGER,
+        snapshot_score REAL,
+        has_crop INTEGER NOT NULL DEFAULT 0,
+        has_frame INTEGER NOT NULL DEFAULT 0,
+        updated_ts INTEGER NOT NULL
+      );
+      CREATE INDEX events_start ON events (start_ts, id);
+      CREATE INDEX events_camera_start ON events (camera_id, start_ts);
+      CREATE INDEX events_label_start ON events (label, start_ts);
+      CREATE TABLE event_zones (
+        zone TEXT NOT NULL,
+        event_rid INTEGER NOT NULL REFERENCES events (rid),
+        PRIMARY KEY (zone, event_rid)
+      ) WITHOUT ROWID;
+      CREATE INDEX event_zones_event ON event_zones (event_rid);
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        raised_ts INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX alerts_raised ON alerts (raised_ts);
+      CREATE INDEX alerts_state_raised ON alerts (state, raised_ts);
+    `),
+  // 2: investigator annotations, free-text index (filled from existing events), saved searches, audit log.
+  (db) => {
+    db.exec(`
+      ALTER TABLE events ADD COLUMN retained INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE events ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
+      CREATE INDEX events_retained_start ON events (start_ts) WHERE retained = 1;
+      CREATE INDEX events_snapshot_start ON events (start_ts) WHERE has_crop = 1 OR has_frame = 1;
+      CREATE VIRTUAL TABLE events_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TABLE saved_searches (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_ts INTEGER NOT NULL
+      );
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+      );
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `);
+    db.exec(`
+      INSERT INTO events_fts (rowid, body)
+      SELECT rid, label || ' ' || camera_id || ' ' || camera_name || ' ' ||
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(events.zones))
+      FROM events;
+    `);
+  },
+];
+
+/** Schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A database written by a newer Vigil: opening it could corrupt it, so it is refused. */
+export class NewerSchemaError extends Error {
+  constructor(file: string, found: number) {
+    super(
+      `The event database ${file} has schema version ${found}, but this Vigil only knows versions up to ${SCHEMA_VERSION}. ` +
+        'It was written by a newer Vigil: upgrade Vigil, or point store.file at another database.',
+    );
+    this.name = 'NewerSchemaError';
+  }
+}
+
+/** Brings a database to `target` (default: the latest version). Returns the version it started from. */
+export function migrate(db: Database.Database, file: string, target = SCHEMA_VERSION): number {
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found > SCHEMA_VERSION) throw new NewerSchemaError(file, found);
+  for (let v = found; v < target; v++) {
+    db.transaction(() => {
+      MIGRATIONS[v]?.(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return found;
+}

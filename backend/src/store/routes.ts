@@ -1,0 +1,262 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { ApiError } from '../contract/api.js';
+import { EventsApiRoutes, type AuditAction } from '../contract/events-api.js';
+import {
+  AlertAckSchema,
+  AlertListSchema,
+  EventPatchSchema,
+  SavedSearchSchema,
+  StoreInputError,
+  inputErrorFrom,
+  parseEventQuery,
+  type EventQuery,
+  type EventStore,
+  type RetainPort,
+} from '../contract/store.js';
+import type { RouteModule } from '../api/server.js';
+import { createLogger } from '../platform/log.js';
+
+export interface EventRoutesOptions {
+  /** The store, or how to get it once started (routes are registered after the store service starts). */
+  store: EventStore | (() => EventStore);
+  /** Protects an event's footage when it is retained (video holds); optional. */
+  retain?: RetainPort;
+  /** Who is asking, for the audit log and notes. The local app has one user. */
+  actorOf?: (req: FastifyRequest) => string;
+  now?: () => number;
+}
+
+type Reply = FastifyReply;
+
+function badRequest(reply: Reply, err: StoreInputError): Reply {
+  const body: ApiError = { error: 'bad_request', message: err.message, field: err.field };
+  return reply.code(400).send(body);
+}
+
+function notFound(reply: Reply, what: string): Reply {
+  const body: ApiError = { error: 'not_found', message: `${what} does not exist` };
+  return reply.code(404).send(body);
+}
+
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) throw inputErrorFrom(r.error);
+  return r.data;
+}
+
+/** Filters worth recording in the audit log (what was searched for, not how it was paged). */
+function auditFilters(q: EventQuery): Record<string, unknown> {
+  const d: Record<string, unknown> = { from: q.from, to: q.to };
+  if (q.cameras.length) d.cameras = q.cameras;
+  if (q.labels.length) d.labels = q.labels;
+  if (q.zones.length) d.zones = q.zones;
+  if (q.terms.length) d.q = q.terms.join(' ');
+  if (q.minScore !== undefined) d.minScore = q.minScore;
+  if (q.hasSnapshot !== undefined) d.hasSnapshot = q.hasSnapshot;
+  if (q.retained !== undefined) d.retained = q.retained;
+  return d;
+}
+
+/** HTTP routes of the event store: search, facets, histogram, event detail and annotations, alerts, audit. */
+export function eventRoutes(options: EventRoutesOptions): RouteModule {
+  const getStore = typeof options.store === 'function' ? options.store : () => options.store as EventStore;
+  let store: EventStore = undefined as unknown as EventStore;
+  const log = createLogger('store.routes');
+  const actorOf = options.actorOf ?? (() => 'local');
+  const now = options.now ?? Date.now;
+
+  const audit = async (
+    req: FastifyRequest,
+    action: AuditAction,
+    target?: string,
+    detail?: Record<string, unknown>,
+  ) => {
+    try {
+      await store.appendAudit({
+        ts: now(),
+        actor: actorOf(req),
+        action,
+        ...(target !== undefined ? { target } : {}),
+        ...(detail ? { detail } : {}),
+      });
+    } catch (err) {
+      log.error({ err, action }, 'could not write the audit log');
+      throw err;
+    }
+  };
+
+  return {
+    name: 'store',
+    register(app: FastifyInstance) {
+      store = getStore();
+      // Client mistakes become 400s naming the field; anything else goes to the server's handler (500, logged).
+      const handle =
+        <R extends FastifyRequest>(fn: (req: R, reply: Reply) => Promise<unknown>) =>
+        async (req: R, reply: Reply) => {
+          try {
+            return await fn(req, reply);
+          } catch (err) {
+            if (err instanceof StoreInputError) return badRequest(reply, err);
+            throw err;
+          }
+        };
+
+      app.get(
+        EventsApiRoutes.events,
+        handle(async (req) => {
+          const q = parseEventQuery(req.query, now());
+          const out = await store.search(q);
+          if (!q.after) await audit(req, 'search', undefined, auditFilters(q));
+          return out;
+        }),
+      );
+
+      app.get(
+        EventsApiRoutes.facets,
+        handle(async (req) => store.facets(parseEventQuery(req.query, now()))),
+      );
+
+      app.get(
+        EventsApiRoutes.histogram,
+        handle(async (req) => store.histogram(parseEventQuery(req.query, now()))),
+      );
+
+      app.get<{ Params: { id: string } }>(
+        EventsApiRoutes.event,
+        handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+          const event = await store.getEvent(req.params.id);
+          if (!event) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
+          await audit(req, 'view', event.id);
+          return event;
+        }),
+      );
+
+      app.patch<{ Params: { id: string } }>(
+        EventsApiRoutes.event,
+        handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+          const patch = parseBody(EventPatchSchema, req.body);
+          const before = await store.getEvent(req.params.id);
+          if (!before) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
+          const after = await store.updateEvent(req.params.id, patch, actorOf(req), now());
+          if (!after) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
+          await audit(req, 'update', after.id, {
+            ...(patch.note !== undefined ? { note: true } : {}),
+            ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
+            ...(patch.retain !== undefined ? { retain: patch.retain } : {}),
+          });
+          if (options.retain && before.retained !== after.retained) {
+            try {
+              await options.retain.onRetainChanged(after, after.retained);
+            } catch (err) {
+              log.error({ err, eventId: after.id }, 'could not change the footage hold of a retained event');
+              const body: ApiError = {
+                error: 'hold_failed',
+                message: after.retained
+                  ? 'The event is marked retained, but its footage could not be protected from retention. Try again; see the backend log.'
+                  : 'The event is no longer retained, but the hold on its footage could not be released. Try again; see the backend log.',
+              };
+              return reply.code(502).send(body);
+            }
+          }
+          return after;
+        }),
+      );
+
+      app.get<{ Params: { id: string }; Querystring: { kind?: string } }>(
+        EventsApiRoutes.snapshot,
+        handle(
+          async (req: FastifyRequest<{ Params: { id: string }; Querystring: { kind?: string } }>, reply) => {
+            const kind = req.query.kind ?? 'crop';
+            if (kind !== 'crop' && kind !== 'frame')
+              throw new StoreInputError('kind', 'kind must be crop or frame');
+            const bytes = await store.readSnapshot(req.params.id, kind);
+            if (!bytes)
+              return notFound(reply, `A ${kind} snapshot of event "${req.params.id.slice(0, 100)}"`);
+            return reply
+              .type('image/jpeg')
+              .header('cache-control', 'private, max-age=60')
+              .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+          },
+        ),
+      );
+
+      app.get(
+        EventsApiRoutes.alerts,
+        handle(async (req) => {
+          const opts = parseBody(AlertListSchema, req.query);
+          return store.listAlerts(opts);
+        }),
+      );
+
+      app.post<{ Params: { id: string } }>(
+        EventsApiRoutes.alertAck,
+        handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+          const body = parseBody(AlertAckSchema, req.body);
+          const by = body.by ?? actorOf(req);
+          const alert = await store.acknowledgeAlert(req.params.id, by, now());
+          if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
+          await audit(req, 'acknowledge', alert.id, { by });
+          return alert;
+        }),
+      );
+
+      app.post<{ Params: { id: string } }>(
+        EventsApiRoutes.alertResolve,
+        handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+          const alert = await store.resolveAlert(req.params.id, now());
+          if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
+          await audit(req, 'resolve', alert.id);
+          return alert;
+        }),
+      );
+
+      app.get(
+        EventsApiRoutes.savedSearches,
+        handle(async () => store.listSavedSearches()),
+      );
+
+      app.post(
+        EventsApiRoutes.savedSearches,
+        handle(async (req, reply) => {
+          const body = parseBody(SavedSearchSchema, req.body);
+          try {
+            const { cursor: _cursor, ...rest } = body.query;
+            parseEventQuery(rest, now());
+          } catch (err) {
+            if (err instanceof StoreInputError) throw new StoreInputError(`query.${err.field}`, err.message);
+            throw err;
+          }
+          const saved = await store.createSavedSearch(body, actorOf(req), now());
+          await audit(req, 'saved-search', saved.id, { name: saved.name });
+          return reply.code(201).send(saved);
+        }),
+      );
+
+      app.delete<{ Params: { id: string } }>(
+        EventsApiRoutes.savedSearch,
+        handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+          if (!(await store.deleteSavedSearch(req.params.id)))
+            return notFound(reply, `Saved search "${req.params.id.slice(0, 100)}"`);
+          return reply.code(204).send();
+        }),
+      );
+
+      app.get<{ Querystring: { limit?: string } }>(
+        EventsApiRoutes.audit,
+        handle(async (req: FastifyRequest<{ Querystring: { limit?: string } }>) => {
+          const raw = req.query.limit ?? '200';
+          const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+          if (!(limit >= 1 && limit <= 1000))
+            throw new StoreInputError('limit', 'limit must be from 1 to 1000');
+          return store.listAudit(limit);
+        }),
+      );
+
+      app.get(
+        EventsApiRoutes.liveStats,
+        handle(async () => store.liveStats(now())),
+      );
+    },
+  };
+}

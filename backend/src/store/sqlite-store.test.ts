@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseEventQuery } from '../contract/store.js';
+import { makeEvent, runEventStoreContractSuite } from './contract-suite.js';
+import { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION, migrate } from './migrations.js';
+import { SqliteEventStore } from './sqlite-store.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-store-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshFile = () => path.join(root, `db-${++n}`, 'events.db');
+
+runEventStoreContractSuite('sqlite (file on disk)', async ({ cameraNames }) => {
+  return new SqliteEventStore({ file: freshFile(), cameraName: (id) => cameraNames[id] });
+});
+
+describe('SQLite event store', () => {
+  it('writes a WAL database file on disk and reopens it with the data intact', async () => {
+    const file = freshFile();
+    const a = new SqliteEventStore({ file });
+    await a.upsertEvents([makeEvent({ id: 'persisted', zones: ['gate'] })]);
+    expect(a.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    await a.dispose();
+    const b = new SqliteEventStore({ file });
+    expect(await b.getEvent('persisted')).toMatchObject({ id: 'persisted', zones: ['gate'] });
+    await b.dispose();
+  });
+
+  it('migrates a database written by the first schema version, free-text index included', async () => {
+    const file = freshFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    migrate(old, file, 1);
+    old
+      .prepare(
+        `INSERT INTO events (id, camera_id, camera_name, label, phase, start_ts, last_ts, top_score, box, zones, path, updated_ts)
+         VALUES ('legacy', 'cam-a', 'Back alley', 'bicycle', 'end', ?, ?, 0.8, '[0,0,1,1]', '["bike-rack"]', '[]', 0)`,
+      )
+      .run(Date.now() - 60_000, Date.now() - 30_000);
+    expect(old.pragma('user_version', { simple: true })).toBe(1);
+    old.close();
+
+    const store = new SqliteEventStore({ file });
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect((await store.search(parseEventQuery({ q: 'alley bike' }))).items.map((i) => i.id)).toEqual([
+      'legacy',
+    ]);
+    expect(await store.updateEvent('legacy', { retain: true }, 'alice')).toMatchObject({
+      retained: true,
+      tags: [],
+    });
+    await store.dispose();
+  });
+
+  it('refuses a database from a newer version with a message that says what to do', () => {
+    const file = freshFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const future = new Database(file);
+    future.pragma(`user_version = ${MIGRATIONS.length + 3}`);
+    future.close();
+    expect(() => new SqliteEventStore({ file })).toThrow(NewerSchemaError);
+    expect(() => new SqliteEventStore({ file })).toThrow(/newer Vigil: upgrade Vigil/);
+  });
+
+  it('serves filtered searches from indices, not full scans', () => {
+    const store = new SqliteEventStore({ file: freshFile() });
+    const plan = (sql: string) =>
+      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join('; ');
+    expect(
+      plan(
+        'SELECT id FROM events e WHERE e.start_ts >= 1 AND e.start_ts < 2 ORDER BY e.start_ts DESC, e.id DESC LIMIT 5',
+      ),
+    ).toMatch(/USING (COVERING )?INDEX/);
+    expect(
+      plan("SELECT id FROM events e WHERE e.camera_id IN ('a') AND e.start_ts >= 1 AND e.start_ts < 2"),
+    ).toMatch(/USING INDEX/);
+    expect(plan("SELECT id FROM events e WHERE e.label = 'car' AND e.start_ts >= 1")).toMatch(/USING INDEX/);
+    expect(plan("SELECT event_rid FROM event_zones WHERE zone IN ('gate')")).toMatch(/PRIMARY KEY|INDEX/);
+    expect(plan('SELECT id FROM events e WHERE e.retained = 1 AND e.start_ts >= 1')).toMatch(
+      /events_retained_start/,
+    );
+    void store.dispose();
+  });
+
+  it('refuses to change or delete audit entries', async () => {
+    const store = new SqliteEventStore({ file: freshFile() });
+    await store.appendAudit({ ts: 1, actor: 'alice', action: 'export', target: 'cam-a' });
+    expect(() => store.db.prepare("UPDATE audit SET actor = 'mallory'").run()).toThrow(/append-only/);
+    expect(() => store.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
+    await store.dispose();
+  });
+});

@@ -1,0 +1,662 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type {
+  AuditAction,
+  AuditEntry,
+  EventDetail,
+  EventFacetsResponse,
+  EventHistogramResponse,
+  EventNote,
+  EventSearchResponse,
+  EventSummary,
+  LiveStatsResponse,
+  SavedSearch,
+  SavedSearchBody,
+} from '../contract/events-api.js';
+import type { Box } from '../contract/media.js';
+import {
+  DAY_MS,
+  MAX_HISTOGRAM_DAYS,
+  MINUTE_MS,
+  StoreInputError,
+  encodeCursor,
+  histogramInterval,
+  type AlertListOptions,
+  type EventPatch,
+  type EventQuery,
+  type EventStore,
+  type UpsertResult,
+} from '../contract/store.js';
+import { createLogger } from '../platform/log.js';
+import { mergeAlert } from './event-schema.js';
+import { mergeEvent, snapshotIsBetter, type MergeableEvent } from './merge.js';
+import { migrate } from './migrations.js';
+
+export interface SqliteEventStoreOptions {
+  /** Database file (a real file: WAL needs one). */
+  file: string;
+  /** Folder for snapshot JPEGs; "snapshots" beside the database by default. */
+  snapshotDir?: string;
+  /** Camera names for results and free-text search. */
+  cameraName?: (cameraId: string) => string | undefined;
+  synchronous?: 'normal' | 'full';
+}
+
+interface EventRow {
+  rid: number;
+  id: string;
+  camera_id: string;
+  camera_name: string;
+  label: string;
+  phase: VigilEvent['phase'];
+  start_ts: number;
+  last_ts: number;
+  end_ts: number | null;
+  top_score: number;
+  box: string;
+  zones: string;
+  path: string;
+  stationary: number;
+  snapshot_ts: number | null;
+  snapshot_score: number | null;
+  has_crop: number;
+  has_frame: number;
+  updated_ts: number;
+  retained: number;
+  tags: string;
+  notes: string;
+}
+
+type SummaryRow = Omit<
+  EventRow,
+  'path' | 'notes' | 'snapshot_ts' | 'snapshot_score' | 'stationary' | 'updated_ts'
+>;
+
+const SUMMARY_COLUMNS =
+  'e.rid, e.id, e.camera_id, e.camera_name, e.label, e.phase, e.start_ts, e.last_ts, e.end_ts, e.top_score, e.box, e.zones, e.has_crop, e.has_frame, e.retained, e.tags';
+
+function toSummary(r: SummaryRow): EventSummary {
+  const s: EventSummary = {
+    id: r.id,
+    cameraId: r.camera_id,
+    cameraName: r.camera_name,
+    label: r.label,
+    phase: r.phase,
+    startTs: r.start_ts,
+    lastTs: r.last_ts,
+    topScore: r.top_score,
+    box: JSON.parse(r.box) as Box,
+    zones: JSON.parse(r.zones) as string[],
+    hasSnapshot: r.has_crop === 1 || r.has_frame === 1,
+    retained: r.retained === 1,
+    tags: JSON.parse(r.tags) as string[],
+  };
+  if (r.end_ts !== null) s.endTs = r.end_ts;
+  return s;
+}
+
+function toDetail(r: EventRow): EventDetail {
+  const d: EventDetail = {
+    ...toSummary(r),
+    path: JSON.parse(r.path) as EventDetail['path'],
+    stationary: r.stationary === 1,
+    notes: JSON.parse(r.notes) as EventNote[],
+    updatedTs: r.updated_ts,
+  };
+  if (r.snapshot_ts !== null && r.snapshot_score !== null)
+    d.snapshot = {
+      ts: r.snapshot_ts,
+      score: r.snapshot_score,
+      crop: r.has_crop === 1,
+      frame: r.has_frame === 1,
+    };
+  return d;
+}
+
+function rowToMergeable(r: EventRow): MergeableEvent {
+  const m: MergeableEvent = {
+    id: r.id,
+    cameraId: r.camera_id,
+    label: r.label,
+    phase: r.phase,
+    startTs: r.start_ts,
+    lastTs: r.last_ts,
+    topScore: r.top_score,
+    box: JSON.parse(r.box) as Box,
+    zones: JSON.parse(r.zones) as string[],
+    path: JSON.parse(r.path) as MergeableEvent['path'],
+    stationary: r.stationary === 1,
+  };
+  if (r.end_ts !== null) m.endTs = r.end_ts;
+  if (r.snapshot_ts !== null && r.snapshot_score !== null)
+    m.snapshot = { ts: r.snapshot_ts, score: r.snapshot_score };
+  return m;
+}
+
+/** Text the free-text index holds for an event: label, camera, zones, tags and notes. */
+function ftsBody(
+  label: string,
+  cameraId: string,
+  cameraName: string,
+  zones: string[],
+  tags: string[],
+  notes: EventNote[],
+): string {
+  return [label, cameraId, cameraName, ...zones, ...tags, ...notes.map((n) => n.text)].join(' ');
+}
+
+/** FTS5 MATCH expression from search terms: each term quoted (so no FTS syntax can get through) as a prefix. */
+export function ftsMatch(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' AND ');
+}
+
+/**
+ * The embedded event store: one SQLite file in WAL mode, versioned schema, FTS5 free text, batched transactional
+ * writes, snapshot JPEGs as files beside it.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly kind = 'sqlite';
+  readonly file: string;
+  readonly snapshotDir: string;
+  readonly db: Database.Database;
+  readonly #log = createLogger('store.sqlite');
+  readonly #cameraName: (id: string) => string | undefined;
+  readonly #stmts;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.file = options.file;
+    this.snapshotDir = options.snapshotDir ?? path.join(path.dirname(options.file), 'snapshots');
+    this.#cameraName = options.cameraName ?? (() => undefined);
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const db = new Database(this.file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      db.pragma('cache_size = -65536');
+      db.pragma('temp_store = MEMORY');
+      const from = migrate(db, this.file);
+      if (from !== 0 && from !== db.pragma('user_version', { simple: true }))
+        this.#log.info(
+          { file: this.file, from, to: db.pragma('user_version', { simple: true }) },
+          'event database migrated',
+        );
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    this.#stmts = {
+      byId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?'),
+      insert: db.prepare(
+        `INSERT INTO events (id, camera_id, camera_name, label, phase, start_ts, last_ts, end_ts, top_score, box, zones, path,
+           stationary, snapshot_ts, snapshot_score, has_crop, has_frame, updated_ts)
+         VALUES (@id, @camera_id, @camera_name, @label, @phase, @start_ts, @last_ts, @end_ts, @top_score, @box, @zones, @path,
+           @stationary, @snapshot_ts, @snapshot_score, @has_crop, @has_frame, @updated_ts)`,
+      ),
+      update: db.prepare(
+        `UPDATE events SET phase = @phase, start_ts = @start_ts, last_ts = @last_ts, end_ts = @end_ts, top_score = @top_score,
+           box = @box, zones = @zones, path = @path, stationary = @stationary, snapshot_ts = @snapshot_ts,
+           snapshot_score = @snapshot_score, has_crop = @has_crop, has_frame = @has_frame, updated_ts = @updated_ts
+         WHERE rid = @rid`,
+      ),
+      annotate: db.prepare(
+        'UPDATE events SET tags = @tags, notes = @notes, retained = @retained, updated_ts = @updated_ts WHERE rid = @rid',
+      ),
+      zone: db.prepare('INSERT OR IGNORE INTO event_zones (zone, event_rid) VALUES (?, ?)'),
+      ftsInsert: db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)'),
+      ftsDelete: db.prepare('DELETE FROM events_fts WHERE rowid = ?'),
+      alertById: db.prepare<[string], { data: string }>('SELECT data FROM alerts WHERE id = ?'),
+      alertUpsert: db.prepare(
+        `INSERT INTO alerts (id, state, raised_ts, event_id, data) VALUES (@id, @state, @raised_ts, @event_id, @data)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, raised_ts = excluded.raised_ts, data = excluded.data`,
+      ),
+      audit: db.prepare(
+        'INSERT INTO audit (ts, actor, action, target, detail) VALUES (@ts, @actor, @action, @target, @detail)',
+      ),
+    };
+  }
+
+  #snapshotPath(id: string, kind: 'crop' | 'frame'): string {
+    const h = crypto.createHash('sha256').update(id).digest('hex');
+    return path.join(this.snapshotDir, h.slice(0, 2), `${h.slice(2, 34)}-${kind}.jpg`);
+  }
+
+  /** Writes snapshot JPEGs (temp file + rename, so a reader never sees half a file). */
+  #writeSnapshot(id: string, kind: 'crop' | 'frame', base64: string | undefined): boolean {
+    if (base64 === undefined) return false;
+    const bytes = Buffer.from(base64, 'base64');
+    if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
+      this.#log.warn({ eventId: id, kind }, 'snapshot is not a JPEG; not stored');
+      return false;
+    }
+    const file = this.#snapshotPath(id, kind);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+    return true;
+  }
+
+  readonly #upsertTx = (events: readonly VigilEvent[], now: number): UpsertResult => {
+    const created: string[] = [];
+    const updated: string[] = [];
+    const s = this.#stmts;
+    for (const incoming of events) {
+      const row = s.byId.get(incoming.id);
+      const storedSnap = row && row.snapshot_score !== null ? { score: row.snapshot_score } : undefined;
+      let snap: { ts: number; score: number } | undefined;
+      let crop = row?.has_crop === 1;
+      let frame = row?.has_frame === 1;
+      if (snapshotIsBetter(storedSnap, incoming.snapshot)) {
+        const c = this.#writeSnapshot(incoming.id, 'crop', incoming.snapshot.cropJpeg);
+        const f = this.#writeSnapshot(incoming.id, 'frame', incoming.snapshot.frameJpeg);
+        if (c || f) {
+          snap = { ts: incoming.snapshot.ts, score: incoming.snapshot.score };
+          crop = c;
+          frame = f;
+          // A better snapshot without one of the two images: the old image of that kind no longer matches.
+          if (!c) fs.rmSync(this.#snapshotPath(incoming.id, 'crop'), { force: true });
+          if (!f) fs.rmSync(this.#snapshotPath(incoming.id, 'frame'), { force: true });
+        }
+      }
+      const { snapshot: _bytes, ...rest } = incoming;
+      const next: MergeableEvent = snap ? { ...rest, snapshot: snap } : rest;
+      if (!row) {
+        const cameraName = this.#cameraName(incoming.cameraId) ?? incoming.cameraId;
+        const zones = [...new Set(next.zones)];
+        const merged = mergeEvent({ ...next, zones, path: [] }, { ...next, zones });
+        const info = s.insert.run(this.#params(merged, crop, frame, now, cameraName));
+        const rid = Number(info.lastInsertRowid);
+        for (const z of zones) s.zone.run(z, rid);
+        s.ftsInsert.run(rid, ftsBody(merged.label, merged.cameraId, cameraName, zones, [], []));
+        created.push(incoming.id);
+      } else {
+        const before = rowToMergeable(row);
+        const merged = mergeEvent(before, next);
+        s.update.run({ ...this.#params(merged, crop, frame, now, row.camera_name), rid: row.rid });
+        if (merged.zones.length !== before.zones.length) {
+          for (const z of merged.zones) s.zone.run(z, row.rid);
+          this.#reindex(row.rid, row, merged.zones);
+        }
+        updated.push(incoming.id);
+      }
+    }
+    return { created, updated };
+  };
+
+  #reindex(
+    rid: number,
+    row: Pick<EventRow, 'label' | 'camera_id' | 'camera_name' | 'zones' | 'tags' | 'notes'>,
+    zones?: string[],
+    tags?: string[],
+    notes?: EventNote[],
+  ): void {
+    this.#stmts.ftsDelete.run(rid);
+    this.#stmts.ftsInsert.run(
+      rid,
+      ftsBody(
+        row.label,
+        row.camera_id,
+        row.camera_name,
+        zones ?? (JSON.parse(row.zones) as string[]),
+        tags ?? (JSON.parse(row.tags) as string[]),
+        notes ?? (JSON.parse(row.notes) as EventNote[]),
+      ),
+    );
+  }
+
+  #params(m: MergeableEvent, crop: boolean, frame: boolean, now: number, cameraName: string) {
+    return {
+      id: m.id,
+      camera_id: m.cameraId,
+      camera_name: cameraName,
+      label: m.label,
+      phase: m.phase,
+      start_ts: m.startTs,
+      last_ts: m.lastTs,
+      end_ts: m.endTs ?? null,
+      top_score: m.topScore,
+      box: JSON.stringify(m.box),
+      zones: JSON.stringify(m.zones),
+      path: JSON.stringify(m.path),
+      stationary: m.stationary ? 1 : 0,
+      snapshot_ts: m.snapshot?.ts ?? null,
+      snapshot_score: m.snapshot?.score ?? null,
+      has_crop: crop ? 1 : 0,
+      has_frame: frame ? 1 : 0,
+      updated_ts: now,
+    };
+  }
+
+  async upsertEvents(events: readonly VigilEvent[]): Promise<UpsertResult> {
+    if (events.length === 0) return { created: [], updated: [] };
+    return this.db.transaction(this.#upsertTx)(events, Date.now());
+  }
+
+  /** Synchronous form of upsertEvents (benchmarks, the event writer). */
+  upsertEventsSync(events: readonly VigilEvent[], now = Date.now()): UpsertResult {
+    return this.db.transaction(this.#upsertTx)(events, now);
+  }
+
+  async getEvent(id: string): Promise<EventDetail | undefined> {
+    const row = this.#stmts.byId.get(id);
+    return row ? toDetail(row) : undefined;
+  }
+
+  /** WHERE clause and parameters of a search's filters (without the cursor). */
+  #where(q: EventQuery): { sql: string; params: Record<string, unknown> } {
+    const parts = ['e.start_ts >= @from', 'e.start_ts < @to'];
+    const params: Record<string, unknown> = { from: q.from, to: q.to };
+    const inList = (column: string, name: string, values: string[]) => {
+      const keys = values.map((v, i) => {
+        params[`${name}${i}`] = v;
+        return `@${name}${i}`;
+      });
+      parts.push(`${column} IN (${keys.join(', ')})`);
+    };
+    if (q.cameras.length) inList('e.camera_id', 'cam', q.cameras);
+    if (q.labels.length) inList('e.label', 'lab', q.labels);
+    if (q.zones.length) {
+      const keys = q.zones.map((v, i) => {
+        params[`zone${i}`] = v;
+        return `@zone${i}`;
+      });
+      parts.push(`e.rid IN (SELECT event_rid FROM event_zones WHERE zone IN (${keys.join(', ')}))`);
+    }
+    if (q.minScore !== undefined) {
+      parts.push('e.top_score >= @minScore');
+      params.minScore = q.minScore;
+    }
+    if (q.hasSnapshot !== undefined)
+      parts.push(
+        q.hasSnapshot ? '(e.has_crop = 1 OR e.has_frame = 1)' : '(e.has_crop = 0 AND e.has_frame = 0)',
+      );
+    if (q.retained !== undefined) parts.push(q.retained ? 'e.retained = 1' : 'e.retained = 0');
+    if (q.terms.length) {
+      parts.push('e.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH @match)');
+      params.match = ftsMatch(q.terms);
+    }
+    return { sql: parts.join(' AND '), params };
+  }
+
+  async search(q: EventQuery): Promise<EventSearchResponse> {
+    const { sql, params } = this.#where(q);
+    const desc = q.sort === 'newest';
+    let cursorSql = '';
+    if (q.after) {
+      cursorSql = desc
+        ? ' AND (e.start_ts, e.id) < (@afterTs, @afterId)'
+        : ' AND (e.start_ts, e.id) > (@afterTs, @afterId)';
+      params.afterTs = q.after.startTs;
+      params.afterId = q.after.id;
+    }
+    const dir = desc ? 'DESC' : 'ASC';
+    const rows = this.db
+      .prepare<Record<string, unknown>, SummaryRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${sql}${cursorSql} ORDER BY e.start_ts ${dir}, e.id ${dir} LIMIT ${q.limit + 1}`,
+      )
+      .all(params);
+    const items = rows.slice(0, q.limit).map(toSummary);
+    const out: EventSearchResponse = { items };
+    const last = items[items.length - 1];
+    if (rows.length > q.limit && last) out.nextCursor = encodeCursor(q, last);
+    if (!q.after) {
+      const { sql: countSql, params: countParams } = this.#where(q);
+      out.total = (
+        this.db
+          .prepare<Record<string, unknown>, { n: number }>(
+            `SELECT count(*) AS n FROM events e WHERE ${countSql}`,
+          )
+          .get(countParams) as { n: number }
+      ).n;
+    }
+    return out;
+  }
+
+  async facets(q: EventQuery): Promise<EventFacetsResponse> {
+    const { sql, params } = this.#where(q);
+    const group = (expr: string, from: string) => {
+      const out: Record<string, number> = {};
+      const rows = this.db
+        .prepare<Record<string, unknown>, { k: string; n: number }>(
+          `SELECT ${expr} AS k, count(*) AS n FROM ${from} WHERE ${sql} GROUP BY k`,
+        )
+        .all(params);
+      for (const r of rows) out[r.k] = r.n;
+      return out;
+    };
+    return {
+      labels: group('e.label', 'events e'),
+      cameras: group('e.camera_id', 'events e'),
+      zones: group('z.zone', 'events e JOIN event_zones z ON z.event_rid = e.rid'),
+    };
+  }
+
+  async histogram(q: EventQuery): Promise<EventHistogramResponse> {
+    if (q.to - q.from > MAX_HISTOGRAM_DAYS * DAY_MS)
+      throw new StoreInputError('from', `a histogram covers at most ${MAX_HISTOGRAM_DAYS} days`);
+    const { interval, ms } = histogramInterval(q.from, q.to);
+    const { sql, params } = this.#where(q);
+    const rows = this.db
+      .prepare<Record<string, unknown>, { b: number; label: string; n: number }>(
+        `SELECT (e.start_ts / ${ms}) * ${ms} AS b, e.label AS label, count(*) AS n FROM events e WHERE ${sql} GROUP BY b, e.label`,
+      )
+      .all(params);
+    return { interval, buckets: fillBuckets(q.from, q.to, ms, rows) };
+  }
+
+  async readSnapshot(id: string, kind: 'crop' | 'frame'): Promise<Uint8Array | undefined> {
+    const row = this.#stmts.byId.get(id);
+    if (!row || (kind === 'crop' ? row.has_crop : row.has_frame) !== 1) return undefined;
+    try {
+      return await fs.promises.readFile(this.#snapshotPath(id, kind));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async updateEvent(
+    id: string,
+    patch: EventPatch,
+    actor: string,
+    now = Date.now(),
+  ): Promise<EventDetail | undefined> {
+    return this.db.transaction(() => {
+      const row = this.#stmts.byId.get(id);
+      if (!row) return undefined;
+      const notes = JSON.parse(row.notes) as EventNote[];
+      if (patch.note !== undefined) notes.push({ ts: now, by: actor, text: patch.note });
+      const tags = patch.tags !== undefined ? [...new Set(patch.tags)] : (JSON.parse(row.tags) as string[]);
+      const retained = patch.retain !== undefined ? (patch.retain ? 1 : 0) : row.retained;
+      this.#stmts.annotate.run({
+        rid: row.rid,
+        tags: JSON.stringify(tags),
+        notes: JSON.stringify(notes),
+        retained,
+        updated_ts: now,
+      });
+      if (patch.note !== undefined || patch.tags !== undefined)
+        this.#reindex(row.rid, row, undefined, tags, notes);
+      return toDetail(this.#stmts.byId.get(id) as EventRow);
+    })();
+  }
+
+  async upsertAlerts(alerts: readonly VigilAlert[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const incoming of alerts) {
+        const stored = this.#stmts.alertById.get(incoming.id);
+        const a = stored ? mergeAlert(JSON.parse(stored.data) as VigilAlert, incoming) : incoming;
+        this.#putAlert(a);
+      }
+    })();
+  }
+
+  #putAlert(a: VigilAlert): void {
+    this.#stmts.alertUpsert.run({
+      id: a.id,
+      state: a.state,
+      raised_ts: a.raisedTs,
+      event_id: a.eventId,
+      data: JSON.stringify(a),
+    });
+  }
+
+  async getAlert(id: string): Promise<VigilAlert | undefined> {
+    const row = this.#stmts.alertById.get(id);
+    return row ? (JSON.parse(row.data) as VigilAlert) : undefined;
+  }
+
+  async listAlerts(options: AlertListOptions = {}): Promise<VigilAlert[]> {
+    const limit = Math.min(Math.max(1, options.limit ?? 200), 1000);
+    const rows = options.state
+      ? this.db
+          .prepare<[string], { data: string }>(
+            `SELECT data FROM alerts WHERE state = ? ORDER BY raised_ts DESC, id DESC LIMIT ${limit}`,
+          )
+          .all(options.state)
+      : this.db
+          .prepare<[], { data: string }>(
+            `SELECT data FROM alerts ORDER BY raised_ts DESC, id DESC LIMIT ${limit}`,
+          )
+          .all();
+    return rows.map((r) => JSON.parse(r.data) as VigilAlert);
+  }
+
+  async acknowledgeAlert(id: string, by: string, now = Date.now()): Promise<VigilAlert | undefined> {
+    return this.db.transaction(() => {
+      const row = this.#stmts.alertById.get(id);
+      if (!row) return undefined;
+      const a = JSON.parse(row.data) as VigilAlert;
+      if (a.state === 'new') {
+        a.state = 'acknowledged';
+        a.acknowledgedBy = by;
+        a.acknowledgedTs = now;
+        this.#putAlert(a);
+      }
+      return a;
+    })();
+  }
+
+  async resolveAlert(id: string, now = Date.now()): Promise<VigilAlert | undefined> {
+    return this.db.transaction(() => {
+      const row = this.#stmts.alertById.get(id);
+      if (!row) return undefined;
+      const a = JSON.parse(row.data) as VigilAlert;
+      if (a.state !== 'resolved') {
+        a.state = 'resolved';
+        a.resolvedTs = now;
+        this.#putAlert(a);
+      }
+      return a;
+    })();
+  }
+
+  async createSavedSearch(body: SavedSearchBody, actor: string, now = Date.now()): Promise<SavedSearch> {
+    const s: SavedSearch = {
+      id: crypto.randomUUID(),
+      name: body.name,
+      query: body.query,
+      createdBy: actor,
+      createdTs: now,
+    };
+    this.db
+      .prepare('INSERT INTO saved_searches (id, name, query, created_by, created_ts) VALUES (?, ?, ?, ?, ?)')
+      .run(s.id, s.name, JSON.stringify(s.query), s.createdBy, s.createdTs);
+    return s;
+  }
+
+  async listSavedSearches(): Promise<SavedSearch[]> {
+    return this.db
+      .prepare<[], { id: string; name: string; query: string; created_by: string; created_ts: number }>(
+        'SELECT * FROM saved_searches ORDER BY name COLLATE NOCASE, created_ts',
+      )
+      .all()
+      .map((r) => ({
+        id: r.id,
+        name: r.name,
+        query: JSON.parse(r.query) as Record<string, string>,
+        createdBy: r.created_by,
+        createdTs: r.created_ts,
+      }));
+  }
+
+  async deleteSavedSearch(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM saved_searches WHERE id = ?').run(id).changes > 0;
+  }
+
+  async appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void> {
+    this.#stmts.audit.run({
+      ts: entry.ts,
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target ?? null,
+      detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
+    });
+  }
+
+  async listAudit(limit = 200): Promise<AuditEntry[]> {
+    const n = Math.min(Math.max(1, Math.floor(limit)), 1000);
+    return this.db
+      .prepare<
+        [],
+        {
+          id: number;
+          ts: number;
+          actor: string;
+          action: AuditAction;
+          target: string | null;
+          detail: string | null;
+        }
+      >(`SELECT * FROM audit ORDER BY id DESC LIMIT ${n}`)
+      .all()
+      .map((r) => {
+        const e: AuditEntry = { id: r.id, ts: r.ts, actor: r.actor, action: r.action };
+        if (r.target !== null) e.target = r.target;
+        if (r.detail !== null) e.detail = JSON.parse(r.detail) as Record<string, unknown>;
+        return e;
+      });
+  }
+
+  async liveStats(now = Date.now()): Promise<LiveStatsResponse> {
+    const minuteTs = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    const rows = this.db
+      .prepare<[number, number], { camera_id: string; label: string; n: number }>(
+        'SELECT camera_id, label, count(*) AS n FROM events WHERE start_ts >= ? AND start_ts < ? GROUP BY camera_id, label',
+      )
+      .all(minuteTs, minuteTs + MINUTE_MS);
+    const perCamera: Record<string, Record<string, number>> = {};
+    let total = 0;
+    for (const r of rows) {
+      (perCamera[r.camera_id] ??= {})[r.label] = r.n;
+      total += r.n;
+    }
+    return { minuteTs, total, perCamera, source: 'store' };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Every bucket of the range in order, empty ones included. */
+export function fillBuckets(
+  from: number,
+  to: number,
+  ms: number,
+  rows: ReadonlyArray<{ b: number; label: string; n: number }>,
+): EventHistogramResponse['buckets'] {
+  const byTs = new Map<number, { ts: number; count: number; byLabel: Record<string, number> }>();
+  for (let t = Math.floor(from / ms) * ms; t < to; t += ms) byTs.set(t, { ts: t, count: 0, byLabel: {} });
+  for (const r of rows) {
+    const b = byTs.get(r.b);
+    if (!b) continue;
+    b.count += r.n;
+    b.byLabel[r.label] = (b.byLabel[r.label] ?? 0) + r.n;
+  }
+  return [...byTs.values()];
+}

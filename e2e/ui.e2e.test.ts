@@ -190,10 +190,12 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       { timeout: 15_000 },
     );
     await first.click();
+    await page.locator('.event-detail img').first().waitFor();
+    // The newest event's footage may still be in the segment being recorded: the UI retries until it is on disk.
     await page.waitForFunction(
       () => ((document.querySelector('video.clip-video') as HTMLVideoElement | null)?.currentTime ?? 0) > 0.5,
       undefined,
-      { timeout: 30_000 },
+      { timeout: 45_000 },
     );
     await shot('events');
   });
@@ -210,7 +212,7 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
 
   it('cameras and system views show the camera and the services', async () => {
     await page.goto(`${backend!.url}/#/cameras`);
-    await page.getByRole('cell', { name: 'Plaza' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('cell', { name: 'Plaza', exact: true }).waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Zones' }).first().click();
     await page.locator('.zone-editor').waitFor();
     await shot('cameras');

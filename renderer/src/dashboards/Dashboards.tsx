@@ -179,17 +179,18 @@ export function Dashboards() {
         </Panel>
         <Panel title="Busiest zones" note={data.facetsNote && `Zones: ${data.facetsNote}`}>
           {data.zones && data.zones.length === 0 ? (
-            <div className="muted">No zone activity in this range.</div>
-          ) : null}
-          <ResponsiveContainer width="100%" height={280}>
-            <BarChart data={data.zones ?? []} layout="vertical">
-              <CartesianGrid stroke="#30363d" horizontal={false} />
-              <XAxis type="number" tick={AXIS} allowDecimals={false} />
-              <YAxis type="category" dataKey="zone" tick={AXIS} width={110} />
-              <Tooltip {...TOOLTIP} />
-              <Bar dataKey="count" fill="#d29922" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
+            <div className="muted">No zone activity in this range (zones are drawn in Cameras → Zones).</div>
+          ) : (
+            <ResponsiveContainer width="100%" height={280}>
+              <BarChart data={data.zones ?? []} layout="vertical">
+                <CartesianGrid stroke="#30363d" horizontal={false} />
+                <XAxis type="number" tick={AXIS} allowDecimals={false} />
+                <YAxis type="category" dataKey="zone" tick={AXIS} width={110} />
+                <Tooltip {...TOOLTIP} />
+                <Bar dataKey="count" fill="#d29922" isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+          )}
         </Panel>
         <Panel title="Camera uptime (recorded %) and gaps" note={data.uptimeNote}>
           <ResponsiveContainer width="100%" height={280}>

@@ -22,6 +22,16 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
       ? { from: Math.round(props.seek), to: Math.round(props.seek + 30_000) }
       : clipRange(ev);
   const clipUrl = `/api/clips/${encodeURIComponent(ev.cameraId)}.mp4?from=${range.from}&to=${range.to}`;
+  // Footage of the last seconds is still in the segment being written: retry until it is on disk.
+  const [attempt, setAttempt] = useState(0);
+  const recent = Date.now() - range.to < 60_000;
+  const onClipError = () => {
+    if (recent && attempt < 12) {
+      setClipError('The footage is still being recorded; the clip will play in a few seconds…');
+      setTimeout(() => setAttempt((a) => a + 1), 3000);
+    } else
+      setClipError('The clip could not be played: no recording for this time, or clips are not available.');
+  };
 
   useEffect(() => {
     if (result?.ok) setTags((result.data.tags ?? []).join(', '));
@@ -70,18 +80,14 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
         <div className="clip">
           <video
             ref={videoRef}
-            key={clipUrl}
+            key={`${clipUrl}#${attempt}`}
             className="clip-video"
-            src={clipUrl}
+            src={attempt ? `${clipUrl}&attempt=${attempt}` : clipUrl}
             controls
             autoPlay
             muted
             playsInline
-            onError={() =>
-              setClipError(
-                'The clip could not be played: no recording for this time, or clips are not available.',
-              )
-            }
+            onError={onClipError}
             onPlaying={() => setClipError(undefined)}
           />
           {clipError ? <div className="unavailable">{clipError}</div> : null}

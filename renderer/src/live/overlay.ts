@@ -90,9 +90,9 @@ export function drawDetections(
   rect: { x: number; y: number; w: number; h: number },
   scale: number,
 ): void {
-  const fontPx = Math.max(11, Math.round(13 * scale));
+  const fontPx = Math.min(20, Math.max(11, Math.round(11 * scale)));
   ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
-  ctx.lineWidth = Math.max(2, 2 * scale);
+  ctx.lineWidth = Math.min(4, Math.max(2, 1.5 * scale));
   for (const d of frame.detections) {
     const [x1, y1, x2, y2] = d.box;
     const x = rect.x + x1 * rect.w;

@@ -170,7 +170,13 @@ export class CameraPipeline {
     const sub = this.#sub;
     if (sub && sub.state !== 'streaming' && this.#state === 'streaming')
       reason = `analysis sub stream: ${sub.reason ?? sub.state}`;
-    if (!reason && info?.codec && info.codec !== 'h264' && this.#state === 'streaming')
+    if (
+      !reason &&
+      cam.main.kind !== 'testPattern' &&
+      info?.codec &&
+      info.codec !== 'h264' &&
+      this.#state === 'streaming'
+    )
       reason = `the camera sends ${info.codec}; live view in the browser needs H.264`;
     const status: CameraStatus = {
       id: cam.id,
@@ -188,7 +194,9 @@ export class CameraPipeline {
     if (reason) status.reason = reason;
     if (info?.width) status.width = info.width;
     if (info?.height) status.height = info.height;
-    if (info?.codec) status.codec = info.codec;
+    // A generated test pattern is encoded to H.264 for recording and live view.
+    const codec = cam.main.kind === 'testPattern' ? 'h264' : info?.codec;
+    if (codec) status.codec = codec;
     return status;
   }
 

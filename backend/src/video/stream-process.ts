@@ -82,7 +82,8 @@ export class StreamProcess {
   #lastProblem: StreamProblem | undefined;
   #stallReason: string | undefined;
   #corruptAt: number[] = [];
-  #framesAtTick = 0;
+  /** (time, frames reported) over the last seconds, for a steady fps figure. */
+  #frameSamples: Array<[number, number]> = [];
   #log: FfmpegLogReader = new FfmpegLogReader();
   #exited: Promise<void> = Promise.resolve();
   /** Frames per second received (from ffmpeg's progress). */
@@ -125,7 +126,7 @@ export class StreamProcess {
     this.#lastProblem = undefined;
     this.#stallReason = undefined;
     this.#log = new FfmpegLogReader();
-    this.#framesAtTick = 0;
+    this.#frameSamples = [];
     this.#lastVideoAt = Date.now();
     let built;
     try {
@@ -193,25 +194,32 @@ export class StreamProcess {
       });
     }
     if (plan.analysis && pipes[3]) {
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
+      // Frames are assembled straight into their own buffer: one copy per frame, however the pipe splits them.
+      let frame: Buffer | undefined;
+      let filled = 0;
       (pipes[3] as Readable).on('data', (chunk: Buffer) => {
         const size =
           analysisOutputIndex !== undefined ? this.#log.info.outputSizes.get(analysisOutputIndex) : undefined;
         if (!size) return; // ffmpeg prints the output size before writing any frame
         const frameBytes = size.width * size.height * 3;
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes < frameBytes) return;
-        let all = Buffer.concat(pending, pendingBytes);
-        while (all.length >= frameBytes) {
-          markVideo();
-          // A copy: the frame outlives this chunk (queued on the bus, kept as the snapshot).
-          handlers.onFrame?.(new Uint8Array(all.subarray(0, frameBytes)), size.width, size.height);
-          all = all.subarray(frameBytes);
+        let off = 0;
+        while (off < chunk.length) {
+          frame ??= Buffer.allocUnsafeSlow(frameBytes);
+          const n = Math.min(frameBytes - filled, chunk.length - off);
+          chunk.copy(frame, filled, off, off + n);
+          filled += n;
+          off += n;
+          if (filled === frameBytes) {
+            markVideo();
+            handlers.onFrame?.(
+              new Uint8Array(frame.buffer, frame.byteOffset, frameBytes),
+              size.width,
+              size.height,
+            );
+            frame = undefined;
+            filled = 0;
+          }
         }
-        pending = all.length ? [all] : [];
-        pendingBytes = all.length;
       });
     }
     if (plan.record && pipes[4]) {
@@ -260,8 +268,10 @@ export class StreamProcess {
 
   #onTick(): void {
     const now = Date.now();
-    this.fpsIn = Math.max(0, this.#log.frames - this.#framesAtTick);
-    this.#framesAtTick = this.#log.frames;
+    this.#frameSamples.push([now, this.#log.frames]);
+    if (this.#frameSamples.length > 6) this.#frameSamples.shift();
+    const [t0, f0] = this.#frameSamples[0]!;
+    this.fpsIn = now > t0 ? Math.round(((this.#log.frames - f0) / ((now - t0) / 1000)) * 10) / 10 : 0;
     const child = this.#child;
     if (child && !this.#stallReason && now - this.#lastVideoAt > this.o.stallMs) {
       this.#stallReason = `no video for ${Math.round(this.o.stallMs / 1000)} s from ${this.label}`;

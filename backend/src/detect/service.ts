@@ -8,7 +8,8 @@ import type { AnalysisFrame, Box, Detection, FrameDetections } from '../contract
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { AlertRuleEngine } from './alert-rules.js';
-import { createDetector, detectorNames, UnknownDetectorError } from './detectors/registry.js';
+import { detectorNames, UnknownDetectorError } from './detectors/registry.js';
+import { WorkerDetector } from './detectors/worker-detector.js';
 import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
 import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
@@ -117,7 +118,9 @@ export class DetectionService implements Service {
 
   async #loadDetector(): Promise<void> {
     try {
-      this.#detector ??= await createDetector(this.#config.detector, { backend: this.#config.backend });
+      this.#detector ??= await WorkerDetector.create(this.#config.detector, {
+        backend: this.#config.backend,
+      });
       this.#log.info(
         {
           detector: this.#detector.name,

@@ -15,6 +15,18 @@ import type {
 /*
  * The event store contract. Every implementation (SQLite embedded, Elasticsearch in a cluster) takes the same
  * validated queries and must give the same answers: the parameterised contract suite checks it.
+ *
+ * Search semantics:
+ * - an event matches the time range when its startTs is in [from, to);
+ * - cameras, labels and zones each match any of the listed values (an event matches a zone it ever entered);
+ *   the filters combine with AND;
+ * - minScore compares with topScore (inclusive); hasSnapshot means a crop or frame JPEG is stored;
+ * - free text: the words of `q` (letters and digits, case and accents ignored) must each be the start of a word
+ *   of the event's label, camera id, camera name, zones, tags or notes; nothing in `q` is query syntax;
+ * - order: startTs then id (code-unit order), both descending for "newest"; pages continue after the cursor's
+ *   (startTs, id), so events arriving meanwhile never shift or repeat a page;
+ * - facets count events per label and camera, and per zone (an event counts once in each of its zones);
+ * - histogram buckets are UTC minutes, hours or days (see histogramInterval), empty buckets included.
  */
 
 export const DAY_MS = 86_400_000;

@@ -76,7 +76,7 @@ export class CachedEventStore implements EventStore {
       // Without a connection, commands fail at once and the database answers: nothing queues up.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 250,
+      commandTimeout: options.commandTimeoutMs ?? 500,
       connectTimeout: 2000,
       retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
       lazyConnect: false,

@@ -56,7 +56,11 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       ALTER TABLE events ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
       CREATE INDEX events_retained_start ON events (start_ts) WHERE retained = 1;
       CREATE INDEX events_snapshot_start ON events (start_ts) WHERE has_crop = 1 OR has_frame = 1;
-      CREATE VIRTUAL TABLE events_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+      -- Contentless (the text is rebuilt from the row when needed) and without positions (only word and prefix
+      -- matches are ever asked): a small index that is cheap to write.
+      CREATE VIRTUAL TABLE events_fts USING fts5 (
+        body, content = '', contentless_delete = 1, detail = none, tokenize = 'unicode61 remove_diacritics 2'
+      );
       CREATE TABLE saved_searches (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -82,6 +86,13 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       FROM events;
     `);
   },
+  // 3: one index serves time-ordered listing (keyset on start, id) and, covering label, camera and score, lets
+  // facets and histograms count without reading event rows.
+  (db) =>
+    db.exec(`
+      DROP INDEX events_start;
+      CREATE INDEX events_start_cover ON events (start_ts, id, label, camera_id, top_score);
+    `),
 ];
 
 /** Schema version this build writes. */

@@ -32,6 +32,32 @@ const alertsError = new Observable<string | undefined>(undefined);
 const buffers = new Map<string, DetectionBuffer>();
 /** Wall-clock time each camera's detections last arrived. */
 const lastDetection = new Map<string, number>();
+/** Recent delays from frame capture to its detections arriving here, per camera (ms). */
+const detectionLags = new Map<string, number[]>();
+
+/**
+ * How long after capture a camera's detections typically arrive (median of the recent ones, ms): the video is
+ * shown at least this late so that each frame's boxes are there when the frame is.
+ */
+const analysisIntervals = new Map<string, { lastTs: number; gaps: number[] }>();
+
+/**
+ * Typical time between a camera's analysed frames (median, ms). Boxes stay drawn this long: detection may analyse
+ * only some frames (motion gating, or falling behind on a busy machine).
+ */
+export function analysisIntervalMs(cameraId: string): number | undefined {
+  const gaps = analysisIntervals.get(cameraId)?.gaps;
+  if (!gaps?.length) return undefined;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export function detectionLagMs(cameraId: string): number | undefined {
+  const lags = detectionLags.get(cameraId);
+  if (!lags?.length) return undefined;
+  const sorted = [...lags].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
 
 export function detectionBuffer(cameraId: string): DetectionBuffer {
   let b = buffers.get(cameraId);
@@ -77,6 +103,20 @@ function onMessage(m: RealtimeMessage): void {
     case 'detections':
       detectionBuffer(m.data.cameraId).push(m.data);
       lastDetection.set(m.data.cameraId, Date.now());
+      {
+        const lags = detectionLags.get(m.data.cameraId) ?? [];
+        lags.push(Date.now() - m.data.ts);
+        if (lags.length > 25) lags.shift();
+        detectionLags.set(m.data.cameraId, lags);
+        const iv = analysisIntervals.get(m.data.cameraId) ?? { lastTs: 0, gaps: [] };
+        const gap = m.data.ts - iv.lastTs;
+        if (iv.lastTs && gap > 0 && gap < 10_000) {
+          iv.gaps.push(gap);
+          if (iv.gaps.length > 25) iv.gaps.shift();
+        }
+        iv.lastTs = Math.max(iv.lastTs, m.data.ts);
+        analysisIntervals.set(m.data.cameraId, iv);
+      }
       break;
     case 'health': {
       const list = cameras.value.list;

@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
-import { detectionBuffer } from '../lib/store';
+import { analysisIntervalMs, detectionBuffer, detectionLagMs } from '../lib/store';
 import type { CameraStatus, Zone } from '../lib/types';
 import { wsUrl } from '../lib/realtime';
 import { MsePlayer, type PlayerState } from './mse';
-import { contentRect, drawDetections, drawZones } from './overlay';
+import { DEFAULT_MATCH, contentRect, drawDetections, drawZones } from './overlay';
 
 /** Figures every tile publishes for the wall benchmark and the end-to-end tests. */
 export interface TileStats {
@@ -20,6 +20,10 @@ export interface TileStats {
   fragments: number;
   stalls: number;
   droppedFrames: number;
+  /** How far behind capture the picture is held so that detections keep up (ms). */
+  targetDelayMs: number;
+  /** Detections waiting for their frame. */
+  pending: number;
 }
 
 declare global {
@@ -72,6 +76,8 @@ export function LiveTile(props: {
       fragments: 0,
       stalls: 0,
       droppedFrames: 0,
+      targetDelayMs: 0,
+      pending: 0,
     };
     window.vigilTiles ??= new Map();
     window.vigilTiles.set(tileKey, stats);
@@ -80,6 +86,7 @@ export function LiveTile(props: {
     let raf = 0;
     let lastKey = '';
     let lastClock = 0;
+    const match_ = { ...DEFAULT_MATCH };
     const draw = () => {
       raf = requestAnimationFrame(draw);
       if (!ctx) return;
@@ -92,7 +99,7 @@ export function LiveTile(props: {
         lastKey = '';
       }
       const wall = mse.timeMap.toWall(video.currentTime);
-      const match = wall === undefined ? undefined : buffer.match(wall);
+      const match = wall === undefined ? undefined : buffer.match(wall, match_);
       const z = zonesRef.current;
       const key = `${match?.ts ?? 'none'}|${z.showZones}|${canvas.width}`;
       stats.state = mse.fragments ? (video.currentTime > 0 ? 'playing' : 'connecting') : 'connecting';
@@ -100,10 +107,18 @@ export function LiveTile(props: {
       stats.displayedWallMs = wall;
       stats.fragments = mse.fragments;
       stats.stalls = mse.stalls;
+      stats.targetDelayMs = mse.targetDelayMs;
+      stats.pending = buffer.size;
       stats.droppedFrames = video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0;
       if (wall !== undefined && Math.abs(wall - lastClock) >= 1000) {
         lastClock = wall;
         setClock(wall);
+        // Show frames late enough for their detections to have arrived (plus a frame of margin).
+        const lag = detectionLagMs(cameraId);
+        mse.targetDelayMs = lag === undefined ? 0 : lag + 150;
+        // Boxes stay until the next analysed frame is due (cleared when it is overdue).
+        const interval = analysisIntervalMs(cameraId);
+        match_.holdMs = Math.min(3000, Math.max(DEFAULT_MATCH.holdMs, (interval ?? 0) * 1.5));
       }
       if (key === lastKey) return;
       lastKey = key;

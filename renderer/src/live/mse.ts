@@ -22,6 +22,8 @@ interface TimeMessage {
 
 const LIVE_LAG_MAX_S = 1.5;
 const KEEP_BEHIND_S = 10;
+/** The picture is never held back more than this behind the live edge to wait for detections. */
+const MAX_EXTRA_DELAY_S = 5;
 
 /**
  * Plays a camera's live fMP4 WebSocket through Media Source Extensions: the first text message names the codec,
@@ -47,6 +49,8 @@ export class MsePlayer {
   /** Fragments received (for stats). */
   fragments = 0;
   stalls = 0;
+  /** How far behind capture the picture should be shown (ms): at least the detection delay, so boxes keep up. */
+  targetDelayMs = 0;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -185,12 +189,20 @@ export class MsePlayer {
     if (!sb || sb.buffered.length === 0) return;
     const end = sb.buffered.end(sb.buffered.length - 1);
     const start = sb.buffered.start(0);
-    // Start, or jump over a gap/lag, to near the live edge.
-    if (v.currentTime < start || end - v.currentTime > LIVE_LAG_MAX_S * 2) {
-      v.currentTime = Math.max(start, end - 0.3);
-    } else if (end - v.currentTime > LIVE_LAG_MAX_S) {
-      v.playbackRate = 1.1;
-    } else v.playbackRate = 1;
+    // Where the picture should be: near the live edge, but no earlier than the detections allow.
+    const nowMs = Date.now();
+    const edgeWall = this.timeMap.toWall(end);
+    const edgeDelayMs = edgeWall === undefined ? 0 : Math.max(0, nowMs - edgeWall);
+    const extraS = Math.min(MAX_EXTRA_DELAY_S, Math.max(0, (this.targetDelayMs - edgeDelayMs) / 1000));
+    const wanted = Math.max(start, end - 0.3 - extraS);
+    const behind = wanted - v.currentTime; // > 0: the picture is later than wanted
+    if (v.currentTime < start || Math.abs(behind) > LIVE_LAG_MAX_S * 2) {
+      // Start, or jump over a gap or a large lag.
+      v.currentTime = wanted;
+      v.playbackRate = 1;
+    } else if (behind > 0.25) v.playbackRate = 1.15;
+    else if (behind < -0.25) v.playbackRate = 0.85;
+    else v.playbackRate = 1;
     if (v.paused) void v.play().catch(() => {});
     const now = performance.now();
     if (v.currentTime !== this.#lastTime) {

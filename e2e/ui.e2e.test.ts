@@ -218,6 +218,12 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     await page.getByRole('cell', { name: 'Plaza', exact: true }).waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Zones' }).first().click();
     await page.locator('.zone-editor').waitFor();
+    // The editor draws on the camera's current frame.
+    await page.waitForFunction(
+      () => ((document.querySelector('.zone-canvas img') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0,
+      undefined,
+      { timeout: 15_000 },
+    );
     await shot('cameras');
     await page.goto(`${backend!.url}/#/system`);
     await page.getByRole('region', { name: 'Services' }).locator('tr').first().waitFor({ timeout: 15_000 });

@@ -196,10 +196,20 @@ export class MsePlayer {
     const extraS = Math.min(MAX_EXTRA_DELAY_S, Math.max(0, (this.targetDelayMs - edgeDelayMs) / 1000));
     const wanted = Math.max(start, end - 0.3 - extraS);
     const behind = wanted - v.currentTime; // > 0: the picture is later than wanted
-    if (v.currentTime < start || Math.abs(behind) > LIVE_LAG_MAX_S * 2) {
-      // Start, or jump over a gap or a large lag.
+    const ranges = sb.buffered;
+    let inRange = false;
+    let nextStart: number | undefined;
+    for (let i = 0; i < ranges.length; i++) {
+      if (v.currentTime >= ranges.start(i) && v.currentTime < ranges.end(i)) inRange = true;
+      else if (ranges.start(i) > v.currentTime && nextStart === undefined) nextStart = ranges.start(i);
+    }
+    if (v.currentTime < start || behind > LIVE_LAG_MAX_S * 2) {
+      // Start, or catch up after falling far behind: jump forward (never back: frames would repeat).
       v.currentTime = wanted;
       v.playbackRate = 1;
+    } else if (!inRange && nextStart !== undefined) {
+      // A hole in the buffer (fragments skipped while this viewer lagged): skip it.
+      v.currentTime = nextStart;
     } else if (behind > 0.25) v.playbackRate = 1.15;
     else if (behind < -0.25) v.playbackRate = 0.85;
     else v.playbackRate = 1;

@@ -28,9 +28,22 @@ const SERIES: Array<{
   },
   {
     key: 'inference',
-    title: 'Inference time p50',
+    title: 'Inference time (average)',
     unit: 'ms',
-    read: (s) => sumMetric(s, 'vigil_detect_inference_ms') ?? sumMetric(s, 'vigil_detect_inference_ms_p50'),
+    read: (s, prev) => {
+      const sum = sumMetric(s, 'vigil_detect_inference_seconds_sum');
+      const count = sumMetric(s, 'vigil_detect_inference_seconds_count');
+      const sum0 = prev ? (sumMetric(prev, 'vigil_detect_inference_seconds_sum') ?? 0) : 0;
+      const count0 = prev ? (sumMetric(prev, 'vigil_detect_inference_seconds_count') ?? 0) : 0;
+      if (sum === undefined || count === undefined || count - count0 <= 0) return undefined;
+      return ((sum - sum0) / (count - count0)) * 1000;
+    },
+  },
+  {
+    key: 'segments',
+    title: 'Recorded segments',
+    unit: '',
+    read: (s) => sumMetric(s, 'vigil_recording_segments_total'),
   },
   {
     key: 'apiRate',

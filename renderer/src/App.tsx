@@ -92,9 +92,14 @@ export function App() {
       <nav className="nav" aria-label="Views">
         <span className="brand">Vigil</span>
         {VIEWS.map((v) => (
-          <a key={v.id} href={`#/${v.id}`} className={v.id === view ? 'active' : ''}>
+          <button
+            key={v.id}
+            className={v.id === view ? 'active' : ''}
+            aria-current={v.id === view ? 'page' : undefined}
+            onClick={() => (location.hash = `#/${v.id}`)}
+          >
             {v.label}
-          </a>
+          </button>
         ))}
         <Connection />
         <span className="status">v{session.session.version}</span>

@@ -1,19 +1,53 @@
 import { useEffect, useState } from 'react';
-import { fetchSession, type SessionState } from './api';
+import { AlertsPanel } from './alerts/AlertsPanel';
 import { backupView } from './backup';
+import { fetchSession, type SessionState } from './api';
+import { CamerasView } from './cameras/CamerasView';
+import { Dashboards } from './dashboards/Dashboards';
+import { EventsView } from './events/EventsView';
+import { realtime } from './lib/realtime';
+import { parseRoute } from './lib/route';
+import { startFeeds } from './lib/store';
+import { Wall } from './live/Wall';
+import { SystemView } from './system/SystemView';
 
-const VIEWS = ['Live', 'Events', 'Dashboards', 'Cameras', 'System', backupView.label] as const;
-type View = (typeof VIEWS)[number];
+const VIEWS = [
+  { id: 'live', label: 'Live' },
+  { id: 'events', label: 'Events' },
+  { id: 'dashboards', label: 'Dashboards' },
+  { id: 'cameras', label: 'Cameras' },
+  { id: 'system', label: 'System' },
+  { id: backupView.id, label: backupView.label },
+] as const;
 
-/** The application shell: navigation and the current view. */
+function useHashRoute() {
+  const [hash, setHash] = useState(() => location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return parseRoute(hash);
+}
+
+function useRealtimeConnected(): boolean {
+  const [connected, setConnected] = useState(false);
+  useEffect(() => realtime().onState(setConnected), []);
+  return connected;
+}
+
+/** The application shell: navigation, the current view and the alerts panel. */
 export function App() {
   const [session, setSession] = useState<SessionState>({ kind: 'loading' });
-  const [view, setView] = useState<View>('Live');
+  const route = useHashRoute();
+  const [focus, setFocus] = useState<{ cameraId: string; n: number } | undefined>();
 
   useEffect(() => {
     let cancelled = false;
     void fetchSession().then((s) => {
-      if (!cancelled) setSession(s);
+      if (cancelled) return;
+      setSession(s);
+      if (s.kind === 'ready') startFeeds();
     });
     return () => {
       cancelled = true;
@@ -38,20 +72,60 @@ export function App() {
     );
   }
 
+  // A second wall window: only the wall, its own layout.
+  if (route.view === 'wall') {
+    return (
+      <div className="wall-window">
+        <Wall
+          urlLayout={route.params.get('layout') ?? undefined}
+          windowName={route.params.get('name') ?? 'second'}
+        />
+      </div>
+    );
+  }
+
+  const view = VIEWS.some((v) => v.id === route.view) ? route.view : 'live';
+  const jump = (cameraId: string) => {
+    setFocus((f) => ({ cameraId, n: (f?.n ?? 0) + 1 }));
+    location.hash = '#/live';
+  };
   return (
     <div className="shell">
       <nav className="nav" aria-label="Views">
         <span className="brand">Vigil</span>
         {VIEWS.map((v) => (
-          <button key={v} className={v === view ? 'active' : ''} onClick={() => setView(v)}>
-            {v}
+          <button
+            key={v.id}
+            className={v.id === view ? 'active' : ''}
+            aria-current={v.id === view ? 'page' : undefined}
+            onClick={() => (location.hash = `#/${v.id}`)}
+          >
+            {v.label}
           </button>
         ))}
+        <Connection />
         <span className="status">v{session.session.version}</span>
       </nav>
-      <main className="view" aria-label={view}>
-        {view === backupView.label ? <backupView.component /> : <h1>{view}</h1>}
-      </main>
+      <div className="main-row">
+        <main className="view" aria-label={VIEWS.find((v) => v.id === view)?.label}>
+          {view === 'live' ? <Wall focusCamera={focus} /> : null}
+          {view === 'events' ? <EventsView /> : null}
+          {view === 'dashboards' ? <Dashboards /> : null}
+          {view === 'cameras' ? <CamerasView /> : null}
+          {view === 'system' ? <SystemView /> : null}
+          {view === backupView.id ? <backupView.component /> : null}
+        </main>
+        <AlertsPanel onJump={jump} />
+      </div>
     </div>
+  );
+}
+
+function Connection() {
+  const connected = useRealtimeConnected();
+  return (
+    <span className={`conn ${connected ? 'ok' : 'down'}`} title="Realtime connection to the backend">
+      {connected ? '● live' : '○ reconnecting'}
+    </span>
   );
 }

@@ -2,11 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { ApiRoutes, type ApiError, type HealthResponse, type SessionResponse } from '../contract/api.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { VERSION } from '../platform/version.js';
 import type { SessionAuth } from './auth.js';
+import { openApiTransform, schemaCompilers, OPENAPI_INFO } from './schema.js';
+import { observeRequest, renderMetrics, metricsContentType } from './metrics.js';
 
 /** A group of routes contributed by one capability (video, events, …), registered before the server listens. */
 export interface RouteModule {
@@ -36,6 +42,28 @@ function isPublic(url: string): boolean {
   );
 }
 
+const ServiceHealthSchema = z.object({
+  status: z.enum(['ok', 'degraded', 'down']),
+  detail: z.string().optional(),
+});
+const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    version: z.string(),
+    uptimeSeconds: z.number(),
+    services: z.record(z.string(), ServiceHealthSchema),
+  })
+  .describe('Liveness and the health of every service.');
+const SessionSchema = z
+  .object({ user: z.string(), mode: z.enum(['local', 'cluster']), version: z.string() })
+  .describe('Who the caller is.');
+const LoginQuery = z.object({ code: z.string().max(200).optional().describe('One-time login code.') });
+
+/** The route pattern of a request (`/api/cameras/:id`), for metric labels that stay few. */
+function routeLabel(req: { routeOptions?: { url?: string } }): string {
+  return req.routeOptions?.url ?? 'unmatched';
+}
+
 /** The HTTP + WebSocket API: built from its dependencies, bound to 127.0.0.1 by default, token-authenticated. */
 export class ApiServer implements Service {
   readonly name = 'api';
@@ -63,6 +91,11 @@ export class ApiServer implements Service {
     const { app, options } = this;
     const { auth } = options;
 
+    // WebSocket routes (live video, realtime hub) go through the same onRequest authentication as HTTP: an
+    // upgrade without the token is answered 401 and never becomes a socket. Registered before the authentication
+    // hook so that the plugin's own hook marks upgrade requests first (it closes refused upgrade sockets).
+    await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
     app.addHook('onRequest', async (req, reply) => {
       if (isPublic(req.url) || auth.isAuthenticated(req)) return;
       const body: ApiError = {
@@ -73,7 +106,24 @@ export class ApiServer implements Service {
       return reply.code(401).send(body);
     });
 
+    app.addHook('onResponse', async (req, reply) => {
+      observeRequest(req.method, routeLabel(req), reply.statusCode, reply.elapsedTime / 1000);
+    });
+
     app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+      if (hasZodFastifySchemaValidationErrors(err)) {
+        const issue = err.validation[0];
+        const where = err.validationContext ?? 'request';
+        const field = issue?.instancePath
+          ? issue.instancePath.replace(/^\//, '').replace(/\//g, '.')
+          : undefined;
+        const body: ApiError = {
+          error: 'invalid_request',
+          message: `Invalid ${where}${field ? ` field "${field}"` : ''}: ${issue?.message ?? err.message}`,
+          ...(field ? { field } : {}),
+        };
+        return reply.code(400).send(body);
+      }
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status >= 500) this.#log.error({ err, url: req.url.split('?')[0] }, 'request failed');
       const body: ApiError =
@@ -83,35 +133,61 @@ export class ApiServer implements Service {
       return reply.code(status).send(body);
     });
 
-    app.get(ApiRoutes.health, async (): Promise<HealthResponse> => {
-      const services = options.health?.() ?? {};
-      const degraded = Object.values(services).some((s) => s.status !== 'ok');
-      return {
-        status: degraded ? 'degraded' : 'ok',
+    // Zod schemas validate requests and describe routes for the OpenAPI document; plain JSON schemas still work.
+    const compilers = schemaCompilers();
+    app.setValidatorCompiler(compilers.validator);
+    app.setSerializerCompiler(compilers.serializer);
+    await app.register(fastifySwagger, {
+      openapi: OPENAPI_INFO,
+      transform: openApiTransform,
+    });
+
+    app.get(ApiRoutes.openapi, { schema: { hide: true } }, async () => app.swagger());
+    app.get(ApiRoutes.metrics, { schema: { hide: true } }, async (_req, reply) => {
+      return reply.type(metricsContentType()).send(await renderMetrics());
+    });
+
+    app.get(
+      ApiRoutes.health,
+      { schema: { response: { 200: HealthSchema } } },
+      async (): Promise<HealthResponse> => {
+        const services = options.health?.() ?? {};
+        const degraded = Object.values(services).some((s) => s.status !== 'ok');
+        return {
+          status: degraded ? 'degraded' : 'ok',
+          version: VERSION,
+          uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
+          services,
+        };
+      },
+    );
+
+    app.get<{ Querystring: { code?: string } }>(
+      ApiRoutes.login,
+      { schema: { querystring: LoginQuery } },
+      async (req, reply) => {
+        const code = typeof req.query.code === 'string' ? req.query.code : '';
+        if (!auth.redeemLoginCode(code)) {
+          return reply
+            .code(401)
+            .type('text/plain')
+            .send(
+              'This login link is invalid or was already used. Ask the backend for a new one (restart it).',
+            );
+        }
+        return reply.header('set-cookie', auth.sessionCookie()).redirect('/', 303);
+      },
+    );
+
+    app.get(
+      ApiRoutes.session,
+      { schema: { response: { 200: SessionSchema } } },
+      async (): Promise<SessionResponse> => ({
+        user: 'local',
+        mode: options.mode,
         version: VERSION,
-        uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
-        services,
-      };
-    });
-
-    app.get<{ Querystring: { code?: string } }>(ApiRoutes.login, async (req, reply) => {
-      const code = typeof req.query.code === 'string' ? req.query.code : '';
-      if (!auth.redeemLoginCode(code)) {
-        return reply
-          .code(401)
-          .type('text/plain')
-          .send(
-            'This login link is invalid or was already used. Ask the backend for a new one (restart it).',
-          );
-      }
-      return reply.header('set-cookie', auth.sessionCookie()).redirect('/', 303);
-    });
-
-    app.get(ApiRoutes.session, async (): Promise<SessionResponse> => ({
-      user: 'local',
-      mode: options.mode,
-      version: VERSION,
-    }));
+      }),
+    );
 
     for (const module of options.routes ?? []) await module.register(app);
 

@@ -3,6 +3,9 @@ export const ApiRoutes = {
   health: '/healthz',
   login: '/login',
   session: '/api/session',
+  openapi: '/api/openapi.json',
+  metrics: '/metrics',
+  realtime: '/api/ws',
 } as const;
 
 /** Name of the HttpOnly cookie that carries the session token for browsers. */

@@ -7,6 +7,7 @@ export * from './events-api.js';
 export * from './store.js';
 export * from './media.js';
 export * from './desktop.js';
+export * from './realtime.js';
 export * from './video.js';
 export * from './video-api.js';
 export * from './detect-api.js';

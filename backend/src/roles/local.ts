@@ -5,6 +5,7 @@ import type { RetainPort } from '../contract/store.js';
 import { SessionAuth } from '../api/auth.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
+import { RealtimeHub } from '../api/realtime.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
@@ -137,6 +138,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     holds: new VideoHoldSink(video),
   });
   routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, user: () => 'local' }));
+
+  // --- realtime (WS /api/ws: detections, events, alerts, health to the UI) ---
+  const realtime = services.add(new RealtimeHub({ bus }));
+  routes.push(realtime);
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};

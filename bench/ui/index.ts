@@ -1,0 +1,183 @@
+// A 16-tile live wall in headless Chromium with detection overlays, against the real backend and an RTSP camera
+// serving the demo footage. Prints: stalled tiles, dropped frames, renderer main-thread busy %, JS heap growth,
+// glass-to-glass delay (capture time of the displayed frame → now) and overlay sync (boxes vs displayed frame).
+//   BENCH_UI_SECONDS (default 120), BENCH_UI_CAMERAS (default 1: every tile shows the same camera; 16 = one RTSP
+//   camera per tile, which also loads the backend with 16 ingest + detection pipelines).
+import fs from 'node:fs';
+import { spawnBackend } from '../../test/fixtures/backend.js';
+import { launchChromium } from '../../test/fixtures/browser.js';
+import { RtspFixture } from '../../test/fixtures/rtsp.js';
+import { machineLine } from '../machine.js';
+
+const SECONDS = Number(process.env.BENCH_UI_SECONDS ?? 120);
+const CAMERAS = Math.max(1, Math.min(16, Number(process.env.BENCH_UI_CAMERAS ?? 1)));
+const TILES = 16;
+
+interface TileSample {
+  key: string;
+  currentTime: number;
+  displayedWallMs?: number;
+  drawnTs?: number;
+  boxes: number;
+  stalls: number;
+  droppedFrames: number;
+  now: number;
+}
+
+/** What each wall tile publishes on `window.vigilTiles` (see renderer/src/live/LiveTile.tsx). */
+interface TileStatsLike {
+  currentTime: number;
+  displayedWallMs?: number;
+  drawnTs?: number;
+  boxes: number;
+  stalls: number;
+  droppedFrames: number;
+}
+type WallWindow = Window & { vigilTiles?: Map<string, TileStatsLike> };
+
+function quantile(values: number[], q: number): number {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+}
+
+function slopePerMinute(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den ? (num / den) * 60_000 : NaN;
+}
+
+console.log(machineLine());
+console.log(`ui wall: ${TILES} tiles, ${CAMERAS} camera(s), ${SECONDS} s`);
+const rtsp = await RtspFixture.start();
+const ids = Array.from({ length: CAMERAS }, (_, i) => `cam${i + 1}`);
+const backend = await spawnBackend(
+  {
+    cameras: ids.map((id, i) => ({
+      id,
+      name: `Plaza ${i + 1}`,
+      main: { kind: 'rtsp' as const, url: rtsp.url },
+    })),
+  },
+  { timeoutMs: 90_000 },
+);
+const browser = await launchChromium();
+try {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  await context.addCookies([
+    { name: 'vigil_session', value: backend.token, domain: new URL(backend.url).hostname, path: '/' },
+  ]);
+  const page = await context.newPage();
+  const tiles = Array.from({ length: TILES }, (_, i) => ids[i % ids.length]).join(',');
+  await page.goto(`${backend.url}/#/wall?layout=${encodeURIComponent(`4x4:${tiles}`)}&name=bench`);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  // Warm-up: every tile playing.
+  const warm = Date.now();
+  await page.waitForFunction(
+    (n) =>
+      [...((window as WallWindow).vigilTiles?.values() ?? [])].filter((t) => t.currentTime > 0.5).length >= n,
+    TILES,
+    { timeout: 90_000, polling: 500 },
+  );
+  console.log(`all ${TILES} tiles playing after ${((Date.now() - warm) / 1000).toFixed(1)} s`);
+
+  const metrics = async () => {
+    const { metrics: m } = (await cdp.send('Performance.getMetrics')) as {
+      metrics: Array<{ name: string; value: number }>;
+    };
+    const get = (name: string) => m.find((x) => x.name === name)?.value ?? NaN;
+    return { task: get('TaskDuration'), heap: get('JSHeapUsedSize'), t: Date.now() };
+  };
+  const sample = () =>
+    page.evaluate(() =>
+      [...((window as WallWindow).vigilTiles?.entries() ?? [])].map(([key, t]) => ({
+        key,
+        currentTime: t.currentTime,
+        displayedWallMs: t.displayedWallMs,
+        drawnTs: t.drawnTs,
+        boxes: t.boxes,
+        stalls: t.stalls,
+        droppedFrames: t.droppedFrames,
+        now: Date.now(),
+      })),
+    ) as Promise<TileSample[]>;
+
+  const start = await metrics();
+  const first = await sample();
+  const heap: Array<[number, number]> = [[start.t, start.heap]];
+  const g2g: number[] = [];
+  const sync: number[] = [];
+  const windowsStalled = new Map<string, number>();
+  let prev = first;
+  let withBoxes = 0;
+  let samples = 0;
+  const end = Date.now() + SECONDS * 1000;
+  let lastWindow = Date.now();
+  while (Date.now() < end) {
+    await page.waitForTimeout(1000);
+    const s = await sample();
+    for (const t of s) {
+      samples++;
+      if (t.displayedWallMs) g2g.push(t.now - t.displayedWallMs);
+      if (t.boxes > 0) {
+        withBoxes++;
+        if (t.drawnTs && t.displayedWallMs) sync.push(t.displayedWallMs - t.drawnTs);
+      }
+    }
+    if (Date.now() - lastWindow >= 10_000) {
+      lastWindow = Date.now();
+      for (const t of s) {
+        const p = prev.find((x) => x.key === t.key);
+        if (p && t.currentTime <= p.currentTime)
+          windowsStalled.set(t.key, (windowsStalled.get(t.key) ?? 0) + 1);
+      }
+      prev = s;
+      const m = await metrics();
+      heap.push([m.t, m.heap]);
+    }
+  }
+  const stop = await metrics();
+  const last = await sample();
+  heap.push([stop.t, stop.heap]);
+  const busy = ((stop.task - start.task) * 1000) / (stop.t - start.t);
+  const dropped =
+    last.reduce((a, t) => a + t.droppedFrames, 0) - first.reduce((a, t) => a + t.droppedFrames, 0);
+  const decoded = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('video')).reduce(
+      (a, v) => a + (v.getVideoPlaybackQuality?.().totalVideoFrames ?? 0),
+      0,
+    ),
+  );
+  const stalledTiles = [...windowsStalled.entries()].filter(([, n]) => n > 0);
+  const stallEvents = last.reduce((a, t) => a + t.stalls, 0) - first.reduce((a, t) => a + t.stalls, 0);
+  const lines = [
+    `tiles playing at the end: ${last.filter((t) => t.currentTime > (first.find((f) => f.key === t.key)?.currentTime ?? 0)).length}/${TILES}`,
+    `stalled tiles (a 10 s window without progress): ${stalledTiles.length}${stalledTiles.length ? ` (${stalledTiles.map(([k, n]) => `${k}×${n}`).join(', ')})` : ''}; player stall events: ${stallEvents}`,
+    `dropped video frames: ${dropped} of ${decoded} decoded`,
+    `renderer main thread busy: ${(busy * 100).toFixed(1)} %`,
+    `JS heap: ${(start.heap / 2 ** 20).toFixed(1)} MB → ${(stop.heap / 2 ** 20).toFixed(1)} MB, trend ${(slopePerMinute(heap) / 2 ** 20).toFixed(2)} MB/min`,
+    `glass-to-glass (capture → displayed): median ${quantile(g2g, 0.5).toFixed(0)} ms, p95 ${quantile(g2g, 0.95).toFixed(0)} ms`,
+    `overlay vs displayed frame: median ${quantile(sync, 0.5).toFixed(0)} ms, p95 ${quantile(sync, 0.95).toFixed(0)} ms; tiles showing boxes ${((100 * withBoxes) / Math.max(1, samples)).toFixed(0)} % of samples`,
+  ];
+  for (const l of lines) console.log(l);
+  const detect = (await (
+    await fetch(`${backend.url}/api/detect/stats`, { headers: { authorization: `Bearer ${backend.token}` } })
+  ).json()) as {
+    inferenceMsP50?: number;
+  };
+  console.log(`detection inference p50 during the run: ${detect.inferenceMsP50 ?? 'n/a'} ms`);
+} finally {
+  await browser.close();
+  await backend.stop();
+  await rtsp.dispose();
+  fs.rmSync(backend.home, { recursive: true, force: true });
+}

@@ -1,0 +1,250 @@
+import { useState } from 'react';
+import { api } from '../lib/http';
+import { reloadCameras, useCameras } from '../lib/store';
+import type { CameraStatus, ProbeResult } from '../lib/types';
+import { ZoneEditor } from './ZoneEditor';
+
+type SourceKind = 'rtsp' | 'url' | 'file';
+
+interface Draft {
+  id: string;
+  name: string;
+  kind: SourceKind;
+  url: string;
+  enabled: boolean;
+  location: string;
+  isNew: boolean;
+}
+
+function sourceOf(d: Draft): Record<string, unknown> {
+  if (d.kind === 'file') return { kind: 'file', path: d.url, loop: true };
+  return { kind: d.kind, url: d.url };
+}
+
+function draftFrom(c: CameraStatus): Draft {
+  const main = (c as { main?: { kind?: SourceKind; url?: string; path?: string } }).main;
+  return {
+    id: c.id,
+    name: c.name,
+    kind: main?.kind ?? 'rtsp',
+    url: main?.url ?? main?.path ?? '',
+    enabled: c.enabled,
+    location: c.location ?? '',
+    isNew: false,
+  };
+}
+
+const EMPTY: Draft = {
+  id: '',
+  name: '',
+  kind: 'rtsp',
+  url: 'rtsp://',
+  enabled: true,
+  location: '',
+  isNew: true,
+};
+
+export function CamerasView() {
+  const { list, error } = useCameras();
+  const [draft, setDraft] = useState<Draft | undefined>();
+  const [probe, setProbe] = useState<{ busy: boolean; result?: ProbeResult; error?: string }>({
+    busy: false,
+  });
+  const [saveMsg, setSaveMsg] = useState<string | undefined>();
+  const [zonesFor, setZonesFor] = useState<string | undefined>();
+
+  const edit = async (c: CameraStatus) => {
+    const r = await api.get<CameraStatus>(`/api/cameras/${encodeURIComponent(c.id)}`);
+    setDraft(draftFrom(r.ok ? { ...c, ...r.data } : c));
+    setProbe({ busy: false });
+    setSaveMsg(undefined);
+  };
+
+  const test = async () => {
+    if (!draft) return;
+    setProbe({ busy: true });
+    const r = await api.post<ProbeResult>('/api/cameras/probe', { source: sourceOf(draft) });
+    if (r.ok) setProbe({ busy: false, result: r.data });
+    else
+      setProbe({
+        busy: false,
+        error: r.notAvailable ? 'Testing a camera: not available on this backend.' : r.message,
+      });
+  };
+
+  const save = async () => {
+    if (!draft) return;
+    const body = {
+      id: draft.id,
+      name: draft.name,
+      enabled: draft.enabled,
+      main: sourceOf(draft),
+      location: draft.location,
+    };
+    const r = draft.isNew
+      ? await api.post('/api/cameras', body)
+      : await api.put(`/api/cameras/${encodeURIComponent(draft.id)}`, body);
+    if (r.ok) {
+      setSaveMsg('Saved.');
+      setDraft(undefined);
+      void reloadCameras();
+    } else setSaveMsg(r.notAvailable ? 'Changing cameras: not available on this backend.' : r.message);
+  };
+
+  const remove = async (id: string) => {
+    if (!window.confirm(`Remove camera ${id}? Its recordings stay until retention deletes them.`)) return;
+    const r = await api.del(`/api/cameras/${encodeURIComponent(id)}`);
+    setSaveMsg(r.ok ? 'Removed.' : r.message);
+    void reloadCameras();
+  };
+
+  return (
+    <div className="cameras-view">
+      <section className="panel" aria-label="Camera list">
+        <div className="row">
+          <h3>Cameras</h3>
+          <button
+            className="primary"
+            onClick={() => {
+              setDraft(EMPTY);
+              setProbe({ busy: false });
+            }}
+          >
+            Add camera
+          </button>
+        </div>
+        {error ? <div className="unavailable">{error}</div> : null}
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Id</th>
+              <th>State</th>
+              <th>Resolution</th>
+              <th>Location</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((c) => (
+              <tr key={c.id}>
+                <td>{c.name}</td>
+                <td className="muted">{c.id}</td>
+                <td>
+                  <span className={`badge state-${c.state}`}>{c.state}</span>{' '}
+                  <span className="muted small">{c.reason ?? ''}</span>
+                </td>
+                <td>{c.width ? `${c.width}×${c.height} ${c.codec ?? ''}` : '–'}</td>
+                <td>{c.location}</td>
+                <td className="actions">
+                  <button onClick={() => void edit(c)}>Edit</button>
+                  <button onClick={() => setZonesFor(c.id)}>Zones</button>
+                  <button onClick={() => void remove(c.id)}>Remove</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {saveMsg ? <div className="muted">{saveMsg}</div> : null}
+      </section>
+      {draft ? (
+        <section className="panel" aria-label="Camera settings">
+          <h3>{draft.isNew ? 'New camera' : `Edit ${draft.name}`}</h3>
+          <form
+            className="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save();
+            }}
+          >
+            <label>
+              Id
+              <input
+                value={draft.id}
+                disabled={!draft.isNew}
+                pattern="[a-z0-9][a-z0-9_-]{0,62}"
+                required
+                onChange={(e) => setDraft({ ...draft, id: e.target.value })}
+              />
+            </label>
+            <label>
+              Name
+              <input
+                value={draft.name}
+                required
+                onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+              />
+            </label>
+            <label>
+              Source
+              <select
+                value={draft.kind}
+                onChange={(e) => setDraft({ ...draft, kind: e.target.value as SourceKind })}
+              >
+                <option value="rtsp">RTSP camera</option>
+                <option value="url">Other URL (HTTP, HLS, RTMP, SRT…)</option>
+                <option value="file">File</option>
+              </select>
+            </label>
+            <label>
+              {draft.kind === 'file' ? 'Path' : 'URL'}
+              <input
+                value={draft.url}
+                required
+                onChange={(e) => setDraft({ ...draft, url: e.target.value })}
+              />
+            </label>
+            <label>
+              Location
+              <input
+                value={draft.location}
+                onChange={(e) => setDraft({ ...draft, location: e.target.value })}
+              />
+            </label>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={draft.enabled}
+                onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })}
+              />{' '}
+              Enabled
+            </label>
+            <div className="row">
+              <button type="button" onClick={() => void test()} disabled={probe.busy}>
+                {probe.busy ? 'Testing…' : 'Test'}
+              </button>
+              <button type="submit" className="primary">
+                Save
+              </button>
+              <button type="button" onClick={() => setDraft(undefined)}>
+                Cancel
+              </button>
+            </div>
+          </form>
+          <div className="probe" aria-live="polite">
+            {probe.error ? <div className="unavailable">{probe.error}</div> : null}
+            {probe.result?.ok === false ? (
+              <div className="unavailable">Camera test failed: {probe.result.reason}</div>
+            ) : null}
+            {probe.result?.ok ? (
+              <>
+                <div className="ok-text">
+                  Connected: {probe.result.codec} {probe.result.width}×{probe.result.height} at{' '}
+                  {probe.result.fps} fps
+                </div>
+                <img
+                  className="probe-img"
+                  alt="Snapshot from the camera"
+                  src={`data:image/jpeg;base64,${probe.result.snapshotJpegBase64}`}
+                />
+              </>
+            ) : null}
+          </div>
+        </section>
+      ) : null}
+      {zonesFor ? (
+        <ZoneEditor key={zonesFor} cameraId={zonesFor} onClose={() => setZonesFor(undefined)} />
+      ) : null}
+    </div>
+  );
+}

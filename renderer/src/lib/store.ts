@@ -1,0 +1,169 @@
+import { useSyncExternalStore } from 'react';
+import type { RealtimeMessage } from '../../../backend/src/contract';
+import { DetectionBuffer } from '../live/overlay';
+import { api } from './http';
+import { realtime } from './realtime';
+import type { CameraStatus, VigilAlert } from './types';
+
+/** A tiny observable value for useSyncExternalStore. */
+class Observable<T> {
+  #listeners = new Set<() => void>();
+  constructor(public value: T) {}
+  set(value: T): void {
+    this.value = value;
+    for (const l of this.#listeners) l();
+  }
+  subscribe = (l: () => void): (() => void) => {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  };
+}
+
+export interface CamerasState {
+  list: CameraStatus[];
+  /** Why the list could not be loaded, in words. */
+  error?: string;
+  loaded: boolean;
+}
+
+const cameras = new Observable<CamerasState>({ list: [], loaded: false });
+const alerts = new Observable<VigilAlert[]>([]);
+const alertsError = new Observable<string | undefined>(undefined);
+const buffers = new Map<string, DetectionBuffer>();
+/** Wall-clock time each camera's detections last arrived. */
+const lastDetection = new Map<string, number>();
+/** Recent delays from frame capture to its detections arriving here, per camera (ms). */
+const detectionLags = new Map<string, number[]>();
+
+/**
+ * How long after capture a camera's detections typically arrive (median of the recent ones, ms): the video is
+ * shown at least this late so that each frame's boxes are there when the frame is.
+ */
+const analysisIntervals = new Map<string, { lastTs: number; gaps: number[] }>();
+
+/**
+ * Typical time between a camera's analysed frames (median, ms). Boxes stay drawn this long: detection may analyse
+ * only some frames (motion gating, or falling behind on a busy machine).
+ */
+export function analysisIntervalMs(cameraId: string): number | undefined {
+  const gaps = analysisIntervals.get(cameraId)?.gaps;
+  if (!gaps?.length) return undefined;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export function detectionLagMs(cameraId: string): number | undefined {
+  const lags = detectionLags.get(cameraId);
+  if (!lags?.length) return undefined;
+  const sorted = [...lags].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export function detectionBuffer(cameraId: string): DetectionBuffer {
+  let b = buffers.get(cameraId);
+  if (!b) {
+    b = new DetectionBuffer();
+    buffers.set(cameraId, b);
+  }
+  return b;
+}
+
+export function lastDetectionAt(cameraId: string): number | undefined {
+  return lastDetection.get(cameraId);
+}
+
+async function loadCameras(): Promise<void> {
+  const r = await api.get<CameraStatus[]>('/api/cameras');
+  if (r.ok) cameras.set({ list: Array.isArray(r.data) ? r.data : [], loaded: true });
+  else
+    cameras.set({
+      ...cameras.value,
+      loaded: true,
+      error: r.notAvailable ? 'Cameras: not available.' : r.message,
+    });
+}
+
+async function loadAlerts(): Promise<void> {
+  const r = await api.get<VigilAlert[]>('/api/alerts?state=new');
+  if (r.ok && Array.isArray(r.data)) {
+    alerts.set(mergeAlerts(alerts.value, r.data));
+    alertsError.set(undefined);
+  } else if (!r.ok) alertsError.set(r.notAvailable ? 'Alerts: not available.' : r.message);
+}
+
+/** Merges alerts by id, newest state wins. */
+export function mergeAlerts(current: VigilAlert[], incoming: VigilAlert[]): VigilAlert[] {
+  const byId = new Map(current.map((a) => [a.id, a]));
+  for (const a of incoming) byId.set(a.id, { ...byId.get(a.id), ...a });
+  return [...byId.values()];
+}
+
+function onMessage(m: RealtimeMessage): void {
+  switch (m.kind) {
+    case 'detections':
+      detectionBuffer(m.data.cameraId).push(m.data);
+      lastDetection.set(m.data.cameraId, Date.now());
+      {
+        const lags = detectionLags.get(m.data.cameraId) ?? [];
+        lags.push(Date.now() - m.data.ts);
+        if (lags.length > 25) lags.shift();
+        detectionLags.set(m.data.cameraId, lags);
+        const iv = analysisIntervals.get(m.data.cameraId) ?? { lastTs: 0, gaps: [] };
+        const gap = m.data.ts - iv.lastTs;
+        if (iv.lastTs && gap > 0 && gap < 10_000) {
+          iv.gaps.push(gap);
+          if (iv.gaps.length > 25) iv.gaps.shift();
+        }
+        iv.lastTs = Math.max(iv.lastTs, m.data.ts);
+        analysisIntervals.set(m.data.cameraId, iv);
+      }
+      break;
+    case 'health': {
+      const list = cameras.value.list;
+      const i = list.findIndex((c) => c.id === m.data.id);
+      if (i >= 0) {
+        const next = [...list];
+        next[i] = { ...list[i], ...m.data } as CameraStatus;
+        cameras.set({ ...cameras.value, list: next });
+      } else void loadCameras();
+      break;
+    }
+    case 'alert':
+      alerts.set(mergeAlerts(alerts.value, [m.data]));
+      break;
+    case 'event':
+      break;
+  }
+}
+
+let started = false;
+/** Starts the shared data feeds of the window (once). */
+export function startFeeds(): void {
+  if (started) return;
+  started = true;
+  realtime().on(onMessage);
+  void loadCameras();
+  void loadAlerts();
+  setInterval(() => void loadCameras(), 5000);
+  setInterval(() => void loadAlerts(), 15000);
+}
+
+export function reloadCameras(): Promise<void> {
+  return loadCameras();
+}
+
+export function useCameras(): CamerasState {
+  return useSyncExternalStore(cameras.subscribe, () => cameras.value);
+}
+
+export function useAlerts(): VigilAlert[] {
+  return useSyncExternalStore(alerts.subscribe, () => alerts.value);
+}
+
+export function useAlertsError(): string | undefined {
+  return useSyncExternalStore(alertsError.subscribe, () => alertsError.value);
+}
+
+export function setAlert(alert: VigilAlert): void {
+  alerts.set(mergeAlerts(alerts.value, [alert]));
+}

@@ -1,10 +1,13 @@
 import { useEffect, useState } from 'react';
 import { AlertsPanel } from './alerts/AlertsPanel';
 import { backupView } from './backup';
+import type { KibanaResponse } from '../../backend/src/contract/api';
 import { fetchSession, type SessionState } from './api';
 import { CamerasView } from './cameras/CamerasView';
 import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
+import { KibanaView } from './kibana/KibanaView';
+import { api } from './lib/http';
 import { realtime } from './lib/realtime';
 import { parseRoute } from './lib/route';
 import { startFeeds } from './lib/store';
@@ -41,13 +44,20 @@ export function App() {
   const [session, setSession] = useState<SessionState>({ kind: 'loading' });
   const route = useHashRoute();
   const [focus, setFocus] = useState<{ cameraId: string; n: number } | undefined>();
+  const [kibana, setKibana] = useState<KibanaResponse | undefined>();
 
   useEffect(() => {
     let cancelled = false;
     void fetchSession().then((s) => {
       if (cancelled) return;
       setSession(s);
-      if (s.kind === 'ready') startFeeds();
+      if (s.kind === 'ready') {
+        startFeeds();
+        // The Kibana tab exists only where a Kibana is configured (cluster deployments).
+        void api.get<KibanaResponse>('/api/kibana').then((r) => {
+          if (!cancelled && r.ok && r.data.enabled) setKibana(r.data);
+        });
+      }
     });
     return () => {
       cancelled = true;
@@ -84,7 +94,10 @@ export function App() {
     );
   }
 
-  const view = VIEWS.some((v) => v.id === route.view) ? route.view : 'live';
+  const views: ReadonlyArray<{ id: string; label: string }> = kibana
+    ? [...VIEWS, { id: 'kibana', label: 'Kibana' }]
+    : VIEWS;
+  const view = views.some((v) => v.id === route.view) ? route.view : 'live';
   const jump = (cameraId: string) => {
     setFocus((f) => ({ cameraId, n: (f?.n ?? 0) + 1 }));
     location.hash = '#/live';
@@ -93,7 +106,7 @@ export function App() {
     <div className="shell">
       <nav className="nav" aria-label="Views">
         <span className="brand">Vigil</span>
-        {VIEWS.map((v) => (
+        {views.map((v) => (
           <button
             key={v.id}
             className={v.id === view ? 'active' : ''}
@@ -107,13 +120,14 @@ export function App() {
         <span className="status">v{session.session.version}</span>
       </nav>
       <div className="main-row">
-        <main className="view" aria-label={VIEWS.find((v) => v.id === view)?.label}>
+        <main className="view" aria-label={views.find((v) => v.id === view)?.label}>
           {view === 'live' ? <Wall focusCamera={focus} /> : null}
           {view === 'events' ? <EventsView /> : null}
           {view === 'dashboards' ? <Dashboards /> : null}
           {view === 'cameras' ? <CamerasView /> : null}
           {view === 'system' ? <SystemView /> : null}
           {view === backupView.id ? <backupView.component /> : null}
+          {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
         </main>
         <AlertsPanel onJump={jump} />
       </div>

@@ -79,3 +79,41 @@ describe('API server', () => {
     await expectNoLeaks(before);
   });
 });
+
+describe('Kibana tab and the page CSP', () => {
+  it('hides the Kibana tab and allows no frames when Kibana is not configured', async () => {
+    const { url, auth } = await start();
+    const res = await fetch(`${url}/api/kibana`, { headers: { authorization: `Bearer ${auth.token}` } });
+    expect(await res.json()).toEqual({ enabled: false, url: '', dashboards: [] });
+    const csp = (await fetch(`${url}/`)).headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+  });
+
+  it('lists the configured dashboards and lets the page frame only the Kibana origin', async () => {
+    const auth = new SessionAuth();
+    server = new ApiServer({
+      host: '127.0.0.1',
+      port: 0,
+      auth,
+      mode: 'local',
+      rendererDir: rendererDir(),
+      kibana: {
+        url: 'https://kibana.example:5601/',
+        dashboards: [{ id: 'vigil-detections', title: 'Detections' }],
+      },
+    });
+    await server.start();
+    const res = await fetch(`${server.url}/api/kibana`, {
+      headers: { authorization: `Bearer ${auth.token}` },
+    });
+    expect(await res.json()).toEqual({
+      enabled: true,
+      url: 'https://kibana.example:5601',
+      dashboards: [{ id: 'vigil-detections', title: 'Detections' }],
+    });
+    const page = await fetch(`${server.url}/events`);
+    expect(page.headers.get('content-security-policy')).toContain('frame-src https://kibana.example:5601;');
+    expect((await fetch(`${server.url}/api/kibana`)).status).toBe(401);
+  });
+});

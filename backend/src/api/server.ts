@@ -6,7 +6,14 @@ import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ApiRoutes, type ApiError, type HealthResponse, type SessionResponse } from '../contract/api.js';
+import {
+  ApiRoutes,
+  appContentSecurityPolicy,
+  type KibanaResponse,
+  type ApiError,
+  type HealthResponse,
+  type SessionResponse,
+} from '../contract/api.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { VERSION } from '../platform/version.js';
@@ -30,6 +37,8 @@ export interface ApiServerOptions {
   routes?: readonly RouteModule[];
   /** Health of the other services, for /healthz. */
   health?: () => Record<string, ServiceHealth>;
+  /** Kibana dashboards to embed (cluster deployments); the tab is hidden without a URL. */
+  kibana?: { url: string; dashboards: Array<{ id: string; title: string }> };
 }
 
 /** Paths that answer without a session: liveness, the login exchange, and the static UI shell. */
@@ -178,6 +187,21 @@ export class ApiServer implements Service {
         return reply.header('set-cookie', auth.sessionCookie()).redirect('/', 303);
       },
     );
+
+    const kibanaOrigin = options.kibana?.url ? new URL(options.kibana.url).origin : undefined;
+    app.get(ApiRoutes.kibana, async (): Promise<KibanaResponse> => ({
+      enabled: kibanaOrigin !== undefined,
+      url: options.kibana?.url.replace(/\/+$/, '') ?? '',
+      dashboards: kibanaOrigin ? (options.kibana?.dashboards ?? []) : [],
+    }));
+    // Pages get their CSP as a header (not a meta tag) so it can name the configured Kibana origin for frames.
+    const csp = appContentSecurityPolicy(kibanaOrigin);
+    app.addHook('onSend', async (_req, reply, payload) => {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && type.startsWith('text/html'))
+        reply.header('content-security-policy', csp);
+      return payload;
+    });
 
     app.get(
       ApiRoutes.session,

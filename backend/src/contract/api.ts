@@ -6,6 +6,7 @@ export const ApiRoutes = {
   openapi: '/api/openapi.json',
   metrics: '/metrics',
   realtime: '/api/ws',
+  kibana: '/api/kibana',
 } as const;
 
 /** Name of the HttpOnly cookie that carries the session token for browsers. */
@@ -31,4 +32,30 @@ export interface ApiError {
   error: string;
   message: string;
   field?: string;
+}
+
+/** GET /api/kibana: the Kibana dashboards to embed; `enabled` is false (and the tab hidden) without a Kibana URL. */
+export interface KibanaResponse {
+  enabled: boolean;
+  url: string;
+  dashboards: Array<{ id: string; title: string }>;
+}
+
+/**
+ * The Content-Security-Policy of the app's pages in a browser: everything from the backend itself, and frames only
+ * from the configured Kibana origin (the Kibana tab).
+ */
+export function appContentSecurityPolicy(kibanaOrigin?: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self' ws: wss:",
+    `frame-src ${kibanaOrigin ?? "'none'"}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }

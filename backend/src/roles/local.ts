@@ -159,6 +159,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),
       routes,
       health,
+      kibana: config.cluster.kibana,
     }),
   );
 

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3rver, type S3Fixture } from '../../../../test/fixtures/s3.js';
+import { startWebHdfsFixture, type WebHdfsFixture } from '../../../../test/fixtures/webhdfs.js';
 import { getBuffer, putBuffer, TargetNotFoundError, type BackupTarget } from '../target.js';
 import { FolderTarget } from './folder.js';
+import { HdfsTarget } from './hdfs.js';
 import { S3Target } from './s3.js';
 import { createTarget, testTarget } from './index.js';
 
@@ -83,6 +85,22 @@ targetContract(
   async () => s3?.close(),
 );
 
+// VIGIL_TEST_WEBHDFS=http://namenode:9870 runs the same contract against a real HDFS.
+const realNamenode = process.env.VIGIL_TEST_WEBHDFS;
+let hdfs: WebHdfsFixture | undefined;
+targetContract(
+  realNamenode ? 'HDFS target at VIGIL_TEST_WEBHDFS' : 'HDFS target against the WebHDFS fixture',
+  async () => {
+    if (!realNamenode) hdfs = await startWebHdfsFixture();
+    return new HdfsTarget({
+      namenodeUrl: realNamenode ?? (hdfs as WebHdfsFixture).namenodeUrl,
+      user: 'vigil',
+      root: `/vigil-backup-test/${Date.now()}-${Math.random().toString(16).slice(2)}`,
+    });
+  },
+  async () => hdfs?.close(),
+);
+
 describe('target configuration', () => {
   it('names the missing credential variables of an S3 target', () => {
     expect(() =>
@@ -101,6 +119,26 @@ describe('target configuration', () => {
         {},
       ),
     ).toThrow(/NO_SUCH_KEY_VAR and NO_SUCH_SECRET_VAR/);
+  });
+
+  it('builds an HDFS target whose location names the folder and namenode, never user information', () => {
+    const t = createTarget({
+      id: 'h',
+      name: '',
+      kind: 'hdfs',
+      namenodeUrl: 'http://ops:pw@namenode:9870/',
+      user: 'vigil',
+      root: '/backups/site-a',
+    });
+    expect(t.kind).toBe('hdfs');
+    expect(t.location).toBe('hdfs /backups/site-a at http://namenode:9870');
+  });
+
+  it('"test connection" explains an unreachable HDFS namenode instead of throwing', async () => {
+    const t = new HdfsTarget({ namenodeUrl: 'http://127.0.0.1:9', user: 'vigil', root: '/b', attempts: 1 });
+    const r = await testTarget(t);
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/127\.0\.0\.1:9/);
   });
 
   it('"test connection" explains an unreachable S3 endpoint instead of throwing', async () => {

@@ -93,6 +93,8 @@ export class HdfsTarget implements BackupTarget {
     } catch (err) {
       await this.client.delete(staging).catch(() => false);
       if (!handedOver) body.destroy();
+      // A cancelled upload surfaces as the cancellation, not as the network error it caused.
+      signal?.throwIfAborted();
       throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -156,3 +156,24 @@ describe('target configuration', () => {
     expect(r.message).toMatch(/127\.0\.0\.1:9/);
   });
 });
+
+describe('HDFS target against the WebHDFS fixture: failures', () => {
+  let f: WebHdfsFixture;
+  let t: HdfsTarget;
+  beforeAll(async () => {
+    f = await startWebHdfsFixture();
+    t = new HdfsTarget({ namenodeUrl: f.namenodeUrl, user: 'vigil', root: '/b', attempts: 3 });
+  });
+  afterAll(async () => f.close());
+
+  it('retries a namenode in safe mode and leaves no staged upload behind a short body', async () => {
+    f.failNext('CREATE', 2, 403, 'SafeModeException');
+    await putBuffer(t, 'files/a', Buffer.from('whole'));
+    expect((await getBuffer(t, 'files/a')).toString()).toBe('whole');
+    await expect(t.put('files/short', Readable.from([Buffer.from('abc')]), 10)).rejects.toThrow(
+      /wrote 3 bytes of "files\/short" to HDFS, expected 10/,
+    );
+    expect(await t.head('files/short')).toBeUndefined();
+    expect(await t.client.listStatus('/b/.staging')).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeDuration, realSegments } from '../../../test/fixtures/footage.js';
 import { startS3rver, type S3Fixture } from '../../../test/fixtures/s3.js';
+import { startWebHdfsFixture, type WebHdfsFixture } from '../../../test/fixtures/webhdfs.js';
 import {
   applyRetention,
   BACKUP_STATE_DIR,
@@ -18,8 +19,9 @@ import {
   runBackup,
   verifyBackup,
 } from './engine.js';
-import { putBuffer } from './target.js';
+import { getBuffer, putBuffer } from './target.js';
 import { FolderTarget } from './targets/folder.js';
+import { HdfsTarget } from './targets/hdfs.js';
 import { S3Target } from './targets/s3.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -304,5 +306,64 @@ describe('backup to S3 against s3rver (a lightweight stand-in for an S3 server)'
     expect(sha(path.join(fresh, 'recordings/yard/1700000020000.mp4'))).toBe(
       sha(path.join(inst.dataDir, 'recordings/yard/1700000020000.mp4')),
     );
+  });
+});
+
+describe('backup to HDFS against the WebHDFS fixture (an in-process namenode and datanode)', () => {
+  let hdfs: WebHdfsFixture;
+  let target: HdfsTarget;
+  let inst: ReturnType<typeof makeInstallation>;
+  beforeAll(async () => {
+    hdfs = await startWebHdfsFixture();
+    target = new HdfsTarget({ namenodeUrl: hdfs.namenodeUrl, user: 'vigil', root: '/backups/site' });
+    inst = makeInstallation(3);
+  });
+  afterAll(async () => {
+    inst.db.close();
+    target.dispose();
+    await hdfs.close();
+  });
+
+  it('backs up, decides a repeat run has nothing new, verifies and restores byte for byte', async () => {
+    const r = await runBackup({
+      dataDir: inst.dataDir,
+      target,
+      jobId: 'hdfs',
+      targetId: 'hdfs',
+      concurrency: 2,
+    });
+    expect(r.state, r.errors.join('; ')).toBe('succeeded');
+    expect(r.filesUploaded).toBe(7);
+    // Uploads are staged and renamed: nothing is left in the staging folder.
+    expect(await target.client.listStatus('/backups/site/.staging')).toEqual([]);
+    expect(hdfs.requests.some((l) => l.startsWith('datanode PUT CREATE /backups/site/.staging/'))).toBe(true);
+    expect((await runBackup({ dataDir: inst.dataDir, target, jobId: 'hdfs', targetId: 'hdfs' })).state).toBe(
+      'nothing-new',
+    );
+    expect((await verifyBackup(target, r.backupId as string)).ok).toBe(true);
+    const fresh = tmp('vigil-restore-hdfs-');
+    const restored = await restoreBackup(target, r.backupId as string, fresh);
+    expect(restored.ok, restored.message).toBe(true);
+    for (const f of ['recordings/yard/1700000020000.mp4', 'recordings/front/1700000000000.mp4']) {
+      expect(sha(path.join(fresh, f))).toBe(sha(path.join(inst.dataDir, f)));
+    }
+    const db = new Database(path.join(fresh, 'events.db'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 50 });
+    db.close();
+  });
+
+  it('one corrupted byte in HDFS: verify names the file and restore refuses', async () => {
+    const id = (await listBackupIds(target)).at(-1) as string;
+    const m = await readManifest(target, id);
+    const victim = m.files.find((f) => f.path === 'recordings/front/1700000010000.mp4');
+    const bytes = await getBuffer(target, victim?.object as string);
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0xff;
+    await putBuffer(target, victim?.object as string, bytes);
+    const verify = await verifyBackup(target, id);
+    expect(verify.ok).toBe(false);
+    expect(verify.corrupt).toEqual(['recordings/front/1700000010000.mp4']);
+    const empty = tmp('vigil-restore-hdfs-refused-');
+    expect((await restoreBackup(target, id, empty)).ok).toBe(false);
+    expect(fs.readdirSync(empty)).toEqual([]);
   });
 });

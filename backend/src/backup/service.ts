@@ -181,7 +181,11 @@ export class BackupService implements Service {
       name: t.name || t.id,
       kind: t.kind,
       location:
-        t.kind === 'folder' ? t.path : `s3://${t.bucket}/${t.prefix}${t.endpoint ? ` at ${t.endpoint}` : ''}`,
+        t.kind === 'folder'
+          ? t.path
+          : t.kind === 's3'
+            ? `s3://${t.bucket}/${t.prefix}${t.endpoint ? ` at ${t.endpoint}` : ''}`
+            : `hdfs ${t.root} at ${new URL(t.namenodeUrl).origin}`,
       source: this.#fromConfig(t.id, 'targets') ? 'config' : 'ui',
     }));
   }

@@ -69,8 +69,8 @@ export interface BackupRunRecord {
 export interface BackupTargetView {
   id: string;
   name: string;
-  kind: 'folder' | 's3';
-  /** Folder path or s3://bucket/prefix at endpoint. */
+  kind: 'folder' | 's3' | 'hdfs';
+  /** Folder path, s3://bucket/prefix at endpoint, or the HDFS folder at the namenode. */
   location: string;
   /** Where it was defined: the config file (read-only here) or the UI. */
   source: 'config' | 'ui';

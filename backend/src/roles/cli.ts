@@ -13,6 +13,7 @@ import { startRole } from './start-role.js';
 const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n>]
        vigil role ingest|detect|events|api --config <file>
        vigil verify <export folder or zip> [--key <fingerprint>]
+       vigil restore --target <id> [<backup id>|latest] [--verify-only] [--config <file>]
 
 Starts the Vigil backend with every stage embedded and serves the UI, or one role of a cluster
 (stages in separate processes over Kafka; see the "cluster" section of the configuration).
@@ -22,7 +23,14 @@ Starts the Vigil backend with every stage embedded and serves the UI, or one rol
 
 verify checks a signed evidence export without starting the backend: the signature of its manifest and the
 SHA-256 of every file. It names each file that was altered, added or is missing; exit code 0 only when intact.
-  --key <sha256>    also require this signing-key fingerprint (as shown in the installation's Backup page)`;
+  --key <sha256>    also require this signing-key fingerprint (as shown in the installation's Backup page)
+
+restore puts a backup back into this installation while Vigil is stopped: every file is checked against the
+backup's manifest first, and nothing is written when any is missing or corrupt. Footage already present is kept
+and existing databases are merged (existing rows win). Without a backup id it lists the target's backups.
+  --target <id>     backup target (from the configuration or added on the Backup page)
+  --verify-only     only check the backup and name missing or corrupt files; write nothing
+  --force           restore even though the installation's port answers`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,6 +42,9 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       key: { type: 'string' },
+      target: { type: 'string' },
+      'verify-only': { type: 'boolean' },
+      force: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -60,9 +71,14 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     role = name as RoleName;
+  } else if (command === 'restore') {
+    if (!values.target) {
+      console.error(`vigil restore: name the backup target with --target <id>.\n\n${USAGE}`);
+      return 2;
+    }
   } else if (command !== 'local') {
     console.error(
-      `Unknown command "${command}". Use "local", "role <name>" or "verify <export>".\n\n${USAGE}`,
+      `Unknown command "${command}". Use "local", "role <name>", "verify <export>" or "restore".\n\n${USAGE}`,
     );
     return 2;
   }
@@ -91,6 +107,21 @@ async function main(argv: string[]): Promise<number> {
 
   configureLogging({ level: loaded.config.logging.level });
   const log = createLogger('roles.cli');
+  if (command === 'restore') {
+    const { offlineRestore } = await import('../backup/offline-restore.js');
+    const { eventStoreFullTextRebuild } = await import('../backup/event-store-fulltext.js');
+    return offlineRestore({
+      config: loaded.config.backup,
+      server: loaded.config.server,
+      dataDir: loaded.dataDir,
+      targetId: values.target as string,
+      backupId: positionals[1],
+      verifyOnly: values['verify-only'],
+      force: values.force,
+      fullTextRebuild: eventStoreFullTextRebuild,
+      print: (line) => console.log(line),
+    });
+  }
   const runtime = inspectRuntime();
   for (const line of runtime.lines) log.info(line);
   if (!runtime.ffmpeg && (role === undefined || role === 'ingest')) {

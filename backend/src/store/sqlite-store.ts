@@ -162,6 +162,27 @@ function ftsBody(
   return [label, cameraId, cameraName, ...zones, ...tags, ...notes.map((n) => n.text)].join(' ');
 }
 
+/**
+ * Rewrites the free-text rows of the given events from their stored columns, with the same text the store indexes.
+ * For rows written into `events` by something other than the store (a restore merging a backup).
+ */
+export function reindexEventsFullText(db: Database.Database, rids: Iterable<number>): void {
+  const select = db.prepare<
+    [number],
+    Pick<EventRow, 'label' | 'camera_id' | 'camera_name' | 'zones' | 'tags' | 'notes'>
+  >('SELECT label, camera_id, camera_name, zones, tags, notes FROM events WHERE rid = ?');
+  const remove = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
+  const insert = db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)');
+  for (const rid of rids) {
+    remove.run(rid);
+    const r = select.get(rid);
+    if (!r) continue;
+    const list = (json: string) => JSON.parse(json) as string[];
+    const notes = JSON.parse(r.notes) as EventNote[];
+    insert.run(rid, ftsBody(r.label, r.camera_id, r.camera_name, list(r.zones), list(r.tags), notes));
+  }
+}
+
 /** FTS5 MATCH expression from search terms: each term quoted (so no FTS syntax can get through) as a prefix. */
 export function ftsMatch(terms: readonly string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' AND ');

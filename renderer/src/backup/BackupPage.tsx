@@ -62,6 +62,9 @@ function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; relo
     endpoint: '',
     bucket: '',
     prefix: 'vigil/',
+    namenodeUrl: 'http://localhost:9870',
+    user: 'vigil',
+    root: '/vigil-backup',
   });
   const [saved, setSaved] = useState<Result<unknown>>();
   const test = async (id: string) => {
@@ -72,7 +75,9 @@ function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; relo
   const body = () =>
     form.kind === 'folder'
       ? { id: form.id, kind: 'folder', path: form.path }
-      : { id: form.id, kind: 's3', endpoint: form.endpoint, bucket: form.bucket, prefix: form.prefix };
+      : form.kind === 'hdfs'
+        ? { id: form.id, kind: 'hdfs', namenodeUrl: form.namenodeUrl, user: form.user, root: form.root }
+        : { id: form.id, kind: 's3', endpoint: form.endpoint, bucket: form.bucket, prefix: form.prefix };
   const add = async () => {
     const r = await call('POST', R.targets, body());
     setSaved(r);
@@ -120,7 +125,7 @@ function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; relo
             {targets.map((t) => (
               <tr key={t.id}>
                 <td>{t.name}</td>
-                <td>{t.kind === 's3' ? 'S3' : 'folder'}</td>
+                <td>{t.kind === 's3' ? 'S3' : t.kind === 'hdfs' ? 'HDFS' : 'folder'}</td>
                 <td>{t.location}</td>
                 <td>
                   <button onClick={() => void test(t.id)}>Test connection</button>
@@ -146,6 +151,7 @@ function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; relo
           <select value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value })}>
             <option value="folder">Folder</option>
             <option value="s3">S3-compatible</option>
+            <option value="hdfs">HDFS (WebHDFS)</option>
           </select>
         </label>
         {form.kind === 'folder' ? (
@@ -157,6 +163,25 @@ function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; relo
               placeholder="/mnt/nas/vigil"
             />
           </label>
+        ) : form.kind === 'hdfs' ? (
+          <>
+            <label>
+              Namenode
+              <input
+                value={form.namenodeUrl}
+                onChange={(e) => setForm({ ...form, namenodeUrl: e.target.value })}
+                placeholder="http://namenode:9870"
+              />
+            </label>
+            <label>
+              User
+              <input value={form.user} onChange={(e) => setForm({ ...form, user: e.target.value })} />
+            </label>
+            <label>
+              HDFS folder
+              <input value={form.root} onChange={(e) => setForm({ ...form, root: e.target.value })} />
+            </label>
+          </>
         ) : (
           <>
             <label>

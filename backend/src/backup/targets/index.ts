@@ -1,6 +1,7 @@
 import type { BackupTargetConfig } from '../../contract/config/backup.js';
 import type { BackupTarget } from '../target.js';
 import { FolderTarget } from './folder.js';
+import { HdfsTarget } from './hdfs.js';
 import { S3Target } from './s3.js';
 
 /** Builds a target from its configuration; credentials come from the environment variables it names. */
@@ -25,6 +26,8 @@ export function createTarget(config: BackupTargetConfig, env: NodeJS.ProcessEnv 
         secretAccessKey,
       });
     }
+    case 'hdfs':
+      return new HdfsTarget({ namenodeUrl: config.namenodeUrl, user: config.user, root: config.root });
   }
 }
 

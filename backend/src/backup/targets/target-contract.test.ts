@@ -4,8 +4,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3rver, type S3Fixture } from '../../../../test/fixtures/s3.js';
+import { startWebHdfsFixture, type WebHdfsFixture } from '../../../../test/fixtures/webhdfs.js';
 import { getBuffer, putBuffer, TargetNotFoundError, type BackupTarget } from '../target.js';
 import { FolderTarget } from './folder.js';
+import { HdfsTarget } from './hdfs.js';
 import { S3Target } from './s3.js';
 import { createTarget, testTarget } from './index.js';
 
@@ -83,6 +85,22 @@ targetContract(
   async () => s3?.close(),
 );
 
+// VIGIL_TEST_WEBHDFS=http://namenode:9870 runs the same contract against a real HDFS.
+const realNamenode = process.env.VIGIL_TEST_WEBHDFS;
+let hdfs: WebHdfsFixture | undefined;
+targetContract(
+  realNamenode ? 'HDFS target at VIGIL_TEST_WEBHDFS' : 'HDFS target against the WebHDFS fixture',
+  async () => {
+    if (!realNamenode) hdfs = await startWebHdfsFixture();
+    return new HdfsTarget({
+      namenodeUrl: realNamenode ?? (hdfs as WebHdfsFixture).namenodeUrl,
+      user: 'vigil',
+      root: `/vigil-backup-test/${Date.now()}-${Math.random().toString(16).slice(2)}`,
+    });
+  },
+  async () => hdfs?.close(),
+);
+
 describe('target configuration', () => {
   it('names the missing credential variables of an S3 target', () => {
     expect(() =>
@@ -103,6 +121,26 @@ describe('target configuration', () => {
     ).toThrow(/NO_SUCH_KEY_VAR and NO_SUCH_SECRET_VAR/);
   });
 
+  it('builds an HDFS target whose location names the folder and namenode, never user information', () => {
+    const t = createTarget({
+      id: 'h',
+      name: '',
+      kind: 'hdfs',
+      namenodeUrl: 'http://ops:pw@namenode:9870/',
+      user: 'vigil',
+      root: '/backups/site-a',
+    });
+    expect(t.kind).toBe('hdfs');
+    expect(t.location).toBe('hdfs /backups/site-a at http://namenode:9870');
+  });
+
+  it('"test connection" explains an unreachable HDFS namenode instead of throwing', async () => {
+    const t = new HdfsTarget({ namenodeUrl: 'http://127.0.0.1:9', user: 'vigil', root: '/b', attempts: 1 });
+    const r = await testTarget(t);
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/127\.0\.0\.1:9/);
+  });
+
   it('"test connection" explains an unreachable S3 endpoint instead of throwing', async () => {
     const t = new S3Target({
       endpoint: 'http://127.0.0.1:9',
@@ -116,5 +154,26 @@ describe('target configuration', () => {
     t.dispose();
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/127\.0\.0\.1:9/);
+  });
+});
+
+describe('HDFS target against the WebHDFS fixture: failures', () => {
+  let f: WebHdfsFixture;
+  let t: HdfsTarget;
+  beforeAll(async () => {
+    f = await startWebHdfsFixture();
+    t = new HdfsTarget({ namenodeUrl: f.namenodeUrl, user: 'vigil', root: '/b', attempts: 3 });
+  });
+  afterAll(async () => f.close());
+
+  it('retries a namenode in safe mode and leaves no staged upload behind a short body', async () => {
+    f.failNext('CREATE', 2, 403, 'SafeModeException');
+    await putBuffer(t, 'files/a', Buffer.from('whole'));
+    expect((await getBuffer(t, 'files/a')).toString()).toBe('whole');
+    await expect(t.put('files/short', Readable.from([Buffer.from('abc')]), 10)).rejects.toThrow(
+      /wrote 3 bytes of "files\/short" to HDFS, expected 10/,
+    );
+    expect(await t.head('files/short')).toBeUndefined();
+    expect(await t.client.listStatus('/b/.staging')).toEqual([]);
   });
 });

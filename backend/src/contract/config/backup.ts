@@ -34,8 +34,29 @@ export const S3TargetConfig = z.strictObject({
     .describe('Environment variable holding the secret access key.'),
 });
 
+/** A folder in an HDFS cluster, over WebHDFS. */
+export const HdfsTargetConfig = z.strictObject({
+  id: id.describe('Identifier of the target, used by jobs and in the API.'),
+  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  kind: z.literal('hdfs').describe('A folder in an HDFS cluster (WebHDFS).'),
+  namenodeUrl: z
+    .url()
+    .default('http://localhost:9870')
+    .describe('WebHDFS address of the namenode, e.g. http://namenode:9870.'),
+  user: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an HDFS user name')
+    .default('vigil')
+    .describe('HDFS user the backups are written as (simple authentication).'),
+  root: z
+    .string()
+    .regex(/^\/[^\s]*$/, 'an absolute HDFS path')
+    .default('/vigil-backup')
+    .describe('Absolute HDFS folder that receives the backups.'),
+});
+
 export const BackupTargetConfig = z
-  .discriminatedUnion('kind', [FolderTargetConfig, S3TargetConfig])
+  .discriminatedUnion('kind', [FolderTargetConfig, S3TargetConfig, HdfsTargetConfig])
   .describe('Where backups are written.');
 export type BackupTargetConfig = z.infer<typeof BackupTargetConfig>;
 export type BackupTargetConfigInput = z.input<typeof BackupTargetConfig>;

@@ -19,6 +19,7 @@ import type {
 import type { Box } from '../contract/media.js';
 import {
   DAY_MS,
+  HOUR_MS,
   MAX_HISTOGRAM_DAYS,
   MINUTE_MS,
   StoreInputError,
@@ -498,7 +499,64 @@ export class SqliteEventStore implements EventStore {
     return out;
   }
 
+  /**
+   * Whole hours of a query that the hourly counters can answer, or undefined when some filter needs each event
+   * (text, score, snapshot, retained, zones: an event in two chosen zones counts once) or no whole hour is covered.
+   */
+  #countedHours(q: EventQuery): { from: number; to: number; edges: EventQuery[] } | undefined {
+    if (q.terms.length || q.zones.length) return undefined;
+    if (q.minScore !== undefined || q.hasSnapshot !== undefined || q.retained !== undefined) return undefined;
+    const from = Math.ceil(q.from / HOUR_MS) * HOUR_MS;
+    const to = Math.floor(q.to / HOUR_MS) * HOUR_MS;
+    if (to <= from) return undefined;
+    const edges: EventQuery[] = [];
+    if (q.from < from) edges.push({ ...q, to: from });
+    if (to < q.to) edges.push({ ...q, from: to });
+    return { from, to, edges };
+  }
+
+  /** WHERE clause over a counter table for whole hours [from, to) and the query's camera and label filters. */
+  #countsWhere(q: EventQuery, from: number, to: number): { sql: string; params: Record<string, unknown> } {
+    const parts = ['c.hour >= @from', 'c.hour < @to'];
+    const params: Record<string, unknown> = { from, to };
+    const inList = (column: string, name: string, values: string[]) => {
+      const keys = values.map((v, i) => {
+        params[`${name}${i}`] = v;
+        return `@${name}${i}`;
+      });
+      parts.push(`${column} IN (${keys.join(', ')})`);
+    };
+    if (q.cameras.length) inList('c.camera_id', 'cam', q.cameras);
+    if (q.labels.length) inList('c.label', 'lab', q.labels);
+    return { sql: parts.join(' AND '), params };
+  }
+
   async facets(q: EventQuery): Promise<EventFacetsResponse> {
+    const hours = this.#countedHours(q);
+    if (!hours) return this.#facetsExact(q);
+    const { sql, params } = this.#countsWhere(q, hours.from, hours.to);
+    const group = (key: string, table: string, out: Record<string, number>) => {
+      const rows = this.db
+        .prepare<Record<string, unknown>, { k: string; n: number }>(
+          `SELECT ${key} AS k, sum(c.n) AS n FROM ${table} c WHERE ${sql} GROUP BY k`,
+        )
+        .all(params);
+      for (const r of rows) if (r.n > 0) out[r.k] = (out[r.k] ?? 0) + r.n;
+    };
+    const out: EventFacetsResponse = { labels: {}, cameras: {}, zones: {} };
+    group('c.label', 'event_hour_counts', out.labels);
+    group('c.camera_id', 'event_hour_counts', out.cameras);
+    group('c.zone', 'event_zone_hour_counts', out.zones);
+    for (const edge of hours.edges) {
+      const part = this.#facetsExact(edge);
+      for (const k of ['labels', 'cameras', 'zones'] as const)
+        for (const [key, n] of Object.entries(part[k])) out[k][key] = (out[k][key] ?? 0) + n;
+    }
+    return out;
+  }
+
+  /** Facets counted from the events themselves. */
+  #facetsExact(q: EventQuery): EventFacetsResponse {
     const { sql, params } = this.#where(q);
     const group = (expr: string, from: string) => {
       const out: Record<string, number> = {};
@@ -522,13 +580,26 @@ export class SqliteEventStore implements EventStore {
     if (q.to - q.from > MAX_HISTOGRAM_DAYS * DAY_MS)
       throw new StoreInputError('from', `a histogram covers at most ${MAX_HISTOGRAM_DAYS} days`);
     const { interval, ms } = histogramInterval(q.from, q.to);
-    const { sql, params } = this.#where(q);
+    const hours = ms >= HOUR_MS ? this.#countedHours(q) : undefined;
+    if (!hours) return { interval, buckets: fillBuckets(q.from, q.to, ms, this.#histogramExact(q, ms)) };
+    const { sql, params } = this.#countsWhere(q, hours.from, hours.to);
     const rows = this.db
+      .prepare<Record<string, unknown>, { b: number; label: string; n: number }>(
+        `SELECT (c.hour / ${ms}) * ${ms} AS b, c.label AS label, sum(c.n) AS n FROM event_hour_counts c WHERE ${sql} GROUP BY b, c.label HAVING sum(c.n) > 0`,
+      )
+      .all(params);
+    for (const edge of hours.edges) rows.push(...this.#histogramExact(edge, ms));
+    return { interval, buckets: fillBuckets(q.from, q.to, ms, rows) };
+  }
+
+  /** Histogram rows counted from the events themselves. */
+  #histogramExact(q: EventQuery, ms: number): Array<{ b: number; label: string; n: number }> {
+    const { sql, params } = this.#where(q);
+    return this.db
       .prepare<Record<string, unknown>, { b: number; label: string; n: number }>(
         `SELECT (e.start_ts / ${ms}) * ${ms} AS b, e.label AS label, count(*) AS n FROM events e WHERE ${sql} GROUP BY b, e.label`,
       )
       .all(params);
-    return { interval, buckets: fillBuckets(q.from, q.to, ms, rows) };
   }
 
   async readSnapshot(id: string, kind: 'crop' | 'frame'): Promise<Uint8Array | undefined> {

@@ -216,7 +216,7 @@ export class SqliteEventStore implements EventStore {
            stationary, snapshot_ts, snapshot_score, has_crop, has_frame, updated_ts)
          VALUES (@id, @camera_id, @camera_name, @label, @phase, @start_ts, @last_ts, @end_ts, @top_score, @box, @zones, @path,
            @stationary, @snapshot_ts, @snapshot_score, @has_crop, @has_frame, @updated_ts)
-         ON CONFLICT (id) DO NOTHING RETURNING rid`,
+         ON CONFLICT (id) DO NOTHING`,
       ),
       snapshot: db.prepare(
         'UPDATE events SET snapshot_ts = @ts, snapshot_score = @score, has_crop = @crop, has_frame = @frame WHERE rid = @rid',
@@ -253,9 +253,15 @@ export class SqliteEventStore implements EventStore {
       return false;
     }
     const file = this.#snapshotPath(id, kind);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, bytes);
+    try {
+      fs.writeFileSync(tmp, bytes);
+    } catch (err) {
+      // The folder is made on first use only: a mkdir per image costs more than the write itself.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(tmp, bytes);
+    }
     fs.renameSync(tmp, file);
     return true;
   }
@@ -321,16 +327,17 @@ export class SqliteEventStore implements EventStore {
     const zones = incoming.zones.length > 1 ? [...new Set(incoming.zones)] : incoming.zones;
     const { snapshot: _bytes, ...rest } = incoming;
     const first: MergeableEvent = { ...rest, zones, path: mergePaths([], incoming.path) };
-    const inserted = s.insert.get(this.#params(first, false, false, now, cameraName)) as
-      { rid: number } | undefined;
-    if (!inserted) return false;
-    for (const z of zones) s.zone.run(z, inserted.rid);
-    s.ftsInsert.run(inserted.rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
+    // run() reports the new rowid without RETURNING, which makes SQLite buffer the result in a temporary table.
+    const info = s.insert.run(this.#params(first, false, false, now, cameraName));
+    if (info.changes === 0) return false;
+    const rid = Number(info.lastInsertRowid);
+    for (const z of zones) s.zone.run(z, rid);
+    s.ftsInsert.run(rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
     if (incoming.snapshot) {
       const { snap, crop, frame } = this.#takeSnapshot(incoming, undefined);
       if (snap)
         s.snapshot.run({
-          rid: inserted.rid,
+          rid,
           ts: snap.ts,
           score: snap.score,
           crop: crop ? 1 : 0,

@@ -507,24 +507,42 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Whole hours of a query that the hourly counters can answer, or undefined when some filter needs each event
-   * (text, score, snapshot, retained, zones: an event in two chosen zones counts once) or no whole hour is covered.
+   * The parts of a query's range that the counters can answer (whole days from the daily ones when `days`, whole
+   * hours from the hourly ones) and the partial hours left at its ends, counted event by event. Undefined when
+   * some filter needs each event (text, score, snapshot, retained, zones: an event in two chosen zones counts
+   * once) or no whole hour is covered.
    */
-  #countedHours(q: EventQuery): { from: number; to: number; edges: EventQuery[] } | undefined {
+  #countedSpans(
+    q: EventQuery,
+    days: boolean,
+  ): { spans: Array<{ unit: 'hour' | 'day'; from: number; to: number }>; edges: EventQuery[] } | undefined {
     if (q.terms.length || q.zones.length) return undefined;
     if (q.minScore !== undefined || q.hasSnapshot !== undefined || q.retained !== undefined) return undefined;
-    const from = Math.ceil(q.from / HOUR_MS) * HOUR_MS;
-    const to = Math.floor(q.to / HOUR_MS) * HOUR_MS;
-    if (to <= from) return undefined;
+    const h1 = Math.ceil(q.from / HOUR_MS) * HOUR_MS;
+    const h2 = Math.floor(q.to / HOUR_MS) * HOUR_MS;
+    if (h2 <= h1) return undefined;
+    const d1 = Math.ceil(q.from / DAY_MS) * DAY_MS;
+    const d2 = Math.floor(q.to / DAY_MS) * DAY_MS;
+    const spans: Array<{ unit: 'hour' | 'day'; from: number; to: number }> = [];
+    if (days && d2 > d1) {
+      if (h1 < d1) spans.push({ unit: 'hour', from: h1, to: d1 });
+      spans.push({ unit: 'day', from: d1, to: d2 });
+      if (d2 < h2) spans.push({ unit: 'hour', from: d2, to: h2 });
+    } else spans.push({ unit: 'hour', from: h1, to: h2 });
     const edges: EventQuery[] = [];
-    if (q.from < from) edges.push({ ...q, to: from });
-    if (to < q.to) edges.push({ ...q, from: to });
-    return { from, to, edges };
+    if (q.from < h1) edges.push({ ...q, to: h1 });
+    if (h2 < q.to) edges.push({ ...q, from: h2 });
+    return { spans, edges };
   }
 
-  /** WHERE clause over a counter table for whole hours [from, to) and the query's camera and label filters. */
-  #countsWhere(q: EventQuery, from: number, to: number): { sql: string; params: Record<string, unknown> } {
-    const parts = ['c.hour >= @from', 'c.hour < @to'];
+  /** WHERE clause over a counter table for [from, to) and the query's camera and label filters. */
+  #countsWhere(
+    q: EventQuery,
+    unit: 'hour' | 'day',
+    from: number,
+    to: number,
+  ): { sql: string; params: Record<string, unknown> } {
+    const parts = [`c.${unit} >= @from`, `c.${unit} < @to`];
     const params: Record<string, unknown> = { from, to };
     const inList = (column: string, name: string, values: string[]) => {
       const keys = values.map((v, i) => {
@@ -539,22 +557,24 @@ export class SqliteEventStore implements EventStore {
   }
 
   async facets(q: EventQuery): Promise<EventFacetsResponse> {
-    const hours = this.#countedHours(q);
-    if (!hours) return this.#facetsExact(q);
-    const { sql, params } = this.#countsWhere(q, hours.from, hours.to);
-    const group = (key: string, table: string, out: Record<string, number>) => {
-      const rows = this.db
-        .prepare<Record<string, unknown>, { k: string; n: number }>(
-          `SELECT ${key} AS k, sum(c.n) AS n FROM ${table} c WHERE ${sql} GROUP BY k`,
-        )
-        .all(params);
-      for (const r of rows) if (r.n > 0) out[r.k] = (out[r.k] ?? 0) + r.n;
-    };
+    const counted = this.#countedSpans(q, true);
+    if (!counted) return this.#facetsExact(q);
     const out: EventFacetsResponse = { labels: {}, cameras: {}, zones: {} };
-    group('c.label', 'event_hour_counts', out.labels);
-    group('c.camera_id', 'event_hour_counts', out.cameras);
-    group('c.zone', 'event_zone_hour_counts', out.zones);
-    for (const edge of hours.edges) {
+    for (const span of counted.spans) {
+      const { sql, params } = this.#countsWhere(q, span.unit, span.from, span.to);
+      const group = (key: string, table: string, into: Record<string, number>) => {
+        const rows = this.db
+          .prepare<Record<string, unknown>, { k: string; n: number }>(
+            `SELECT ${key} AS k, sum(c.n) AS n FROM ${table} c WHERE ${sql} GROUP BY k`,
+          )
+          .all(params);
+        for (const r of rows) if (r.n > 0) into[r.k] = (into[r.k] ?? 0) + r.n;
+      };
+      group('c.label', `event_${span.unit}_counts`, out.labels);
+      group('c.camera_id', `event_${span.unit}_counts`, out.cameras);
+      group('c.zone', `event_zone_${span.unit}_counts`, out.zones);
+    }
+    for (const edge of counted.edges) {
       const part = this.#facetsExact(edge);
       for (const k of ['labels', 'cameras', 'zones'] as const)
         for (const [key, n] of Object.entries(part[k])) out[k][key] = (out[k][key] ?? 0) + n;
@@ -587,15 +607,20 @@ export class SqliteEventStore implements EventStore {
     if (q.to - q.from > MAX_HISTOGRAM_DAYS * DAY_MS)
       throw new StoreInputError('from', `a histogram covers at most ${MAX_HISTOGRAM_DAYS} days`);
     const { interval, ms } = histogramInterval(q.from, q.to);
-    const hours = ms >= HOUR_MS ? this.#countedHours(q) : undefined;
-    if (!hours) return { interval, buckets: fillBuckets(q.from, q.to, ms, this.#histogramExact(q, ms)) };
-    const { sql, params } = this.#countsWhere(q, hours.from, hours.to);
-    const rows = this.db
-      .prepare<Record<string, unknown>, { b: number; label: string; n: number }>(
-        `SELECT (c.hour / ${ms}) * ${ms} AS b, c.label AS label, sum(c.n) AS n FROM event_hour_counts c WHERE ${sql} GROUP BY b, c.label HAVING sum(c.n) > 0`,
-      )
-      .all(params);
-    for (const edge of hours.edges) rows.push(...this.#histogramExact(edge, ms));
+    const counted = ms >= HOUR_MS ? this.#countedSpans(q, ms >= DAY_MS) : undefined;
+    if (!counted) return { interval, buckets: fillBuckets(q.from, q.to, ms, this.#histogramExact(q, ms)) };
+    const rows: Array<{ b: number; label: string; n: number }> = [];
+    for (const span of counted.spans) {
+      const { sql, params } = this.#countsWhere(q, span.unit, span.from, span.to);
+      rows.push(
+        ...this.db
+          .prepare<Record<string, unknown>, { b: number; label: string; n: number }>(
+            `SELECT (c.${span.unit} / ${ms}) * ${ms} AS b, c.label AS label, sum(c.n) AS n FROM event_${span.unit}_counts c WHERE ${sql} GROUP BY b, c.label HAVING sum(c.n) > 0`,
+          )
+          .all(params),
+      );
+    }
+    for (const edge of counted.edges) rows.push(...this.#histogramExact(edge, ms));
     return { interval, buckets: fillBuckets(q.from, q.to, ms, rows) };
   }
 

@@ -101,8 +101,8 @@ describe('SQLite event store', () => {
   });
 });
 
-describe('SQLite event store: hourly counters', () => {
-  it('facets and histograms from the hourly counters equal those counted event by event, after merges that move events', async () => {
+describe('SQLite event store: hourly and daily counters', () => {
+  it('facets and histograms from the hourly and daily counters equal those counted event by event, after merges that move events', async () => {
     const store = new SqliteEventStore({ file: freshFile() });
     let s = 12345;
     const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;

@@ -97,7 +97,79 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE INDEX events_start_cover ON events (start_ts, id, label, camera_id, top_score);
       CREATE INDEX events_camera_cover ON events (camera_id, start_ts, id, label, top_score);
     `),
+  // 4: counts per hour and per day, by (camera, label) and by (camera, label, zone), kept by triggers in the
+  // transaction that writes the event, so facets and histograms over days read a few thousand counters instead of
+  // every event. Triggers (rather than store code) keep them right for every writer, a backup restore's merge
+  // included; the UNIQUE constraint (not a primary key) lets that merge skip rows whose counters the triggers made.
+  (db) => {
+    for (const [unit, ms] of [
+      ['hour', 3_600_000],
+      ['day', 86_400_000],
+    ] as const)
+      db.exec(countersSql(unit, ms));
+  },
 ];
+
+/** Counter tables of one time unit, filled from the events present, and the triggers that keep them. */
+function countersSql(unit: 'hour' | 'day', ms: number): string {
+  const t = `event_${unit}_counts`;
+  const z = `event_zone_${unit}_counts`;
+  const at = (row: 'new' | 'old' | '') => `(${row ? `${row}.` : ''}start_ts / ${ms}) * ${ms}`;
+  return `
+      CREATE TABLE ${t} (
+        ${unit} INTEGER NOT NULL,
+        camera_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        UNIQUE (${unit}, camera_id, label)
+      );
+      CREATE TABLE ${z} (
+        ${unit} INTEGER NOT NULL,
+        camera_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        UNIQUE (${unit}, camera_id, label, zone)
+      );
+      INSERT INTO ${t} (${unit}, camera_id, label, n)
+        SELECT ${at('')} AS b, camera_id, label, count(*) FROM events GROUP BY b, camera_id, label;
+      INSERT INTO ${z} (${unit}, camera_id, label, zone, n)
+        SELECT (e.start_ts / ${ms}) * ${ms} AS b, e.camera_id, e.label, z.zone, count(*)
+        FROM event_zones z JOIN events e ON e.rid = z.event_rid GROUP BY b, e.camera_id, e.label, z.zone;
+      CREATE TRIGGER ${t}_insert AFTER INSERT ON events BEGIN
+        INSERT INTO ${t} (${unit}, camera_id, label, n) VALUES (${at('new')}, new.camera_id, new.label, 1)
+          ON CONFLICT (${unit}, camera_id, label) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER ${t}_delete AFTER DELETE ON events BEGIN
+        UPDATE ${t} SET n = n - 1 WHERE ${unit} = ${at('old')} AND camera_id = old.camera_id AND label = old.label;
+      END;
+      -- A merge moves an event only when its start moves to another ${unit} (camera and label never change, but a
+      -- change is counted the same way); its zones move with it.
+      CREATE TRIGGER ${t}_move AFTER UPDATE OF start_ts, camera_id, label ON events
+      WHEN ${at('old')} != ${at('new')} OR old.camera_id != new.camera_id OR old.label != new.label
+      BEGIN
+        UPDATE ${t} SET n = n - 1 WHERE ${unit} = ${at('old')} AND camera_id = old.camera_id AND label = old.label;
+        INSERT INTO ${t} (${unit}, camera_id, label, n) VALUES (${at('new')}, new.camera_id, new.label, 1)
+          ON CONFLICT (${unit}, camera_id, label) DO UPDATE SET n = n + 1;
+        UPDATE ${z} SET n = n - 1
+          WHERE ${unit} = ${at('old')} AND camera_id = old.camera_id AND label = old.label
+            AND zone IN (SELECT zone FROM event_zones WHERE event_rid = new.rid);
+        INSERT INTO ${z} (${unit}, camera_id, label, zone, n)
+          SELECT ${at('new')}, new.camera_id, new.label, zone, 1 FROM event_zones WHERE event_rid = new.rid AND true
+          ON CONFLICT (${unit}, camera_id, label, zone) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER ${z}_insert AFTER INSERT ON event_zones BEGIN
+        INSERT INTO ${z} (${unit}, camera_id, label, zone, n)
+          SELECT ${at('')}, camera_id, label, new.zone, 1 FROM events WHERE rid = new.event_rid AND true
+          ON CONFLICT (${unit}, camera_id, label, zone) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER ${z}_delete AFTER DELETE ON event_zones BEGIN
+        UPDATE ${z} SET n = n - 1
+          WHERE (${unit}, camera_id, label) = (SELECT ${at('')}, camera_id, label FROM events WHERE rid = old.event_rid)
+            AND zone = old.zone;
+      END;
+    `;
+}
 
 /** Schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

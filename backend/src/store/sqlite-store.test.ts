@@ -100,3 +100,81 @@ describe('SQLite event store', () => {
     await store.dispose();
   });
 });
+
+describe('SQLite event store: hourly and daily counters', () => {
+  it('facets and histograms from the hourly and daily counters equal those counted event by event, after merges that move events', async () => {
+    const store = new SqliteEventStore({ file: freshFile() });
+    let s = 12345;
+    const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const now = Date.now();
+    const span = 10 * 24 * 3_600_000;
+    const events = Array.from({ length: 600 }, (_, i) => {
+      const startTs = now - Math.floor(rnd() * span);
+      return makeEvent({
+        id: `ev-${i}`,
+        startTs,
+        lastTs: startTs,
+        cameraId: pick(['cam-a', 'cam-b', 'cam-c']),
+        label: pick(['person', 'person', 'car', 'dog']),
+        zones: rnd() < 0.3 ? [] : [pick(['gate', 'road', 'door'])],
+        topScore: 0.3 + rnd() * 0.6,
+      });
+    });
+    await store.upsertEvents(events);
+    // Merges: an earlier start (often another hour or day), an added zone, both, or only a later last time.
+    const merges = events.slice(0, 200).map((e, i) => ({
+      ...e,
+      phase: 'update' as const,
+      startTs: i % 4 === 3 ? e.startTs : e.startTs - Math.floor(rnd() * 30 * 3_600_000),
+      lastTs: e.lastTs + 60_000,
+      zones: i % 2 ? [...e.zones, pick(['lobby', 'gate', 'yard'])] : e.zones,
+    }));
+    const result = await store.upsertEvents(merges);
+    expect(result.updated).toHaveLength(200);
+
+    const queries: Array<Record<string, unknown>> = [
+      { from: now - 12 * 24 * 3_600_000, to: now + 60_000 },
+      { from: now - 7 * 24 * 3_600_000 + 1234, to: now - 3 * 3_600_000 - 5678 },
+      { from: now - 5 * 3_600_000 - 17, to: now - 1 },
+      { from: now - 9 * 24 * 3_600_000, to: now, cameras: 'cam-b' },
+      { from: now - 9 * 24 * 3_600_000, to: now, labels: 'person,dog' },
+      { from: now - 30 * 24 * 3_600_000, to: now, cameras: 'cam-a,cam-c', labels: 'car' },
+    ];
+    for (const input of queries) {
+      const counted = parseEventQuery(input, now);
+      // Any score filter makes the store count event by event; every score is at least 0.
+      const exact = parseEventQuery({ ...input, minScore: '0' }, now);
+      expect(await store.facets(counted)).toEqual(await store.facets(exact));
+      expect(await store.histogram(counted)).toEqual(await store.histogram(exact));
+    }
+    const all = await store.facets(parseEventQuery(queries[0], now));
+    expect(Object.values(all.labels).reduce((a, b) => a + b, 0)).toBe(600);
+    expect(all.zones.lobby ?? 0).toBeGreaterThan(0);
+    await store.dispose();
+  });
+
+  it('fills the counters when migrating a database written before they existed', async () => {
+    const file = freshFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    migrate(old, file, 3);
+    const ts = Date.now() - 2 * 24 * 3_600_000;
+    old
+      .prepare(
+        `INSERT INTO events (rid, id, camera_id, camera_name, label, phase, start_ts, last_ts, top_score, box, zones, path, updated_ts)
+         VALUES (1, 'legacy', 'cam-a', 'cam-a', 'bicycle', 'end', ?, ?, 0.8, '[0,0,1,1]', '["bike-rack"]', '[]', 0)`,
+      )
+      .run(ts, ts);
+    old.prepare(`INSERT INTO event_zones (zone, event_rid) VALUES ('bike-rack', 1)`).run();
+    old.close();
+    const store = new SqliteEventStore({ file });
+    const q = parseEventQuery({ from: ts - 3 * 24 * 3_600_000, to: ts + 24 * 3_600_000 });
+    expect(await store.facets(q)).toEqual({
+      labels: { bicycle: 1 },
+      cameras: { 'cam-a': 1 },
+      zones: { 'bike-rack': 1 },
+    });
+    await store.dispose();
+  });
+});

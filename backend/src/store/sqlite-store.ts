@@ -19,6 +19,7 @@ import type {
 import type { Box } from '../contract/media.js';
 import {
   DAY_MS,
+  HOUR_MS,
   MAX_HISTOGRAM_DAYS,
   MINUTE_MS,
   StoreInputError,
@@ -236,7 +237,7 @@ export class SqliteEventStore implements EventStore {
            stationary, snapshot_ts, snapshot_score, has_crop, has_frame, updated_ts)
          VALUES (@id, @camera_id, @camera_name, @label, @phase, @start_ts, @last_ts, @end_ts, @top_score, @box, @zones, @path,
            @stationary, @snapshot_ts, @snapshot_score, @has_crop, @has_frame, @updated_ts)
-         ON CONFLICT (id) DO NOTHING RETURNING rid`,
+         ON CONFLICT (id) DO NOTHING`,
       ),
       snapshot: db.prepare(
         'UPDATE events SET snapshot_ts = @ts, snapshot_score = @score, has_crop = @crop, has_frame = @frame WHERE rid = @rid',
@@ -273,9 +274,15 @@ export class SqliteEventStore implements EventStore {
       return false;
     }
     const file = this.#snapshotPath(id, kind);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, bytes);
+    try {
+      fs.writeFileSync(tmp, bytes);
+    } catch (err) {
+      // The folder is made on first use only: a mkdir per image costs more than the write itself.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(tmp, bytes);
+    }
     fs.renameSync(tmp, file);
     return true;
   }
@@ -341,16 +348,17 @@ export class SqliteEventStore implements EventStore {
     const zones = incoming.zones.length > 1 ? [...new Set(incoming.zones)] : incoming.zones;
     const { snapshot: _bytes, ...rest } = incoming;
     const first: MergeableEvent = { ...rest, zones, path: mergePaths([], incoming.path) };
-    const inserted = s.insert.get(this.#params(first, false, false, now, cameraName)) as
-      { rid: number } | undefined;
-    if (!inserted) return false;
-    for (const z of zones) s.zone.run(z, inserted.rid);
-    s.ftsInsert.run(inserted.rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
+    // run() reports the new rowid without RETURNING, which makes SQLite buffer the result in a temporary table.
+    const info = s.insert.run(this.#params(first, false, false, now, cameraName));
+    if (info.changes === 0) return false;
+    const rid = Number(info.lastInsertRowid);
+    for (const z of zones) s.zone.run(z, rid);
+    s.ftsInsert.run(rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
     if (incoming.snapshot) {
       const { snap, crop, frame } = this.#takeSnapshot(incoming, undefined);
       if (snap)
         s.snapshot.run({
-          rid: inserted.rid,
+          rid,
           ts: snap.ts,
           score: snap.score,
           crop: crop ? 1 : 0,
@@ -519,7 +527,84 @@ export class SqliteEventStore implements EventStore {
     return out;
   }
 
+  /**
+   * The parts of a query's range that the counters can answer (whole days from the daily ones when `days`, whole
+   * hours from the hourly ones) and the partial hours left at its ends, counted event by event. Undefined when
+   * some filter needs each event (text, score, snapshot, retained, zones: an event in two chosen zones counts
+   * once) or no whole hour is covered.
+   */
+  #countedSpans(
+    q: EventQuery,
+    days: boolean,
+  ): { spans: Array<{ unit: 'hour' | 'day'; from: number; to: number }>; edges: EventQuery[] } | undefined {
+    if (q.terms.length || q.zones.length) return undefined;
+    if (q.minScore !== undefined || q.hasSnapshot !== undefined || q.retained !== undefined) return undefined;
+    const h1 = Math.ceil(q.from / HOUR_MS) * HOUR_MS;
+    const h2 = Math.floor(q.to / HOUR_MS) * HOUR_MS;
+    if (h2 <= h1) return undefined;
+    const d1 = Math.ceil(q.from / DAY_MS) * DAY_MS;
+    const d2 = Math.floor(q.to / DAY_MS) * DAY_MS;
+    const spans: Array<{ unit: 'hour' | 'day'; from: number; to: number }> = [];
+    if (days && d2 > d1) {
+      if (h1 < d1) spans.push({ unit: 'hour', from: h1, to: d1 });
+      spans.push({ unit: 'day', from: d1, to: d2 });
+      if (d2 < h2) spans.push({ unit: 'hour', from: d2, to: h2 });
+    } else spans.push({ unit: 'hour', from: h1, to: h2 });
+    const edges: EventQuery[] = [];
+    if (q.from < h1) edges.push({ ...q, to: h1 });
+    if (h2 < q.to) edges.push({ ...q, from: h2 });
+    return { spans, edges };
+  }
+
+  /** WHERE clause over a counter table for [from, to) and the query's camera and label filters. */
+  #countsWhere(
+    q: EventQuery,
+    unit: 'hour' | 'day',
+    from: number,
+    to: number,
+  ): { sql: string; params: Record<string, unknown> } {
+    const parts = [`c.${unit} >= @from`, `c.${unit} < @to`];
+    const params: Record<string, unknown> = { from, to };
+    const inList = (column: string, name: string, values: string[]) => {
+      const keys = values.map((v, i) => {
+        params[`${name}${i}`] = v;
+        return `@${name}${i}`;
+      });
+      parts.push(`${column} IN (${keys.join(', ')})`);
+    };
+    if (q.cameras.length) inList('c.camera_id', 'cam', q.cameras);
+    if (q.labels.length) inList('c.label', 'lab', q.labels);
+    return { sql: parts.join(' AND '), params };
+  }
+
   async facets(q: EventQuery): Promise<EventFacetsResponse> {
+    const counted = this.#countedSpans(q, true);
+    if (!counted) return this.#facetsExact(q);
+    const out: EventFacetsResponse = { labels: {}, cameras: {}, zones: {} };
+    for (const span of counted.spans) {
+      const { sql, params } = this.#countsWhere(q, span.unit, span.from, span.to);
+      const group = (key: string, table: string, into: Record<string, number>) => {
+        const rows = this.db
+          .prepare<Record<string, unknown>, { k: string; n: number }>(
+            `SELECT ${key} AS k, sum(c.n) AS n FROM ${table} c WHERE ${sql} GROUP BY k`,
+          )
+          .all(params);
+        for (const r of rows) if (r.n > 0) into[r.k] = (into[r.k] ?? 0) + r.n;
+      };
+      group('c.label', `event_${span.unit}_counts`, out.labels);
+      group('c.camera_id', `event_${span.unit}_counts`, out.cameras);
+      group('c.zone', `event_zone_${span.unit}_counts`, out.zones);
+    }
+    for (const edge of counted.edges) {
+      const part = this.#facetsExact(edge);
+      for (const k of ['labels', 'cameras', 'zones'] as const)
+        for (const [key, n] of Object.entries(part[k])) out[k][key] = (out[k][key] ?? 0) + n;
+    }
+    return out;
+  }
+
+  /** Facets counted from the events themselves. */
+  #facetsExact(q: EventQuery): EventFacetsResponse {
     const { sql, params } = this.#where(q);
     const group = (expr: string, from: string) => {
       const out: Record<string, number> = {};
@@ -543,13 +628,31 @@ export class SqliteEventStore implements EventStore {
     if (q.to - q.from > MAX_HISTOGRAM_DAYS * DAY_MS)
       throw new StoreInputError('from', `a histogram covers at most ${MAX_HISTOGRAM_DAYS} days`);
     const { interval, ms } = histogramInterval(q.from, q.to);
+    const counted = ms >= HOUR_MS ? this.#countedSpans(q, ms >= DAY_MS) : undefined;
+    if (!counted) return { interval, buckets: fillBuckets(q.from, q.to, ms, this.#histogramExact(q, ms)) };
+    const rows: Array<{ b: number; label: string; n: number }> = [];
+    for (const span of counted.spans) {
+      const { sql, params } = this.#countsWhere(q, span.unit, span.from, span.to);
+      rows.push(
+        ...this.db
+          .prepare<Record<string, unknown>, { b: number; label: string; n: number }>(
+            `SELECT (c.${span.unit} / ${ms}) * ${ms} AS b, c.label AS label, sum(c.n) AS n FROM event_${span.unit}_counts c WHERE ${sql} GROUP BY b, c.label HAVING sum(c.n) > 0`,
+          )
+          .all(params),
+      );
+    }
+    for (const edge of counted.edges) rows.push(...this.#histogramExact(edge, ms));
+    return { interval, buckets: fillBuckets(q.from, q.to, ms, rows) };
+  }
+
+  /** Histogram rows counted from the events themselves. */
+  #histogramExact(q: EventQuery, ms: number): Array<{ b: number; label: string; n: number }> {
     const { sql, params } = this.#where(q);
-    const rows = this.db
+    return this.db
       .prepare<Record<string, unknown>, { b: number; label: string; n: number }>(
         `SELECT (e.start_ts / ${ms}) * ${ms} AS b, e.label AS label, count(*) AS n FROM events e WHERE ${sql} GROUP BY b, e.label`,
       )
       .all(params);
-    return { interval, buckets: fillBuckets(q.from, q.to, ms, rows) };
   }
 
   async readSnapshot(id: string, kind: 'crop' | 'frame'): Promise<Uint8Array | undefined> {

@@ -139,6 +139,46 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
     await expect(bus.publish(Topics.events, 'cam', { id: 'x' })).rejects.toThrow(/does not match its schema/);
   });
 
+  it('lets one role group consume two topics (events and alerts)', async () => {
+    const run = randomUUID().slice(0, 8);
+    const group = `events-role-${run}`;
+    const events: string[] = [];
+    const alerts: string[] = [];
+    // A role instance consuming both topics in one group: two Kafka consumers, which must not share a Kafka group.
+    const bus = newBus();
+    await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && events.push(e.id)), {
+      group,
+    });
+    await bus.subscribe<{ id: string }>(
+      Topics.alerts,
+      (a) => void (a.id.startsWith(run) && alerts.push(a.id)),
+      {
+        group,
+      },
+    );
+    const producer = newBus();
+    for (let n = 0; n < 6; n++) {
+      const event = sampleEvent(run, `cam-${n}`, n);
+      await producer.publish(Topics.events, event.cameraId, event);
+      await producer.publish(Topics.alerts, event.cameraId, {
+        id: `${run}-alert-${n}`,
+        ruleId: 'r1',
+        ruleName: 'Night',
+        eventId: event.id,
+        cameraId: event.cameraId,
+        label: 'person',
+        severity: 'warning',
+        state: 'new',
+        raisedTs: event.startTs,
+      });
+    }
+    await waitFor(() => events.length === 6 && alerts.length === 6, 'every event and alert once');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(new Set(events).size).toBe(6);
+    expect(new Set(alerts).size).toBe(6);
+    expect(events.length + alerts.length).toBe(12);
+  });
+
   it('holds messages while a subscription is paused for back-pressure and delivers them on resume', async () => {
     const run = randomUUID().slice(0, 8);
     const bus = newBus();

@@ -113,6 +113,15 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * The Kafka consumer group of a bus group on one topic. Every member of a Kafka group must subscribe to the same
+ * topics (the assignors hand any of the group's partitions to any member), so a role consuming two topics in one
+ * bus group (events and alerts) uses one Kafka group per topic: `vigil-events.vigil.events.v1`.
+ */
+export function kafkaGroupId(group: string, topic: Topic): string {
+  return `${group}.${topic}`;
+}
+
+/**
  * The cluster bus on Kafka. Topics are the versioned names of `Topics`, keyed by camera id so order is kept per
  * camera. Frames travel as JPEG with their metadata in headers; the other topics as JSON validated against a
  * schema on both ends. Delivery is at least once: a message's offset is committed only after its handler resolved
@@ -278,7 +287,7 @@ export class KafkaBus implements Bus {
     const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const heartbeatInterval = this.options.heartbeatIntervalMs ?? Math.min(3_000, sessionTimeout / 3);
     const consumer = this.#kafka.consumer({
-      groupId: options.group,
+      groupId: kafkaGroupId(options.group, topic),
       sessionTimeout,
       heartbeatInterval,
       rebalanceTimeout: Math.max(sessionTimeout * 2, 10_000),

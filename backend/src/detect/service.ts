@@ -25,6 +25,8 @@ export interface DetectionServiceOptions {
   dataDir: string;
   /** A detector already loaded (benchmarks, tests); otherwise the configured one is created on start. */
   detector?: ObjectDetector;
+  /** Consumer group of the frames subscription ('detect' by default; the detect role names its own). */
+  group?: string;
 }
 
 interface QueuedFrame {
@@ -113,7 +115,7 @@ export class DetectionService implements Service {
     // arrive meanwhile wait in the detection queue.
     this.#loading = this.#loadDetector();
     this.#subscription = await this.#bus.subscribe<AnalysisFrame>(Topics.frames, (f) => this.onFrame(f), {
-      group: 'detect',
+      group: this.options.group ?? 'detect',
     });
   }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { ClusterBusConfig } from '../contract/config/cluster.js';
 import type { Bus } from '../contract/bus.js';
+import { Topics } from '../contract/bus.js';
 import { KafkaBus, type KafkaBusOptions } from '../bus/kafka-bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 
@@ -65,6 +66,9 @@ export function kafkaOptions(
     maxFrameBytes: config.maxFrameBytes,
     compression: config.compression,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    // An api instance relays what happens now to its WebSocket clients, in a consumer group of its own that is new
+    // at every start: reading events and alerts from the start of the topics would replay the whole history.
+    ...(role === 'api' ? { startFrom: { [Topics.events]: 'latest', [Topics.alerts]: 'latest' } } : {}),
   };
 }
 

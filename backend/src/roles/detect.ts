@@ -1,6 +1,7 @@
+import { DetectionService } from '../detect/service.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
+import { ROLE_GROUPS, roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
 
 /**
  * The detect role: consumes `vigil.frames.v1` in the `vigil-detect` consumer group (each frame goes to one
@@ -15,8 +16,21 @@ export async function startDetectRole(options: RoleOptions): Promise<RunningRole
   roleMetricsServer(services, 'detect', options.config.cluster.metricsPort);
 
   // --- detection (motion, objects, tracking, events, alerts; group ROLE_GROUPS.detect) ---
+  // Zones and alert rules are read from <dataDir>/detect/settings.json of this instance: give every detect
+  // instance the same file (a shared volume) so a camera keeps its zones whichever instance analyses it.
+  services.add(
+    new DetectionService({
+      config: options.config.detect,
+      bus,
+      dataDir: options.dataDir,
+      group: ROLE_GROUPS.detect,
+    }),
+  );
 
   await services.start();
-  log.info('detect role ready');
+  log.info(
+    { detector: options.config.detect.enabled ? options.config.detect.detector : 'off' },
+    'detect role ready',
+  );
   return { role: 'detect', bus, services, dispose: () => services.dispose() };
 }

@@ -1,6 +1,7 @@
 import { Topics, type Subscription } from '../contract/bus.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import { createEsEventStore } from '../store-es/create.js';
+import { EventStoreService } from '../store/service.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { ROLE_GROUPS, roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
@@ -53,6 +54,23 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
         await alertsSub?.dispose();
       },
     });
+  }
+
+  // SQLite (single site split into roles on one machine): the store's own batched writer consumes events and
+  // alerts from the bus and acknowledges each message only once its batch is committed to the database.
+  if (!sink && options.config.cluster.eventStore.kind === 'sqlite') {
+    const cameraNames = new Map(options.config.cameras.map((c) => [c.id, c.name]));
+    services.add(
+      new EventStoreService({
+        config: options.config.store,
+        dataDir: options.dataDir,
+        bus,
+        cameraName: (id) => cameraNames.get(id),
+      }),
+    );
+    await services.start();
+    log.info({ store: 'sqlite' }, 'events role ready');
+    return { role: 'events', bus, services, dispose: () => services.dispose() };
   }
 
   let sub: Subscription | undefined;

@@ -1,5 +1,8 @@
-import { ServiceHost } from '../platform/lifecycle.js';
+import { SessionAuth } from '../api/auth.js';
+import { ApiServer } from '../api/server.js';
+import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
 import { clusterVideoStore } from '../store-video/create.js';
+import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
 import { createLogger } from '../platform/log.js';
 import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
@@ -7,28 +10,61 @@ import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from '
 /**
  * The ingest role: connects the cameras of its config, records them to the video store and publishes analysis
  * frames on `vigil.frames.v1` (keyed by camera). Replicate it by giving each instance its own share of cameras.
+ *
+ * It also serves the video routes of its cameras (camera list and management, snapshots, live fMP4 over
+ * WebSocket, recordings, clips, holds, storage) on `server.host`:`server.port`: live video and clips come from
+ * the process that holds the camera connection and the recording index, instead of being relayed through Kafka.
+ * The UI reaches them through the load balancer in front of the roles (route /api/cameras, /api/live, /api/clips,
+ * /api/recordings, /api/holds, /api/storage, /api/retention to the ingest instance owning the camera). The
+ * session token is shared with the api instances (VIGIL_API_TOKEN).
  */
 export async function startIngestRole(options: RoleOptions): Promise<RunningRole> {
   const log = createLogger('roles.ingest');
+  const { config } = options;
   const services = new ServiceHost();
   const bus = roleBus(services, 'ingest', options);
-  roleMetricsServer(services, 'ingest', options.config.cluster.metricsPort);
+  roleMetricsServer(services, 'ingest', config.cluster.metricsPort);
 
   // --- video (cameras, recording, retention; frames published to the bus) ---
   const ffmpeg = options.runtime?.ffmpeg?.path ?? 'ffmpeg';
-  services.add(
+  const video = services.add(
     new VideoService({
       dataDir: options.dataDir,
-      video: options.config.video,
-      cameras: options.config.cameras,
+      video: config.video,
+      cameras: config.cameras,
       bus,
       ffmpeg,
-      store: clusterVideoStore(options.config.cluster.videoStore),
+      store: clusterVideoStore(config.cluster.videoStore),
       env: options.env,
     }),
   );
 
+  // --- video routes (live view, clips, recordings) on this instance's own port ---
+  const health = (): Record<string, ServiceHealth> => {
+    const out: Record<string, ServiceHealth> = {};
+    for (const s of services.services) if (s.health && s !== api) out[s.name] = s.health();
+    return out;
+  };
+  const api = services.add(
+    new ApiServer({
+      host: config.server.host,
+      port: config.server.port,
+      auth: new SessionAuth(options.token),
+      mode: 'cluster',
+      routes: [videoRoutes(video, ffmpeg)],
+      health,
+    }),
+  );
+
   await services.start();
-  log.info({ cameras: options.config.cameras.length }, 'ingest role ready');
-  return { role: 'ingest', bus, services, dispose: () => services.dispose() };
+  log.info({ cameras: config.cameras.length, url: api.url }, 'ingest role ready');
+  return {
+    role: 'ingest',
+    bus,
+    services,
+    get url() {
+      return api.url;
+    },
+    dispose: () => services.dispose(),
+  };
 }

@@ -53,6 +53,10 @@ describe('cluster roles: configuration', () => {
     expect(opts.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'vigil', password: 's3cret' });
     expect(opts.ssl).toBe(true);
     expect(opts.clientId).toBe('vigil-detect');
+    expect(opts.startFrom).toBeUndefined();
+    // An api instance joins a new group at every start: it relays live messages, never the topics' history.
+    const api = kafkaOptions(kafkaConfig({ kind: 'kafka', brokers: ['k1:9093'] }), 'api');
+    expect(api.startFrom).toEqual({ 'vigil.events.v1': 'latest', 'vigil.alerts.v1': 'latest' });
   });
 
   it('serves /metrics and /healthz on cluster.metricsPort for roles without an API server', async () => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { SessionAuth } from '../api/auth.js';
+import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
 import { createEsEventStore } from '../store-es/create.js';
 import { eventRoutes } from '../store/routes.js';
@@ -39,7 +40,9 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole
     routes.push(eventRoutes({ store: es }));
   }
 
-  // --- realtime (WS fed from detections/events/alerts/health in group liveGroup) ---
+  // --- realtime (WS /api/ws fed from detections/events/alerts/health; the hub reads in a group of its own) ---
+  const realtime = services.add(new RealtimeHub({ bus }));
+  routes.push(realtime);
 
   const health = (): Record<string, ServiceHealth> => {
     const out: Record<string, ServiceHealth> = {};
@@ -55,6 +58,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),
       routes,
       health,
+      kibana: config.cluster.kibana,
     }),
   );
 

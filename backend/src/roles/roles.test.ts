@@ -18,6 +18,8 @@ import { Topics } from '../contract/bus.js';
 import { VigilConfig } from '../contract/config.js';
 import type { VigilEvent } from '../contract/events.js';
 import { kafkaOptions } from './cluster-bus.js';
+import { WebSocket } from 'ws';
+import { startApiRole } from './api.js';
 import { startEventsRole } from './events.js';
 
 function runCli(
@@ -135,11 +137,19 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
     ]);
     const producer = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-detect' });
     try {
-      for (let i = 0; i < 40; i++) {
-        const cam = `cam-${i % 8}`;
-        await producer.publish(Topics.events, cam, sampleEvent(run, cam, i));
+      // The second instance may join the group a little later: keep publishing until both have stored events
+      // (bounded), then check that every event was stored exactly once.
+      let sent = 0;
+      const deadline = Date.now() + 40_000;
+      while (sent < 40 || !(byInstance[0]! > 0 && byInstance[1]! > 0)) {
+        if (Date.now() > deadline) break;
+        for (let k = 0; k < 8; k++, sent++) {
+          const cam = `cam-${sent % 8}`;
+          await producer.publish(Topics.events, cam, sampleEvent(run, cam, sent));
+        }
+        await new Promise((r) => setTimeout(r, sent < 40 ? 0 : 250));
       }
-      await waitFor(() => stored.size === 40, 'all 40 events stored', 30_000);
+      await waitFor(() => stored.size === sent, `all ${sent} events stored`, 30_000);
       await new Promise((r) => setTimeout(r, 500));
       expect([...stored.values()].every((n) => n === 1)).toBe(true);
       expect(byInstance[0]).toBeGreaterThan(0);
@@ -147,5 +157,57 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
     } finally {
       await Promise.all([producer.dispose(), a.dispose(), b.dispose()]);
     }
-  }, 60_000);
+  }, 90_000);
+
+  it('relays events published on Kafka to WebSocket clients of the api role, and refuses clients without the token', async () => {
+    const run = randomUUID().slice(0, 8);
+    const config = VigilConfig.parse({
+      cameras: [],
+      server: { port: 0 },
+      cluster: { bus: { kind: 'kafka', brokers: kafka.brokers, sessionTimeoutMs: 6000 } },
+    });
+    const api = await startApiRole({
+      config,
+      dataDir: tempHome(),
+      token: 'api-role-test-token-0123456789',
+      rendererDir: tempHome(),
+    });
+    const producer = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-detect' });
+    const wsUrl = `${api.url?.replace('http', 'ws')}/api/ws`;
+    try {
+      const refused = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(wsUrl);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => resolve(101));
+      });
+      expect(refused).toBe(401);
+      const ws = new WebSocket(wsUrl, {
+        headers: { authorization: 'Bearer api-role-test-token-0123456789' },
+      });
+      const received: string[] = [];
+      ws.on('message', (data) => {
+        const msg = JSON.parse(data.toString()) as { kind: string; data: { id?: string } };
+        if (msg.kind === 'event' && msg.data.id?.startsWith(run)) received.push(msg.data.id);
+      });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      // The hub joins its group from the newest offset: publish until the first message arrives.
+      let i = 0;
+      let lastSent = 0;
+      await waitFor(
+        () => {
+          if (Date.now() - lastSent > 250) {
+            lastSent = Date.now();
+            void producer.publish(Topics.events, 'cam-1', sampleEvent(run, 'cam-1', i++));
+          }
+          return received.length > 0;
+        },
+        'an event relayed to the WebSocket client',
+        40_000,
+      );
+      expect(received[0]).toMatch(new RegExp(`^${run}`));
+      ws.close();
+    } finally {
+      await Promise.all([producer.dispose(), api.dispose()]);
+    }
+  }, 90_000);
 });

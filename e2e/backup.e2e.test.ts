@@ -79,9 +79,11 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
     await page.goto(backend.url);
     await page.getByRole('button', { name: 'Backup', exact: true }).click();
     const targets = page.getByRole('region', { name: 'Backup targets' });
-    await targets.getByRole('button', { name: 'Test connection' }).first().click();
+    // The configured target's row (the form below has a Test connection button of its own).
+    const nas = targets.getByRole('row', { name: /NAS share/ });
+    await nas.getByRole('button', { name: 'Test connection' }).click();
     await expect
-      .poll(() => targets.getByRole('status').first().textContent(), { timeout: 10_000 })
+      .poll(() => nas.getByRole('status').textContent(), { timeout: 10_000 })
       .toMatch(/✓ .*can be written/);
 
     await page.getByRole('button', { name: 'Run now' }).click();

@@ -1,4 +1,5 @@
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
+import { ExportDialog } from '../export';
 import { formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
 import type { EventSummary, RecordingsResponse } from '../lib/types';
@@ -25,6 +26,7 @@ export function CameraTimeline(props: {
     `/api/recordings/${encodeURIComponent(props.cameraId)}?from=${Math.round(from)}&to=${Math.round(to)}`,
   );
   const bar = useRef<HTMLDivElement>(null);
+  const [exporting, setExporting] = useState(false);
   const pct = (ts: number) => `${(Math.max(0, Math.min(1, (ts - from) / span)) * 100).toFixed(3)}%`;
   const width = (a: number, b: number) =>
     `${(Math.max(0, (Math.min(b, to) - Math.max(a, from)) / span) * 100).toFixed(3)}%`;
@@ -35,7 +37,25 @@ export function CameraTimeline(props: {
   };
   return (
     <div className="timeline">
-      <div className="timeline-name">{props.cameraName}</div>
+      <div className="timeline-name">
+        {props.cameraName}{' '}
+        <button
+          className="link"
+          aria-label={`Export evidence from ${props.cameraName}`}
+          onClick={() => setExporting(true)}
+        >
+          Export…
+        </button>
+      </div>
+      {exporting ? (
+        <ExportDialog
+          cameraIds={[props.cameraId]}
+          availableCameras={[{ id: props.cameraId, name: props.cameraName }]}
+          from={from}
+          to={to}
+          onClose={() => setExporting(false)}
+        />
+      ) : null}
       <div
         ref={bar}
         className="timeline-bar"

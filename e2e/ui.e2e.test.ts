@@ -211,6 +211,17 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       .first()
       .click();
     await dialog.waitFor({ state: 'detached' });
+    // …and from a camera's timeline, for the range on screen.
+    await page
+      .getByRole('button', { name: /^Export evidence from / })
+      .first()
+      .click();
+    await dialog.waitFor();
+    await dialog
+      .getByRole('button', { name: /cancel|close/i })
+      .first()
+      .click();
+    await dialog.waitFor({ state: 'detached' });
   });
 
   it('dashboards draw bars', async () => {

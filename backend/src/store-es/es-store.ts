@@ -1,3 +1,4 @@
+import { fillBuckets } from '../store/histogram.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,24 +32,6 @@ import {
 } from '../contract/store.js';
 import { createLogger } from '../platform/log.js';
 import { mergeEvent, snapshotIsBetter, type MergeableEvent } from '../store/merge.js';
-
-/** Histogram buckets from (bucket, label, count) rows, empty intervals included (as the embedded store does). */
-function fillBuckets(
-  from: number,
-  to: number,
-  ms: number,
-  rows: ReadonlyArray<{ b: number; label: string; n: number }>,
-): EventHistogramResponse['buckets'] {
-  const byTs = new Map<number, { ts: number; count: number; byLabel: Record<string, number> }>();
-  for (let t = Math.floor(from / ms) * ms; t < to; t += ms) byTs.set(t, { ts: t, count: 0, byLabel: {} });
-  for (const r of rows) {
-    const b = byTs.get(r.b);
-    if (!b) continue;
-    b.count += r.n;
-    b.byLabel[r.label] = (b.byLabel[r.label] ?? 0) + r.n;
-  }
-  return [...byTs.values()];
-}
 
 /** An event as stored in Elasticsearch: the merged event, its annotations, and derived fields for search. */
 export interface EsEventDoc extends MergeableEvent {

@@ -1,3 +1,4 @@
+import { fillBuckets } from './histogram.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -848,22 +849,4 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('optimize');
     this.db.close();
   }
-}
-
-/** Every bucket of the range in order, empty ones included. */
-export function fillBuckets(
-  from: number,
-  to: number,
-  ms: number,
-  rows: ReadonlyArray<{ b: number; label: string; n: number }>,
-): EventHistogramResponse['buckets'] {
-  const byTs = new Map<number, { ts: number; count: number; byLabel: Record<string, number> }>();
-  for (let t = Math.floor(from / ms) * ms; t < to; t += ms) byTs.set(t, { ts: t, count: 0, byLabel: {} });
-  for (const r of rows) {
-    const b = byTs.get(r.b);
-    if (!b) continue;
-    b.count += r.n;
-    b.byLabel[r.label] = (b.byLabel[r.label] ?? 0) + r.n;
-  }
-  return [...byTs.values()];
 }

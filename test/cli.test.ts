@@ -1,32 +1,14 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids } from './helpers/leaks.js';
-import { CLI, spawnBackend, tempHome, type BackendProcess } from './fixtures/backend.js';
+import { runCli, spawnBackend, tempHome, type BackendProcess } from './fixtures/backend.js';
 
 let backend: BackendProcess | undefined;
 afterEach(async () => {
   await backend?.stop();
   backend = undefined;
 });
-
-/** Runs the CLI to completion and returns its exit code and output. */
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      env: { ...process.env, VIGIL_HOME: tempHome(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    proc.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 function writeConfig(text: string): string {
   const file = path.join(tempHome(), 'config.yaml');

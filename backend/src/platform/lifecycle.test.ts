@@ -45,6 +45,18 @@ describe('ServiceHost', () => {
   });
 });
 
+describe('ServiceHost health', () => {
+  it('reports every service that has a health, leaving out the one asking', () => {
+    const host = new ServiceHost();
+    const store = host.add({ ...service('store', []), health: () => ({ status: 'ok' as const }) });
+    host.add(service('bus', []));
+    const api = host.add({ ...service('api', []), health: () => ({ status: 'down' as const }) });
+    expect(host.health(api)).toEqual({ store: { status: 'ok' } });
+    expect(host.health()).toEqual({ store: { status: 'ok' }, api: { status: 'down' } });
+    expect(store.name).toBe('store');
+  });
+});
+
 describe('DisposableStore', () => {
   it('disposes in reverse order and keeps going when one fails', async () => {
     const journal: string[] = [];

@@ -76,6 +76,13 @@ export class ServiceHost implements Disposable {
     return this.#services;
   }
 
+  /** Health of every service that reports one, except `exclude` (the API server reporting on the others). */
+  health(exclude?: Service): Record<string, ServiceHealth> {
+    const out: Record<string, ServiceHealth> = {};
+    for (const s of this.#services) if (s.health && s !== exclude) out[s.name] = s.health();
+    return out;
+  }
+
   async start(): Promise<void> {
     for (const service of this.#services) {
       const t0 = performance.now();

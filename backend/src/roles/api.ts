@@ -4,7 +4,7 @@ import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
 import { createEsEventStore } from '../store-es/create.js';
 import { eventRoutes } from '../store/routes.js';
-import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
+import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 import { instanceName, roleBus, type RoleOptions, type RunningRole } from './role.js';
@@ -44,12 +44,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole
   const realtime = services.add(new RealtimeHub({ bus }));
   routes.push(realtime);
 
-  const health = (): Record<string, ServiceHealth> => {
-    const out: Record<string, ServiceHealth> = {};
-    for (const s of services.services) if (s.health && s !== api) out[s.name] = s.health();
-    return out;
-  };
-  const api = services.add(
+  const api: ApiServer = services.add(
     new ApiServer({
       host: config.server.host,
       port: config.server.port,
@@ -57,7 +52,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole
       mode: 'cluster',
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),
       routes,
-      health,
+      health: () => services.health(api),
       kibana: config.cluster.kibana,
     }),
   );

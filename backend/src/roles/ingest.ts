@@ -1,6 +1,6 @@
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
-import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
+import { ServiceHost } from '../platform/lifecycle.js';
 import { clusterVideoStore } from '../store-video/create.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
@@ -40,19 +40,14 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
   );
 
   // --- video routes (live view, clips, recordings) on this instance's own port ---
-  const health = (): Record<string, ServiceHealth> => {
-    const out: Record<string, ServiceHealth> = {};
-    for (const s of services.services) if (s.health && s !== api) out[s.name] = s.health();
-    return out;
-  };
-  const api = services.add(
+  const api: ApiServer = services.add(
     new ApiServer({
       host: config.server.host,
       port: config.server.port,
       auth: new SessionAuth(options.token),
       mode: 'cluster',
       routes: [videoRoutes(video, ffmpeg)],
-      health,
+      health: () => services.health(api),
     }),
   );
 

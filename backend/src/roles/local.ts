@@ -7,7 +7,7 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
 import { RealtimeHub } from '../api/realtime.js';
 import type { RuntimeReport } from '../platform/binaries.js';
-import { ServiceHost, type ServiceHealth } from '../platform/lifecycle.js';
+import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { appDataDir, INSTALL_DIR } from '../platform/paths.js';
 import { BackupService } from '../backup/service.js';
@@ -143,14 +143,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   const realtime = services.add(new RealtimeHub({ bus }));
   routes.push(realtime);
 
-  const health = (): Record<string, ServiceHealth> => {
-    const out: Record<string, ServiceHealth> = {};
-    for (const s of services.services) if (s.health && s !== api) out[s.name] = s.health();
-    return out;
-  };
-
   // The API starts last: by the time it answers, everything it serves is ready.
-  const api = services.add(
+  const api: ApiServer = services.add(
     new ApiServer({
       host: config.server.host,
       port: config.server.port,
@@ -158,7 +152,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       mode: 'local',
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),
       routes,
-      health,
+      health: () => services.health(api),
       kibana: config.cluster.kibana,
     }),
   );

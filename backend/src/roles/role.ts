@@ -4,7 +4,7 @@ import client from 'prom-client';
 import type { Bus } from '../contract/bus.js';
 import type { VigilConfig } from '../contract/config.js';
 import type { RuntimeReport } from '../platform/binaries.js';
-import type { ServiceHealth, ServiceHost } from '../platform/lifecycle.js';
+import type { ServiceHost } from '../platform/lifecycle.js';
 import { createBus } from './cluster-bus.js';
 
 /** The separately deployable parts of the pipeline. Each can run as several instances. */
@@ -66,8 +66,7 @@ export function roleMetricsServer(services: ServiceHost, role: RoleName, port: n
             res.writeHead(200, { 'content-type': client.register.contentType });
             res.end(await client.register.metrics());
           } else if (req.url === '/healthz') {
-            const health: Record<string, ServiceHealth> = {};
-            for (const s of services.services) if (s.health) health[s.name] = s.health();
+            const health = services.health();
             const down = Object.values(health).some((h) => h.status === 'down');
             res.writeHead(down ? 503 : 200, { 'content-type': 'application/json' });
             res.end(JSON.stringify({ role, status: down ? 'down' : 'ok', services: health }));

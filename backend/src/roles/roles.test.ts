@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, tempHome } from '../../../test/fixtures/backend.js';
+import { runCli, tempHome } from '../../../test/fixtures/backend.js';
 import {
   KAFKA_MOCK_INSTALL_HINT,
   kafkaMockAvailable,
@@ -21,22 +20,6 @@ import { kafkaOptions } from './cluster-bus.js';
 import { WebSocket } from 'ws';
 import { startApiRole } from './api.js';
 import { startEventsRole } from './events.js';
-
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      env: { ...process.env, VIGIL_HOME: tempHome(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    proc.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 describe('cluster roles: configuration', () => {
   const kafkaConfig = (bus: object) => VigilConfig.parse({ cameras: [], cluster: { bus } }).cluster.bus;

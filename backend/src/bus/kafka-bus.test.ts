@@ -237,7 +237,12 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
         sent.push(e.id);
         await bus.publish(Topics.events, e.cameraId, e);
       }
-      await waitFor(() => done.length >= 12, 'the consumer to be mid-way', 30_000);
+      // Kill it while a message is being handled (started, not done), after a dozen were finished.
+      await waitFor(
+        () => done.length >= 12 && started.some((id) => !done.includes(id)),
+        'the consumer to be mid-way, handling a message',
+        30_000,
+      );
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       const inFlight = started.filter((id) => !done.includes(id));

@@ -66,6 +66,8 @@ export interface DetectStats {
   model: string;
   /** Median inference time over the recent window, ms (0 before the first inference). */
   inferenceMsP50: number;
+  /** Detector worker threads running (0 while the model loads or when it failed to load). */
+  workers: number;
   perCamera: Record<string, CameraDetectStats>;
 }
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { Bus, Subscription } from '../contract/bus.js';
 import { Topics } from '../contract/bus.js';
@@ -25,6 +26,8 @@ export interface DetectionServiceOptions {
   dataDir: string;
   /** A detector already loaded (benchmarks, tests); otherwise the configured one is created on start. */
   detector?: ObjectDetector;
+  /** Several detectors already loaded, run in parallel (benchmarks); takes precedence over `detector`. */
+  detectors?: ObjectDetector[];
   /** Consumer group of the frames subscription ('detect' by default; the detect role names its own). */
   group?: string;
 }
@@ -81,18 +84,22 @@ export class DetectionService implements Service {
   readonly #inferenceMs: number[] = [];
   readonly #eventLatencyMs: number[] = [];
   readonly #snapshots: SnapshotEncoder;
-  #detector: ObjectDetector | undefined;
+  /** The loaded detectors (one per worker thread); `#idle` holds those not analysing a frame right now. */
+  #detectors: ObjectDetector[] = [];
+  #idle: ObjectDetector[] = [];
+  /** Cameras with a frame being analysed: frames of one camera are analysed in order, one at a time. */
+  readonly #busyCameras = new Set<string>();
+  readonly #inFlight = new Set<Promise<void>>();
   #loading: Promise<void> | undefined;
   readonly #abortLoading = new AbortController();
   #loadError: Error | undefined;
   #subscription: Subscription | undefined;
-  #working: Promise<void> | undefined;
   #stopping = false;
 
   constructor(private readonly options: DetectionServiceOptions) {
     this.#config = options.config;
     this.#bus = options.bus;
-    this.#detector = options.detector;
+    this.#detectors = options.detectors ?? (options.detector ? [options.detector] : []);
     this.#snapshots = new SnapshotEncoder(options.config.snapshots.quality);
     this.settings = new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
   }
@@ -109,7 +116,7 @@ export class DetectionService implements Service {
       this.#log.info('object detection is disabled (detect.enabled = false)');
       return;
     }
-    if (!this.#detector && !detectorNames().includes(this.#config.detector))
+    if (!this.#detectors.length && !detectorNames().includes(this.#config.detector))
       throw new UnknownDetectorError(this.#config.detector);
     // The model loads in the background (a second or two) so the rest of the backend starts at once; frames that
     // arrive meanwhile wait in the detection queue.
@@ -120,25 +127,47 @@ export class DetectionService implements Service {
   }
 
   async #loadDetector(): Promise<void> {
-    try {
-      this.#detector ??= await WorkerDetector.create(
-        this.#config.detector,
-        { backend: this.#config.backend },
-        this.#abortLoading.signal,
+    if (!this.#detectors.length) {
+      const count = detectWorkerCount(this.#config.workers);
+      const results = await Promise.allSettled(
+        Array.from({ length: count }, () =>
+          WorkerDetector.create(
+            this.#config.detector,
+            { backend: this.#config.backend },
+            this.#abortLoading.signal,
+          ),
+        ),
       );
-      this.#log.info(
-        {
-          detector: this.#detector.name,
-          backend: this.#detector.backend,
-          inputSize: this.#detector.inputSize,
-        },
-        'object detector ready',
-      );
-    } catch (err) {
-      if (this.#stopping) return; // stopped while loading
-      this.#loadError = err as Error;
-      this.#log.error({ err }, 'object detector failed to load: no object detection');
+      const loaded = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      if (this.#stopping) {
+        for (const d of loaded) d.dispose();
+        return; // stopped while loading
+      }
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!loaded.length) {
+        this.#loadError = failed?.reason as Error;
+        this.#log.error({ err: failed?.reason }, 'object detector failed to load: no object detection');
+        return;
+      }
+      if (failed)
+        this.#log.warn(
+          { err: failed.reason, loaded: loaded.length, wanted: count },
+          'some detector workers failed to load; running with fewer',
+        );
+      this.#detectors = loaded;
     }
+    const first = this.#detectors[0] as ObjectDetector;
+    this.#log.info(
+      {
+        detector: first.name,
+        backend: first.backend,
+        inputSize: first.inputSize,
+        workers: this.#detectors.length,
+      },
+      'object detector ready',
+    );
+    this.#idle = [...this.#detectors];
+    this.#pump();
   }
 
   /** Resolves once the detector is loaded (or failed to load). */
@@ -150,9 +179,12 @@ export class DetectionService implements Service {
     if (!this.#config.enabled) return { status: 'ok', detail: 'disabled' };
     if (this.#loadError)
       return { status: 'down', detail: `detector failed to load: ${this.#loadError.message}` };
-    if (!this.#detector) return { status: 'degraded', detail: 'detector loading' };
-    const detail = `${this.#detector.name} on ${this.#detector.backend}`;
-    return this.#detector.backend === 'cpu'
+    const detector = this.#detectors[0];
+    if (!detector || (!this.#idle.length && !this.#inFlight.size))
+      return { status: 'degraded', detail: 'detector loading' };
+    const workers = this.#detectors.length;
+    const detail = `${detector.name} on ${detector.backend}${workers > 1 ? ` × ${workers} workers` : ''}`;
+    return detector.backend === 'cpu'
       ? { status: 'degraded', detail: `${detail} (slow)` }
       : { status: 'ok', detail };
   }
@@ -161,8 +193,9 @@ export class DetectionService implements Service {
     const perCamera: Record<string, CameraDetectStats> = {};
     for (const [id, st] of this.#cameras) perCamera[id] = { ...st.stats };
     return {
-      backend: this.#detector?.backend ?? 'cpu',
-      model: this.#detector?.name ?? this.#config.detector,
+      backend: this.#detectors[0]?.backend ?? 'cpu',
+      model: this.#detectors[0]?.name ?? this.#config.detector,
+      workers: this.#detectors.length,
       inferenceMsP50: Math.round(percentile(this.#inferenceMs, 0.5) * 10) / 10,
       perCamera,
     };
@@ -220,27 +253,36 @@ export class DetectionService implements Service {
       }
     }
     this.#queue.push(item);
-    this.#working ??= this.#work().finally(() => {
-      this.#working = undefined;
-    });
+    this.#pump();
   }
 
-  async #work(): Promise<void> {
-    while (this.#queue.length && !this.#stopping) {
-      const item = this.#queue.shift() as QueuedFrame;
-      try {
-        await this.#analyse(item);
-      } catch (err) {
-        if (!this.#stopping)
-          this.#log.error({ err, camera: item.frame.cameraId }, 'analysing a frame failed');
-      }
+  /**
+   * Hands queued frames to idle detectors, oldest first, skipping cameras that already have a frame in analysis
+   * (their tracks must see frames in order). With one worker this is a plain FIFO.
+   */
+  #pump(): void {
+    while (this.#idle.length && this.#queue.length && !this.#stopping) {
+      const idx = this.#queue.findIndex((q) => !this.#busyCameras.has(q.frame.cameraId));
+      if (idx < 0) return;
+      const [item] = this.#queue.splice(idx, 1) as [QueuedFrame];
+      const detector = this.#idle.pop() as ObjectDetector;
+      const camera = item.frame.cameraId;
+      this.#busyCameras.add(camera);
+      const run: Promise<void> = this.#analyse(item, detector)
+        .catch((err: unknown) => {
+          if (!this.#stopping) this.#log.error({ err, camera }, 'analysing a frame failed');
+        })
+        .finally(() => {
+          this.#busyCameras.delete(camera);
+          this.#inFlight.delete(run);
+          this.#idle.push(detector);
+          this.#pump();
+        });
+      this.#inFlight.add(run);
     }
   }
 
-  async #analyse({ frame, region, receivedAt }: QueuedFrame): Promise<void> {
-    await this.#loading;
-    const detector = this.#detector;
-    if (!detector) return;
+  async #analyse({ frame, region, receivedAt }: QueuedFrame, detector: ObjectDetector): Promise<void> {
     const st = this.#camera(frame.cameraId);
     const t0 = performance.now();
     const result = await detector.detect(frame, {
@@ -405,7 +447,10 @@ export class DetectionService implements Service {
 
   /** Waits until every queued frame has been analysed and its events published (tests, benchmarks). */
   async idle(): Promise<void> {
-    while (this.#working) await this.#working;
+    while (this.#inFlight.size || (this.#queue.length && this.#idle.length)) {
+      await Promise.all([...this.#inFlight]);
+      await new Promise((r) => setImmediate(r));
+    }
     await this.#flushEvents();
   }
 
@@ -417,13 +462,20 @@ export class DetectionService implements Service {
     // A model still loading is abandoned and a frame being analysed is not waited for: the worker is stopped.
     this.#abortLoading.abort();
     await this.#loading;
-    if (!this.options.detector) this.#detector?.dispose();
-    await this.#working;
+    if (!this.options.detector && !this.options.detectors) for (const d of this.#detectors) d.dispose();
+    await Promise.all([...this.#inFlight]);
     // Open events end now, so the store never keeps an event open forever.
     for (const st of this.#cameras.values()) {
       for (const t of st.tracker.endAll()) await this.#end(st, t);
     }
     await this.#flushEvents();
-    this.#detector = undefined;
+    this.#detectors = [];
+    this.#idle = [];
   }
+}
+
+/** Detector worker threads for a `detect.workers` setting: 'auto' leaves one core for video ingest and the rest. */
+export function detectWorkerCount(setting: DetectConfig['workers']): number {
+  if (setting !== 'auto') return setting;
+  return Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2)));
 }

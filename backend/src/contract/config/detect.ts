@@ -45,6 +45,12 @@ export const DetectConfig = z
       .describe(
         'TensorFlow.js backend. auto: tfjs-node when installed, else WebAssembly (SIMD), else the slow pure-JS CPU backend.',
       ),
+    workers: z
+      .union([z.literal('auto'), z.int().min(1).max(16)])
+      .default('auto')
+      .describe(
+        'Detector worker threads, each with its own copy of the model, analysing frames of different cameras in parallel. auto: half the CPU cores (at least 1, at most 4), leaving the rest for video ingest.',
+      ),
     candidateScore: z
       .number()
       .min(0)

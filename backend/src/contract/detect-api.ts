@@ -58,6 +58,8 @@ export interface CameraDetectStats {
   skippedNoMotion: number;
   /** Frames dropped because the detector was behind (oldest frame of the camera dropped). */
   droppedBehind: number;
+  /** Frames analysed in a 2×2 mosaic with other cameras' frames (the detector was behind). */
+  mosaicFrames: number;
 }
 
 /** GET /api/detect/stats */

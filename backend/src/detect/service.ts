@@ -14,6 +14,7 @@ import { WorkerDetector } from './detectors/worker-detector.js';
 import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
 import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
+import { composeMosaic, MOSAIC_CELLS, splitMosaic } from './mosaic.js';
 import { cropAround, MotionDetector } from './motion.js';
 import { DetectSettingsStore } from './settings-store.js';
 import { SnapshotEncoder } from './snapshot.js';
@@ -262,18 +263,17 @@ export class DetectionService implements Service {
    */
   #pump(): void {
     while (this.#idle.length && this.#queue.length && !this.#stopping) {
-      const idx = this.#queue.findIndex((q) => !this.#busyCameras.has(q.frame.cameraId));
-      if (idx < 0) return;
-      const [item] = this.#queue.splice(idx, 1) as [QueuedFrame];
+      const batch = this.#takeBatch();
+      if (!batch.length) return;
       const detector = this.#idle.pop() as ObjectDetector;
-      const camera = item.frame.cameraId;
-      this.#busyCameras.add(camera);
-      const run: Promise<void> = this.#analyse(item, detector)
+      const cameras = batch.map((q) => q.frame.cameraId);
+      for (const c of cameras) this.#busyCameras.add(c);
+      const run: Promise<void> = this.#analyse(batch, detector)
         .catch((err: unknown) => {
-          if (!this.#stopping) this.#log.error({ err, camera }, 'analysing a frame failed');
+          if (!this.#stopping) this.#log.error({ err, cameras }, 'analysing a frame failed');
         })
         .finally(() => {
-          this.#busyCameras.delete(camera);
+          for (const c of cameras) this.#busyCameras.delete(c);
           this.#inFlight.delete(run);
           this.#idle.push(detector);
           this.#pump();
@@ -282,23 +282,71 @@ export class DetectionService implements Service {
     }
   }
 
-  async #analyse({ frame, region, receivedAt }: QueuedFrame, detector: ObjectDetector): Promise<void> {
-    const st = this.#camera(frame.cameraId);
+  /**
+   * The next frames for one detector call: the oldest frame of a camera not in analysis and, when the mosaic is on
+   * and more cameras wait than there are idle detectors (the detectors are behind), up to three more cameras'
+   * frames of the same size.
+   */
+  #takeBatch(): QueuedFrame[] {
+    const idx = this.#queue.findIndex((q) => !this.#busyCameras.has(q.frame.cameraId));
+    if (idx < 0) return [];
+    const first = this.#queue[idx] as QueuedFrame;
+    const picked = [idx];
+    // Cameras waiting beyond what the idle detectors take one by one go into mosaics.
+    const waiting = new Set(
+      this.#queue.filter((q) => !this.#busyCameras.has(q.frame.cameraId)).map((q) => q.frame.cameraId),
+    ).size;
+    const size = Math.min(MOSAIC_CELLS, Math.ceil(waiting / Math.max(1, this.#idle.length)));
+    if (this.#config.mosaic.enabled && !first.region && size > 1) {
+      const cameras = new Set([first.frame.cameraId]);
+      for (let i = idx + 1; i < this.#queue.length && picked.length < size; i++) {
+        const q = this.#queue[i] as QueuedFrame;
+        const cam = q.frame.cameraId;
+        if (cameras.has(cam) || this.#busyCameras.has(cam) || q.region) continue;
+        if (q.frame.width !== first.frame.width || q.frame.height !== first.frame.height) continue;
+        cameras.add(cam);
+        picked.push(i);
+      }
+    }
+    const batch = picked.map((i) => this.#queue[i] as QueuedFrame);
+    for (const i of picked.reverse()) this.#queue.splice(i, 1);
+    return batch;
+  }
+
+  /** One detector call on one frame, or on a 2×2 mosaic of several cameras' frames; then tracking per camera. */
+  async #analyse(batch: QueuedFrame[], detector: ObjectDetector): Promise<void> {
+    const single = batch.length === 1 ? batch[0] : undefined;
+    const image = single ? single.frame : composeMosaic(batch.map((q) => q.frame));
     const t0 = performance.now();
-    const result = await detector.detect(frame, {
+    const result = await detector.detect(image, {
       minScore: this.#config.candidateScore,
       nmsIou: this.#config.nmsIou,
-      ...(region ? { region } : {}),
+      ...(single?.region ? { region: single.region } : {}),
     });
     const ms = performance.now() - t0;
     this.#inferenceMs.push(ms);
     if (this.#inferenceMs.length > WINDOW) this.#inferenceMs.shift();
     detectMetrics.inference.observe({ model: detector.name, backend: detector.backend }, ms / 1000);
+    if (single) return this.#track(single, result.detections, 1);
+    const cells = splitMosaic(result.detections, batch.length);
+    for (const [k, item] of batch.entries()) {
+      this.#camera(item.frame.cameraId).stats.mosaicFrames++;
+      await this.#track(item, cells[k] ?? [], this.#config.mosaic.scoreScale);
+    }
+  }
+
+  /** Filters one frame's detections, updates its camera's tracks and publishes overlays, events and alerts. */
+  async #track(
+    { frame, receivedAt }: QueuedFrame,
+    raw: readonly RawDetection[],
+    scoreScale: number,
+  ): Promise<void> {
+    const st = this.#camera(frame.cameraId);
     st.stats.framesAnalysed++;
     detectMetrics.framesAnalysed.inc({ camera: frame.cameraId });
 
-    const detections: Detection[] = result.detections
-      .filter((d) => this.#keep(frame.cameraId, d))
+    const detections: Detection[] = raw
+      .filter((d) => this.#keep(frame.cameraId, d, scoreScale))
       .map((d) => ({ label: d.label, score: d.score, box: d.box }));
     const zones = this.settings.zones(frame.cameraId).zones;
     const update = st.tracker.update(frame.ts, detections, zones);
@@ -332,7 +380,7 @@ export class DetectionService implements Service {
     await this.#expire(st, frame.ts);
   }
 
-  #keep(cameraId: string, d: RawDetection): boolean {
+  #keep(cameraId: string, d: RawDetection, scoreScale: number): boolean {
     if (!this.#config.labels.includes(d.label)) return false;
     const filters = this.#config.filters;
     const f: Partial<LabelFilter> =
@@ -340,7 +388,9 @@ export class DetectionService implements Service {
       filters.find((x) => x.label === d.label && !x.cameraId) ??
       {};
     const area = boxArea(d.box);
-    return d.score >= (f.minScore ?? 0.35) && area >= (f.minArea ?? 0) && area <= (f.maxArea ?? 1);
+    return (
+      d.score >= (f.minScore ?? 0.35) * scoreScale && area >= (f.minArea ?? 0) && area <= (f.maxArea ?? 1)
+    );
   }
 
   #considerSnapshot(st: CameraState, t: Track, frame: AnalysisFrame): void {
@@ -435,7 +485,7 @@ export class DetectionService implements Service {
         motion,
         tracker: new Tracker(cameraId, this.#config.tracking),
         lastMotionTs: -Infinity,
-        stats: { framesIn: 0, framesAnalysed: 0, skippedNoMotion: 0, droppedBehind: 0 },
+        stats: { framesIn: 0, framesAnalysed: 0, skippedNoMotion: 0, droppedBehind: 0, mosaicFrames: 0 },
         best: new Map(),
         lastPublished: new Map(),
         chains: new Map(),

@@ -5,6 +5,7 @@ import {
   logLevel as KafkaLogLevel,
   Partitioners,
   type Consumer,
+  type EachMessagePayload,
   type IHeaders,
   type KafkaMessage,
   type LogEntry,
@@ -298,8 +299,19 @@ export class KafkaBus implements Bus {
     const log = this.#log.child({ topic, group: options.group });
     const attempts = Math.max(1, this.options.handlerAttempts ?? 3);
     const fromBeginning =
+      options.replay === true ||
       (this.options.startFrom?.[topic] ??
         (topic === Topics.frames || topic === Topics.detections ? 'latest' : 'earliest')) === 'earliest';
+    // A replaying reader is caught up once it has handled the last offset each partition had when it started.
+    const replayTargets = options.replay ? await this.#endOffsets(topic, log) : new Map<number, bigint>();
+    let caughtUp!: () => void;
+    const caughtUpPromise = new Promise<void>((r) => (caughtUp = r));
+    const progress = (partition: number, offset: string) => {
+      const target = replayTargets.get(partition);
+      if (target !== undefined && BigInt(offset) >= target) replayTargets.delete(partition);
+      if (replayTargets.size === 0) caughtUp();
+    };
+    if (replayTargets.size === 0) caughtUp();
     let assigned: number[] = [];
     let joined!: () => void;
     const joinedPromise = new Promise<void>((r) => (joined = r));
@@ -314,46 +326,50 @@ export class KafkaBus implements Bus {
 
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning });
+    const handleOne = async ({ partition, message, heartbeat }: EachMessagePayload): Promise<void> => {
+      const key = message.key ? message.key.toString('utf8') : '';
+      let decoded: unknown;
+      try {
+        decoded = this.#decode(topic, message);
+      } catch (err) {
+        await this.#deadLetter(topic, partition, message, err instanceof Error ? err.message : String(err));
+        return;
+      }
+      // Long handlers keep the membership alive, so the group does not hand the partition to someone else.
+      const beat = setInterval(() => void heartbeat().catch(() => {}), heartbeatInterval);
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await handler(decoded as T, key);
+            break;
+          } catch (err) {
+            const reason = err instanceof Error ? err.message : String(err);
+            if (attempt >= attempts) {
+              log.error({ key, offset: message.offset, err }, 'message handler failed');
+              await this.#deadLetter(
+                topic,
+                partition,
+                message,
+                `handler failed ${attempt} times: ${reason}`,
+              );
+              return;
+            }
+            await sleep(100 * 2 ** attempt);
+          }
+        }
+      } finally {
+        clearInterval(beat);
+      }
+      this.stats(topic).delivered++;
+      metrics.consumed.inc({ topic, group: options.group });
+    };
     await consumer.run({
       partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 1),
       autoCommit: true,
       autoCommitInterval: this.options.commitIntervalMs ?? 1_000,
-      eachMessage: async ({ partition, message, heartbeat }) => {
-        const key = message.key ? message.key.toString('utf8') : '';
-        let decoded: unknown;
-        try {
-          decoded = this.#decode(topic, message);
-        } catch (err) {
-          await this.#deadLetter(topic, partition, message, err instanceof Error ? err.message : String(err));
-          return;
-        }
-        // Long handlers keep the membership alive, so the group does not hand the partition to someone else.
-        const beat = setInterval(() => void heartbeat().catch(() => {}), heartbeatInterval);
-        try {
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await handler(decoded as T, key);
-              break;
-            } catch (err) {
-              const reason = err instanceof Error ? err.message : String(err);
-              if (attempt >= attempts) {
-                log.error({ key, offset: message.offset, err }, 'message handler failed');
-                await this.#deadLetter(
-                  topic,
-                  partition,
-                  message,
-                  `handler failed ${attempt} times: ${reason}`,
-                );
-                return;
-              }
-              await sleep(100 * 2 ** attempt);
-            }
-          }
-        } finally {
-          clearInterval(beat);
-        }
-        this.stats(topic).delivered++;
-        metrics.consumed.inc({ topic, group: options.group });
+      eachMessage: async (payload) => {
+        await handleOne(payload);
+        progress(payload.partition, payload.message.offset);
       },
     });
 
@@ -361,6 +377,15 @@ export class KafkaBus implements Bus {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([joinedPromise, new Promise<void>((r) => (timer = setTimeout(r, joinTimeout)))]);
     clearTimeout(timer);
+    if (options.replay) {
+      const replayed = await Promise.race([
+        caughtUpPromise.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), joinTimeout))),
+      ]);
+      clearTimeout(timer);
+      if (!replayed)
+        log.warn({ partitions: [...replayTargets.keys()] }, 'topic not fully replayed in time; carrying on');
+    }
 
     let stopped = false;
     const entry = {
@@ -383,6 +408,24 @@ export class KafkaBus implements Bus {
         await entry.stop();
       },
     };
+  }
+
+  /** The offset of the last message of each non-empty partition of a topic, right now. */
+  async #endOffsets(topic: Topic, log: Logger): Promise<Map<number, bigint>> {
+    const ends = new Map<number, bigint>();
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high) - 1n);
+      }
+    } catch (err) {
+      // A topic that does not exist yet has nothing to replay; anything else is worth a line in the log.
+      log.warn({ err }, 'could not read the end offsets of the topic; replaying without waiting');
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    return ends;
   }
 
   async dispose(): Promise<void> {

@@ -14,7 +14,7 @@ import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detect
 import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
 import { cropAround, MotionDetector } from './motion.js';
-import { DetectSettingsStore } from './settings-store.js';
+import { DetectSettingsStore, type DetectSettings } from './settings-store.js';
 import { SnapshotEncoder } from './snapshot.js';
 import { Tracker, type Track } from './tracker.js';
 
@@ -27,6 +27,9 @@ export interface DetectionServiceOptions {
   detector?: ObjectDetector;
   /** Consumer group of the frames subscription ('detect' by default; the detect role names its own). */
   group?: string;
+  /** Where zones and alert rules come from (loaded on start, disposed with the service); by default the JSON file
+   * under dataDir (a single site). */
+  settings?: DetectSettings;
 }
 
 interface QueuedFrame {
@@ -71,7 +74,7 @@ function percentile(values: readonly number[], p: number): number {
  */
 export class DetectionService implements Service {
   readonly name = 'detect';
-  readonly settings: DetectSettingsStore;
+  readonly settings: DetectSettings;
   readonly #log = createLogger('detect.service');
   readonly #config: DetectConfig;
   readonly #bus: Bus;
@@ -94,11 +97,12 @@ export class DetectionService implements Service {
     this.#bus = options.bus;
     this.#detector = options.detector;
     this.#snapshots = new SnapshotEncoder(options.config.snapshots.quality);
-    this.settings = new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
+    this.settings =
+      options.settings ?? new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
   }
 
   async start(): Promise<void> {
-    this.settings.load();
+    await this.settings.load();
     this.#rules.setRules(this.settings.alertRules());
     this.settings.onChange(() => {
       this.#rules.setRules(this.settings.alertRules());
@@ -425,5 +429,6 @@ export class DetectionService implements Service {
     }
     await this.#flushEvents();
     this.#detector = undefined;
+    await this.settings.dispose();
   }
 }

@@ -187,7 +187,7 @@ describe.skipIf(redisSkip)('two api instances sharing Redis (real Redis)', () =>
     const pipeline = new MemoryBus();
     const events = await startEventsRole({ config, dataDir, bus: pipeline });
     // Different bearer tokens: only what Redis shares can let a session opened on one work on the other.
-    const [one, two]: RunningApiRole[] = await Promise.all([
+    const [one, two] = await Promise.all([
       startApiRole({
         config,
         dataDir,

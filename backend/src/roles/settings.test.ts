@@ -54,7 +54,13 @@ class SharedDetector implements ObjectDetector {
 /** Camera ids whose frames land on distinct partitions of the frames topic (so both instances get cameras). */
 function camerasOnDistinctPartitions(run: string): string[] {
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, p) => ({ partitionId: p, leader: 0 }));
+  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, p) => ({
+    partitionErrorCode: 0,
+    partitionId: p,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   const byPartition = new Map<number, string>();
   for (let i = 0; byPartition.size < PARTITIONS; i++) {
     const id = `${run}-cam${i}`;

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Partitioners } from 'kafkajs';
 import { KafkaBus } from '../../backend/src/bus/kafka-bus.js';
 import { Topics } from '../../backend/src/contract/bus.js';
 import type { CameraDetectStats, DetectStats } from '../../backend/src/contract/detect-api.js';
@@ -16,6 +17,7 @@ import { startKafka } from '../../test/fixtures/kafka.js';
 import { decodeFrames, VTEST_H264 } from '../../test/fixtures/video-frames.js';
 
 const CAMERAS = 4;
+const PARTITIONS = 4;
 /** Frames per second per camera: the offered load is CAMERAS × FPS, more than one worker analyses. */
 const FPS = 3;
 const WIDTH = 640;
@@ -71,6 +73,25 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
+/** Camera ids whose frames land on distinct partitions, so that every worker gets cameras to analyse. */
+function cameraIds(partitions: number): string[] {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({
+    partitionErrorCode: 0,
+    partitionId: p,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < Math.min(CAMERAS, partitions); i++) {
+    const id = `cam-${i}`;
+    const p = partitioner({ topic: Topics.frames, partitionMetadata, message: { key: id, value: null } });
+    if (!byPartition.has(p)) byPartition.set(p, id);
+  }
+  return [...byPartition.values()];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ModelScenario {
@@ -102,8 +123,9 @@ async function scenario(
 ): Promise<ModelScenario> {
   const step = (m: string) =>
     console.error(`[${detector}, ${workers} worker(s)${kill ? ', kill' : ''}] ${m}`);
-  const kafka = await startKafka({ partitions: 4 });
+  const kafka = await startKafka({ partitions: PARTITIONS });
   const bus = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-bench', sessionTimeoutMs: 6000 });
+  const cameras = cameraIds(PARTITIONS);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-cluster-'));
   const store = new SqliteEventStore({ file: path.join(dir, 'events.db') });
   const procs: Worker[] = [];
@@ -142,9 +164,7 @@ async function scenario(
         const frame = footage[seq % footage.length] as AnalysisFrame;
         const ts = Date.now();
         await Promise.all(
-          Array.from({ length: CAMERAS }, (_, c) =>
-            bus.publish(Topics.frames, `cam-${c}`, { ...frame, cameraId: `cam-${c}`, ts, seq }),
-          ),
+          cameras.map((cameraId) => bus.publish(Topics.frames, cameraId, { ...frame, cameraId, ts, seq })),
         );
         seq++;
         await sleep(Math.max(0, t0 + (seq * 1000) / FPS - Date.now()));
@@ -224,7 +244,7 @@ export async function modelBench(detector: string): Promise<void> {
   const footage = await decodeFrames(VTEST_H264, { width: WIDTH, fps: FPS, durationSec: 60 });
   console.log(
     `real model: ${detector} (TF.js, WASM unless tfjs-node is installed), motion-gated as deployed; ${CAMERAS} cameras ` +
-      `of vtest footage at ${FPS} frames/s each (${WIDTH} px wide), 4 partitions; ${WARMUP_S} s warm-up, ` +
+      `of vtest footage at ${FPS} frames/s each (${WIDTH} px wide) on ${PARTITIONS} distinct partitions; ${WARMUP_S} s warm-up, ` +
       `${MEASURE_S} s measured; load average before: ${os
         .loadavg()
         .map((l) => l.toFixed(2))

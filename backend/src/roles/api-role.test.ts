@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -282,4 +284,42 @@ describe.skipIf(redisSkip)('two api instances sharing Redis (real Redis)', () =>
       await pipeline.dispose();
     }
   }, 90_000);
+});
+
+describe('api role routes', () => {
+  it('documents the event, alert and detection-settings routes exactly as the local backend does (docs/openapi.json)', async () => {
+    const local = JSON.parse(
+      fs.readFileSync(path.join(import.meta.dirname, '../../../docs/openapi.json'), 'utf8'),
+    ) as { paths: Record<string, Record<string, unknown>> };
+    const token = 'openapi-api-role-token-0123456789';
+    const api = await startApiRole({
+      config: VigilConfig.parse({ cameras: [], server: { port: 0 } }),
+      dataDir: tempHome(),
+      bus: new MemoryBus(),
+      token,
+      rendererDir: tempHome(),
+    });
+    try {
+      const res = await fetch(`${api.url}/api/openapi.json`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const cluster = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+      const shared = Object.keys(local.paths).filter((p) =>
+        /^\/api\/(events|alerts|saved-searches|audit|stats|alert-rules|detect)\b|^\/api\/cameras\/\{id\}\/zones$/.test(
+          p,
+        ),
+      );
+      expect(shared.length).toBeGreaterThan(10);
+      for (const p of shared)
+        expect({ path: p, ...cluster.paths[p] }).toEqual({ path: p, ...local.paths[p] });
+      // Detector figures live on each detect instance; the route says where instead of failing obscurely.
+      const stats = await fetch(`${api.url}/api/detect/stats`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(stats.status).toBe(503);
+      expect(((await stats.json()) as { message: string }).message).toMatch(/detect role.*\/metrics/);
+    } finally {
+      await api.dispose();
+    }
+  });
 });

@@ -32,6 +32,7 @@ export interface RunningApiRole extends RunningRole {
   readonly auth: ApiAuth;
   /** A fresh single-use login link (valid on every instance when the instances share Redis). */
   loginUrl(): Promise<string>;
+  readonly url: string;
 }
 
 /**

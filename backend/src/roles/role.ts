@@ -37,6 +37,8 @@ export interface RunningRole {
   readonly services: ServiceHost;
   /** The HTTP address, for roles that serve one. */
   readonly url?: string;
+  /** A fresh single-use login link, for roles that serve the UI. */
+  loginUrl?(): Promise<string>;
   dispose(): Promise<void>;
 }
 

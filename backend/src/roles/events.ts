@@ -1,5 +1,6 @@
 import { Topics, type Subscription } from '../contract/bus.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type { KafkaSubscription } from '../bus/kafka-bus.js';
 import { createEsEventStore } from '../store-es/create.js';
 import { EventStoreService } from '../store/service.js';
 import { ServiceHost } from '../platform/lifecycle.js';
@@ -99,6 +100,14 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
         group: ROLE_GROUPS.events,
         concurrency: options.concurrency ?? 4,
       });
+    },
+    // Which partitions of the events topic this instance holds (Kafka): an instance holding none writes nothing.
+    health: () => {
+      if (!sub || !('assignment' in sub)) return { status: 'ok' };
+      const partitions = (sub as KafkaSubscription).assignment();
+      return partitions.length
+        ? { status: 'ok', detail: `partitions ${partitions.join(',')}` }
+        : { status: 'ok', detail: 'no partitions assigned' };
     },
     dispose: async () => {
       await sub?.dispose();

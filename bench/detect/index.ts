@@ -7,8 +7,14 @@ import path from 'node:path';
 import { MemoryBus } from '../../backend/src/bus/memory-bus.js';
 import { Topics } from '../../backend/src/contract/bus.js';
 import { DetectConfig } from '../../backend/src/contract/config/detect.js';
+import type { Tensor } from '@tensorflow/tfjs';
 import { createDetector } from '../../backend/src/detect/detectors/registry.js';
-import type { TfBackend } from '../../backend/src/detect/detectors/tfjs-runtime.js';
+import {
+  bundledModelDir,
+  loadLocalGraphModel,
+  tensorflow,
+  type TfBackend,
+} from '../../backend/src/detect/detectors/tfjs-runtime.js';
 import type { ObjectDetector } from '../../backend/src/detect/detectors/types.js';
 import { WorkerDetector } from '../../backend/src/detect/detectors/worker-detector.js';
 import { MotionDetector } from '../../backend/src/detect/motion.js';
@@ -115,7 +121,106 @@ async function eventLatency(): Promise<{ p50: number; p95: number; samples: numb
   return latency;
 }
 
+/**
+ * 8 cameras × 5 fps in real time: each camera publishes a vtest frame every 200 ms (frames decoded beforehand, so
+ * video ingest is not part of this figure) into one detection service with `workers` detector threads.
+ */
+async function multiCamera(
+  workers: number,
+  mosaic: boolean,
+  seconds: number,
+): Promise<{
+  framesIn: number;
+  analysed: number;
+  noMotion: number;
+  behind: number;
+  mosaicFrames: number;
+  inferenceP50: number;
+}> {
+  const CAMERAS = 8;
+  const FPS = 5;
+  const source = await decodeFrames(VTEST_H264, {
+    cameraId: 'cam',
+    width: 640,
+    fps: FPS,
+    durationSec: seconds,
+  });
+  const detectors = await Promise.all(
+    Array.from({ length: workers }, () => WorkerDetector.create('centernet', { backend: 'auto' })),
+  );
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-multi-'));
+  const bus = new MemoryBus();
+  await bus.subscribe(Topics.events, () => {}, { group: 'sink' });
+  await bus.subscribe(Topics.detections, () => {}, { group: 'sink' });
+  const service = new DetectionService({
+    config: DetectConfig.parse({ workers, mosaic: { enabled: mosaic } }),
+    bus,
+    dataDir,
+    detectors,
+  });
+  await service.start();
+  await service.ready();
+  const start = performance.now();
+  const interval = 1000 / FPS;
+  for (const [i, f] of source.entries()) {
+    for (let c = 0; c < CAMERAS; c++) {
+      // Cameras are not in phase: each starts at its own offset inside the frame interval.
+      const due = start + i * interval + (c * interval) / CAMERAS;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await bus.publish(Topics.frames, `cam${c}`, { ...f, cameraId: `cam${c}`, ts: Date.now() });
+    }
+  }
+  await bus.drain(60_000);
+  await service.idle();
+  const stats = service.stats();
+  await service.dispose();
+  await bus.dispose();
+  for (const d of detectors) d.dispose();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const sum = (k: 'framesIn' | 'framesAnalysed' | 'skippedNoMotion' | 'droppedBehind' | 'mosaicFrames') =>
+    Object.values(stats.perCamera).reduce((a, c) => a + c[k], 0);
+  return {
+    framesIn: sum('framesIn'),
+    analysed: sum('framesAnalysed'),
+    noMotion: sum('skippedNoMotion'),
+    behind: sum('droppedBehind'),
+    mosaicFrames: sum('mosaicFrames'),
+    inferenceP50: stats.inferenceMsP50,
+  };
+}
+
+/** Where the default model spends its time: kernel time by operation, one profiled run after warm-up. */
+async function kernelProfile(): Promise<Array<{ op: string; count: number; ms: number }>> {
+  const { tf } = await tensorflow('wasm');
+  const model = await loadLocalGraphModel(tf, path.join(bundledModelDir(), 'centernet.json'));
+  const input = tf.zeros([1, 512, 512, 3]);
+  const run = () => {
+    const out = model.execute(input, ['tower_0/detections']) as Tensor;
+    out.dataSync();
+    return out;
+  };
+  for (let i = 0; i < 3; i++) run().dispose();
+  const info = await tf.profile(run);
+  const byOp = new Map<string, { count: number; ms: number }>();
+  // Each op appears twice (the op and its kernel); keep the kernels (CamelCase names).
+  for (const k of info.kernels) {
+    if (k.name.endsWith('__op')) continue;
+    const e = byOp.get(k.name) ?? { count: 0, ms: 0 };
+    e.count++;
+    e.ms += Number(k.kernelTimeMs) || 0;
+    byOp.set(k.name, e);
+  }
+  model.dispose();
+  input.dispose();
+  return [...byOp].map(([op, e]) => ({ op, ...e })).sort((a, b) => b.ms - a.ms);
+}
+
 const childArgs = process.argv.slice(2);
+if (childArgs[0] === '--profile') {
+  console.log(`RESULT ${JSON.stringify(await kernelProfile())}`);
+  process.exit(0);
+}
 if (childArgs[0] === '--inference') {
   const [, model, backend, runs] = childArgs;
   const figures = await measureInference(model as string, backend as TfBackend, Number(runs));
@@ -184,12 +289,39 @@ console.log(
   `\nframe-to-event latency (frame received → event start published, incl. snapshot JPEG), centernet in a worker, 2 fps real time: p50 ${f1(latency.p50)} ms, p95 ${f1(latency.p95)} ms over ${latency.samples} events`,
 );
 
-const best = figures.find((x) => x.model === 'centernet' && x.backend !== 'cpu');
-if (best) {
-  const capacity = 1000 / best.p50;
-  const needed = 8 * 5 * (1 - gating.gated / gating.frames);
+const prof = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--profile'], {
+  encoding: 'utf8',
+  maxBuffer: 1e8,
+});
+const profLine = prof.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+if (profLine) {
+  const ops = JSON.parse(profLine.slice(7)) as Array<{ op: string; count: number; ms: number }>;
+  const total = ops.reduce((a, o) => a + o.ms, 0);
   console.log(
-    `\ncapacity: one detector worker analyses ${capacity.toFixed(1)} frames/s; 8 cameras × 5 fps with vtest-like motion need ${needed.toFixed(1)} frames/s → about ${f1(Math.max(0, 100 * (1 - capacity / needed)))} % of motion frames would be skipped (dropped oldest-first per camera)`,
+    `\ncenternet on wasm, kernel time by operation (one profiled run, ${f1(total)} ms in kernels):`,
+  );
+  for (const o of ops.slice(0, 10))
+    console.log(
+      `  ${o.op.padEnd(24)} ×${String(o.count).padEnd(4)} ${f1(o.ms).padStart(6)} ms  ${f1((100 * o.ms) / total).padStart(5)} %`,
+    );
+}
+
+const multiSeconds = Number(process.env.BENCH_DETECT_MULTI_SECONDS ?? 30);
+const cores = os.availableParallelism();
+const runs: Array<[number, boolean]> = [
+  [1, false],
+  [1, true],
+  [Math.max(2, Math.min(4, cores)), true],
+];
+console.log(
+  `\n8 cameras × 5 fps of vtest, ${multiSeconds} s real time each, centernet (frames decoded beforehand: ingest not included):`,
+);
+console.log('workers  mosaic  frames in  analysed  frames/s  in mosaics  dropped behind  inference p50');
+for (const [workers, mosaic] of runs) {
+  const m = await multiCamera(workers, mosaic, multiSeconds);
+  const motionFrames = m.framesIn - m.noMotion;
+  console.log(
+    `${String(workers).padEnd(8)} ${(mosaic ? 'on' : 'off').padEnd(7)} ${String(m.framesIn).padStart(9)}  ${String(m.analysed).padStart(8)}  ${f1(m.analysed / multiSeconds).padStart(8)}  ${String(m.mosaicFrames).padStart(10)}  ${`${m.behind} (${f1((100 * m.behind) / Math.max(1, motionFrames))} %)`.padStart(14)}  ${f1(m.inferenceP50).padStart(10)} ms`,
   );
 }
 console.log(

@@ -58,6 +58,8 @@ export interface CameraDetectStats {
   skippedNoMotion: number;
   /** Frames dropped because the detector was behind (oldest frame of the camera dropped). */
   droppedBehind: number;
+  /** Frames analysed in a 2×2 mosaic with other cameras' frames (the detector was behind). */
+  mosaicFrames: number;
 }
 
 /** GET /api/detect/stats */
@@ -66,6 +68,8 @@ export interface DetectStats {
   model: string;
   /** Median inference time over the recent window, ms (0 before the first inference). */
   inferenceMsP50: number;
+  /** Detector worker threads running (0 while the model loads or when it failed to load). */
+  workers: number;
   perCamera: Record<string, CameraDetectStats>;
 }
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { Bus, Subscription } from '../contract/bus.js';
 import { Topics } from '../contract/bus.js';
@@ -13,6 +14,7 @@ import { WorkerDetector } from './detectors/worker-detector.js';
 import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
 import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
+import { composeMosaic, MOSAIC_CELLS, splitMosaic } from './mosaic.js';
 import { cropAround, MotionDetector } from './motion.js';
 import { DetectSettingsStore, type DetectSettings } from './settings-store.js';
 import { SnapshotEncoder } from './snapshot.js';
@@ -25,6 +27,8 @@ export interface DetectionServiceOptions {
   dataDir: string;
   /** A detector already loaded (benchmarks, tests); otherwise the configured one is created on start. */
   detector?: ObjectDetector;
+  /** Several detectors already loaded, run in parallel (benchmarks); takes precedence over `detector`. */
+  detectors?: ObjectDetector[];
   /** Consumer group of the frames subscription ('detect' by default; the detect role names its own). */
   group?: string;
   /** Where zones and alert rules come from (loaded on start, disposed with the service); by default the JSON file
@@ -84,18 +88,22 @@ export class DetectionService implements Service {
   readonly #inferenceMs: number[] = [];
   readonly #eventLatencyMs: number[] = [];
   readonly #snapshots: SnapshotEncoder;
-  #detector: ObjectDetector | undefined;
+  /** The loaded detectors (one per worker thread); `#idle` holds those not analysing a frame right now. */
+  #detectors: ObjectDetector[] = [];
+  #idle: ObjectDetector[] = [];
+  /** Cameras with a frame being analysed: frames of one camera are analysed in order, one at a time. */
+  readonly #busyCameras = new Set<string>();
+  readonly #inFlight = new Set<Promise<void>>();
   #loading: Promise<void> | undefined;
   readonly #abortLoading = new AbortController();
   #loadError: Error | undefined;
   #subscription: Subscription | undefined;
-  #working: Promise<void> | undefined;
   #stopping = false;
 
   constructor(private readonly options: DetectionServiceOptions) {
     this.#config = options.config;
     this.#bus = options.bus;
-    this.#detector = options.detector;
+    this.#detectors = options.detectors ?? (options.detector ? [options.detector] : []);
     this.#snapshots = new SnapshotEncoder(options.config.snapshots.quality);
     this.settings =
       options.settings ?? new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
@@ -113,7 +121,7 @@ export class DetectionService implements Service {
       this.#log.info('object detection is disabled (detect.enabled = false)');
       return;
     }
-    if (!this.#detector && !detectorNames().includes(this.#config.detector))
+    if (!this.#detectors.length && !detectorNames().includes(this.#config.detector))
       throw new UnknownDetectorError(this.#config.detector);
     // The model loads in the background (a second or two) so the rest of the backend starts at once; frames that
     // arrive meanwhile wait in the detection queue.
@@ -124,25 +132,47 @@ export class DetectionService implements Service {
   }
 
   async #loadDetector(): Promise<void> {
-    try {
-      this.#detector ??= await WorkerDetector.create(
-        this.#config.detector,
-        { backend: this.#config.backend },
-        this.#abortLoading.signal,
+    if (!this.#detectors.length) {
+      const count = detectWorkerCount(this.#config.workers);
+      const results = await Promise.allSettled(
+        Array.from({ length: count }, () =>
+          WorkerDetector.create(
+            this.#config.detector,
+            { backend: this.#config.backend },
+            this.#abortLoading.signal,
+          ),
+        ),
       );
-      this.#log.info(
-        {
-          detector: this.#detector.name,
-          backend: this.#detector.backend,
-          inputSize: this.#detector.inputSize,
-        },
-        'object detector ready',
-      );
-    } catch (err) {
-      if (this.#stopping) return; // stopped while loading
-      this.#loadError = err as Error;
-      this.#log.error({ err }, 'object detector failed to load: no object detection');
+      const loaded = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      if (this.#stopping) {
+        for (const d of loaded) d.dispose();
+        return; // stopped while loading
+      }
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!loaded.length) {
+        this.#loadError = failed?.reason as Error;
+        this.#log.error({ err: failed?.reason }, 'object detector failed to load: no object detection');
+        return;
+      }
+      if (failed)
+        this.#log.warn(
+          { err: failed.reason, loaded: loaded.length, wanted: count },
+          'some detector workers failed to load; running with fewer',
+        );
+      this.#detectors = loaded;
     }
+    const first = this.#detectors[0] as ObjectDetector;
+    this.#log.info(
+      {
+        detector: first.name,
+        backend: first.backend,
+        inputSize: first.inputSize,
+        workers: this.#detectors.length,
+      },
+      'object detector ready',
+    );
+    this.#idle = [...this.#detectors];
+    this.#pump();
   }
 
   /** Resolves once the detector is loaded (or failed to load). */
@@ -154,9 +184,12 @@ export class DetectionService implements Service {
     if (!this.#config.enabled) return { status: 'ok', detail: 'disabled' };
     if (this.#loadError)
       return { status: 'down', detail: `detector failed to load: ${this.#loadError.message}` };
-    if (!this.#detector) return { status: 'degraded', detail: 'detector loading' };
-    const detail = `${this.#detector.name} on ${this.#detector.backend}`;
-    return this.#detector.backend === 'cpu'
+    const detector = this.#detectors[0];
+    if (!detector || (!this.#idle.length && !this.#inFlight.size))
+      return { status: 'degraded', detail: 'detector loading' };
+    const workers = this.#detectors.length;
+    const detail = `${detector.name} on ${detector.backend}${workers > 1 ? ` × ${workers} workers` : ''}`;
+    return detector.backend === 'cpu'
       ? { status: 'degraded', detail: `${detail} (slow)` }
       : { status: 'ok', detail };
   }
@@ -165,8 +198,9 @@ export class DetectionService implements Service {
     const perCamera: Record<string, CameraDetectStats> = {};
     for (const [id, st] of this.#cameras) perCamera[id] = { ...st.stats };
     return {
-      backend: this.#detector?.backend ?? 'cpu',
-      model: this.#detector?.name ?? this.#config.detector,
+      backend: this.#detectors[0]?.backend ?? 'cpu',
+      model: this.#detectors[0]?.name ?? this.#config.detector,
+      workers: this.#detectors.length,
       inferenceMsP50: Math.round(percentile(this.#inferenceMs, 0.5) * 10) / 10,
       perCamera,
     };
@@ -224,43 +258,99 @@ export class DetectionService implements Service {
       }
     }
     this.#queue.push(item);
-    this.#working ??= this.#work().finally(() => {
-      this.#working = undefined;
-    });
+    this.#pump();
   }
 
-  async #work(): Promise<void> {
-    while (this.#queue.length && !this.#stopping) {
-      const item = this.#queue.shift() as QueuedFrame;
-      try {
-        await this.#analyse(item);
-      } catch (err) {
-        if (!this.#stopping)
-          this.#log.error({ err, camera: item.frame.cameraId }, 'analysing a frame failed');
-      }
+  /**
+   * Hands queued frames to idle detectors, oldest first, skipping cameras that already have a frame in analysis
+   * (their tracks must see frames in order). With one worker this is a plain FIFO.
+   */
+  #pump(): void {
+    while (this.#idle.length && this.#queue.length && !this.#stopping) {
+      const batch = this.#takeBatch();
+      if (!batch.length) return;
+      const detector = this.#idle.pop() as ObjectDetector;
+      const cameras = batch.map((q) => q.frame.cameraId);
+      for (const c of cameras) this.#busyCameras.add(c);
+      const run: Promise<void> = this.#analyse(batch, detector)
+        .catch((err: unknown) => {
+          if (!this.#stopping) this.#log.error({ err, cameras }, 'analysing a frame failed');
+        })
+        .finally(() => {
+          for (const c of cameras) this.#busyCameras.delete(c);
+          this.#inFlight.delete(run);
+          this.#idle.push(detector);
+          this.#pump();
+        });
+      this.#inFlight.add(run);
     }
   }
 
-  async #analyse({ frame, region, receivedAt }: QueuedFrame): Promise<void> {
-    await this.#loading;
-    const detector = this.#detector;
-    if (!detector) return;
-    const st = this.#camera(frame.cameraId);
+  /**
+   * The next frames for one detector call: the oldest frame of a camera not in analysis and, when the mosaic is on
+   * and more cameras wait than there are idle detectors (the detectors are behind), up to three more cameras'
+   * frames of the same size.
+   */
+  #takeBatch(): QueuedFrame[] {
+    const idx = this.#queue.findIndex((q) => !this.#busyCameras.has(q.frame.cameraId));
+    if (idx < 0) return [];
+    const first = this.#queue[idx] as QueuedFrame;
+    const picked = [idx];
+    // Cameras waiting beyond what the idle detectors take one by one go into mosaics.
+    const waiting = new Set(
+      this.#queue.filter((q) => !this.#busyCameras.has(q.frame.cameraId)).map((q) => q.frame.cameraId),
+    ).size;
+    const size = Math.min(MOSAIC_CELLS, Math.ceil(waiting / Math.max(1, this.#idle.length)));
+    if (this.#config.mosaic.enabled && !first.region && size > 1) {
+      const cameras = new Set([first.frame.cameraId]);
+      for (let i = idx + 1; i < this.#queue.length && picked.length < size; i++) {
+        const q = this.#queue[i] as QueuedFrame;
+        const cam = q.frame.cameraId;
+        if (cameras.has(cam) || this.#busyCameras.has(cam) || q.region) continue;
+        if (q.frame.width !== first.frame.width || q.frame.height !== first.frame.height) continue;
+        cameras.add(cam);
+        picked.push(i);
+      }
+    }
+    const batch = picked.map((i) => this.#queue[i] as QueuedFrame);
+    for (const i of picked.reverse()) this.#queue.splice(i, 1);
+    return batch;
+  }
+
+  /** One detector call on one frame, or on a 2×2 mosaic of several cameras' frames; then tracking per camera. */
+  async #analyse(batch: QueuedFrame[], detector: ObjectDetector): Promise<void> {
+    const single = batch.length === 1 ? batch[0] : undefined;
+    const image = single ? single.frame : composeMosaic(batch.map((q) => q.frame));
     const t0 = performance.now();
-    const result = await detector.detect(frame, {
+    const result = await detector.detect(image, {
       minScore: this.#config.candidateScore,
       nmsIou: this.#config.nmsIou,
-      ...(region ? { region } : {}),
+      ...(single?.region ? { region: single.region } : {}),
     });
     const ms = performance.now() - t0;
     this.#inferenceMs.push(ms);
     if (this.#inferenceMs.length > WINDOW) this.#inferenceMs.shift();
     detectMetrics.inference.observe({ model: detector.name, backend: detector.backend }, ms / 1000);
+    if (single) return this.#track(single, result.detections, 1);
+    const cells = splitMosaic(result.detections, batch.length);
+    for (const [k, item] of batch.entries()) {
+      this.#camera(item.frame.cameraId).stats.mosaicFrames++;
+      await this.#track(item, cells[k] ?? [], this.#config.mosaic.scoreScale);
+    }
+  }
+
+  /** Filters one frame's detections, updates its camera's tracks and publishes overlays, events and alerts. */
+  async #track(
+    { frame, receivedAt }: QueuedFrame,
+    raw: readonly RawDetection[],
+    scoreScale: number,
+  ): Promise<void> {
+    const st = this.#camera(frame.cameraId);
     st.stats.framesAnalysed++;
     detectMetrics.framesAnalysed.inc({ camera: frame.cameraId });
 
-    const detections: Detection[] = result.detections
-      .filter((d) => this.#keep(frame.cameraId, d))
+    const detections: Detection[] = raw
+      .filter((d) => this.#keep(frame.cameraId, d, scoreScale))
       .map((d) => ({ label: d.label, score: d.score, box: d.box }));
     const zones = this.settings.zones(frame.cameraId).zones;
     const update = st.tracker.update(frame.ts, detections, zones);
@@ -294,7 +384,7 @@ export class DetectionService implements Service {
     await this.#expire(st, frame.ts);
   }
 
-  #keep(cameraId: string, d: RawDetection): boolean {
+  #keep(cameraId: string, d: RawDetection, scoreScale: number): boolean {
     if (!this.#config.labels.includes(d.label)) return false;
     const filters = this.#config.filters;
     const f: Partial<LabelFilter> =
@@ -302,7 +392,9 @@ export class DetectionService implements Service {
       filters.find((x) => x.label === d.label && !x.cameraId) ??
       {};
     const area = boxArea(d.box);
-    return d.score >= (f.minScore ?? 0.35) && area >= (f.minArea ?? 0) && area <= (f.maxArea ?? 1);
+    return (
+      d.score >= (f.minScore ?? 0.35) * scoreScale && area >= (f.minArea ?? 0) && area <= (f.maxArea ?? 1)
+    );
   }
 
   #considerSnapshot(st: CameraState, t: Track, frame: AnalysisFrame): void {
@@ -397,7 +489,7 @@ export class DetectionService implements Service {
         motion,
         tracker: new Tracker(cameraId, this.#config.tracking),
         lastMotionTs: -Infinity,
-        stats: { framesIn: 0, framesAnalysed: 0, skippedNoMotion: 0, droppedBehind: 0 },
+        stats: { framesIn: 0, framesAnalysed: 0, skippedNoMotion: 0, droppedBehind: 0, mosaicFrames: 0 },
         best: new Map(),
         lastPublished: new Map(),
         chains: new Map(),
@@ -409,7 +501,10 @@ export class DetectionService implements Service {
 
   /** Waits until every queued frame has been analysed and its events published (tests, benchmarks). */
   async idle(): Promise<void> {
-    while (this.#working) await this.#working;
+    while (this.#inFlight.size || (this.#queue.length && this.#idle.length)) {
+      await Promise.all([...this.#inFlight]);
+      await new Promise((r) => setImmediate(r));
+    }
     await this.#flushEvents();
   }
 
@@ -421,14 +516,21 @@ export class DetectionService implements Service {
     // A model still loading is abandoned and a frame being analysed is not waited for: the worker is stopped.
     this.#abortLoading.abort();
     await this.#loading;
-    if (!this.options.detector) this.#detector?.dispose();
-    await this.#working;
+    if (!this.options.detector && !this.options.detectors) for (const d of this.#detectors) d.dispose();
+    await Promise.all([...this.#inFlight]);
     // Open events end now, so the store never keeps an event open forever.
     for (const st of this.#cameras.values()) {
       for (const t of st.tracker.endAll()) await this.#end(st, t);
     }
     await this.#flushEvents();
-    this.#detector = undefined;
+    this.#detectors = [];
+    this.#idle = [];
     await this.settings.dispose();
   }
+}
+
+/** Detector worker threads for a `detect.workers` setting: 'auto' leaves one core for video ingest and the rest. */
+export function detectWorkerCount(setting: DetectConfig['workers']): number {
+  if (setting !== 'auto') return setting;
+  return Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2)));
 }

@@ -45,6 +45,12 @@ export const DetectConfig = z
       .describe(
         'TensorFlow.js backend. auto: tfjs-node when installed, else WebAssembly (SIMD), else the slow pure-JS CPU backend.',
       ),
+    workers: z
+      .union([z.literal('auto'), z.int().min(1).max(16)])
+      .default('auto')
+      .describe(
+        'Detector worker threads, each with its own copy of the model, analysing frames of different cameras in parallel. auto: half the CPU cores (at least 1, at most 4), leaving the rest for video ingest.',
+      ),
     candidateScore: z
       .number()
       .min(0)
@@ -78,6 +84,25 @@ export const DetectConfig = z
       .describe(
         'Frames waiting for the detector, all cameras together. When full, the oldest frame of the same camera is dropped (counted as skipped).',
       ),
+    mosaic: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'When frames of several cameras wait for the detector (it is behind), analyse up to four in one call as a 2×2 mosaic, each at half resolution: about four times the frames per second instead of dropping them. A frame that waits alone is analysed at full resolution.',
+          ),
+        scoreScale: z
+          .number()
+          .min(0.3)
+          .max(1)
+          .default(0.7)
+          .describe(
+            'At half resolution the model scores objects lower; a detection found in a mosaic is kept at this share of its label filter’s minScore (0.7 × 0.35 ≈ 0.25). Measured on the hand-annotated vtest frames: precision 0.99, recall 0.82 at 0.25 in a mosaic; 0.85 and 0.90 at 0.35 on whole frames.',
+          ),
+      })
+      .prefault({})
+      .describe('Mosaic batching of several cameras into one detector call when the detector is behind.'),
     motion: z
       .strictObject({
         enabled: z

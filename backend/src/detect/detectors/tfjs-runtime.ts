@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
 import { createLogger } from '../../platform/log.js';
+import { installWasmKernelOverrides } from './wasm-kernels.js';
 
 /** The TensorFlow.js namespace, whichever package provided it. */
 export type Tf = typeof tfjs;
@@ -43,6 +44,7 @@ async function tryWasm(): Promise<boolean> {
     });
     if (!(await tfjs.setBackend('wasm'))) return false;
     await tfjs.ready();
+    installWasmKernelOverrides();
     log.info(
       {
         simd: tfjs.env().getBool('WASM_HAS_SIMD_SUPPORT'),

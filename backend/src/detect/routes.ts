@@ -145,7 +145,7 @@ export function detectRoutes(service: DetectRoutesSource): RouteModule {
         const body: ApiError = {
           error: 'unavailable',
           message:
-            'Detection runs in the detect role instances of this cluster: their figures are on each instance\'s /metrics (cluster.metricsPort).',
+            "Detection runs in the detect role instances of this cluster: their figures are on each instance's /metrics (cluster.metricsPort).",
         };
         return reply.code(503).send(body);
       });

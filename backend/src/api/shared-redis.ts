@@ -52,11 +52,14 @@ export class SharedSessionAuth implements ApiAuth, Service {
 
   constructor(options: SharedRedisOptions & { token?: string }) {
     this.token =
-      options.token && options.token.length >= 16 ? options.token : crypto.randomBytes(32).toString('base64url');
+      options.token && options.token.length >= 16
+        ? options.token
+        : crypto.randomBytes(32).toString('base64url');
     this.#prefix = `${options.keyPrefix ?? 'vigil:'}auth:`;
     this.redis = connect(options);
     this.redis.on('error', (err: Error) => {
-      if (!this.#down) this.#log.warn({ err: err.message }, 'Redis unavailable: browser sessions are refused');
+      if (!this.#down)
+        this.#log.warn({ err: err.message }, 'Redis unavailable: browser sessions are refused');
       this.#down = true;
     });
     this.redis.on('ready', () => {
@@ -165,7 +168,10 @@ export class RedisAlertFanout implements Service {
     try {
       await this.#publisher.publish(this.#channel, JSON.stringify(alert));
     } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'Redis unavailable: alert change shown on this instance only');
+      this.#log.warn(
+        { err: (err as Error).message },
+        'Redis unavailable: alert change shown on this instance only',
+      );
       this.deliver(alert);
     }
   }
@@ -173,7 +179,10 @@ export class RedisAlertFanout implements Service {
   health(): ServiceHealth {
     return this.#subscriber.status === 'ready'
       ? { status: 'ok' }
-      : { status: 'degraded', detail: 'Redis unavailable: alert changes stay on the instance that made them' };
+      : {
+          status: 'degraded',
+          detail: 'Redis unavailable: alert changes stay on the instance that made them',
+        };
   }
 
   async dispose(): Promise<void> {

@@ -76,7 +76,9 @@ export const DetectSettingsChangeSchema = z.discriminatedUnion('kind', [
     kind: z.literal('zones'),
     cameraId: z.string().min(1),
     zones: z.looseObject({
-      zones: z.array(z.looseObject({ name: z.string().min(1), points: Polygon, color: z.string().optional() })),
+      zones: z.array(
+        z.looseObject({ name: z.string().min(1), points: Polygon, color: z.string().optional() }),
+      ),
       masks: z.array(z.looseObject({ points: Polygon })),
     }),
     ts: Ts,

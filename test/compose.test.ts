@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, YAMLSeq, type CollectionTag } from 'yaml';
 import { VigilConfig } from '../backend/src/contract/config.js';
+import { Topics } from '../backend/src/contract/bus.js';
 
 // Docker cannot run here: these checks catch what would make `docker compose up` fail before any container starts
 // (bad YAML, a missing file, an undefined variable, a dependency on a service without a healthcheck).
@@ -70,7 +71,18 @@ describe('compose stack files', () => {
           expect(main.services[dep]?.restart, dep).toBe('no');
     for (const [name, svc] of Object.entries(main.services))
       if (svc.restart !== 'no') expect(svc.healthcheck, `${name} has a healthcheck`).toBeDefined();
-    expect(Object.keys(kafka3.services).sort()).toEqual(['kafka', 'kafka-2', 'kafka-3']);
+    expect(Object.keys(kafka3.services).sort()).toEqual(['kafka', 'kafka-2', 'kafka-3', 'kafka-topics']);
+  });
+
+  it('creates the settings topic compacted before any Vigil role starts', () => {
+    const job = main.services['kafka-topics'];
+    const command = JSON.stringify(job?.command ?? '');
+    expect(command).toContain(`--topic ${Topics.settings}`);
+    expect(command).toContain('cleanup.policy=compact');
+    for (const role of ['vigil-ingest', 'vigil-detect', 'vigil-events', 'vigil-api'])
+      expect(main.services[role]?.depends_on?.['kafka-topics']?.condition, role).toBe(
+        'service_completed_successfully',
+      );
   });
 
   it('depends only on services that exist, and waits for health only where a healthcheck exists', () => {

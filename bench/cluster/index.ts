@@ -1,7 +1,10 @@
-// Cluster pipeline throughput through librdkafka's mock Kafka cluster (real wire protocol, in-memory brokers):
-// frames → detect worker processes (stub detector with a fixed CPU cost per frame) → events → an idempotent store.
-// Figures: frames/s and events/s with 1 and 2 workers, end-to-end latency frame → event stored, and redelivery
-// after one worker is killed mid-batch (nothing lost, nothing duplicated in the store).
+// Cluster pipeline throughput through librdkafka's mock Kafka cluster (real wire protocol, in-memory brokers).
+// Figures: frames/s and events/s with 1 and 2 detect workers, the scaling ratio, end-to-end latency frame → event
+// stored, and redelivery after one worker is killed mid-batch (nothing lost, nothing duplicated in the store).
+//
+// VIGIL_BENCH_DETECTOR picks the detector:
+//   centernet (default) or nanodet: the detect role with the real TF.js model on vtest footage (model.ts);
+//   stub: a fixed CPU cost per frame and one event message per frame, to measure the bus alone (below).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { KafkaBus } from '../../backend/src/bus/kafka-bus.js';
@@ -11,6 +14,7 @@ import type { AnalysisFrame } from '../../backend/src/contract/media.js';
 import { configureLogging } from '../../backend/src/platform/log.js';
 import { startKafka } from '../../test/fixtures/kafka.js';
 import { machineLine } from '../machine.js';
+import { modelBench } from './model.js';
 
 configureLogging({ level: 'error' });
 const COST_MS = 20;
@@ -173,24 +177,30 @@ async function scenario(workers: number, frames: number, killOneAfter?: number) 
   }
 }
 
-console.log(machineLine());
-console.log(
-  `stub detector: ${COST_MS} ms of CPU per frame (busy loop, no model); ${CAMERAS} cameras, ${WIDTH}x${HEIGHT} JPEG frames, 4 partitions; ` +
-    'the machine is shared, so CPU-bound figures are noisy',
-);
-const one = await scenario(1, 200);
-const two = await scenario(2, 200);
-for (const r of [one, two]) {
+async function stubBench(): Promise<void> {
   console.log(
-    `${r.workers} worker(s): ${r.framesPerSecond.toFixed(1)} frames/s, ${r.eventMessagesPerSecond.toFixed(1)} event messages/s ` +
-      `(${r.eventsStored}/${r.expectedEvents} events stored), latency frame→stored p50 ${r.latencyP50} ms p95 ${r.latencyP95} ms ` +
-      `(paced at 4 frames/s after the backlog), lost ${r.lost}; backlog published in ${r.publishSeconds.toFixed(1)} s`,
+    `stub detector: ${COST_MS} ms of CPU per frame (busy loop, no model); ${CAMERAS} cameras, ${WIDTH}x${HEIGHT} JPEG frames, 4 partitions; ` +
+      'the machine is shared, so CPU-bound figures are noisy',
+  );
+  const one = await scenario(1, 200);
+  const two = await scenario(2, 200);
+  for (const r of [one, two]) {
+    console.log(
+      `${r.workers} worker(s): ${r.framesPerSecond.toFixed(1)} frames/s, ${r.eventMessagesPerSecond.toFixed(1)} event messages/s ` +
+        `(${r.eventsStored}/${r.expectedEvents} events stored), latency frame→stored p50 ${r.latencyP50} ms p95 ${r.latencyP95} ms ` +
+        `(paced at 4 frames/s after the backlog), lost ${r.lost}; backlog published in ${r.publishSeconds.toFixed(1)} s`,
+    );
+  }
+  console.log(`scaling 1 → 2 workers: ×${(two.framesPerSecond / one.framesPerSecond).toFixed(2)}`);
+  const kill = await scenario(2, 200, 40);
+  console.log(
+    `kill one of 2 workers after ${kill.killedHandled} frames: redelivered frames ${kill.redeliveredFrames}, ` +
+      `event messages delivered twice ${kill.duplicateMessages}, frames lost ${kill.lost}, ` +
+      `events stored ${kill.eventsStored}/${kill.expectedEvents} (store upserts by id: no duplicate records)`,
   );
 }
-console.log(`scaling 1 → 2 workers: ×${(two.framesPerSecond / one.framesPerSecond).toFixed(2)}`);
-const kill = await scenario(2, 200, 40);
-console.log(
-  `kill one of 2 workers after ${kill.killedHandled} frames: redelivered frames ${kill.redeliveredFrames}, ` +
-    `event messages delivered twice ${kill.duplicateMessages}, frames lost ${kill.lost}, ` +
-    `events stored ${kill.eventsStored}/${kill.expectedEvents} (store upserts by id: no duplicate records)`,
-);
+
+console.log(machineLine());
+const detector = process.env.VIGIL_BENCH_DETECTOR ?? 'centernet';
+if (detector === 'stub') await stubBench();
+else await modelBench(detector);

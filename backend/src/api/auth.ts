@@ -2,13 +2,23 @@ import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../contract/api.js';
 
-function safeEqual(a: string, b: string): boolean {
+/** How the API server authenticates requests and logs browsers in. */
+export interface ApiAuth {
+  /** The bearer token of this instance (desktop shell, scripts). */
+  readonly token: string;
+  /** Whether a request carries a valid token or session cookie. */
+  isAuthenticated(req: Pick<FastifyRequest, 'headers'>): boolean | Promise<boolean>;
+  /** Exchanges a single-use login code for the Set-Cookie value of a session; undefined for a bad code. */
+  login(code: string): string | undefined | Promise<string | undefined>;
+}
+
+export function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
   return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
+export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of header?.split(';') ?? []) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
@@ -21,7 +31,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * Bearer header (desktop shell, scripts) or as an HttpOnly cookie (browsers), plus single-use login codes that a
  * browser exchanges for the cookie.
  */
-export class SessionAuth {
+export class SessionAuth implements ApiAuth {
   readonly token: string;
   readonly #loginCodes = new Set<string>();
 
@@ -57,6 +67,15 @@ export class SessionAuth {
 
   /** The Set-Cookie value that logs a browser in. */
   sessionCookie(): string {
-    return `${SESSION_COOKIE}=${encodeURIComponent(this.token)}; HttpOnly; SameSite=Strict; Path=/`;
+    return sessionCookieFor(this.token);
   }
+
+  login(code: string): string | undefined {
+    return this.redeemLoginCode(code) ? this.sessionCookie() : undefined;
+  }
+}
+
+/** The Set-Cookie value carrying a session token. */
+export function sessionCookieFor(token: string): string {
+  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
 }

@@ -17,7 +17,7 @@ import {
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { VERSION } from '../platform/version.js';
-import type { SessionAuth } from './auth.js';
+import type { ApiAuth } from './auth.js';
 import { openApiTransform, schemaCompilers, OPENAPI_INFO } from './schema.js';
 import { observeRequest, renderMetrics, metricsContentType } from './metrics.js';
 
@@ -30,7 +30,7 @@ export interface RouteModule {
 export interface ApiServerOptions {
   host: string;
   port: number;
-  auth: SessionAuth;
+  auth: ApiAuth;
   mode: 'local' | 'cluster';
   /** Built renderer (index.html + assets); the UI is not served when absent. */
   rendererDir?: string;
@@ -106,7 +106,7 @@ export class ApiServer implements Service {
     await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
     app.addHook('onRequest', async (req, reply) => {
-      if (isPublic(req.url) || auth.isAuthenticated(req)) return;
+      if (isPublic(req.url) || (await auth.isAuthenticated(req))) return;
       const body: ApiError = {
         error: 'unauthorized',
         message:
@@ -176,7 +176,8 @@ export class ApiServer implements Service {
       { schema: { querystring: LoginQuery } },
       async (req, reply) => {
         const code = typeof req.query.code === 'string' ? req.query.code : '';
-        if (!auth.redeemLoginCode(code)) {
+        const cookie = await auth.login(code);
+        if (!cookie) {
           return reply
             .code(401)
             .type('text/plain')
@@ -184,7 +185,7 @@ export class ApiServer implements Service {
               'This login link is invalid or was already used. Ask the backend for a new one (restart it).',
             );
         }
-        return reply.header('set-cookie', auth.sessionCookie()).redirect('/', 303);
+        return reply.header('set-cookie', cookie).redirect('/', 303);
       },
     );
 

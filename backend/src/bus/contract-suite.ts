@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus } from '../contract/bus.js';
 import { Topics } from '../contract/bus.js';
 import type { VigilEvent } from '../contract/events.js';
+import { settingsKey, type DetectSettingsChange } from '../contract/detect-api.js';
 
 /** What a bus implementation under test provides to the shared suite. */
 export interface BusUnderTest {
@@ -116,6 +117,69 @@ export function busContractSuite(name: string, make: () => BusUnderTest, timeout
         for (let i = 0; i < 4; i++) await bus.publish(Topics.events, 'cam-a', sampleEvent(run, 'cam-a', i));
         await waitFor(() => seen.length >= 3, 'the messages after the failing one');
         expect(seen).toEqual([0, 2, 3]);
+      },
+      timeoutMs,
+    );
+
+    it(
+      'hands a replaying reader started later the latest settings of each key before it starts, then follows changes',
+      async () => {
+        const writer = await under.bus();
+        const zones = (name: string): DetectSettingsChange => ({
+          kind: 'zones',
+          cameraId: `${run}-gate`,
+          zones: {
+            zones: [
+              {
+                name,
+                points: [
+                  [0, 0],
+                  [1, 0],
+                  [1, 1],
+                ],
+              },
+            ],
+            masks: [],
+          },
+          ts: Date.now(),
+        });
+        const rule: DetectSettingsChange = {
+          kind: 'alert-rule',
+          rule: {
+            id: `${run}-night`,
+            name: 'Night',
+            label: 'person',
+            minDurationSec: 0,
+            severity: 'warning',
+            enabled: true,
+          },
+          ts: Date.now(),
+        };
+        for (const change of [zones('Old'), zones('Driveway'), rule])
+          await writer.publish(Topics.settings, settingsKey(change), change);
+
+        const reader = await under.bus();
+        const latest = new Map<string, DetectSettingsChange>();
+        await reader.subscribe<DetectSettingsChange>(
+          Topics.settings,
+          (change, key) => void (key.includes(run) && latest.set(key, change)),
+          { group: `settings-reader-${run}`, replay: true },
+        );
+        // Already there when subscribe resolves: a detect instance has its zones before its first frame.
+        const gate = latest.get(`zones/${run}-gate`);
+        expect(gate?.kind === 'zones' && gate.zones.zones.map((z) => z.name)).toEqual(['Driveway']);
+        expect(latest.get(`alert-rule/${run}-night`)).toMatchObject({ kind: 'alert-rule' });
+
+        const deleted: DetectSettingsChange = {
+          kind: 'alert-rule-deleted',
+          id: `${run}-night`,
+          ts: Date.now(),
+        };
+        await writer.publish(Topics.settings, settingsKey(deleted), deleted);
+        await waitFor(
+          () => latest.get(`alert-rule/${run}-night`)?.kind === 'alert-rule-deleted',
+          'the deletion reaching the reader',
+        );
       },
       timeoutMs,
     );

@@ -1,3 +1,4 @@
+import client from 'prom-client';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -178,6 +179,25 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
     expect(new Set(alerts).size).toBe(6);
     expect(events.length + alerts.length).toBe(12);
   });
+
+  it('keeps consuming after the brokers refuse a group join with a non-retriable error (mock cluster injects INVALID_REQUEST)', async () => {
+    const run = randomUUID().slice(0, 8);
+    const relaunched = async () =>
+      (
+        await client.register.getSingleMetric('vigil_bus_kafka_consumer_relaunched_total')?.get()
+      )?.values.reduce((a, v) => a + v.value, 0) ?? 0;
+    const before = await relaunched();
+    // kafkajs gives up on a consumer whose JoinGroup fails with INVALID_REQUEST (42): the bus replaces it.
+    await kafka.failRequests(11, 42, 1);
+    const bus = newBus();
+    const seen: string[] = [];
+    await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && seen.push(e.id)), {
+      group: `store-${run}`,
+    });
+    await bus.publish(Topics.events, 'cam-a', sampleEvent(run, 'cam-a', 0));
+    await waitFor(() => seen.length === 1, 'the event, through the replacement consumer', 30_000);
+    expect(await relaunched()).toBe(before + 1);
+  }, 60_000);
 
   it('holds messages while a subscription is paused for back-pressure and delivers them on resume', async () => {
     const run = randomUUID().slice(0, 8);

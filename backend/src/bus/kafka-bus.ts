@@ -5,6 +5,7 @@ import {
   logLevel as KafkaLogLevel,
   Partitioners,
   type Consumer,
+  type EachMessagePayload,
   type IHeaders,
   type KafkaMessage,
   type LogEntry,
@@ -83,6 +84,11 @@ const metrics = {
     help: 'Messages sent to the dead-letter topic, by source topic.',
     labelNames: ['topic'],
   }),
+  relaunched: new client.Counter({
+    name: 'vigil_bus_kafka_consumer_relaunched_total',
+    help: 'Consumers replaced after kafkajs gave up on them (a non-retriable error), by topic.',
+    labelNames: ['topic'],
+  }),
   dropped: new client.Counter({
     name: 'vigil_bus_kafka_dropped_total',
     help: 'Lossy messages (frames, detections) dropped before reaching Kafka, by topic.',
@@ -137,7 +143,7 @@ export class KafkaBus implements Bus {
   readonly #kafka: Kafka;
   readonly #producer: Producer;
   #producerReady: Promise<void> | undefined;
-  readonly #consumers = new Set<{ consumer: Consumer; stop: () => Promise<void> }>();
+  readonly #consumers = new Set<{ stop: () => Promise<void> }>();
   readonly #stats = new Map<Topic, TopicStats>();
   readonly #maxFrameBytes: number;
   readonly #compression: CompressionTypes;
@@ -286,88 +292,144 @@ export class KafkaBus implements Bus {
     if (this.#disposed) throw new Error('bus is disposed');
     const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const heartbeatInterval = this.options.heartbeatIntervalMs ?? Math.min(3_000, sessionTimeout / 3);
-    const consumer = this.#kafka.consumer({
-      groupId: kafkaGroupId(options.group, topic),
-      sessionTimeout,
-      heartbeatInterval,
-      rebalanceTimeout: Math.max(sessionTimeout * 2, 10_000),
-      allowAutoTopicCreation: true,
-      maxBytesPerPartition: Math.max(1_048_576, this.#maxFrameBytes * 2),
-      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 250,
-    });
+    const makeConsumer = () =>
+      this.#kafka.consumer({
+        groupId: kafkaGroupId(options.group, topic),
+        sessionTimeout,
+        heartbeatInterval,
+        rebalanceTimeout: Math.max(sessionTimeout * 2, 10_000),
+        allowAutoTopicCreation: true,
+        maxBytesPerPartition: Math.max(1_048_576, this.#maxFrameBytes * 2),
+        maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 250,
+      });
+    let consumer = makeConsumer();
+    let stopped = false;
     const log = this.#log.child({ topic, group: options.group });
     const attempts = Math.max(1, this.options.handlerAttempts ?? 3);
     const fromBeginning =
+      options.replay === true ||
       (this.options.startFrom?.[topic] ??
         (topic === Topics.frames || topic === Topics.detections ? 'latest' : 'earliest')) === 'earliest';
+    // A replaying reader is caught up once it has handled the last offset each partition had when it started.
+    const replayTargets = options.replay ? await this.#endOffsets(topic, log) : new Map<number, bigint>();
+    let caughtUp!: () => void;
+    const caughtUpPromise = new Promise<void>((r) => (caughtUp = r));
+    const progress = (partition: number, offset: string) => {
+      const target = replayTargets.get(partition);
+      if (target !== undefined && BigInt(offset) >= target) replayTargets.delete(partition);
+      if (replayTargets.size === 0) caughtUp();
+    };
+    if (replayTargets.size === 0) caughtUp();
     let assigned: number[] = [];
     let joined!: () => void;
     const joinedPromise = new Promise<void>((r) => (joined = r));
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      assigned = [...(e.payload.memberAssignment[topic] ?? [])];
-      log.info({ partitions: assigned }, 'joined consumer group');
-      joined();
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-    });
-
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning });
-    await consumer.run({
-      partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 1),
-      autoCommit: true,
-      autoCommitInterval: this.options.commitIntervalMs ?? 1_000,
-      eachMessage: async ({ partition, message, heartbeat }) => {
-        const key = message.key ? message.key.toString('utf8') : '';
-        let decoded: unknown;
-        try {
-          decoded = this.#decode(topic, message);
-        } catch (err) {
-          await this.#deadLetter(topic, partition, message, err instanceof Error ? err.message : String(err));
-          return;
-        }
-        // Long handlers keep the membership alive, so the group does not hand the partition to someone else.
-        const beat = setInterval(() => void heartbeat().catch(() => {}), heartbeatInterval);
-        try {
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await handler(decoded as T, key);
-              break;
-            } catch (err) {
-              const reason = err instanceof Error ? err.message : String(err);
-              if (attempt >= attempts) {
-                log.error({ key, offset: message.offset, err }, 'message handler failed');
-                await this.#deadLetter(
-                  topic,
-                  partition,
-                  message,
-                  `handler failed ${attempt} times: ${reason}`,
-                );
-                return;
-              }
-              await sleep(100 * 2 ** attempt);
+    // kafkajs restarts a consumer itself after a retriable error, but gives up on any other (a broker answering
+    // INVALID_REQUEST to a group request during a rebalance storm, say), leaving the subscription silently dead. A
+    // new consumer then joins the group in its place, after a growing pause.
+    let relaunchDelay = 1_000;
+    let paused = false;
+    let relaunchTimer: NodeJS.Timeout | undefined;
+    const attach = (c: Consumer) => {
+      c.on(c.events.GROUP_JOIN, (e) => {
+        assigned = [...(e.payload.memberAssignment[topic] ?? [])];
+        relaunchDelay = 1_000;
+        log.info({ partitions: assigned }, 'joined consumer group');
+        joined();
+      });
+      c.on(c.events.CRASH, (e) => {
+        log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+        if (!e.payload.restart && c === consumer) relaunch();
+      });
+    };
+    const relaunch = () => {
+      if (stopped || this.#disposed) return;
+      assigned = [];
+      const delay = relaunchDelay;
+      relaunchDelay = Math.min(relaunchDelay * 2, 30_000);
+      log.warn({ delayMs: delay }, 'consumer gave up after a non-retriable error; a new one joins the group');
+      metrics.relaunched.inc({ topic });
+      relaunchTimer = setTimeout(() => {
+        if (stopped || this.#disposed) return;
+        const next = makeConsumer();
+        attach(next);
+        consumer = next;
+        runConsumer(next)
+          .then(() => {
+            if (paused) next.pause([{ topic }]);
+          })
+          .catch((err: unknown) => {
+            log.error({ err }, 'the new consumer could not start');
+            relaunch();
+          });
+      }, delay);
+    };
+    attach(consumer);
+    const handleOne = async ({ partition, message, heartbeat }: EachMessagePayload): Promise<void> => {
+      const key = message.key ? message.key.toString('utf8') : '';
+      let decoded: unknown;
+      try {
+        decoded = this.#decode(topic, message);
+      } catch (err) {
+        await this.#deadLetter(topic, partition, message, err instanceof Error ? err.message : String(err));
+        return;
+      }
+      // Long handlers keep the membership alive, so the group does not hand the partition to someone else.
+      const beat = setInterval(() => void heartbeat().catch(() => {}), heartbeatInterval);
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await handler(decoded as T, key);
+            break;
+          } catch (err) {
+            const reason = err instanceof Error ? err.message : String(err);
+            if (attempt >= attempts) {
+              log.error({ key, offset: message.offset, err }, 'message handler failed');
+              await this.#deadLetter(topic, partition, message, `handler failed ${attempt} times: ${reason}`);
+              return;
             }
+            await sleep(100 * 2 ** attempt);
           }
-        } finally {
-          clearInterval(beat);
         }
-        this.stats(topic).delivered++;
-        metrics.consumed.inc({ topic, group: options.group });
-      },
-    });
+      } finally {
+        clearInterval(beat);
+      }
+      this.stats(topic).delivered++;
+      metrics.consumed.inc({ topic, group: options.group });
+    };
+    const runConsumer = async (c: Consumer) => {
+      await c.connect();
+      await c.subscribe({ topics: [topic], fromBeginning });
+      await c.run({
+        partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 1),
+        autoCommit: true,
+        autoCommitInterval: this.options.commitIntervalMs ?? 1_000,
+        eachMessage: async (payload) => {
+          await handleOne(payload);
+          progress(payload.partition, payload.message.offset);
+        },
+      });
+    };
+    await runConsumer(consumer);
 
     const joinTimeout = this.options.joinTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([joinedPromise, new Promise<void>((r) => (timer = setTimeout(r, joinTimeout)))]);
     clearTimeout(timer);
+    if (options.replay) {
+      const replayed = await Promise.race([
+        caughtUpPromise.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), joinTimeout))),
+      ]);
+      clearTimeout(timer);
+      if (!replayed)
+        log.warn({ partitions: [...replayTargets.keys()] }, 'topic not fully replayed in time; carrying on');
+    }
 
-    let stopped = false;
     const entry = {
-      consumer,
       stop: async () => {
         if (stopped) return;
         stopped = true;
+        clearTimeout(relaunchTimer);
         // Waits for running handlers, commits their offsets and leaves the group (a clean rebalance).
         await consumer.disconnect();
       },
@@ -375,14 +437,38 @@ export class KafkaBus implements Bus {
     this.#consumers.add(entry);
     return {
       group: options.group,
-      pause: () => consumer.pause([{ topic }]),
-      resume: () => consumer.resume([{ topic }]),
+      pause: () => {
+        paused = true;
+        consumer.pause([{ topic }]);
+      },
+      resume: () => {
+        paused = false;
+        consumer.resume([{ topic }]);
+      },
       assignment: () => [...assigned],
       dispose: async () => {
         this.#consumers.delete(entry);
         await entry.stop();
       },
     };
+  }
+
+  /** The offset of the last message of each non-empty partition of a topic, right now. */
+  async #endOffsets(topic: Topic, log: Logger): Promise<Map<number, bigint>> {
+    const ends = new Map<number, bigint>();
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high) - 1n);
+      }
+    } catch (err) {
+      // A topic that does not exist yet has nothing to replay; anything else is worth a line in the log.
+      log.warn({ err }, 'could not read the end offsets of the topic; replaying without waiting');
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    return ends;
   }
 
   async dispose(): Promise<void> {

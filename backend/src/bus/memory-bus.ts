@@ -6,7 +6,7 @@ import type {
   Topic,
   TopicStats,
 } from '../contract/bus.js';
-import { Topics } from '../contract/bus.js';
+import { COMPACTED_TOPICS, Topics } from '../contract/bus.js';
 import { createLogger } from '../platform/log.js';
 
 interface Queued {
@@ -28,6 +28,7 @@ export const DEFAULT_TOPIC_POLICIES: Record<Topic, TopicPolicy> = {
   [Topics.alerts]: { capacity: 1024, overflow: 'block' },
   [Topics.health]: { capacity: 256, overflow: 'block' },
   [Topics.deadLetter]: { capacity: 256, overflow: 'drop-oldest-per-key' },
+  [Topics.settings]: { capacity: 256, overflow: 'block' },
 };
 
 type Handler = (message: unknown, key: string) => Promise<void> | void;
@@ -109,12 +110,15 @@ class GroupQueue {
 /**
  * The embedded bus: in-process, bounded per consumer group. Lossy topics drop the oldest message of the same key
  * when full (publish never waits); lossless topics make publish wait for room. Messages published before any
- * group subscribes are not kept (like a Kafka topic read from "latest").
+ * group subscribes are not kept (like a Kafka topic read from "latest"), except the latest message of each key of a
+ * compacted topic, which a `replay` subscriber is handed before `subscribe` resolves.
  */
 export class MemoryBus implements Bus {
   readonly #log = createLogger('bus.memory');
   readonly #groups = new Map<Topic, Map<string, GroupQueue>>();
   readonly #stats = new Map<Topic, TopicStats>();
+  /** The latest message of each key of the compacted topics, replayed to `replay` subscribers. */
+  readonly #retained = new Map<Topic, Map<string, unknown>>();
   #disposed = false;
 
   constructor(private readonly policies: Record<Topic, TopicPolicy> = DEFAULT_TOPIC_POLICIES) {}
@@ -133,6 +137,12 @@ export class MemoryBus implements Bus {
   async publish<T>(topic: Topic, key: string, message: T): Promise<void> {
     if (this.#disposed) throw new Error('bus is disposed');
     this.stats(topic).published++;
+    if (COMPACTED_TOPICS.has(topic)) {
+      let retained = this.#retained.get(topic);
+      if (!retained) this.#retained.set(topic, (retained = new Map()));
+      retained.delete(key); // re-inserted last: replay keeps the order of the latest writes
+      retained.set(key, message);
+    }
     const groups = this.#groups.get(topic);
     if (!groups) return;
     await Promise.all([...groups.values()].map((g) => g.push({ key, message })));
@@ -143,6 +153,15 @@ export class MemoryBus implements Bus {
     handler: (message: T, key: string) => Promise<void> | void,
     options: SubscribeOptions,
   ): Promise<Subscription> {
+    if (options.replay) {
+      for (const [key, message] of this.#retained.get(topic) ?? []) {
+        try {
+          await handler(message as T, key);
+        } catch (err) {
+          this.#log.error({ topic, group: options.group, key, err }, 'replayed message handler failed');
+        }
+      }
+    }
     let groups = this.#groups.get(topic);
     if (!groups) {
       groups = new Map();

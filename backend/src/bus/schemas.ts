@@ -68,6 +68,41 @@ export const HealthSchema = z.looseObject({
   since: Ts.optional(),
 });
 
+const Polygon = z.array(z.tuple([z.number(), z.number()])).min(3);
+
+/** A change of zones or alert rules (the settings topic); strict enough that a detect instance can apply it. */
+export const DetectSettingsChangeSchema = z.discriminatedUnion('kind', [
+  z.looseObject({
+    kind: z.literal('zones'),
+    cameraId: z.string().min(1),
+    zones: z.looseObject({
+      zones: z.array(
+        z.looseObject({ name: z.string().min(1), points: Polygon, color: z.string().optional() }),
+      ),
+      masks: z.array(z.looseObject({ points: Polygon })),
+    }),
+    ts: Ts,
+  }),
+  z.looseObject({
+    kind: z.literal('alert-rule'),
+    rule: z.looseObject({
+      id: z.string().min(1),
+      name: z.string(),
+      label: z.string().min(1),
+      cameraId: z.string().optional(),
+      zone: z.string().optional(),
+      schedule: z
+        .looseObject({ from: z.string(), to: z.string(), days: z.array(z.number().int()).optional() })
+        .optional(),
+      minDurationSec: z.number().min(0),
+      severity: z.enum(['info', 'warning', 'critical']),
+      enabled: z.boolean(),
+    }),
+    ts: Ts,
+  }),
+  z.looseObject({ kind: z.literal('alert-rule-deleted'), id: z.string().min(1), ts: Ts }),
+]);
+
 export const DeadLetterSchema = z.strictObject({
   topic: z.string(),
   partition: z.number().int(),
@@ -87,4 +122,5 @@ export const DEFAULT_SCHEMAS: Partial<Record<Topic, z.ZodType>> = {
   [Topics.alerts]: VigilAlertSchema,
   [Topics.health]: HealthSchema,
   [Topics.deadLetter]: DeadLetterSchema,
+  [Topics.settings]: DetectSettingsChangeSchema,
 };

@@ -17,8 +17,17 @@ export const Topics = {
   health: 'vigil.health.v1',
   /** Messages that failed validation, with the reason (cluster mode). */
   deadLetter: 'vigil.dlq.v1',
+  /**
+   * Zones, masks and alert rules, shared by every detect and api instance. A compacted topic (the latest message
+   * of each key is kept for ever): keys are `zones/<camera id>` and `alert-rule/<rule id>`, and a reader that
+   * replays it from the start has the current settings.
+   */
+  settings: 'vigil.settings.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
+
+/** Topics that keep the latest message of each key (Kafka: cleanup.policy=compact), read with `replay`. */
+export const COMPACTED_TOPICS: ReadonlySet<Topic> = new Set<Topic>([Topics.settings]);
 
 /** What a topic does when its queue is full. */
 export type OverflowPolicy =
@@ -37,6 +46,12 @@ export interface SubscribeOptions {
   group: string;
   /** Messages handled at the same time by this subscriber (default 1). */
   concurrency?: number;
+  /**
+   * Read the topic from its oldest retained message, and resolve `subscribe` only once every message that was on
+   * the topic when it was called has been handled (a compacted topic read as a table: the reader starts with the
+   * current state). Use a group of its own per reader.
+   */
+  replay?: boolean;
 }
 
 /** Per-key counters of a topic, for metrics and the API. */

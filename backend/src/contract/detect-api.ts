@@ -80,3 +80,25 @@ export const DetectApiRoutes = {
   alertRule: '/api/alert-rules/:id',
   stats: '/api/detect/stats',
 } as const;
+
+/**
+ * A change of detection settings on the settings topic (cluster mode): the whole zone set of one camera, an alert
+ * rule added or replaced, or an alert rule deleted. Keyed by `settingsKey`, so the compacted topic keeps the
+ * latest of each.
+ */
+export type DetectSettingsChange =
+  | { kind: 'zones'; cameraId: string; zones: CameraZones; ts: number }
+  | { kind: 'alert-rule'; rule: AlertRule; ts: number }
+  | { kind: 'alert-rule-deleted'; id: string; ts: number };
+
+/** The message key of a settings change. */
+export function settingsKey(change: DetectSettingsChange): string {
+  switch (change.kind) {
+    case 'zones':
+      return `zones/${change.cameraId}`;
+    case 'alert-rule':
+      return `alert-rule/${change.rule.id}`;
+    case 'alert-rule-deleted':
+      return `alert-rule/${change.id}`;
+  }
+}

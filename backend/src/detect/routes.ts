@@ -3,10 +3,17 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import { CameraId } from '../contract/config/cameras.js';
-import type { AlertRule, CameraZones } from '../contract/detect-api.js';
+import type { AlertRule, CameraZones, DetectStats } from '../contract/detect-api.js';
 import { DetectApiRoutes } from '../contract/detect-api.js';
 import type { RouteModule } from '../api/server.js';
-import type { DetectionService } from './service.js';
+import type { DetectSettings } from './settings-store.js';
+
+/** What the detection routes serve: the settings, and the detector's statistics where detection runs. */
+export interface DetectRoutesSource {
+  readonly settings: DetectSettings;
+  /** Absent where detection runs in other processes (the cluster's api role). */
+  stats?(): DetectStats;
+}
 
 const Point = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]);
 const Polygon = z.array(Point).min(3, 'a polygon needs at least 3 points').max(100);
@@ -68,8 +75,11 @@ function notFound(reply: FastifyReply, message: string): FastifyReply {
   return reply.code(404).send(body);
 }
 
-/** HTTP routes of detection: zones and masks per camera, alert rules, detector statistics. */
-export function detectRoutes(service: DetectionService): RouteModule {
+/**
+ * HTTP routes of detection: zones and masks per camera, alert rules, detector statistics. The same routes serve
+ * the local backend (the detection service's settings file) and the cluster's api role (the shared settings).
+ */
+export function detectRoutes(service: DetectRoutesSource): RouteModule {
   return {
     name: 'detect',
     register(app: FastifyInstance) {
@@ -90,7 +100,7 @@ export function detectRoutes(service: DetectionService): RouteModule {
         if (!id) return reply;
         const parsed = ZonesBody.safeParse(req.body);
         if (!parsed.success) return badRequest(reply, parsed.error);
-        service.settings.setZones(id, parsed.data);
+        await service.settings.setZones(id, parsed.data);
         return service.settings.zones(id);
       });
 
@@ -110,7 +120,7 @@ export function detectRoutes(service: DetectionService): RouteModule {
           return reply.code(409).send(body);
         }
         const rule: AlertRule = { ...parsed.data, id };
-        service.settings.upsertRule(rule);
+        await service.settings.upsertRule(rule);
         return reply.code(201).send(rule);
       });
 
@@ -120,17 +130,25 @@ export function detectRoutes(service: DetectionService): RouteModule {
         const parsed = RuleBody.safeParse(req.body);
         if (!parsed.success) return badRequest(reply, parsed.error);
         const rule: AlertRule = { ...parsed.data, id: req.params.id };
-        service.settings.upsertRule(rule);
+        await service.settings.upsertRule(rule);
         return rule;
       });
 
       app.delete<{ Params: { id: string } }>(DetectApiRoutes.alertRule, async (req, reply) => {
-        if (!service.settings.deleteRule(req.params.id))
+        if (!(await service.settings.deleteRule(req.params.id)))
           return notFound(reply, `no alert rule "${req.params.id}"`);
         return reply.code(204).send();
       });
 
-      app.get(DetectApiRoutes.stats, async () => service.stats());
+      app.get(DetectApiRoutes.stats, async (_req, reply) => {
+        if (service.stats) return service.stats();
+        const body: ApiError = {
+          error: 'unavailable',
+          message:
+            "Detection runs in the detect role instances of this cluster: their figures are on each instance's /metrics (cluster.metricsPort).",
+        };
+        return reply.code(503).send(body);
+      });
     },
   };
 }

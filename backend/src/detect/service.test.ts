@@ -92,8 +92,8 @@ describe.skipIf(skip)('detection pipeline on vtest (real footage, real model)', 
       detector: counting,
     });
     await service.start();
-    service.settings.setZones('plaza', { zones: [WALKWAY], masks: [] });
-    service.settings.upsertRule({
+    await service.settings.setZones('plaza', { zones: [WALKWAY], masks: [] });
+    await service.settings.upsertRule({
       id: 'walkway-person',
       name: 'Person on the walkway',
       label: 'person',

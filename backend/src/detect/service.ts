@@ -16,7 +16,7 @@ import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
 import { composeMosaic, MOSAIC_CELLS, splitMosaic } from './mosaic.js';
 import { cropAround, MotionDetector } from './motion.js';
-import { DetectSettingsStore } from './settings-store.js';
+import { DetectSettingsStore, type DetectSettings } from './settings-store.js';
 import { SnapshotEncoder } from './snapshot.js';
 import { Tracker, type Track } from './tracker.js';
 
@@ -31,6 +31,9 @@ export interface DetectionServiceOptions {
   detectors?: ObjectDetector[];
   /** Consumer group of the frames subscription ('detect' by default; the detect role names its own). */
   group?: string;
+  /** Where zones and alert rules come from (loaded on start, disposed with the service); by default the JSON file
+   * under dataDir (a single site). */
+  settings?: DetectSettings;
 }
 
 interface QueuedFrame {
@@ -75,7 +78,7 @@ function percentile(values: readonly number[], p: number): number {
  */
 export class DetectionService implements Service {
   readonly name = 'detect';
-  readonly settings: DetectSettingsStore;
+  readonly settings: DetectSettings;
   readonly #log = createLogger('detect.service');
   readonly #config: DetectConfig;
   readonly #bus: Bus;
@@ -102,11 +105,12 @@ export class DetectionService implements Service {
     this.#bus = options.bus;
     this.#detectors = options.detectors ?? (options.detector ? [options.detector] : []);
     this.#snapshots = new SnapshotEncoder(options.config.snapshots.quality);
-    this.settings = new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
+    this.settings =
+      options.settings ?? new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
   }
 
   async start(): Promise<void> {
-    this.settings.load();
+    await this.settings.load();
     this.#rules.setRules(this.settings.alertRules());
     this.settings.onChange(() => {
       this.#rules.setRules(this.settings.alertRules());
@@ -521,6 +525,7 @@ export class DetectionService implements Service {
     await this.#flushEvents();
     this.#detectors = [];
     this.#idle = [];
+    await this.settings.dispose();
   }
 }
 

@@ -1,47 +1,126 @@
 import path from 'node:path';
-import { SessionAuth } from '../api/auth.js';
+import { SessionAuth, type ApiAuth } from '../api/auth.js';
 import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
+import { RedisAlertFanout, SharedSessionAuth } from '../api/shared-redis.js';
+import type { VigilAlert } from '../contract/events.js';
+import type { EventStore } from '../contract/store.js';
+import { detectRoutes } from '../detect/routes.js';
+import { SharedDetectSettings } from '../detect/shared-settings.js';
 import { createEsEventStore } from '../store-es/create.js';
+import { CachedEventStore } from '../store/cached-store.js';
 import { eventRoutes } from '../store/routes.js';
+import { EventStoreService } from '../store/service.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
-import { instanceName, roleBus, type RoleOptions, type RunningRole } from './role.js';
+import {
+  instanceName,
+  roleBus,
+  sharedCache,
+  sharedRedis,
+  type RoleOptions,
+  type RunningRole,
+} from './role.js';
 
 export interface ApiRoleOptions extends RoleOptions {
   rendererDir?: string;
 }
 
+/** A running api instance. */
+export interface RunningApiRole extends RunningRole {
+  readonly auth: ApiAuth;
+  /** A fresh single-use login link (valid on every instance when the instances share Redis). */
+  loginUrl(): Promise<string>;
+  readonly url: string;
+}
+
 /**
- * The api role: serves the HTTP/WebSocket API and the UI. Stateless behind a load balancer: state shared between
- * instances lives in Redis (`cluster.redis.url`), searches go to the event store, and each instance reads the live
- * topics in its own consumer group (`instanceName`) so every instance can push every detection to its clients.
+ * The api role: serves the HTTP/WebSocket API and the UI. Stateless behind a load balancer:
+ * - events are searched in the cluster's event store: Elasticsearch, or the SQLite database the events role
+ *   writes (same host or shared volume; WAL lets this instance read while the writer writes);
+ * - zones and alert rules are read from and written to the shared settings topic, which every detect instance
+ *   follows (the same routes and validation as a single site);
+ * - with `cluster.redis.url`, login links and browser sessions, the hot-query cache and alert acknowledgements
+ *   are shared by all instances through Redis;
+ * - each instance reads the live topics in a consumer group of its own, so it can push every detection to its
+ *   WebSocket clients.
  */
-export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole> {
+export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiRole> {
   const log = createLogger('roles.api');
   const { config } = options;
   const services = new ServiceHost();
   const bus = roleBus(services, 'api', options);
-  const auth = new SessionAuth(options.token);
+  const redis = sharedRedis(options);
   const routes: RouteModule[] = [];
   const liveGroup = instanceName('api');
 
-  // --- store (search, facets, histogram; Redis live stats) ---
+  // --- sessions (shared through Redis when configured) ---
+  let auth: ApiAuth;
+  let issueLoginCode: () => Promise<string>;
+  if (redis) {
+    const shared = services.add(new SharedSessionAuth({ ...redis, token: options.token }));
+    auth = shared;
+    issueLoginCode = () => shared.issueLoginCode();
+  } else {
+    const local = new SessionAuth(options.token);
+    auth = local;
+    issueLoginCode = async () => local.issueLoginCode();
+  }
+
+  // --- detection settings (zones, masks, alert rules; the shared settings topic) ---
+  const settings = new SharedDetectSettings(bus, 'api');
+  services.add({ name: 'detect-settings', start: () => settings.load(), dispose: () => settings.dispose() });
+  routes.push(detectRoutes({ settings }));
+
+  // --- store (search, facets, histogram, annotations, alerts; Redis cache and live stats) ---
+  const cameraNames = new Map(config.cameras.map((c) => [c.id, c.name]));
+  const cache = sharedCache(options);
+  let store: () => EventStore;
   if (config.cluster.eventStore.kind === 'elasticsearch') {
-    const cameraNames = new Map(config.cameras.map((c) => [c.id, c.name]));
     const es = createEsEventStore(
       config.cluster.eventStore,
       options.dataDir,
       (id) => cameraNames.get(id),
       options.env,
     );
-    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => es.dispose() });
-    routes.push(eventRoutes({ store: es }));
+    const cached = cache ? new CachedEventStore(es, cache) : undefined;
+    services.add({
+      name: 'event-store',
+      start: () => es.setup(),
+      dispose: async () => {
+        await cached?.dispose();
+        if (!cached) await es.dispose();
+      },
+      health: () => cached?.health() ?? { status: 'ok' },
+    });
+    store = () => cached ?? es;
+  } else {
+    const sqlite = services.add(
+      new EventStoreService({
+        config: config.store,
+        dataDir: options.dataDir,
+        bus,
+        cameraName: (id) => cameraNames.get(id),
+        writer: false,
+        ...(cache ? { cache } : {}),
+      }),
+    );
+    store = () => sqlite.store;
   }
 
   // --- realtime (WS /api/ws fed from detections/events/alerts/health; the hub reads in a group of its own) ---
-  const realtime = services.add(new RealtimeHub({ bus }));
+  const realtime = new RealtimeHub({ bus });
+  const deliverAlert = (alert: VigilAlert) => void realtime.publish('alert', alert);
+  const fanout = redis ? new RedisAlertFanout(redis, deliverAlert) : undefined;
+  routes.push(
+    eventRoutes({
+      store,
+      onAlertChanged: (alert) => (fanout ? fanout.publish(alert) : deliverAlert(alert)),
+    }),
+  );
+  services.add(realtime);
+  if (fanout) services.add(fanout);
   routes.push(realtime);
 
   const api: ApiServer = services.add(
@@ -58,14 +137,19 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole
   );
 
   await services.start();
-  log.info({ liveGroup }, 'api role ready');
+  log.info(
+    { liveGroup, store: config.cluster.eventStore.kind, shared: redis ? 'redis' : 'none' },
+    'api role ready',
+  );
   return {
     role: 'api',
     bus,
     services,
+    auth,
     get url() {
       return api.url;
     },
+    loginUrl: async () => `${api.url}/login?code=${await issueLoginCode()}`,
     dispose: () => services.dispose(),
   };
 }

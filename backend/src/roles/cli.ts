@@ -150,6 +150,10 @@ async function main(argv: string[]): Promise<number> {
     }
     installShutdownHandlers(() => running.dispose(), log);
     process.stdout.write(`\nVigil ${role} role is running${running.url ? ` at ${running.url}` : ''}.\n`);
+    // The login link is for the person at the terminal; it is printed, not logged. With cluster.redis it works on
+    // every api instance behind the load balancer.
+    if (running.loginUrl)
+      process.stdout.write(`Open this link in a browser to log in:\n\n  ${await running.loginUrl()}\n\n`);
     if (process.send) process.send({ type: 'ready', role, url: running.url });
     return -1;
   }

@@ -1,10 +1,19 @@
 import { Topics, type Subscription } from '../contract/bus.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type { KafkaSubscription } from '../bus/kafka-bus.js';
 import { createEsEventStore } from '../store-es/create.js';
 import { EventStoreService } from '../store/service.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { ROLE_GROUPS, roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
+import { CachedEventStore } from '../store/cached-store.js';
+import {
+  ROLE_GROUPS,
+  roleBus,
+  roleMetricsServer,
+  sharedCache,
+  type RoleOptions,
+  type RunningRole,
+} from './role.js';
 
 /** Where the events role writes. Writes are idempotent: an event id written twice is one event. */
 export interface EventSink {
@@ -40,13 +49,17 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
       (id) => cameraNames.get(id),
       options.env,
     );
-    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => es.dispose() });
-    sink = { upsertEvent: async (e) => void (await es.upsertEvents([e])) };
+    // Writes go through the shared cache (when configured) so that the api instances' cached answers are
+    // invalidated by them.
+    const cache = sharedCache(options);
+    const target = cache ? new CachedEventStore(es, cache) : es;
+    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => target.dispose() });
+    sink = { upsertEvent: async (e) => void (await target.upsertEvents([e])) };
     let alertsSub: Subscription | undefined;
     services.add({
       name: 'alerts-writer',
       start: async () => {
-        alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => es.upsertAlerts([a]), {
+        alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => target.upsertAlerts([a]), {
           group: ROLE_GROUPS.events,
         });
       },
@@ -59,6 +72,7 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
   // SQLite (single site split into roles on one machine): the store's own batched writer consumes events and
   // alerts from the bus and acknowledges each message only once its batch is committed to the database.
   if (!sink && options.config.cluster.eventStore.kind === 'sqlite') {
+    const cache = sharedCache(options);
     const cameraNames = new Map(options.config.cameras.map((c) => [c.id, c.name]));
     services.add(
       new EventStoreService({
@@ -66,6 +80,7 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
         dataDir: options.dataDir,
         bus,
         cameraName: (id) => cameraNames.get(id),
+        ...(cache ? { cache } : {}),
       }),
     );
     await services.start();
@@ -85,6 +100,14 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
         group: ROLE_GROUPS.events,
         concurrency: options.concurrency ?? 4,
       });
+    },
+    // Which partitions of the events topic this instance holds (Kafka): an instance holding none writes nothing.
+    health: () => {
+      if (!sub || !('assignment' in sub)) return { status: 'ok' };
+      const partitions = (sub as KafkaSubscription).assignment();
+      return partitions.length
+        ? { status: 'ok', detail: `partitions ${partitions.join(',')}` }
+        : { status: 'ok', detail: 'no partitions assigned' };
     },
     dispose: async () => {
       await sub?.dispose();

@@ -114,7 +114,14 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   routes.push(videoRoutes(video, ffmpeg));
   // A retained event keeps its footage: a hold over the event's time range (with a margin either side), removed
   // again when the event is no longer retained.
-  routes.push(eventRoutes({ store: () => eventStore.store, retain: retainedEventHolds(video) }));
+  routes.push(
+    eventRoutes({
+      store: () => eventStore.store,
+      retain: retainedEventHolds(video),
+      // An acknowledgement made in one window shows in the others at once.
+      onAlertChanged: (alert) => void realtime.publish('alert', alert),
+    }),
+  );
 
   // --- detection (motion, objects, tracking, events, alerts) ---
   const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));

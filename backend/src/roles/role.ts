@@ -5,7 +5,9 @@ import type { Bus } from '../contract/bus.js';
 import type { VigilConfig } from '../contract/config.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import type { ServiceHost } from '../platform/lifecycle.js';
-import { createBus } from './cluster-bus.js';
+import type { SharedRedisOptions } from '../api/shared-redis.js';
+import type { RedisCacheOptions } from '../store/cached-store.js';
+import { createBus, secretFromEnv } from './cluster-bus.js';
 
 /** The separately deployable parts of the pipeline. Each can run as several instances. */
 export const ROLE_NAMES = ['ingest', 'detect', 'events', 'api'] as const;
@@ -35,7 +37,30 @@ export interface RunningRole {
   readonly services: ServiceHost;
   /** The HTTP address, for roles that serve one. */
   readonly url?: string;
+  /** A fresh single-use login link, for roles that serve the UI. */
+  loginUrl?(): Promise<string>;
   dispose(): Promise<void>;
+}
+
+/** The Redis shared by the roles (`cluster.redis`), the password from the environment; undefined when not set. */
+export function sharedRedis(options: RoleOptions): SharedRedisOptions | undefined {
+  const { redis } = options.config.cluster;
+  if (!redis.url) return undefined;
+  const password = secretFromEnv('cluster.redis.passwordEnv', redis.passwordEnv, options.env);
+  return {
+    url: redis.url,
+    ...(password ? { password } : {}),
+    keyPrefix: options.config.store.cache.keyPrefix,
+  };
+}
+
+/**
+ * The event-store cache on the shared Redis: the events role invalidates through it what the api instances have
+ * cached, so a cached answer never outlives a write. Undefined without `cluster.redis.url` (then `store.cache`).
+ */
+export function sharedCache(options: RoleOptions): RedisCacheOptions | undefined {
+  const redis = sharedRedis(options);
+  return redis && { ...redis, ttlSeconds: options.config.store.cache.ttlSeconds };
 }
 
 /** A name unique to this process, for per-instance consumer groups (every api instance sees every message). */

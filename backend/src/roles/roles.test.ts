@@ -20,6 +20,7 @@ import { kafkaOptions } from './cluster-bus.js';
 import { WebSocket } from 'ws';
 import { startApiRole } from './api.js';
 import { startEventsRole } from './events.js';
+import type { RunningRole } from './role.js';
 
 describe('cluster roles: configuration', () => {
   const kafkaConfig = (bus: object) => VigilConfig.parse({ cameras: [], cluster: { bus } }).cluster.bus;
@@ -119,9 +120,18 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
       startEventsRole({ config, dataDir: tempHome(), sink: sink(1) }),
     ]);
     const producer = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-detect' });
+    const partitionsOf = (role: RunningRole) => role.services.health()['events-writer']?.detail ?? '';
     try {
-      // The second instance may join the group a little later: keep publishing until both have stored events
-      // (bounded), then check that every event was stored exactly once.
+      // The group settles first (both instances hold partitions; on a busy machine this takes a few rebalances),
+      // so that the publishing window below is not spent forming the group.
+      const settle = Date.now() + 60_000;
+      while (![a, b].every((r) => partitionsOf(r).startsWith('partitions '))) {
+        if (Date.now() > settle)
+          throw new Error(`the group did not settle: ${partitionsOf(a)}; ${partitionsOf(b)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The second instance may still be rebalanced: keep publishing until both have stored events (bounded),
+      // then check that every event was stored exactly once.
       let sent = 0;
       const deadline = Date.now() + 40_000;
       while (sent < 40 || !(byInstance[0]! > 0 && byInstance[1]! > 0)) {
@@ -135,12 +145,16 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
       await waitFor(() => stored.size === sent, `all ${sent} events stored`, 30_000);
       await new Promise((r) => setTimeout(r, 500));
       expect([...stored.values()].every((n) => n === 1)).toBe(true);
+      expect(byInstance, `stored per instance; ${partitionsOf(a)}; ${partitionsOf(b)}`).toEqual([
+        expect.any(Number),
+        expect.any(Number),
+      ]);
       expect(byInstance[0]).toBeGreaterThan(0);
-      expect(byInstance[1]).toBeGreaterThan(0);
+      expect(byInstance[1], `second instance: ${partitionsOf(b)}`).toBeGreaterThan(0);
     } finally {
       await Promise.all([producer.dispose(), a.dispose(), b.dispose()]);
     }
-  }, 90_000);
+  }, 150_000);
 
   it('relays events published on Kafka to WebSocket clients of the api role, and refuses clients without the token', async () => {
     const run = randomUUID().slice(0, 8);

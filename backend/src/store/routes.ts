@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
+import type { VigilAlert } from '../contract/events.js';
 import { EventsApiRoutes, type AuditAction } from '../contract/events-api.js';
 import {
   AlertAckSchema,
@@ -25,6 +26,8 @@ export interface EventRoutesOptions {
   /** Who is asking, for the audit log and notes. The local app has one user. */
   actorOf?: (req: FastifyRequest) => string;
   now?: () => number;
+  /** Told of an alert acknowledged or resolved here, so live clients (of every api instance) see the change. */
+  onAlertChanged?: (alert: VigilAlert) => void | Promise<void>;
 }
 
 type Reply = FastifyReply;
@@ -83,6 +86,15 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
     } catch (err) {
       log.error({ err, action }, 'could not write the audit log');
       throw err;
+    }
+  };
+
+  const alertChanged = async (alert: VigilAlert) => {
+    try {
+      await options.onAlertChanged?.(alert);
+    } catch (err) {
+      // The change is stored; only its live notification failed.
+      log.warn({ err, alert: alert.id }, 'could not notify live clients of an alert change');
     }
   };
 
@@ -197,6 +209,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           const alert = await store.acknowledgeAlert(req.params.id, by, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
           await audit(req, 'acknowledge', alert.id, { by });
+          await alertChanged(alert);
           return alert;
         }),
       );
@@ -207,6 +220,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           const alert = await store.resolveAlert(req.params.id, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
           await audit(req, 'resolve', alert.id);
+          await alertChanged(alert);
           return alert;
         }),
       );

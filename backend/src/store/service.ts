@@ -4,7 +4,7 @@ import type { StoreConfig } from '../contract/config/store.js';
 import type { EventStore } from '../contract/store.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { CachedEventStore } from './cached-store.js';
+import { CachedEventStore, type RedisCacheOptions } from './cached-store.js';
 import { EventWriter } from './event-writer.js';
 import { SqliteEventStore } from './sqlite-store.js';
 
@@ -14,6 +14,13 @@ export interface EventStoreServiceOptions {
   dataDir: string;
   bus: Bus;
   cameraName?: (cameraId: string) => string | undefined;
+  /**
+   * Fill the database from the bus (default). False for a reader of a database another process writes (the
+   * cluster's api role beside the events role): it searches and annotates, and never consumes the bus.
+   */
+  writer?: boolean;
+  /** The Redis cache to put in front, instead of `config.cache` (the cluster's shared Redis). */
+  cache?: RedisCacheOptions;
 }
 
 /**
@@ -44,29 +51,39 @@ export class EventStoreService implements Service {
       ...(this.options.cameraName ? { cameraName: this.options.cameraName } : {}),
     });
     let store: EventStore = sqlite;
-    if (config.cache.redisUrl) {
-      const password = config.cache.passwordEnv ? process.env[config.cache.passwordEnv] : undefined;
-      if (config.cache.passwordEnv && !password)
-        this.#log.warn(
-          { variable: config.cache.passwordEnv },
-          'the Redis password variable is not set; connecting without one',
-        );
-      store = new CachedEventStore(sqlite, {
-        url: config.cache.redisUrl,
-        ...(password ? { password } : {}),
-        keyPrefix: config.cache.keyPrefix,
-        ttlSeconds: config.cache.ttlSeconds,
-      });
-    }
+    const cache = this.options.cache ?? this.#configuredCache();
+    if (cache) store = new CachedEventStore(sqlite, cache);
     this.#store = store;
-    this.#writer = new EventWriter({
-      bus,
-      store,
-      maxEvents: config.batch.maxEvents,
-      maxDelayMs: config.batch.maxDelayMs,
-    });
-    await this.#writer.start();
-    this.#log.info({ file, cache: config.cache.redisUrl ? 'redis' : 'none' }, 'event store open');
+    if (this.options.writer !== false) {
+      this.#writer = new EventWriter({
+        bus,
+        store,
+        maxEvents: config.batch.maxEvents,
+        maxDelayMs: config.batch.maxDelayMs,
+      });
+      await this.#writer.start();
+    }
+    this.#log.info(
+      { file, cache: cache ? 'redis' : 'none', writer: this.options.writer !== false },
+      'event store open',
+    );
+  }
+
+  #configuredCache(): RedisCacheOptions | undefined {
+    const { cache } = this.options.config;
+    if (!cache.redisUrl) return undefined;
+    const password = cache.passwordEnv ? process.env[cache.passwordEnv] : undefined;
+    if (cache.passwordEnv && !password)
+      this.#log.warn(
+        { variable: cache.passwordEnv },
+        'the Redis password variable is not set; connecting without one',
+      );
+    return {
+      url: cache.redisUrl,
+      ...(password ? { password } : {}),
+      keyPrefix: cache.keyPrefix,
+      ttlSeconds: cache.ttlSeconds,
+    };
   }
 
   health(): ServiceHealth {

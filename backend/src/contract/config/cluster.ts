@@ -169,11 +169,13 @@ export const ClusterConfig = z
           .string()
           .regex(/^(rediss?:\/\/\S+)?$/, 'a redis:// or rediss:// URL, or empty')
           .default('')
-          .describe('Redis shared by all api instances (sessions, live counters). Empty: in-process state.'),
+          .describe(
+            'Redis shared by the roles: login links and browser sessions accepted by every api instance, the event-store cache (the events role invalidates it on every write), live counters and alert acknowledgements relayed to every instance. Empty: state stays in each process.',
+          ),
         passwordEnv: EnvVarName.optional().describe('Environment variable holding the Redis password.'),
       })
       .prefault({})
-      .describe('Redis for state shared between api instances.'),
+      .describe('Redis for state shared between api instances (and the cache the events role invalidates).'),
     kibana: KibanaConfig,
     metricsPort: z
       .int()

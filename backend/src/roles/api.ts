@@ -8,6 +8,8 @@ import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 import { instanceName, roleBus, type RoleOptions, type RunningRole } from './role.js';
+import { LayoutStore } from '../layouts/layout-store.js';
+import { layoutRoutes } from '../layouts/routes.js';
 
 export interface ApiRoleOptions extends RoleOptions {
   rendererDir?: string;
@@ -39,6 +41,11 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningRole
     services.add({ name: 'event-store', start: () => es.setup(), dispose: () => es.dispose() });
     routes.push(eventRoutes({ store: es }));
   }
+
+  // --- named wall layouts (kept in this api instance's data folder) ---
+  const layouts = new LayoutStore(path.join(options.dataDir, 'ui', 'layouts.json'));
+  layouts.load();
+  routes.push(layoutRoutes(layouts));
 
   // --- realtime (WS /api/ws fed from detections/events/alerts/health; the hub reads in a group of its own) ---
   const realtime = services.add(new RealtimeHub({ bus }));

@@ -2,7 +2,11 @@ import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../lib/http';
 import { useCameras } from '../lib/store';
-import type { Facets, Histogram, RecordingsResponse } from '../lib/types';
+import type {
+  EventFacetsResponse,
+  EventHistogramResponse,
+  RecordingsResponse,
+} from '../../../backend/src/contract';
 
 const RANGES = [
   { id: '6h', label: '6 h', ms: 6 * 3_600_000 },
@@ -17,7 +21,10 @@ const TOOLTIP = { contentStyle: { background: '#161b22', border: '1px solid #303
 type Row = Record<string, number | string>;
 
 /** Stacked per-camera rows of detections per time bucket, from one histogram per camera. */
-export function stackByCamera(perCamera: Array<[string, Histogram]>, format: (ts: number) => string): Row[] {
+export function stackByCamera(
+  perCamera: Array<[string, EventHistogramResponse]>,
+  format: (ts: number) => string,
+): Row[] {
   const rows = new Map<number, Row>();
   for (const [cam, h] of perCamera) {
     for (const b of h.buckets) {
@@ -78,7 +85,7 @@ export function Dashboards() {
           async (id) =>
             [
               id,
-              await api.get<Histogram>(
+              await api.get<EventHistogramResponse>(
                 `/api/events/histogram?from=${from}&to=${to}&cameras=${encodeURIComponent(id)}`,
               ),
             ] as const,
@@ -94,7 +101,7 @@ export function Dashboards() {
           hist.map(([id, r]) => [id, r.ok ? r.data : { interval: 'hour', buckets: [] }]),
           fmt,
         );
-      const facets = await api.get<Facets>(`/api/events/facets?from=${from}&to=${to}`);
+      const facets = await api.get<EventFacetsResponse>(`/api/events/facets?from=${from}&to=${to}`);
       if (facets.ok) {
         next.labels = Object.entries(facets.data.labels ?? {})
           .map(([label, count]) => ({ label, count }))

@@ -3,7 +3,7 @@ import type { RealtimeMessage } from '../../../backend/src/contract';
 import { DetectionBuffer } from '../live/overlay';
 import { api } from './http';
 import { realtime } from './realtime';
-import type { CameraStatus, VigilAlert } from './types';
+import type { CameraStatus, VigilAlert } from '../../../backend/src/contract';
 
 /** A tiny observable value for useSyncExternalStore. */
 class Observable<T> {

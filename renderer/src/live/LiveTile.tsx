@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { analysisIntervalMs, detectionBuffer, detectionLagMs } from '../lib/store';
-import type { CameraStatus, Zone } from '../lib/types';
+import type { CameraStatus, Zone } from '../../../backend/src/contract';
 import { wsUrl } from '../lib/realtime';
 import { MsePlayer, type PlayerState } from './mse';
 import { DEFAULT_MATCH, contentRect, drawDetections, drawZones } from './overlay';

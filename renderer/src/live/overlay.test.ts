@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FrameDetections } from '../lib/types';
+import type { FrameDetections } from '../../../backend/src/contract';
 import { DetectionBuffer, contentRect } from './overlay';
 import { TimeMap, parseFragment } from './fmp4';
 

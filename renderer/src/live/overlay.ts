@@ -1,4 +1,4 @@
-import type { FrameDetections } from '../lib/types';
+import type { FrameDetections } from '../../../backend/src/contract';
 
 export interface MatchOptions {
   /**

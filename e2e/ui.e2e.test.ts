@@ -231,6 +231,14 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       .first()
       .waitFor({ timeout: 30_000 });
     expect(await page.locator('.unavailable').count()).toBe(0);
+    // The camera was added a minute or two ago and has recorded since: its uptime bar is (nearly) full height, not a
+    // sliver of the 24 h range.
+    const uptime = page.getByRole('region', { name: 'Camera uptime (recorded %) and gaps' });
+    const bar = uptime.locator('.recharts-bar-rectangle path, .recharts-bar-rectangle rect').first();
+    await bar.waitFor({ timeout: 15_000 });
+    const grid = await uptime.locator('.recharts-cartesian-grid').boundingBox();
+    const box = await bar.boundingBox();
+    expect(box!.height).toBeGreaterThan(0.8 * grid!.height);
     await shot('dashboards');
   });
 

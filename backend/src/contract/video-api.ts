@@ -49,6 +49,13 @@ export type ProbeResponse =
 export interface RecordingsResponse {
   segments: Array<{ start: number; end: number; bytes: number }>;
   gaps: Array<{ start: number; end: number; cause: GapCause; detail?: string }>;
+  /**
+   * Since when the backend knows this camera: its oldest stored segment or gap, or when it was added. Uptime is
+   * measured from here, so a camera added minutes ago is not rated against a whole day.
+   */
+  trackedSince?: number;
+  /** Start of the segment being written right now (not listed in `segments` until it closes); absent when not recording. */
+  recordingSince?: number;
 }
 
 /** GET /api/retention/log?limit */

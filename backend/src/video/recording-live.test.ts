@@ -127,11 +127,15 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
       500,
     );
     const listedAt = Date.now();
-    const { segments, gaps } = await apiGet<RecordingsResponse>(
+    const { segments, gaps, trackedSince, recordingSince } = await apiGet<RecordingsResponse>(
       app,
       `/api/recordings/plaza?from=0&to=${Date.now()}`,
     );
     expect(gaps).toEqual([]);
+    // The camera's history starts with its first footage (uptime is rated from there), and the segment being
+    // written right now begins where the last listed one ended.
+    expect(trackedSince).toBeLessThanOrEqual(segments[0]!.start);
+    expect(Math.abs(recordingSince! - segments[segments.length - 1]!.end)).toBeLessThan(1000);
     const stored = app.video.index.segments('plaza', 0, Date.now());
     let total = 0;
     for (const seg of stored) {

@@ -36,12 +36,21 @@ export function stackByCamera(
   return [...rows.values()].sort((a, b) => Number(a.ts) - Number(b.ts));
 }
 
-/** Share of [from, to] covered by recording segments, in percent. */
+/**
+ * Share of the camera's time in [from, to] covered by recordings, in percent. The camera's time starts when the
+ * backend began tracking it (a camera added minutes ago is rated over those minutes, not the whole range), and the
+ * segment being written now counts.
+ */
 export function uptimePercent(rec: RecordingsResponse, from: number, to: number): number {
-  const span = to - from;
+  const start = Math.max(from, rec.trackedSince ?? from);
+  const span = to - start;
   if (span <= 0) return 0;
+  const spans =
+    rec.recordingSince === undefined
+      ? rec.segments
+      : [...rec.segments, { start: rec.recordingSince, end: to }];
   let covered = 0;
-  for (const s of rec.segments) covered += Math.max(0, Math.min(s.end, to) - Math.max(s.start, from));
+  for (const s of spans) covered += Math.max(0, Math.min(s.end, to) - Math.max(s.start, start));
   return Math.min(100, (covered / span) * 100);
 }
 

@@ -86,6 +86,17 @@ export interface LiveInfoMessage {
   mime: string;
 }
 
+/**
+ * Text message sent just before each fMP4 fragment on the live WebSocket: the fragment ends at `mediaTime` (s, the
+ * video element's time line) and came out of the camera's ffmpeg at `wallTs` (ms since the epoch, backend clock).
+ * Analysis frames are stamped on the same clock, so a player maps the frame it shows to the detections of that frame.
+ */
+export interface LiveTimeMessage {
+  type: 'time';
+  mediaTime: number;
+  wallTs: number;
+}
+
 /** Video API paths. */
 export const VideoRoutes = {
   cameras: '/api/cameras',

@@ -35,10 +35,6 @@ const lastDetection = new Map<string, number>();
 /** Recent delays from frame capture to its detections arriving here, per camera (ms). */
 const detectionLags = new Map<string, number[]>();
 
-/**
- * How long after capture a camera's detections typically arrive (median of the recent ones, ms): the video is
- * shown at least this late so that each frame's boxes are there when the frame is.
- */
 const analysisIntervals = new Map<string, { lastTs: number; gaps: number[] }>();
 
 /**
@@ -52,11 +48,15 @@ export function analysisIntervalMs(cameraId: string): number | undefined {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * How long after capture a camera's detections arrive here (ms): the 90th percentile of the recent ones, so that
+ * nearly every frame's boxes are there when the frame is shown.
+ */
 export function detectionLagMs(cameraId: string): number | undefined {
   const lags = detectionLags.get(cameraId);
   if (!lags?.length) return undefined;
   const sorted = [...lags].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))];
 }
 
 export function detectionBuffer(cameraId: string): DetectionBuffer {

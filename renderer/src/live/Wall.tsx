@@ -19,6 +19,8 @@ import { LiveTile } from './LiveTile';
 import { savedLayouts } from './saved-layouts';
 
 const CURRENT_KEY = 'vigil.wall.current';
+/** One empty list for every tile without zones, so that tiles do not re-render for a new [] each time. */
+const NO_ZONES: Zone[] = [];
 
 function initialLayout(urlLayout: string | undefined, currentKey: string): WallLayout | undefined {
   const fromUrl = decodeLayout(urlLayout);
@@ -273,7 +275,7 @@ export function Wall(props: {
                 index={i}
                 selected={i === selected}
                 showZones={showZones}
-                zones={zones[id] ?? []}
+                zones={zones[id] ?? NO_ZONES}
               />
             ) : (
               <div className="tile-empty">

@@ -36,6 +36,44 @@ interface CpuProfile {
   endTime: number;
 }
 
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string };
+}
+
+/**
+ * Self time per trace event name on the renderer's main thread (CrRendererMain), largest first: shows native work
+ * (paint, media, layout) that a JavaScript profile lumps together as "(program)".
+ */
+function topTraceEvents(events: TraceEvent[], n: number): Array<{ name: string; ms: number }> {
+  const main = events.find(
+    (e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain',
+  );
+  if (!main) return [];
+  const spans = events
+    .filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined)
+    .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+  const self = new Map<string, number>();
+  const stack: Array<{ end: number; name: string }> = [];
+  for (const e of spans) {
+    const end = e.ts + (e.dur ?? 0);
+    while (stack.length && (stack[stack.length - 1]?.end ?? 0) <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - (e.dur ?? 0) / 1000);
+    self.set(e.name, (self.get(e.name) ?? 0) + (e.dur ?? 0) / 1000);
+    stack.push({ end, name: e.name });
+  }
+  return [...self.entries()]
+    .map(([name, ms]) => ({ name, ms }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, n);
+}
+
 /** Self time per function of a CDP CPU profile, largest first. */
 function topFunctions(profile: CpuProfile, n: number): Array<{ name: string; ms: number; share: number }> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -246,6 +284,27 @@ try {
     for (const f of topFunctions(profile, 12))
       console.log(
         `  ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.ms.toFixed(0).padStart(6)} ms  ${f.name}`,
+      );
+    // The same for native work, from a Chromium trace of the main thread.
+    const events: TraceEvent[] = [];
+    let complete: () => void = () => {};
+    const done = new Promise<void>((resolve) => (complete = resolve));
+    cdp.on('event', ({ method, params }) => {
+      if (method === 'Tracing.dataCollected') events.push(...(params as { value: TraceEvent[] }).value);
+      else if (method === 'Tracing.tracingComplete') complete();
+    });
+    await cdp.send('Tracing.start', {
+      categories: 'toplevel,devtools.timeline,blink,cc,media,gpu,disabled-by-default-devtools.timeline',
+      transferMode: 'ReportEvents',
+    });
+    const traceSeconds = Math.min(5, PROFILE_SECONDS);
+    await page.waitForTimeout(traceSeconds * 1000);
+    await cdp.send('Tracing.end');
+    await done;
+    console.log(`renderer main thread, ${traceSeconds} s trace, top self time by event:`);
+    for (const e of topTraceEvents(events, 15))
+      console.log(
+        `  ${((100 * e.ms) / (traceSeconds * 1000)).toFixed(1).padStart(5)} %  ${e.ms.toFixed(0).padStart(6)} ms  ${e.name}`,
       );
   }
   const detect = (await (

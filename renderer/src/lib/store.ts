@@ -38,14 +38,15 @@ const detectionLags = new Map<string, number[]>();
 const analysisIntervals = new Map<string, { lastTs: number; gaps: number[] }>();
 
 /**
- * Typical time between a camera's analysed frames (median, ms). Boxes stay drawn this long: detection may analyse
- * only some frames (motion gating, or falling behind on a busy machine).
+ * Time between two analysis frames of a camera (ms; 200 at 5 fps), from the shortest of the recent gaps between
+ * detection sets (the 10th percentile: when detection skips frames, motion gating or a busy detector, gaps are
+ * multiples of it). A detection set belongs to its frame and the next ones up to this long; older sets are stale.
  */
 export function analysisIntervalMs(cameraId: string): number | undefined {
   const gaps = analysisIntervals.get(cameraId)?.gaps;
   if (!gaps?.length) return undefined;
   const sorted = [...gaps].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.floor(sorted.length / 10)];
 }
 
 /**

@@ -154,8 +154,9 @@ function LiveTileView(props: {
         const lag = detectionLagMs(cameraId);
         mse.targetDelayMs = lag === undefined ? 0 : lag + HOLD_MARGIN_MS;
         stats.targetDelayMs = mse.targetDelayMs;
-        // Boxes belong to one analysed frame: they stay until the next one is due, then they are stale.
-        match.holdMs = Math.min(1000, Math.max(200, analysisIntervalMs(cameraId) ?? 200)) + 40;
+        // Boxes belong to one analysed frame: drawn with the video frames up to the next analysis frame (plus one
+        // video frame of tolerance), then stale and cleared.
+        match.holdMs = Math.min(1000, Math.max(100, analysisIntervalMs(cameraId) ?? 200)) + 40;
         const wall = stats.displayedWallMs;
         const second = wall === undefined ? 0 : Math.floor(wall / 1000);
         if (second !== clockSecond) {

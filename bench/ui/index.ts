@@ -36,6 +36,34 @@ interface CpuProfile {
   endTime: number;
 }
 
+/**
+ * CPU time (s) of every Chromium renderer main thread (CrRendererMain) on this machine, by process id. Thread CPU
+ * time does not grow while the thread waits for a core, so it stays comparable on a loaded machine where the
+ * DevTools task durations (wall time) do not. Linux only; empty elsewhere.
+ */
+function rendererMainThreadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  const hz = 100; // USER_HZ on Linux
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      // The main thread of a renderer (CrRendererMain) is the process's first thread: Chromium leaves its name alone.
+      const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / hz);
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  return out;
+}
+
 interface TraceEvent {
   name: string;
   ph: string;
@@ -118,6 +146,20 @@ interface TileStatsLike {
   draws?: number;
 }
 type WallWindow = Window & { vigilTiles?: Map<string, TileStatsLike> };
+
+/** CPU share of the busiest renderer main thread between two readings, as text. */
+function mainThreadCpuShare(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  seconds: number,
+): string {
+  let busiest = NaN;
+  for (const [key, cpu] of after) {
+    const used = cpu - (before.get(key) ?? 0);
+    if (!(used <= busiest)) busiest = used;
+  }
+  return Number.isNaN(busiest) ? 'n/a' : `${((100 * busiest) / seconds).toFixed(1)} %`;
+}
 
 function quantile(values: number[], q: number): number {
   if (!values.length) return NaN;
@@ -206,6 +248,7 @@ try {
     ) as Promise<TileSample[]>;
 
   await cdp.send('HeapProfiler.enable');
+  const cpuStart = rendererMainThreadCpu();
   const start = await metrics(true);
   const first = await sample();
   const heap: Array<[number, number]> = [[start.t, start.heap]];
@@ -245,6 +288,7 @@ try {
     }
   }
   const stop = await metrics(true);
+  const cpuStop = rendererMainThreadCpu();
   const last = await sample();
   heap.push([stop.t, stop.heap]);
   const elapsedS = (stop.t - start.t) / 1000;
@@ -266,6 +310,7 @@ try {
     `stalled tiles (a 10 s window without progress): ${stalledTiles.length}${stalledTiles.length ? ` (${stalledTiles.map(([k, n]) => `${k}×${n}`).join(', ')})` : ''}; player stall events: ${stallEvents}`,
     `dropped video frames: ${dropped} of ${decoded} decoded`,
     `renderer main thread busy: ${(busy * 100).toFixed(1)} % (script ${share(start.script, stop.script)}, layout ${share(start.layout, stop.layout)}, style ${share(start.style, stop.style)})`,
+    `renderer main thread CPU time: ${mainThreadCpuShare(cpuStart, cpuStop, elapsedS)} of one core (busiest renderer; not inflated by waiting for a core)`,
     `overlay redraws: ${(draws / elapsedS).toFixed(1)} per second over ${TILES} tiles`,
     `JS heap: ${(start.heap / 2 ** 20).toFixed(1)} MB → ${(stop.heap / 2 ** 20).toFixed(1)} MB, trend ${(slopePerMinute(heap) / 2 ** 20).toFixed(2)} MB/min`,
     `glass-to-glass (capture → displayed): median ${quantile(g2g, 0.5).toFixed(0)} ms, p95 ${quantile(g2g, 0.95).toFixed(0)} ms`,

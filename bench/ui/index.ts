@@ -44,7 +44,7 @@ interface CpuProfile {
 function rendererMainThreadCpu(): Map<string, number> {
   const out = new Map<string, number>();
   const hz = 100; // USER_HZ on Linux
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
@@ -332,12 +332,13 @@ try {
       );
     // The same for native work, from a Chromium trace of the main thread.
     const events: TraceEvent[] = [];
-    let complete: () => void = () => {};
-    const done = new Promise<void>((resolve) => (complete = resolve));
-    cdp.on('event', ({ method, params }) => {
-      if (method === 'Tracing.dataCollected') events.push(...(params as { value: TraceEvent[] }).value);
-      else if (method === 'Tracing.tracingComplete') complete();
-    });
+    // CDP events by method name (playwright-core's typings list only some of them).
+    const events$ = cdp as unknown as {
+      on(method: string, fn: (params: { value: TraceEvent[] }) => void): void;
+      once(method: string, fn: () => void): void;
+    };
+    const done = new Promise<void>((resolve) => events$.once('Tracing.tracingComplete', resolve));
+    events$.on('Tracing.dataCollected', (params) => events.push(...params.value));
     await cdp.send('Tracing.start', {
       categories: 'toplevel,devtools.timeline,blink,cc,media,gpu,disabled-by-default-devtools.timeline',
       transferMode: 'ReportEvents',

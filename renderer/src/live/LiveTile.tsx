@@ -46,6 +46,8 @@ const STATE_TEXT: Record<string, string> = {
 
 /** Margin on top of the detection delay when holding the picture back: one video frame and some jitter (ms). */
 const HOLD_MARGIN_MS = 100;
+/** The picture is never held back further than this for detections (ms): a live view must stay live. */
+const MAX_HOLD_MS = 2000;
 
 const clockFormat = new Intl.DateTimeFormat([], {
   hour: '2-digit',
@@ -152,7 +154,7 @@ function LiveTileView(props: {
         stats.droppedFrames = video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0;
         // Show frames late enough for their detections to have arrived: the picture waits for the boxes.
         const lag = detectionLagMs(cameraId);
-        mse.targetDelayMs = lag === undefined ? 0 : lag + HOLD_MARGIN_MS;
+        mse.targetDelayMs = lag === undefined ? 0 : Math.min(MAX_HOLD_MS, lag + HOLD_MARGIN_MS);
         stats.targetDelayMs = mse.targetDelayMs;
         // Boxes belong to one analysed frame: drawn with the video frames up to the next analysis frame (plus one
         // video frame of tolerance), then stale and cleared.

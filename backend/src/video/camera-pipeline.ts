@@ -130,9 +130,11 @@ export class CameraPipeline {
 
   /** `captureTs` is on the live video's clock for the main stream; a sub stream's frames have only their arrival. */
   #onFrame(data: Uint8Array, width: number, height: number, captureTs?: number): void {
-    const ts = captureTs ?? Date.now();
+    const arrived = Date.now();
+    const ts = captureTs ?? arrived;
     this.#latest = { data, width, height, ts };
-    this.#frameTimes.push(ts);
+    // The analysis rate shown in the UI counts frames as they arrive.
+    this.#frameTimes.push(arrived);
     if (this.#frameTimes.length > 300) this.#frameTimes.splice(0, 150);
     const frame: AnalysisFrame = {
       cameraId: this.config.id,

@@ -71,6 +71,9 @@ function LiveTileView(props: {
   const clockRef = useRef<HTMLSpanElement>(null);
   const [player, setPlayer] = useState<{ state: PlayerState; reason?: string }>({ state: 'connecting' });
   const zonesRef = useRef({ showZones, zones });
+  // Analysis frames per second of the camera (5 by default): one analysis frame is how long a detection set lasts.
+  const analysisFpsRef = useRef(camera?.fpsOut ?? 0);
+  analysisFpsRef.current = camera?.fpsOut ?? 0;
   const tileRef = useRef<LoopTile | undefined>(undefined);
   useEffect(() => {
     zonesRef.current = { showZones, zones };
@@ -156,9 +159,11 @@ function LiveTileView(props: {
         const lag = detectionLagMs(cameraId);
         mse.targetDelayMs = lag === undefined ? 0 : Math.min(MAX_HOLD_MS, lag + HOLD_MARGIN_MS);
         stats.targetDelayMs = mse.targetDelayMs;
-        // Boxes belong to one analysed frame: drawn with the video frames up to the next analysis frame (plus one
-        // video frame of tolerance), then stale and cleared.
-        match.holdMs = Math.min(1000, Math.max(100, analysisIntervalMs(cameraId) ?? 200)) + 40;
+        // Boxes belong to one analysis frame: drawn with the video frames until the next analysis frame is due (plus
+        // one video frame of tolerance), then stale and cleared, also when the detector skipped that frame.
+        const fps = analysisFpsRef.current;
+        const frameMs = fps > 0.5 ? 1000 / fps : (analysisIntervalMs(cameraId) ?? 200);
+        match.holdMs = Math.min(1000, Math.max(100, frameMs)) + 40;
         const wall = stats.displayedWallMs;
         const second = wall === undefined ? 0 : Math.floor(wall / 1000);
         if (second !== clockSecond) {
@@ -238,5 +243,6 @@ export const LiveTile = memo(
     a.camera?.name === b.camera?.name &&
     a.camera?.state === b.camera?.state &&
     a.camera?.reason === b.camera?.reason &&
-    a.camera?.recording === b.camera?.recording,
+    a.camera?.recording === b.camera?.recording &&
+    Math.round(a.camera?.fpsOut ?? 0) === Math.round(b.camera?.fpsOut ?? 0),
 );

@@ -154,6 +154,59 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     await shot('live');
   });
 
+  it('live wall: a layout saved in one window loads in a second wall window of another browser', async () => {
+    await page.goto(`${backend!.url}/#/live`);
+    await page.locator(`video[data-camera="${CAMERA}"]`).first().waitFor({ timeout: 20_000 });
+    await page.getByRole('group', { name: 'Grid' }).getByRole('button', { name: '3×3' }).click();
+    await page.locator('.wall-grid[data-layout="3x3"]').waitFor();
+    page.once('dialog', (d) => void d.accept('Night shift'));
+    await page.getByRole('button', { name: 'Save layout…' }).click();
+    await page.getByRole('button', { name: 'Night shift', exact: true }).waitFor({ timeout: 10_000 });
+    // Saved on the backend, not in this browser.
+    const saved = (await (await call('GET', '/api/layouts')).json()) as Array<{
+      name: string;
+      layout: unknown;
+    }>;
+    expect(saved).toEqual([
+      expect.objectContaining({
+        name: 'Night shift',
+        layout: { kind: '3x3', tiles: [CAMERA, ...Array(8).fill(null)] },
+      }),
+    ]);
+
+    // Another browser profile (no shared local storage), opened as a second wall window.
+    const other = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      await other.addCookies([
+        { name: 'vigil_session', value: backend!.token, domain: new URL(backend!.url).hostname, path: '/' },
+      ]);
+      const second = await other.newPage();
+      await second.goto(`${backend!.url}/#/wall?name=second`);
+      await second.locator('.wall-grid[data-layout="1x1"]').waitFor({ timeout: 15_000 });
+      await second.getByRole('button', { name: 'Night shift', exact: true }).click();
+      await second.locator('.wall-grid[data-layout="3x3"]').waitFor();
+      await second.waitForFunction(
+        (id) =>
+          ((
+            document.querySelector(
+              `.tile[data-tile="0"] video[data-camera="${id}"]`,
+            ) as HTMLVideoElement | null
+          )?.currentTime ?? 0) > 0.5,
+        CAMERA,
+        { timeout: 30_000 },
+      );
+      await second.screenshot({ path: path.join(SHOTS, 'wall-second-window.png') });
+      // Deleting it there removes it for everyone.
+      await second.getByRole('button', { name: 'Delete layout Night shift' }).click();
+      await expect
+        .poll(async () => ((await (await call('GET', '/api/layouts')).json()) as unknown[]).length)
+        .toBe(0);
+    } finally {
+      await other.close();
+    }
+    await page.getByRole('group', { name: 'Grid' }).getByRole('button', { name: '1×1' }).click();
+  });
+
   it('alerts: a new alert stands out and A acknowledges it', async () => {
     await page.goto(`${backend!.url}/#/live`);
     const alert = page.locator('li.alert').first();
@@ -231,6 +284,14 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       .first()
       .waitFor({ timeout: 30_000 });
     expect(await page.locator('.unavailable').count()).toBe(0);
+    // The camera was added a minute or two ago and has recorded since: its uptime bar is (nearly) full height, not a
+    // sliver of the 24 h range.
+    const uptime = page.getByRole('region', { name: 'Camera uptime (recorded %) and gaps' });
+    const bar = uptime.locator('.recharts-bar-rectangle path, .recharts-bar-rectangle rect').first();
+    await bar.waitFor({ timeout: 15_000 });
+    const grid = await uptime.locator('.recharts-cartesian-grid').boundingBox();
+    const box = await bar.boundingBox();
+    expect(box!.height).toBeGreaterThan(0.8 * grid!.height);
     await shot('dashboards');
   });
 

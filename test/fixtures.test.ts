@@ -1,11 +1,14 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from './fixtures/browser.js';
 import { spawnBackend } from './fixtures/backend.js';
 import { REDIS_INSTALL_HINT, redisAvailable, spawnRedis, useRedis } from './fixtures/redis.js';
 import { skipWithout } from './fixtures/require.js';
-import { RTSP_INSTALL_HINT, RtspFixture, rtspFixtureAvailable } from './fixtures/rtsp.js';
+import { RTSP_INSTALL_HINT, RtspFixture, VTEST_H264, rtspFixtureAvailable } from './fixtures/rtsp.js';
 
 /** ffprobe's view of a stream: codec and size, or the error it printed. */
 function probe(url: string, transport: 'tcp' | 'udp' = 'tcp'): Promise<{ ok: boolean; text: string }> {
@@ -75,6 +78,32 @@ describe.skipIf(noRtsp)('RTSP fixture serving vtest-h264 in a loop', () => {
     await rtsp.startServer();
     expect((await probe(rtsp.url)).ok).toBe(true);
   });
+});
+
+describe.skipIf(noRtsp)('RTSP fixture looping a short clip', () => {
+  it('keeps streaming after the file wraps around (a camera does not freeze after one pass of the footage)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-rtsp-loop-'));
+    const clip = path.join(dir, 'clip.mp4');
+    const src = fs.existsSync(VTEST_H264) ? VTEST_H264 : 'assets/demo/vtest-h264.mp4';
+    expect(spawnSync('ffmpeg', ['-v', 'error', '-t', '4', '-i', src, '-an', '-c', 'copy', clip]).status).toBe(
+      0,
+    );
+    const rtsp = await RtspFixture.start({ file: clip });
+    try {
+      // 10 s of a 4 s clip: two wraps. Frames keep coming at 10 fps.
+      const r = spawnSync(
+        'ffprobe',
+        ['-v', 'error', '-rtsp_transport', 'tcp', '-read_intervals', '%+10', '-select_streams', 'v:0'].concat(
+          ['-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', rtsp.url],
+        ),
+        { timeout: 30_000 },
+      );
+      expect(Number(r.stdout.toString().trim())).toBeGreaterThan(80);
+    } finally {
+      await rtsp.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe.skipIf(noRedis)('Redis fixture', () => {

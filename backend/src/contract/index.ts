@@ -11,3 +11,4 @@ export * from './realtime.js';
 export * from './video.js';
 export * from './video-api.js';
 export * from './detect-api.js';
+export * from './layouts-api.js';

@@ -49,6 +49,13 @@ export type ProbeResponse =
 export interface RecordingsResponse {
   segments: Array<{ start: number; end: number; bytes: number }>;
   gaps: Array<{ start: number; end: number; cause: GapCause; detail?: string }>;
+  /**
+   * Since when the backend knows this camera: its oldest stored segment or gap, or when it was added. Uptime is
+   * measured from here, so a camera added minutes ago is not rated against a whole day.
+   */
+  trackedSince?: number;
+  /** Start of the segment being written right now (not listed in `segments` until it closes); absent when not recording. */
+  recordingSince?: number;
 }
 
 /** GET /api/retention/log?limit */
@@ -77,6 +84,17 @@ export type HoldResponse = HoldRecord;
 export interface LiveInfoMessage {
   type: 'info';
   mime: string;
+}
+
+/**
+ * Text message sent just before each fMP4 fragment on the live WebSocket: the fragment ends at `mediaTime` (s, the
+ * video element's time line) and came out of the camera's ffmpeg at `wallTs` (ms since the epoch, backend clock).
+ * Analysis frames are stamped on the same clock, so a player maps the frame it shows to the detections of that frame.
+ */
+export interface LiveTimeMessage {
+  type: 'time';
+  mediaTime: number;
+  wallTs: number;
 }
 
 /** Video API paths. */

@@ -22,6 +22,8 @@ import {
   type RoleOptions,
   type RunningRole,
 } from './role.js';
+import { LayoutStore } from '../layouts/layout-store.js';
+import { layoutRoutes } from '../layouts/routes.js';
 
 export interface ApiRoleOptions extends RoleOptions {
   rendererDir?: string;
@@ -108,6 +110,11 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     );
     store = () => sqlite.store;
   }
+
+  // --- named wall layouts (kept in this api instance's data folder) ---
+  const layouts = new LayoutStore(path.join(options.dataDir, 'ui', 'layouts.json'));
+  layouts.load();
+  routes.push(layoutRoutes(layouts));
 
   // --- realtime (WS /api/ws fed from detections/events/alerts/health; the hub reads in a group of its own) ---
   const realtime = new RealtimeHub({ bus });

@@ -24,6 +24,8 @@ import { eventRoutes } from '../store/routes.js';
 import { EventStoreService } from '../store/service.js';
 import { DetectionService } from '../detect/service.js';
 import { detectRoutes } from '../detect/routes.js';
+import { LayoutStore } from '../layouts/layout-store.js';
+import { layoutRoutes } from '../layouts/routes.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -145,6 +147,11 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     holds: new VideoHoldSink(video),
   });
   routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, user: () => 'local' }));
+
+  // --- named wall layouts, shared by every window of the site ---
+  const layouts = new LayoutStore(path.join(dataDir, 'ui', 'layouts.json'));
+  layouts.load();
+  routes.push(layoutRoutes(layouts));
 
   // --- realtime (WS /api/ws: detections, events, alerts, health to the UI) ---
   const realtime = services.add(new RealtimeHub({ bus }));

@@ -98,7 +98,7 @@ export class CameraPipeline {
         onState: (state, reason, problem) => this.#onMainState(state, reason, problem),
         onInit: (init) => this.live.setInit(init),
         onFragment: (f) => this.live.push(f),
-        onFrame: (data, w, h) => this.#onFrame(data, w, h),
+        onFrame: (data, w, h, ts) => this.#onFrame(data, w, h, ts),
         onSegment: (file, s, e) => this.#onSegment(file, s, e),
         onInfo: () => this.#emit(),
       },
@@ -128,10 +128,13 @@ export class CameraPipeline {
     this.#emit(problem);
   }
 
-  #onFrame(data: Uint8Array, width: number, height: number): void {
-    const ts = Date.now();
+  /** `captureTs` is on the live video's clock for the main stream; a sub stream's frames have only their arrival. */
+  #onFrame(data: Uint8Array, width: number, height: number, captureTs?: number): void {
+    const arrived = Date.now();
+    const ts = captureTs ?? arrived;
     this.#latest = { data, width, height, ts };
-    this.#frameTimes.push(ts);
+    // The analysis rate shown in the UI counts frames as they arrive.
+    this.#frameTimes.push(arrived);
     if (this.#frameTimes.length > 300) this.#frameTimes.splice(0, 150);
     const frame: AnalysisFrame = {
       cameraId: this.config.id,

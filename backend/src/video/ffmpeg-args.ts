@@ -146,7 +146,9 @@ export function buildFfmpegArgs(
       '0:v:0',
       '-an',
       '-vf',
-      `fps=${plan.analysis.fps},scale=${plan.analysis.width}:-2`,
+      // start_time=0: analysis frame k is the picture at exactly k/fps s on the output time line, the time line of
+      // the live fMP4 too, so frames can be stamped with the capture time of the live video's frame.
+      `fps=${plan.analysis.fps}:start_time=0,scale=${plan.analysis.width}:-2`,
       '-pix_fmt',
       'rgb24',
       '-f',

@@ -45,5 +45,11 @@ describe('Fmp4Splitter', () => {
     expect(frags.filter((f) => f.keyframe).length).toBe(3);
     expect(frags[0]?.keyframe).toBe(true);
     expect(frags[1]?.keyframe).toBe(false);
+    // Each fragment knows its media time span; they tile the 6 s without holes.
+    expect(frags[0]?.startSec).toBeCloseTo(0, 1);
+    for (let i = 1; i < frags.length; i++) expect(frags[i]?.startSec).toBeCloseTo(frags[i - 1]!.endSec!, 3);
+    expect(frags[frags.length - 1]?.endSec).toBeGreaterThan(5.5);
+    expect(frags[frags.length - 1]?.endSec).toBeLessThan(6.5);
+    for (const f of frags) expect(f.endSec! - f.startSec!).toBeLessThanOrEqual(0.61);
   });
 });

@@ -8,6 +8,11 @@
 export interface Fragment {
   data: Buffer;
   keyframe: boolean;
+  /** Media time of the fragment's first sample and of the end of its last one (s), when the boxes tell. */
+  startSec?: number;
+  endSec?: number;
+  /** Wall-clock time (ms) the fragment came out of ffmpeg. */
+  receivedAt?: number;
 }
 
 function u32(b: Buffer, off: number): number {
@@ -70,12 +75,75 @@ export function moofStartsWithKeyframe(
   return true;
 }
 
+/**
+ * Decode time of a moof's first sample and the total duration of its samples, in timescale ticks (first track).
+ * Durations come from the trun, else the tfhd default, else the trex default of the init segment.
+ */
+export function moofTiming(
+  b: Buffer,
+  start: number,
+  end: number,
+  trexDefaultDuration?: number,
+): { decodeTime?: number; duration?: number } {
+  for (const [type, ps, pe] of boxes(b, start, end)) {
+    if (type !== 'traf') continue;
+    let defaultDuration = trexDefaultDuration;
+    let decodeTime: number | undefined;
+    let duration: number | undefined;
+    for (const [t, s, e] of boxes(b, ps, pe)) {
+      if (t === 'tfhd' && e - s >= 8) {
+        const flags = u32(b, s) & 0xffffff;
+        let o = s + 8;
+        if (flags & 0x01) o += 8;
+        if (flags & 0x02) o += 4;
+        if (flags & 0x08 && o + 4 <= e) defaultDuration = u32(b, o);
+      } else if (t === 'tfdt' && e - s >= 8) {
+        decodeTime = b.readUInt8(s) === 1 && e - s >= 12 ? Number(b.readBigUInt64BE(s + 4)) : u32(b, s + 4);
+      } else if (t === 'trun' && e - s >= 8) {
+        const flags = u32(b, s) & 0xffffff;
+        const count = u32(b, s + 4);
+        let o = s + 8;
+        if (flags & 0x01) o += 4;
+        if (flags & 0x04) o += 4;
+        const perSample = [0x100, 0x200, 0x400, 0x800].filter((f) => flags & f).length * 4;
+        let total = 0;
+        for (let i = 0; i < count; i++, o += perSample) {
+          if (flags & 0x100) {
+            if (o + 4 > e) break;
+            total += u32(b, o);
+          } else total += defaultDuration ?? 0;
+        }
+        duration = (duration ?? 0) + total;
+      }
+    }
+    return { decodeTime, duration };
+  }
+  return {};
+}
+
 /** Reads `avcC` from an init segment and returns the RFC 6381 codec string, e.g. avc1.4d401e. */
 export function codecFromInit(init: Buffer): string | undefined {
   const i = init.indexOf('avcC', 0, 'latin1');
   if (i < 0 || i + 8 > init.length) return undefined;
   const hex = (n: number | undefined): string => (n ?? 0).toString(16).padStart(2, '0');
   return `avc1.${hex(init[i + 5])}${hex(init[i + 6])}${hex(init[i + 7])}`;
+}
+
+/** Timescale of the first track (moov/trak/mdia/mdhd) of a moov box. */
+function mdhdTimescale(moov: Buffer): number | undefined {
+  const find = (start: number, end: number, path: string[]): [number, number] | undefined => {
+    const [head, ...rest] = path;
+    for (const [t, s, e] of boxes(moov, start, end)) {
+      if (t !== head) continue;
+      return rest.length ? find(s, e, rest) : [s, e];
+    }
+    return undefined;
+  };
+  const mdhd = find(8, moov.length, ['trak', 'mdia', 'mdhd']);
+  if (!mdhd || mdhd[1] - mdhd[0] < 24) return undefined;
+  const version = moov.readUInt8(mdhd[0]);
+  const scale = u32(moov, mdhd[0] + (version === 1 ? 20 : 12));
+  return scale > 0 ? scale : undefined;
 }
 
 /** Incremental parser: push bytes, get the init segment once and fragments as they complete. */
@@ -85,6 +153,8 @@ export class Fmp4Splitter {
   #init: Buffer | undefined;
   #moof: Buffer | undefined;
   #trexFlags: number | undefined;
+  #trexDuration: number | undefined;
+  #timescale: number | undefined;
 
   constructor(
     private readonly onInit: (init: Buffer) => void,
@@ -120,8 +190,13 @@ export class Fmp4Splitter {
         this.#initParts = [];
         for (const [t, s, e] of boxes(box, 8, box.length)) {
           if (t !== 'mvex') continue;
-          for (const [tt, ss] of boxes(box, s, e)) if (tt === 'trex') this.#trexFlags = u32(box, ss + 20);
+          for (const [tt, ss] of boxes(box, s, e)) {
+            if (tt !== 'trex') continue;
+            this.#trexDuration = u32(box, ss + 12);
+            this.#trexFlags = u32(box, ss + 20);
+          }
         }
+        this.#timescale = mdhdTimescale(box);
         this.onInit(this.#init);
       }
       return;
@@ -130,10 +205,18 @@ export class Fmp4Splitter {
     else if (type === 'mdat' && this.#moof) {
       const moof = this.#moof;
       this.#moof = undefined;
-      this.onFragment({
+      const fragment: Fragment = {
         data: Buffer.concat([moof, box]),
         keyframe: moofStartsWithKeyframe(moof, 8, moof.length, this.#trexFlags),
-      });
+        receivedAt: Date.now(),
+      };
+      const { decodeTime, duration } = moofTiming(moof, 8, moof.length, this.#trexDuration);
+      const ts = this.#timescale;
+      if (ts && decodeTime !== undefined) {
+        fragment.startSec = decodeTime / ts;
+        if (duration !== undefined) fragment.endSec = (decodeTime + duration) / ts;
+      }
+      this.onFragment(fragment);
     }
   }
 }

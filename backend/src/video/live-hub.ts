@@ -1,4 +1,4 @@
-import type { LiveInfoMessage } from '../contract/video-api.js';
+import type { LiveInfoMessage, LiveTimeMessage } from '../contract/video-api.js';
 import { codecFromInit, type Fragment } from './fmp4.js';
 
 /** What the hub needs from a WebSocket (the `ws` socket satisfies it). */
@@ -18,6 +18,13 @@ interface Viewer {
   socket: LiveSocket;
   /** Waiting for a keyframe before sending more (after joining without a cached GOP, or after lagging). */
   waitingForKeyframe: boolean;
+}
+
+/** The time message that goes before a fragment, when its timing is known. */
+function timeMessage(f: Fragment): string | undefined {
+  if (f.endSec === undefined || f.receivedAt === undefined) return undefined;
+  const msg: LiveTimeMessage = { type: 'time', mediaTime: f.endSec, wallTs: f.receivedAt };
+  return JSON.stringify(msg);
 }
 
 /**
@@ -63,6 +70,7 @@ export class LiveHub {
       this.#gop = [];
       this.#gopBytes = 0;
     }
+    const time = timeMessage(fragment);
     for (const v of this.#viewers) {
       if (v.socket.readyState !== 1) continue;
       if (v.socket.bufferedAmount > MAX_BUFFERED) {
@@ -71,6 +79,7 @@ export class LiveHub {
       }
       if (v.waitingForKeyframe && !fragment.keyframe) continue;
       v.waitingForKeyframe = false;
+      if (time) v.socket.send(time);
       v.socket.send(fragment.data);
     }
   }
@@ -87,7 +96,11 @@ export class LiveHub {
     if (this.#init) {
       this.#sendHeader(socket);
       if (this.#gop.length > 0) {
-        for (const f of this.#gop) socket.send(f.data);
+        for (const f of this.#gop) {
+          const time = timeMessage(f);
+          if (time) socket.send(time);
+          socket.send(f.data);
+        }
         viewer.waitingForKeyframe = false;
       }
     }

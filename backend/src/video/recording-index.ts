@@ -59,6 +59,16 @@ export class RecordingIndex {
       .get(cameraId) as SegmentRecord | undefined;
   }
 
+  /** Start of the oldest segment or gap of a camera, if any. */
+  firstRecord(cameraId: string): number | undefined {
+    const row = this.db
+      .prepare(
+        'SELECT MIN(start) AS start FROM (SELECT MIN(start) AS start FROM segments WHERE camera = ? UNION ALL SELECT MIN(start) FROM gaps WHERE camera = ?)',
+      )
+      .get(cameraId, cameraId) as { start: number | null } | undefined;
+    return row?.start ?? undefined;
+  }
+
   /** Oldest segments across every camera (retention candidates). */
   oldestSegments(limit: number, offset = 0): SegmentRecord[] {
     return this.db

@@ -90,8 +90,9 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
     });
     const msgs: Array<string | Buffer> = [];
     ws.on('message', (d, isBinary) => msgs.push(isBinary ? (d as Buffer) : d.toString()));
-    await waitFor('3 live messages', () => msgs.length >= 4, 15_000, 50);
+    await waitFor('init and 3 fragments', () => msgs.length >= 8, 15_000, 50);
     ws.close();
+    const receivedAt = Date.now();
     expect(JSON.parse(msgs[0] as string)).toEqual({
       type: 'info',
       mime: expect.stringMatching(/^video\/mp4; codecs="avc1\.[0-9a-f]{6}"$/),
@@ -99,9 +100,20 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
     const init = msgs[1] as Buffer;
     expect(init.toString('latin1', 4, 8)).toBe('ftyp');
     expect(init.includes(Buffer.from('moov'))).toBe(true);
-    const frag = msgs[2] as Buffer;
-    expect(frag.toString('latin1', 4, 8)).toBe('moof');
-    expect(frag.includes(Buffer.from('mdat'))).toBe(true);
+    // Each fragment comes after a time message: where the fragment ends on the video's time line, and when it left
+    // ffmpeg on the clock that also stamps analysis frames (what overlays are matched with).
+    let lastMedia = -1;
+    for (let i = 2; i + 1 < msgs.length; i += 2) {
+      const time = JSON.parse(msgs[i] as string) as { type: string; mediaTime: number; wallTs: number };
+      expect(time.type).toBe('time');
+      expect(time.mediaTime).toBeGreaterThan(lastMedia);
+      expect(receivedAt - time.wallTs).toBeGreaterThanOrEqual(0);
+      expect(receivedAt - time.wallTs).toBeLessThan(15_000);
+      lastMedia = time.mediaTime;
+      const frag = msgs[i + 1] as Buffer;
+      expect(frag.toString('latin1', 4, 8)).toBe('moof');
+      expect(frag.includes(Buffer.from('mdat'))).toBe(true);
+    }
   });
 
   it.skipIf(noChromium)('plays in headless Chromium through Media Source Extensions', async () => {
@@ -127,11 +139,15 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
       500,
     );
     const listedAt = Date.now();
-    const { segments, gaps } = await apiGet<RecordingsResponse>(
+    const { segments, gaps, trackedSince, recordingSince } = await apiGet<RecordingsResponse>(
       app,
       `/api/recordings/plaza?from=0&to=${Date.now()}`,
     );
     expect(gaps).toEqual([]);
+    // The camera's history starts with its first footage (uptime is rated from there), and the segment being
+    // written right now begins where the last listed one ended.
+    expect(trackedSince).toBeLessThanOrEqual(segments[0]!.start);
+    expect(Math.abs(recordingSince! - segments[segments.length - 1]!.end)).toBeLessThan(1000);
     const stored = app.video.index.segments('plaza', 0, Date.now());
     let total = 0;
     for (const seg of stored) {

@@ -20,7 +20,11 @@ export interface StreamHandlers {
   onState(state: StreamState, reason: string | undefined, problem?: StreamProblem): void;
   onInit?(init: Buffer): void;
   onFragment?(fragment: Fragment): void;
-  onFrame?(data: Uint8Array, width: number, height: number): void;
+  /**
+   * An analysis frame. `captureTs`: wall-clock time of the frame on the clock of the live fragments' time messages
+   * (when this process also writes live video), so that detections line up with the live picture.
+   */
+  onFrame?(data: Uint8Array, width: number, height: number, captureTs: number): void;
   /** A finished segment file with its start/end in stream seconds (relative to the session). */
   onSegment?(file: string, startSec: number, endSec: number): void;
   onInfo?(info: StreamInfo): void;
@@ -37,6 +41,25 @@ export interface StreamProcessOptions {
   handlers: StreamHandlers;
   /** Grace period between SIGTERM and SIGKILL when stopping. */
   stopDeadlineMs?: number;
+}
+
+/** The decoder and the frame-rate filter hold frames back; an analysis frame never comes out later than this. */
+const MAX_ANALYSIS_DELAY_MS = 3000;
+
+/**
+ * When the analysis frame at `mediaSec` (output time line) was captured, on the clock of the live fragments: the
+ * live anchor extrapolated to the frame. Decoding and the frame-rate filter delay an analysis frame by a frame or
+ * more, so its arrival time is a little late; the live anchor is not. Without an anchor, or when the two disagree
+ * (a timestamp jump in the camera's stream), the arrival time is used.
+ */
+export function analysisCaptureTs(
+  mediaSec: number,
+  anchor: { mediaSec: number; wallMs: number } | undefined,
+  arrivedMs: number,
+): number {
+  if (!anchor) return arrivedMs;
+  const estimate = Math.round(anchor.wallMs + (mediaSec - anchor.mediaSec) * 1000);
+  return estimate <= arrivedMs + 20 && arrivedMs - estimate <= MAX_ANALYSIS_DELAY_MS ? estimate : arrivedMs;
 }
 
 /** Linux: the kernel kills ffmpeg when the backend dies, even by SIGKILL (prctl PR_SET_PDEATHSIG via setpriv). */
@@ -180,11 +203,18 @@ export class StreamProcess {
         } else if (isCorruptionWarning(line)) this.#corruptAt.push(Date.now());
       });
     }
+    // The live output's latest time anchor: media time ↔ when it came out of ffmpeg.
+    let liveAnchor: { mediaSec: number; wallMs: number } | undefined;
     if (plan.live && pipes[1]) {
       const splitter = new Fmp4Splitter(
-        (init) => handlers.onInit?.(init),
+        (init) => {
+          liveAnchor = undefined;
+          handlers.onInit?.(init);
+        },
         (f) => {
           markVideo();
+          if (f.endSec !== undefined && f.receivedAt !== undefined)
+            liveAnchor = { mediaSec: f.endSec, wallMs: f.receivedAt };
           handlers.onFragment?.(f);
         },
       );
@@ -197,6 +227,8 @@ export class StreamProcess {
       // Frames are assembled straight into their own buffer: one copy per frame, however the pipe splits them.
       let frame: Buffer | undefined;
       let filled = 0;
+      let frameIndex = 0;
+      const fps = plan.analysis.fps;
       (pipes[3] as Readable).on('data', (chunk: Buffer) => {
         const size =
           analysisOutputIndex !== undefined ? this.#log.info.outputSizes.get(analysisOutputIndex) : undefined;
@@ -215,6 +247,7 @@ export class StreamProcess {
               new Uint8Array(frame.buffer, frame.byteOffset, frameBytes),
               size.width,
               size.height,
+              analysisCaptureTs(frameIndex++ / fps, liveAnchor, Date.now()),
             );
             frame = undefined;
             filled = 0;

@@ -63,6 +63,8 @@ export class VideoService implements Service {
   readonly #log = createLogger('video.service');
   readonly #cameras = new Map<string, CameraPipeline>();
   readonly #lastEnd = new Map<string, number>();
+  /** When each camera was started by this process (the start of its history when nothing is stored yet). */
+  readonly #cameraStartedAt = new Map<string, number>();
   readonly #pendingCause = new Map<string, { cause: GapCause; detail?: string }>();
   readonly #startedAt = Date.now();
   #storing: Promise<void> = Promise.resolve();
@@ -97,6 +99,7 @@ export class VideoService implements Service {
   }
 
   #startCamera(cam: CameraConfig): void {
+    if (!this.#cameraStartedAt.has(cam.id)) this.#cameraStartedAt.set(cam.id, Date.now());
     const last = this.#index.lastSegment(cam.id);
     if (last) this.#lastEnd.set(cam.id, last.end);
     if (!cam.record || !cam.enabled)
@@ -203,6 +206,7 @@ export class VideoService implements Service {
     this.#cameras.delete(id);
     await cam.dispose();
     this.#index.deleteCamera(id);
+    this.#cameraStartedAt.delete(id);
   }
 
   recordings(cameraId: string, from: number, to: number): RecordingsResponse {
@@ -222,7 +226,16 @@ export class VideoService implements Service {
       const pending = this.#pendingCause.get(cameraId) ?? { cause: 'camera down' as GapCause };
       gaps.push({ start: Math.max(last, from), end: Math.min(now, to), ...pending });
     }
-    return { segments, gaps };
+    const result: RecordingsResponse = { segments, gaps };
+    const tracked = Math.min(
+      this.#index.firstRecord(cameraId) ?? Infinity,
+      this.#cameraStartedAt.get(cameraId) ?? Infinity,
+    );
+    if (Number.isFinite(tracked)) result.trackedSince = tracked;
+    const status = cam?.status();
+    // The segment being written starts where the last one ended, or when the camera came (back) up.
+    if (status?.recording) result.recordingSince = Math.max(last ?? status.since, status.since);
+    return result;
   }
 
   /** Streams an MP4 of [from, to) assembled from segments with -c copy (starting at the keyframe before `from`). */

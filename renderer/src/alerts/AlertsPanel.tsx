@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api, formatTime } from '../lib/http';
 import { useNow } from '../lib/hooks';
 import { setAlert, useAlerts, useAlertsError, useCameras } from '../lib/store';
-import type { VigilAlert } from '../lib/types';
+import type { VigilAlert } from '../../../backend/src/contract';
 import { orderAlerts } from './escalation';
 
 function beep(urgent: boolean): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VigilAlert } from '../lib/types';
+import type { VigilAlert } from '../../../backend/src/contract';
 import { orderAlerts } from './escalation';
 
 const alert = (

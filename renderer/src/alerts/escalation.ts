@@ -1,4 +1,4 @@
-import type { VigilAlert } from '../lib/types';
+import type { VigilAlert } from '../../../backend/src/contract';
 
 export interface ShownAlert {
   alert: VigilAlert;

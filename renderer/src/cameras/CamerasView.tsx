@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../lib/http';
 import { reloadCameras, useCameras } from '../lib/store';
-import type { CameraStatus, ProbeResult } from '../lib/types';
+import type { CameraStatus, ProbeResponse } from '../../../backend/src/contract';
 import { ZoneEditor } from './ZoneEditor';
 
 type SourceKind = 'rtsp' | 'url' | 'file';
@@ -47,7 +47,7 @@ const EMPTY: Draft = {
 export function CamerasView() {
   const { list, error } = useCameras();
   const [draft, setDraft] = useState<Draft | undefined>();
-  const [probe, setProbe] = useState<{ busy: boolean; result?: ProbeResult; error?: string }>({
+  const [probe, setProbe] = useState<{ busy: boolean; result?: ProbeResponse; error?: string }>({
     busy: false,
   });
   const [saveMsg, setSaveMsg] = useState<string | undefined>();
@@ -63,7 +63,7 @@ export function CamerasView() {
   const test = async () => {
     if (!draft) return;
     setProbe({ busy: true });
-    const r = await api.post<ProbeResult>('/api/cameras/probe', { source: sourceOf(draft) });
+    const r = await api.post<ProbeResponse>('/api/cameras/probe', { source: sourceOf(draft) });
     if (r.ok) setProbe({ busy: false, result: r.data });
     else
       setProbe({

@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../lib/http';
-import type { ZonesConfig } from '../lib/types';
+import type { CameraZones } from '../../../backend/src/contract';
 
 type Poly = Array<[number, number]>;
 
 /** Draws zone and mask polygons on a camera snapshot; saves to PUT /api/cameras/:id/zones. */
 export function ZoneEditor(props: { cameraId: string; onClose: () => void }) {
   const id = encodeURIComponent(props.cameraId);
-  const [config, setConfig] = useState<ZonesConfig>({ zones: [], masks: [] });
+  const [config, setConfig] = useState<CameraZones>({ zones: [], masks: [] });
   const [loadNote, setLoadNote] = useState<string | undefined>();
   const [mode, setMode] = useState<'zone' | 'mask'>('zone');
   const [drawing, setDrawing] = useState<Poly>([]);
@@ -17,7 +17,7 @@ export function ZoneEditor(props: { cameraId: string; onClose: () => void }) {
   const svg = useRef<SVGSVGElement>(null);
 
   useEffect(() => {
-    void api.get<ZonesConfig>(`/api/cameras/${id}/zones`).then((r) => {
+    void api.get<CameraZones>(`/api/cameras/${id}/zones`).then((r) => {
       if (r.ok) setConfig({ zones: r.data.zones ?? [], masks: r.data.masks ?? [] });
       else
         setLoadNote(
@@ -51,7 +51,7 @@ export function ZoneEditor(props: { cameraId: string; onClose: () => void }) {
   };
 
   const save = async () => {
-    const r = await api.put<ZonesConfig>(`/api/cameras/${id}/zones`, config);
+    const r = await api.put<CameraZones>(`/api/cameras/${id}/zones`, config);
     setMsg(
       r.ok ? 'Zones saved.' : r.notAvailable ? 'Saving zones: not available on this backend.' : r.message,
     );

@@ -2,7 +2,11 @@ import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../lib/http';
 import { useCameras } from '../lib/store';
-import type { Facets, Histogram, RecordingsResponse } from '../lib/types';
+import type {
+  EventFacetsResponse,
+  EventHistogramResponse,
+  RecordingsResponse,
+} from '../../../backend/src/contract';
 
 const RANGES = [
   { id: '6h', label: '6 h', ms: 6 * 3_600_000 },
@@ -17,7 +21,10 @@ const TOOLTIP = { contentStyle: { background: '#161b22', border: '1px solid #303
 type Row = Record<string, number | string>;
 
 /** Stacked per-camera rows of detections per time bucket, from one histogram per camera. */
-export function stackByCamera(perCamera: Array<[string, Histogram]>, format: (ts: number) => string): Row[] {
+export function stackByCamera(
+  perCamera: Array<[string, EventHistogramResponse]>,
+  format: (ts: number) => string,
+): Row[] {
   const rows = new Map<number, Row>();
   for (const [cam, h] of perCamera) {
     for (const b of h.buckets) {
@@ -29,12 +36,21 @@ export function stackByCamera(perCamera: Array<[string, Histogram]>, format: (ts
   return [...rows.values()].sort((a, b) => Number(a.ts) - Number(b.ts));
 }
 
-/** Share of [from, to] covered by recording segments, in percent. */
+/**
+ * Share of the camera's time in [from, to] covered by recordings, in percent. The camera's time starts when the
+ * backend began tracking it (a camera added minutes ago is rated over those minutes, not the whole range), and the
+ * segment being written now counts.
+ */
 export function uptimePercent(rec: RecordingsResponse, from: number, to: number): number {
-  const span = to - from;
+  const start = Math.max(from, rec.trackedSince ?? from);
+  const span = to - start;
   if (span <= 0) return 0;
+  const spans =
+    rec.recordingSince === undefined
+      ? rec.segments
+      : [...rec.segments, { start: rec.recordingSince, end: to }];
   let covered = 0;
-  for (const s of rec.segments) covered += Math.max(0, Math.min(s.end, to) - Math.max(s.start, from));
+  for (const s of spans) covered += Math.max(0, Math.min(s.end, to) - Math.max(s.start, start));
   return Math.min(100, (covered / span) * 100);
 }
 
@@ -78,7 +94,7 @@ export function Dashboards() {
           async (id) =>
             [
               id,
-              await api.get<Histogram>(
+              await api.get<EventHistogramResponse>(
                 `/api/events/histogram?from=${from}&to=${to}&cameras=${encodeURIComponent(id)}`,
               ),
             ] as const,
@@ -94,7 +110,7 @@ export function Dashboards() {
           hist.map(([id, r]) => [id, r.ok ? r.data : { interval: 'hour', buckets: [] }]),
           fmt,
         );
-      const facets = await api.get<Facets>(`/api/events/facets?from=${from}&to=${to}`);
+      const facets = await api.get<EventFacetsResponse>(`/api/events/facets?from=${from}&to=${to}`);
       if (facets.ok) {
         next.labels = Object.entries(facets.data.labels ?? {})
           .map(([label, count]) => ({ label, count }))

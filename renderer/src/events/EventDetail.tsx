@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ExportDialog } from '../export';
 import { api, formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
-import type { EventDetail, EventSummary } from '../lib/types';
+import type { EventDetail, EventSummary } from '../../../backend/src/contract';
 import { clipRange } from './filters';
 
 /** An event: snapshot with its box, clip from the recordings, notes, tags, retain, download. */
@@ -12,7 +12,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
   const { result, reload } = useApi<EventDetail>(
     isEvent ? `/api/events/${encodeURIComponent(summary.id)}` : null,
   );
-  const ev: EventDetail = result?.ok ? { ...summary, ...result.data } : summary;
+  const ev: EventSummary & Partial<EventDetail> = result?.ok ? { ...summary, ...result.data } : summary;
   const [note, setNote] = useState('');
   const [tags, setTags] = useState('');
   const [saveMsg, setSaveMsg] = useState<string | undefined>();
@@ -45,7 +45,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
     if (r.ok) reload();
   };
 
-  const notes = (ev.notes ?? []).map((n) => (typeof n === 'string' ? { text: n } : n));
+  const notes = ev.notes ?? [];
   const box = ev.box;
   return (
     <div className="event-detail" data-detail={ev.id}>
@@ -151,7 +151,6 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
                 {n.text}
               </li>
             ))}
-            {ev.note ? <li>{ev.note}</li> : null}
           </ul>
           <form
             onSubmit={(e) => {

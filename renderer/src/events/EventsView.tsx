@@ -3,7 +3,7 @@ import { api, formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
 import { Unavailable } from '../lib/Unavailable';
 import { useCameras } from '../lib/store';
-import type { EventSummary, EventsPage, Facets } from '../lib/types';
+import type { EventSummary, EventSearchResponse, EventFacetsResponse } from '../../../backend/src/contract';
 import { EventDetailPanel } from './EventDetail';
 import {
   DEFAULT_FILTER,
@@ -46,7 +46,7 @@ export function EventsView() {
   const [seek, setSeek] = useState<{ cameraId: string; ts: number } | undefined>();
   const sentinel = useRef<HTMLDivElement>(null);
   const query = filterToQuery(filter, anchor);
-  const facets = useApi<Facets>(`/api/events/facets?${query}`);
+  const facets = useApi<EventFacetsResponse>(`/api/events/facets?${query}`);
 
   useEffect(() => {
     sessionStorage.setItem('vigil.events.filter', JSON.stringify(filter));
@@ -55,7 +55,7 @@ export function EventsView() {
   const load = useCallback(
     async (reset: boolean, after?: string) => {
       setStatus({ loading: true });
-      const r = await api.get<EventsPage>(
+      const r = await api.get<EventSearchResponse>(
         `/api/events?${filterToQuery(filter, anchor, { limit: PAGE, cursor: after })}`,
       );
       if (!r.ok) {
@@ -293,10 +293,17 @@ export function EventsView() {
                   setSelected({
                     id: `scrub-${id}-${ts}`,
                     cameraId: id,
+                    cameraName: name(id),
                     label: 'recording',
+                    phase: 'end',
                     startTs: ts,
                     lastTs: ts + 30_000,
                     topScore: 0,
+                    box: [0, 0, 0, 0],
+                    zones: [],
+                    hasSnapshot: false,
+                    retained: false,
+                    tags: [],
                   });
                 setSeek({ cameraId: id, ts });
               }}

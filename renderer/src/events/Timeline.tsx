@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { ExportDialog } from '../export';
 import { formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
-import type { EventSummary, RecordingsResponse } from '../lib/types';
+import type { EventSummary, RecordingsResponse } from '../../../backend/src/contract';
 
 const GAP_COLORS: Record<string, string> = {
   'camera down': '#f85149',

@@ -3,7 +3,7 @@ import type { RealtimeMessage } from '../../../backend/src/contract';
 import { DetectionBuffer } from '../live/overlay';
 import { api } from './http';
 import { realtime } from './realtime';
-import type { CameraStatus, VigilAlert } from './types';
+import type { CameraStatus, VigilAlert } from '../../../backend/src/contract';
 
 /** A tiny observable value for useSyncExternalStore. */
 class Observable<T> {
@@ -35,28 +35,29 @@ const lastDetection = new Map<string, number>();
 /** Recent delays from frame capture to its detections arriving here, per camera (ms). */
 const detectionLags = new Map<string, number[]>();
 
-/**
- * How long after capture a camera's detections typically arrive (median of the recent ones, ms): the video is
- * shown at least this late so that each frame's boxes are there when the frame is.
- */
 const analysisIntervals = new Map<string, { lastTs: number; gaps: number[] }>();
 
 /**
- * Typical time between a camera's analysed frames (median, ms). Boxes stay drawn this long: detection may analyse
- * only some frames (motion gating, or falling behind on a busy machine).
+ * Time between two analysis frames of a camera (ms; 200 at 5 fps), from the shortest of the recent gaps between
+ * detection sets (the 10th percentile: when detection skips frames, motion gating or a busy detector, gaps are
+ * multiples of it). A detection set belongs to its frame and the next ones up to this long; older sets are stale.
  */
 export function analysisIntervalMs(cameraId: string): number | undefined {
   const gaps = analysisIntervals.get(cameraId)?.gaps;
   if (!gaps?.length) return undefined;
   const sorted = [...gaps].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.floor(sorted.length / 10)];
 }
 
+/**
+ * How long after capture a camera's detections arrive here (ms): the 90th percentile of the recent ones, so that
+ * nearly every frame's boxes are there when the frame is shown.
+ */
 export function detectionLagMs(cameraId: string): number | undefined {
   const lags = detectionLags.get(cameraId);
   if (!lags?.length) return undefined;
   const sorted = [...lags].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))];
 }
 
 export function detectionBuffer(cameraId: string): DetectionBuffer {

@@ -1,18 +1,20 @@
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
+import type { CameraStatus, FrameDetections, Zone } from '../../../backend/src/contract';
 import { analysisIntervalMs, detectionBuffer, detectionLagMs } from '../lib/store';
-import type { CameraStatus, Zone } from '../lib/types';
 import { wsUrl } from '../lib/realtime';
 import { MsePlayer, type PlayerState } from './mse';
-import { DEFAULT_MATCH, contentRect, drawDetections, drawZones } from './overlay';
+import { contentRect, drawDetections, drawZones, matchOptions } from './overlay';
+import { addTile, onVideoFrames, requestDraw, type LoopTile } from './wall-loop';
 
 /** Figures every tile publishes for the wall benchmark and the end-to-end tests. */
 export interface TileStats {
   cameraId: string;
   state: PlayerState;
+  /** Media time of the displayed frame (s). */
   currentTime: number;
   /** Wall-clock time of the displayed frame, when known. */
   displayedWallMs?: number;
-  /** Capture time of the detections drawn last, and when they were drawn. */
+  /** Capture time of the detections drawn now (undefined: no boxes), and when they were drawn. */
   drawnTs?: number;
   drawnAt?: number;
   boxes: number;
@@ -24,6 +26,8 @@ export interface TileStats {
   targetDelayMs: number;
   /** Detections waiting for their frame. */
   pending: number;
+  /** Overlay redraws (the overlay is drawn only when the boxes or the canvas change). */
+  draws: number;
 }
 
 declare global {
@@ -40,7 +44,19 @@ const STATE_TEXT: Record<string, string> = {
   disabled: 'disabled',
 };
 
-export function LiveTile(props: {
+/** Margin on top of the detection delay when holding the picture back: one video frame and some jitter (ms). */
+const HOLD_MARGIN_MS = 100;
+/** The picture is never held back further than this for detections (ms): a live view must stay live. */
+const MAX_HOLD_MS = 2000;
+
+const clockFormat = new Intl.DateTimeFormat([], {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
+
+function LiveTileView(props: {
   tileKey: string;
   camera: CameraStatus | undefined;
   cameraId: string;
@@ -52,17 +68,23 @@ export function LiveTile(props: {
   const { camera, cameraId, showZones, zones, tileKey } = props;
   const videoRef = useRef<HTMLVideoElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const clockRef = useRef<HTMLSpanElement>(null);
   const [player, setPlayer] = useState<{ state: PlayerState; reason?: string }>({ state: 'connecting' });
-  const [clock, setClock] = useState<number | undefined>();
   const zonesRef = useRef({ showZones, zones });
+  // Analysis frames per second of the camera (5 by default): one analysis frame is how long a detection set lasts.
+  const analysisFpsRef = useRef(camera?.fpsOut ?? 0);
+  analysisFpsRef.current = camera?.fpsOut ?? 0;
+  const tileRef = useRef<LoopTile | undefined>(undefined);
   useEffect(() => {
     zonesRef.current = { showZones, zones };
+    if (tileRef.current) requestDraw(tileRef.current);
   }, [showZones, zones]);
 
   useEffect(() => {
     const video = videoRef.current;
     const canvas = canvasRef.current;
-    if (!video || !canvas) return;
+    const clock = clockRef.current;
+    if (!video || !canvas || !clock) return;
     const mse = new MsePlayer(video, wsUrl(`/api/live/${encodeURIComponent(cameraId)}`), {
       onState: (state, reason) => setPlayer({ state, reason }),
     });
@@ -78,68 +100,102 @@ export function LiveTile(props: {
       droppedFrames: 0,
       targetDelayMs: 0,
       pending: 0,
+      draws: 0,
     };
     window.vigilTiles ??= new Map();
     window.vigilTiles.set(tileKey, stats);
     const buffer = detectionBuffer(cameraId);
     const ctx = canvas.getContext('2d');
-    let raf = 0;
-    let lastKey = '';
-    let lastClock = 0;
-    const match_ = { ...DEFAULT_MATCH };
-    const draw = () => {
-      raf = requestAnimationFrame(draw);
-      if (!ctx) return;
-      const w = canvas.clientWidth;
-      const h = canvas.clientHeight;
-      const dpr = window.devicePixelRatio || 1;
-      if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-        canvas.width = Math.round(w * dpr);
-        canvas.height = Math.round(h * dpr);
-        lastKey = '';
-      }
-      const wall = mse.timeMap.toWall(video.currentTime);
-      const match = wall === undefined ? undefined : buffer.match(wall, match_);
-      const z = zonesRef.current;
-      const key = `${match?.ts ?? 'none'}|${z.showZones}|${canvas.width}`;
-      stats.state = mse.fragments ? (video.currentTime > 0 ? 'playing' : 'connecting') : 'connecting';
-      stats.currentTime = video.currentTime;
-      stats.displayedWallMs = wall;
-      stats.fragments = mse.fragments;
-      stats.stalls = mse.stalls;
-      stats.targetDelayMs = mse.targetDelayMs;
-      stats.pending = buffer.size;
-      stats.droppedFrames = video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0;
-      if (wall !== undefined && Math.abs(wall - lastClock) >= 1000) {
-        lastClock = wall;
-        setClock(wall);
-        // Show frames late enough for their detections to have arrived (plus a frame of margin).
+    const match = matchOptions();
+    // Canvas size in CSS pixels, read only when the tile is resized (never per frame).
+    let cssW = 0;
+    let cssH = 0;
+    let dpr = 1;
+    let sized = false;
+    let frameMediaTime = -1;
+    let drawn: FrameDetections | undefined;
+    let drawnZones = false;
+    let clockSecond = 0;
+
+    const tile: LoopTile = {
+      dirty: false,
+      draw() {
+        if (!ctx || frameMediaTime < 0) return;
+        const wall = mse.timeMap.toWall(frameMediaTime);
+        stats.currentTime = frameMediaTime;
+        stats.displayedWallMs = wall;
+        const hit = wall === undefined ? undefined : buffer.match(wall, match);
+        const z = zonesRef.current;
+        if (hit === drawn && !sized && z.showZones === drawnZones) return;
+        sized = false;
+        drawn = hit;
+        drawnZones = z.showZones;
+        stats.draws++;
+        ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        ctx.clearRect(0, 0, cssW, cssH);
+        const rect = contentRect(cssW, cssH, video.videoWidth, video.videoHeight);
+        if (z.showZones) drawZones(ctx, z.zones, rect);
+        if (hit) {
+          drawDetections(ctx, hit, rect, Math.max(1, cssH / 400));
+          stats.drawnTs = hit.ts;
+          stats.drawnAt = Date.now();
+          stats.boxes = hit.detections.length;
+          stats.labels = hit.detections.map((d) => d.label);
+        } else {
+          stats.drawnTs = undefined;
+          stats.boxes = 0;
+          stats.labels = [];
+        }
+        canvas.dataset.boxes = String(stats.boxes);
+        canvas.dataset.labels = stats.labels.join(',');
+      },
+      slowTick() {
+        stats.state = mse.fragments && video.currentTime > 0 ? 'playing' : 'connecting';
+        stats.fragments = mse.fragments;
+        stats.stalls = mse.stalls;
+        stats.pending = buffer.size;
+        stats.droppedFrames = video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0;
+        // Show frames late enough for their detections to have arrived: the picture waits for the boxes.
         const lag = detectionLagMs(cameraId);
-        mse.targetDelayMs = lag === undefined ? 0 : lag + 150;
-        // Boxes stay until the next analysed frame is due (cleared when it is overdue).
-        const interval = analysisIntervalMs(cameraId);
-        match_.holdMs = Math.min(3000, Math.max(DEFAULT_MATCH.holdMs, (interval ?? 0) * 1.5));
-      }
-      if (key === lastKey) return;
-      lastKey = key;
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.clearRect(0, 0, w, h);
-      const rect = contentRect(w, h, video.videoWidth, video.videoHeight);
-      if (z.showZones) drawZones(ctx, z.zones, rect);
-      if (match) {
-        drawDetections(ctx, match, rect, Math.max(1, h / 400));
-        stats.drawnTs = match.ts;
-        stats.drawnAt = Date.now();
-      }
-      stats.boxes = match?.detections.length ?? 0;
-      stats.labels = match?.detections.map((d) => d.label) ?? [];
-      canvas.dataset.boxes = String(stats.boxes);
-      canvas.dataset.labels = stats.labels.join(',');
+        mse.targetDelayMs = lag === undefined ? 0 : Math.min(MAX_HOLD_MS, lag + HOLD_MARGIN_MS);
+        stats.targetDelayMs = mse.targetDelayMs;
+        // Boxes belong to one analysis frame: drawn with the video frames until the next analysis frame is due (plus
+        // one video frame of tolerance), then stale and cleared, also when the detector skipped that frame.
+        const fps = analysisFpsRef.current;
+        const frameMs = fps > 0.5 ? 1000 / fps : (analysisIntervalMs(cameraId) ?? 200);
+        match.holdMs = Math.min(1000, Math.max(100, frameMs)) + 40;
+        const wall = stats.displayedWallMs;
+        const second = wall === undefined ? 0 : Math.floor(wall / 1000);
+        if (second !== clockSecond) {
+          clockSecond = second;
+          clock.textContent = wall === undefined ? '' : clockFormat.format(wall);
+        }
+      },
     };
-    raf = requestAnimationFrame(draw);
+    tileRef.current = tile;
+    const resize = new ResizeObserver((entries) => {
+      const box = entries[0]?.contentRect;
+      if (!box) return;
+      cssW = box.width;
+      cssH = box.height;
+      dpr = window.devicePixelRatio || 1;
+      canvas.width = Math.round(cssW * dpr);
+      canvas.height = Math.round(cssH * dpr);
+      sized = true;
+      requestDraw(tile);
+    });
+    resize.observe(canvas);
+    const stopFrames = onVideoFrames(video, (mediaTime) => {
+      frameMediaTime = mediaTime;
+      requestDraw(tile);
+    });
+    const removeTile = addTile(tile);
     return () => {
-      cancelAnimationFrame(raf);
+      removeTile();
+      stopFrames();
+      resize.disconnect();
       mse.dispose();
+      tileRef.current = undefined;
       window.vigilTiles?.delete(tileKey);
     };
   }, [cameraId, tileKey]);
@@ -162,9 +218,7 @@ export function LiveTile(props: {
       </div>
       <div className="tile-bottom">
         {camera?.recording ? <span className="rec">● REC</span> : null}
-        <span className="tile-clock">
-          {clock ? new Date(clock).toLocaleTimeString([], { hour12: false }) : ''}
-        </span>
+        <span className="tile-clock" ref={clockRef} />
       </div>
       {player.state !== 'playing' && badgeState !== 'streaming' ? (
         <div className="tile-message">{reason ?? 'Connecting…'}</div>
@@ -172,3 +226,23 @@ export function LiveTile(props: {
     </>
   );
 }
+
+/**
+ * A live tile: video through MSE, detection boxes of the displayed frame on a canvas over it. Re-renders only when
+ * what it shows in text changes (the camera list is refreshed every few seconds with new objects).
+ */
+export const LiveTile = memo(
+  LiveTileView,
+  (a, b) =>
+    a.tileKey === b.tileKey &&
+    a.cameraId === b.cameraId &&
+    a.selected === b.selected &&
+    a.showZones === b.showZones &&
+    a.zones === b.zones &&
+    a.index === b.index &&
+    a.camera?.name === b.camera?.name &&
+    a.camera?.state === b.camera?.state &&
+    a.camera?.reason === b.camera?.reason &&
+    a.camera?.recording === b.camera?.recording &&
+    Math.round(a.camera?.fpsOut ?? 0) === Math.round(b.camera?.fpsOut ?? 0),
+);

@@ -1,10 +1,10 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { NamedLayout } from '../../../backend/src/contract';
 import { api } from '../lib/http';
 import { useCameras } from '../lib/store';
-import type { Zone, ZonesConfig } from '../lib/types';
+import type { Zone, CameraZones } from '../../../backend/src/contract';
 import {
   LAYOUT_KINDS,
-  LayoutStore,
   assignCamera,
   decodeLayout,
   encodeLayout,
@@ -16,8 +16,11 @@ import {
   type WallLayout,
 } from './layout';
 import { LiveTile } from './LiveTile';
+import { savedLayouts } from './saved-layouts';
 
 const CURRENT_KEY = 'vigil.wall.current';
+/** One empty list for every tile without zones, so that tiles do not re-render for a new [] each time. */
+const NO_ZONES: Zone[] = [];
 
 function initialLayout(urlLayout: string | undefined, currentKey: string): WallLayout | undefined {
   const fromUrl = decodeLayout(urlLayout);
@@ -39,17 +42,32 @@ export function Wall(props: {
 }) {
   const currentKey = props.windowName ? `${CURRENT_KEY}.${props.windowName}` : CURRENT_KEY;
   const { list: cameras, error, loaded } = useCameras();
-  const store = useMemo(() => new LayoutStore(localStorage), []);
   const [layout, setLayout] = useState<WallLayout | undefined>(() =>
     initialLayout(props.urlLayout, currentKey),
   );
-  const [named, setNamed] = useState(() => store.all());
+  const [named, setNamed] = useState<NamedLayout[]>([]);
+  const [layoutsNote, setLayoutsNote] = useState<string | undefined>();
   const [selected, setSelected] = useState(0);
   const [maximized, setMaximized] = useState<number | null>(null);
   const [showZones, setShowZones] = useState(false);
   const [zones, setZones] = useState<Record<string, Zone[]>>({});
   const [zonesNote, setZonesNote] = useState<string | undefined>();
   const tileRefs = useRef<Array<HTMLDivElement | null>>([]);
+
+  // Named layouts live on the backend: another window or browser may have saved one since, so re-read on focus.
+  const reloadNamed = useCallback(async () => {
+    const r = await savedLayouts.list();
+    if (r.ok) {
+      setNamed(r.data);
+      setLayoutsNote(undefined);
+    } else setLayoutsNote(r.notAvailable ? 'Saved layouts: not available on this backend.' : r.message);
+  }, []);
+  useEffect(() => {
+    void reloadNamed();
+    const onFocus = () => void reloadNamed();
+    window.addEventListener('focus', onFocus);
+    return () => window.removeEventListener('focus', onFocus);
+  }, [reloadNamed]);
 
   // First visit: fill a 2×2 wall with the configured cameras.
   useEffect(() => {
@@ -86,7 +104,7 @@ export function Wall(props: {
     void Promise.all(
       ids.map(
         async (id) =>
-          [id, await api.get<ZonesConfig>(`/api/cameras/${encodeURIComponent(id)}/zones`)] as const,
+          [id, await api.get<CameraZones>(`/api/cameras/${encodeURIComponent(id)}/zones`)] as const,
       ),
     ).then((results) => {
       if (cancelled) return;
@@ -184,28 +202,32 @@ export function Wall(props: {
         </div>
         <div className="side-title">Saved layouts</div>
         <div className="saved-layouts">
-          {Object.keys(named).map((name) => (
+          {named.map(({ name, layout: saved }) => (
             <div key={name} className="saved-row">
-              <button onClick={() => setLayout(named[name])}>{name}</button>
+              <button onClick={() => setLayout(saved)}>{name}</button>
               <button
                 className="icon"
                 aria-label={`Delete layout ${name}`}
-                onClick={() => {
-                  store.remove(name);
-                  setNamed(store.all());
-                }}
+                onClick={() =>
+                  void savedLayouts.remove(name).then((r) => {
+                    if (!r.ok) setLayoutsNote(r.message);
+                    void reloadNamed();
+                  })
+                }
               >
                 ×
               </button>
             </div>
           ))}
+          {layoutsNote ? <div className="muted small">{layoutsNote}</div> : null}
           <button
             onClick={() => {
               const name = window.prompt('Name of this layout');
-              if (name?.trim()) {
-                store.save(name, layout);
-                setNamed(store.all());
-              }
+              if (name?.trim())
+                void savedLayouts.save(name, layout).then((r) => {
+                  if (!r.ok) setLayoutsNote(r.message);
+                  void reloadNamed();
+                });
             }}
           >
             Save layout…
@@ -253,7 +275,7 @@ export function Wall(props: {
                 index={i}
                 selected={i === selected}
                 showZones={showZones}
-                zones={zones[id] ?? []}
+                zones={zones[id] ?? NO_ZONES}
               />
             ) : (
               <div className="tile-empty">

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LayoutStore, assignCamera, decodeLayout, encodeLayout, tileCount, withKind } from './layout';
-
-function memoryStorage() {
-  const m = new Map<string, string>();
-  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
-}
+import { assignCamera, decodeLayout, encodeLayout, tileCount, withKind } from './layout';
 
 describe('wall layouts', () => {
   it('has the tile counts of each grid', () => {
@@ -33,20 +28,5 @@ describe('wall layouts', () => {
     expect(decodeLayout(encodeLayout(l))).toEqual(l);
     expect(decodeLayout('9x9:a')).toBeUndefined();
     expect(decodeLayout('2x2')).toEqual({ kind: '2x2', tiles: [null, null, null, null] });
-  });
-
-  it('saves named layouts and ignores corrupt entries', () => {
-    const storage = memoryStorage();
-    const store = new LayoutStore(storage);
-    store.save('Night shift', withKind(undefined, '2x2', ['a']));
-    expect(Object.keys(store.all())).toEqual(['Night shift']);
-    storage.setItem(
-      'vigil.layouts',
-      JSON.stringify({ ok: { kind: '1x1', tiles: ['a'] }, bad: { kind: '2x2', tiles: [] } }),
-    );
-    expect(Object.keys(store.all())).toEqual(['ok']);
-    storage.setItem('vigil.layouts', '{not json');
-    expect(store.all()).toEqual({});
-    expect(() => store.save('  ', withKind(undefined, '1x1'))).toThrow(/name/);
   });
 });

@@ -1,14 +1,9 @@
-/** Wall layouts: which grid, and which camera in each tile. Pure logic, persisted as JSON. */
+/** Wall layouts: which grid, and which camera in each tile. Pure logic; named layouts are saved on the backend. */
+import type { LayoutKind, WallLayout } from '../../../backend/src/contract';
 
-export type LayoutKind = '1x1' | '2x2' | '3x3' | '4x4' | '1+5';
+export type { LayoutKind, WallLayout };
 
 export const LAYOUT_KINDS: readonly LayoutKind[] = ['1x1', '2x2', '3x3', '4x4', '1+5'];
-
-export interface WallLayout {
-  kind: LayoutKind;
-  /** Camera id per tile (null: empty tile). Always `tileCount(kind)` long. */
-  tiles: Array<string | null>;
-}
 
 export function tileCount(kind: LayoutKind): number {
   switch (kind) {
@@ -107,35 +102,4 @@ export function decodeLayout(text: string | null | undefined): WallLayout | unde
     return id ? decodeURIComponent(id) : null;
   });
   return { kind, tiles };
-}
-
-/** Named layouts kept in a Storage (localStorage in the app). */
-export class LayoutStore {
-  constructor(
-    private readonly storage: Pick<Storage, 'getItem' | 'setItem'>,
-    private readonly key = 'vigil.layouts',
-  ) {}
-
-  all(): Record<string, WallLayout> {
-    try {
-      const raw = JSON.parse(this.storage.getItem(this.key) ?? '{}') as Record<string, unknown>;
-      const out: Record<string, WallLayout> = {};
-      for (const [name, layout] of Object.entries(raw)) if (isLayout(layout)) out[name] = layout;
-      return out;
-    } catch {
-      return {};
-    }
-  }
-
-  save(name: string, layout: WallLayout): void {
-    const trimmed = name.trim();
-    if (!trimmed) throw new Error('A layout needs a name.');
-    this.storage.setItem(this.key, JSON.stringify({ ...this.all(), [trimmed]: layout }));
-  }
-
-  remove(name: string): void {
-    const all = this.all();
-    delete all[name];
-    this.storage.setItem(this.key, JSON.stringify(all));
-  }
 }

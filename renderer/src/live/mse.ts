@@ -1,5 +1,17 @@
 import { parseFragment, TimeMap } from './fmp4';
 
+function concat(parts: ArrayBuffer[]): ArrayBuffer {
+  let size = 0;
+  for (const p of parts) size += p.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(new Uint8Array(p), at);
+    at += p.byteLength;
+  }
+  return out.buffer;
+}
+
 export type PlayerState = 'connecting' | 'playing' | 'stalled' | 'error';
 
 export interface PlayerCallbacks {
@@ -23,7 +35,7 @@ interface TimeMessage {
 const LIVE_LAG_MAX_S = 1.5;
 const KEEP_BEHIND_S = 10;
 /** The picture is never held back more than this behind the live edge to wait for detections. */
-const MAX_EXTRA_DELAY_S = 5;
+const MAX_EXTRA_DELAY_S = 2;
 
 /**
  * Plays a camera's live fMP4 WebSocket through Media Source Extensions: the first text message names the codec,
@@ -157,7 +169,8 @@ export class MsePlayer {
   #pump(): void {
     const sb = this.#sb;
     if (!sb || sb.updating || this.#queue.length === 0 || this.#ms?.readyState !== 'open') return;
-    const next = this.#queue.shift();
+    // Everything that arrived while the previous append ran goes in one append (one updateend, not one per fragment).
+    const next = this.#queue.length === 1 ? this.#queue.shift() : concat(this.#queue.splice(0));
     if (!next) return;
     try {
       sb.appendBuffer(next);

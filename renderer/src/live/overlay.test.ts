@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FrameDetections } from '../lib/types';
+import type { FrameDetections } from '../../../backend/src/contract';
 import { DetectionBuffer, contentRect } from './overlay';
 import { TimeMap, parseFragment } from './fmp4';
 
@@ -27,17 +27,24 @@ describe('detection boxes matched to the displayed frame', () => {
   it('clears boxes when they are stale (no analysed frame recently)', () => {
     const b = new DetectionBuffer();
     b.push(frame(1000));
-    expect(b.match(1500)?.ts).toBe(1000);
-    expect(b.match(1000 + 601)).toBeUndefined();
+    // Within one analysis interval (200 ms at 5 fps, plus a video frame) the boxes belong to the displayed frame…
+    expect(b.match(1200)?.ts).toBe(1000);
+    // …later they are stale: the next analysed frame had no detections or has not arrived.
+    expect(b.match(1000 + 241)).toBeUndefined();
+    expect(b.match(1500, { holdMs: 600, earlyMs: 60 })?.ts).toBe(1000);
   });
 
-  it('accepts detections that arrive out of order and forgets what was displayed', () => {
+  it('accepts detections that arrive out of order, serves tiles at different moments, and forgets old ones', () => {
     const b = new DetectionBuffer();
     b.push(frame(1400));
     b.push(frame(1000));
     b.push(frame(1200));
     expect(b.match(1250)?.ts).toBe(1200);
-    expect(b.size).toBe(2); // 1000 is behind the displayed frame
+    // Another tile of the same camera, a little behind, still finds its frame's boxes.
+    expect(b.match(1050)?.ts).toBe(1000);
+    expect(b.size).toBe(3);
+    b.push(frame(20_000));
+    expect(b.size).toBe(1); // more than 10 s older than the newest
   });
 
   it('is bounded', () => {

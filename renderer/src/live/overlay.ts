@@ -1,20 +1,30 @@
-import type { FrameDetections } from '../lib/types';
+import type { FrameDetections } from '../../../backend/src/contract';
 
 export interface MatchOptions {
   /**
-   * How far apart the displayed frame and the analysed frame may be (ms). Detection runs on some frames only, so a
-   * box stays drawn until the next analysed frame, up to this age.
+   * How much older than the displayed frame an analysed frame may be for its boxes to be drawn (ms): one analysis
+   * interval (200 ms at 5 fps) and a video frame of tolerance. Older boxes are stale and cleared.
    */
   holdMs: number;
-  /** Boxes from frames this much newer than the displayed frame are not shown yet (ms). */
+  /** Boxes from frames this much newer than the displayed frame are drawn with it (timing jitter, ms). */
   earlyMs: number;
 }
 
-export const DEFAULT_MATCH: MatchOptions = { holdMs: 600, earlyMs: 60 };
+export const DEFAULT_MATCH: Readonly<MatchOptions> = { holdMs: 240, earlyMs: 60 };
+
+/** A fresh, adjustable copy of the default matching options (one per tile). */
+export function matchOptions(): MatchOptions {
+  return { ...DEFAULT_MATCH };
+}
+
+/** How long detections are kept after the newest one (ms): longer than any hold-back of the picture. */
+const KEEP_MS = 10_000;
 
 /**
  * Detections of one camera waiting to be drawn, ordered by frame time. The video plays behind the analysis
- * (buffering), so boxes are kept until the displayed frame catches up with them, then drawn with that frame.
+ * (buffering, and held back so that boxes arrive before their frame), so boxes are kept until the displayed frame
+ * catches up with them, then drawn with that frame. Several tiles (and windows) may show the same camera at slightly
+ * different moments: matching does not consume anything; old frames are dropped by age.
  */
 export class DetectionBuffer {
   #frames: FrameDetections[] = [];
@@ -25,8 +35,12 @@ export class DetectionBuffer {
     const f = this.#frames;
     let i = f.length;
     while (i > 0 && (f[i - 1]?.ts ?? 0) > frame.ts) i--;
-    f.splice(i, 0, frame);
-    if (f.length > this.maxFrames) f.splice(0, f.length - this.maxFrames);
+    if (f[i - 1]?.ts === frame.ts) f[i - 1] = frame;
+    else f.splice(i, 0, frame);
+    const newest = f[f.length - 1]?.ts ?? frame.ts;
+    let drop = Math.max(0, f.length - this.maxFrames);
+    while (drop < f.length && (f[drop]?.ts ?? 0) < newest - KEEP_MS) drop++;
+    if (drop > 0) f.splice(0, drop);
   }
 
   get size(): number {
@@ -35,19 +49,20 @@ export class DetectionBuffer {
 
   /**
    * The detections that belong to the frame displayed at `wallMs`: the latest analysed frame not after it (within
-   * `earlyMs`), if not older than `holdMs`. Older frames are discarded. Undefined means: draw nothing (stale).
+   * `earlyMs`), if not older than `holdMs`. Undefined means: draw nothing (no boxes for this frame, or stale ones).
    */
   match(wallMs: number, options: MatchOptions = DEFAULT_MATCH): FrameDetections | undefined {
     const f = this.#frames;
-    let idx = -1;
-    for (let i = 0; i < f.length; i++) {
-      if ((f[i]?.ts ?? Infinity) <= wallMs + options.earlyMs) idx = i;
-      else break;
+    const limit = wallMs + options.earlyMs;
+    // Binary search: the last frame with ts <= limit.
+    let lo = 0;
+    let hi = f.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((f[mid]?.ts ?? Infinity) <= limit) lo = mid + 1;
+      else hi = mid;
     }
-    if (idx < 0) return undefined;
-    const hit = f[idx];
-    // Everything before the match has been displayed already.
-    if (idx > 0) f.splice(0, idx);
+    const hit = f[lo - 1];
     if (!hit || wallMs - hit.ts > options.holdMs) return undefined;
     return hit;
   }

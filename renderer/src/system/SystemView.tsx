@@ -5,7 +5,7 @@ import { formatBytes, formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
 import { Unavailable } from '../lib/Unavailable';
 import { useCameras } from '../lib/store';
-import type { DetectStats, RetentionEntry, StorageInfo } from '../lib/types';
+import type { DetectStats, RetentionLogEntry, StorageResponse } from '../../../backend/src/contract';
 import { parsePrometheus, sumMetric, type MetricSample } from './metrics';
 
 interface Point {
@@ -111,8 +111,8 @@ function useMetricHistory(): { points: Point[]; error?: string; latest?: MetricS
 export function SystemView() {
   const health = useApi<HealthResponse>('/healthz', 5000);
   const { list: cameras, error: camError } = useCameras();
-  const storage = useApi<StorageInfo>('/api/storage', 30_000);
-  const retention = useApi<RetentionEntry[]>('/api/retention/log?limit=50', 30_000);
+  const storage = useApi<StorageResponse>('/api/storage', 30_000);
+  const retention = useApi<RetentionLogEntry[]>('/api/retention/log?limit=50', 30_000);
   const detect = useApi<DetectStats>('/api/detect/stats', 5000);
   const metrics = useMetricHistory();
 

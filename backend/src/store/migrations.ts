@@ -108,6 +108,18 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
     ] as const)
       db.exec(countersSql(unit, ms));
   },
+  // 5: the counters are kept by the store's writes, summed per batch (see counters.ts): the triggers ran a program
+  // per event and per zone row and cost more than writing the event itself. A restore recounts what it merged.
+  (db) => {
+    for (const unit of ['hour', 'day'])
+      db.exec(`
+        DROP TRIGGER event_${unit}_counts_insert;
+        DROP TRIGGER event_${unit}_counts_delete;
+        DROP TRIGGER event_${unit}_counts_move;
+        DROP TRIGGER event_zone_${unit}_counts_insert;
+        DROP TRIGGER event_zone_${unit}_counts_delete;
+      `);
+  },
 ];
 
 /** Counter tables of one time unit, filled from the events present, and the triggers that keep them. */

@@ -33,6 +33,7 @@ import {
   type UpsertResult,
 } from '../contract/store.js';
 import { createLogger } from '../platform/log.js';
+import { CounterDeltas, prepareCounterStatements, type CounterStatements } from './counters.js';
 import { mergeAlert } from './event-schema.js';
 import { mergeEvent, mergePaths, snapshotIsBetter, type MergeableEvent } from './merge.js';
 import { migrate } from './migrations.js';
@@ -202,6 +203,7 @@ export class SqliteEventStore implements EventStore {
   readonly #log = createLogger('store.sqlite');
   readonly #cameraName: (id: string) => string | undefined;
   readonly #stmts;
+  readonly #counters: CounterStatements;
   #writesSinceOptimize = 0;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -248,6 +250,7 @@ export class SqliteEventStore implements EventStore {
         'UPDATE events SET tags = @tags, notes = @notes, retained = @retained, updated_ts = @updated_ts WHERE rid = @rid',
       ),
       zone: db.prepare('INSERT OR IGNORE INTO event_zones (zone, event_rid) VALUES (?, ?)'),
+      zonesOf: db.prepare<[number], string>('SELECT zone FROM event_zones WHERE event_rid = ?').pluck(),
       ftsInsert: db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)'),
       ftsDelete: db.prepare('DELETE FROM events_fts WHERE rowid = ?'),
       alertById: db.prepare<[string], { data: string }>('SELECT data FROM alerts WHERE id = ?'),
@@ -259,6 +262,7 @@ export class SqliteEventStore implements EventStore {
         'INSERT INTO audit (ts, actor, action, target, detail) VALUES (@ts, @actor, @action, @target, @detail)',
       ),
     };
+    this.#counters = prepareCounterStatements(db);
   }
 
   #snapshotPath(id: string, kind: 'crop' | 'frame'): string {
@@ -292,9 +296,10 @@ export class SqliteEventStore implements EventStore {
     const created: string[] = [];
     const updated: string[] = [];
     const s = this.#stmts;
+    const counts = new CounterDeltas();
     for (const incoming of events) {
       // Most messages of a burst are new events: try the insert first, merge only when the id exists.
-      if (this.#tryInsert(incoming, now)) {
+      if (this.#tryInsert(incoming, now, counts)) {
         created.push(incoming.id);
         continue;
       }
@@ -311,12 +316,20 @@ export class SqliteEventStore implements EventStore {
         ...this.#params(merged, crop, frame, now, row.camera_name),
         rid: row.rid,
       });
+      // An earlier start in another hour moves the event, and the zones it is counted in, to that hour.
+      if (Math.floor(merged.startTs / HOUR_MS) !== Math.floor(row.start_ts / HOUR_MS)) {
+        const zones = s.zonesOf.all(row.rid);
+        counts.event(row.start_ts, row.camera_id, row.label, zones, -1);
+        counts.event(merged.startTs, row.camera_id, row.label, zones, 1);
+      }
       if (merged.zones.length !== before.zones.length) {
-        for (const z of merged.zones) s.zone.run(z, row.rid);
+        const key = counts.key(merged.startTs, row.camera_id, row.label);
+        for (const z of merged.zones) if (s.zone.run(z, row.rid).changes > 0) counts.zone(key, z, 1);
         this.#reindex(row.rid, row, merged.zones);
       }
       updated.push(incoming.id);
     }
+    counts.write(this.#counters);
     return { created, updated };
   };
 
@@ -343,7 +356,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Inserts an event seen for the first time; false when the id is already stored. */
-  #tryInsert(incoming: VigilEvent, now: number): boolean {
+  #tryInsert(incoming: VigilEvent, now: number, counts: CounterDeltas): boolean {
     const s = this.#stmts;
     const cameraName = this.#cameraName(incoming.cameraId) ?? incoming.cameraId;
     const zones = incoming.zones.length > 1 ? [...new Set(incoming.zones)] : incoming.zones;
@@ -354,6 +367,7 @@ export class SqliteEventStore implements EventStore {
     if (info.changes === 0) return false;
     const rid = Number(info.lastInsertRowid);
     for (const z of zones) s.zone.run(z, rid);
+    counts.event(incoming.startTs, incoming.cameraId, incoming.label, zones, 1);
     s.ftsInsert.run(rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
     if (incoming.snapshot) {
       const { snap, crop, frame } = this.#takeSnapshot(incoming, undefined);

@@ -39,19 +39,32 @@ export class CounterDeltas {
   /** Adds the summed changes to the counter tables and forgets them. */
   write(statements: CounterStatements): void {
     for (const [unit, ms] of UNITS) {
-      for (const [deltas, stmt] of [
-        [this.#events, statements[unit].events],
-        [this.#zones, statements[unit].zones],
+      for (const [deltas, kind] of [
+        [this.#events, 'events'],
+        [this.#zones, 'zones'],
       ] as const) {
         // The daily rows sum the hourly changes of their day.
-        const rows = unit === 'hour' ? deltas : new Map<string, number>();
-        if (unit !== 'hour')
+        let rows = deltas;
+        if (unit !== 'hour') {
+          rows = new Map<string, number>();
           for (const [key, n] of deltas) {
             const cut = key.indexOf(SEP);
             const day = `${Math.floor(Number(key.slice(0, cut)) / ms) * ms}${key.slice(cut)}`;
             rows.set(day, (rows.get(day) ?? 0) + n);
           }
-        for (const [key, n] of rows) if (n !== 0) stmt.run(...key.split(SEP), n);
+        }
+        const values: unknown[] = [];
+        let count = 0;
+        for (const [key, n] of rows) {
+          if (n === 0) continue;
+          values.push(...key.split(SEP), n);
+          if (++count === CHUNK) {
+            statements.run(unit, kind, count, values);
+            values.length = 0;
+            count = 0;
+          }
+        }
+        if (count) statements.run(unit, kind, count, values);
       }
     }
     this.#events.clear();
@@ -59,25 +72,31 @@ export class CounterDeltas {
   }
 }
 
-/** The statements that add to the counters of one unit. */
-export type CounterStatements = Record<
-  'hour' | 'day',
-  { events: Database.Statement; zones: Database.Statement }
->;
+/** Most counter rows added by one statement. */
+const CHUNK = 64;
 
-/** Prepares the counter statements on a connection. */
-export function prepareCounterStatements(db: Database.Database): CounterStatements {
-  const prepare = (unit: 'hour' | 'day') => ({
-    events: db.prepare(
-      `INSERT INTO event_${unit}_counts (${unit}, camera_id, label, n) VALUES (?, ?, ?, ?)
-       ON CONFLICT (${unit}, camera_id, label) DO UPDATE SET n = n + excluded.n`,
-    ),
-    zones: db.prepare(
-      `INSERT INTO event_zone_${unit}_counts (${unit}, camera_id, label, zone, n) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (${unit}, camera_id, label, zone) DO UPDATE SET n = n + excluded.n`,
-    ),
-  });
-  return { hour: prepare('hour'), day: prepare('day') };
+/** Statements that add to counter rows, several rows each, prepared once per connection and row count. */
+export class CounterStatements {
+  readonly #cache = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** Adds `values` (the key columns then n, of `rows` rows) to the counters of one unit and kind. */
+  run(unit: 'hour' | 'day', kind: 'events' | 'zones', rows: number, values: unknown[]): void {
+    const cacheKey = `${unit}:${kind}:${rows}`;
+    let stmt = this.#cache.get(cacheKey);
+    if (!stmt) {
+      const table = kind === 'events' ? `event_${unit}_counts` : `event_zone_${unit}_counts`;
+      const key = kind === 'events' ? `${unit}, camera_id, label` : `${unit}, camera_id, label, zone`;
+      const row = kind === 'events' ? '(?, ?, ?, ?)' : '(?, ?, ?, ?, ?)';
+      stmt = this.db.prepare(
+        `INSERT INTO ${table} (${key}, n) VALUES ${Array<string>(rows).fill(row).join(', ')}
+         ON CONFLICT (${key}) DO UPDATE SET n = n + excluded.n`,
+      );
+      this.#cache.set(cacheKey, stmt);
+    }
+    stmt.run(values);
+  }
 }
 
 /**

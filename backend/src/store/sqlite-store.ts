@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type { EventPathPoint, VigilAlert, VigilEvent } from '../contract/events.js';
 import type {
   AuditAction,
   AuditEntry,
@@ -33,7 +33,7 @@ import {
   type UpsertResult,
 } from '../contract/store.js';
 import { createLogger } from '../platform/log.js';
-import { CounterDeltas, prepareCounterStatements, type CounterStatements } from './counters.js';
+import { CounterDeltas, CounterStatements } from './counters.js';
 import { mergeAlert } from './event-schema.js';
 import { mergeEvent, mergePaths, snapshotIsBetter, type MergeableEvent } from './merge.js';
 import { migrate } from './migrations.js';
@@ -61,7 +61,8 @@ interface EventRow {
   top_score: number;
   box: string;
   zones: string;
-  path: string;
+  /** Binary (see encodePath), or JSON text in rows written before schema 5. */
+  path: Buffer | string;
   stationary: number;
   snapshot_ts: number | null;
   snapshot_score: number | null;
@@ -104,7 +105,7 @@ function toSummary(r: SummaryRow): EventSummary {
 function toDetail(r: EventRow): EventDetail {
   const d: EventDetail = {
     ...toSummary(r),
-    path: JSON.parse(r.path) as EventDetail['path'],
+    path: decodePath(r.path),
     stationary: r.stationary === 1,
     notes: JSON.parse(r.notes) as EventNote[],
     updatedTs: r.updated_ts,
@@ -130,7 +131,7 @@ function rowToMergeable(r: EventRow): MergeableEvent {
     topScore: r.top_score,
     box: JSON.parse(r.box) as Box,
     zones: JSON.parse(r.zones) as string[],
-    path: JSON.parse(r.path) as MergeableEvent['path'],
+    path: decodePath(r.path),
     stationary: r.stationary === 1,
   };
   if (r.end_ts !== null) m.endTs = r.end_ts;
@@ -146,11 +147,47 @@ function boxJson(b: Box): string {
   return `[${r4(b[0])},${r4(b[1])},${r4(b[2])},${r4(b[3])}]`;
 }
 
+/** Bytes of one stored path point: time (float64), then box and score in ten-thousandths (int32). */
+const POINT_BYTES = 28;
+/** Largest value a path's box or score may have to be stored in ten-thousandths in an int32. */
+const MAX_FIXED = 200_000;
+
+/**
+ * A path as stored: 28 bytes a point, a third of its JSON, and written without formatting a number as text.
+ * Values are kept to four decimals either way. JSON for the (invalid but accepted) box far outside the frame.
+ */
+function encodePath(path: MergeableEvent['path']): Buffer | string {
+  const out = Buffer.allocUnsafe(path.length * POINT_BYTES);
+  for (let i = 0; i < path.length; i++) {
+    const p = path[i] as EventPathPoint;
+    const o = i * POINT_BYTES;
+    out.writeDoubleLE(p.ts, o);
+    const values = [p.box[0], p.box[1], p.box[2], p.box[3], p.score];
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k] as number;
+      if (!(Math.abs(v) < MAX_FIXED)) return pathJson(path);
+      out.writeInt32LE(Math.round(v * 1e4), o + 8 + 4 * k);
+    }
+  }
+  return out;
+}
+
 function pathJson(path: MergeableEvent['path']): string {
   let out = '';
   for (const p of path)
     out += `${out ? ',' : ''}{"ts":${p.ts},"box":${boxJson(p.box)},"score":${r4(p.score)}}`;
   return `[${out}]`;
+}
+
+/** A stored path, binary or (rows written before schema 5, or out of range) JSON. */
+function decodePath(stored: Buffer | string): EventPathPoint[] {
+  if (typeof stored === 'string') return JSON.parse(stored) as EventPathPoint[];
+  const out: EventPathPoint[] = [];
+  for (let o = 0; o + POINT_BYTES <= stored.length; o += POINT_BYTES) {
+    const at = (k: number) => stored.readInt32LE(o + 8 + 4 * k) / 1e4;
+    out.push({ ts: stored.readDoubleLE(o), box: [at(0), at(1), at(2), at(3)], score: at(4) });
+  }
+  return out;
 }
 
 /** Text the free-text index holds for an event: label, camera, zones, tags and notes. */
@@ -262,7 +299,7 @@ export class SqliteEventStore implements EventStore {
         'INSERT INTO audit (ts, actor, action, target, detail) VALUES (@ts, @actor, @action, @target, @detail)',
       ),
     };
-    this.#counters = prepareCounterStatements(db);
+    this.#counters = new CounterStatements(db);
   }
 
   #snapshotPath(id: string, kind: 'crop' | 'frame'): string {
@@ -437,7 +474,7 @@ export class SqliteEventStore implements EventStore {
       top_score: m.topScore,
       box: boxJson(m.box),
       zones: JSON.stringify(m.zones),
-      path: pathJson(m.path),
+      path: encodePath(m.path),
       stationary: m.stationary ? 1 : 0,
       snapshot_ts: m.snapshot?.ts ?? null,
       snapshot_score: m.snapshot?.score ?? null,

@@ -274,9 +274,8 @@ export class SqliteEventStore implements EventStore {
       byId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?'),
       insert: db.prepare(
         `INSERT INTO events (id, camera_id, camera_name, label, phase, start_ts, last_ts, end_ts, top_score, box, zones, path,
-           stationary, snapshot_ts, snapshot_score, has_crop, has_frame, updated_ts)
-         VALUES (@id, @camera_id, @camera_name, @label, @phase, @start_ts, @last_ts, @end_ts, @top_score, @box, @zones, @path,
-           @stationary, @snapshot_ts, @snapshot_score, @has_crop, @has_frame, @updated_ts)
+           stationary, updated_ts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO NOTHING`,
       ),
       snapshot: db.prepare(
@@ -345,14 +344,23 @@ export class SqliteEventStore implements EventStore {
       const { snapshot: _bytes, ...rest } = incoming;
       const before = rowToMergeable(row);
       const merged = mergeEvent(before, snap ? { ...rest, snapshot: snap } : rest);
-      this.#updateStatement(
-        merged.startTs !== row.start_ts,
-        merged.topScore !== row.top_score,
-        snap !== undefined,
-      ).run({
-        ...this.#params(merged, crop, frame, now, row.camera_name),
-        rid: row.rid,
-      });
+      const start = merged.startTs !== row.start_ts;
+      const score = merged.topScore !== row.top_score;
+      const values: unknown[] = [
+        merged.phase,
+        merged.lastTs,
+        merged.endTs ?? null,
+        boxJson(merged.box),
+        JSON.stringify(merged.zones),
+        encodePath(merged.path),
+        merged.stationary ? 1 : 0,
+        now,
+      ];
+      if (start) values.push(merged.startTs);
+      if (score) values.push(merged.topScore);
+      if (snap) values.push(snap.ts, snap.score, crop ? 1 : 0, frame ? 1 : 0);
+      values.push(row.rid);
+      this.#updateStatement(start, score, snap !== undefined).run(values);
       // An earlier start in another hour moves the event, and the zones it is counted in, to that hour.
       if (Math.floor(merged.startTs / HOUR_MS) !== Math.floor(row.start_ts / HOUR_MS)) {
         const zones = s.zonesOf.all(row.rid);
@@ -384,9 +392,8 @@ export class SqliteEventStore implements EventStore {
       if (start) set.push('start_ts');
       if (score) set.push('top_score');
       if (snapshot) set.push('snapshot_ts', 'snapshot_score', 'has_crop', 'has_frame');
-      stmt = this.db.prepare(
-        `UPDATE events SET ${set.map((c) => `${c} = @${c}`).join(', ')} WHERE rid = @rid`,
-      );
+      // Parameters by position (in the order of `set`, then rid): binding by name looks each one up in an object.
+      stmt = this.db.prepare(`UPDATE events SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE rid = ?`);
       this.#updates.set(key, stmt);
     }
     return stmt;
@@ -397,10 +404,24 @@ export class SqliteEventStore implements EventStore {
     const s = this.#stmts;
     const cameraName = this.#cameraName(incoming.cameraId) ?? incoming.cameraId;
     const zones = incoming.zones.length > 1 ? [...new Set(incoming.zones)] : incoming.zones;
-    const { snapshot: _bytes, ...rest } = incoming;
-    const first: MergeableEvent = { ...rest, zones, path: mergePaths([], incoming.path) };
     // run() reports the new rowid without RETURNING, which makes SQLite buffer the result in a temporary table.
-    const info = s.insert.run(this.#params(first, false, false, now, cameraName));
+    // Parameters by position: binding by name looks each one up in an object.
+    const info = s.insert.run(
+      incoming.id,
+      incoming.cameraId,
+      cameraName,
+      incoming.label,
+      incoming.phase,
+      incoming.startTs,
+      incoming.lastTs,
+      incoming.endTs ?? null,
+      incoming.topScore,
+      boxJson(incoming.box),
+      JSON.stringify(zones),
+      encodePath(mergePaths([], incoming.path)),
+      incoming.stationary ? 1 : 0,
+      now,
+    );
     if (info.changes === 0) return false;
     const rid = Number(info.lastInsertRowid);
     for (const z of zones) s.zone.run(z, rid);
@@ -459,29 +480,6 @@ export class SqliteEventStore implements EventStore {
         notes ?? (JSON.parse(row.notes) as EventNote[]),
       ),
     );
-  }
-
-  #params(m: MergeableEvent, crop: boolean, frame: boolean, now: number, cameraName: string) {
-    return {
-      id: m.id,
-      camera_id: m.cameraId,
-      camera_name: cameraName,
-      label: m.label,
-      phase: m.phase,
-      start_ts: m.startTs,
-      last_ts: m.lastTs,
-      end_ts: m.endTs ?? null,
-      top_score: m.topScore,
-      box: boxJson(m.box),
-      zones: JSON.stringify(m.zones),
-      path: encodePath(m.path),
-      stationary: m.stationary ? 1 : 0,
-      snapshot_ts: m.snapshot?.ts ?? null,
-      snapshot_score: m.snapshot?.score ?? null,
-      has_crop: crop ? 1 : 0,
-      has_frame: frame ? 1 : 0,
-      updated_ts: now,
-    };
   }
 
   async upsertEvents(events: readonly VigilEvent[]): Promise<UpsertResult> {

@@ -92,6 +92,29 @@ describe('SQLite event store', () => {
     void store.dispose();
   });
 
+  it('a free-text search counts every match, not only its page, and zero when nothing matches', async () => {
+    const store = new SqliteEventStore({ file: freshFile() });
+    const t0 = Date.now() - 60 * 60_000;
+    await store.upsertEvents(
+      Array.from({ length: 30 }, (_, i) =>
+        makeEvent({
+          id: `ev-${i}`,
+          startTs: t0 + i * 1000,
+          lastTs: t0 + i * 1000,
+          zones: i % 3 ? ['gate'] : [],
+        }),
+      ),
+    );
+    const first = await store.search(parseEventQuery({ q: 'gate', limit: '5' }));
+    expect(first.items).toHaveLength(5);
+    expect(first.total).toBe(20);
+    const next = await store.search(parseEventQuery({ q: 'gate', limit: '5', cursor: first.nextCursor }));
+    expect(next.items.map((i) => i.id)).not.toContain(first.items[0]?.id);
+    expect(next.total).toBeUndefined();
+    expect(await store.search(parseEventQuery({ q: 'fence' }))).toEqual({ items: [], total: 0 });
+    await store.dispose();
+  });
+
   it('refuses to change or delete audit entries', async () => {
     const store = new SqliteEventStore({ file: freshFile() });
     await store.appendAudit({ ts: 1, actor: 'alice', action: 'export', target: 'cam-a' });

@@ -555,16 +555,20 @@ export class SqliteEventStore implements EventStore {
       params.afterId = q.after.id;
     }
     const dir = desc ? 'DESC' : 'ASC';
+    // A free-text search reads and sorts every match for its page anyway, so it counts them in the same pass
+    // instead of running the text query a second time.
+    const countHere = !q.after && q.terms.length > 0;
     const rows = this.db
-      .prepare<Record<string, unknown>, SummaryRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${sql}${cursorSql} ORDER BY e.start_ts ${dir}, e.id ${dir} LIMIT ${q.limit + 1}`,
+      .prepare<Record<string, unknown>, SummaryRow & { total?: number }>(
+        `SELECT ${SUMMARY_COLUMNS}${countHere ? ', count(*) OVER () AS total' : ''} FROM events e WHERE ${sql}${cursorSql} ORDER BY e.start_ts ${dir}, e.id ${dir} LIMIT ${q.limit + 1}`,
       )
       .all(params);
     const items = rows.slice(0, q.limit).map(toSummary);
     const out: EventSearchResponse = { items };
     const last = items[items.length - 1];
     if (rows.length > q.limit && last) out.nextCursor = encodeCursor(q, last);
-    if (!q.after) {
+    if (countHere) out.total = rows[0]?.total ?? 0;
+    else if (!q.after) {
       const { sql: countSql, params: countParams } = this.#where(q);
       out.total = (
         this.db

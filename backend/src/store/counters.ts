@@ -9,61 +9,82 @@ const UNITS = [
 /** Separates the parts of a counter key; cannot occur in a camera id, label or zone a client sends. */
 const SEP = '\u0000';
 
+/** One counter row's change. */
+interface Delta {
+  cameraId: string;
+  label: string;
+  zone: string | undefined;
+  n: number;
+}
+
+/** Changes by time bucket (start of the hour or day), then by camera, label and zone. */
+type Deltas = Map<number, Map<string, Delta>>;
+
+function add(
+  deltas: Deltas,
+  at: number,
+  cameraId: string,
+  label: string,
+  zone: string | undefined,
+  n: number,
+) {
+  let bucket = deltas.get(at);
+  if (!bucket) deltas.set(at, (bucket = new Map()));
+  const key = zone === undefined ? `${cameraId}${SEP}${label}` : `${cameraId}${SEP}${label}${SEP}${zone}`;
+  const d = bucket.get(key);
+  if (d) d.n += n;
+  else bucket.set(key, { cameraId, label, zone, n });
+}
+
 /**
  * Changes to the hourly and daily event counters made by one write transaction, summed per counter row and written
  * at its end: a batch of events from one hour touches a few dozen counter rows, so each is written once instead
  * of once per event and zone.
  */
 export class CounterDeltas {
-  readonly #events = new Map<string, number>();
-  readonly #zones = new Map<string, number>();
+  readonly #events: Deltas = new Map();
+  readonly #zones: Deltas = new Map();
 
   /** Counts (`n` = 1) or uncounts (-1) an event, and once in each of `zones`, at the hour of `startTs`. */
   event(startTs: number, cameraId: string, label: string, zones: readonly string[], n: 1 | -1): void {
-    const key = this.key(startTs, cameraId, label);
-    this.#events.set(key, (this.#events.get(key) ?? 0) + n);
-    for (const z of zones) this.zone(key, z, n);
+    const at = Math.floor(startTs / HOUR_MS) * HOUR_MS;
+    add(this.#events, at, cameraId, label, undefined, n);
+    for (const z of zones) add(this.#zones, at, cameraId, label, z, n);
   }
 
-  /** Counts an event once more in a zone it entered; `eventKey` as returned by `key`. */
-  zone(eventKey: string, zone: string, n: 1 | -1): void {
-    const key = `${eventKey}${SEP}${zone}`;
-    this.#zones.set(key, (this.#zones.get(key) ?? 0) + n);
-  }
-
-  /** The key of an event's counter row at the hour of `startTs`. */
-  key(startTs: number, cameraId: string, label: string): string {
-    return `${Math.floor(startTs / HOUR_MS) * HOUR_MS}${SEP}${cameraId}${SEP}${label}`;
+  /** Counts an event once more in a zone it entered. */
+  zone(startTs: number, cameraId: string, label: string, zone: string): void {
+    add(this.#zones, Math.floor(startTs / HOUR_MS) * HOUR_MS, cameraId, label, zone, 1);
   }
 
   /** Adds the summed changes to the counter tables and forgets them. */
   write(statements: CounterStatements): void {
     for (const [unit, ms] of UNITS) {
-      for (const [deltas, kind] of [
+      for (const [hourly, kind] of [
         [this.#events, 'events'],
         [this.#zones, 'zones'],
       ] as const) {
         // The daily rows sum the hourly changes of their day.
-        let rows = deltas;
+        let deltas = hourly;
         if (unit !== 'hour') {
-          rows = new Map<string, number>();
-          for (const [key, n] of deltas) {
-            const cut = key.indexOf(SEP);
-            const day = `${Math.floor(Number(key.slice(0, cut)) / ms) * ms}${key.slice(cut)}`;
-            rows.set(day, (rows.get(day) ?? 0) + n);
-          }
+          deltas = new Map();
+          for (const [at, bucket] of hourly)
+            for (const d of bucket.values())
+              add(deltas, Math.floor(at / ms) * ms, d.cameraId, d.label, d.zone, d.n);
         }
         const values: unknown[] = [];
         let count = 0;
-        for (const [key, n] of rows) {
-          if (n === 0) continue;
-          values.push(...key.split(SEP), n);
-          if (++count === CHUNK) {
-            statements.run(unit, kind, count, values);
-            values.length = 0;
-            count = 0;
+        for (const [at, bucket] of deltas)
+          for (const d of bucket.values()) {
+            if (d.n === 0) continue;
+            if (d.zone === undefined) values.push(at, d.cameraId, d.label, d.n);
+            else values.push(at, d.cameraId, d.label, d.zone, d.n);
+            if (++count === CHUNK) {
+              statements.run(unit, kind, count, values);
+              values.length = 0;
+              count = 0;
+            }
           }
-        }
         if (count) statements.run(unit, kind, count, values);
       }
     }

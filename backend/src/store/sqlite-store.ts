@@ -368,8 +368,8 @@ export class SqliteEventStore implements EventStore {
         counts.event(merged.startTs, row.camera_id, row.label, zones, 1);
       }
       if (merged.zones.length !== before.zones.length) {
-        const key = counts.key(merged.startTs, row.camera_id, row.label);
-        for (const z of merged.zones) if (s.zone.run(z, row.rid).changes > 0) counts.zone(key, z, 1);
+        for (const z of merged.zones)
+          if (s.zone.run(z, row.rid).changes > 0) counts.zone(merged.startTs, row.camera_id, row.label, z);
         this.#reindex(row.rid, row, merged.zones);
       }
       updated.push(incoming.id);

@@ -186,6 +186,7 @@ try {
     )
     .all();
   const u0 = performance.now();
+  const ucpu0 = process.cpuUsage();
   for (let i = 0; i < recent.length; i += BATCH) {
     store.upsertEventsSync(
       recent.slice(i, i + BATCH).map((r) => ({
@@ -208,8 +209,10 @@ try {
       })),
     );
   }
+  const ucpu = process.cpuUsage(ucpu0);
   console.log(
-    `merge: ${recent.length} update messages → ${Math.round(recent.length / ((performance.now() - u0) / 1000))} updates/s`,
+    `merge: ${recent.length} update messages → ${Math.round(recent.length / ((performance.now() - u0) / 1000))} updates/s wall; ` +
+      `${Math.round(recent.length / ((ucpu.user + ucpu.system) / 1e6))} updates per CPU-second`,
   );
   store.db.pragma('wal_checkpoint(TRUNCATE)');
   store.db.exec('ANALYZE');
@@ -284,6 +287,7 @@ try {
     `database: ${(size / 2 ** 20).toFixed(0)} MiB (${(size / TOTAL).toFixed(0)} bytes/event), snapshots: ${store.db.prepare('SELECT count(*) AS n FROM events WHERE has_crop = 1').pluck().get() as number} files`,
   );
   console.log(`RSS: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`load average after the queries: ${os.loadavg()[0]?.toFixed(1)}`);
 
   // 4. Redis: cached live counter and a cached search.
   const redis = await useRedis();

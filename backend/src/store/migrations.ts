@@ -110,16 +110,8 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
   },
   // 5: the counters are kept by the store's writes, summed per batch (see counters.ts): the triggers ran a program
   // per event and per zone row and cost more than writing the event itself. A restore recounts what it merged.
-  // Counter rows live in their key's B-tree (WITHOUT ROWID), so adding to one is a single lookup. The covering
-  // indices lose the event id: searches read the event row for their results anyway (and sort ties by id from
-  // it), while counting and filtering need only time, label, camera and score; every insert writes less.
+  // Counter rows live in their key's B-tree (WITHOUT ROWID), so adding to one is a single lookup.
   (db) => {
-    db.exec(`
-      DROP INDEX events_start_cover;
-      DROP INDEX events_camera_cover;
-      CREATE INDEX events_start_cover ON events (start_ts, label, camera_id, top_score);
-      CREATE INDEX events_camera_cover ON events (camera_id, start_ts, label, top_score);
-    `);
     for (const unit of ['hour', 'day'] as const) {
       db.exec(`
         DROP TRIGGER event_${unit}_counts_insert;

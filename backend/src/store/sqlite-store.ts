@@ -549,8 +549,8 @@ export class SqliteEventStore implements EventStore {
     let cursorSql = '';
     if (q.after) {
       cursorSql = desc
-        ? ' AND e.start_ts <= @afterTs AND (e.start_ts < @afterTs OR e.id < @afterId)'
-        : ' AND e.start_ts >= @afterTs AND (e.start_ts > @afterTs OR e.id > @afterId)';
+        ? ' AND (e.start_ts, e.id) < (@afterTs, @afterId)'
+        : ' AND (e.start_ts, e.id) > (@afterTs, @afterId)';
       params.afterTs = q.after.startTs;
       params.afterId = q.after.id;
     }

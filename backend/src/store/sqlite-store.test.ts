@@ -115,6 +115,32 @@ describe('SQLite event store', () => {
     await store.dispose();
   });
 
+  it('finds merged events by the zones they entered when new events and merges share a batch', async () => {
+    const store = new SqliteEventStore({ file: freshFile() });
+    const t0 = Date.now() - 30 * 60_000;
+    const ev = (id: string, zones: string[], dt = 0) =>
+      makeEvent({ id, startTs: t0, lastTs: t0 + dt, zones, phase: dt ? 'update' : 'start' });
+    await store.upsertEvents([ev('old', ['gate'])]);
+    await store.upsertEvents([
+      ev('new-1', ['yard']),
+      ev('old', ['lobby'], 1000),
+      ev('new-2', []),
+      ev('new-1', ['dock'], 2000),
+      ev('old', ['stairs'], 3000),
+    ]);
+    const ids = async (text: string) =>
+      (await store.search(parseEventQuery({ q: text }))).items.map((i) => i.id).sort();
+    expect(await ids('gate lobby stairs')).toEqual(['old']);
+    expect(await ids('yard dock')).toEqual(['new-1']);
+    expect(await ids('person')).toEqual(['new-1', 'new-2', 'old']);
+    expect((await store.search(parseEventQuery({ q: 'person' }))).total).toBe(3);
+    await store.updateEvent('new-2', { note: 'courier at the side door' }, 'alice');
+    expect(await ids('courier')).toEqual(['new-2']);
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    store.db.exec("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')");
+    await store.dispose();
+  });
+
   it('refuses to change or delete audit entries', async () => {
     const store = new SqliteEventStore({ file: freshFile() });
     await store.appendAudit({ ts: 1, actor: 'alice', action: 'export', target: 'cam-a' });

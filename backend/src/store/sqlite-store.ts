@@ -223,6 +223,35 @@ export function reindexEventsFullText(db: Database.Database, rids: Iterable<numb
   }
 }
 
+/**
+ * Free-text changes of one write transaction, applied at its end: every removal, then every addition, each in row
+ * order. FTS5 writes its pending text out as a new segment whenever a removal follows an addition or row numbers
+ * go backwards, so applying them as they came (a merge removes and re-adds its event's text) made a tiny segment
+ * per merged event, and merging those segments cost more than all the rest of the write.
+ */
+class FullTextChanges {
+  readonly #removed = new Set<number>();
+  readonly #added = new Map<number, string>();
+  readonly #created = new Set<number>();
+
+  /** Text of a row created in this transaction. */
+  add(rid: number, body: string): void {
+    this.#created.add(rid);
+    this.#added.set(rid, body);
+  }
+
+  /** New text of a row (its old text is removed first, unless the row was created in this transaction). */
+  replace(rid: number, body: string): void {
+    if (!this.#created.has(rid)) this.#removed.add(rid);
+    this.#added.set(rid, body);
+  }
+
+  write(remove: Database.Statement, insert: Database.Statement): void {
+    for (const rid of [...this.#removed].sort((a, b) => a - b)) remove.run(rid);
+    for (const rid of [...this.#added.keys()].sort((a, b) => a - b)) insert.run(rid, this.#added.get(rid));
+  }
+}
+
 /** FTS5 MATCH expression from search terms: each term quoted (so no FTS syntax can get through) as a prefix. */
 export function ftsMatch(terms: readonly string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' AND ');
@@ -333,9 +362,10 @@ export class SqliteEventStore implements EventStore {
     const updated: string[] = [];
     const s = this.#stmts;
     const counts = new CounterDeltas();
+    const text = new FullTextChanges();
     for (const incoming of events) {
       // Most messages of a burst are new events: try the insert first, merge only when the id exists.
-      if (this.#tryInsert(incoming, now, counts)) {
+      if (this.#tryInsert(incoming, now, counts, text)) {
         created.push(incoming.id);
         continue;
       }
@@ -370,11 +400,12 @@ export class SqliteEventStore implements EventStore {
       if (merged.zones.length !== before.zones.length) {
         for (const z of merged.zones)
           if (s.zone.run(z, row.rid).changes > 0) counts.zone(merged.startTs, row.camera_id, row.label, z);
-        this.#reindex(row.rid, row, merged.zones);
+        this.#reindex(row.rid, row, text, merged.zones);
       }
       updated.push(incoming.id);
     }
     counts.write(this.#counters);
+    text.write(s.ftsDelete, s.ftsInsert);
     return { created, updated };
   };
 
@@ -400,7 +431,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Inserts an event seen for the first time; false when the id is already stored. */
-  #tryInsert(incoming: VigilEvent, now: number, counts: CounterDeltas): boolean {
+  #tryInsert(incoming: VigilEvent, now: number, counts: CounterDeltas, text: FullTextChanges): boolean {
     const s = this.#stmts;
     const cameraName = this.#cameraName(incoming.cameraId) ?? incoming.cameraId;
     const zones = incoming.zones.length > 1 ? [...new Set(incoming.zones)] : incoming.zones;
@@ -426,7 +457,7 @@ export class SqliteEventStore implements EventStore {
     const rid = Number(info.lastInsertRowid);
     for (const z of zones) s.zone.run(z, rid);
     counts.event(incoming.startTs, incoming.cameraId, incoming.label, zones, 1);
-    s.ftsInsert.run(rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
+    text.add(rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
     if (incoming.snapshot) {
       const { snap, crop, frame } = this.#takeSnapshot(incoming, undefined);
       if (snap)
@@ -461,25 +492,26 @@ export class SqliteEventStore implements EventStore {
     return { snap: { ts: incoming.snapshot.ts, score: incoming.snapshot.score }, crop, frame };
   }
 
+  /** Rewrites an event's free text, at once or (`text`) with the rest of its transaction's. */
   #reindex(
     rid: number,
     row: Pick<EventRow, 'label' | 'camera_id' | 'camera_name' | 'zones' | 'tags' | 'notes'>,
+    text: FullTextChanges | undefined,
     zones?: string[],
     tags?: string[],
     notes?: EventNote[],
   ): void {
-    this.#stmts.ftsDelete.run(rid);
-    this.#stmts.ftsInsert.run(
-      rid,
-      ftsBody(
-        row.label,
-        row.camera_id,
-        row.camera_name,
-        zones ?? (JSON.parse(row.zones) as string[]),
-        tags ?? (JSON.parse(row.tags) as string[]),
-        notes ?? (JSON.parse(row.notes) as EventNote[]),
-      ),
+    const body = ftsBody(
+      row.label,
+      row.camera_id,
+      row.camera_name,
+      zones ?? (JSON.parse(row.zones) as string[]),
+      tags ?? (JSON.parse(row.tags) as string[]),
+      notes ?? (JSON.parse(row.notes) as EventNote[]),
     );
+    if (text) return text.replace(rid, body);
+    this.#stmts.ftsDelete.run(rid);
+    this.#stmts.ftsInsert.run(rid, body);
   }
 
   async upsertEvents(events: readonly VigilEvent[]): Promise<UpsertResult> {
@@ -740,7 +772,7 @@ export class SqliteEventStore implements EventStore {
         updated_ts: now,
       });
       if (patch.note !== undefined || patch.tags !== undefined)
-        this.#reindex(row.rid, row, undefined, tags, notes);
+        this.#reindex(row.rid, row, undefined, undefined, tags, notes);
       return toDetail(this.#stmts.byId.get(id) as EventRow);
     })();
   }

@@ -213,8 +213,10 @@ export function reindexEventsFullText(db: Database.Database, rids: Iterable<numb
   >('SELECT label, camera_id, camera_name, zones, tags, notes FROM events WHERE rid = ?');
   const remove = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
   const insert = db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)');
-  for (const rid of rids) {
-    remove.run(rid);
+  // All removals, then all additions, in row order: see FullTextChanges.
+  const sorted = [...new Set(rids)].sort((a, b) => a - b);
+  for (const rid of sorted) remove.run(rid);
+  for (const rid of sorted) {
     const r = select.get(rid);
     if (!r) continue;
     const list = (json: string) => JSON.parse(json) as string[];

@@ -507,9 +507,9 @@ function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebui
     db.prepare('ATTACH DATABASE ? AS bak').run(backup);
     const objects = db
       .prepare(
-        "SELECT type, name, sql FROM bak.sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL",
+        "SELECT type, name, tbl_name, sql FROM bak.sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL",
       )
-      .all() as { type: string; name: string; sql: string }[];
+      .all() as { type: string; name: string; tbl_name: string; sql: string }[];
     const have = new Set(
       (db.prepare('SELECT name FROM main.sqlite_master').all() as { name: string }[]).map((r) => r.name),
     );
@@ -596,12 +596,13 @@ function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebui
         if (!have.has(v)) db.exec(def.sql);
         if (/content\s*=\s*''/i.test(def.sql)) {
           // A contentless index cannot be read back: its owner rebuilds the text of the rows just added.
+          // Called even when no row is new: rows merged into existing ones may change what the owner derives.
           const rowids = (
             db.prepare(`SELECT new FROM temp.${quote(map)} WHERE fresh AND new IS NOT NULL`).all() as {
               new: number;
             }[]
           ).map((r) => r.new);
-          if (rowids.length) rebuild?.(db, v, parent, rowids);
+          rebuild?.(db, v, parent, rowids);
           continue;
         }
         const cols = (db.prepare(`PRAGMA bak.table_info(${quote(v)})`).all() as { name: string }[]).map((c) =>
@@ -611,8 +612,10 @@ function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebui
           `INSERT INTO main.${quote(v)} (rowid, ${cols.join(', ')}) SELECT m.new, ${cols.map((c) => `b.${c}`).join(', ')} FROM bak.${quote(v)} b JOIN temp.${quote(map)} m ON m.old = b.rowid WHERE m.fresh AND m.new IS NOT NULL`,
         );
       }
+      // Indices and triggers come only with the tables they belong to: a table the installation already has keeps
+      // its own schema, which may be newer than the backup's (a trigger a later version dropped stays dropped).
       for (const o of objects.filter((x) => x.type === 'index' || x.type === 'trigger')) {
-        if (have.has(o.name)) continue;
+        if (have.has(o.name) || have.has(o.tbl_name)) continue;
         try {
           db.exec(o.sql);
         } catch {
@@ -627,8 +630,9 @@ function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebui
 }
 
 /**
- * Refills a contentless full-text table for rows a restore added to its parent table (their new rowids), inside
- * the restore's transaction. Supplied by the owner of the database, who knows what text it indexes.
+ * Refills a contentless full-text table for rows a restore added to its parent table (their new rowids; possibly
+ * none), inside the restore's transaction, along with anything else the owner derives from those rows. Supplied
+ * by the owner of the database, who knows what text it indexes.
  */
 export type FullTextRebuild = (
   db: Database.Database,

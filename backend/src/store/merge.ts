@@ -18,8 +18,16 @@ function thin(path: EventPathPoint[]): EventPathPoint[] {
   return out;
 }
 
+function strictlyOrdered(path: readonly EventPathPoint[]): boolean {
+  for (let i = 1; i < path.length; i++)
+    if (!((path[i] as EventPathPoint).ts > (path[i - 1] as EventPathPoint).ts)) return false;
+  return true;
+}
+
 /** Union of two paths by timestamp (a redelivered point is kept once), in time order. */
 export function mergePaths(a: readonly EventPathPoint[], b: readonly EventPathPoint[]): EventPathPoint[] {
+  // A first message's path is usually in time order already, with no repeated time: nothing to merge.
+  if (a.length === 0 && b.length <= MAX_PATH_POINTS && strictlyOrdered(b)) return [...b];
   const byTs = new Map<number, EventPathPoint>();
   for (const p of a) byTs.set(p.ts, p);
   for (const p of b) if (!byTs.has(p.ts)) byTs.set(p.ts, p);

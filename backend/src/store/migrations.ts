@@ -108,6 +108,37 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
     ] as const)
       db.exec(countersSql(unit, ms));
   },
+  // 5: the counters are kept by the store's writes, summed per batch (see counters.ts): the triggers ran a program
+  // per event and per zone row and cost more than writing the event itself. A restore recounts what it merged.
+  // Counter rows live in their key's B-tree (WITHOUT ROWID), so adding to one is a single lookup.
+  (db) => {
+    for (const unit of ['hour', 'day'] as const) {
+      db.exec(`
+        DROP TRIGGER event_${unit}_counts_insert;
+        DROP TRIGGER event_${unit}_counts_delete;
+        DROP TRIGGER event_${unit}_counts_move;
+        DROP TRIGGER event_zone_${unit}_counts_insert;
+        DROP TRIGGER event_zone_${unit}_counts_delete;
+      `);
+      for (const [table, key] of [
+        [`event_${unit}_counts`, `${unit}, camera_id, label`],
+        [`event_zone_${unit}_counts`, `${unit}, camera_id, label, zone`],
+      ] as const)
+        db.exec(`
+          CREATE TABLE ${table}_v5 (
+            ${key
+              .split(', ')
+              .map((c) => `${c} ${c === unit ? 'INTEGER' : 'TEXT'} NOT NULL`)
+              .join(', ')},
+            n INTEGER NOT NULL,
+            PRIMARY KEY (${key})
+          ) WITHOUT ROWID;
+          INSERT INTO ${table}_v5 (${key}, n) SELECT ${key}, n FROM ${table} WHERE n != 0;
+          DROP TABLE ${table};
+          ALTER TABLE ${table}_v5 RENAME TO ${table};
+        `);
+    }
+  },
 ];
 
 /** Counter tables of one time unit, filled from the events present, and the triggers that keep them. */

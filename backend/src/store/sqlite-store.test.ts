@@ -92,6 +92,55 @@ describe('SQLite event store', () => {
     void store.dispose();
   });
 
+  it('a free-text search counts every match, not only its page, and zero when nothing matches', async () => {
+    const store = new SqliteEventStore({ file: freshFile() });
+    const t0 = Date.now() - 60 * 60_000;
+    await store.upsertEvents(
+      Array.from({ length: 30 }, (_, i) =>
+        makeEvent({
+          id: `ev-${i}`,
+          startTs: t0 + i * 1000,
+          lastTs: t0 + i * 1000,
+          zones: i % 3 ? ['gate'] : [],
+        }),
+      ),
+    );
+    const first = await store.search(parseEventQuery({ q: 'gate', limit: '5' }));
+    expect(first.items).toHaveLength(5);
+    expect(first.total).toBe(20);
+    const next = await store.search(parseEventQuery({ q: 'gate', limit: '5', cursor: first.nextCursor }));
+    expect(next.items.map((i) => i.id)).not.toContain(first.items[0]?.id);
+    expect(next.total).toBeUndefined();
+    expect(await store.search(parseEventQuery({ q: 'fence' }))).toEqual({ items: [], total: 0 });
+    await store.dispose();
+  });
+
+  it('finds merged events by the zones they entered when new events and merges share a batch', async () => {
+    const store = new SqliteEventStore({ file: freshFile() });
+    const t0 = Date.now() - 30 * 60_000;
+    const ev = (id: string, zones: string[], dt = 0) =>
+      makeEvent({ id, startTs: t0, lastTs: t0 + dt, zones, phase: dt ? 'update' : 'start' });
+    await store.upsertEvents([ev('old', ['gate'])]);
+    await store.upsertEvents([
+      ev('new-1', ['yard']),
+      ev('old', ['lobby'], 1000),
+      ev('new-2', []),
+      ev('new-1', ['dock'], 2000),
+      ev('old', ['stairs'], 3000),
+    ]);
+    const ids = async (text: string) =>
+      (await store.search(parseEventQuery({ q: text }))).items.map((i) => i.id).sort();
+    expect(await ids('gate lobby stairs')).toEqual(['old']);
+    expect(await ids('yard dock')).toEqual(['new-1']);
+    expect(await ids('person')).toEqual(['new-1', 'new-2', 'old']);
+    expect((await store.search(parseEventQuery({ q: 'person' }))).total).toBe(3);
+    await store.updateEvent('new-2', { note: 'courier at the side door' }, 'alice');
+    expect(await ids('courier')).toEqual(['new-2']);
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    store.db.exec("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')");
+    await store.dispose();
+  });
+
   it('refuses to change or delete audit entries', async () => {
     const store = new SqliteEventStore({ file: freshFile() });
     await store.appendAudit({ ts: 1, actor: 'alice', action: 'export', target: 'cam-a' });
@@ -175,6 +224,67 @@ describe('SQLite event store: hourly and daily counters', () => {
       cameras: { 'cam-a': 1 },
       zones: { 'bike-rack': 1 },
     });
+    await store.dispose();
+  });
+
+  it('migrates a schema 4 database (counters kept by triggers, paths as JSON): counts, paths and merges stay right', async () => {
+    const file = freshFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    migrate(old, file, 4);
+    const hour = 3_600_000;
+    const ts = Math.floor((Date.now() - 2 * 24 * hour) / hour) * hour + 30 * 60_000;
+    const insert = old.prepare(
+      `INSERT INTO events (rid, id, camera_id, camera_name, label, phase, start_ts, last_ts, top_score, box, zones, path, updated_ts)
+       VALUES (?, ?, 'cam-a', 'Back alley', ?, 'end', ?, ?, 0.8, '[0.1,0.1,0.2,0.4]', ?, ?, 0)`,
+    );
+    const legacyPath = `[{"ts":${ts},"box":[0.1,0.1,0.2,0.4],"score":0.8},{"ts":${ts + 2000},"box":[0.12,0.1,0.22,0.4],"score":0.7}]`;
+    insert.run(1, 'legacy-1', 'bicycle', ts, ts + 2000, '["bike-rack"]', legacyPath);
+    insert.run(2, 'legacy-2', 'person', ts + 1000, ts + 1000, '[]', '[]');
+    old.prepare(`INSERT INTO event_zones (zone, event_rid) VALUES ('bike-rack', 1)`).run();
+    old.close();
+
+    const store = new SqliteEventStore({ file });
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'event_%'").all(),
+    ).toEqual([]);
+    const range = { from: String(ts - 3 * 24 * hour), to: String(ts + 24 * hour) };
+    expect(await store.facets(parseEventQuery(range))).toEqual({
+      labels: { bicycle: 1, person: 1 },
+      cameras: { 'cam-a': 2 },
+      zones: { 'bike-rack': 1 },
+    });
+    expect((await store.getEvent('legacy-1'))?.path).toEqual([
+      { ts, box: [0.1, 0.1, 0.2, 0.4], score: 0.8 },
+      { ts: ts + 2000, box: [0.12, 0.1, 0.22, 0.4], score: 0.7 },
+    ]);
+
+    // A late message moves the legacy event an hour earlier and into another zone; its JSON path merges.
+    await store.upsertEvents([
+      makeEvent({
+        id: 'legacy-1',
+        cameraId: 'cam-a',
+        label: 'bicycle',
+        phase: 'update',
+        startTs: ts - hour,
+        lastTs: ts + 4000,
+        topScore: 0.9,
+        zones: ['gate'],
+        path: [{ ts: ts + 4000, box: [0.3, 0.1, 0.4, 0.4], score: 0.9 }],
+      }),
+    ]);
+    expect((await store.getEvent('legacy-1'))?.path.map((p) => p.ts)).toEqual([ts, ts + 2000, ts + 4000]);
+    const counted = parseEventQuery(range);
+    const exact = parseEventQuery({ ...range, minScore: '0' });
+    expect(await store.facets(counted)).toEqual(await store.facets(exact));
+    expect(await store.facets(counted)).toMatchObject({ zones: { 'bike-rack': 1, gate: 1 } });
+    expect(await store.histogram(counted)).toEqual(await store.histogram(exact));
+    const hourly = (from: number) =>
+      store.histogram(parseEventQuery({ from: String(from), to: String(from + 4 * hour) }));
+    expect((await hourly(Math.floor(ts / hour) * hour - hour)).buckets.map((b) => b.count)).toEqual([
+      1, 1, 0, 0,
+    ]);
     await store.dispose();
   });
 });

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type { EventPathPoint, VigilAlert, VigilEvent } from '../contract/events.js';
 import type {
   AuditAction,
   AuditEntry,
@@ -33,6 +33,7 @@ import {
   type UpsertResult,
 } from '../contract/store.js';
 import { createLogger } from '../platform/log.js';
+import { CounterDeltas, CounterStatements } from './counters.js';
 import { mergeAlert } from './event-schema.js';
 import { mergeEvent, mergePaths, snapshotIsBetter, type MergeableEvent } from './merge.js';
 import { migrate } from './migrations.js';
@@ -60,7 +61,8 @@ interface EventRow {
   top_score: number;
   box: string;
   zones: string;
-  path: string;
+  /** Binary (see encodePath), or JSON text in rows written before schema 5. */
+  path: Buffer | string;
   stationary: number;
   snapshot_ts: number | null;
   snapshot_score: number | null;
@@ -103,7 +105,7 @@ function toSummary(r: SummaryRow): EventSummary {
 function toDetail(r: EventRow): EventDetail {
   const d: EventDetail = {
     ...toSummary(r),
-    path: JSON.parse(r.path) as EventDetail['path'],
+    path: decodePath(r.path),
     stationary: r.stationary === 1,
     notes: JSON.parse(r.notes) as EventNote[],
     updatedTs: r.updated_ts,
@@ -129,7 +131,7 @@ function rowToMergeable(r: EventRow): MergeableEvent {
     topScore: r.top_score,
     box: JSON.parse(r.box) as Box,
     zones: JSON.parse(r.zones) as string[],
-    path: JSON.parse(r.path) as MergeableEvent['path'],
+    path: decodePath(r.path),
     stationary: r.stationary === 1,
   };
   if (r.end_ts !== null) m.endTs = r.end_ts;
@@ -145,11 +147,47 @@ function boxJson(b: Box): string {
   return `[${r4(b[0])},${r4(b[1])},${r4(b[2])},${r4(b[3])}]`;
 }
 
+/** Bytes of one stored path point: time (float64), then box and score in ten-thousandths (int32). */
+const POINT_BYTES = 28;
+/** Largest value a path's box or score may have to be stored in ten-thousandths in an int32. */
+const MAX_FIXED = 200_000;
+
+/**
+ * A path as stored: 28 bytes a point, a third of its JSON, and written without formatting a number as text.
+ * Values are kept to four decimals either way. JSON for the (invalid but accepted) box far outside the frame.
+ */
+function encodePath(path: MergeableEvent['path']): Buffer | string {
+  const out = Buffer.allocUnsafe(path.length * POINT_BYTES);
+  for (let i = 0; i < path.length; i++) {
+    const p = path[i] as EventPathPoint;
+    const o = i * POINT_BYTES;
+    out.writeDoubleLE(p.ts, o);
+    const values = [p.box[0], p.box[1], p.box[2], p.box[3], p.score];
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k] as number;
+      if (!(Math.abs(v) < MAX_FIXED)) return pathJson(path);
+      out.writeInt32LE(Math.round(v * 1e4), o + 8 + 4 * k);
+    }
+  }
+  return out;
+}
+
 function pathJson(path: MergeableEvent['path']): string {
   let out = '';
   for (const p of path)
     out += `${out ? ',' : ''}{"ts":${p.ts},"box":${boxJson(p.box)},"score":${r4(p.score)}}`;
   return `[${out}]`;
+}
+
+/** A stored path, binary or (rows written before schema 5, or out of range) JSON. */
+function decodePath(stored: Buffer | string): EventPathPoint[] {
+  if (typeof stored === 'string') return JSON.parse(stored) as EventPathPoint[];
+  const out: EventPathPoint[] = [];
+  for (let o = 0; o + POINT_BYTES <= stored.length; o += POINT_BYTES) {
+    const at = (k: number) => stored.readInt32LE(o + 8 + 4 * k) / 1e4;
+    out.push({ ts: stored.readDoubleLE(o), box: [at(0), at(1), at(2), at(3)], score: at(4) });
+  }
+  return out;
 }
 
 /** Text the free-text index holds for an event: label, camera, zones, tags and notes. */
@@ -175,13 +213,44 @@ export function reindexEventsFullText(db: Database.Database, rids: Iterable<numb
   >('SELECT label, camera_id, camera_name, zones, tags, notes FROM events WHERE rid = ?');
   const remove = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
   const insert = db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)');
-  for (const rid of rids) {
-    remove.run(rid);
+  // All removals, then all additions, in row order: see FullTextChanges.
+  const sorted = [...new Set(rids)].sort((a, b) => a - b);
+  for (const rid of sorted) remove.run(rid);
+  for (const rid of sorted) {
     const r = select.get(rid);
     if (!r) continue;
     const list = (json: string) => JSON.parse(json) as string[];
     const notes = JSON.parse(r.notes) as EventNote[];
     insert.run(rid, ftsBody(r.label, r.camera_id, r.camera_name, list(r.zones), list(r.tags), notes));
+  }
+}
+
+/**
+ * Free-text changes of one write transaction, applied at its end: every removal, then every addition, each in row
+ * order. FTS5 writes its pending text out as a new segment whenever a removal follows an addition or row numbers
+ * go backwards, so applying them as they came (a merge removes and re-adds its event's text) made a tiny segment
+ * per merged event, and merging those segments cost more than all the rest of the write.
+ */
+class FullTextChanges {
+  readonly #removed = new Set<number>();
+  readonly #added = new Map<number, string>();
+  readonly #created = new Set<number>();
+
+  /** Text of a row created in this transaction. */
+  add(rid: number, body: string): void {
+    this.#created.add(rid);
+    this.#added.set(rid, body);
+  }
+
+  /** New text of a row (its old text is removed first, unless the row was created in this transaction). */
+  replace(rid: number, body: string): void {
+    if (!this.#created.has(rid)) this.#removed.add(rid);
+    this.#added.set(rid, body);
+  }
+
+  write(remove: Database.Statement, insert: Database.Statement): void {
+    for (const rid of [...this.#removed].sort((a, b) => a - b)) remove.run(rid);
+    for (const rid of [...this.#added.keys()].sort((a, b) => a - b)) insert.run(rid, this.#added.get(rid));
   }
 }
 
@@ -202,6 +271,7 @@ export class SqliteEventStore implements EventStore {
   readonly #log = createLogger('store.sqlite');
   readonly #cameraName: (id: string) => string | undefined;
   readonly #stmts;
+  readonly #counters: CounterStatements;
   #writesSinceOptimize = 0;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -235,9 +305,8 @@ export class SqliteEventStore implements EventStore {
       byId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?'),
       insert: db.prepare(
         `INSERT INTO events (id, camera_id, camera_name, label, phase, start_ts, last_ts, end_ts, top_score, box, zones, path,
-           stationary, snapshot_ts, snapshot_score, has_crop, has_frame, updated_ts)
-         VALUES (@id, @camera_id, @camera_name, @label, @phase, @start_ts, @last_ts, @end_ts, @top_score, @box, @zones, @path,
-           @stationary, @snapshot_ts, @snapshot_score, @has_crop, @has_frame, @updated_ts)
+           stationary, updated_ts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO NOTHING`,
       ),
       snapshot: db.prepare(
@@ -248,6 +317,7 @@ export class SqliteEventStore implements EventStore {
         'UPDATE events SET tags = @tags, notes = @notes, retained = @retained, updated_ts = @updated_ts WHERE rid = @rid',
       ),
       zone: db.prepare('INSERT OR IGNORE INTO event_zones (zone, event_rid) VALUES (?, ?)'),
+      zonesOf: db.prepare<[number], string>('SELECT zone FROM event_zones WHERE event_rid = ?').pluck(),
       ftsInsert: db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)'),
       ftsDelete: db.prepare('DELETE FROM events_fts WHERE rowid = ?'),
       alertById: db.prepare<[string], { data: string }>('SELECT data FROM alerts WHERE id = ?'),
@@ -259,6 +329,7 @@ export class SqliteEventStore implements EventStore {
         'INSERT INTO audit (ts, actor, action, target, detail) VALUES (@ts, @actor, @action, @target, @detail)',
       ),
     };
+    this.#counters = new CounterStatements(db);
   }
 
   #snapshotPath(id: string, kind: 'crop' | 'frame'): string {
@@ -292,9 +363,11 @@ export class SqliteEventStore implements EventStore {
     const created: string[] = [];
     const updated: string[] = [];
     const s = this.#stmts;
+    const counts = new CounterDeltas();
+    const text = new FullTextChanges();
     for (const incoming of events) {
       // Most messages of a burst are new events: try the insert first, merge only when the id exists.
-      if (this.#tryInsert(incoming, now)) {
+      if (this.#tryInsert(incoming, now, counts, text)) {
         created.push(incoming.id);
         continue;
       }
@@ -303,20 +376,38 @@ export class SqliteEventStore implements EventStore {
       const { snapshot: _bytes, ...rest } = incoming;
       const before = rowToMergeable(row);
       const merged = mergeEvent(before, snap ? { ...rest, snapshot: snap } : rest);
-      this.#updateStatement(
-        merged.startTs !== row.start_ts,
-        merged.topScore !== row.top_score,
-        snap !== undefined,
-      ).run({
-        ...this.#params(merged, crop, frame, now, row.camera_name),
-        rid: row.rid,
-      });
+      const start = merged.startTs !== row.start_ts;
+      const score = merged.topScore !== row.top_score;
+      const values: unknown[] = [
+        merged.phase,
+        merged.lastTs,
+        merged.endTs ?? null,
+        boxJson(merged.box),
+        JSON.stringify(merged.zones),
+        encodePath(merged.path),
+        merged.stationary ? 1 : 0,
+        now,
+      ];
+      if (start) values.push(merged.startTs);
+      if (score) values.push(merged.topScore);
+      if (snap) values.push(snap.ts, snap.score, crop ? 1 : 0, frame ? 1 : 0);
+      values.push(row.rid);
+      this.#updateStatement(start, score, snap !== undefined).run(values);
+      // An earlier start in another hour moves the event, and the zones it is counted in, to that hour.
+      if (Math.floor(merged.startTs / HOUR_MS) !== Math.floor(row.start_ts / HOUR_MS)) {
+        const zones = s.zonesOf.all(row.rid);
+        counts.event(row.start_ts, row.camera_id, row.label, zones, -1);
+        counts.event(merged.startTs, row.camera_id, row.label, zones, 1);
+      }
       if (merged.zones.length !== before.zones.length) {
-        for (const z of merged.zones) s.zone.run(z, row.rid);
-        this.#reindex(row.rid, row, merged.zones);
+        for (const z of merged.zones)
+          if (s.zone.run(z, row.rid).changes > 0) counts.zone(merged.startTs, row.camera_id, row.label, z);
+        this.#reindex(row.rid, row, text, merged.zones);
       }
       updated.push(incoming.id);
     }
+    counts.write(this.#counters);
+    text.write(s.ftsDelete, s.ftsInsert);
     return { created, updated };
   };
 
@@ -334,27 +425,41 @@ export class SqliteEventStore implements EventStore {
       if (start) set.push('start_ts');
       if (score) set.push('top_score');
       if (snapshot) set.push('snapshot_ts', 'snapshot_score', 'has_crop', 'has_frame');
-      stmt = this.db.prepare(
-        `UPDATE events SET ${set.map((c) => `${c} = @${c}`).join(', ')} WHERE rid = @rid`,
-      );
+      // Parameters by position (in the order of `set`, then rid): binding by name looks each one up in an object.
+      stmt = this.db.prepare(`UPDATE events SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE rid = ?`);
       this.#updates.set(key, stmt);
     }
     return stmt;
   }
 
   /** Inserts an event seen for the first time; false when the id is already stored. */
-  #tryInsert(incoming: VigilEvent, now: number): boolean {
+  #tryInsert(incoming: VigilEvent, now: number, counts: CounterDeltas, text: FullTextChanges): boolean {
     const s = this.#stmts;
     const cameraName = this.#cameraName(incoming.cameraId) ?? incoming.cameraId;
     const zones = incoming.zones.length > 1 ? [...new Set(incoming.zones)] : incoming.zones;
-    const { snapshot: _bytes, ...rest } = incoming;
-    const first: MergeableEvent = { ...rest, zones, path: mergePaths([], incoming.path) };
     // run() reports the new rowid without RETURNING, which makes SQLite buffer the result in a temporary table.
-    const info = s.insert.run(this.#params(first, false, false, now, cameraName));
+    // Parameters by position: binding by name looks each one up in an object.
+    const info = s.insert.run(
+      incoming.id,
+      incoming.cameraId,
+      cameraName,
+      incoming.label,
+      incoming.phase,
+      incoming.startTs,
+      incoming.lastTs,
+      incoming.endTs ?? null,
+      incoming.topScore,
+      boxJson(incoming.box),
+      JSON.stringify(zones),
+      encodePath(mergePaths([], incoming.path)),
+      incoming.stationary ? 1 : 0,
+      now,
+    );
     if (info.changes === 0) return false;
     const rid = Number(info.lastInsertRowid);
     for (const z of zones) s.zone.run(z, rid);
-    s.ftsInsert.run(rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
+    counts.event(incoming.startTs, incoming.cameraId, incoming.label, zones, 1);
+    text.add(rid, ftsBody(incoming.label, incoming.cameraId, cameraName, zones, [], []));
     if (incoming.snapshot) {
       const { snap, crop, frame } = this.#takeSnapshot(incoming, undefined);
       if (snap)
@@ -389,48 +494,26 @@ export class SqliteEventStore implements EventStore {
     return { snap: { ts: incoming.snapshot.ts, score: incoming.snapshot.score }, crop, frame };
   }
 
+  /** Rewrites an event's free text, at once or (`text`) with the rest of its transaction's. */
   #reindex(
     rid: number,
     row: Pick<EventRow, 'label' | 'camera_id' | 'camera_name' | 'zones' | 'tags' | 'notes'>,
+    text: FullTextChanges | undefined,
     zones?: string[],
     tags?: string[],
     notes?: EventNote[],
   ): void {
-    this.#stmts.ftsDelete.run(rid);
-    this.#stmts.ftsInsert.run(
-      rid,
-      ftsBody(
-        row.label,
-        row.camera_id,
-        row.camera_name,
-        zones ?? (JSON.parse(row.zones) as string[]),
-        tags ?? (JSON.parse(row.tags) as string[]),
-        notes ?? (JSON.parse(row.notes) as EventNote[]),
-      ),
+    const body = ftsBody(
+      row.label,
+      row.camera_id,
+      row.camera_name,
+      zones ?? (JSON.parse(row.zones) as string[]),
+      tags ?? (JSON.parse(row.tags) as string[]),
+      notes ?? (JSON.parse(row.notes) as EventNote[]),
     );
-  }
-
-  #params(m: MergeableEvent, crop: boolean, frame: boolean, now: number, cameraName: string) {
-    return {
-      id: m.id,
-      camera_id: m.cameraId,
-      camera_name: cameraName,
-      label: m.label,
-      phase: m.phase,
-      start_ts: m.startTs,
-      last_ts: m.lastTs,
-      end_ts: m.endTs ?? null,
-      top_score: m.topScore,
-      box: boxJson(m.box),
-      zones: JSON.stringify(m.zones),
-      path: pathJson(m.path),
-      stationary: m.stationary ? 1 : 0,
-      snapshot_ts: m.snapshot?.ts ?? null,
-      snapshot_score: m.snapshot?.score ?? null,
-      has_crop: crop ? 1 : 0,
-      has_frame: frame ? 1 : 0,
-      updated_ts: now,
-    };
+    if (text) return text.replace(rid, body);
+    this.#stmts.ftsDelete.run(rid);
+    this.#stmts.ftsInsert.run(rid, body);
   }
 
   async upsertEvents(events: readonly VigilEvent[]): Promise<UpsertResult> {
@@ -506,16 +589,20 @@ export class SqliteEventStore implements EventStore {
       params.afterId = q.after.id;
     }
     const dir = desc ? 'DESC' : 'ASC';
+    // A free-text search reads and sorts every match for its page anyway, so it counts them in the same pass
+    // instead of running the text query a second time.
+    const countHere = !q.after && q.terms.length > 0;
     const rows = this.db
-      .prepare<Record<string, unknown>, SummaryRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${sql}${cursorSql} ORDER BY e.start_ts ${dir}, e.id ${dir} LIMIT ${q.limit + 1}`,
+      .prepare<Record<string, unknown>, SummaryRow & { total?: number }>(
+        `SELECT ${SUMMARY_COLUMNS}${countHere ? ', count(*) OVER () AS total' : ''} FROM events e WHERE ${sql}${cursorSql} ORDER BY e.start_ts ${dir}, e.id ${dir} LIMIT ${q.limit + 1}`,
       )
       .all(params);
     const items = rows.slice(0, q.limit).map(toSummary);
     const out: EventSearchResponse = { items };
     const last = items[items.length - 1];
     if (rows.length > q.limit && last) out.nextCursor = encodeCursor(q, last);
-    if (!q.after) {
+    if (countHere) out.total = rows[0]?.total ?? 0;
+    else if (!q.after) {
       const { sql: countSql, params: countParams } = this.#where(q);
       out.total = (
         this.db
@@ -687,7 +774,7 @@ export class SqliteEventStore implements EventStore {
         updated_ts: now,
       });
       if (patch.note !== undefined || patch.tags !== undefined)
-        this.#reindex(row.rid, row, undefined, tags, notes);
+        this.#reindex(row.rid, row, undefined, undefined, tags, notes);
       return toDetail(this.#stmts.byId.get(id) as EventRow);
     })();
   }

@@ -14,8 +14,10 @@ export interface TfDetectorOptions {
 }
 
 /**
- * MobileNetV3 CenterNet (COCO, 80 classes). Input [1, S, S, 3] RGB 0–255; output `tower_0/detections`
- * [1, 100, 6] = x1, y1, x2, y2 (input pixels), score, class — the model already picks the top 100 peaks.
+ * MobileNetV3 CenterNet (COCO, 80 classes). Input [1, S, S, 3] RGB 0–255. The model's own output
+ * `tower_0/detections` [1, 100, 6] = x1, y1, x2, y2 (input pixels), score, class holds its top 100 peaks; we read
+ * the class heat map and box sides instead and decode the peaks above the candidate score ourselves
+ * (`decodePeaks`), which gives the same detections for less work.
  */
 export class CenterNetDetector implements ObjectDetector {
   readonly name = 'centernet';
@@ -56,11 +58,18 @@ export class CenterNetDetector implements ObjectDetector {
     const t1 = performance.now();
     let raw: Float32Array;
     try {
-      const out = this.model.execute(input, ['tower_0/detections']) as Tensor;
+      const [logits, wh] = this.model.execute(input, [CLASS_LOGITS, BOX_SIDES]) as [Tensor, Tensor];
       try {
-        raw = (await out.data()) as Float32Array;
+        const [, h, w, c] = logits.shape as [number, number, number, number];
+        raw = decodePeaks(
+          (await logits.data()) as Float32Array,
+          (await wh.data()) as Float32Array,
+          { height: h, width: w, classes: c, stride: size / w },
+          options.minScore,
+        );
       } finally {
-        out.dispose();
+        logits.dispose();
+        wh.dispose();
       }
     } finally {
       input.dispose();
@@ -90,6 +99,80 @@ export class CenterNetDetector implements ObjectDetector {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** The class heat map before its sigmoid, [1, H, W, classes], and the box sides, [1, H, W, 4] (input pixels). */
+export const CLASS_LOGITS = 'tower_0/CenternetHead/centernet_cls_output/BiasAdd';
+export const BOX_SIDES = 'tower_0/wh';
+/** The model's own decoding keeps this many peaks (its TopK). */
+const MAX_PEAKS = 100;
+
+/**
+ * CenterNet's peak decoding in plain JS, the same as the model's own `tower_0/detections` tail (sigmoid, 3×3 max
+ * pool, equality, top 100, box from the cell and its four sides) but only for cells scoring at least `minScore`:
+ * the graph's version compares, casts and sorts all 1.3 million heat-map values on every frame. The sigmoid is
+ * monotonic, so peaks are found on the logits and only the peaks' scores are computed.
+ * Returns [x1, y1, x2, y2, score, class] per peak in input pixels, best first, like the model's output.
+ */
+export function decodePeaks(
+  logits: Float32Array,
+  sides: Float32Array,
+  grid: { height: number; width: number; classes: number; stride: number },
+  minScore: number,
+): Float32Array {
+  const { height: H, width: W, classes: C, stride } = grid;
+  const p = Math.min(Math.max(minScore, 1e-6), 1 - 1e-6);
+  const threshold = Math.log(p / (1 - p));
+  const peaks: Array<{ score: number; cell: number; cls: number }> = [];
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const cell = y * W + x;
+      const base = cell * C;
+      for (let c = 0; c < C; c++) {
+        const v = logits[base + c] as number;
+        if (!(v >= threshold) || !isPeak(logits, v, x, y, c, W, H, C)) continue;
+        peaks.push({ score: 1 / (1 + Math.exp(-v)), cell, cls: c });
+      }
+    }
+  }
+  peaks.sort((a, b) => b.score - a.score);
+  const n = Math.min(MAX_PEAKS, peaks.length);
+  const out = new Float32Array(n * 6);
+  for (let i = 0; i < n; i++) {
+    const { score, cell, cls } = peaks[i] as (typeof peaks)[0];
+    const cx = (cell % W) * stride;
+    const cy = Math.floor(cell / W) * stride;
+    out[i * 6] = cx - (sides[cell * 4] as number);
+    out[i * 6 + 1] = cy - (sides[cell * 4 + 1] as number);
+    out[i * 6 + 2] = cx + (sides[cell * 4 + 2] as number);
+    out[i * 6 + 3] = cy + (sides[cell * 4 + 3] as number);
+    out[i * 6 + 4] = score;
+    out[i * 6 + 5] = cls;
+  }
+  return out;
+}
+
+/** Whether no neighbour of the same class in the 3×3 window scores higher (the max pool equals the value). */
+function isPeak(
+  logits: Float32Array,
+  v: number,
+  x: number,
+  y: number,
+  c: number,
+  W: number,
+  H: number,
+  C: number,
+): boolean {
+  for (let dy = -1; dy <= 1; dy++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= H) continue;
+    for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx;
+      if (xx < 0 || xx >= W || (dx === 0 && dy === 0)) continue;
+      if ((logits[(yy * W + xx) * C + c] as number) > v) return false;
+    }
+  }
+  return true;
 }
 
 /** Maps a box in model-input pixels of a region back to normalised coordinates of the whole image. */

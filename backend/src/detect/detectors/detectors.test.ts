@@ -7,7 +7,11 @@ import { skipWithout } from '../../../../test/fixtures/require.js';
 import { DetectConfig } from '../../contract/config/detect.js';
 import { matchDetections } from '../evaluate.js';
 import { composeMosaic, splitMosaic } from '../mosaic.js';
+import type { Tensor } from '@tensorflow/tfjs';
+import { BOX_SIDES, CLASS_LOGITS, decodePeaks } from './centernet.js';
+import { cropResizeToFloat, fullRect } from './preprocess.js';
 import { createDetector, UnknownDetectorError } from './registry.js';
+import { bundledModelDir, loadLocalGraphModel, tensorflow } from './tfjs-runtime.js';
 import type { ObjectDetector, RgbImage } from './types.js';
 
 interface GroundTruth {
@@ -125,6 +129,47 @@ describe.skipIf(skip)('object detectors against hand-annotated vtest frames', ()
     expect(precision).toBeGreaterThanOrEqual(0.93);
     expect(recall).toBeGreaterThanOrEqual(0.76);
   }, 180_000);
+
+  it('decodes CenterNet peaks exactly as the model’s own detection output does', async () => {
+    const { tf } = await tensorflow('auto');
+    const model = await loadLocalGraphModel(tf, path.join(bundledModelDir(), 'centernet.json'));
+    try {
+      let compared = 0;
+      for (const frame of frames.slice(0, 4)) {
+        const input = tf.tensor4d(cropResizeToFloat(frame, fullRect(frame), 512, 'nhwc'), [1, 512, 512, 3]);
+        const [logits, sides, reference] = model.execute(input, [
+          CLASS_LOGITS,
+          BOX_SIDES,
+          'tower_0/detections',
+        ]) as Tensor[];
+        const [, h, w, c] = logits?.shape as number[];
+        const ours = decodePeaks(
+          (await logits?.data()) as Float32Array,
+          (await sides?.data()) as Float32Array,
+          { height: h as number, width: w as number, classes: c as number, stride: 512 / (w as number) },
+          0.25,
+        );
+        const theirs = Array.from((await reference?.data()) as Float32Array);
+        tf.dispose([input, logits, sides, reference] as Tensor[]);
+        const rows = (a: ArrayLike<number>) =>
+          Array.from({ length: Math.floor(a.length / 6) }, (_, i) => Array.from(a).slice(i * 6, i * 6 + 6));
+        const expected = rows(theirs).filter((r) => (r[4] as number) >= 0.25);
+        const got = rows(ours);
+        expect(got.length).toBe(expected.length);
+        const key = (r: number[]) => `${r[5]}:${Math.round(r[0] as number)}:${Math.round(r[1] as number)}`;
+        const byKey = new Map(got.map((r) => [key(r), r]));
+        for (const r of expected) {
+          const g = byKey.get(key(r));
+          expect(g, `peak ${key(r)}`).toBeDefined();
+          g?.forEach((v, i) => expect(v).toBeCloseTo(r[i] as number, 3));
+        }
+        compared += expected.length;
+      }
+      expect(compared).toBeGreaterThan(10);
+    } finally {
+      model.dispose();
+    }
+  });
 
   it('analyses a crop and maps its boxes back to the whole frame', async () => {
     const detector = await createDetector('centernet', { backend: 'auto' });

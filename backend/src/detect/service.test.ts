@@ -10,6 +10,7 @@ import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type { AnalysisFrame, FrameDetections } from '../contract/media.js';
 import { decodeFrames, VTEST_H264, videoFramesAvailable } from '../../../test/fixtures/video-frames.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
+import { DelegatingDetector } from '../../../test/helpers/detector.js';
 import { createDetector } from './detectors/registry.js';
 import type { DetectOptions, ObjectDetector, RgbImage } from './detectors/types.js';
 import { DetectionService } from './service.js';
@@ -21,23 +22,12 @@ const skip = skipWithout(
 );
 
 /** The real detector, counting its calls. */
-class CountingDetector implements ObjectDetector {
+class CountingDetector extends DelegatingDetector {
   calls = 0;
-  constructor(private readonly inner: ObjectDetector) {}
-  get name() {
-    return this.inner.name;
-  }
-  get backend() {
-    return this.inner.backend;
-  }
-  get inputSize() {
-    return this.inner.inputSize;
-  }
-  detect(image: RgbImage, options: DetectOptions) {
+  override detect(image: RgbImage, options: DetectOptions) {
     this.calls++;
-    return this.inner.detect(image, options);
+    return super.detect(image, options);
   }
-  dispose() {}
 }
 
 /** A zone drawn across the walkway, from the lawn edge to the far side, in the middle of the frame. */

@@ -10,6 +10,7 @@ import type { VigilEvent } from '../contract/events.js';
 import type { AnalysisFrame, FrameDetections } from '../contract/media.js';
 import { decodeFrames, VTEST_H264, videoFramesAvailable } from '../../../test/fixtures/video-frames.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
+import { DelegatingDetector } from '../../../test/helpers/detector.js';
 import { tensorflow } from './detectors/tfjs-runtime.js';
 import type { DetectOptions, DetectResult, ObjectDetector, RgbImage } from './detectors/types.js';
 import { WorkerDetector } from './detectors/worker-detector.js';
@@ -50,25 +51,18 @@ describe('WebAssembly kernel overrides', () => {
 });
 
 /** A real detector in a worker thread, recording when it analysed which camera's frame. */
-class RecordingDetector implements ObjectDetector {
+class RecordingDetector extends DelegatingDetector {
   constructor(
-    private readonly inner: ObjectDetector,
+    inner: ObjectDetector,
     private readonly log: Array<{ worker: number; camera: string; ts: number; start: number; end: number }>,
     private readonly worker: number,
-  ) {}
-  get name() {
-    return this.inner.name;
+  ) {
+    super(inner);
   }
-  get backend() {
-    return this.inner.backend;
-  }
-  get inputSize() {
-    return this.inner.inputSize;
-  }
-  async detect(image: RgbImage, options: DetectOptions): Promise<DetectResult> {
+  override async detect(image: RgbImage, options: DetectOptions): Promise<DetectResult> {
     const frame = image as AnalysisFrame;
     const start = performance.now();
-    const result = await this.inner.detect(image, options);
+    const result = await super.detect(image, options);
     this.log.push({
       worker: this.worker,
       camera: frame.cameraId,
@@ -78,7 +72,6 @@ class RecordingDetector implements ObjectDetector {
     });
     return result;
   }
-  dispose() {}
 }
 
 describe.skipIf(skip)('several detector workers (real model in worker threads)', () => {

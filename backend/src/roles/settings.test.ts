@@ -9,6 +9,7 @@ import {
   type KafkaHandle,
 } from '../../../test/fixtures/kafka.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
+import { DelegatingDetector } from '../../../test/helpers/detector.js';
 import { decodeFrames, VTEST_H264, videoFramesAvailable } from '../../../test/fixtures/video-frames.js';
 import { KafkaBus } from '../bus/kafka-bus.js';
 import { Topics } from '../contract/bus.js';
@@ -31,24 +32,13 @@ const TOKEN = 'settings-test-token-0123456789';
 const PARTITIONS = 4;
 
 /** One real model shared by the detect instances of this process; calls run one at a time, as in one worker. */
-class SharedDetector implements ObjectDetector {
+class SharedDetector extends DelegatingDetector {
   #chain: Promise<unknown> = Promise.resolve();
-  constructor(private readonly inner: ObjectDetector) {}
-  get name() {
-    return this.inner.name;
-  }
-  get backend() {
-    return this.inner.backend;
-  }
-  get inputSize() {
-    return this.inner.inputSize;
-  }
-  detect(image: RgbImage, options: DetectOptions) {
-    const run = this.#chain.then(() => this.inner.detect(image, options));
+  override detect(image: RgbImage, options: DetectOptions) {
+    const run = this.#chain.then(() => super.detect(image, options));
     this.#chain = run.catch(() => {});
     return run;
   }
-  dispose() {}
 }
 
 /** Camera ids whose frames land on distinct partitions of the frames topic (so both instances get cameras). */

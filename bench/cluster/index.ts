@@ -14,7 +14,7 @@ import type { AnalysisFrame } from '../../backend/src/contract/media.js';
 import { configureLogging } from '../../backend/src/platform/log.js';
 import { startKafka } from '../../test/fixtures/kafka.js';
 import { machineLine } from '../machine.js';
-import { modelBench } from './model.js';
+import { modelBench, stopProcesses } from './model.js';
 
 configureLogging({ level: 'error' });
 const COST_MS = 20;
@@ -164,14 +164,7 @@ async function scenario(workers: number, frames: number, killOneAfter?: number) 
       killed,
     };
   } finally {
-    for (const w of procs) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
-    await Promise.all(
-      procs.map((w) =>
-        w.proc.exitCode === null && w.proc.signalCode === null
-          ? new Promise((r) => w.proc.once('exit', r))
-          : undefined,
-      ),
-    );
+    await stopProcesses(procs.map((w) => w.proc));
     await bus.dispose();
     await kafka.stop();
   }

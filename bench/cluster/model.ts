@@ -13,7 +13,7 @@ import { Topics } from '../../backend/src/contract/bus.js';
 import type { CameraDetectStats, DetectStats } from '../../backend/src/contract/detect-api.js';
 import type { VigilEvent } from '../../backend/src/contract/events.js';
 import { SqliteEventStore } from '../../backend/src/store/sqlite-store.js';
-import { startKafka } from '../../test/fixtures/kafka.js';
+import { camerasOnDistinctPartitions, startKafka } from '../../test/fixtures/kafka.js';
 import { decodeFrames, VTEST_H264 } from '../../test/fixtures/video-frames.js';
 
 const CAMERAS = 4;
@@ -76,23 +76,12 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
-/** Camera ids whose frames land on distinct partitions, so that every worker gets cameras to analyse. */
-function cameraIds(partitions: number): string[] {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({
-    partitionErrorCode: 0,
-    partitionId: p,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-  }));
-  const byPartition = new Map<number, string>();
-  for (let i = 0; byPartition.size < Math.min(CAMERAS, partitions); i++) {
-    const id = `cam-${i}`;
-    const p = partitioner({ topic: Topics.frames, partitionMetadata, message: { key: id, value: null } });
-    if (!byPartition.has(p)) byPartition.set(p, id);
-  }
-  return [...byPartition.values()];
+/** Stops the worker processes still running (SIGTERM) and waits until they have exited. */
+export async function stopProcesses(children: readonly ChildProcess[]): Promise<void> {
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  const exited = running.map((c) => new Promise((r) => c.once('exit', r)));
+  for (const c of running) c.kill('SIGTERM');
+  await Promise.all(exited);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -141,7 +130,8 @@ async function scenario(
     logLevel: logLevel.NOTHING,
   }).producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const cameras = cameraIds(PARTITIONS);
+  // Cameras on distinct partitions, so that every worker gets cameras to analyse.
+  const cameras = camerasOnDistinctPartitions(CAMERAS, 'cam-', PARTITIONS);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-cluster-'));
   const store = new SqliteEventStore({ file: path.join(dir, 'events.db') });
   const procs: Worker[] = [];
@@ -266,14 +256,7 @@ async function scenario(
       storeRows,
     };
   } finally {
-    for (const w of procs) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
-    await Promise.all(
-      procs.map((w) =>
-        w.proc.exitCode === null && w.proc.signalCode === null
-          ? new Promise((r) => w.proc.once('exit', r))
-          : undefined,
-      ),
-    );
+    await stopProcesses(procs.map((w) => w.proc));
     await producer.disconnect();
     await bus.dispose();
     await store.dispose();

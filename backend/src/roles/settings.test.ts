@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../../../test/fixtures/backend.js';
 import {
+  camerasOnDistinctPartitions,
   KAFKA_MOCK_INSTALL_HINT,
   kafkaMockAvailable,
   startKafka,
@@ -41,25 +41,6 @@ class SharedDetector extends DelegatingDetector {
   }
 }
 
-/** Camera ids whose frames land on distinct partitions of the frames topic (so both instances get cameras). */
-function camerasOnDistinctPartitions(run: string): string[] {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, p) => ({
-    partitionErrorCode: 0,
-    partitionId: p,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-  }));
-  const byPartition = new Map<number, string>();
-  for (let i = 0; byPartition.size < PARTITIONS; i++) {
-    const id = `${run}-cam${i}`;
-    const p = partitioner({ topic: Topics.frames, partitionMetadata, message: { key: id, value: null } });
-    if (!byPartition.has(p)) byPartition.set(p, id);
-  }
-  return [...byPartition.values()];
-}
-
 const detectionOf = (role: RunningRole) =>
   role.services.services.find((s) => s.name === 'detect') as DetectionService;
 
@@ -89,7 +70,7 @@ describe.skipIf(skip)(
 
     it('applies a zone and an alert rule changed through the api role on both detect instances, and on one started later', async () => {
       const run = randomUUID().slice(0, 8);
-      const cameras = camerasOnDistinctPartitions(run);
+      const cameras = camerasOnDistinctPartitions(PARTITIONS, `${run}-cam`);
       const bus = { kind: 'kafka' as const, brokers: kafka.brokers, sessionTimeoutMs: 6000 };
       const config = VigilConfig.parse({ cameras: [], server: { port: 0 }, cluster: { bus } });
 

@@ -91,6 +91,8 @@ export class DetectionService implements Service {
   /** The loaded detectors (one per worker thread); `#idle` holds those not analysing a frame right now. */
   #detectors: ObjectDetector[] = [];
   #idle: ObjectDetector[] = [];
+  /** The detectors are loaded and take frames. */
+  #ready = false;
   /** Cameras with a frame being analysed: frames of one camera are analysed in order, one at a time. */
   readonly #busyCameras = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -172,6 +174,7 @@ export class DetectionService implements Service {
       'object detector ready',
     );
     this.#idle = [...this.#detectors];
+    this.#ready = true;
     this.#pump();
   }
 
@@ -185,8 +188,7 @@ export class DetectionService implements Service {
     if (this.#loadError)
       return { status: 'down', detail: `detector failed to load: ${this.#loadError.message}` };
     const detector = this.#detectors[0];
-    if (!detector || (!this.#idle.length && !this.#inFlight.size))
-      return { status: 'degraded', detail: 'detector loading' };
+    if (!this.#ready || !detector) return { status: 'degraded', detail: 'detector loading' };
     const workers = this.#detectors.length;
     const detail = `${detector.name} on ${detector.backend}${workers > 1 ? ` × ${workers} workers` : ''}`;
     return detector.backend === 'cpu'
@@ -200,7 +202,7 @@ export class DetectionService implements Service {
     return {
       backend: this.#detectors[0]?.backend ?? 'cpu',
       model: this.#detectors[0]?.name ?? this.#config.detector,
-      workers: this.#detectors.length,
+      workers: this.#ready ? this.#detectors.length : 0,
       inferenceMsP50: Math.round(percentile(this.#inferenceMs, 0.5) * 10) / 10,
       perCamera,
     };
@@ -501,6 +503,7 @@ export class DetectionService implements Service {
 
   /** Waits until every queued frame has been analysed and its events published (tests, benchmarks). */
   async idle(): Promise<void> {
+    await this.#loading;
     while (this.#inFlight.size || (this.#queue.length && this.#idle.length)) {
       await Promise.all([...this.#inFlight]);
       await new Promise((r) => setImmediate(r));
@@ -525,6 +528,7 @@ export class DetectionService implements Service {
     await this.#flushEvents();
     this.#detectors = [];
     this.#idle = [];
+    this.#ready = false;
     await this.settings.dispose();
   }
 }

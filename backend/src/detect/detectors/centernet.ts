@@ -1,10 +1,9 @@
-import path from 'node:path';
 import type { GraphModel, Tensor } from '@tensorflow/tfjs';
 import type { Box } from '../../contract/media.js';
 import { nonMaxSuppression } from '../nms.js';
 import { COCO_LABELS } from './coco-labels.js';
 import { cropResizeToFloat, fullRect } from './preprocess.js';
-import { bundledModelDir, loadLocalGraphModel, tensorflow, type Tf, type TfBackend } from './tfjs-runtime.js';
+import { loadDetectorModel, warmUp, type Tf, type TfBackend } from './tfjs-runtime.js';
 import type { DetectOptions, DetectResult, ObjectDetector, RawDetection, RgbImage } from './types.js';
 
 export interface TfDetectorOptions {
@@ -35,18 +34,8 @@ export class CenterNetDetector implements ObjectDetector {
   static readonly nativeInputSize = 512;
 
   static async create(options: TfDetectorOptions): Promise<CenterNetDetector> {
-    const { tf, backend } = await tensorflow(options.backend);
-    const model = await loadLocalGraphModel(
-      tf,
-      options.modelPath ?? path.join(bundledModelDir(), 'centernet.json'),
-    );
-    const detector = new CenterNetDetector(tf, model, backend, CenterNetDetector.nativeInputSize);
-    // The first run compiles kernels and allocates; do it now rather than on the first camera frame.
-    await detector.detect(
-      { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) },
-      { minScore: 1, nmsIou: 0.5 },
-    );
-    return detector;
+    const { tf, backend, model } = await loadDetectorModel(options, 'centernet.json');
+    return warmUp(new CenterNetDetector(tf, model, backend, CenterNetDetector.nativeInputSize));
   }
 
   async detect(image: RgbImage, options: DetectOptions): Promise<DetectResult> {

@@ -1,10 +1,9 @@
-import path from 'node:path';
 import type { GraphModel, Tensor } from '@tensorflow/tfjs';
 import { nonMaxSuppression } from '../nms.js';
 import { COCO_LABELS } from './coco-labels.js';
 import { toImageBox, type TfDetectorOptions } from './centernet.js';
 import { cropResizeToFloat, fullRect } from './preprocess.js';
-import { bundledModelDir, loadLocalGraphModel, tensorflow, type Tf, type TfBackend } from './tfjs-runtime.js';
+import { loadDetectorModel, warmUp, type Tf, type TfBackend } from './tfjs-runtime.js';
 import type { DetectOptions, DetectResult, ObjectDetector, RawDetection, RgbImage } from './types.js';
 
 /** Bins of the distance distribution per box side (General Focal Loss head, reg_max = 10). */
@@ -36,17 +35,8 @@ export class NanoDetDetector implements ObjectDetector {
   }
 
   static async create(options: TfDetectorOptions): Promise<NanoDetDetector> {
-    const { tf, backend } = await tensorflow(options.backend);
-    const model = await loadLocalGraphModel(
-      tf,
-      options.modelPath ?? path.join(bundledModelDir(), 'nanodet.json'),
-    );
-    const detector = new NanoDetDetector(tf, model, backend, NanoDetDetector.nativeInputSize);
-    await detector.detect(
-      { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) },
-      { minScore: 1, nmsIou: 0.5 },
-    );
-    return detector;
+    const { tf, backend, model } = await loadDetectorModel(options, 'nanodet.json');
+    return warmUp(new NanoDetDetector(tf, model, backend, NanoDetDetector.nativeInputSize));
   }
 
   async detect(image: RgbImage, options: DetectOptions): Promise<DetectResult> {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
 import { createLogger } from '../../platform/log.js';
+import type { ObjectDetector } from './types.js';
 import { installWasmKernelOverrides } from './wasm-kernels.js';
 
 /** The TensorFlow.js namespace, whichever package provided it. */
@@ -143,4 +144,26 @@ export async function loadLocalGraphModel(tf: Tf, jsonPath: string): Promise<tfj
     },
   };
   return tf.loadGraphModel(handler);
+}
+
+/** A detector's graph model on the chosen backend: `modelPath` when given, else the bundled `file`. */
+export async function loadDetectorModel(
+  options: { backend: TfBackendPreference; modelPath?: string },
+  file: string,
+): Promise<{ tf: Tf; backend: TfBackend; model: tfjs.GraphModel }> {
+  const { tf, backend } = await tensorflow(options.backend);
+  const model = await loadLocalGraphModel(tf, options.modelPath ?? path.join(bundledModelDir(), file));
+  return { tf, backend, model };
+}
+
+/**
+ * Runs a new detector once on a tiny black image: the first run compiles kernels and allocates, so that happens
+ * at load rather than on the first camera frame.
+ */
+export async function warmUp<D extends ObjectDetector>(detector: D): Promise<D> {
+  await detector.detect(
+    { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) },
+    { minScore: 1, nmsIou: 0.5 },
+  );
+  return detector;
 }

@@ -141,8 +141,12 @@ describe.skipIf(skip)('several detector workers (real model in worker threads)',
   });
 
   it('the automatic worker count leaves a core for video', () => {
+    // Stated as what an administrator relies on, not as the formula: at least one worker, and on a machine with
+    // more than one core at least one core left for video ingest and the API.
     const cores = os.availableParallelism();
-    expect(detectWorkerCount('auto')).toBe(Math.max(1, Math.min(4, Math.floor(cores / 2))));
+    const auto = detectWorkerCount('auto');
+    expect(auto).toBeGreaterThanOrEqual(1);
+    if (cores > 1) expect(auto).toBeLessThan(cores);
     expect(detectWorkerCount(3)).toBe(3);
   });
 

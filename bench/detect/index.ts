@@ -23,6 +23,7 @@ import { WorkerDetector } from '../../backend/src/detect/detectors/worker-detect
 import { MotionDetector } from '../../backend/src/detect/motion.js';
 import { DetectionService } from '../../backend/src/detect/service.js';
 import { findFfmpeg } from '../../backend/src/platform/binaries.js';
+import { RawFrameAssembler } from '../../backend/src/video/raw-frames.js';
 import { configureLogging } from '../../backend/src/platform/log.js';
 import { decodeFrames, VTEST_H264 } from '../../test/fixtures/video-frames.js';
 import { machineLine } from '../machine.js';
@@ -143,6 +144,7 @@ async function multiCamera(
   mosaicFrames: number;
   inferenceP50: number;
   cpuPercent: number;
+  decoderCpuPercent: number;
 }> {
   const CAMERAS = 8;
   const [W, H] = [640, 480];
@@ -174,7 +176,7 @@ async function multiCamera(
           VTEST_H264,
           '-an',
           '-vf',
-          `fps=5,scale=${W}:${H}`,
+          `fps=5,scale=${W}:${H}:flags=bilinear`, // the video pipeline's analysis filter (ffmpeg-args.ts)
           '-f',
           'rawvideo',
           '-pix_fmt',
@@ -187,31 +189,28 @@ async function multiCamera(
     return child;
   });
   for (const [c, child] of children.entries()) {
-    let pending: Buffer = Buffer.alloc(0);
     let seq = 0;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= size) {
-        const data = new Uint8Array(pending.subarray(0, size));
-        pending = pending.subarray(size);
-        const frame: AnalysisFrame = {
-          cameraId: `cam${c}`,
-          ts: Date.now(),
-          seq: seq++,
-          width: W,
-          height: H,
-          format: 'rgb24',
-          data,
-        };
-        void bus.publish(Topics.frames, frame.cameraId, frame);
-      }
+    // Frames are cut from the pipe as the video pipeline does it.
+    const frames = new RawFrameAssembler((data) => {
+      const frame: AnalysisFrame = {
+        cameraId: `cam${c}`,
+        ts: Date.now(),
+        seq: seq++,
+        width: W,
+        height: H,
+        format: 'rgb24',
+        data,
+      };
+      void bus.publish(Topics.frames, frame.cameraId, frame);
     });
+    child.stdout?.on('data', (chunk: Buffer) => frames.push(chunk, size));
   }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - t0;
+  const decoderCpu = children.reduce((sum, child) => sum + cpuSeconds(child.pid), 0);
   for (const child of children) child.kill('SIGKILL');
   const stats = service.stats();
   await service.dispose();
@@ -228,7 +227,19 @@ async function multiCamera(
     mosaicFrames: sum('mosaicFrames'),
     inferenceP50: stats.inferenceMsP50,
     cpuPercent: (100 * (cpu.user + cpu.system)) / 1000 / wall,
+    decoderCpuPercent: (100 * decoderCpu * 1000) / wall,
   };
+}
+
+/** CPU time a child process has used so far, seconds (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return 0;
+  }
 }
 
 /** Where the default model spends its time: kernel time by operation, one profiled run after warm-up. */
@@ -261,22 +272,26 @@ async function kernelProfile(): Promise<Array<{ op: string; count: number; ms: n
 async function printMultiCamera(): Promise<void> {
   const multiSeconds = Number(process.env.BENCH_DETECT_MULTI_SECONDS ?? 30);
   const cores = os.availableParallelism();
-  const runs: Array<[number, boolean]> = [
-    [1, false],
-    [1, true],
-    [Math.max(2, Math.min(4, cores)), true],
-  ];
+  // BENCH_DETECT_MULTI_RUN=2,on runs one configuration (workers, mosaic) instead of all three.
+  const only = process.env.BENCH_DETECT_MULTI_RUN?.split(',');
+  const runs: Array<[number, boolean]> = only
+    ? [[Number(only[0]), only[1] !== 'off']]
+    : [
+        [1, false],
+        [1, true],
+        [Math.max(2, Math.min(4, cores)), true],
+      ];
   console.log(
     `\n8 cameras × 5 fps of vtest, ${multiSeconds} s real time each, centernet, one real ffmpeg decoding each camera:`,
   );
   console.log(
-    'workers  mosaic  frames in  analysed  frames/s  in mosaics  dropped behind  inference p50  node CPU',
+    'workers  mosaic  frames in  analysed  frames/s  in mosaics  dropped behind  inference p50  node CPU  decoders CPU',
   );
   for (const [workers, mosaic] of runs) {
     const m = await multiCamera(workers, mosaic, multiSeconds);
     const motionFrames = m.framesIn - m.noMotion;
     console.log(
-      `${String(workers).padEnd(8)} ${(mosaic ? 'on' : 'off').padEnd(7)} ${String(m.framesIn).padStart(9)}  ${String(m.analysed).padStart(8)}  ${f1(m.analysed / multiSeconds).padStart(8)}  ${String(m.mosaicFrames).padStart(10)}  ${`${m.behind} (${f1((100 * m.behind) / Math.max(1, motionFrames))} %)`.padStart(14)}  ${f1(m.inferenceP50).padStart(10)} ms  ${f1(m.cpuPercent).padStart(6)} %`,
+      `${String(workers).padEnd(8)} ${(mosaic ? 'on' : 'off').padEnd(7)} ${String(m.framesIn).padStart(9)}  ${String(m.analysed).padStart(8)}  ${f1(m.analysed / multiSeconds).padStart(8)}  ${String(m.mosaicFrames).padStart(10)}  ${`${m.behind} (${f1((100 * m.behind) / Math.max(1, motionFrames))} %)`.padStart(14)}  ${f1(m.inferenceP50).padStart(10)} ms  ${f1(m.cpuPercent).padStart(6)} %  ${f1(m.decoderCpuPercent).padStart(9)} %`,
     );
   }
 }

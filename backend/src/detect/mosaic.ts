@@ -1,4 +1,5 @@
 import type { Box } from '../contract/media.js';
+import { fullRect, resizeInto, type InputShape } from './detectors/preprocess.js';
 import type { RawDetection, RgbImage } from './detectors/types.js';
 
 /** Cells of a mosaic: a 2×2 grid. */
@@ -6,23 +7,28 @@ export const MOSAIC_CELLS = 4;
 const GRID = 2;
 
 /**
- * Packs up to four frames of the same size into one 2×2 mosaic (empty cells stay black), so the detector analyses
- * four cameras in one call, each at half resolution. Row copies only: about a millisecond for four 640×480 frames.
+ * Packs up to four frames into one 2×2 mosaic of `size` pixels (empty cells stay black), so the detector analyses
+ * four cameras in one call, each frame resized into its quarter. Composed at the detector's input size, the mosaic
+ * is small to hand to a detector thread (0.6 MB at 512×384 instead of 3.7 MB for four 640×480 frames side by side)
+ * and the detector has nothing left to resize.
  */
-export function composeMosaic(frames: readonly RgbImage[]): RgbImage {
-  const first = frames[0];
-  if (!first || frames.length > MOSAIC_CELLS) throw new Error(`a mosaic holds 1–${MOSAIC_CELLS} frames`);
-  const { width: w, height: h } = first;
-  const W = w * GRID;
-  const data = new Uint8Array(W * h * GRID * 3);
+export function composeMosaic(frames: readonly RgbImage[], size: InputShape): RgbImage {
+  if (!frames.length || frames.length > MOSAIC_CELLS)
+    throw new Error(`a mosaic holds 1–${MOSAIC_CELLS} frames`);
+  const cellW = Math.floor(size.width / GRID);
+  const cellH = Math.floor(size.height / GRID);
+  const data = new Uint8ClampedArray(size.width * size.height * 3);
   frames.forEach((f, k) => {
-    if (f.width !== w || f.height !== h) throw new Error('mosaic frames must have the same size');
-    const ox = (k % GRID) * w;
-    const oy = Math.floor(k / GRID) * h;
-    const row = w * 3;
-    for (let y = 0; y < h; y++) data.set(f.data.subarray(y * row, (y + 1) * row), ((oy + y) * W + ox) * 3);
+    resizeInto(f, fullRect(f), {
+      data,
+      width: cellW,
+      height: cellH,
+      x: (k % GRID) * cellW,
+      y: Math.floor(k / GRID) * cellH,
+      stride: size.width,
+    });
   });
-  return { width: W, height: h * GRID, data };
+  return { width: size.width, height: size.height, data: new Uint8Array(data.buffer) };
 }
 
 /**

@@ -122,18 +122,21 @@ function toGray(image: RgbImage, w: number, h: number, out: Float32Array): void 
   const sx = iw / w;
   const sy = ih / h;
   // Sample a 2×2 grid inside each block: smooths noise at a quarter of the cost of a full box filter.
+  const xs0 = new Int32Array(w);
+  const xs1 = new Int32Array(w);
+  for (let x = 0; x < w; x++) {
+    xs0[x] = Math.min(iw - 1, Math.floor((x + 0.25) * sx)) * 3;
+    xs1[x] = Math.min(iw - 1, Math.floor((x + 0.75) * sx)) * 3;
+  }
+  const luma = (p: number) =>
+    0.299 * (data[p] as number) + 0.587 * (data[p + 1] as number) + 0.114 * (data[p + 2] as number);
   for (let y = 0; y < h; y++) {
-    const y0 = Math.min(ih - 1, Math.floor((y + 0.25) * sy));
-    const y1 = Math.min(ih - 1, Math.floor((y + 0.75) * sy));
+    const r0 = Math.min(ih - 1, Math.floor((y + 0.25) * sy)) * iw * 3;
+    const r1 = Math.min(ih - 1, Math.floor((y + 0.75) * sy)) * iw * 3;
     for (let x = 0; x < w; x++) {
-      const x0 = Math.min(iw - 1, Math.floor((x + 0.25) * sx));
-      const x1 = Math.min(iw - 1, Math.floor((x + 0.75) * sx));
-      let sum = 0;
-      for (const p of [(y0 * iw + x0) * 3, (y0 * iw + x1) * 3, (y1 * iw + x0) * 3, (y1 * iw + x1) * 3]) {
-        sum +=
-          0.299 * (data[p] as number) + 0.587 * (data[p + 1] as number) + 0.114 * (data[p + 2] as number);
-      }
-      out[y * w + x] = sum / 4;
+      const a = xs0[x] as number;
+      const b = xs1[x] as number;
+      out[y * w + x] = (luma(r0 + a) + luma(r0 + b) + luma(r1 + a) + luma(r1 + b)) / 4;
     }
   }
 }

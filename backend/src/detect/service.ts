@@ -10,6 +10,7 @@ import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { AlertRuleEngine } from './alert-rules.js';
 import { detectorNames, UnknownDetectorError } from './detectors/registry.js';
+import { inputShapeFor } from './detectors/preprocess.js';
 import { WorkerDetector } from './detectors/worker-detector.js';
 import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
 import { boxArea } from './geometry.js';
@@ -291,7 +292,7 @@ export class DetectionService implements Service {
   /**
    * The next frames for one detector call: the oldest frame of a camera not in analysis and, when the mosaic is on
    * and more cameras wait than there are idle detectors (the detectors are behind), up to three more cameras'
-   * frames of the same size.
+   * frames of the same aspect ratio.
    */
   #takeBatch(): QueuedFrame[] {
     const idx = this.#queue.findIndex((q) => !this.#busyCameras.has(q.frame.cameraId));
@@ -309,7 +310,7 @@ export class DetectionService implements Service {
         const q = this.#queue[i] as QueuedFrame;
         const cam = q.frame.cameraId;
         if (cameras.has(cam) || this.#busyCameras.has(cam) || q.region) continue;
-        if (q.frame.width !== first.frame.width || q.frame.height !== first.frame.height) continue;
+        if (!sameAspect(q.frame, first.frame)) continue;
         cameras.add(cam);
         picked.push(i);
       }
@@ -322,11 +323,19 @@ export class DetectionService implements Service {
   /** One detector call on one frame, or on a 2×2 mosaic of several cameras' frames; then tracking per camera. */
   async #analyse(batch: QueuedFrame[], detector: ObjectDetector): Promise<void> {
     const single = batch.length === 1 ? batch[0] : undefined;
-    const image = single ? single.frame : composeMosaic(batch.map((q) => q.frame));
+    const mosaic = this.#config.mosaic;
+    const { width, height } = (batch[0] as QueuedFrame).frame;
+    const image = single
+      ? single.frame
+      : composeMosaic(
+          batch.map((q) => q.frame),
+          inputShapeFor({ width: 2 * width, height: 2 * height }, mosaic.inputSize),
+        );
     const t0 = performance.now();
     const result = await detector.detect(image, {
       minScore: this.#config.candidateScore,
       nmsIou: this.#config.nmsIou,
+      inputSize: single ? this.#config.inputSize : mosaic.inputSize,
       ...(single?.region ? { region: single.region } : {}),
     });
     const ms = performance.now() - t0;
@@ -405,7 +414,11 @@ export class DetectionService implements Service {
     // Prefer a clearly better score; the frame is copied since the producer may reuse its buffer.
     if (best && t.score <= best.score + 0.02) return;
     st.best.set(t.id, {
-      image: { width: frame.width, height: frame.height, data: Uint8Array.from(frame.data) },
+      image: {
+        width: frame.width,
+        height: frame.height,
+        data: frame.data.slice(0, frame.width * frame.height * 3),
+      },
       ts: frame.ts,
       score: t.score,
       box: t.box,
@@ -531,6 +544,11 @@ export class DetectionService implements Service {
     this.#ready = false;
     await this.settings.dispose();
   }
+}
+
+/** Whether two frames fit one mosaic without visibly stretching either (aspect ratios within 5 %). */
+function sameAspect(a: { width: number; height: number }, b: { width: number; height: number }): boolean {
+  return Math.abs((a.width * b.height) / (a.height * b.width) - 1) <= 0.05;
 }
 
 /** Detector worker threads for a `detect.workers` setting: 'auto' leaves one core for video ingest and the rest. */

@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
 import jpeg from 'jpeg-js';
+import type SharpDefault from 'sharp';
 import type { Box } from '../contract/media.js';
 import { findFfmpeg } from '../platform/binaries.js';
+import { createLogger } from '../platform/log.js';
 import type { PixelRect, RgbImage } from './detectors/types.js';
+
+const log = createLogger('detect.snapshot');
 
 /** Encodes packed RGB as JPEG (base64) in JS. Slow (100+ ms for 640×480); the fallback when ffmpeg is missing. */
 export function encodeJpegBase64(image: RgbImage, quality: number): string {
@@ -47,9 +51,31 @@ export interface SnapshotJpegs {
   cropJpeg: string;
 }
 
+type Sharp = typeof SharpDefault;
+let sharpModule: Promise<Sharp | undefined> | undefined;
+
+/** libvips through sharp, when its prebuilt binary loads on this platform. */
+function loadSharp(): Promise<Sharp | undefined> {
+  sharpModule ??= import('sharp')
+    .then((m) => {
+      const sharp = m.default;
+      // One thread per image (several snapshots still encode in parallel on libuv's pool) and no pixel cache:
+      // snapshots are one-off images and the cores belong to video and detection.
+      sharp.concurrency(1);
+      sharp.cache(false);
+      return sharp;
+    })
+    .catch((err: unknown) => {
+      log.warn({ err }, 'sharp (libvips) not usable; snapshots are encoded with ffmpeg');
+      return undefined;
+    });
+  return sharpModule;
+}
+
 /**
- * Encodes event snapshots (full frame + crop around the object). With ffmpeg (always present for video) the work
- * runs in a child process — a few milliseconds of CPU and none on the event loop — instead of 100+ ms of JS.
+ * Encodes event snapshots (full frame + crop around the object). libvips (sharp) encodes in libuv's thread pool,
+ * a few milliseconds of CPU and none on the event loop. Without it, an ffmpeg child process per snapshot (its start
+ * alone costs tens of milliseconds of CPU, which adds up with many cameras), and without ffmpeg, 100+ ms of JS.
  */
 export class SnapshotEncoder {
   readonly #ffmpeg = findFfmpeg()?.path;
@@ -58,6 +84,14 @@ export class SnapshotEncoder {
 
   async encode(image: RgbImage, box: Box): Promise<SnapshotJpegs> {
     const rect = cropRect(image, box);
+    const sharp = await loadSharp();
+    if (sharp) {
+      try {
+        return await this.#encodeWithSharp(sharp, image, rect);
+      } catch (err) {
+        log.warn({ err }, 'sharp failed to encode a snapshot; trying ffmpeg');
+      }
+    }
     if (this.#ffmpeg) {
       try {
         return await this.#encodeWithFfmpeg(this.#ffmpeg, image, rect);
@@ -69,6 +103,20 @@ export class SnapshotEncoder {
       frameJpeg: encodeJpegBase64(image, this.quality),
       cropJpeg: encodeJpegBase64(cropImage(image, rect), this.quality),
     };
+  }
+
+  async #encodeWithSharp(sharp: Sharp, image: RgbImage, rect: PixelRect): Promise<SnapshotJpegs> {
+    const raw = { width: image.width, height: image.height, channels: 3 as const };
+    const input = Buffer.from(image.data.buffer, image.data.byteOffset, image.width * image.height * 3);
+    const jpegOptions = { quality: this.quality, mozjpeg: false };
+    const [frame, crop] = await Promise.all([
+      sharp(input, { raw }).jpeg(jpegOptions).toBuffer(),
+      sharp(input, { raw })
+        .extract({ left: rect.x, top: rect.y, width: rect.width, height: rect.height })
+        .jpeg(jpegOptions)
+        .toBuffer(),
+    ]);
+    return { frameJpeg: frame.toString('base64'), cropJpeg: crop.toString('base64') };
   }
 
   async #encodeWithFfmpeg(ffmpeg: string, image: RgbImage, rect: PixelRect): Promise<SnapshotJpegs> {

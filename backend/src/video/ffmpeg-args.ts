@@ -147,8 +147,9 @@ export function buildFfmpegArgs(
       '-an',
       '-vf',
       // start_time=0: analysis frame k is the picture at exactly k/fps s on the output time line, the time line of
-      // the live fMP4 too, so frames can be stamped with the capture time of the live video's frame.
-      `fps=${plan.analysis.fps}:start_time=0,scale=${plan.analysis.width}:-2`,
+      // the live fMP4 too, so frames can be stamped with the capture time of the live video's frame. A bilinear
+      // scaler: the detector resizes again anyway, and it costs a quarter less than the default bicubic.
+      `fps=${plan.analysis.fps}:start_time=0,scale=${plan.analysis.width}:-2:flags=bilinear`,
       '-pix_fmt',
       'rgb24',
       '-f',

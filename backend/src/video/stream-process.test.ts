@@ -22,6 +22,6 @@ describe('analysis frame capture time', () => {
       { live: { fragmentMs: 500 }, analysis: { fps: 5, width: 640 } },
       {},
     );
-    expect(args[args.indexOf('-vf') + 1]).toBe('fps=5:start_time=0,scale=640:-2');
+    expect(args[args.indexOf('-vf') + 1]).toBe('fps=5:start_time=0,scale=640:-2:flags=bilinear');
   });
 });

@@ -12,6 +12,7 @@ import {
   type StreamProblem,
 } from './ffmpeg-diagnostics.js';
 import { Fmp4Splitter, type Fragment } from './fmp4.js';
+import { RawFrameAssembler } from './raw-frames.js';
 
 /** States of one supervised ffmpeg stream. */
 export type StreamState = 'starting' | 'streaming' | 'reconnecting' | 'failed';
@@ -224,35 +225,24 @@ export class StreamProcess {
       });
     }
     if (plan.analysis && pipes[3]) {
-      // Frames are assembled straight into their own buffer: one copy per frame, however the pipe splits them.
-      let frame: Buffer | undefined;
-      let filled = 0;
       let frameIndex = 0;
+      let size: { width: number; height: number } | undefined;
       const fps = plan.analysis.fps;
+      const frames = new RawFrameAssembler((data) => {
+        if (!size) return;
+        markVideo();
+        handlers.onFrame?.(
+          data,
+          size.width,
+          size.height,
+          analysisCaptureTs(frameIndex++ / fps, liveAnchor, Date.now()),
+        );
+      });
       (pipes[3] as Readable).on('data', (chunk: Buffer) => {
-        const size =
+        size =
           analysisOutputIndex !== undefined ? this.#log.info.outputSizes.get(analysisOutputIndex) : undefined;
         if (!size) return; // ffmpeg prints the output size before writing any frame
-        const frameBytes = size.width * size.height * 3;
-        let off = 0;
-        while (off < chunk.length) {
-          frame ??= Buffer.allocUnsafeSlow(frameBytes);
-          const n = Math.min(frameBytes - filled, chunk.length - off);
-          chunk.copy(frame, filled, off, off + n);
-          filled += n;
-          off += n;
-          if (filled === frameBytes) {
-            markVideo();
-            handlers.onFrame?.(
-              new Uint8Array(frame.buffer, frame.byteOffset, frameBytes),
-              size.width,
-              size.height,
-              analysisCaptureTs(frameIndex++ / fps, liveAnchor, Date.now()),
-            );
-            frame = undefined;
-            filled = 0;
-          }
-        }
+        frames.push(chunk, size.width * size.height * 3);
       });
     }
     if (plan.record && pipes[4]) {

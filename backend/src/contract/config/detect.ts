@@ -51,6 +51,15 @@ export const DetectConfig = z
       .describe(
         'Detector worker threads, each with its own copy of the model, analysing frames of different cameras in parallel. auto: half the CPU cores (at least 1, at most 4), leaving the rest for video ingest.',
       ),
+    inputSize: z
+      .int()
+      .min(128)
+      .max(1024)
+      .multipleOf(32)
+      .default(512)
+      .describe(
+        'Long side of the image the detector analyses, pixels (CenterNet; NanoDet always uses 416×416). The short side follows the frame’s aspect ratio: a 4:3 frame is analysed at 512×384. Larger finds smaller, more distant objects and costs about the square more.',
+      ),
     candidateScore: z
       .number()
       .min(0)
@@ -90,7 +99,16 @@ export const DetectConfig = z
           .boolean()
           .default(true)
           .describe(
-            'When frames of several cameras wait for the detector (it is behind), analyse up to four in one call as a 2×2 mosaic, each at half resolution: about four times the frames per second instead of dropping them. A frame that waits alone is analysed at full resolution.',
+            'When frames of several cameras wait for the detector (it is behind), analyse up to four in one call as a 2×2 mosaic, each frame in a quarter of it: about four times the frames per second instead of dropping them. A frame that waits alone is analysed at inputSize.',
+          ),
+        inputSize: z
+          .int()
+          .min(128)
+          .max(1024)
+          .multipleOf(32)
+          .default(512)
+          .describe(
+            'Long side of a mosaic, pixels; each frame gets a quarter (256×192 for 4:3 frames at 512). 640 finds nearly as many people as whole frames at 512 but costs about 1.6 times as much per mosaic.',
           ),
         scoreScale: z
           .number()

@@ -1,9 +1,17 @@
-import type { GraphModel, Tensor } from '@tensorflow/tfjs';
+import path from 'node:path';
+import type { GraphModel, io, Tensor } from '@tensorflow/tfjs';
 import type { Box } from '../../contract/media.js';
 import { nonMaxSuppression } from '../nms.js';
 import { COCO_LABELS } from './coco-labels.js';
-import { cropResizeToFloat, fullRect } from './preprocess.js';
-import { loadDetectorModel, warmUp, type Tf, type TfBackend } from './tfjs-runtime.js';
+import { cropResizeToFloat, fullRect, inputShapeFor, type InputShape } from './preprocess.js';
+import {
+  bundledModelDir,
+  readModelArtifacts,
+  tensorflow,
+  withInputSize,
+  type Tf,
+  type TfBackend,
+} from './tfjs-runtime.js';
 import type { DetectOptions, DetectResult, ObjectDetector, RawDetection, RgbImage } from './types.js';
 
 export interface TfDetectorOptions {
@@ -12,48 +20,88 @@ export interface TfDetectorOptions {
   modelPath?: string;
 }
 
+/** Input sizes kept loaded at once (each a copy of the model's weights on the backend, about 8 MB). */
+const MAX_INPUT_SHAPES = 4;
+
 /**
- * MobileNetV3 CenterNet (COCO, 80 classes). Input [1, S, S, 3] RGB 0–255. The model's own output
- * `tower_0/detections` [1, 100, 6] = x1, y1, x2, y2 (input pixels), score, class holds its top 100 peaks; we read
- * the class heat map and box sides instead and decode the peaks above the candidate score ourselves
- * (`decodePeaks`), which gives the same detections for less work.
+ * MobileNetV3 CenterNet (COCO, 80 classes). Input [1, H, W, 3] RGB 0–255; trained at 512×512. The network is fully
+ * convolutional, so it runs at any size that is a multiple of 32 (`withInputSize`): each frame is analysed at its
+ * own aspect ratio, its long side at `inputSize` — a 4:3 frame at 512×384 is three quarters of the work of
+ * stretching it to 512×512. The model's own output `tower_0/detections` [1, 100, 6] = x1, y1, x2, y2 (input pixels),
+ * score, class holds its top 100 peaks; we read the class heat map and box sides instead and decode the peaks above
+ * the candidate score ourselves (`decodePeaks`), which gives the same detections for less work.
  */
 export class CenterNetDetector implements ObjectDetector {
   readonly name = 'centernet';
-  #input: Float32Array;
+  /** The model at each input size in use, least recently used first. */
+  readonly #models = new Map<string, GraphModel>();
+  #input = new Float32Array(0);
 
   private constructor(
     private readonly tf: Tf,
-    private readonly model: GraphModel,
+    private readonly artifacts: io.ModelArtifacts,
     readonly backend: TfBackend,
     readonly inputSize: number,
-  ) {
-    this.#input = new Float32Array(inputSize * inputSize * 3);
-  }
+  ) {}
 
+  /** The size the model was trained at (square). */
   static readonly nativeInputSize = 512;
+  /** Input sides must be multiples of the network's largest stride. */
+  static readonly inputMultiple = 32;
 
   static async create(options: TfDetectorOptions): Promise<CenterNetDetector> {
-    const { tf, backend, model } = await loadDetectorModel(options, 'centernet.json');
-    return warmUp(new CenterNetDetector(tf, model, backend, CenterNetDetector.nativeInputSize));
+    const { tf, backend } = await tensorflow(options.backend);
+    const artifacts = await readModelArtifacts(
+      options.modelPath ?? path.join(bundledModelDir(), 'centernet.json'),
+    );
+    const detector = new CenterNetDetector(tf, artifacts, backend, CenterNetDetector.nativeInputSize);
+    // Loads and compiles the model at the input size of 4:3 frames, the common camera shape.
+    await detector.detect(
+      { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3) },
+      { minScore: 1, nmsIou: 0.5 },
+    );
+    return detector;
+  }
+
+  /** The model for one input size, loaded on first use. */
+  async #model(shape: InputShape): Promise<GraphModel> {
+    const key = `${shape.width}x${shape.height}`;
+    let model = this.#models.get(key);
+    if (model) {
+      this.#models.delete(key);
+    } else {
+      const artifacts = withInputSize(this.artifacts, shape.height, shape.width);
+      model = await this.tf.loadGraphModel({ load: async () => artifacts });
+      for (const [k, old] of this.#models) {
+        if (this.#models.size < MAX_INPUT_SHAPES) break;
+        old.dispose();
+        this.#models.delete(k);
+      }
+    }
+    this.#models.set(key, model);
+    return model;
   }
 
   async detect(image: RgbImage, options: DetectOptions): Promise<DetectResult> {
-    const { tf, inputSize: size } = this;
+    const { tf } = this;
     const region = options.region ?? fullRect(image);
+    const shape = inputShapeFor(region, options.inputSize ?? this.inputSize, CenterNetDetector.inputMultiple);
+    const model = await this.#model(shape);
     const t0 = performance.now();
-    cropResizeToFloat(image, region, size, 'nhwc', this.#input);
-    const input = tf.tensor4d(this.#input, [1, size, size, 3], 'float32');
+    const length = shape.width * shape.height * 3;
+    if (this.#input.length !== length) this.#input = new Float32Array(length);
+    cropResizeToFloat(image, region, shape, 'nhwc', this.#input);
+    const input = tf.tensor4d(this.#input, [1, shape.height, shape.width, 3], 'float32');
     const t1 = performance.now();
     let raw: Float32Array;
     try {
-      const [logits, wh] = this.model.execute(input, [CLASS_LOGITS, BOX_SIDES]) as [Tensor, Tensor];
+      const [logits, wh] = model.execute(input, [CLASS_LOGITS, BOX_SIDES]) as [Tensor, Tensor];
       try {
         const [, h, w, c] = logits.shape as [number, number, number, number];
         raw = decodePeaks(
-          (await logits.data()) as Float32Array,
-          (await wh.data()) as Float32Array,
-          { height: h, width: w, classes: c, stride: size / w },
+          await this.#read(logits),
+          await this.#read(wh),
+          { height: h, width: w, classes: c, stride: shape.width / w },
           options.minScore,
         );
       } finally {
@@ -73,7 +121,7 @@ export class CenterNetDetector implements ObjectDetector {
       if (!label) continue;
       const box = toImageBox(
         [raw[i] as number, raw[i + 1] as number, raw[i + 2] as number, raw[i + 3] as number],
-        size,
+        shape,
         region,
         image,
       );
@@ -85,8 +133,20 @@ export class CenterNetDetector implements ObjectDetector {
     return { detections, timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 } };
   }
 
+  /**
+   * A float32 tensor's values. On WebAssembly, a view of the backend's memory instead of a copy (3.9 MB for the
+   * heat map of a 512×384 input): valid until the tensor is disposed or the backend runs again, so it is decoded
+   * before either.
+   */
+  async #read(t: Tensor): Promise<Float32Array> {
+    const backend = this.tf.backend() as { typedArrayFromHeap?: (t: Tensor) => Float32Array };
+    if (this.backend === 'wasm' && backend.typedArrayFromHeap) return backend.typedArrayFromHeap(t);
+    return (await t.data()) as Float32Array;
+  }
+
   dispose(): void {
-    this.model.dispose();
+    for (const model of this.#models.values()) model.dispose();
+    this.#models.clear();
   }
 }
 
@@ -167,13 +227,13 @@ function isPeak(
 /** Maps a box in model-input pixels of a region back to normalised coordinates of the whole image. */
 export function toImageBox(
   inputBox: Box,
-  inputSize: number,
+  input: InputShape,
   region: { x: number; y: number; width: number; height: number },
   image: { width: number; height: number },
 ): Box {
   const clamp = (v: number) => Math.min(1, Math.max(0, v));
-  const sx = region.width / inputSize;
-  const sy = region.height / inputSize;
+  const sx = region.width / input.width;
+  const sy = region.height / input.height;
   return [
     clamp((region.x + inputBox[0] * sx) / image.width),
     clamp((region.y + inputBox[1] * sy) / image.height),

@@ -43,7 +43,8 @@ export class NanoDetDetector implements ObjectDetector {
     const { tf, inputSize: size } = this;
     const region = options.region ?? fullRect(image);
     const t0 = performance.now();
-    const rgb = cropResizeToFloat(image, region, size, 'nchw', this.#input);
+    const shape = { width: size, height: size };
+    const rgb = cropResizeToFloat(image, region, shape, 'nchw', this.#input);
     const plane = size * size;
     // NCHW RGB 0–255 → BGR normalised, in place: swap the R and B planes while normalising.
     for (let i = 0; i < plane; i++) {
@@ -78,7 +79,7 @@ export class NanoDetDetector implements ObjectDetector {
       if (!cls || !reg) throw new Error(`NanoDet output for stride ${stride} not found`);
       decodeLevel(cls, reg, stride, size, options.minScore, (classIndex, score, box) => {
         const label = COCO_LABELS[classIndex] as string;
-        const imageBox = toImageBox(box, size, region, image);
+        const imageBox = toImageBox(box, shape, region, image);
         if (imageBox[2] > imageBox[0] && imageBox[3] > imageBox[1])
           candidates.push({ label, classIndex, score, box: imageBox });
       });

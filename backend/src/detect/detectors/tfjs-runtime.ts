@@ -121,29 +121,88 @@ interface ModelJson {
   weightsManifest: Array<{ paths: string[]; weights: unknown[] }>;
 }
 
-/** Loads a TensorFlow.js graph model from local files (model.json + weight shards); never touches the network. */
-export async function loadLocalGraphModel(tf: Tf, jsonPath: string): Promise<tfjs.GraphModel> {
+/** Reads a TensorFlow.js graph model's files (model.json + weight shards) from disk; never touches the network. */
+export async function readModelArtifacts(jsonPath: string): Promise<tfjs.io.ModelArtifacts> {
   if (!fs.existsSync(jsonPath)) throw new Error(`model file not found: ${jsonPath}`);
   const dir = path.dirname(jsonPath);
-  const handler: tfjs.io.IOHandler = {
-    load: async () => {
-      const json = JSON.parse(await fs.promises.readFile(jsonPath, 'utf8')) as ModelJson;
-      const shards = await Promise.all(
-        json.weightsManifest.flatMap((g) => g.paths).map((p) => fs.promises.readFile(path.join(dir, p))),
-      );
-      const all = Buffer.concat(shards);
-      return {
-        modelTopology: json.modelTopology as tfjs.io.ModelArtifacts['modelTopology'],
-        weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tfjs.io.WeightsManifestEntry[],
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy ?? undefined,
-        signature: json.signature as tfjs.io.ModelArtifacts['signature'],
-      };
-    },
+  const json = JSON.parse(await fs.promises.readFile(jsonPath, 'utf8')) as ModelJson;
+  const shards = await Promise.all(
+    json.weightsManifest.flatMap((g) => g.paths).map((p) => fs.promises.readFile(path.join(dir, p))),
+  );
+  const all = Buffer.concat(shards);
+  return {
+    modelTopology: json.modelTopology as tfjs.io.ModelArtifacts['modelTopology'],
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tfjs.io.WeightsManifestEntry[],
+    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy ?? undefined,
+    signature: json.signature as tfjs.io.ModelArtifacts['signature'],
   };
-  return tf.loadGraphModel(handler);
+}
+
+/** Loads a TensorFlow.js graph model from local files (model.json + weight shards); never touches the network. */
+export async function loadLocalGraphModel(tf: Tf, jsonPath: string): Promise<tfjs.GraphModel> {
+  const artifacts = await readModelArtifacts(jsonPath);
+  return tf.loadGraphModel({ load: async () => artifacts });
+}
+
+interface GraphNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: { shape?: { shape?: { dim?: Array<{ size: string }> } } };
+}
+
+/** Bytes one stored weight takes (float16 or uint8 when quantised). */
+function storedBytes(spec: tfjs.io.WeightsManifestEntry): number {
+  const count = spec.shape.reduce((a, b) => a * b, 1);
+  const q = spec.quantization?.dtype;
+  return count * (q === 'uint8' ? 1 : q === 'float16' || q === 'uint16' ? 2 : 4);
+}
+
+/**
+ * The same fully convolutional model for another input size. A converted graph fixes its input shape twice: in the
+ * input placeholder and in the constant target sizes of its up-sampling resizes (folded at conversion, e.g. 32, 64
+ * and 128 for a 512×512 input). Both are rewritten for `height`×`width`, which must keep the resizes' targets
+ * whole (a multiple of the network's largest stride, 32 for CenterNet). Convolutions, pools and means are
+ * size-agnostic, so the weights and the results per pixel are those of the original model.
+ */
+export function withInputSize(
+  artifacts: tfjs.io.ModelArtifacts,
+  height: number,
+  width: number,
+): tfjs.io.ModelArtifacts {
+  const topology = structuredClone(artifacts.modelTopology) as { node: GraphNode[] };
+  const nodes = topology.node;
+  const dims = nodes.find((n) => n.op === 'Placeholder')?.attr?.shape?.shape?.dim;
+  if (!dims || dims.length !== 4) throw new Error('the model has no NHWC image input to resize');
+  const [fromH, fromW] = [Number(dims[1]?.size), Number(dims[2]?.size)];
+  (dims[1] as { size: string }).size = String(height);
+  (dims[2] as { size: string }).size = String(width);
+  const sizeInputs = new Set(
+    nodes
+      .filter((n) => n.op === 'ResizeBilinear' || n.op === 'ResizeNearestNeighbor')
+      .map((n) => n.input?.[1]),
+  );
+  const source = artifacts.weightData as ArrayBuffer;
+  const weightData = source.slice(0);
+  let offset = 0;
+  for (const spec of artifacts.weightSpecs ?? []) {
+    if (sizeInputs.has(spec.name)) {
+      if (spec.dtype !== 'int32' || spec.quantization || spec.shape.join() !== '2')
+        throw new Error(`resize size ${spec.name} is not two int32 values`);
+      const size = new Int32Array(weightData, offset, 2);
+      const h = ((size[0] as number) * height) / fromH;
+      const w = ((size[1] as number) * width) / fromW;
+      if (!Number.isInteger(h) || !Number.isInteger(w))
+        throw new Error(`input ${height}×${width} does not divide into the model's feature maps`);
+      size[0] = h;
+      size[1] = w;
+    }
+    offset += storedBytes(spec);
+  }
+  return { ...artifacts, modelTopology: topology, weightData };
 }
 
 /** A detector's graph model on the chosen backend: `modelPath` when given, else the bundled `file`. */

@@ -37,6 +37,11 @@ export interface DetectOptions {
   minScore: number;
   /** IoU above which the weaker box of the same label is suppressed. */
   nmsIou: number;
+  /**
+   * Long side of the model input for this call, pixels (the short side follows the image's aspect ratio); the
+   * detector's own `inputSize` when absent. Detectors with a fixed input shape ignore it.
+   */
+  inputSize?: number;
 }
 
 export interface DetectResult {
@@ -50,7 +55,7 @@ export interface ObjectDetector {
   readonly name: string;
   /** The TensorFlow.js backend in use. */
   readonly backend: 'tfjs-node' | 'wasm' | 'cpu';
-  /** Square model input size in pixels. */
+  /** Model input size in pixels: the long side of the input (the side of a square input). */
   readonly inputSize: number;
   detect(image: RgbImage, options: DetectOptions): Promise<DetectResult>;
   dispose(): void;

@@ -1,6 +1,7 @@
 // Detection benchmark: inference time per backend and model, throughput per core, motion gating on vtest, and
 // frame-to-event latency through the whole detection service, and 8 live cameras × 5 fps (`--multi` runs only that,
-// BENCH_DETECT_MULTI_SECONDS sets its length). Prints figures; not a test.
+// BENCH_DETECT_MULTI_SECONDS sets its length, BENCH_DETECT_MULTI_RUN=workers,on|off one configuration, and
+// BENCH_DETECT_THREADS=1 prints CPU by thread). Prints figures; not a test.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,14 +11,8 @@ import { Topics } from '../../backend/src/contract/bus.js';
 import type { AnalysisFrame } from '../../backend/src/contract/media.js';
 import { DetectConfig } from '../../backend/src/contract/config/detect.js';
 import type { Tensor } from '@tensorflow/tfjs';
-import { BOX_SIDES, CLASS_LOGITS } from '../../backend/src/detect/detectors/centernet.js';
 import { createDetector } from '../../backend/src/detect/detectors/registry.js';
-import {
-  bundledModelDir,
-  loadLocalGraphModel,
-  tensorflow,
-  type TfBackend,
-} from '../../backend/src/detect/detectors/tfjs-runtime.js';
+import type { TfBackend } from '../../backend/src/detect/detectors/tfjs-runtime.js';
 import type { ObjectDetector } from '../../backend/src/detect/detectors/types.js';
 import { WorkerDetector } from '../../backend/src/detect/detectors/worker-detector.js';
 import { MotionDetector } from '../../backend/src/detect/motion.js';
@@ -39,7 +34,7 @@ const f1 = (n: number) => n.toFixed(1);
 interface InferenceFigures {
   model: string;
   backend: string;
-  inputSize: number;
+  input: string;
   runs: number;
   p50: number;
   p95: number;
@@ -50,7 +45,12 @@ interface InferenceFigures {
 }
 
 /** Runs in a child process: one TensorFlow.js backend per process. */
-async function measureInference(model: string, backend: TfBackend, runs: number): Promise<InferenceFigures> {
+async function measureInference(
+  model: string,
+  backend: TfBackend,
+  runs: number,
+  inputSize?: number,
+): Promise<InferenceFigures> {
   const frames = await decodeFrames(VTEST_H264, { width: 640, fps: 1, startSec: 5, durationSec: runs + 1 });
   const detector = await createDetector(model, { backend });
   const total: number[] = [];
@@ -58,11 +58,17 @@ async function measureInference(model: string, backend: TfBackend, runs: number)
   const infer: number[] = [];
   const post: number[] = [];
   let detections = 0;
+  let input = '';
   for (let i = 0; i < runs; i++) {
     const frame = frames[i % frames.length];
     if (!frame) break;
     const t0 = performance.now();
-    const r = await detector.detect(frame, { minScore: 0.35, nmsIou: 0.5 });
+    const r = await detector.detect(frame, {
+      minScore: 0.35,
+      nmsIou: 0.5,
+      ...(inputSize ? { inputSize } : {}),
+    });
+    input = `${r.input.width}×${r.input.height}`;
     total.push(performance.now() - t0);
     pre.push(r.timings.preprocessMs);
     infer.push(r.timings.inferenceMs);
@@ -73,7 +79,7 @@ async function measureInference(model: string, backend: TfBackend, runs: number)
   return {
     model,
     backend: detector.backend,
-    inputSize: detector.inputSize,
+    input,
     runs: total.length,
     p50: pct(total, 0.5),
     p95: pct(total, 0.95),
@@ -207,8 +213,22 @@ async function multiCamera(
   }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const threads0 = threadCpu();
   await new Promise((r) => setTimeout(r, seconds * 1000));
+  if (process.env.BENCH_DETECT_THREADS) {
+    const threads1 = threadCpu();
+    const used = [...threads1]
+      .map(([tid, t]) => ({
+        name: tid === String(process.pid) ? 'main' : `${t.name}/${tid}`,
+        cpu: t.cpu - (threads0.get(tid)?.cpu ?? 0),
+      }))
+      .filter((t) => t.cpu > 0)
+      .sort((a, b) => b.cpu - a.cpu);
+    console.log(`threads: ${used.map((t) => `${t.name} ${f1((100 * t.cpu) / seconds)} %`).join(', ')}`);
+  }
   const cpu = process.cpuUsage(cpu0);
+  if (process.env.BENCH_DETECT_THREADS)
+    console.log(`node user ${f1(cpu.user / 1e4 / seconds)} %, system ${f1(cpu.system / 1e4 / seconds)} %`);
   const wall = performance.now() - t0;
   const decoderCpu = children.reduce((sum, child) => sum + cpuSeconds(child.pid), 0);
   for (const child of children) child.kill('SIGKILL');
@@ -231,8 +251,22 @@ async function multiCamera(
   };
 }
 
+/** CPU seconds of each thread of this process, by thread id (Linux /proc). */
+function threadCpu(): Map<string, { name: string; cpu: number }> {
+  const out = new Map<string, { name: string; cpu: number }>();
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { name, cpu: cpuSeconds(`self/task/${tid}`) });
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
 /** CPU time a child process has used so far, seconds (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
+function cpuSeconds(pid: number | string | undefined): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -244,9 +278,15 @@ function cpuSeconds(pid: number | undefined): number {
 
 /** Where the default model spends its time: kernel time by operation, one profiled run after warm-up. */
 async function kernelProfile(): Promise<Array<{ op: string; count: number; ms: number }>> {
+  // Loaded here, not at the top: the multi-camera run's main thread holds no TensorFlow.js, like the backend's.
+  const { BOX_SIDES, CLASS_LOGITS } = await import('../../backend/src/detect/detectors/centernet.js');
+  const { bundledModelDir, readModelArtifacts, tensorflow, withInputSize } =
+    await import('../../backend/src/detect/detectors/tfjs-runtime.js');
   const { tf } = await tensorflow('wasm');
-  const model = await loadLocalGraphModel(tf, path.join(bundledModelDir(), 'centernet.json'));
-  const input = tf.zeros([1, 512, 512, 3]);
+  // The default path: a 4:3 frame at 512×384.
+  const artifacts = await readModelArtifacts(path.join(bundledModelDir(), 'centernet.json'));
+  const model = await tf.loadGraphModel({ load: async () => withInputSize(artifacts, 384, 512) });
+  const input = tf.zeros([1, 384, 512, 3]);
   // The outputs the detector reads (class heat map and box sides); it decodes the peaks itself.
   const run = () => {
     const out = model.execute(input, [CLASS_LOGITS, BOX_SIDES]) as Tensor[];
@@ -306,8 +346,13 @@ if (childArgs[0] === '--profile') {
   process.exit(0);
 }
 if (childArgs[0] === '--inference') {
-  const [, model, backend, runs] = childArgs;
-  const figures = await measureInference(model as string, backend as TfBackend, Number(runs));
+  const [, model, backend, runs, inputSize] = childArgs;
+  const figures = await measureInference(
+    model as string,
+    backend as TfBackend,
+    Number(runs),
+    inputSize ? Number(inputSize) : undefined,
+  );
   console.log(`RESULT ${JSON.stringify(figures)}`);
   process.exit(0);
 }
@@ -319,8 +364,10 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(' ')} (other work shares these cores)`,
 );
-const combos: Array<[string, TfBackend, number]> = [
+// model, backend, runs, input long side (the detector's default when absent)
+const combos: Array<[string, TfBackend, number, number?]> = [
   ['centernet', 'wasm', 30],
+  ['centernet', 'wasm', 30, 640],
   ['nanodet', 'wasm', 30],
   ['centernet', 'cpu', 2],
 ];
@@ -335,13 +382,16 @@ if (tfjsNode) combos.unshift(['centernet', 'tfjs-node', 30], ['nanodet', 'tfjs-n
 
 console.log('\ninference, 640×480 vtest frames, one thread (median of each stage):');
 console.log(
-  'model      backend    input  runs  p50 ms  p95 ms  pre ms  model ms  post ms  inferences/s/core  detections/s/core',
+  'model      backend    input    runs  p50 ms  p95 ms  pre ms  model ms  post ms  inferences/s/core  detections/s/core',
 );
 const figures: InferenceFigures[] = [];
-for (const [model, backend, runs] of combos) {
+for (const [model, backend, runs, inputSize] of combos) {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', import.meta.filename, '--inference', model, backend, String(runs)],
+    [
+      ...['--import', 'tsx', import.meta.filename, '--inference', model, backend, String(runs)],
+      ...(inputSize ? [String(inputSize)] : []),
+    ],
     {
       encoding: 'utf8',
       maxBuffer: 1e8,
@@ -358,7 +408,7 @@ for (const [model, backend, runs] of combos) {
   figures.push(x);
   const perSec = 1000 / x.p50;
   console.log(
-    `${x.model.padEnd(10)} ${x.backend.padEnd(10)} ${String(x.inputSize).padEnd(6)} ${String(x.runs).padEnd(5)} ${f1(x.p50).padStart(6)}  ${f1(x.p95).padStart(6)}  ${f1(x.pre).padStart(6)}  ${f1(x.infer).padStart(8)}  ${f1(x.post).padStart(7)}  ${perSec.toFixed(2).padStart(17)}  ${(perSec * x.detectionsPerFrame).toFixed(1).padStart(17)}`,
+    `${x.model.padEnd(10)} ${x.backend.padEnd(10)} ${x.input.padEnd(8)} ${String(x.runs).padEnd(5)} ${f1(x.p50).padStart(6)}  ${f1(x.p95).padStart(6)}  ${f1(x.pre).padStart(6)}  ${f1(x.infer).padStart(8)}  ${f1(x.post).padStart(7)}  ${perSec.toFixed(2).padStart(17)}  ${(perSec * x.detectionsPerFrame).toFixed(1).padStart(17)}`,
   );
 }
 
@@ -382,7 +432,7 @@ if (profLine) {
   const ops = JSON.parse(profLine.slice(7)) as Array<{ op: string; count: number; ms: number }>;
   const total = ops.reduce((a, o) => a + o.ms, 0);
   console.log(
-    `\ncenternet on wasm, kernel time by operation (one profiled run, ${f1(total)} ms in kernels):`,
+    `\ncenternet on wasm at 512×384, kernel time by operation (one profiled run, ${f1(total)} ms in kernels):`,
   );
   for (const o of ops.slice(0, 10))
     console.log(

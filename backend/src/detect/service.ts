@@ -10,12 +10,11 @@ import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { AlertRuleEngine } from './alert-rules.js';
 import { detectorNames, UnknownDetectorError } from './detectors/registry.js';
-import { inputShapeFor } from './detectors/preprocess.js';
 import { WorkerDetector } from './detectors/worker-detector.js';
 import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
 import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
-import { composeMosaic, MOSAIC_CELLS, splitMosaic } from './mosaic.js';
+import { composeMosaic, MOSAIC_CELLS, mosaicLayout, splitMosaic, type MosaicLayout } from './mosaic.js';
 import { cropAround, MotionDetector } from './motion.js';
 import { DetectSettingsStore, type DetectSettings } from './settings-store.js';
 import { SnapshotEncoder } from './snapshot.js';
@@ -271,9 +270,9 @@ export class DetectionService implements Service {
   #pump(): void {
     while (this.#idle.length && this.#queue.length && !this.#stopping) {
       const batch = this.#takeBatch();
-      if (!batch.length) return;
+      if (!batch) return;
       const detector = this.#idle.pop() as ObjectDetector;
-      const cameras = batch.map((q) => q.frame.cameraId);
+      const cameras = batch.frames.map((q) => q.frame.cameraId);
       for (const c of cameras) this.#busyCameras.add(c);
       const run: Promise<void> = this.#analyse(batch, detector)
         .catch((err: unknown) => {
@@ -292,11 +291,11 @@ export class DetectionService implements Service {
   /**
    * The next frames for one detector call: the oldest frame of a camera not in analysis and, when the mosaic is on
    * and more cameras wait than there are idle detectors (the detectors are behind), up to three more cameras'
-   * frames of the same aspect ratio.
+   * frames, laid out as one mosaic (`mosaicLayout`).
    */
-  #takeBatch(): QueuedFrame[] {
+  #takeBatch(): { frames: QueuedFrame[]; layout?: MosaicLayout } | undefined {
     const idx = this.#queue.findIndex((q) => !this.#busyCameras.has(q.frame.cameraId));
-    if (idx < 0) return [];
+    if (idx < 0) return undefined;
     const first = this.#queue[idx] as QueuedFrame;
     const picked = [idx];
     // Cameras waiting beyond what the idle detectors take one by one go into mosaics.
@@ -310,43 +309,47 @@ export class DetectionService implements Service {
         const q = this.#queue[i] as QueuedFrame;
         const cam = q.frame.cameraId;
         if (cameras.has(cam) || this.#busyCameras.has(cam) || q.region) continue;
-        if (!sameAspect(q.frame, first.frame)) continue;
+        if (!sameAspect(q.frame, first.frame)) continue; // each frame fills a cell shaped like the first
         cameras.add(cam);
         picked.push(i);
       }
     }
-    const batch = picked.map((i) => this.#queue[i] as QueuedFrame);
-    for (const i of picked.reverse()) this.#queue.splice(i, 1);
-    return batch;
+    const frames = picked.map((i) => this.#queue[i] as QueuedFrame);
+    for (const i of [...picked].sort((a, b) => b - a)) this.#queue.splice(i, 1);
+    if (frames.length < 2) return { frames };
+    return { frames, layout: mosaicLayout(frames.length, first.frame, this.#config.mosaic.inputSize) };
   }
 
-  /** One detector call on one frame, or on a 2×2 mosaic of several cameras' frames; then tracking per camera. */
-  async #analyse(batch: QueuedFrame[], detector: ObjectDetector): Promise<void> {
-    const single = batch.length === 1 ? batch[0] : undefined;
-    const mosaic = this.#config.mosaic;
-    const { width, height } = (batch[0] as QueuedFrame).frame;
-    const image = single
-      ? single.frame
-      : composeMosaic(
-          batch.map((q) => q.frame),
-          inputShapeFor({ width: 2 * width, height: 2 * height }, mosaic.inputSize),
-        );
+  /** One detector call on one frame, or on a mosaic of several cameras' frames; then tracking per camera. */
+  async #analyse(
+    batch: { frames: QueuedFrame[]; layout?: MosaicLayout },
+    detector: ObjectDetector,
+  ): Promise<void> {
+    const { frames, layout } = batch;
+    const single = layout ? undefined : (frames[0] as QueuedFrame);
+    const image = layout
+      ? composeMosaic(
+          frames.map((q) => q.frame),
+          layout,
+        )
+      : (single as QueuedFrame).frame;
     const t0 = performance.now();
     const result = await detector.detect(image, {
       minScore: this.#config.candidateScore,
       nmsIou: this.#config.nmsIou,
-      inputSize: single ? this.#config.inputSize : mosaic.inputSize,
+      // A mosaic is composed at its input size.
+      inputSize: layout ? Math.max(image.width, image.height) : this.#config.inputSize,
       ...(single?.region ? { region: single.region } : {}),
     });
     const ms = performance.now() - t0;
     this.#inferenceMs.push(ms);
     if (this.#inferenceMs.length > WINDOW) this.#inferenceMs.shift();
     detectMetrics.inference.observe({ model: detector.name, backend: detector.backend }, ms / 1000);
-    if (single) return this.#track(single, result.detections, 1);
-    const cells = splitMosaic(result.detections, batch.length);
-    for (const [k, item] of batch.entries()) {
+    if (!layout) return this.#track(single as QueuedFrame, result.detections, 1);
+    const perFrame = splitMosaic(result.detections, layout, frames.length);
+    for (const [k, item] of frames.entries()) {
       this.#camera(item.frame.cameraId).stats.mosaicFrames++;
-      await this.#track(item, cells[k] ?? [], this.#config.mosaic.scoreScale);
+      await this.#track(item, perFrame[k] ?? [], this.#config.mosaic.scoreScale);
     }
   }
 
@@ -546,7 +549,7 @@ export class DetectionService implements Service {
   }
 }
 
-/** Whether two frames fit one mosaic without visibly stretching either (aspect ratios within 5 %). */
+/** Whether two frames share mosaic cells without visibly stretching either (aspect ratios within 5 %). */
 function sameAspect(a: { width: number; height: number }, b: { width: number; height: number }): boolean {
   return Math.abs((a.width * b.height) / (a.height * b.width) - 1) <= 0.05;
 }

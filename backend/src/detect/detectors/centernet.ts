@@ -21,7 +21,7 @@ export interface TfDetectorOptions {
 }
 
 /** Input sizes kept loaded at once (each a copy of the model's weights on the backend, about 8 MB). */
-const MAX_INPUT_SHAPES = 4;
+const MAX_INPUT_SHAPES = 6;
 
 /**
  * MobileNetV3 CenterNet (COCO, 80 classes). Input [1, H, W, 3] RGB 0–255; trained at 512×512. The network is fully
@@ -130,7 +130,11 @@ export class CenterNetDetector implements ObjectDetector {
     }
     const detections = nonMaxSuppression(candidates, options.nmsIou);
     const t3 = performance.now();
-    return { detections, timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 } };
+    return {
+      detections,
+      timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
+      input: shape,
+    };
   }
 
   /**

@@ -6,7 +6,7 @@ import { framesAtTimes, VTEST_H264, videoFramesAvailable } from '../../../../tes
 import { skipWithout } from '../../../../test/fixtures/require.js';
 import { DetectConfig } from '../../contract/config/detect.js';
 import { matchDetections } from '../evaluate.js';
-import { composeMosaic, splitMosaic } from '../mosaic.js';
+import { composeMosaic, mosaicLayout, splitMosaic } from '../mosaic.js';
 import type { Tensor } from '@tensorflow/tfjs';
 import { BOX_SIDES, CLASS_LOGITS, decodePeaks } from './centernet.js';
 import { cropResizeToFloat, fullRect, inputShapeFor } from './preprocess.js';
@@ -133,9 +133,11 @@ describe.skipIf(skip)('object detectors against hand-annotated vtest frames', ()
     try {
       for (let s = 0; s + 4 <= frames.length; s += 4) {
         const group = frames.slice(s, s + 4);
-        const mosaic = composeMosaic(group, inputShapeFor({ width: 2 * width, height: 2 * height }, size));
-        const result = await detector.detect(mosaic, { minScore: 0.25, nmsIou: 0.5, inputSize: size });
-        splitMosaic(result.detections, group.length).forEach((cell, k) => {
+        const layout = mosaicLayout(group.length, { width, height }, size);
+        const mosaic = composeMosaic(group, layout);
+        expect([mosaic.width, mosaic.height]).toEqual([512, 384]);
+        const result = await detector.detect(mosaic, { minScore: 0.25, nmsIou: 0.5, inputSize: 512 });
+        splitMosaic(result.detections, layout, group.length).forEach((cell, k) => {
           const people = cell.filter((d) => d.label === 'person' && d.score >= minScore);
           const m = matchDetections(people, truthBoxes(s + k), 0.5);
           tp += m.truePositives;
@@ -278,29 +280,49 @@ describe('model input sizes', () => {
     expect(() => withInputSize(artifacts, 500, 500)).toThrow(/does not divide/);
   });
 
-  it('composes a mosaic at the detector’s input size, each frame in its own quarter', () => {
+  it('composes a mosaic at the detector’s input size: four frames in quarters, fewer in a row', () => {
     const solid = (r: number, g: number, b: number): RgbImage => {
       const data = new Uint8Array(640 * 480 * 3);
       for (let i = 0; i < data.length; i += 3) data.set([r, g, b], i);
       return { width: 640, height: 480, data };
     };
-    const mosaic = composeMosaic([solid(255, 0, 0), solid(0, 255, 0), solid(0, 0, 255)], {
-      width: 512,
-      height: 384,
-    });
-    expect([mosaic.width, mosaic.height, mosaic.data.length]).toEqual([512, 384, 512 * 384 * 3]);
-    const at = (x: number, y: number) =>
-      Array.from(mosaic.data.subarray((y * 512 + x) * 3, (y * 512 + x) * 3 + 3));
-    expect(at(10, 10)).toEqual([255, 0, 0]);
-    expect(at(300, 10)).toEqual([0, 255, 0]);
-    expect(at(10, 300)).toEqual([0, 0, 255]);
-    expect(at(300, 300)).toEqual([0, 0, 0]); // the empty fourth cell stays black
+    const [red, green, blue, white] = [
+      solid(255, 0, 0),
+      solid(0, 255, 0),
+      solid(0, 0, 255),
+      solid(255, 255, 255),
+    ];
+    const pixel = (image: RgbImage, x: number, y: number) =>
+      Array.from(image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
+
+    const four = mosaicLayout(4, red, 512);
+    expect(four).toEqual({ cols: 2, rows: 2, cell: { width: 256, height: 192 } });
+    const quad = composeMosaic([red, green, blue, white], four);
+    expect([quad.width, quad.height, quad.data.length]).toEqual([512, 384, 512 * 384 * 3]);
+    expect(pixel(quad, 10, 10)).toEqual([255, 0, 0]);
+    expect(pixel(quad, 300, 10)).toEqual([0, 255, 0]);
+    expect(pixel(quad, 10, 300)).toEqual([0, 0, 255]);
+    expect(pixel(quad, 300, 300)).toEqual([255, 255, 255]);
+
+    // Three frames in a row: three quarters of the pixels of a 2×2 mosaic, each frame at the same size.
+    const three = mosaicLayout(3, red, 512);
+    const row = composeMosaic([red, green, blue], three);
+    expect([row.width, row.height]).toEqual([768, 192]);
+    expect(pixel(row, 600, 100)).toEqual([0, 0, 255]);
     // A box in the third cell maps back onto the third frame.
     const [, , third] = splitMosaic(
-      [{ label: 'person', classIndex: 0, score: 0.9, box: [0.1, 0.6, 0.2, 0.9] }],
+      [{ label: 'person', classIndex: 0, score: 0.9, box: [0.7, 0.2, 0.8, 0.9] }],
+      three,
       3,
     );
-    expect(third?.[0]?.box.map((v) => Math.round(v * 100) / 100)).toEqual([0.2, 0.2, 0.4, 0.8]);
+    expect(third?.[0]?.box.map((v) => Math.round(v * 100) / 100)).toEqual([0.1, 0.2, 0.4, 0.9]);
+    // In a 2×2 mosaic with an empty fourth cell, a box there belongs to no camera.
+    const cells = splitMosaic(
+      [{ label: 'person', classIndex: 0, score: 0.9, box: [0.6, 0.6, 0.7, 0.9] }],
+      four,
+      3,
+    );
+    expect(cells.flat()).toEqual([]);
   });
 });
 

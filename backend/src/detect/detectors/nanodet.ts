@@ -86,7 +86,11 @@ export class NanoDetDetector implements ObjectDetector {
     }
     const detections = nonMaxSuppression(candidates, options.nmsIou);
     const t3 = performance.now();
-    return { detections, timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 } };
+    return {
+      detections,
+      timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
+      input: shape,
+    };
   }
 
   dispose(): void {

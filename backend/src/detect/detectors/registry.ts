@@ -1,13 +1,14 @@
-import { CenterNetDetector, type TfDetectorOptions } from './centernet.js';
-import { NanoDetDetector } from './nanodet.js';
+import type { TfDetectorOptions } from './centernet.js';
 import type { ObjectDetector } from './types.js';
 
 /** Creates a detector plugin from its options. */
 export type DetectorFactory = (options: TfDetectorOptions) => Promise<ObjectDetector>;
 
+// Detector modules load on first use: TensorFlow.js adds tens of megabytes to a heap, which the main thread (it
+// only needs the names; the models run in worker threads) would otherwise carry and garbage-collect for nothing.
 const factories = new Map<string, DetectorFactory>([
-  ['centernet', (o) => CenterNetDetector.create(o)],
-  ['nanodet', (o) => NanoDetDetector.create(o)],
+  ['centernet', async (o) => (await import('./centernet.js')).CenterNetDetector.create(o)],
+  ['nanodet', async (o) => (await import('./nanodet.js')).NanoDetDetector.create(o)],
 ]);
 
 /** Names of the registered detector plugins. */

@@ -47,6 +47,8 @@ export interface DetectOptions {
 export interface DetectResult {
   detections: RawDetection[];
   timings: DetectTimings;
+  /** The model input the image was analysed at, pixels. */
+  input: { width: number; height: number };
 }
 
 /** An object detector plugin. Implementations hold a model; dispose frees it. */

@@ -62,6 +62,9 @@ interface CameraState {
   chains: Map<string, Promise<void>>;
 }
 
+/** After dropping a frame for being behind, lone frames are analysed at mosaic resolution this long (ms). */
+const BEHIND_MS = 2000;
+
 /** Recent samples kept for medians. */
 const WINDOW = 200;
 
@@ -101,6 +104,8 @@ export class DetectionService implements Service {
   #loadError: Error | undefined;
   #subscription: Subscription | undefined;
   #stopping = false;
+  /** Until when (performance.now()) the detectors count as behind: frames were dropped shortly before. */
+  #behindUntil = -Infinity;
 
   constructor(private readonly options: DetectionServiceOptions) {
     this.#config = options.config;
@@ -257,6 +262,7 @@ export class DetectionService implements Service {
         const cam = dropped.frame.cameraId;
         this.#camera(cam).stats.droppedBehind++;
         detectMetrics.framesSkipped.inc({ camera: cam, reason: 'behind' });
+        this.#behindUntil = performance.now() + BEHIND_MS;
       }
     }
     this.#queue.push(item);
@@ -316,7 +322,10 @@ export class DetectionService implements Service {
     }
     const frames = picked.map((i) => this.#queue[i] as QueuedFrame);
     for (const i of [...picked].sort((a, b) => b - a)) this.#queue.splice(i, 1);
-    if (frames.length < 2) return { frames };
+    // A frame alone gets the full input size, unless the detectors are behind: then it takes a mosaic cell, a
+    // quarter of the work, rather than the time of four frames while others are dropped.
+    const behind = performance.now() < this.#behindUntil;
+    if (frames.length < 2 && (!behind || !this.#config.mosaic.enabled || first.region)) return { frames };
     return { frames, layout: mosaicLayout(frames.length, first.frame, this.#config.mosaic.inputSize) };
   }
 
@@ -554,8 +563,11 @@ function sameAspect(a: { width: number; height: number }, b: { width: number; he
   return Math.abs((a.width * b.height) / (a.height * b.width) - 1) <= 0.05;
 }
 
-/** Detector worker threads for a `detect.workers` setting: 'auto' leaves one core for video ingest and the rest. */
+/**
+ * Detector worker threads for a `detect.workers` setting: 'auto' is one per core, at most four. The threads run at a
+ * lower priority than the rest of the backend, so they use the CPU time video ingest and the API leave over.
+ */
 export function detectWorkerCount(setting: DetectConfig['workers']): number {
   if (setting !== 'auto') return setting;
-  return Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2)));
+  return Math.max(1, Math.min(4, os.availableParallelism()));
 }

@@ -140,14 +140,73 @@ describe.skipIf(skip)('several detector workers (real model in worker threads)',
     }
   });
 
-  it('the automatic worker count leaves a core for video', () => {
-    // Stated as what an administrator relies on, not as the formula: at least one worker, and on a machine with
-    // more than one core at least one core left for video ingest and the API.
+  it('once frames are dropped for being behind, a frame waiting alone is analysed in a mosaic cell, a quarter of the work', async () => {
+    const base = await decodeFrames(VTEST_H264, {
+      cameraId: 'a',
+      width: 640,
+      fps: 5,
+      startSec: 4,
+      durationSec: 3,
+    });
+    const inputs: Array<{ width: number; height: number; input: string }> = [];
+    class SizeRecorder extends DelegatingDetector {
+      override async detect(image: RgbImage, options: DetectOptions): Promise<DetectResult> {
+        const result = await super.detect(image, options);
+        inputs.push({
+          width: image.width,
+          height: image.height,
+          input: `${result.input.width}×${result.input.height}`,
+        });
+        return result;
+      }
+    }
+    const bus = new MemoryBus();
+    const service = new DetectionService({
+      config: DetectConfig.parse({ queueCapacity: 1, motion: { enabled: false } }),
+      bus,
+      dataDir: path.join(dataDir, 'behind'),
+      detectors: [new SizeRecorder(workers[0] as WorkerDetector)],
+    });
+    await service.start();
+    await service.ready();
+    // The first frame finds the detector idle: the whole frame at the full input size.
+    await service.onFrame(base[0] as AnalysisFrame);
+    await service.idle();
+    // Then one camera's frames arrive faster than one detector call: the queue of one overflows.
+    for (const f of base.slice(1)) await service.onFrame(f);
+    await service.idle();
+    const stats = service.stats();
+    await service.dispose();
+    await bus.dispose();
+
+    expect(inputs[0]).toEqual({ width: 640, height: 480, input: '512×384' });
+    expect(stats.perCamera['a']?.droppedBehind).toBeGreaterThan(0);
+    // After the drop, the frame that was waiting went in as a one-cell mosaic of 256×192.
+    expect(inputs.at(-1)).toEqual({ width: 256, height: 192, input: '256×192' });
+    expect(stats.perCamera['a']?.mosaicFrames).toBeGreaterThan(0);
+  });
+
+  it('detector threads use the cores but run below video and the API', () => {
+    // What an administrator relies on: at least one worker, no more than the cores, and on Linux each detector thread
+    // at a lower priority than the backend's own threads, so video ingest is served first when the CPU is full.
     const cores = os.availableParallelism();
     const auto = detectWorkerCount('auto');
     expect(auto).toBeGreaterThanOrEqual(1);
-    if (cores > 1) expect(auto).toBeLessThan(cores);
+    expect(auto).toBeLessThanOrEqual(cores);
     expect(detectWorkerCount(3)).toBe(3);
+    if (process.platform !== 'linux') return;
+    const backendNice = os.getPriority();
+    for (const w of workers) {
+      expect(w.nice, 'detector thread nice level').toBeDefined();
+      expect(w.nice).toBeGreaterThanOrEqual(Math.min(19, backendNice + 10));
+    }
+    // Read back from the kernel: the nice level is field 19 of each thread's stat line.
+    const levels = fs
+      .readdirSync('/proc/self/task')
+      .map((tid) => fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'))
+      .map((stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    expect(levels.filter((n) => n >= backendNice + 10).length).toBeGreaterThanOrEqual(workers.length);
+    expect(levels).toContain(backendNice); // the main thread keeps its priority
   });
 
   it('analyse two cameras at the same time, each camera’s frames in order, and both cameras get events', async () => {

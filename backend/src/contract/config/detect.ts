@@ -49,7 +49,7 @@ export const DetectConfig = z
       .union([z.literal('auto'), z.int().min(1).max(16)])
       .default('auto')
       .describe(
-        'Detector worker threads, each with its own copy of the model, analysing frames of different cameras in parallel. auto: half the CPU cores (at least 1, at most 4), leaving the rest for video ingest.',
+        'Detector worker threads, each with its own copy of the model (about 180 MB of memory), analysing frames of different cameras in parallel. They run at a lower priority than video ingest and the API (Linux), so they only take CPU time that is left over. auto: one per CPU core, at most 4.',
       ),
     inputSize: z
       .int()

@@ -1,5 +1,8 @@
 // Runs an object detector in a worker thread: inference takes hundreds of milliseconds of synchronous work, which
 // on the main thread would stall video ingest, the API and live streams.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { createDetector } from './registry.js';
 import type { TfDetectorOptions } from './centernet.js';
@@ -17,12 +20,39 @@ export type WorkerRequest =
     };
 
 export type WorkerResponse =
-  | { type: 'ready'; name: string; backend: ObjectDetector['backend']; inputSize: number }
+  | {
+      type: 'ready';
+      name: string;
+      backend: ObjectDetector['backend'];
+      inputSize: number;
+      /** The thread's nice level, when it could be lowered. */
+      nice?: number;
+    }
   | { type: 'error'; id?: number; message: string }
   | { type: 'result'; id: number; result: Awaited<ReturnType<ObjectDetector['detect']>> };
 
 const port = parentPort;
 if (!port) throw new Error('detector-worker must run in a worker thread');
+
+/** How much lower than the rest of the backend detector threads run (nice levels, Linux). */
+const DETECTOR_NICE = 10;
+
+/**
+ * Lowers this thread's scheduling priority, so that on a busy machine video ingest, recording, live video and the
+ * API are served first and detection takes the CPU time left over. Linux keeps a nice level per thread; elsewhere
+ * (or without /proc) the thread keeps the process's priority.
+ */
+function lowerPriority(): number | undefined {
+  try {
+    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
+    if (!Number.isInteger(tid) || tid === process.pid) return undefined;
+    os.setPriority(tid, Math.min(19, os.getPriority(tid) + DETECTOR_NICE));
+    return os.getPriority(tid);
+  } catch {
+    return undefined;
+  }
+}
+const nice = lowerPriority();
 let detector: ObjectDetector | undefined;
 
 port.on('message', (msg: WorkerRequest) => {
@@ -35,6 +65,7 @@ port.on('message', (msg: WorkerRequest) => {
           name: detector.name,
           backend: detector.backend,
           inputSize: detector.inputSize,
+          ...(nice !== undefined ? { nice } : {}),
         };
         port.postMessage(ready);
       } catch (err) {

@@ -28,7 +28,8 @@ function startWorker(): Worker {
 
 /**
  * An object detector running in a worker thread. The main thread only copies the frame over (under a millisecond
- * for 640×480) and stays free for video ingest, the API and live streams while the model runs.
+ * for 640×480) and stays free for video ingest, the API and live streams while the model runs. The thread runs at
+ * a lower priority than the rest of the backend, so detection takes the CPU time that is left over.
  */
 export class WorkerDetector implements ObjectDetector {
   readonly #pending = new Map<number, { resolve: (r: DetectResult) => void; reject: (e: Error) => void }>();
@@ -40,6 +41,8 @@ export class WorkerDetector implements ObjectDetector {
     readonly name: string,
     readonly backend: ObjectDetector['backend'],
     readonly inputSize: number,
+    /** The detector thread's nice level (Linux), lowered so video and the API come first; undefined elsewhere. */
+    readonly nice: number | undefined,
   ) {
     worker.on('message', (msg: WorkerResponse) => {
       if (msg.type === 'result') {
@@ -92,7 +95,7 @@ export class WorkerDetector implements ObjectDetector {
         worker.off('error', onError).off('exit', onExit).off('message', onMessage);
         signal?.removeEventListener('abort', onAbort);
       });
-      return new WorkerDetector(worker, ready.name, ready.backend, ready.inputSize);
+      return new WorkerDetector(worker, ready.name, ready.backend, ready.inputSize, ready.nice);
     } catch (err) {
       await worker.terminate();
       throw err;

@@ -10,6 +10,7 @@ export interface AnalysisFrame {
   width: number;
   height: number;
   format: 'rgb24';
+  /** The frame's own pixels: producers never write to them after publishing, so consumers may keep them. */
   data: Uint8Array;
 }
 

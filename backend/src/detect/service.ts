@@ -423,14 +423,10 @@ export class DetectionService implements Service {
   #considerSnapshot(st: CameraState, t: Track, frame: AnalysisFrame): void {
     if (!this.#config.snapshots.enabled) return;
     const best = st.best.get(t.id);
-    // Prefer a clearly better score; the frame is copied since the producer may reuse its buffer.
+    // Prefer a clearly better score. The frame is kept as it is: producers never write to a published frame.
     if (best && t.score <= best.score + 0.02) return;
     st.best.set(t.id, {
-      image: {
-        width: frame.width,
-        height: frame.height,
-        data: frame.data.slice(0, frame.width * frame.height * 3),
-      },
+      image: { width: frame.width, height: frame.height, data: frame.data },
       ts: frame.ts,
       score: t.score,
       box: t.box,

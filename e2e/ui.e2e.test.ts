@@ -151,6 +151,8 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     await expect
       .poll(() => page.locator('.tile .badge').first().textContent(), { timeout: 10_000 })
       .toMatch(/live/);
+    // Boxes arrive over the realtime socket, so the header must show it connected, not "reconnecting".
+    expect(await page.locator('nav .conn').textContent()).toContain('live');
     await shot('live');
   });
 

@@ -267,8 +267,10 @@ async function scenario(
 
 /** Runs the real-model scenarios (1 worker, 2 workers, 2 workers with one killed) and prints their figures. */
 export async function modelBench(detector: string): Promise<void> {
-  const footage = (await decodeFrames(VTEST_H264, { width: WIDTH, fps: FPS, durationSec: 60 })).map((f) =>
-    encodeFrame(f, 1_000_000),
+  const footage = await Promise.all(
+    (await decodeFrames(VTEST_H264, { width: WIDTH, fps: FPS, durationSec: 60 })).map((f) =>
+      encodeFrame(f, 1_000_000),
+    ),
   );
   console.log(
     `real model: ${detector} (TF.js, WASM unless tfjs-node is installed), motion-gated as deployed; ${CAMERAS} cameras ` +

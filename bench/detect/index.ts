@@ -440,7 +440,8 @@ if (profLine) {
     );
 }
 
-await printMultiCamera();
+// In a fresh process, like the inference runs: nothing left over from the runs above shares its heap.
+spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--multi'], { stdio: 'inherit' });
 
 console.log(
   `load average at end: ${os

@@ -1,6 +1,6 @@
-import jpeg from 'jpeg-js';
 import { z } from 'zod';
 import type { AnalysisFrame } from '../contract/media.js';
+import { decodeJpeg, encodeJpeg } from '../platform/jpeg.js';
 
 /** Kafka headers that describe a frame on `vigil.frames.v1`; the message value is the JPEG itself. */
 const FrameHeaders = z.strictObject({
@@ -28,22 +28,15 @@ const QUALITIES = [80, 65, 50, 35];
  * Encodes an rgb24 analysis frame as a JPEG for the wire, lowering the quality until it fits `maxBytes` (Kafka
  * brokers reject messages above `message.max.bytes`; raw 640×360 RGB is 690 kB, its JPEG about 30 kB).
  */
-export function encodeFrame(frame: AnalysisFrame, maxBytes: number): EncodedFrame {
+export async function encodeFrame(frame: AnalysisFrame, maxBytes: number): Promise<EncodedFrame> {
   const { width, height, data } = frame;
   if (data.length !== width * height * 3) {
     throw new Error(
       `frame of camera ${frame.cameraId}: ${data.length} bytes of pixels for ${width}x${height} rgb24 (expected ${width * height * 3})`,
     );
   }
-  const rgba = Buffer.alloc(width * height * 4);
-  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
-    rgba[j] = data[i] as number;
-    rgba[j + 1] = data[i + 1] as number;
-    rgba[j + 2] = data[i + 2] as number;
-    rgba[j + 3] = 255;
-  }
   for (const quality of QUALITIES) {
-    const { data: jpg } = jpeg.encode({ data: rgba, width, height }, quality);
+    const jpg = await encodeJpeg(frame, quality);
     if (jpg.length <= maxBytes) {
       return {
         value: jpg,
@@ -65,11 +58,11 @@ export function encodeFrame(frame: AnalysisFrame, maxBytes: number): EncodedFram
 }
 
 /** Decodes a frame message back to an rgb24 analysis frame. Throws a readable error for anything malformed. */
-export function decodeFrame(
+export async function decodeFrame(
   value: Buffer | null,
   rawHeaders: Record<string, unknown> | undefined,
   maxBytes: number,
-): AnalysisFrame {
+): Promise<AnalysisFrame> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(rawHeaders ?? {})) {
     if (Buffer.isBuffer(v)) headers[k] = v.toString('utf8');
@@ -83,7 +76,7 @@ export function decodeFrame(
   const h = parsed.data;
   let img;
   try {
-    img = jpeg.decode(value, { formatAsRGBA: false, maxResolutionInMP: 40, maxMemoryUsageInMB: 256 });
+    img = await decodeJpeg(value);
   } catch (err) {
     throw new Error(`frame JPEG does not decode: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
@@ -101,6 +94,6 @@ export function decodeFrame(
     width: img.width,
     height: img.height,
     format: 'rgb24',
-    data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length),
+    data: img.data,
   };
 }

@@ -204,7 +204,7 @@ export class KafkaBus implements Bus {
     let compression = this.#compression;
     if (topic === Topics.frames) {
       try {
-        const encoded = encodeFrame(message as AnalysisFrame, this.#maxFrameBytes);
+        const encoded = await encodeFrame(message as AnalysisFrame, this.#maxFrameBytes);
         value = encoded.value;
         headers = encoded.headers;
         compression = CompressionTypes.None;
@@ -237,7 +237,7 @@ export class KafkaBus implements Bus {
   }
 
   /** Decodes and validates a consumed message; throws with the reason when it is not acceptable. */
-  #decode(topic: Topic, message: KafkaMessage): unknown {
+  async #decode(topic: Topic, message: KafkaMessage): Promise<unknown> {
     if (topic === Topics.frames) return decodeFrame(message.value, message.headers, this.#maxFrameBytes);
     if (!message.value) throw new Error('empty message');
     let parsed: unknown;
@@ -368,7 +368,7 @@ export class KafkaBus implements Bus {
       const key = message.key ? message.key.toString('utf8') : '';
       let decoded: unknown;
       try {
-        decoded = this.#decode(topic, message);
+        decoded = await this.#decode(topic, message);
       } catch (err) {
         await this.#deadLetter(topic, partition, message, err instanceof Error ? err.message : String(err));
         return;

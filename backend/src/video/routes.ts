@@ -1,6 +1,5 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import jpeg from 'jpeg-js';
 import { ZodError } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import { StreamSource } from '../contract/config/cameras.js';
@@ -9,6 +8,7 @@ import { VideoRoutes } from '../contract/video-api.js';
 import type { RouteModule } from '../api/server.js';
 import { probeSource } from './probe.js';
 import { VideoRequestError, type VideoService } from './video-service.js';
+import { encodeJpeg } from '../platform/jpeg.js';
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof VideoRequestError) {
@@ -87,15 +87,8 @@ export function videoRoutes(video: VideoService, ffmpeg: string): RouteModule {
           const frame = video.camera(req.params.id).latestFrame;
           if (!frame)
             throw new VideoRequestError(404, 'no_frame', 'The camera has not delivered a frame yet.');
-          const rgba = Buffer.alloc(frame.width * frame.height * 4);
-          for (let i = 0, j = 0; i < frame.data.length; i += 3, j += 4) {
-            rgba[j] = frame.data[i]!;
-            rgba[j + 1] = frame.data[i + 1]!;
-            rgba[j + 2] = frame.data[i + 2]!;
-            rgba[j + 3] = 255;
-          }
-          const out = jpeg.encode({ data: rgba, width: frame.width, height: frame.height }, 80);
-          return reply.type('image/jpeg').header('cache-control', 'no-store').send(out.data);
+          const out = await encodeJpeg(frame, 80);
+          return reply.type('image/jpeg').header('cache-control', 'no-store').send(out);
         } catch (err) {
           return sendError(reply, err);
         }

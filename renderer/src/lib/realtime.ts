@@ -58,8 +58,10 @@ export class RealtimeClient {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Calls `listener` with the connection state now and on every change. */
   onState(listener: (connected: boolean) => void): () => void {
     this.#stateListeners.add(listener);
+    listener(this.connected); // a view mounted after the socket opened must not show it as down
     return () => this.#stateListeners.delete(listener);
   }
 

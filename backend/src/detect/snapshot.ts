@@ -23,7 +23,7 @@ export interface SnapshotJpegs {
 }
 
 /**
- * Encodes event snapshots (full frame + crop around the object) with libvips, off the event loop: about 11 ms of
+ * Encodes event snapshots (full frame + crop around the object) with libvips, off the event loop: about 3 ms of
  * CPU for a 640×480 frame. (An ffmpeg process per snapshot cost tens of milliseconds of CPU for its start alone,
  * which with eight busy cameras took a third of a core.)
  */

@@ -30,6 +30,9 @@ export const LabelFilter = z
   .describe('A filter for one label, on one camera or all.');
 export type LabelFilter = z.infer<typeof LabelFilter>;
 
+/** Long side of a detector input, pixels: the network's feature maps need multiples of 32. */
+const InputLongSide = z.int().min(128).max(1024).multipleOf(32).default(512);
+
 /** Object detection, motion gating, tracking and events. */
 export const DetectConfig = z
   .strictObject({
@@ -51,15 +54,9 @@ export const DetectConfig = z
       .describe(
         'Detector worker threads, each with its own copy of the model (about 180 MB of memory), analysing frames of different cameras in parallel. They run at a lower priority than video ingest and the API (Linux), so they only take CPU time that is left over. auto: one per CPU core, at most 4.',
       ),
-    inputSize: z
-      .int()
-      .min(128)
-      .max(1024)
-      .multipleOf(32)
-      .default(512)
-      .describe(
-        'Long side of the image the detector analyses, pixels (CenterNet; NanoDet always uses 416×416). The short side follows the frame’s aspect ratio: a 4:3 frame is analysed at 512×384. Larger finds smaller, more distant objects and costs about the square more.',
-      ),
+    inputSize: InputLongSide.describe(
+      'Long side of the image the detector analyses, pixels (CenterNet; NanoDet always uses 416×416). The short side follows the frame’s aspect ratio: a 4:3 frame is analysed at 512×384. Larger finds smaller, more distant objects and costs about the square more.',
+    ),
     candidateScore: z
       .number()
       .min(0)
@@ -101,15 +98,9 @@ export const DetectConfig = z
           .describe(
             'When frames of several cameras wait for the detector (it is behind), analyse up to four in one call as a 2×2 mosaic, each frame in a quarter of it: about four times the frames per second instead of dropping them. A frame that waits alone is analysed at inputSize.',
           ),
-        inputSize: z
-          .int()
-          .min(128)
-          .max(1024)
-          .multipleOf(32)
-          .default(512)
-          .describe(
-            'Long side of a mosaic, pixels; each frame gets a quarter (256×192 for 4:3 frames at 512). 640 finds nearly as many people as whole frames at 512 but costs about 1.6 times as much per mosaic.',
-          ),
+        inputSize: InputLongSide.describe(
+          'Long side of a 2×2 mosaic, pixels; each frame gets a cell of half that (256×192 for 4:3 frames at 512), and two or three frames go in a row. 640 finds nearly as many people as whole frames at 512 but costs about 1.6 times as much per mosaic.',
+        ),
         scoreScale: z
           .number()
           .min(0.3)

@@ -72,6 +72,25 @@ const SIZE_FLOORS: Record<number, { precision: number; recall: number }> = {
   640: { precision: 0.93, recall: 0.86 },
 };
 
+/**
+ * People found in the annotated frames, one detector call per frame with its long side at `inputSize`, counted at
+ * IoU 0.5 and the default person score.
+ */
+async function scorePeople(detector: ObjectDetector, frames: readonly RgbImage[], inputSize: number) {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (const [i, frame] of frames.entries()) {
+    const result = await detector.detect(frame, { minScore: 0.25, nmsIou: 0.5, inputSize });
+    const people = result.detections.filter((d) => d.label === 'person' && d.score >= MIN_SCORE);
+    const m = matchDetections(people, truthBoxes(i), 0.5);
+    tp += m.truePositives;
+    fp += m.falsePositives;
+    fn += m.falseNegatives;
+  }
+  return { tp, fp, fn, precision: tp / (tp + fp), recall: tp / (tp + fn) };
+}
+
 describe.skipIf(skip)('object detectors against hand-annotated vtest frames', () => {
   let frames: RgbImage[] = [];
 
@@ -92,23 +111,11 @@ describe.skipIf(skip)('object detectors against hand-annotated vtest frames', ()
       afterAll(() => detector?.dispose());
 
       it(`finds people with precision and recall above the measured floors at IoU 0.5`, async () => {
-        let tp = 0;
-        let fp = 0;
-        let fn = 0;
-        for (const [i, frame] of frames.entries()) {
-          const result = await detector.detect(frame, {
-            minScore: 0.25,
-            nmsIou: 0.5,
-            inputSize: DetectConfig.parse({}).inputSize,
-          });
-          const people = result.detections.filter((d) => d.label === 'person' && d.score >= MIN_SCORE);
-          const m = matchDetections(people, truthBoxes(i), 0.5);
-          tp += m.truePositives;
-          fp += m.falsePositives;
-          fn += m.falseNegatives;
-        }
-        const precision = tp / (tp + fp);
-        const recall = tp / (tp + fn);
+        const { tp, fp, fn, precision, recall } = await scorePeople(
+          detector,
+          frames,
+          DetectConfig.parse({}).inputSize,
+        );
         console.log(
           `${name}: precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} (tp ${tp} fp ${fp} fn ${fn})`,
         );
@@ -160,23 +167,7 @@ describe.skipIf(skip)('object detectors against hand-annotated vtest frames', ()
     const detector = await createDetector('centernet', { backend: 'auto' });
     try {
       for (const [size, floor] of Object.entries(SIZE_FLOORS)) {
-        let tp = 0;
-        let fp = 0;
-        let fn = 0;
-        for (const [i, frame] of frames.entries()) {
-          const result = await detector.detect(frame, {
-            minScore: 0.25,
-            nmsIou: 0.5,
-            inputSize: Number(size),
-          });
-          const people = result.detections.filter((d) => d.label === 'person' && d.score >= MIN_SCORE);
-          const m = matchDetections(people, truthBoxes(i), 0.5);
-          tp += m.truePositives;
-          fp += m.falsePositives;
-          fn += m.falseNegatives;
-        }
-        const precision = tp / (tp + fp);
-        const recall = tp / (tp + fn);
+        const { precision, recall } = await scorePeople(detector, frames, Number(size));
         console.log(`centernet at ${size}: precision ${precision.toFixed(3)} recall ${recall.toFixed(3)}`);
         expect(precision, `precision at ${size}`).toBeGreaterThanOrEqual(floor.precision);
         expect(recall, `recall at ${size}`).toBeGreaterThanOrEqual(floor.recall);

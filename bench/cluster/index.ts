@@ -7,6 +7,8 @@
 //   stub: a fixed CPU cost per frame and one event message per frame, to measure the bus alone (below).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
 import { KafkaBus } from '../../backend/src/bus/kafka-bus.js';
 import { Topics } from '../../backend/src/contract/bus.js';
 import type { VigilEvent } from '../../backend/src/contract/events.js';
@@ -35,18 +37,11 @@ function startWorker(brokers: string[]): Worker {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const handled: string[] = [];
-  let buf = '';
   let onReady!: () => void;
   const ready = new Promise<void>((r) => (onReady = r));
-  proc.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line === 'ready') onReady();
-      else if (line.startsWith('handled ')) handled.push(line.slice(8));
-    }
+  readline.createInterface({ input: proc.stdout as Readable }).on('line', (line) => {
+    if (line === 'ready') onReady();
+    else if (line.startsWith('handled ')) handled.push(line.slice(8));
   });
   return { proc, handled, ready };
 }

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { encodeFrame, type EncodedFrame } from '../../backend/src/bus/frame-codec.js';
 import { KafkaBus } from '../../backend/src/bus/kafka-bus.js';
@@ -47,20 +49,13 @@ function startWorker(brokers: string[], detector: string): Worker {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const w: Worker = { proc, handled: [], published: [], ready: Promise.resolve('') };
-  let buf = '';
   let onReady!: (detail: string) => void;
   w.ready = new Promise<string>((r) => (onReady = r));
-  proc.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.startsWith('ready ')) onReady(line.slice(6));
-      else if (line.startsWith('handled ')) w.handled.push(line.slice(8));
-      else if (line.startsWith('published ')) w.published.push(line.slice(10));
-      else if (line.startsWith('stats ')) w.stats = JSON.parse(line.slice(6)) as WorkerStats;
-    }
+  readline.createInterface({ input: proc.stdout as Readable }).on('line', (line) => {
+    if (line.startsWith('ready ')) onReady(line.slice(6));
+    else if (line.startsWith('handled ')) w.handled.push(line.slice(8));
+    else if (line.startsWith('published ')) w.published.push(line.slice(10));
+    else if (line.startsWith('stats ')) w.stats = JSON.parse(line.slice(6)) as WorkerStats;
   });
   return w;
 }

@@ -78,7 +78,11 @@ describe.skipIf(skip)('several detector workers (real model in worker threads)',
   const workers: WorkerDetector[] = [];
   let dataDir: string;
 
+  /** 4 s of vtest at 2 fps, camera 'a': the footage of the tests that share out several cameras. */
+  let base: AnalysisFrame[] = [];
+
   beforeAll(async () => {
+    base = await decodeFrames(VTEST_H264, { cameraId: 'a', width: 640, fps: 2, startSec: 4, durationSec: 4 });
     workers.push(
       ...(await Promise.all([0, 1].map(() => WorkerDetector.create('centernet', { backend: 'auto' })))),
     );
@@ -90,13 +94,6 @@ describe.skipIf(skip)('several detector workers (real model in worker threads)',
   });
 
   it('one worker behind on four cameras analyses them together in mosaics, each camera in order, none dropped', async () => {
-    const base = await decodeFrames(VTEST_H264, {
-      cameraId: 'a',
-      width: 640,
-      fps: 2,
-      startSec: 4,
-      durationSec: 4,
-    });
     const cams = ['c1', 'c2', 'c3', 'c4'];
     const log: Array<{ worker: number; camera: string; ts: number; start: number; end: number }> = [];
     const bus = new MemoryBus();
@@ -210,13 +207,6 @@ describe.skipIf(skip)('several detector workers (real model in worker threads)',
   });
 
   it('analyse two cameras at the same time, each camera’s frames in order, and both cameras get events', async () => {
-    const base = await decodeFrames(VTEST_H264, {
-      cameraId: 'a',
-      width: 640,
-      fps: 2,
-      startSec: 4,
-      durationSec: 4,
-    });
     const frames = (camera: string) => base.map((f) => ({ ...f, cameraId: camera }));
     const log: Array<{ worker: number; camera: string; ts: number; start: number; end: number }> = [];
     const bus = new MemoryBus();

@@ -54,6 +54,8 @@ describe('API server', () => {
     const cookie = first.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
+    // The cookie carries a session id of its own, never the bearer token.
+    expect(cookie).not.toContain(auth.token);
     const withCookie = await fetch(`${url}/api/session`, { headers: { cookie: cookie.split(';')[0] ?? '' } });
     expect(withCookie.status).toBe(200);
     const again = await fetch(`${url}/login?code=${code}`, { redirect: 'manual' });

@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RouteOptions,
+} from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
@@ -17,7 +22,8 @@ import {
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { VERSION } from '../platform/version.js';
-import type { ApiAuth } from './auth.js';
+import { checkHostAndOrigin, decideAccess, declaredAccess, HostPolicy, type RouteAccess } from './access.js';
+import { clearedSessionCookie, sessionCookieFor, type ApiAuth } from './auth.js';
 import { openApiTransform, schemaCompilers, OPENAPI_INFO } from './schema.js';
 import { observeRequest, renderMetrics, metricsContentType } from './metrics.js';
 
@@ -39,16 +45,16 @@ export interface ApiServerOptions {
   health?: () => Record<string, ServiceHealth>;
   /** Kibana dashboards to embed (cluster deployments); the tab is hidden without a URL. */
   kibana?: { url: string; dashboards: Array<{ id: string; title: string }> };
+  /** Host names browsers use besides loopback names and IP addresses (`server.publicNames`). */
+  publicNames?: readonly string[];
 }
 
-/** Paths that answer without a session: liveness, the login exchange, and the static UI shell. */
-function isPublic(url: string): boolean {
-  const p = url.split('?')[0] ?? '';
-  return (
-    p === ApiRoutes.health ||
-    p === ApiRoutes.login ||
-    !(p.startsWith('/api/') || p === '/api' || p === '/metrics')
-  );
+/** A route as registered with the server: what the access check enforces for it. */
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly access: RouteAccess;
+  readonly websocket: boolean;
 }
 
 const ServiceHealthSchema = z.object({
@@ -79,6 +85,7 @@ export class ApiServer implements Service {
   readonly app: FastifyInstance;
   readonly #log = createLogger('api.server');
   readonly #started = Date.now();
+  readonly #routeOptions: RouteOptions[] = [];
   #url: string | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
@@ -88,6 +95,18 @@ export class ApiServer implements Service {
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: 1024 * 1024,
     });
+  }
+
+  /** Every route registered, with the access it declares (collected as routes are added, so none is missed). */
+  get routes(): readonly RegisteredRoute[] {
+    return this.#routeOptions.flatMap((route) =>
+      (Array.isArray(route.method) ? route.method : [route.method]).map((method) => ({
+        method,
+        url: route.url,
+        access: declaredAccess(route.config),
+        websocket: route.websocket === true,
+      })),
+    );
   }
 
   /** Base URL once listening, e.g. http://127.0.0.1:8470 */
@@ -100,19 +119,26 @@ export class ApiServer implements Service {
     const { app, options } = this;
     const { auth } = options;
 
-    // WebSocket routes (live video, realtime hub) go through the same onRequest authentication as HTTP: an
-    // upgrade without the token is answered 401 and never becomes a socket. Registered before the authentication
-    // hook so that the plugin's own hook marks upgrade requests first (it closes refused upgrade sockets).
+    // Every route is kept as registered; its access is read when asked, after every onRoute hook had its say.
+    app.addHook('onRoute', (route) => {
+      this.#routeOptions.push(route);
+    });
+
+    // WebSocket routes (live video, realtime hub) go through the same onRequest checks as HTTP: a refused upgrade
+    // is answered with its status and never becomes a socket. Registered before the access hook so that the
+    // plugin's own hook marks upgrade requests first (it closes refused upgrade sockets).
     await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
+    // The one access check. It runs after routing, so it judges the route the router matched (whatever spelling
+    // of the path reached it) by that route's own declaration, never by the URL.
+    const hosts = new HostPolicy({ bindHost: options.host, publicNames: options.publicNames ?? [] });
     app.addHook('onRequest', async (req, reply) => {
-      if (isPublic(req.url) || (await auth.isAuthenticated(req))) return;
-      const body: ApiError = {
-        error: 'unauthorized',
-        message:
-          'Missing or invalid session token. Open the login link printed by the backend, or send a Bearer token.',
-      };
-      return reply.code(401).send(body);
+      const refused = checkHostAndOrigin(hosts, req);
+      if (refused) return reply.code(refused.status).send(refused.body);
+      const principal = await auth.authenticate(req);
+      if (principal) req.principal = principal;
+      const decision = decideAccess(req.routeOptions.config, principal, req.is404);
+      if (!decision.allow) return reply.code(decision.status).send(decision.body);
     });
 
     app.addHook('onResponse', async (req, reply) => {
@@ -158,7 +184,7 @@ export class ApiServer implements Service {
 
     app.get(
       ApiRoutes.health,
-      { schema: { response: { 200: HealthSchema } } },
+      { config: { access: 'public' }, schema: { response: { 200: HealthSchema } } },
       async (): Promise<HealthResponse> => {
         const services = options.health?.() ?? {};
         const degraded = Object.values(services).some((s) => s.status !== 'ok');
@@ -173,21 +199,42 @@ export class ApiServer implements Service {
 
     app.get<{ Querystring: { code?: string } }>(
       ApiRoutes.login,
-      { schema: { querystring: LoginQuery } },
+      { config: { access: 'public' }, schema: { querystring: LoginQuery } },
       async (req, reply) => {
         const code = typeof req.query.code === 'string' ? req.query.code : '';
-        const cookie = await auth.login(code);
-        if (!cookie) {
+        const sessionId = await auth.login(code);
+        if (!sessionId) {
           return reply
             .code(401)
             .type('text/plain')
             .send(
-              'This login link is invalid or was already used. Ask the backend for a new one (restart it).',
+              'This login link is invalid, expired or was already used. Ask the backend for a new one (restart it, or run `vigil login`).',
             );
         }
-        return reply.header('set-cookie', cookie).redirect('/', 303);
+        return reply
+          .header('set-cookie', sessionCookieFor(sessionId, req.protocol === 'https'))
+          .redirect('/', 303);
       },
     );
+
+    // The desktop shell (and scripts) trade the bearer token for a browser session of their own window.
+    app.post(
+      ApiRoutes.authSession,
+      { config: { access: 'token' }, schema: { hide: true } },
+      async (req, reply) => {
+        const sessionId = await auth.openSession(req.principal?.user ?? 'local');
+        return reply
+          .code(204)
+          .header('set-cookie', sessionCookieFor(sessionId, req.protocol === 'https'))
+          .send();
+      },
+    );
+
+    app.post(ApiRoutes.logout, { schema: { hide: true } }, async (req, reply) => {
+      const sessionId = req.principal?.sessionId;
+      if (sessionId) await auth.endSession(sessionId);
+      return reply.code(204).header('set-cookie', clearedSessionCookie()).send();
+    });
 
     const kibanaOrigin = options.kibana?.url ? new URL(options.kibana.url).origin : undefined;
     app.get(ApiRoutes.kibana, async (): Promise<KibanaResponse> => ({
@@ -218,10 +265,19 @@ export class ApiServer implements Service {
 
     const rendererDir = options.rendererDir;
     if (rendererDir && fs.existsSync(path.join(rendererDir, 'index.html'))) {
-      await app.register(fastifyStatic, { root: rendererDir, index: ['index.html'], wildcard: false });
-      // Client-side routes (/events, /cameras …) load the app shell; unknown API paths stay 404.
-      app.setNotFoundHandler((req, reply) => {
-        if (req.method === 'GET' && !req.url.startsWith('/api/')) return reply.sendFile('index.html');
+      // The built UI is public (it holds no data): every route of this scope says so.
+      await app.register(async (ui) => {
+        ui.addHook('onRoute', (route) => {
+          route.config = { ...route.config, access: 'public' };
+        });
+        await ui.register(fastifyStatic, { root: rendererDir, index: ['index.html'], wildcard: false });
+      });
+      // Client-side routes (/events, /cameras …) load the app shell; unknown API paths stay 404. Unmatched
+      // requests pass the access check, so this handler serves nothing but the shell.
+      const indexHtml = path.join(rendererDir, 'index.html');
+      app.setNotFoundHandler(async (req, reply) => {
+        if (req.method === 'GET' && !req.url.startsWith('/api/'))
+          return reply.type('text/html; charset=utf-8').send(await fs.promises.readFile(indexHtml));
         const body: ApiError = {
           error: 'not_found',
           message: `No route ${req.method} ${req.url.split('?')[0]}`,

@@ -1,11 +1,18 @@
-import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
-import { SESSION_COOKIE } from '../contract/api.js';
 import type { VigilAlert } from '../contract/events.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { cookieValue, safeEqual, sessionCookieFor, type ApiAuth } from './auth.js';
+import type { Principal } from './access.js';
+import {
+  DEFAULT_SESSION_POLICY,
+  hashed,
+  presentedCredentials,
+  randomSecret,
+  safeEqual,
+  type ApiAuth,
+  type SessionPolicy,
+} from './auth.js';
 
 /** Where the Redis shared by the api instances of a cluster is. */
 export interface SharedRedisOptions {
@@ -13,15 +20,6 @@ export interface SharedRedisOptions {
   password?: string;
   /** Prefix of every key and channel ("vigil:"). */
   keyPrefix?: string;
-}
-
-/** A login link is valid this long. */
-const LOGIN_CODE_TTL_SECONDS = 10 * 60;
-/** A browser session lasts this long without a new login. */
-const SESSION_TTL_SECONDS = 12 * 3600;
-
-function hashed(secret: string): string {
-  return crypto.createHash('sha256').update(secret).digest('hex');
 }
 
 function connect(options: SharedRedisOptions): Redis {
@@ -38,9 +36,10 @@ function connect(options: SharedRedisOptions): Redis {
 /**
  * Authentication shared by the api instances of a cluster: the instance's bearer token (VIGIL_API_TOKEN, the same
  * on every instance behind one load balancer), plus login codes and browser sessions kept in Redis, so a login
- * link issued by one instance can be used on any, and the session it opens is accepted by all of them. Redis
- * holds only SHA-256 hashes of codes and session tokens. Without Redis, sessions are refused (fail closed) while
- * the bearer token still works.
+ * link issued by one instance can be used on any, and the session it opens is accepted (and ended on log out) by
+ * all of them. Redis holds only SHA-256 hashes of codes and session ids; each key expires by itself (a code within
+ * minutes; a session when idle, and never later than its lifetime). Without Redis, sessions are refused (fail
+ * closed) while the bearer token still works.
  */
 export class SharedSessionAuth implements ApiAuth, Service {
   readonly name = 'sessions';
@@ -48,14 +47,17 @@ export class SharedSessionAuth implements ApiAuth, Service {
   readonly redis: Redis;
   readonly #log = createLogger('api.sessions');
   readonly #prefix: string;
+  readonly #policy: SessionPolicy;
+  readonly #now: () => number;
   #down = false;
 
-  constructor(options: SharedRedisOptions & { token?: string }) {
-    this.token =
-      options.token && options.token.length >= 16
-        ? options.token
-        : crypto.randomBytes(32).toString('base64url');
+  constructor(
+    options: SharedRedisOptions & { token?: string; policy?: SessionPolicy; now?: () => number },
+  ) {
+    this.token = options.token && options.token.length >= 16 ? options.token : randomSecret();
     this.#prefix = `${options.keyPrefix ?? 'vigil:'}auth:`;
+    this.#policy = options.policy ?? DEFAULT_SESSION_POLICY;
+    this.#now = options.now ?? Date.now;
     this.redis = connect(options);
     this.redis.on('error', (err: Error) => {
       if (!this.#down)
@@ -73,10 +75,10 @@ export class SharedSessionAuth implements ApiAuth, Service {
     await this.redis.connect().catch(() => {});
   }
 
-  /** Creates a single-use login code, valid on every api instance for ten minutes. */
+  /** Creates a single-use login code, valid on every api instance for the policy's few minutes. */
   async issueLoginCode(): Promise<string> {
-    const code = crypto.randomBytes(24).toString('base64url');
-    await this.redis.set(`${this.#prefix}code:${hashed(code)}`, '1', 'EX', LOGIN_CODE_TTL_SECONDS);
+    const code = randomSecret(24);
+    await this.redis.set(`${this.#prefix}code:${hashed(code)}`, '1', 'PX', this.#policy.loginCodeTtlMs);
     return code;
   }
 
@@ -87,29 +89,53 @@ export class SharedSessionAuth implements ApiAuth, Service {
       // Read and delete in one transaction: two instances redeeming the same code at once cannot both succeed.
       const result = await this.redis.multi().get(key).del(key).exec();
       if (result?.[0]?.[1] !== '1') return undefined;
-      const session = crypto.randomBytes(32).toString('base64url');
-      await this.redis.set(`${this.#prefix}session:${hashed(session)}`, '1', 'EX', SESSION_TTL_SECONDS);
-      return sessionCookieFor(session);
+      return await this.openSession('local');
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'login refused: Redis did not answer');
       return undefined;
     }
   }
 
-  async isAuthenticated(req: Pick<FastifyRequest, 'headers'>): Promise<boolean> {
-    const header = req.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
-    const presented = [bearer, cookie].filter((v): v is string => !!v && v.length <= 200);
-    if (presented.some((v) => safeEqual(v, this.token))) return true;
-    for (const value of presented) {
-      try {
-        if ((await this.redis.exists(`${this.#prefix}session:${hashed(value)}`)) === 1) return true;
-      } catch {
-        return false;
+  async openSession(user: string): Promise<string> {
+    const id = randomSecret();
+    const session: StoredSession = { user, opened: this.#now() };
+    await this.redis.set(
+      this.#sessionKey(id),
+      JSON.stringify(session),
+      'PX',
+      Math.min(this.#policy.idleMs, this.#policy.lifetimeMs),
+    );
+    return id;
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await this.redis.del(this.#sessionKey(sessionId));
+  }
+
+  async authenticate(req: Pick<FastifyRequest, 'headers'>): Promise<Principal | undefined> {
+    const { bearer, sessionId } = presentedCredentials(req);
+    if (bearer !== undefined && safeEqual(bearer, this.token)) return { user: 'local', via: 'token' };
+    if (sessionId === undefined) return undefined;
+    const key = this.#sessionKey(sessionId);
+    try {
+      const text = await this.redis.get(key);
+      if (!text) return undefined;
+      const session = JSON.parse(text) as StoredSession;
+      const left = session.opened + this.#policy.lifetimeMs - this.#now();
+      if (!(left > 0) || typeof session.user !== 'string') {
+        await this.redis.del(key);
+        return undefined;
       }
+      // Used now: it idles out from now, but never outlives its lifetime.
+      await this.redis.pexpire(key, Math.max(1, Math.min(this.#policy.idleMs, left)));
+      return { user: session.user, via: 'session', sessionId };
+    } catch {
+      return undefined;
     }
-    return false;
+  }
+
+  #sessionKey(id: string): string {
+    return `${this.#prefix}session:${hashed(id)}`;
   }
 
   health(): ServiceHealth {
@@ -121,6 +147,12 @@ export class SharedSessionAuth implements ApiAuth, Service {
   async dispose(): Promise<void> {
     this.redis.disconnect();
   }
+}
+
+/** A session as Redis keeps it (under the hash of its id). */
+interface StoredSession {
+  user: string;
+  opened: number;
 }
 
 /**

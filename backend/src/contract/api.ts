@@ -3,13 +3,17 @@ export const ApiRoutes = {
   health: '/healthz',
   login: '/login',
   session: '/api/session',
+  /** POST with the bearer token: opens a browser session for the desktop shell's window (Set-Cookie). */
+  authSession: '/api/auth/session',
+  /** POST: ends the caller's browser session and removes its cookie. */
+  logout: '/api/auth/logout',
   openapi: '/api/openapi.json',
   metrics: '/metrics',
   realtime: '/api/ws',
   kibana: '/api/kibana',
 } as const;
 
-/** Name of the HttpOnly cookie that carries the session token for browsers. */
+/** Name of the HttpOnly cookie that carries a browser's session id (never the bearer token). */
 export const SESSION_COOKIE = 'vigil_session';
 
 /** GET /healthz: liveness and a summary of every service. Unauthenticated (for supervisors and load balancers). */

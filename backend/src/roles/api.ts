@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SessionAuth, type ApiAuth } from '../api/auth.js';
+import { SessionAuth, sessionPolicyOf, type ApiAuth } from '../api/auth.js';
 import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
 import { RedisAlertFanout, SharedSessionAuth } from '../api/shared-redis.js';
@@ -60,12 +60,13 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
   // --- sessions (shared through Redis when configured) ---
   let auth: ApiAuth;
   let issueLoginCode: () => Promise<string>;
+  const policy = sessionPolicyOf(config.server.sessions);
   if (redis) {
-    const shared = services.add(new SharedSessionAuth({ ...redis, token: options.token }));
+    const shared = services.add(new SharedSessionAuth({ ...redis, token: options.token, policy }));
     auth = shared;
     issueLoginCode = () => shared.issueLoginCode();
   } else {
-    const local = new SessionAuth(options.token);
+    const local = new SessionAuth(options.token, policy);
     auth = local;
     issueLoginCode = async () => local.issueLoginCode();
   }
@@ -134,6 +135,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     new ApiServer({
       host: config.server.host,
       port: config.server.port,
+      publicNames: config.server.publicNames,
       auth,
       mode: 'cluster',
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),

@@ -1,11 +1,12 @@
-import { SessionAuth } from '../api/auth.js';
+import { SessionAuth, sessionPolicyOf, type ApiAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
+import { SharedSessionAuth } from '../api/shared-redis.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { clusterVideoStore } from '../store-video/create.js';
 import { videoRoutes } from '../video/routes.js';
 import { VideoService } from '../video/video-service.js';
 import { createLogger } from '../platform/log.js';
-import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from './role.js';
+import { roleBus, roleMetricsServer, sharedRedis, type RoleOptions, type RunningRole } from './role.js';
 
 /**
  * The ingest role: connects the cameras of its config, records them to the video store and publishes analysis
@@ -16,7 +17,8 @@ import { roleBus, roleMetricsServer, type RoleOptions, type RunningRole } from '
  * the process that holds the camera connection and the recording index, instead of being relayed through Kafka.
  * The UI reaches them through the load balancer in front of the roles (route /api/cameras, /api/live, /api/clips,
  * /api/recordings, /api/holds, /api/storage, /api/retention to the ingest instance owning the camera). The
- * session token is shared with the api instances (VIGIL_API_TOKEN).
+ * bearer token is shared with the api instances (VIGIL_API_TOKEN), and so are browser sessions with
+ * `cluster.redis.url`.
  */
 export async function startIngestRole(options: RoleOptions): Promise<RunningRole> {
   const log = createLogger('roles.ingest');
@@ -40,11 +42,18 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
   );
 
   // --- video routes (live view, clips, recordings) on this instance's own port ---
+  // Browser sessions opened on an api instance are accepted here too when they live in the shared Redis.
+  const redis = sharedRedis(options);
+  const policy = sessionPolicyOf(config.server.sessions);
+  const auth: ApiAuth = redis
+    ? services.add(new SharedSessionAuth({ ...redis, token: options.token, policy }))
+    : new SessionAuth(options.token, policy);
   const api: ApiServer = services.add(
     new ApiServer({
       host: config.server.host,
       port: config.server.port,
-      auth: new SessionAuth(options.token),
+      publicNames: config.server.publicNames,
+      auth,
       mode: 'cluster',
       routes: [videoRoutes(video, ffmpeg)],
       health: () => services.health(api),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { VigilConfig } from '../contract/config.js';
 import type { RetainPort } from '../contract/store.js';
-import { SessionAuth } from '../api/auth.js';
+import { SessionAuth, sessionPolicyOf } from '../api/auth.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
 import { RealtimeHub } from '../api/realtime.js';
@@ -84,7 +84,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   fs.mkdirSync(dataDir, { recursive: true });
 
   const services = new ServiceHost();
-  const auth = new SessionAuth(options.token);
+  const auth = new SessionAuth(options.token, sessionPolicyOf(config.server.sessions));
   const routes: RouteModule[] = [];
 
   // Bus: in-process bounded queues between the stages.
@@ -162,6 +162,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     new ApiServer({
       host: config.server.host,
       port: config.server.port,
+      publicNames: config.server.publicNames,
       auth,
       mode: 'local',
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),

@@ -32,8 +32,7 @@ declare module 'fastify' {
 
 /** What the access check decided for one request. */
 export type AccessDecision =
-  | { readonly allow: true }
-  | { readonly allow: false; readonly status: 401 | 403; readonly body: ApiError };
+  { readonly allow: true } | { readonly allow: false; readonly status: 401 | 403; readonly body: ApiError };
 
 /** The access a matched route declares: `session` unless it says otherwise. */
 export function declaredAccess(config: { access?: unknown } | undefined): RouteAccess {
@@ -69,7 +68,10 @@ export function decideAccess(
     return {
       allow: false,
       status: 403,
-      body: { error: 'forbidden', message: 'Only the desktop shell or a script with the API token may do this.' },
+      body: {
+        error: 'forbidden',
+        message: 'Only the desktop shell or a script with the API token may do this.',
+      },
     };
   }
   return { allow: true };

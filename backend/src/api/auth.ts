@@ -134,7 +134,8 @@ export class SessionAuth implements ApiAuth {
   /** Creates a single-use code for a login link, valid for the policy's few minutes. */
   issueLoginCode(): string {
     this.#sweep();
-    while (this.#loginCodes.size >= MAX_LOGIN_CODES) this.#loginCodes.delete(this.#loginCodes.keys().next().value!);
+    while (this.#loginCodes.size >= MAX_LOGIN_CODES)
+      this.#loginCodes.delete(this.#loginCodes.keys().next().value!);
     const code = randomSecret(24);
     this.#loginCodes.set(hashed(code), this.#now() + this.#policy.loginCodeTtlMs);
     return code;

@@ -276,7 +276,7 @@ export class ApiServer implements Service {
       // requests pass the access check, so this handler serves nothing but the shell.
       const indexHtml = path.join(rendererDir, 'index.html');
       app.setNotFoundHandler(async (req, reply) => {
-        if (req.method === 'GET' && !req.url.startsWith('/api/'))
+        if (req.method === 'GET' && !req.headers.upgrade && !req.url.startsWith('/api/'))
           return reply.type('text/html; charset=utf-8').send(await fs.promises.readFile(indexHtml));
         const body: ApiError = {
           error: 'not_found',

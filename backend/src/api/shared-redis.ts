@@ -51,9 +51,7 @@ export class SharedSessionAuth implements ApiAuth, Service {
   readonly #now: () => number;
   #down = false;
 
-  constructor(
-    options: SharedRedisOptions & { token?: string; policy?: SessionPolicy; now?: () => number },
-  ) {
+  constructor(options: SharedRedisOptions & { token?: string; policy?: SessionPolicy; now?: () => number }) {
     this.token = options.token && options.token.length >= 16 ? options.token : randomSecret();
     this.#prefix = `${options.keyPrefix ?? 'vigil:'}auth:`;
     this.#policy = options.policy ?? DEFAULT_SESSION_POLICY;

@@ -4,7 +4,7 @@ import type { VigilConfig } from '../contract/config.js';
 import type { RetainPort } from '../contract/store.js';
 import { SessionAuth, sessionPolicyOf } from '../api/auth.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { ApiServer, type RouteModule } from '../api/server.js';
+import { ApiServer, type RegisteredRoute, type RouteModule } from '../api/server.js';
 import { RealtimeHub } from '../api/realtime.js';
 import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost } from '../platform/lifecycle.js';
@@ -47,6 +47,8 @@ export interface RunningApp {
   readonly video: VideoService;
   /** A fresh single-use link that logs a browser in. */
   loginUrl(): string;
+  /** Every HTTP and WebSocket route the API serves, with the access each declares. */
+  readonly routes: readonly RegisteredRoute[];
   dispose(): Promise<void>;
 }
 
@@ -183,6 +185,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     services,
     bus,
     video,
+    get routes() {
+      return api.routes;
+    },
     loginUrl: () => `${api.url}/login?code=${auth.issueLoginCode()}`,
     dispose: () => services.dispose(),
   };

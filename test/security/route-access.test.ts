@@ -163,7 +163,7 @@ describe('every route requires a session unless it declares itself public', () =
         try {
           a = await rawRequest(app.url, route.method, spelling, {}, body);
         } catch (err) {
-          throw new Error(`${route.method} ${spelling}: ${(err as Error).message}`);
+          throw new Error(`${route.method} ${spelling}: ${(err as Error).message}`, { cause: err });
         }
         requests++;
         if (!gaveNoData(a, route.method))

@@ -102,8 +102,8 @@ export interface HostPolicyOptions {
  */
 export class HostPolicy {
   readonly #names = new Set<string>();
-  /** Public names with an explicit port (`name:port`), as origins' hosts must match them. */
-  readonly #hostPorts = new Set<string>();
+  /** Public names as configured: `name` (the UI on the scheme's default port) or `name:port`. */
+  readonly #publicHosts = new Set<string>();
 
   constructor(options: HostPolicyOptions) {
     const bind = splitHost(options.bindHost);
@@ -112,7 +112,7 @@ export class HostPolicy {
       const parsed = splitHost(entry);
       if (!parsed) continue;
       this.#names.add(parsed.name);
-      if (parsed.port) this.#hostPorts.add(`${parsed.name}:${parsed.port}`);
+      this.#publicHosts.add(parsed.port ? `${parsed.name}:${parsed.port}` : parsed.name);
     }
   }
 
@@ -144,8 +144,7 @@ export class HostPolicy {
     if (!own || !theirs) return false;
     if (own.name === theirs.name && own.port === theirs.port) return true;
     // A public name: with its configured port, or on the scheme's default port when none is configured.
-    if (this.#hostPorts.has(`${theirs.name}:${theirs.port}`)) return true;
-    return theirs.port === '' && this.#names.has(theirs.name) && this.servesHost(url.host);
+    return this.#publicHosts.has(theirs.port ? `${theirs.name}:${theirs.port}` : theirs.name);
   }
 }
 

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionAuth, type ApiAuth, type SessionPolicy } from '../../backend/src/api/auth.js';
+import { ApiServer } from '../../backend/src/api/server.js';
+import { SharedSessionAuth } from '../../backend/src/api/shared-redis.js';
+import { SESSION_COOKIE } from '../../backend/src/contract/api.js';
+import { REDIS_INSTALL_HINT, redisAvailable, useRedis, type RedisHandle } from '../fixtures/redis.js';
+import { skipWithout } from '../fixtures/require.js';
+
+const MINUTE = 60_000;
+const POLICY: SessionPolicy = {
+  loginCodeTtlMs: 5 * MINUTE,
+  idleMs: 30 * MINUTE,
+  lifetimeMs: 8 * 60 * MINUTE,
+};
+
+/** A clock the test moves by hand. */
+function manualClock(start = Date.now()) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+/** An API server over the given authentication, with a browser-like client that keeps its cookie. */
+async function serve(auth: ApiAuth) {
+  const server = new ApiServer({ host: '127.0.0.1', port: 0, auth, mode: 'local' });
+  await server.start();
+  const url = server.url;
+  return {
+    server,
+    url,
+    /** Follows a login link; the session cookie it set ("name=value"), or undefined when refused. */
+    async login(code: string): Promise<{ status: number; cookie?: string; setCookie: string }> {
+      const res = await fetch(`${url}/login?code=${encodeURIComponent(code)}`, { redirect: 'manual' });
+      const setCookie = res.headers.get('set-cookie') ?? '';
+      const cookie = setCookie.split(';')[0];
+      return { status: res.status, setCookie, ...(cookie ? { cookie } : {}) };
+    },
+    async sessionStatus(cookie: string): Promise<number> {
+      return (await fetch(`${url}/api/session`, { headers: { cookie } })).status;
+    },
+  };
+}
+
+function sessionSuite(
+  name: string,
+  make: (clock: ReturnType<typeof manualClock>) => Promise<{
+    auth: ApiAuth;
+    issueLoginCode(): Promise<string>;
+    dispose(): Promise<void>;
+  }>,
+) {
+  describe(`browser sessions (${name})`, () => {
+    const cleanup: Array<() => Promise<void>> = [];
+    afterAll(async () => {
+      for (const fn of cleanup.reverse()) await fn();
+    });
+
+    async function setup() {
+      const clock = manualClock();
+      const made = await make(clock);
+      const api = await serve(made.auth);
+      cleanup.push(made.dispose, () => api.server.dispose());
+      return { clock, ...made, ...api };
+    }
+
+    it('a login link works once; the cookie holds a random session id, never the bearer token', async () => {
+      const { auth, issueLoginCode, login, sessionStatus } = await setup();
+      const code = await issueLoginCode();
+      const first = await login(code);
+      expect(first.status).toBe(303);
+      expect(first.setCookie).toMatch(/HttpOnly/);
+      expect(first.setCookie).toMatch(/SameSite=Strict/);
+      expect(first.setCookie).not.toContain(auth.token);
+      expect(first.cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{43}$`));
+      expect(await sessionStatus(first.cookie!)).toBe(200);
+      expect((await login(code)).status).toBe(401);
+      // Two logins are two sessions.
+      const second = await login(await issueLoginCode());
+      expect(second.cookie).not.toBe(first.cookie);
+      // The bearer token in the cookie is refused: a cookie carries session ids only.
+      expect(await sessionStatus(`${SESSION_COOKIE}=${auth.token}`)).toBe(401);
+    });
+
+    it('a login link expires within minutes', async () => {
+      const { clock, issueLoginCode, login } = await setup();
+      const fresh = await issueLoginCode();
+      const stale = await issueLoginCode();
+      clock.advance(4 * MINUTE);
+      expect((await login(fresh)).status).toBe(303);
+      clock.advance(2 * MINUTE);
+      expect((await login(stale)).status).toBe(401);
+    });
+
+    it('a session idles out, and ends at its lifetime even when in use', async () => {
+      const { clock, issueLoginCode, login, sessionStatus } = await setup();
+      const idle = (await login(await issueLoginCode())).cookie!;
+      const busy = (await login(await issueLoginCode())).cookie!;
+      // Used every 20 minutes, `busy` stays; `idle`, untouched for 40 minutes, is gone.
+      clock.advance(20 * MINUTE);
+      expect(await sessionStatus(busy)).toBe(200);
+      clock.advance(20 * MINUTE);
+      expect(await sessionStatus(busy)).toBe(200);
+      expect(await sessionStatus(idle)).toBe(401);
+      for (let t = 40; t < 8 * 60 - 20; t += 20) {
+        clock.advance(20 * MINUTE);
+        expect(await sessionStatus(busy)).toBe(200);
+      }
+      clock.advance(40 * MINUTE);
+      expect(await sessionStatus(busy)).toBe(401);
+    });
+
+    it('log out ends the session at once and removes the cookie; other sessions stay', async () => {
+      const { url, issueLoginCode, login, sessionStatus } = await setup();
+      const mine = (await login(await issueLoginCode())).cookie!;
+      const other = (await login(await issueLoginCode())).cookie!;
+      const out = await fetch(`${url}/api/auth/logout`, { method: 'POST', headers: { cookie: mine } });
+      expect(out.status).toBe(204);
+      expect(out.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+      expect(await sessionStatus(mine)).toBe(401);
+      expect(await sessionStatus(other)).toBe(200);
+      // Logging out without a session is refused like any other request.
+      expect((await fetch(`${url}/api/auth/logout`, { method: 'POST' })).status).toBe(401);
+    });
+
+    it('the desktop shell trades its bearer token for a session of its own; a browser session cannot', async () => {
+      const { url, auth, issueLoginCode, login, sessionStatus } = await setup();
+      const res = await fetch(`${url}/api/auth/session`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${auth.token}` },
+      });
+      expect(res.status).toBe(204);
+      const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+      expect(cookie).not.toContain(auth.token);
+      expect(await sessionStatus(cookie)).toBe(200);
+      const browser = (await login(await issueLoginCode())).cookie!;
+      const refused = await fetch(`${url}/api/auth/session`, {
+        method: 'POST',
+        headers: { cookie: browser },
+      });
+      expect(refused.status).toBe(403);
+      expect((await fetch(`${url}/api/auth/session`, { method: 'POST' })).status).toBe(401);
+    });
+  });
+}
+
+sessionSuite('one process', async (clock) => {
+  const auth = new SessionAuth(undefined, POLICY, clock.now);
+  return { auth, issueLoginCode: async () => auth.issueLoginCode(), dispose: async () => {} };
+});
+
+// The same promises when the sessions live in Redis (cluster api instances share them). Redis expires keys on its
+// own clock, so the lifetimes of this run are real milliseconds scaled down: the manual clock cannot move Redis.
+const redisSkip = skipWithout('Redis', await redisAvailable(), REDIS_INSTALL_HINT);
+describe.skipIf(redisSkip)('browser sessions (Redis, real key expiry)', () => {
+  let redis: RedisHandle;
+  const made: SharedSessionAuth[] = [];
+  beforeAll(async () => {
+    redis = await useRedis();
+  });
+  afterAll(async () => {
+    for (const a of made) await a.dispose();
+    await redis?.stop();
+  });
+
+  async function shared(policy: SessionPolicy, keyPrefix = `vigil-sec-${randomUUID()}:`) {
+    const auth = new SharedSessionAuth({ url: redis.url, keyPrefix, policy });
+    made.push(auth);
+    await auth.start();
+    return { auth, ...(await serve(auth)) };
+  }
+
+  it('codes and sessions expire in Redis; log out on one instance ends the session on another', async () => {
+    const policy = { loginCodeTtlMs: 400, idleMs: 1000, lifetimeMs: 2500 };
+    const prefix = `vigil-sec-${randomUUID()}:`;
+    const one = await shared(policy, prefix);
+    const two = await shared(policy, prefix);
+    try {
+      const stale = await one.auth.issueLoginCode();
+      const used = await one.auth.issueLoginCode();
+      const opened = Date.now();
+      const session = (await two.login(used)).cookie!;
+      expect(await one.sessionStatus(session)).toBe(200);
+      expect(await two.sessionStatus(session)).toBe(200);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await two.login(stale)).status).toBe(401);
+      // Redis holds hashes only: neither the code nor the session id is a key or a value.
+      const keys = await one.auth.redis.keys(`${prefix}*`);
+      const values = await Promise.all(keys.map((k) => one.auth.redis.get(k)));
+      expect(keys.join(' ') + values.join(' ')).not.toContain(session.split('=')[1]!);
+      // Kept alive by use (every 400 ms) well past its idle time, then ended at its lifetime.
+      while (Date.now() - opened < policy.lifetimeMs - 300) {
+        expect(await one.sessionStatus(session)).toBe(200);
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, opened + policy.lifetimeMs + 100 - Date.now())));
+      expect(await one.sessionStatus(session)).toBe(401);
+      // Idle out and log out.
+      const idle = (await one.login(await one.auth.issueLoginCode())).cookie!;
+      const out = (await one.login(await one.auth.issueLoginCode())).cookie!;
+      expect(
+        (await fetch(`${two.url}/api/auth/logout`, { method: 'POST', headers: { cookie: out } })).status,
+      ).toBe(204);
+      expect(await one.sessionStatus(out)).toBe(401);
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await two.sessionStatus(idle)).toBe(401);
+    } finally {
+      await one.server.dispose();
+      await two.server.dispose();
+    }
+  });
+});

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
+import { openBrowserSession, spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { realSegments, vtestPath } from '../test/fixtures/footage.js';
 import { skipWithout } from '../test/fixtures/require.js';
@@ -58,7 +58,7 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
     await context.addCookies([
       {
         name: 'vigil_session',
-        value: backend.token,
+        value: await openBrowserSession(backend),
         domain: url.hostname,
         path: '/',
         httpOnly: true,

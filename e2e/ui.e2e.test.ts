@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
+import { openBrowserSession, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { RTSP_INSTALL_HINT, RtspFixture, rtspFixtureAvailable } from '../test/fixtures/rtsp.js';
@@ -80,7 +80,7 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     await context.addCookies([
       {
         name: 'vigil_session',
-        value: backend.token,
+        value: await openBrowserSession(backend),
         domain: url.hostname,
         path: '/',
         httpOnly: true,
@@ -180,7 +180,12 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     const other = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       await other.addCookies([
-        { name: 'vigil_session', value: backend!.token, domain: new URL(backend!.url).hostname, path: '/' },
+        {
+          name: 'vigil_session',
+          value: await openBrowserSession(backend!),
+          domain: new URL(backend!.url).hostname,
+          path: '/',
+        },
       ]);
       const second = await other.newPage();
       await second.goto(`${backend!.url}/#/wall?name=second`);

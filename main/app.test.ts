@@ -64,11 +64,14 @@ describe('desktop app (fake Electron adapter, real backend processes)', () => {
     const url = await waitFor('app page', () => main.loaded.find((u) => u.startsWith('http://127.0.0.1')));
     const origin = new URL(url).origin;
     expect(url).toBe(`${origin}/`);
+    // The cookie holds a session the backend opened for the shell's token, never the token itself.
+    expect(electron.cookies[0]?.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(electron.cookies[0]?.value).not.toBe(app.connection.backend!.token);
     expect(electron.cookies).toEqual([
       {
         url: origin,
         name: SESSION_COOKIE,
-        value: app.connection.backend!.token,
+        value: electron.cookies[0]?.value,
         httpOnly: true,
         secure: false,
         sameSite: 'strict',
@@ -271,6 +274,7 @@ describe('desktop app with the real Vigil backend (fake Electron adapter)', () =
     );
     const cookie = electron.cookies[0]!;
     expect(cookie.value).not.toBe('must-not-be-inherited-0123456789');
+    expect(cookie.value).not.toBe(app.connection.backend!.token);
     const ok = await fetch(new URL('/api/session', url), {
       headers: { cookie: `${cookie.name}=${cookie.value}` },
     });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE } from '../backend/src/contract/api.js';
 import type { DesktopBackendInfo, DesktopConnectionStatus } from '../backend/src/contract/desktop.js';
 import { envNamesInConfig, sanitizeEnv } from './backend-env.js';
+import { BROWSER_SESSION_REFRESH_MS, openBrowserSession } from './browser-session.js';
 import type { BackendChild, BackendLaunchOptions } from './backend-child.js';
 import { BackendSupervisor, type SupervisorOptions } from './backend-supervisor.js';
 import { ConnectionManager } from './connection.js';
@@ -91,6 +92,8 @@ export class DesktopApp {
   #stopped = false;
   /** The backend the windows were last loaded from. */
   #lastBackend: DesktopBackendInfo | undefined;
+  /** Renews the windows' session cookie before it can idle out or reach its lifetime. */
+  #sessionRefresh: NodeJS.Timeout | undefined;
 
   constructor(options: DesktopAppOptions) {
     this.#o = options;
@@ -201,16 +204,14 @@ export class DesktopApp {
     this.#windows.broadcast(IpcEvent.ConnectionStatus, status);
     if (backend && (backend.url !== this.#lastBackend?.url || backend.token !== this.#lastBackend?.token)) {
       this.#lastBackend = backend;
-      // The renderer's requests carry the session as an HttpOnly cookie set here; the page never sees it.
-      await this.#o.electron.session.setCookie({
-        url: backend.url,
-        name: SESSION_COOKIE,
-        value: backend.token,
-        httpOnly: true,
-        secure: backend.url.startsWith('https:'),
-        sameSite: 'strict',
-        path: '/',
-      });
+      // The renderer's requests carry a session of their own as an HttpOnly cookie set here; the page never sees
+      // it, and the bearer token never leaves the main process. It is renewed before it can expire.
+      await this.#setSessionCookie(backend);
+      clearInterval(this.#sessionRefresh);
+      this.#sessionRefresh = setInterval(() => {
+        if (this.#lastBackend === backend) void this.#setSessionCookie(backend);
+      }, BROWSER_SESSION_REFRESH_MS);
+      this.#sessionRefresh.unref();
       await this.#windows.showApp(backend.url);
       if (!this.#wallsRestored) {
         this.#wallsRestored = true;
@@ -225,6 +226,24 @@ export class DesktopApp {
       await this.#windows.showShellPage(errorPage(status.detail ?? 'The backend is not available.', lines));
     } else if (status.state === 'starting' && this.#lastBackend === undefined) {
       await this.#windows.showShellPage(startingPage(status.detail ?? 'Connecting to the backend.'));
+    }
+  }
+
+  async #setSessionCookie(backend: DesktopBackendInfo): Promise<void> {
+    try {
+      const sessionId = await openBrowserSession(backend);
+      await this.#o.electron.session.setCookie({
+        url: backend.url,
+        name: SESSION_COOKIE,
+        value: sessionId,
+        httpOnly: true,
+        secure: backend.url.startsWith('https:'),
+        sameSite: 'strict',
+        path: '/',
+      });
+    } catch (err) {
+      // The window then shows the login page; the next renewal tries again.
+      this.#log.warn({ err: (err as Error).message }, 'could not open a session for the app windows');
     }
   }
 
@@ -276,6 +295,7 @@ export class DesktopApp {
     this.#quitting ??= (async () => {
       this.#log.info('quitting');
       try {
+        clearInterval(this.#sessionRefresh);
         this.#ipc?.dispose();
         this.#notifier?.dispose();
         await this.#connection?.stop();

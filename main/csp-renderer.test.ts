@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../backend/src/contract/api.js';
-import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
+import { openBrowserSession, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { buildCsp } from './window-security.js';
@@ -43,7 +43,13 @@ describe.skipIf(noChromium)(
       const context = await browser.newContext();
       const origin = new URL(backend.url).origin;
       await context.addCookies([
-        { name: SESSION_COOKIE, value: backend.token, url: origin, httpOnly: true, sameSite: 'Strict' },
+        {
+          name: SESSION_COOKIE,
+          value: await openBrowserSession(backend),
+          url: origin,
+          httpOnly: true,
+          sameSite: 'Strict',
+        },
       ]);
       const csp = buildCsp(origin, 'https://kibana.example.org');
       await context.route(`${origin}/**`, async (route) => {

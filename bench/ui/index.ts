@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnBackend } from '../../test/fixtures/backend.js';
+import { openBrowserSession, spawnBackend } from '../../test/fixtures/backend.js';
 import { launchChromium } from '../../test/fixtures/browser.js';
 import { RtspFixture } from '../../test/fixtures/rtsp.js';
 import { machineLine } from '../machine.js';
@@ -199,7 +199,12 @@ const browser = await launchChromium();
 try {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   await context.addCookies([
-    { name: 'vigil_session', value: backend.token, domain: new URL(backend.url).hostname, path: '/' },
+    {
+      name: 'vigil_session',
+      value: await openBrowserSession(backend),
+      domain: new URL(backend.url).hostname,
+      path: '/',
+    },
   ]);
   const page = await context.newPage();
   const tiles = Array.from({ length: TILES }, (_, i) => ids[i % ids.length]).join(',');

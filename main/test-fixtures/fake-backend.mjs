@@ -1,6 +1,6 @@
 // A stand-in backend for the supervisor tests: a real process that behaves as told by VIGIL_TEST_MODES, a
 // comma-separated list with one behaviour per launch (the last one repeats), counted in the VIGIL_TEST_COUNTER file.
-//   healthy   serves /healthz, reports ready, stops on SIGTERM (and stops its grandchild)
+//   healthy   serves /healthz and POST /api/auth/session, reports ready, stops on SIGTERM (and its grandchild)
 //   crash     writes an error line and exits with code 1
 //   crashlate reports ready, then exits with code 1 after 300 ms
 //   hang      reports ready, then blocks its event loop (health checks time out) and ignores SIGTERM
@@ -10,6 +10,7 @@
 // VIGIL_TEST_GRANDCHILD=1 starts a long `sleep`, =ffmpeg a real ffmpeg encoding a test pattern.
 // VIGIL_TEST_ENV_DUMP=<file> writes the environment variable names there.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 
@@ -58,6 +59,17 @@ if (mode === 'crash') {
         : undefined;
   if (grandchild) console.log(`grandchild ${grandchild.pid}`);
   const server = http.createServer((req, res) => {
+    // Like the real backend: the bearer token opens a browser session whose id goes in a cookie.
+    if (req.method === 'POST' && req.url === '/api/auth/session') {
+      const ok = req.headers.authorization === `Bearer ${process.env.VIGIL_API_TOKEN}`;
+      const id = randomBytes(32).toString('base64url');
+      res.writeHead(
+        ok ? 204 : 401,
+        ok ? { 'set-cookie': `vigil_session=${id}; HttpOnly; SameSite=Strict; Path=/` } : {},
+      );
+      res.end();
+      return;
+    }
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
     res.end('{"status":"ok"}');
   });

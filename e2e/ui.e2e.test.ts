@@ -319,4 +319,25 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     await page.waitForTimeout(3500); // two metric samples for the small charts
     await shot('system');
   });
+
+  it('log out ends the browser session: the page asks for a login link and the old cookie is refused', async () => {
+    const b = backend!;
+    const other = await browser!.newContext();
+    try {
+      const session = await openBrowserSession(b);
+      await other.addCookies([
+        { name: 'vigil_session', value: session, domain: new URL(b.url).hostname, path: '/', httpOnly: true },
+      ]);
+      const p = await other.newPage();
+      await p.goto(`${b.url}/#/system`);
+      await p.getByRole('button', { name: 'Log out' }).click();
+      await p.getByText('This browser is not logged in').waitFor({ timeout: 15_000 });
+      const res = await fetch(`${b.url}/api/session`, { headers: { cookie: `vigil_session=${session}` } });
+      expect(res.status).toBe(401);
+      // The main page's own session is untouched.
+      expect(await page.evaluate(async () => (await fetch('/api/session')).status)).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
 });

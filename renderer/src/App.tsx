@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { AlertsPanel } from './alerts/AlertsPanel';
 import { backupView } from './backup';
 import type { KibanaResponse } from '../../backend/src/contract/api';
-import { fetchSession, type SessionState } from './api';
+import { fetchSession, logout, type SessionState } from './api';
 import { CamerasView } from './cameras/CamerasView';
 import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
@@ -69,7 +69,10 @@ export function App() {
     return (
       <div className="centered" role="alert">
         <h1>Vigil</h1>
-        <p>This browser is not logged in. Open the login link that the backend printed in its terminal.</p>
+        <p>
+          This browser is not logged in. Open the login link that the backend printed in its terminal (press
+          Enter there for a new one: each link works once, for a few minutes).
+        </p>
       </div>
     );
   }
@@ -118,6 +121,16 @@ export function App() {
         ))}
         <Connection />
         <span className="status">v{session.session.version}</span>
+        {/* The desktop window's session belongs to the shell, which renews it; browsers log out here. */}
+        {(window as { vigil?: { isDesktop?: boolean } }).vigil?.isDesktop ? null : (
+          <button
+            type="button"
+            onClick={() => void logout().then(() => setSession({ kind: 'unauthorized' }))}
+            title="End this browser's session"
+          >
+            Log out
+          </button>
+        )}
       </nav>
       <div className="main-row">
         <main className="view" aria-label={views.find((v) => v.id === view)?.label}>

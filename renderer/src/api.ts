@@ -7,6 +7,11 @@ export type SessionState =
   | { kind: 'unauthorized' }
   | { kind: 'offline'; message: string };
 
+/** Ends this browser's session (its cookie is removed); the UI then asks for a new login link. */
+export async function logout(): Promise<void> {
+  await fetch(ApiRoutes.logout, { method: 'POST', credentials: 'same-origin' }).catch(() => undefined);
+}
+
 /** Fetches the session; the cookie set by the login link (or the desktop shell) authenticates it. */
 export async function fetchSession(): Promise<SessionState> {
   try {

@@ -208,7 +208,7 @@ export class ApiServer implements Service {
             .code(401)
             .type('text/plain')
             .send(
-              'This login link is invalid, expired or was already used. Ask the backend for a new one (restart it, or run `vigil login`).',
+              'This login link is invalid, expired or was already used. Press Enter in the terminal where Vigil runs for a new one.',
             );
         }
         return reply

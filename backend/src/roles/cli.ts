@@ -152,8 +152,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\nVigil ${role} role is running${running.url ? ` at ${running.url}` : ''}.\n`);
     // The login link is for the person at the terminal; it is printed, not logged. With cluster.redis it works on
     // every api instance behind the load balancer.
-    if (running.loginUrl)
-      process.stdout.write(`Open this link in a browser to log in:\n\n  ${await running.loginUrl()}\n\n`);
+    if (running.loginUrl) {
+      const loginUrl = running.loginUrl.bind(running);
+      process.stdout.write(`Open this link in a browser to log in:\n\n  ${await loginUrl()}\n\n`);
+      offerLoginLinks(loginUrl, loaded.config.server.sessions.loginCodeMinutes);
+    }
     if (process.send) process.send({ type: 'ready', role, url: running.url });
     return -1;
   }
@@ -170,11 +173,31 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `\nVigil is running. Open this link in a browser to log in:\n\n  ${app.loginUrl()}\n\n`,
   );
+  offerLoginLinks(() => app.loginUrl(), loaded.config.server.sessions.loginCodeMinutes);
   const ready = { type: 'ready', url: app.url, token: app.auth.token };
   if (process.send) process.send(ready);
   // Inside an Electron utilityProcess (the packaged desktop app) the supervisor listens on parentPort.
   (process as { parentPort?: { postMessage(message: unknown): void } }).parentPort?.postMessage(ready);
   return -1; // keep running
+}
+
+/**
+ * Login links work once and expire within minutes, so the person at the terminal can ask for another one: each
+ * Enter prints a fresh link. Only on an interactive terminal (the desktop shell's backend has none).
+ */
+function offerLoginLinks(issue: () => string | Promise<string>, minutes: number): void {
+  if (!process.stdin.isTTY) return;
+  process.stdout.write(
+    `Each link works once, within ${minutes} minute${minutes === 1 ? '' : 's'}. Press Enter for a new one.\n`,
+  );
+  process.stdin.on('data', () => {
+    void Promise.resolve(issue()).then(
+      (url) => process.stdout.write(`\n  ${url}\n\n`),
+      (err: unknown) => process.stdout.write(`No login link: ${(err as Error).message}\n`),
+    );
+  });
+  // Waiting for Enter must not keep the process alive once the backend stops.
+  process.stdin.unref();
 }
 
 main(process.argv.slice(2)).then(

@@ -12,8 +12,8 @@ export const OPENAPI_INFO: NonNullable<Extract<SwaggerOptions, { openapi?: unkno
     title: 'Vigil API',
     version: VERSION,
     description:
-      'HTTP and WebSocket API of the Vigil backend. Every /api route needs the session token: ' +
-      '`Authorization: Bearer <token>` or the HttpOnly cookie set by the one-time login link. ' +
+      'HTTP and WebSocket API of the Vigil backend. Every route but /healthz, /login and the UI needs a credential: ' +
+      '`Authorization: Bearer <token>` or the HttpOnly session cookie set by a one-time login link. ' +
       'Times are milliseconds since the epoch. Errors are `{ error, message, field? }` with a 4xx status.',
   },
   components: {

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { SessionAuth, type ApiAuth, type SessionPolicy } from '../../backend/src/api/auth.js';
 import { ApiServer } from '../../backend/src/api/server.js';
+import { RealtimeHub } from '../../backend/src/api/realtime.js';
+import { SESSION_ENDED_CLOSE_CODE } from '../../backend/src/api/session-sockets.js';
 import { SharedSessionAuth } from '../../backend/src/api/shared-redis.js';
+import { MemoryBus } from '../../backend/src/bus/memory-bus.js';
 import { SESSION_COOKIE } from '../../backend/src/contract/api.js';
 import { REDIS_INSTALL_HINT, redisAvailable, useRedis, type RedisHandle } from '../fixtures/redis.js';
 import { skipWithout } from '../fixtures/require.js';
@@ -20,9 +24,16 @@ function manualClock(start = Date.now()) {
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
 
-/** An API server over the given authentication, with a browser-like client that keeps its cookie. */
+/** An API server over the given authentication (with the realtime WebSocket), and a browser-like client. */
 async function serve(auth: ApiAuth) {
-  const server = new ApiServer({ host: '127.0.0.1', port: 0, auth, mode: 'local' });
+  const server = new ApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    auth,
+    mode: 'local',
+    routes: [new RealtimeHub({ bus: new MemoryBus() })],
+    sessionCheckMs: 100,
+  });
   await server.start();
   const url = server.url;
   return {
@@ -37,6 +48,17 @@ async function serve(auth: ApiAuth) {
     },
     async sessionStatus(cookie: string): Promise<number> {
       return (await fetch(`${url}/api/session`, { headers: { cookie } })).status;
+    },
+    /** Opens /api/ws with a cookie; resolves with the socket once open. */
+    openSocket(cookie: string): Promise<WebSocket> {
+      return new Promise((resolve, reject) => {
+        const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/ws`, { headers: { cookie } });
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) =>
+          reject(new Error(`upgrade refused: ${res.statusCode}`)),
+        );
+        ws.once('error', reject);
+      });
     },
   };
 }
@@ -120,6 +142,34 @@ function sessionSuite(
       expect(await sessionStatus(other)).toBe(200);
       // Logging out without a session is refused like any other request.
       expect((await fetch(`${url}/api/auth/logout`, { method: 'POST' })).status).toBe(401);
+    });
+
+    it('ending a session closes its live connections: at once on log out, within a check when it expires', async () => {
+      const { url, clock, issueLoginCode, login, openSocket, sessionStatus } = await setup();
+      const closed = (ws: WebSocket) =>
+        new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+      const out = (await login(await issueLoginCode())).cookie!;
+      const stays = (await login(await issueLoginCode())).cookie!;
+      const outSocket = await openSocket(out);
+      const staysSocket = await openSocket(stays);
+      const outClosed = closed(outSocket);
+      await fetch(`${url}/api/auth/logout`, { method: 'POST', headers: { cookie: out } });
+      expect(await outClosed).toBe(SESSION_ENDED_CLOSE_CODE);
+      // An open socket counts as use (the server checks it every 100 ms here, every minute by default): past the
+      // idle time its session still holds…
+      const staysClosed = closed(staysSocket);
+      for (let t = 0; t < 60; t += 20) {
+        clock.advance(20 * MINUTE);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(staysSocket.readyState).toBe(WebSocket.OPEN);
+      expect(await sessionStatus(stays)).toBe(200);
+      // …but not past its lifetime.
+      for (let t = 60; t <= 8 * 60; t += 20) {
+        clock.advance(20 * MINUTE);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      expect(await staysClosed).toBe(SESSION_ENDED_CLOSE_CODE);
     });
 
     it('the desktop shell trades its bearer token for a session of its own; a browser session cannot', async () => {

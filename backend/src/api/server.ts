@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import Fastify, {
   LogController,
@@ -10,9 +11,11 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import {
   ApiRoutes,
+  SESSION_COOKIE,
   appContentSecurityPolicy,
   type KibanaResponse,
   type ApiError,
@@ -24,6 +27,7 @@ import { createLogger } from '../platform/log.js';
 import { VERSION } from '../platform/version.js';
 import { checkHostAndOrigin, decideAccess, declaredAccess, HostPolicy, type RouteAccess } from './access.js';
 import { clearedSessionCookie, sessionCookieFor, type ApiAuth } from './auth.js';
+import { SessionSockets } from './session-sockets.js';
 import { openApiTransform, schemaCompilers, OPENAPI_INFO } from './schema.js';
 import { observeRequest, renderMetrics, metricsContentType } from './metrics.js';
 
@@ -47,6 +51,8 @@ export interface ApiServerOptions {
   kibana?: { url: string; dashboards: Array<{ id: string; title: string }> };
   /** Host names browsers use besides loopback names and IP addresses (`server.publicNames`). */
   publicNames?: readonly string[];
+  /** How often the sessions of open WebSockets are checked (ended sessions close their sockets); 60 s. */
+  sessionCheckMs?: number;
 }
 
 /** A route as registered with the server: what the access check enforces for it. */
@@ -86,6 +92,8 @@ export class ApiServer implements Service {
   readonly #log = createLogger('api.server');
   readonly #started = Date.now();
   readonly #routeOptions: RouteOptions[] = [];
+  readonly #sessionSockets = new SessionSockets();
+  #sessionCheck: NodeJS.Timeout | undefined;
   #url: string | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
@@ -129,6 +137,22 @@ export class ApiServer implements Service {
     // plugin's own hook marks upgrade requests first (it closes refused upgrade sockets).
     await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
+    // A live connection lasts no longer than the browser session that opened it. An open socket counts as use of
+    // its session (a wall being watched keeps its session from idling out), but not past its lifetime.
+    const upgradeSessions = new WeakMap<IncomingMessage, string>();
+    app.websocketServer.on('connection', (socket: WebSocket, raw: IncomingMessage) => {
+      const sessionId = upgradeSessions.get(raw);
+      if (sessionId) this.#sessionSockets.track(sessionId, socket);
+    });
+    this.#sessionCheck = setInterval(() => {
+      void this.#sessionSockets.recheck(
+        async (id) =>
+          (await auth.authenticate({ headers: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(id)}` } }))
+            ?.via === 'session',
+      );
+    }, options.sessionCheckMs ?? 60_000);
+    this.#sessionCheck.unref();
+
     // The one access check. It runs after routing, so it judges the route the router matched (whatever spelling
     // of the path reached it) by that route's own declaration, never by the URL.
     const hosts = new HostPolicy({ bindHost: options.host, publicNames: options.publicNames ?? [] });
@@ -137,6 +161,7 @@ export class ApiServer implements Service {
       if (refused) return reply.code(refused.status).send(refused.body);
       const principal = await auth.authenticate(req);
       if (principal) req.principal = principal;
+      if (principal?.sessionId && req.headers.upgrade) upgradeSessions.set(req.raw, principal.sessionId);
       const decision = decideAccess(req.routeOptions.config, principal, req.is404);
       if (!decision.allow) return reply.code(decision.status).send(decision.body);
     });
@@ -232,7 +257,10 @@ export class ApiServer implements Service {
 
     app.post(ApiRoutes.logout, { schema: { hide: true } }, async (req, reply) => {
       const sessionId = req.principal?.sessionId;
-      if (sessionId) await auth.endSession(sessionId);
+      if (sessionId) {
+        await auth.endSession(sessionId);
+        this.#sessionSockets.close(sessionId);
+      }
       return reply.code(204).header('set-cookie', clearedSessionCookie()).send();
     });
 
@@ -301,6 +329,8 @@ export class ApiServer implements Service {
   }
 
   async dispose(): Promise<void> {
+    clearInterval(this.#sessionCheck);
+    this.#sessionSockets.clear();
     await this.app.close();
     this.#url = undefined;
   }

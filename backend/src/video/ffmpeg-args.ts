@@ -20,7 +20,8 @@ export const SEGMENT_LIST_FD = 4;
 export const INPUT_DESCRIPTION_FD = 5;
 
 /** Protocols a described network input may use (the description itself arrives on a pipe). */
-const DESCRIBED_INPUT_PROTOCOLS = 'pipe,rtsp,rtsps,rtp,srtp,tcp,udp,tls,http,https,httpproxy,hls,crypto,rtmp,rtmps,srt';
+const DESCRIBED_INPUT_PROTOCOLS =
+  'pipe,rtsp,rtsps,rtp,srtp,tcp,udp,tls,http,https,httpproxy,hls,crypto,rtmp,rtmps,srt';
 
 /** The source's URL with the user name and (when given) the password filled in. */
 export function sourceUrl(source: StreamSource, password?: string): string {
@@ -118,7 +119,13 @@ function inputArgs(
       };
     case 'testPattern':
       return {
-        args: ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${source.width}x${source.height}:rate=${source.fps}`],
+        args: [
+          '-re',
+          '-f',
+          'lavfi',
+          '-i',
+          `testsrc2=size=${source.width}x${source.height}:rate=${source.fps}`,
+        ],
       };
   }
 }
@@ -150,15 +157,7 @@ export function buildFfmpegArgs(
   password?: string,
 ): { args: string[]; analysisOutputIndex: number | undefined; inputDescription?: string } {
   const input = inputArgs(source, password);
-  const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'info',
-    '-stats_period',
-    '1',
-    ...input.args,
-  ];
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', '-stats_period', '1', ...input.args];
   let outputs = 0;
   let analysisOutputIndex: number | undefined;
   const codec = videoCodecArgs(source);

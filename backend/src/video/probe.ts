@@ -41,7 +41,9 @@ export async function probeSource(
   } catch (err) {
     return { ok: false, reason: `could not start ffmpeg: ${(err as Error).message}` };
   }
-  const descriptionPipe = (child.stdio as unknown as Array<Writable | null | undefined>)[INPUT_DESCRIPTION_FD];
+  const descriptionPipe = (child.stdio as unknown as Array<Writable | null | undefined>)[
+    INPUT_DESCRIPTION_FD
+  ];
   if (description !== undefined && descriptionPipe) {
     descriptionPipe.on('error', () => undefined);
     descriptionPipe.end(description);

@@ -296,16 +296,23 @@ export class StreamProcess {
           (this.#lastProblem === undefined || this.#lastProblem.inputEnded === true);
         // A live feed that delivered video and then stopped was lost (the camera closed the connection, went away
         // or restarted); the last bytes ffmpeg read before that may look damaged, but the input was not corrupt.
+        const noStreamYet = live && !sawVideo && this.#lastProblem?.inputEnded === true;
         const problem: StreamProblem = lost
           ? { reason: `lost the stream from ${this.label} (the camera stopped sending)`, permanent: false }
-          : (this.#lastProblem ??
-            (this.#stallReason ? { reason: this.#stallReason, permanent: false } : undefined) ?? {
-              reason:
-                code === 0
-                  ? `the stream from ${this.label} ended`
-                  : `ffmpeg stopped (${signal ?? `exit code ${code}`}) reading ${this.label}`,
-              permanent: false,
-            });
+          : noStreamYet
+            ? {
+                // A camera or relay that is starting answers before its video flows; its data is not corrupt.
+                reason: `${this.label} answered but sent no video (the stream may be starting)`,
+                permanent: false,
+              }
+            : (this.#lastProblem ??
+              (this.#stallReason ? { reason: this.#stallReason, permanent: false } : undefined) ?? {
+                reason:
+                  code === 0
+                    ? `the stream from ${this.label} ended`
+                    : `ffmpeg stopped (${signal ?? `exit code ${code}`}) reading ${this.label}`,
+                permanent: false,
+              });
         this.#scheduleRetry(problem);
       });
     });

@@ -11,6 +11,7 @@ import { VideoConfig } from './config/video.js';
 export * from './config/backup.js';
 export * from './config/cameras.js';
 export * from './config/cluster.js';
+export * from './config/limits.js';
 export * from './config/detect.js';
 export * from './config/server.js';
 export * from './config/store.js';

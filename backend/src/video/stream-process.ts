@@ -71,6 +71,19 @@ export function analysisCaptureTs(
   return estimate <= arrivedMs + 20 && arrivedMs - estimate <= MAX_ANALYSIS_DELAY_MS ? estimate : arrivedMs;
 }
 
+/** How long after a connection's first video its timestamp warnings are part of starting up. */
+const SESSION_START_MS = 3000;
+
+/**
+ * Every RTSP session starts with a packet without timestamps and a repeated first DTS ("Timestamps are unset",
+ * "Non-monotonous DTS … changing to 1"): that is how a live stream begins, not damage. Counting them made every
+ * reconnection after a lost feed read as "damaged input" for a minute.
+ */
+function isSessionStartNoise(line: string, firstVideoAt: number | undefined): boolean {
+  if (!/timestamps are unset|non-monoton/i.test(line)) return false;
+  return firstVideoAt === undefined || Date.now() - firstVideoAt < SESSION_START_MS;
+}
+
 /** Linux: the kernel kills ffmpeg when the backend dies, even by SIGKILL (prctl PR_SET_PDEATHSIG via setpriv). */
 const SETPRIV =
   process.platform === 'linux' && fs.existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
@@ -203,8 +216,10 @@ export class StreamProcess {
       descriptionPipe.end(inputDescription);
     }
     let sawVideo = false;
+    let firstVideoAt: number | undefined;
     const markVideo = (): void => {
       sawVideo = true;
+      firstVideoAt ??= Date.now();
       this.#lastVideoAt = Date.now();
       if (this.#state !== 'streaming') {
         this.#attempt = 0;
@@ -228,7 +243,9 @@ export class StreamProcess {
         if (problem) {
           this.#lastProblem = problem;
           if (problem.diskFull) this.#setState(this.#state, problem.reason, problem);
-        } else if (isCorruptionWarning(line)) this.#corruptAt.push(Date.now());
+        } else if (isCorruptionWarning(line) && !isSessionStartNoise(line, firstVideoAt)) {
+          this.#corruptAt.push(Date.now());
+        }
       });
     }
     // The live output's latest time anchor: media time ↔ when it came out of ffmpeg.

@@ -46,7 +46,7 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
       port: config.server.port,
       auth: new SessionAuth(options.token),
       mode: 'cluster',
-      routes: [videoRoutes(video, ffmpeg)],
+      routes: [videoRoutes(video)],
       health: () => services.health(api),
     }),
   );

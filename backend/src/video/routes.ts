@@ -36,7 +36,7 @@ function timeParam(value: unknown, name: string, fallback?: number): number {
 }
 
 /** Routes of the video area (see VideoRoutes). */
-export function videoRoutes(video: VideoService, ffmpeg: string): RouteModule {
+export function videoRoutes(video: VideoService): RouteModule {
   return {
     name: 'video',
     async register(app: FastifyInstance) {

@@ -14,6 +14,7 @@ import type {
   BackupVerifyReport,
 } from '../contract/backup.js';
 import { createLogger } from '../platform/log.js';
+import { SECRETS_DIR } from '../platform/secret-store.js';
 import { getBuffer, putBuffer, TargetNotFoundError, type BackupTarget } from './target.js';
 import { HashingTransform, ThrottleTransform, TokenBucket } from './throttle.js';
 
@@ -22,7 +23,14 @@ const log = createLogger('backup.engine');
 /** Folder inside the data folder holding backup state (journals, history); never itself backed up. */
 export const BACKUP_STATE_DIR = 'backup-state';
 /** Folders inside the data folder that backups skip. */
-const SKIPPED_DIRS = new Set([BACKUP_STATE_DIR, 'exports', '.restore-staging', 'recordings-staging']);
+// The secret store (camera passwords and its key) never leaves the machine: a backup holds no secret, in clear or not.
+const SKIPPED_DIRS = new Set([
+  BACKUP_STATE_DIR,
+  'exports',
+  '.restore-staging',
+  'recordings-staging',
+  SECRETS_DIR,
+]);
 const DB_EXT = /\.(db|sqlite|sqlite3)$/i;
 const DB_SIDE_FILE = /\.(db|sqlite|sqlite3)-(wal|shm|journal)$/i;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Limits } from './config/limits.js';
 import { BackupConfig } from './config/backup.js';
 import { CameraConfig, DEMO_CAMERA } from './config/cameras.js';
 import { ClusterConfig } from './config/cluster.js';
@@ -10,6 +11,7 @@ import { VideoConfig } from './config/video.js';
 export * from './config/backup.js';
 export * from './config/cameras.js';
 export * from './config/cluster.js';
+export * from './config/limits.js';
 export * from './config/detect.js';
 export * from './config/server.js';
 export * from './config/store.js';
@@ -23,6 +25,7 @@ export const VigilConfig = z
   .strictObject({
     dataDir: z
       .string()
+      .max(Limits.path)
       .default('')
       .describe(
         'Folder for recordings, the event database and snapshots. Empty: "data" inside the application data folder.',
@@ -32,6 +35,7 @@ export const VigilConfig = z
     video: VideoConfig,
     cameras: z
       .array(CameraConfig)
+      .max(Limits.cameras)
       .default([CameraConfig.parse(DEMO_CAMERA)])
       .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique')
       .describe('Cameras. The default is one demo camera playing the bundled footage.'),

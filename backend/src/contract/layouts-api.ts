@@ -40,7 +40,11 @@ export const NamedLayout = z
   .strictObject({
     name: LayoutName,
     layout: WallLayout,
-    updatedAt: z.number().describe('When the layout was last saved (ms since the epoch).'),
+    updatedAt: z
+      .number()
+      .min(0)
+      .max(8_640_000_000_000_000)
+      .describe('When the layout was last saved (ms since the epoch).'),
   })
   .describe('A named wall layout.');
 export type NamedLayout = z.infer<typeof NamedLayout>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Limits } from './config/limits.js';
 import type { AlertState, VigilAlert, VigilEvent } from './events.js';
 import type {
   AuditEntry,
@@ -54,7 +55,13 @@ export class StoreInputError extends Error {
 
 const tsParam = z
   .union(
-    [z.number(), z.string().regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch')],
+    [
+      z.number(),
+      z
+        .string()
+        .max(Limits.token)
+        .regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch'),
+    ],
     'a time in milliseconds since the epoch',
   )
   .transform(Number)
@@ -67,7 +74,10 @@ const tsParam = z
   );
 
 const listParam = z
-  .union([z.string().max(4000), z.array(z.string())], 'a comma-separated list of at most 4000 characters')
+  .union(
+    [z.string().max(4000), z.array(z.string().max(120)).max(MAX_LIST_ITEMS)],
+    'a comma-separated list of at most 4000 characters',
+  )
   .transform((v) =>
     (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s.length > 0),
   )
@@ -93,7 +103,13 @@ export const EventQueryParams = z.strictObject({
   zones: listParam.optional(),
   minScore: z
     .union(
-      [z.number(), z.string().regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'a number from 0 to 1')],
+      [
+        z.number(),
+        z
+          .string()
+          .max(Limits.token)
+          .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'a number from 0 to 1'),
+      ],
       'a number from 0 to 1',
     )
     .transform(Number)
@@ -105,7 +121,13 @@ export const EventQueryParams = z.strictObject({
   sort: z.enum(['newest', 'oldest'], 'newest or oldest').optional(),
   limit: z
     .union(
-      [z.number(), z.string().regex(/^\d{1,9}$/, `a whole number from 1 to ${MAX_PAGE_SIZE}`)],
+      [
+        z.number(),
+        z
+          .string()
+          .max(Limits.token)
+          .regex(/^\d{1,9}$/, `a whole number from 1 to ${MAX_PAGE_SIZE}`),
+      ],
       `a whole number from 1 to ${MAX_PAGE_SIZE}`,
     )
     .transform(Number)
@@ -272,18 +294,26 @@ export type EventPatch = z.infer<typeof EventPatchSchema>;
 
 export const SavedSearchSchema = z.strictObject({
   name: z.string('text').trim().min(1, 'non-empty text').max(120, 'at most 120 characters'),
-  query: z.record(
-    z.string(),
-    z.string('text').max(4000, 'at most 4000 characters'),
-    'an object of search parameters',
-  ),
+  query: z
+    .record(
+      z.string().max(Limits.name),
+      z.string('text').max(4000, 'at most 4000 characters'),
+      'an object of search parameters',
+    )
+    .refine((q) => Object.keys(q).length <= MAX_LIST_ITEMS, `at most ${MAX_LIST_ITEMS} parameters`),
 });
 
 export const AlertListSchema = z.strictObject({
   state: z.enum(['new', 'acknowledged', 'resolved'], 'new, acknowledged or resolved').optional(),
   limit: z
     .union(
-      [z.number(), z.string().regex(/^\d{1,6}$/, 'a whole number from 1 to 1000')],
+      [
+        z.number(),
+        z
+          .string()
+          .max(Limits.token)
+          .regex(/^\d{1,6}$/, 'a whole number from 1 to 1000'),
+      ],
       'a whole number from 1 to 1000',
     )
     .transform(Number)

@@ -1,5 +1,5 @@
 /** Request and response shapes of the video API (/api/cameras, /api/live, /api/recordings, /api/clips …). */
-import type { CameraConfig, StreamSource } from './config/cameras.js';
+import type { CameraView, StreamSourceInput } from './config/cameras.js';
 import type { GapCause, HoldRecord, RetentionLogEntry } from './video.js';
 
 /** Health state of a camera. */
@@ -30,14 +30,18 @@ export interface CameraStatus {
   codec?: string;
 }
 
-/** GET /api/cameras/:id: the status plus the camera's configuration, without secrets. */
+/** GET /api/cameras/:id: the status plus the camera's configuration, without secrets (only `passwordSet`). */
 export interface CameraDetail extends CameraStatus {
-  config: CameraConfig;
+  config: CameraView;
 }
 
 /** POST /api/cameras/probe body. */
 export interface ProbeRequest {
-  source: StreamSource;
+  /** The source to open; a password typed into the form travels in `source.password`. */
+  source: StreamSourceInput;
+  /** An existing camera whose stored password is used when none is typed (only for the same server). */
+  cameraId?: string;
+  stream?: 'main' | 'sub';
 }
 
 /** POST /api/cameras/probe answer (the "test" button). */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { Limits } from '../contract/config/limits.js';
 import type { ApiError } from '../contract/api.js';
 import { BackupApiRoutes, type EvidenceExportResult } from '../contract/backup.js';
 import type { RouteModule } from '../api/server.js';
@@ -9,9 +10,9 @@ import type { EvidenceExporter } from './exporter.js';
 import type { SigningKey } from './signing.js';
 
 const ExportBody = z.strictObject({
-  cameraIds: z.array(z.string().min(1)).min(1, 'choose at least one camera'),
-  from: z.number().int().nonnegative(),
-  to: z.number().int().positive(),
+  cameraIds: z.array(z.string().min(1).max(63)).min(1, 'choose at least one camera').max(Limits.cameras),
+  from: z.number().int().nonnegative().max(Limits.time),
+  to: z.number().int().positive().max(Limits.time),
   format: z.enum(['zip', 'folder']).default('zip'),
   reason: z.string().max(500).optional(),
 });

@@ -55,7 +55,7 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
       publicNames: config.server.publicNames,
       auth,
       mode: 'cluster',
-      routes: [videoRoutes(video, ffmpeg)],
+      routes: [videoRoutes(video)],
       health: () => services.health(api),
     }),
   );

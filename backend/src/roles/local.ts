@@ -115,7 +115,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       store: clusterVideoStore(config.cluster.videoStore),
     }),
   );
-  routes.push(videoRoutes(video, ffmpeg));
+  routes.push(videoRoutes(video));
   // A retained event keeps its footage: a hold over the event's time range (with a margin either side), removed
   // again when the event is no longer retained.
   routes.push(

@@ -16,6 +16,10 @@ export interface CameraPipelineDeps {
   /** Folder where ffmpeg writes segments before they go into the video store. */
   stagingDir: string;
   env: NodeJS.ProcessEnv;
+  /** The password kept in the secret store for a stream of this camera. */
+  storedPassword?: (stream: 'main' | 'sub') => string | undefined;
+  /** Why this camera must not start (invalid stored settings, a source no longer allowed): shown, nothing spawned. */
+  blockedReason?: string;
   /** A finished segment, with wall-clock start/end (ms). */
   onSegment(cameraId: string, file: string, start: number, end: number): void;
   /** The camera's state or reason changed. */
@@ -71,6 +75,25 @@ export class CameraPipeline {
       this.#emit();
       return;
     }
+    if (deps.blockedReason) {
+      this.#state = 'failed';
+      this.#reason = deps.blockedReason;
+      this.#emit();
+      return;
+    }
+    try {
+      this.#startStreams();
+    } catch (err) {
+      // Whatever stops this camera from starting stops only this camera.
+      this.#log.error({ err }, 'camera could not be started');
+      this.#state = 'failed';
+      this.#reason = `could not start: ${(err as Error).message}`;
+    }
+    this.#emit();
+  }
+
+  #startStreams(): void {
+    const { config: cam, deps } = this;
     fs.mkdirSync(deps.stagingDir, { recursive: true });
     const analysis = cam.analysis.enabled ? { fps: cam.analysis.fps, width: cam.analysis.width } : undefined;
     const common = {
@@ -82,6 +105,7 @@ export class CameraPipeline {
     this.#main = new StreamProcess({
       ...common,
       source: cam.main,
+      storedPassword: () => deps.storedPassword?.('main'),
       log: this.#log.child({ stream: 'main' }),
       plan: {
         record: cam.record
@@ -107,6 +131,7 @@ export class CameraPipeline {
       this.#sub = new StreamProcess({
         ...common,
         source: cam.sub,
+        storedPassword: () => deps.storedPassword?.('sub'),
         log: this.#log.child({ stream: 'sub' }),
         plan: { analysis },
         handlers: {
@@ -117,7 +142,6 @@ export class CameraPipeline {
     }
     this.#main.start();
     this.#sub?.start();
-    this.#emit();
   }
 
   #onMainState(state: StreamState, reason: string | undefined, problem?: StreamProblem): void {

@@ -37,7 +37,7 @@ describe('camera management API and sub streams (real ffmpeg)', () => {
       );
     const bad = (await (
       await send(app, 'POST', '/api/cameras/probe', {
-        source: { kind: 'file', path: '/nonexistent/cam.mp4' },
+        source: { kind: 'file', path: 'assets/demo/cam.mp4' },
       })
     ).json()) as ProbeResponse;
     expect(bad).toEqual({ ok: false, reason: 'file not found: cam.mp4' });

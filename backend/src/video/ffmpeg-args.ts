@@ -16,18 +16,43 @@ export const LIVE_FD = 1;
 export const ANALYSIS_FD = 3;
 export const SEGMENT_LIST_FD = 4;
 
-/** The source's URL with credentials filled in (user from config, password from the environment). */
-export function sourceUrl(source: StreamSource, env: NodeJS.ProcessEnv): string {
-  if (source.kind !== 'rtsp') return source.kind === 'url' ? source.url : '';
+/** File descriptor on which ffmpeg reads the description of an input that carries a password. */
+export const INPUT_DESCRIPTION_FD = 5;
+
+/** Protocols a described network input may use (the description itself arrives on a pipe). */
+const DESCRIBED_INPUT_PROTOCOLS =
+  'pipe,rtsp,rtsps,rtp,srtp,tcp,udp,tls,http,https,httpproxy,hls,crypto,rtmp,rtmps,srt';
+
+/** The source's URL with the user name and (when given) the password filled in. */
+export function sourceUrl(source: StreamSource, password?: string): string {
+  if (source.kind !== 'rtsp' && source.kind !== 'url') return '';
   const url = new URL(source.url);
   if (source.username) url.username = encodeURIComponent(source.username);
-  if (source.passwordEnv) {
-    const pw = env[source.passwordEnv];
-    if (pw === undefined)
-      throw new Error(`the environment variable ${source.passwordEnv} (camera password) is not set`);
-    url.password = encodeURIComponent(pw);
-  }
+  if (password !== undefined) url.password = encodeURIComponent(password);
   return url.toString();
+}
+
+/**
+ * The password of a network source: the one kept in the secret store, else the one in the environment variable the
+ * configuration names. Throws when the variable is named but not set.
+ */
+export function resolvePassword(
+  source: StreamSource,
+  stored: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  if (source.kind !== 'rtsp' && source.kind !== 'url') return undefined;
+  if (stored) return stored;
+  if (!source.passwordEnv) return undefined;
+  const pw = env[source.passwordEnv];
+  if (pw === undefined)
+    throw new Error(`the environment variable ${source.passwordEnv} (camera password) is not set`);
+  return pw;
+}
+
+/** Quotes a value for an ffconcat directive. */
+function ffconcatQuote(value: string): string {
+  return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
 /** What to call the source in messages: host:port or the file name; never credentials. */
@@ -48,22 +73,60 @@ export function sourceLabel(source: StreamSource): string {
   }
 }
 
-function inputArgs(source: StreamSource, env: NodeJS.ProcessEnv): string[] {
+/** The input part of the command line, and the input description ffmpeg reads on a pipe (when there is one). */
+function inputArgs(
+  source: StreamSource,
+  password: string | undefined,
+): { args: string[]; description?: string } {
   switch (source.kind) {
     case 'rtsp':
-      return ['-rtsp_transport', source.transport, '-timeout', '5000000', '-i', sourceUrl(source, env)];
-    case 'url':
-      return ['-rw_timeout', '5000000', '-i', source.url];
+    case 'url': {
+      const options: Array<[string, string]> =
+        source.kind === 'rtsp'
+          ? [
+              ['rtsp_transport', source.transport],
+              ['timeout', '5000000'],
+            ]
+          : [['rw_timeout', '5000000']];
+      if (!source.username && password === undefined)
+        return { args: [...options.flatMap(([k, v]) => [`-${k}`, v]), '-i', source.url] };
+      // A URL with credentials never goes on the command line, where every local user can read it
+      // (/proc/<pid>/cmdline). ffmpeg reads it from a one-entry ffconcat list on a pipe instead; the list's
+      // "option" directives carry the input options (https://ffmpeg.org/ffmpeg-formats.html#concat-1).
+      const description = [
+        'ffconcat version 1.0',
+        `file ${ffconcatQuote(sourceUrl(source, password))}`,
+        ...options.map(([k, v]) => `option ${k} ${ffconcatQuote(v)}`),
+        '',
+      ].join('\n');
+      return {
+        args: [
+          '-protocol_whitelist',
+          DESCRIBED_INPUT_PROTOCOLS,
+          '-f',
+          'concat',
+          '-safe',
+          '0',
+          '-i',
+          `pipe:${INPUT_DESCRIPTION_FD}`,
+        ],
+        description,
+      };
+    }
     case 'file':
-      return ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', resolveInstallPath(source.path)];
+      return {
+        args: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', resolveInstallPath(source.path)],
+      };
     case 'testPattern':
-      return [
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=size=${source.width}x${source.height}:rate=${source.fps}`,
-      ];
+      return {
+        args: [
+          '-re',
+          '-f',
+          'lavfi',
+          '-i',
+          `testsrc2=size=${source.width}x${source.height}:rate=${source.fps}`,
+        ],
+      };
   }
 }
 
@@ -84,21 +147,17 @@ function videoCodecArgs(source: StreamSource): string[] {
   ];
 }
 
-/** ffmpeg arguments for one stream with its outputs; also the output index of the analysis output. */
+/**
+ * ffmpeg arguments for one stream with its outputs; also the output index of the analysis output, and the input
+ * description to write to fd INPUT_DESCRIPTION_FD when the source carries credentials (never in `args`).
+ */
 export function buildFfmpegArgs(
   source: StreamSource,
   plan: OutputPlan,
-  env: NodeJS.ProcessEnv = process.env,
-): { args: string[]; analysisOutputIndex: number | undefined } {
-  const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'info',
-    '-stats_period',
-    '1',
-    ...inputArgs(source, env),
-  ];
+  password?: string,
+): { args: string[]; analysisOutputIndex: number | undefined; inputDescription?: string } {
+  const input = inputArgs(source, password);
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', '-stats_period', '1', ...input.args];
   let outputs = 0;
   let analysisOutputIndex: number | undefined;
   const codec = videoCodecArgs(source);
@@ -158,5 +217,7 @@ export function buildFfmpegArgs(
     );
     analysisOutputIndex = outputs;
   }
-  return { args, analysisOutputIndex };
+  return input.description !== undefined
+    ? { args, analysisOutputIndex, inputDescription: input.description }
+    : { args, analysisOutputIndex };
 }

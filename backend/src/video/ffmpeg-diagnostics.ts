@@ -9,6 +9,8 @@ export interface StreamProblem {
   /** Errors that retrying will not fix without a change (credentials, missing file): the camera is "failed". */
   permanent: boolean;
   diskFull?: boolean;
+  /** The input stopped delivering (a closed connection, truncated data): on a live feed, the stream was lost. */
+  inputEnded?: boolean;
 }
 
 /** Where the source is, for messages ("127.0.0.1:8554"); never includes credentials. */
@@ -49,9 +51,13 @@ export function classifyLine(line: string, target: string): StreamProblem | unde
   if (l.includes('no space left on device'))
     return { reason: 'disk full: recording stopped', permanent: false, diskFull: true };
   if (l.includes('invalid data found when processing input'))
-    return { reason: `invalid data from ${target}: the stream is corrupt or not video`, permanent: false };
+    return {
+      reason: `invalid data from ${target}: the stream is corrupt or not video`,
+      permanent: false,
+      inputEnded: true,
+    };
   if (l.includes('connection reset by peer') || l.includes('end of file'))
-    return { reason: `connection to ${target} was closed`, permanent: false };
+    return { reason: `connection to ${target} was closed`, permanent: false, inputEnded: true };
   if (l.includes('does not contain any stream') || l.includes('matches no streams'))
     return { reason: `${target} has no video stream`, permanent: true };
   return undefined;

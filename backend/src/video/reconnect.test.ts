@@ -112,7 +112,7 @@ describe.skipIf(skip)('camera health and reconnection (real RTSP server)', () =>
       },
       15_000,
     );
-    expect(down.reason).toMatch(/connection refused|closed|ended|no video/);
+    expect(down.reason).toMatch(/lost the stream|connection refused|no video/);
     await new Promise((r) => setTimeout(r, 15_000 - (Date.now() - downAt)));
     await rtsp.startServer();
     const upAt = Date.now();

@@ -169,11 +169,36 @@ export class RecordingIndex {
   }
 
   cameras(): CameraConfig[] {
-    return (
-      this.db.prepare('SELECT json FROM cameras WHERE deleted = 0 ORDER BY rowid').all() as Array<{
-        json: string;
-      }>
-    ).map((r) => JSON.parse(r.json) as CameraConfig);
+    return this.cameraRows().map((r) => r.json as CameraConfig);
+  }
+
+  /** Stored camera definitions as they are, unchecked: rows written by an older version may no longer be valid. */
+  cameraRows(includeDeleted = false): Array<{ id: string; json: unknown }> {
+    const where = includeDeleted ? '' : 'WHERE deleted = 0';
+    const rows = this.db.prepare(`SELECT id, json FROM cameras ${where} ORDER BY rowid`).all() as Array<{
+      id: string;
+      json: string;
+    }>;
+    return rows.map((r) => {
+      try {
+        return { id: r.id, json: JSON.parse(r.json) as unknown };
+      } catch {
+        return { id: r.id, json: undefined };
+      }
+    });
+  }
+
+  /**
+   * Rewrites stored camera definitions so that removed text leaves no trace in the file: freed pages are zeroed
+   * (secure_delete) and the write-ahead log is emptied into the database and truncated.
+   */
+  rewriteCamerasScrubbed(cameras: ReadonlyArray<{ id: string; json: unknown }>): void {
+    this.db.pragma('secure_delete = ON');
+    const update = this.db.prepare('UPDATE cameras SET json = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const c of cameras) update.run(JSON.stringify(c.json), c.id);
+    })();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   saveCamera(c: CameraConfig): void {

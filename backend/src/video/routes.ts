@@ -2,11 +2,9 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ZodError } from 'zod';
 import type { ApiError } from '../contract/api.js';
-import { StreamSource } from '../contract/config/cameras.js';
 import type { HoldRequest } from '../contract/video-api.js';
 import { VideoRoutes } from '../contract/video-api.js';
 import type { RouteModule } from '../api/server.js';
-import { probeSource } from './probe.js';
 import { VideoRequestError, type VideoService } from './video-service.js';
 import { encodeJpeg } from '../platform/jpeg.js';
 
@@ -38,7 +36,7 @@ function timeParam(value: unknown, name: string, fallback?: number): number {
 }
 
 /** Routes of the video area (see VideoRoutes). */
-export function videoRoutes(video: VideoService, ffmpeg: string): RouteModule {
+export function videoRoutes(video: VideoService): RouteModule {
   return {
     name: 'video',
     async register(app: FastifyInstance) {
@@ -74,14 +72,19 @@ export function videoRoutes(video: VideoService, ffmpeg: string): RouteModule {
           return sendError(reply, err);
         }
       });
-      app.post<{ Body: { source?: unknown } }>(VideoRoutes.probe, async (req, reply) => {
-        try {
-          const source = StreamSource.parse(req.body?.source);
-          return await probeSource(ffmpeg, source);
-        } catch (err) {
-          return sendError(reply, err);
-        }
-      });
+      app.post<{ Body: { source?: unknown; cameraId?: unknown; stream?: unknown } }>(
+        VideoRoutes.probe,
+        async (req, reply) => {
+          try {
+            const body = req.body ?? {};
+            const cameraId = typeof body.cameraId === 'string' ? body.cameraId : undefined;
+            const stream = body.stream === 'sub' ? 'sub' : 'main';
+            return await video.probe(body.source, cameraId, stream);
+          } catch (err) {
+            return sendError(reply, err);
+          }
+        },
+      );
       app.get<{ Params: { id: string } }>(VideoRoutes.snapshot, async (req, reply) => {
         try {
           const frame = video.camera(req.params.id).latestFrame;

@@ -20,7 +20,6 @@ describe('analysis frame capture time', () => {
     const { args } = buildFfmpegArgs(
       { kind: 'rtsp', url: 'rtsp://127.0.0.1:8554/cam', transport: 'tcp' } as never,
       { live: { fragmentMs: 500 }, analysis: { fps: 5, width: 640 } },
-      {},
     );
     expect(args[args.indexOf('-vf') + 1]).toBe('fps=5:start_time=0,scale=640:-2:flags=bilinear');
   });

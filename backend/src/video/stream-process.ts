@@ -1,9 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { StreamSource } from '../contract/config/cameras.js';
 import type { Logger } from '../platform/log.js';
-import { buildFfmpegArgs, sourceLabel, type OutputPlan } from './ffmpeg-args.js';
+import {
+  buildFfmpegArgs,
+  INPUT_DESCRIPTION_FD,
+  resolvePassword,
+  sourceLabel,
+  type OutputPlan,
+} from './ffmpeg-args.js';
 import {
   classifyLine,
   FfmpegLogReader,
@@ -36,6 +42,8 @@ export interface StreamProcessOptions {
   source: StreamSource;
   plan: OutputPlan;
   env: NodeJS.ProcessEnv;
+  /** The password kept in the secret store for this stream, read at every (re)start. */
+  storedPassword?: () => string | undefined;
   reconnect: { initialDelayMs: number; maxDelayMs: number; failAfterAttempts: number };
   stallMs: number;
   log: Logger;
@@ -61,6 +69,19 @@ export function analysisCaptureTs(
   if (!anchor) return arrivedMs;
   const estimate = Math.round(anchor.wallMs + (mediaSec - anchor.mediaSec) * 1000);
   return estimate <= arrivedMs + 20 && arrivedMs - estimate <= MAX_ANALYSIS_DELAY_MS ? estimate : arrivedMs;
+}
+
+/** How long after a connection's first video its timestamp warnings are part of starting up. */
+const SESSION_START_MS = 3000;
+
+/**
+ * Every RTSP session starts with a packet without timestamps and a repeated first DTS ("Timestamps are unset",
+ * "Non-monotonous DTS … changing to 1"): that is how a live stream begins, not damage. Counting them made every
+ * reconnection after a lost feed read as "damaged input" for a minute.
+ */
+function isSessionStartNoise(line: string, firstVideoAt: number | undefined): boolean {
+  if (!/timestamps are unset|non-monoton/i.test(line)) return false;
+  return firstVideoAt === undefined || Date.now() - firstVideoAt < SESSION_START_MS;
 }
 
 /** Linux: the kernel kills ffmpeg when the backend dies, even by SIGKILL (prctl PR_SET_PDEATHSIG via setpriv). */
@@ -151,33 +172,54 @@ export class StreamProcess {
     this.#stallReason = undefined;
     this.#log = new FfmpegLogReader();
     this.#frameSamples = [];
+    // Damage counted in an earlier connection says nothing about this one.
+    this.#corruptAt = [];
     this.#lastVideoAt = Date.now();
     let built;
     try {
-      built = buildFfmpegArgs(this.o.source, this.o.plan, this.o.env);
+      const password = resolvePassword(this.o.source, this.o.storedPassword?.(), this.o.env);
+      built = buildFfmpegArgs(this.o.source, this.o.plan, password);
     } catch (err) {
       // A configuration problem (e.g. a missing password variable): say so and retry later, it may get fixed.
       this.#scheduleRetry({ reason: (err as Error).message, permanent: true });
       return;
     }
-    const { args, analysisOutputIndex } = built;
+    const { args, analysisOutputIndex, inputDescription } = built;
     const { plan, handlers } = this.o;
     const cmd = SETPRIV ?? this.o.ffmpeg;
     const cmdArgs = SETPRIV ? ['--pdeathsig', 'KILL', '--', this.o.ffmpeg, ...args] : args;
-    const child = spawn(cmd, cmdArgs, {
-      stdio: [
-        'ignore',
-        plan.live ? 'pipe' : 'ignore',
-        'pipe',
-        plan.analysis ? 'pipe' : 'ignore',
-        plan.record ? 'pipe' : 'ignore',
-      ],
-      // ffmpeg needs no secrets from our environment.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, cmdArgs, {
+        stdio: [
+          'ignore',
+          plan.live ? 'pipe' : 'ignore',
+          'pipe',
+          plan.analysis ? 'pipe' : 'ignore',
+          plan.record ? 'pipe' : 'ignore',
+          inputDescription !== undefined ? 'pipe' : 'ignore',
+        ],
+        // ffmpeg needs no secrets from our environment.
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+      });
+    } catch (err) {
+      // Some spawn failures throw instead of emitting 'error' (E2BIG: the arguments exceed the system's limit).
+      // Only this camera fails; the backend and the other cameras carry on.
+      this.#scheduleRetry({ reason: `could not start ffmpeg: ${(err as Error).message}`, permanent: true });
+      return;
+    }
     this.#child = child;
     const pipes = child.stdio;
+    const descriptionPipe = (pipes as unknown as Array<Writable | null | undefined>)[INPUT_DESCRIPTION_FD];
+    if (inputDescription !== undefined && descriptionPipe) {
+      descriptionPipe.on('error', () => undefined);
+      descriptionPipe.end(inputDescription);
+    }
+    let sawVideo = false;
+    let firstVideoAt: number | undefined;
     const markVideo = (): void => {
+      sawVideo = true;
+      firstVideoAt ??= Date.now();
       this.#lastVideoAt = Date.now();
       if (this.#state !== 'streaming') {
         this.#attempt = 0;
@@ -201,7 +243,9 @@ export class StreamProcess {
         if (problem) {
           this.#lastProblem = problem;
           if (problem.diskFull) this.#setState(this.#state, problem.reason, problem);
-        } else if (isCorruptionWarning(line)) this.#corruptAt.push(Date.now());
+        } else if (isCorruptionWarning(line) && !isSessionStartNoise(line, firstVideoAt)) {
+          this.#corruptAt.push(Date.now());
+        }
       });
     }
     // The live output's latest time anchor: media time ↔ when it came out of ffmpeg.
@@ -261,14 +305,31 @@ export class StreamProcess {
         if (this.#child === child) this.#child = undefined;
         resolve();
         if (this.#disposed) return;
-        const problem: StreamProblem = this.#lastProblem ??
-          (this.#stallReason ? { reason: this.#stallReason, permanent: false } : undefined) ?? {
-            reason:
-              code === 0
-                ? `the stream from ${this.label} ended`
-                : `ffmpeg stopped (${signal ?? `exit code ${code}`}) reading ${this.label}`,
-            permanent: false,
-          };
+        const live = this.o.source.kind === 'rtsp' || this.o.source.kind === 'url';
+        const lost =
+          live &&
+          sawVideo &&
+          !this.#stallReason &&
+          (this.#lastProblem === undefined || this.#lastProblem.inputEnded === true);
+        // A live feed that delivered video and then stopped was lost (the camera closed the connection, went away
+        // or restarted); the last bytes ffmpeg read before that may look damaged, but the input was not corrupt.
+        const noStreamYet = live && !sawVideo && this.#lastProblem?.inputEnded === true;
+        const problem: StreamProblem = lost
+          ? { reason: `lost the stream from ${this.label} (the camera stopped sending)`, permanent: false }
+          : noStreamYet
+            ? {
+                // A camera or relay that is starting answers before its video flows; its data is not corrupt.
+                reason: `${this.label} answered but sent no video (the stream may be starting)`,
+                permanent: false,
+              }
+            : (this.#lastProblem ??
+              (this.#stallReason ? { reason: this.#stallReason, permanent: false } : undefined) ?? {
+                reason:
+                  code === 0
+                    ? `the stream from ${this.label} ended`
+                    : `ffmpeg stopped (${signal ?? `exit code ${code}`}) reading ${this.label}`,
+                permanent: false,
+              });
         this.#scheduleRetry(problem);
       });
     });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Bus } from '../contract/bus.js';
-import { CameraConfig } from '../contract/config/cameras.js';
+import { CameraConfig, CameraInput, StreamSourceInput } from '../contract/config/cameras.js';
 import type { VideoConfig } from '../contract/config/video.js';
 import type {
   GapCause,
@@ -16,12 +16,26 @@ import type {
 import type {
   CameraDetail,
   CameraStatus,
+  ProbeResponse,
   RecordingsResponse,
   StorageResponse,
 } from '../contract/video-api.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
+import { EncryptedFileSecretStore, SECRETS_DIR, type SecretStore } from '../platform/secret-store.js';
+import {
+  cameraView,
+  forgetPasswords,
+  passwordSecretName,
+  prepareCamera,
+  prepareSource,
+  savePasswords,
+  splitUrlCredentials,
+  type StreamName,
+} from './camera-credentials.js';
 import { CameraPipeline } from './camera-pipeline.js';
+import { probeSource } from './probe.js';
+import { SourcePolicy } from './source-policy.js';
 import type { StreamProblem } from './ffmpeg-diagnostics.js';
 import { LocalDiskVideoStore } from './local-store.js';
 import { videoMetrics } from './metrics.js';
@@ -38,6 +52,22 @@ export interface VideoServiceOptions {
   /** Video store; local disk under <dataDir>/recordings by default. */
   store?: VideoStore;
   env?: NodeJS.ProcessEnv;
+  /** Where camera passwords entered through the API are kept; an encrypted file under <dataDir>/secrets by default. */
+  secrets?: SecretStore;
+}
+
+const CameraId_ = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** What a camera whose stored settings cannot be used is listed as: its id and name, nothing started. */
+function placeholderCamera(id: string, json: unknown): CameraConfig {
+  const name = (json as { name?: unknown } | undefined)?.name;
+  return CameraConfig.parse({
+    id,
+    name: typeof name === 'string' && name.length > 0 ? name.slice(0, 120) : id,
+    main: { kind: 'testPattern' },
+    record: false,
+    analysis: { enabled: false },
+  });
 }
 
 /** A gap shorter than this between two segments is jitter, not missing footage. */
@@ -74,10 +104,19 @@ export class VideoService implements Service {
   #metrics!: ReturnType<typeof videoMetrics>;
   readonly store: VideoStore;
   readonly stagingDir: string;
+  readonly #policy: SourcePolicy;
+  #secrets: SecretStore | undefined;
 
   constructor(private readonly o: VideoServiceOptions) {
     this.store = o.store ?? new LocalDiskVideoStore(path.join(o.dataDir, 'recordings'));
     this.stagingDir = path.join(o.dataDir, 'recordings-staging');
+    this.#policy = new SourcePolicy(o.video, o.cameras);
+    this.#secrets = o.secrets;
+  }
+
+  get secrets(): SecretStore {
+    this.#secrets ??= EncryptedFileSecretStore.inFolder(path.join(this.o.dataDir, SECRETS_DIR));
+    return this.#secrets;
   }
 
   get index(): RecordingIndex {
@@ -90,15 +129,89 @@ export class VideoService implements Service {
     // Segments left half-written by a crash have no index entry and no MP4 index: they cannot be played.
     fs.rmSync(this.stagingDir, { recursive: true, force: true });
     fs.mkdirSync(this.stagingDir, { recursive: true });
-    this.#index.seedCameras(this.o.cameras);
+    this.#seedCameras();
+    this.#moveUrlPasswordsToSecretStore();
     this.#metrics = videoMetrics(() => this.statuses());
-    for (const cam of this.#index.cameras()) this.#startCamera(cam);
+    for (const row of this.#index.cameraRows()) await this.#startStoredCamera(row.id, row.json);
     const every = this.o.video.retention.intervalSeconds * 1000;
     this.#retentionTimer = setInterval(() => void this.runRetention().catch(() => undefined), every);
     this.#log.info({ cameras: this.#cameras.size }, 'video started');
   }
 
-  #startCamera(cam: CameraConfig): void {
+  /** Seeds the configuration file's new cameras, with any password in a URL moved to the secret store. */
+  #seedCameras(): void {
+    const known = new Set(this.#index.cameraRows(true).map((r) => r.id));
+    const seeded = this.o.cameras.map((cam) => {
+      if (known.has(cam.id)) return cam;
+      const { config, passwords } = prepareCamera(cam, undefined);
+      if (passwords.main || passwords.sub) {
+        this.#log.warn(
+          { camera: cam.id },
+          'the configuration file has a camera password in a URL; it is kept in the secret store, but name an environment variable with passwordEnv instead',
+        );
+        savePasswords(this.secrets, cam.id, passwords);
+      }
+      return config;
+    });
+    this.#index.seedCameras(seeded);
+  }
+
+  /** Stored cameras written by older versions may hold passwords inside their URLs: move them to the secret store. */
+  #moveUrlPasswordsToSecretStore(): void {
+    const changed: Array<{ id: string; json: unknown }> = [];
+    for (const row of this.#index.cameraRows(true)) {
+      const json = row.json as Record<string, unknown> | undefined;
+      if (!json || typeof json !== 'object') continue;
+      let touched = false;
+      for (const stream of ['main', 'sub'] as const) {
+        const src = json[stream] as { url?: unknown; username?: unknown } | undefined;
+        if (!src || typeof src.url !== 'string') continue;
+        const split = splitUrlCredentials(src.url);
+        if (split.url === src.url) continue;
+        touched = true;
+        src.url = split.url;
+        if (split.username && !src.username) src.username = split.username;
+        if (split.password) this.secrets.set(passwordSecretName(row.id, stream), split.password);
+      }
+      if (touched) changed.push({ id: row.id, json });
+    }
+    if (changed.length === 0) return;
+    this.#index.rewriteCamerasScrubbed(changed);
+    this.#log.info(
+      { cameras: changed.map((c) => c.id) },
+      'camera passwords moved from URLs to the secret store',
+    );
+  }
+
+  /**
+   * Starts a stored camera. A row that is no longer valid (an older version accepted it) or whose source is no longer
+   * allowed does not stop the backend: the camera is listed as failed with the reason, the others run.
+   */
+  async #startStoredCamera(id: string, json: unknown): Promise<void> {
+    try {
+      const parsed = CameraConfig.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.join('.') ?? '';
+        const reason = `the stored settings of this camera are invalid (${field ? `${field}: ` : ''}${issue?.message ?? 'invalid'}); edit or remove the camera`;
+        this.#log.error({ camera: id, field }, 'stored camera settings are invalid');
+        this.#startCamera(placeholderCamera(id, json), reason);
+        return;
+      }
+      const cam = parsed.data;
+      const refusals = await Promise.all(
+        [cam.main, cam.sub].map((s) => (s ? this.#policy.refusal(s) : undefined)),
+      );
+      const refusal = refusals.find((r) => r !== undefined);
+      this.#startCamera(cam, refusal);
+    } catch (err) {
+      this.#log.error({ err, camera: id }, 'camera could not be started');
+      if (!this.#cameras.has(id) && CameraId_.test(id))
+        this.#startCamera(placeholderCamera(id, json), `could not start: ${(err as Error).message}`);
+    }
+  }
+
+  #startCamera(cam: CameraConfig, blockedReason?: string): void {
     if (!this.#cameraStartedAt.has(cam.id)) this.#cameraStartedAt.set(cam.id, Date.now());
     const last = this.#index.lastSegment(cam.id);
     if (last) this.#lastEnd.set(cam.id, last.end);
@@ -113,6 +226,8 @@ export class VideoService implements Service {
       bus: this.o.bus,
       stagingDir: path.join(this.stagingDir, cam.id),
       env: this.o.env ?? process.env,
+      storedPassword: (stream: StreamName) => this.secrets.get(passwordSecretName(cam.id, stream)),
+      blockedReason,
       onSegment: (id, file, start, end) => this.#queueSegment(id, file, start, end),
       onStatus: (status, problem) => this.#onStatus(status, problem),
     });
@@ -177,15 +292,32 @@ export class VideoService implements Service {
     return [...this.#cameras.values()].map((c) => c.status());
   }
 
+  /** A camera's status and configuration; never a password, only whether one is stored. */
   detail(id: string): CameraDetail {
     const cam = this.camera(id);
-    return { ...cam.status(), config: cam.config };
+    return { ...cam.status(), config: cameraView(cam.config, this.secrets) };
+  }
+
+  /** Refuses (400, naming the field) a source the source policy does not allow. */
+  async #checkSources(cam: CameraConfig): Promise<void> {
+    for (const stream of ['main', 'sub'] as const) {
+      const source = cam[stream];
+      if (!source) continue;
+      const refusal = await this.#policy.refusal(source);
+      if (refusal) {
+        const field = `${stream}.${source.kind === 'file' ? 'path' : 'url'}`;
+        throw new VideoRequestError(400, 'source_not_allowed', `${field}: ${refusal}`, field);
+      }
+    }
   }
 
   async addCamera(input: unknown): Promise<CameraDetail> {
-    const cam = CameraConfig.parse(input);
-    if (this.#cameras.has(cam.id))
-      throw new VideoRequestError(409, 'conflict', `A camera with id "${cam.id}" already exists.`, 'id');
+    const parsed = CameraInput.parse(input);
+    if (this.#cameras.has(parsed.id))
+      throw new VideoRequestError(409, 'conflict', `A camera with id "${parsed.id}" already exists.`, 'id');
+    const { config: cam, passwords } = prepareCamera(parsed, undefined);
+    await this.#checkSources(cam);
+    savePasswords(this.secrets, cam.id, passwords);
     this.#index.saveCamera(cam);
     this.#startCamera(cam);
     return this.detail(cam.id);
@@ -193,9 +325,12 @@ export class VideoService implements Service {
 
   async updateCamera(id: string, input: unknown): Promise<CameraDetail> {
     const old = this.camera(id);
-    const cam = CameraConfig.parse({ ...(input as object), id });
+    const parsed = CameraInput.parse({ ...(input as object), id });
+    const { config: cam, passwords } = prepareCamera(parsed, old.config);
+    await this.#checkSources(cam);
     await old.dispose();
     this.#cameras.delete(id);
+    savePasswords(this.secrets, id, passwords);
     this.#index.saveCamera(cam);
     this.#startCamera(cam);
     return this.detail(id);
@@ -206,7 +341,26 @@ export class VideoService implements Service {
     this.#cameras.delete(id);
     await cam.dispose();
     this.#index.deleteCamera(id);
+    forgetPasswords(this.secrets, id);
     this.#cameraStartedAt.delete(id);
+  }
+
+  /**
+   * The "test" button: opens a source once. A password typed into the form (or the URL) is used; without one, the
+   * password stored for `cameraId`'s stream, as long as the URL still points at the same server.
+   */
+  async probe(input: unknown, cameraId?: string, stream: StreamName = 'main'): Promise<ProbeResponse> {
+    const parsed = StreamSourceInput.parse(input);
+    const previous = cameraId ? this.#cameras.get(cameraId)?.config[stream] : undefined;
+    const { source, password } = prepareSource(parsed, previous);
+    const refusal = await this.#policy.refusal(source);
+    if (refusal) {
+      const field = `source.${source.kind === 'file' ? 'path' : 'url'}`;
+      throw new VideoRequestError(400, 'source_not_allowed', `${field}: ${refusal}`, field);
+    }
+    const stored =
+      password === undefined && cameraId ? this.secrets.get(passwordSecretName(cameraId, stream)) : undefined;
+    return probeSource(this.o.ffmpeg, source, password ?? stored, this.o.env ?? process.env);
   }
 
   recordings(cameraId: string, from: number, to: number): RecordingsResponse {

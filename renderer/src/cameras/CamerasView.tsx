@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../lib/http';
 import { reloadCameras, useCameras } from '../lib/store';
-import type { CameraStatus, ProbeResponse } from '../../../backend/src/contract';
+import type { CameraDetail, CameraStatus, ProbeResponse } from '../../../backend/src/contract';
 import { ZoneEditor } from './ZoneEditor';
 
 type SourceKind = 'rtsp' | 'url' | 'file';
@@ -11,26 +11,47 @@ interface Draft {
   name: string;
   kind: SourceKind;
   url: string;
+  /** User name for the camera (RTSP and URL sources). */
+  username: string;
+  /** A new password; empty keeps the stored one. Never filled from the backend, which never sends it. */
+  password: string;
+  /** Whether the backend keeps a password for the main stream. */
+  passwordSet: boolean;
   enabled: boolean;
   location: string;
   isNew: boolean;
+  /** The stored configuration being edited: fields the form does not show are sent back unchanged. */
+  config?: CameraDetail['config'];
 }
 
 function sourceOf(d: Draft): Record<string, unknown> {
-  if (d.kind === 'file') return { kind: 'file', path: d.url, loop: true };
-  return { kind: d.kind, url: d.url };
+  const previous = d.config?.main as Record<string, unknown> | undefined;
+  if (d.kind === 'file')
+    return { kind: 'file', path: d.url, loop: previous?.kind === 'file' ? previous.loop : true };
+  const source: Record<string, unknown> = { kind: d.kind, url: d.url };
+  if (d.kind === 'rtsp' && previous?.kind === 'rtsp' && previous.transport)
+    source.transport = previous.transport;
+  if (previous?.kind === d.kind && previous.passwordEnv) source.passwordEnv = previous.passwordEnv;
+  if (d.username) source.username = d.username;
+  if (d.password) source.password = d.password;
+  return source;
 }
 
-function draftFrom(c: CameraStatus): Draft {
-  const main = (c as { main?: { kind?: SourceKind; url?: string; path?: string } }).main;
+function draftFrom(c: CameraStatus & { config?: CameraDetail['config'] }): Draft {
+  const main = c.config?.main;
+  const network = main?.kind === 'rtsp' || main?.kind === 'url';
   return {
     id: c.id,
     name: c.name,
-    kind: main?.kind ?? 'rtsp',
-    url: main?.url ?? main?.path ?? '',
+    kind: main?.kind === 'testPattern' || !main ? 'rtsp' : main.kind,
+    url: network ? main.url : main?.kind === 'file' ? main.path : '',
+    username: network ? (main.username ?? '') : '',
+    password: '',
+    passwordSet: network ? Boolean(main.passwordSet) : false,
     enabled: c.enabled,
     location: c.location ?? '',
     isNew: false,
+    config: c.config,
   };
 }
 
@@ -39,6 +60,9 @@ const EMPTY: Draft = {
   name: '',
   kind: 'rtsp',
   url: 'rtsp://',
+  username: '',
+  password: '',
+  passwordSet: false,
   enabled: true,
   location: '',
   isNew: true,
@@ -54,7 +78,7 @@ export function CamerasView() {
   const [zonesFor, setZonesFor] = useState<string | undefined>();
 
   const edit = async (c: CameraStatus) => {
-    const r = await api.get<CameraStatus>(`/api/cameras/${encodeURIComponent(c.id)}`);
+    const r = await api.get<CameraDetail>(`/api/cameras/${encodeURIComponent(c.id)}`);
     setDraft(draftFrom(r.ok ? { ...c, ...r.data } : c));
     setProbe({ busy: false });
     setSaveMsg(undefined);
@@ -63,7 +87,10 @@ export function CamerasView() {
   const test = async () => {
     if (!draft) return;
     setProbe({ busy: true });
-    const r = await api.post<ProbeResponse>('/api/cameras/probe', { source: sourceOf(draft) });
+    const r = await api.post<ProbeResponse>('/api/cameras/probe', {
+      source: sourceOf(draft),
+      ...(draft.isNew ? {} : { cameraId: draft.id }),
+    });
     if (r.ok) setProbe({ busy: false, result: r.data });
     else
       setProbe({
@@ -75,6 +102,7 @@ export function CamerasView() {
   const save = async () => {
     if (!draft) return;
     const body = {
+      ...(draft.config ?? {}),
       id: draft.id,
       name: draft.name,
       enabled: draft.enabled,
@@ -191,9 +219,37 @@ export function CamerasView() {
               <input
                 value={draft.url}
                 required
+                maxLength={draft.kind === 'file' ? 4096 : 2048}
                 onChange={(e) => setDraft({ ...draft, url: e.target.value })}
               />
             </label>
+            {draft.kind !== 'file' ? (
+              <>
+                <label>
+                  User name
+                  <input
+                    value={draft.username}
+                    autoComplete="off"
+                    maxLength={256}
+                    onChange={(e) => setDraft({ ...draft, username: e.target.value })}
+                  />
+                </label>
+                <label>
+                  Password{' '}
+                  <span className="muted small">
+                    {draft.passwordSet ? 'set — leave blank to keep it' : 'not set'}
+                  </span>
+                  <input
+                    type="password"
+                    value={draft.password}
+                    autoComplete="new-password"
+                    maxLength={1024}
+                    placeholder={draft.passwordSet ? '••••••••' : ''}
+                    onChange={(e) => setDraft({ ...draft, password: e.target.value })}
+                  />
+                </label>
+              </>
+            ) : null}
             <label>
               Location
               <input

@@ -1,35 +1,44 @@
 import { z } from 'zod';
+import { Limits } from './limits.js';
 
 const id = z
   .string()
+  .max(Limits.token)
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lower-case letters, digits, "-" and "_" (at most 64)');
 
 /** A folder on a local disk or a mounted network share. */
 export const FolderTargetConfig = z.strictObject({
   id: id.describe('Identifier of the target, used by jobs and in the API.'),
-  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  name: z.string().max(Limits.name).default('').describe('Name shown in the UI. Empty: the id.'),
   kind: z.literal('folder').describe('A local or mounted network folder.'),
-  path: z.string().min(1).describe('Absolute path of the folder that receives the backups.'),
+  path: z.string().max(Limits.path).min(1).describe('Absolute path of the folder that receives the backups.'),
 });
 
 /** S3-compatible object storage (AWS, MinIO, Ceph RADOS gateway). */
 export const S3TargetConfig = z.strictObject({
   id: id.describe('Identifier of the target, used by jobs and in the API.'),
-  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  name: z.string().max(Limits.name).default('').describe('Name shown in the UI. Empty: the id.'),
   kind: z.literal('s3').describe('S3-compatible object storage.'),
   endpoint: z
     .string()
+    .max(Limits.url)
     .default('')
     .describe('Endpoint URL, e.g. http://127.0.0.1:7480 for a Ceph gateway. Empty: AWS for the region.'),
-  region: z.string().default('us-east-1').describe('Region name (any value for MinIO and Ceph).'),
-  bucket: z.string().min(3).describe('Bucket that receives the backups; it must exist.'),
-  prefix: z.string().default('vigil/').describe('Key prefix inside the bucket.'),
+  region: z
+    .string()
+    .max(Limits.token)
+    .default('us-east-1')
+    .describe('Region name (any value for MinIO and Ceph).'),
+  bucket: z.string().max(Limits.token).min(3).describe('Bucket that receives the backups; it must exist.'),
+  prefix: z.string().max(Limits.path).default('vigil/').describe('Key prefix inside the bucket.'),
   accessKeyIdEnv: z
     .string()
+    .max(Limits.token)
     .default('VIGIL_S3_ACCESS_KEY_ID')
     .describe('Environment variable holding the access key id.'),
   secretAccessKeyEnv: z
     .string()
+    .max(Limits.token)
     .default('VIGIL_S3_SECRET_ACCESS_KEY')
     .describe('Environment variable holding the secret access key.'),
 });
@@ -37,19 +46,22 @@ export const S3TargetConfig = z.strictObject({
 /** A folder in an HDFS cluster, over WebHDFS. */
 export const HdfsTargetConfig = z.strictObject({
   id: id.describe('Identifier of the target, used by jobs and in the API.'),
-  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  name: z.string().max(Limits.name).default('').describe('Name shown in the UI. Empty: the id.'),
   kind: z.literal('hdfs').describe('A folder in an HDFS cluster (WebHDFS).'),
   namenodeUrl: z
     .url()
+    .max(Limits.url)
     .default('http://localhost:9870')
     .describe('WebHDFS address of the namenode, e.g. http://namenode:9870.'),
   user: z
     .string()
+    .max(Limits.token)
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an HDFS user name')
     .default('vigil')
     .describe('HDFS user the backups are written as (simple authentication).'),
   root: z
     .string()
+    .max(Limits.path)
     .regex(/^\/[^\s]*$/, 'an absolute HDFS path')
     .default('/vigil-backup')
     .describe('Absolute HDFS folder that receives the backups.'),
@@ -68,6 +80,7 @@ export const BackupScheduleConfig = z
       kind: z.literal('daily').describe('Once a day.'),
       at: z
         .string()
+        .max(Limits.token)
         .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM, e.g. 02:30')
         .describe('Local time of day, HH:MM.'),
     }),
@@ -81,7 +94,7 @@ export type BackupScheduleConfig = z.infer<typeof BackupScheduleConfig>;
 
 export const BackupJobConfig = z.strictObject({
   id: id.describe('Identifier of the job.'),
-  name: z.string().default('').describe('Name shown in the UI. Empty: the id.'),
+  name: z.string().max(Limits.name).default('').describe('Name shown in the UI. Empty: the id.'),
   targetId: id.describe('Target that receives this job’s backups.'),
   schedule: BackupScheduleConfig.prefault({ kind: 'daily', at: '02:00' }),
   metadata: z.boolean().default(true).describe('Back up the databases (events, audit, recording index).'),
@@ -89,6 +102,7 @@ export const BackupJobConfig = z.strictObject({
   bandwidthMBps: z
     .number()
     .min(0)
+    .max(100_000)
     .default(0)
     .describe('Upload limit in megabytes per second, so backups do not starve cameras. 0: unlimited.'),
   keepDaily: z.int().min(1).default(7).describe('Keep the newest backup of each of the last N days.'),
@@ -102,10 +116,12 @@ export const BackupConfig = z
   .strictObject({
     targets: z
       .array(BackupTargetConfig)
+      .max(Limits.list)
       .default([])
       .describe('Backup targets. Targets added in the UI are kept in the data folder.'),
     jobs: z
       .array(BackupJobConfig)
+      .max(Limits.list)
       .default([])
       .describe('Backup jobs. Jobs added in the UI are kept in the data folder.'),
   })

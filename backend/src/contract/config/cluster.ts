@@ -1,14 +1,12 @@
 import { z } from 'zod';
-
-const EnvVarName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as VIGIL_KAFKA_PASSWORD');
+import { EnvVarName, Limits } from './limits.js';
 
 const TlsConfig = z
   .strictObject({
     enabled: z.boolean().default(false).describe('Connect with TLS.'),
     caFile: z
       .string()
+      .max(Limits.path)
       .optional()
       .describe('PEM file of the certificate authority to trust, when not a public one.'),
     rejectUnauthorized: z
@@ -29,11 +27,18 @@ export const ClusterBusConfig = z
         '"memory": every stage in one process. "kafka": stages in separate role processes over Kafka.',
       ),
     brokers: z
-      .array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port'))
+      .array(
+        z
+          .string()
+          .max(Limits.token)
+          .regex(/^[^\s:]+:\d+$/, 'host:port'),
+      )
+      .max(Limits.list)
       .default([])
       .describe('Kafka bootstrap brokers (host:port), for kind "kafka".'),
     clientId: z
       .string()
+      .max(Limits.name)
       .min(1)
       .default('vigil')
       .describe('Kafka client id; the role name is appended, so brokers can tell the roles apart.'),
@@ -81,15 +86,24 @@ export const ClusterEventStoreConfig = z
       .describe(
         '"sqlite": the embedded database in the data folder. "elasticsearch": an Elasticsearch 8 cluster.',
       ),
-    node: z.url().default('http://localhost:9200').describe('Elasticsearch URL, for kind "elasticsearch".'),
+    node: z
+      .url()
+      .max(Limits.url)
+      .default('http://localhost:9200')
+      .describe('Elasticsearch URL, for kind "elasticsearch".'),
     apiKeyEnv: EnvVarName.optional().describe('Environment variable holding an Elasticsearch API key.'),
     usernameEnv: EnvVarName.optional().describe(
       'Environment variable holding the Elasticsearch user (basic authentication, when no API key).',
     ),
     passwordEnv: EnvVarName.optional().describe('Environment variable holding the Elasticsearch password.'),
-    caFile: z.string().optional().describe('PEM file of the CA that signed the Elasticsearch certificate.'),
+    caFile: z
+      .string()
+      .max(Limits.path)
+      .optional()
+      .describe('PEM file of the CA that signed the Elasticsearch certificate.'),
     indexPrefix: z
       .string()
+      .max(Limits.token)
       .regex(/^[a-z][a-z0-9_-]{0,40}$/, 'lower-case letters, digits, "-" and "_"')
       .default('vigil')
       .describe('Prefix of the index template, ILM policy and indices ("vigil-events-2026.11").'),
@@ -101,6 +115,7 @@ export const ClusterEventStoreConfig = z
       .describe('Events older than this are deleted by the ILM policy.'),
     spoolDir: z
       .string()
+      .max(Limits.path)
       .default('')
       .describe(
         'Folder for events waiting while Elasticsearch is unreachable. Empty: "es-spool" in the data folder.',
@@ -119,15 +134,18 @@ export const ClusterVideoStoreConfig = z
       .describe('"local": the data folder. "hdfs": an HDFS cluster over WebHDFS.'),
     namenodeUrl: z
       .url()
+      .max(Limits.url)
       .default('http://localhost:9870')
       .describe('WebHDFS address of the namenode (http://host:9870), for kind "hdfs".'),
     user: z
       .string()
+      .max(Limits.url)
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an HDFS user name')
       .default('vigil')
       .describe('HDFS user the files are written as (simple authentication).'),
     root: z
       .string()
+      .max(Limits.path)
       .regex(/^\/[^\s]*$/, 'an absolute HDFS path')
       .default('/vigil')
       .describe('HDFS folder holding the recordings.'),
@@ -140,16 +158,18 @@ export const KibanaConfig = z
   .strictObject({
     url: z
       .string()
+      .max(Limits.url)
       .regex(/^(https?:\/\/\S+)?$/, 'an http(s) URL or empty')
       .default('')
       .describe('Kibana address. Empty: the Kibana tab is hidden.'),
     dashboards: z
       .array(
         z.strictObject({
-          id: z.string().min(1).describe('Saved-object id of the dashboard.'),
-          title: z.string().min(1).describe('Title shown on the tab.'),
+          id: z.string().max(Limits.name).min(1).describe('Saved-object id of the dashboard.'),
+          title: z.string().max(Limits.name).min(1).describe('Title shown on the tab.'),
         }),
       )
+      .max(Limits.list)
       .default([{ id: 'vigil-detections', title: 'Vigil detections' }])
       .describe('Dashboards embedded in the Kibana tab (the compose stack imports "vigil-detections").'),
   })
@@ -167,6 +187,7 @@ export const ClusterConfig = z
       .strictObject({
         url: z
           .string()
+          .max(Limits.url)
           .regex(/^(rediss?:\/\/\S+)?$/, 'a redis:// or rediss:// URL, or empty')
           .default('')
           .describe(

@@ -1,11 +1,17 @@
 import { z } from 'zod';
+import { Limits } from './limits.js';
 
 /** Per-label filter: what counts as a real object of that label. */
 export const LabelFilter = z
   .strictObject({
-    label: z.string().min(1).describe('COCO label the filter applies to, e.g. "person" or "car".'),
+    label: z
+      .string()
+      .max(Limits.name)
+      .min(1)
+      .describe('COCO label the filter applies to, e.g. "person" or "car".'),
     cameraId: z
       .string()
+      .max(63)
       .optional()
       .describe('Camera the filter applies to; absent: every camera (a camera-specific filter wins).'),
     minScore: z
@@ -39,6 +45,7 @@ export const DetectConfig = z
     enabled: z.boolean().default(true).describe('Run motion and object detection on analysis frames.'),
     detector: z
       .string()
+      .max(Limits.token)
       .min(1)
       .default('centernet')
       .describe('Object detector plugin: "centernet" (default, best on small people) or "nanodet".'),
@@ -70,11 +77,13 @@ export const DetectConfig = z
       .default(0.5)
       .describe('Overlap (IoU) above which the weaker of two boxes of the same label is suppressed.'),
     labels: z
-      .array(z.string().min(1))
+      .array(z.string().max(Limits.name).min(1))
+      .max(Limits.list)
       .default(['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'])
       .describe('Labels that are tracked and become events; other detections are ignored.'),
     filters: z
       .array(LabelFilter)
+      .max(Limits.list)
       .default([
         { label: 'person', minScore: 0.35, minArea: 0.0004, maxArea: 0.5 },
         { label: 'car', minScore: 0.35, minArea: 0.001, maxArea: 0.8 },

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { Limits } from './limits.js';
 
 /** HTTP + WebSocket API server settings. */
 export const ServerConfig = z
   .strictObject({
     host: z
       .string()
+      .max(Limits.token)
       .min(1)
       .default('127.0.0.1')
       .describe(

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { Limits } from './limits.js';
 
 /** Event store and search settings. */
 export const StoreConfig = z
   .strictObject({
     file: z
       .string()
+      .max(Limits.path)
       .default('')
       .describe(
         'SQLite database file. Empty: "events.db" in the data folder. Snapshots go to "snapshots" beside it.',
@@ -36,6 +38,7 @@ export const StoreConfig = z
       .strictObject({
         redisUrl: z
           .string()
+          .max(Limits.url)
           .regex(/^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL')
           .optional()
           .describe(
@@ -43,6 +46,7 @@ export const StoreConfig = z
           ),
         passwordEnv: z
           .string()
+          .max(Limits.token)
           .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as VIGIL_REDIS_PASSWORD')
           .optional()
           .describe('Name of the environment variable holding the Redis password.'),

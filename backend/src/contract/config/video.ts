@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { boundedString, Limits } from './limits.js';
+
+const HostRule = boundedString(Limits.token + 6)
+  .min(1)
+  .regex(/^\S+$/, 'a host name, an address, host:port or a CIDR range such as 10.0.0.0/8')
+  .describe(
+    'A host name ("cam1.site.lan", "*.site.lan"), an address, host:port, or a CIDR range ("10.0.0.0/8").',
+  );
 
 /** Recording, live view, reconnection and retention settings shared by every camera. */
 export const VideoConfig = z
@@ -46,15 +54,18 @@ export const VideoConfig = z
         maxAgeDays: z
           .number()
           .min(0)
+          .max(36_500)
           .default(30)
           .describe('Footage older than this is deleted (0: no age limit).'),
         perCameraMaxAgeDays: z
-          .record(z.string(), z.number().min(0))
+          .record(boundedString(63), z.number().min(0).max(36_500))
+          .refine((r) => Object.keys(r).length <= Limits.cameras, `at most ${Limits.cameras} cameras`)
           .default({})
           .describe('Per-camera maximum age in days, by camera id, overriding maxAgeDays.'),
         maxBytes: z
           .number()
           .min(0)
+          .max(Number.MAX_SAFE_INTEGER)
           .default(0)
           .describe(
             'Disk budget for all recordings in bytes (0: no byte budget). Oldest footage goes first.',
@@ -69,6 +80,44 @@ export const VideoConfig = z
       })
       .prefault({})
       .describe('What is deleted and when. Held footage (retained events, exported clips) is never deleted.'),
+    mediaFolders: z
+      .array(boundedString(Limits.path).min(1))
+      .max(Limits.list)
+      .default(['assets/demo'])
+      .describe(
+        'Folders whose video files may be played as file cameras; relative paths are taken from the installation ' +
+          'folder. The default holds the bundled demo footage. A file camera added through the API must lie inside ' +
+          'one of them (files named by cameras of this configuration file are allowed as well).',
+      ),
+    networkSources: z
+      .strictObject({
+        allow: z
+          .array(HostRule)
+          .max(Limits.list)
+          .default([])
+          .describe('When not empty, camera URLs may only reach these hosts. Empty: any host not denied.'),
+        deny: z
+          .array(HostRule)
+          .max(Limits.list)
+          .default(['169.254.0.0/16', 'fe80::/10', '0.0.0.0/8', 'metadata.google.internal'])
+          .describe(
+            'Hosts camera URLs may never reach, even when allowed; the default blocks link-local addresses, among ' +
+              'them the cloud metadata service 169.254.169.254.',
+          ),
+        loopbackPorts: z
+          .union([z.literal('any'), z.array(z.int().min(1).max(65_535)).max(Limits.list)])
+          .default([554, 8554])
+          .describe(
+            'Ports of this machine (127.0.0.0/8, ::1, localhost) camera URLs may reach: a local RTSP relay, not ' +
+              "Vigil's own API, Redis or other local services. An allow entry naming the loopback host also admits " +
+              'it. "any": every port.',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Which hosts RTSP and URL cameras added or probed through the API may reach (cameras of this configuration ' +
+          'file are the administrator’s own and are not checked). Host names are resolved and every address checked.',
+      ),
   })
   .prefault({})
   .describe('Video pipeline: recording, live view, reconnection and retention.');

@@ -26,8 +26,20 @@ export function createTarget(config: BackupTargetConfig, env: NodeJS.ProcessEnv 
         secretAccessKey,
       });
     }
-    case 'hdfs':
-      return new HdfsTarget({ namenodeUrl: config.namenodeUrl, user: config.user, root: config.root });
+    case 'hdfs': {
+      const token = config.delegationTokenEnv ? env[config.delegationTokenEnv] : undefined;
+      if (config.delegationTokenEnv && !token)
+        throw new Error(
+          `HDFS target "${config.id}": set the environment variable ${config.delegationTokenEnv} to the delegation token`,
+        );
+      return new HdfsTarget({
+        namenodeUrl: config.namenodeUrl,
+        haNamenodeUrl: config.haNamenodeUrl || undefined,
+        user: config.user,
+        delegationToken: token,
+        root: config.root,
+      });
+    }
   }
 }
 

@@ -127,6 +127,7 @@ describe('target configuration', () => {
       name: '',
       kind: 'hdfs',
       namenodeUrl: 'http://ops:pw@namenode:9870/',
+      haNamenodeUrl: '',
       user: 'vigil',
       root: '/backups/site-a',
     });

@@ -43,11 +43,22 @@ export const HdfsTargetConfig = z.strictObject({
     .url()
     .default('http://localhost:9870')
     .describe('WebHDFS address of the namenode, e.g. http://namenode:9870.'),
+  haNamenodeUrl: z
+    .union([z.literal(''), z.url()])
+    .default('')
+    .describe('WebHDFS address of the other namenode of an HA pair. Empty: a single namenode.'),
   user: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an HDFS user name')
     .default('vigil')
-    .describe('HDFS user the backups are written as (simple authentication).'),
+    .describe('HDFS user the backups are written as (simple authentication, when no delegation token).'),
+  delegationTokenEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+    .optional()
+    .describe(
+      'Environment variable holding an HDFS delegation token, for a cluster with security on (Kerberos is not supported).',
+    ),
   root: z
     .string()
     .regex(/^\/[^\s]*$/, 'an absolute HDFS path')

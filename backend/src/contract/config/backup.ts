@@ -32,6 +32,22 @@ export const S3TargetConfig = z.strictObject({
     .string()
     .default('VIGIL_S3_SECRET_ACCESS_KEY')
     .describe('Environment variable holding the secret access key.'),
+  multipartThresholdMiB: z
+    .int()
+    .min(5)
+    .max(5120)
+    .default(64)
+    .describe(
+      'Files larger than this are uploaded in parts, and an interrupted upload resumes at the first missing part (S3 refuses a single upload above 5 GiB).',
+    ),
+  partSizeMiB: z
+    .int()
+    .min(5)
+    .max(5120)
+    .default(64)
+    .describe(
+      'Size of each uploaded part (S3 needs at least 5 MiB; it is raised for files that would need more than 10,000 parts).',
+    ),
 });
 
 /** A folder in an HDFS cluster, over WebHDFS. */

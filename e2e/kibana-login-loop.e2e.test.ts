@@ -7,9 +7,9 @@ import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../tes
 import { skipWithout } from '../test/fixtures/require.js';
 
 // A stand-in for Kibana's login with security on, in real Chromium: /app/* without a session redirects to /login,
-// whose page logs in at once (as a user would) and is sent back to `next`; the session cookie is SameSite=Lax, as
-// Kibana sets it by default (xpack.security.sameSiteCookies unset, https://www.elastic.co/guide/en/kibana/8.15/
-// security-settings-kb.html). What Chromium does with that cookie in a frame is the real thing under test.
+// whose page logs in at once (as a user would) and is sent back to `next`; the session cookie is SameSite=Lax, what
+// browsers make of Kibana's cookie by default (xpack.security.sameSiteCookies unset: no SameSite attribute,
+// https://www.elastic.co/guide/en/kibana/8.15/security-settings-kb.html). What Chromium does with that cookie in a frame is the real thing under test.
 const skipBrowser = skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
 
 describe.skipIf(skipBrowser)(

@@ -1,7 +1,8 @@
 /**
- * Whether an embedded Kibana can keep its login. With security on, Kibana's session cookie is `SameSite=Lax` unless
- * `xpack.security.sameSiteCookies` says otherwise, and a browser does not send a Lax cookie to a frame whose page
- * is on another site: Kibana then sends the frame back to its login page after every login, for ever.
+ * Whether an embedded Kibana can keep its login. With security on, Kibana's session cookie has no SameSite attribute
+ * unless `xpack.security.sameSiteCookies` sets one, browsers treat it as Lax, and a browser does not send a Lax
+ * cookie to a frame whose page is on another site: Kibana then sends the frame back to its login page after every
+ * login, for ever (https://www.elastic.co/guide/en/kibana/8.15/security-settings-kb.html).
  */
 
 /** Where supported set-ups are described. */

@@ -393,7 +393,7 @@ export class BackupService implements Service {
       let target: BackupTarget | undefined;
       let record: BackupRunRecord;
       try {
-        target = createTarget(targetConfig, this.options.env);
+        target = createTarget(targetConfig, this.options.env, { stateDir: this.#stateDir });
         record = await runBackup({
           dataDir: this.options.dataDir,
           target,

@@ -59,6 +59,8 @@ export interface EsEventStoreOptions {
   bulkAttempts?: number;
   /** How often the spool is retried. Default 5 s. */
   drainIntervalMs?: number;
+  /** How often events older than the retention (and not retained) are deleted. Default 1 h; 0: never. */
+  retentionIntervalMs?: number;
 }
 
 /** Items Elasticsearch refused for good (a mapping conflict, a bad document): retrying will not help. */
@@ -93,7 +95,15 @@ function monthIndex(prefix: string, ts: number): string {
   return `${prefix}-events-${d.getUTCFullYear()}.${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
-/** Index template and ILM policy bodies (exported so tests can assert them, and operators can read them). */
+const date = { type: 'date' as const, format: 'epoch_millis' };
+const keyword = { type: 'keyword' as const };
+const stored = { type: 'object' as const, enabled: false };
+
+/**
+ * Index template and ILM policy bodies (exported so tests can assert them, and operators can read them). Every
+ * index Vigil writes has a template with `dynamic: strict`: a field Vigil does not know is refused instead of being
+ * guessed (a string would become a `text` field, which cannot be sorted or aggregated on).
+ */
 export function indexTemplate(prefix: string) {
   return {
     name: `${prefix}-events`,
@@ -104,43 +114,91 @@ export function indexTemplate(prefix: string) {
       mappings: {
         dynamic: 'strict' as const,
         properties: {
-          '@timestamp': { type: 'date' as const, format: 'epoch_millis' },
-          id: { type: 'keyword' as const },
-          cameraId: { type: 'keyword' as const },
-          cameraName: { type: 'keyword' as const },
-          label: { type: 'keyword' as const },
-          phase: { type: 'keyword' as const },
-          startTs: { type: 'date' as const, format: 'epoch_millis' },
-          lastTs: { type: 'date' as const, format: 'epoch_millis' },
-          endTs: { type: 'date' as const, format: 'epoch_millis' },
+          '@timestamp': date,
+          id: keyword,
+          cameraId: keyword,
+          cameraName: keyword,
+          label: keyword,
+          phase: keyword,
+          startTs: date,
+          lastTs: date,
+          endTs: date,
           topScore: { type: 'float' as const },
           box: { type: 'float' as const, index: false },
-          zones: { type: 'keyword' as const },
-          path: { type: 'object' as const, enabled: false },
+          zones: keyword,
+          path: stored,
           stationary: { type: 'boolean' as const },
-          snapshot: { type: 'object' as const, enabled: false },
-          snapshotBytes: { type: 'object' as const, enabled: false },
+          snapshot: stored,
+          snapshotBytes: stored,
           hasSnapshot: { type: 'boolean' as const },
           retained: { type: 'boolean' as const },
-          tags: { type: 'keyword' as const },
-          notes: { type: 'object' as const, enabled: false },
-          updatedTs: { type: 'date' as const, format: 'epoch_millis' },
-          words: { type: 'keyword' as const },
+          tags: keyword,
+          notes: stored,
+          updatedTs: date,
+          words: keyword,
         },
       },
     },
   };
 }
 
-export function ilmPolicy(prefix: string, retentionDays: number) {
+/** Templates of the single-index kinds: alerts, saved searches, the audit log. */
+export function indexTemplates(prefix: string) {
+  const single = (kind: string, properties: Record<string, object>) => ({
+    name: `${prefix}-${kind}`,
+    index_patterns: [`${prefix}-${kind}`],
+    priority: 200,
+    template: { mappings: { dynamic: 'strict' as const, properties } },
+  });
+  return [
+    indexTemplate(prefix),
+    single('alerts', {
+      id: keyword,
+      ruleId: keyword,
+      ruleName: keyword,
+      eventId: keyword,
+      cameraId: keyword,
+      label: keyword,
+      zone: keyword,
+      severity: keyword,
+      state: keyword,
+      raisedTs: date,
+      acknowledgedBy: keyword,
+      acknowledgedTs: date,
+      resolvedTs: date,
+      escalations: { type: 'integer' },
+    }),
+    single('saved-searches', {
+      id: keyword,
+      name: keyword,
+      query: stored,
+      createdBy: keyword,
+      createdTs: date,
+    }),
+    single('audit', {
+      id: { type: 'long' },
+      ts: date,
+      actor: keyword,
+      action: keyword,
+      target: keyword,
+      detail: stored,
+    }),
+  ];
+}
+
+/**
+ * The ILM policy of the event indices. It has no delete phase: ILM would drop a whole monthly index, retained
+ * events included. Old events are deleted by the store's retention sweep instead (`enforceRetention`), which spares
+ * retained ones. Installing this policy also replaces the deleting policy of older versions.
+ */
+export function ilmPolicy(prefix: string) {
   return {
     name: `${prefix}-events`,
     policy: {
-      phases: {
-        hot: { actions: {} },
-        // Monthly indices: an index is deleted once its newest possible event is older than the retention.
-        delete: { min_age: `${retentionDays + 31}d`, actions: { delete: {} } },
+      _meta: {
+        description: 'Vigil events; deletion by the Vigil retention sweep, which keeps retained events',
       },
+      phases: { hot: { min_age: '0ms', actions: {} } },
     },
   };
 }
@@ -225,8 +283,8 @@ interface Hit {
 }
 
 /**
- * The event store on Elasticsearch 8: monthly indices `<prefix>-events-YYYY.MM` from an index template, deleted by
- * an ILM policy after the retention; bulk writes retried on 429/5xx per item, optimistic concurrency between
+ * The event store on Elasticsearch 8: monthly indices `<prefix>-events-YYYY.MM` from an index template, events
+ * past the retention deleted by a sweep that keeps retained ones; bulk writes retried on 429/5xx per item, optimistic concurrency between
  * writers (seq_no/primary_term; a conflict re-reads and re-merges); a local spool (JSON lines, fsynced) takes the
  * writes while Elasticsearch is unreachable and is drained in order on recovery. Searches translate the same
  * validated EventQuery as the embedded store into query DSL.
@@ -240,6 +298,7 @@ export class EsEventStore implements EventStore {
   readonly #bulkAttempts: number;
   readonly #cameraName: (id: string) => string | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
+  #retentionTimer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
 
   constructor(private readonly options: EsEventStoreOptions) {
@@ -254,6 +313,17 @@ export class EsEventStore implements EventStore {
       options.drainIntervalMs ?? 5_000,
     );
     this.#drainTimer.unref();
+    const retentionMs = options.retentionIntervalMs ?? 3_600_000;
+    if (retentionMs > 0) {
+      this.#retentionTimer = setInterval(
+        () =>
+          void this.enforceRetention().catch((err: unknown) =>
+            this.#log.warn({ err: (err as Error).message }, 'retention sweep failed; next run will retry'),
+          ),
+        retentionMs,
+      );
+      this.#retentionTimer.unref();
+    }
   }
 
   get #events() {
@@ -263,11 +333,63 @@ export class EsEventStore implements EventStore {
     return `${this.#prefix}-${kind}`;
   }
 
-  /** Installs the ILM policy and the index template (idempotent; run at start). */
+  /**
+   * Installs the ILM policy and the index templates (idempotent; run at start). Templates apply to indices created
+   * afterwards: an alerts, saved-search or audit index created by an older version without one keeps its guessed
+   * mapping, and is reported here with what to do.
+   */
   async setup(): Promise<void> {
-    const policy = ilmPolicy(this.#prefix, this.options.retentionDays);
-    await this.#es.ilm.putLifecycle(policy);
-    await this.#es.indices.putIndexTemplate(indexTemplate(this.#prefix));
+    await this.#es.ilm.putLifecycle(ilmPolicy(this.#prefix));
+    for (const t of indexTemplates(this.#prefix)) await this.#es.indices.putIndexTemplate(t);
+    const existing = (await this.#es.indices.get({
+      index: (['alerts', 'saved-searches', 'audit'] as const).map((k) => this.#index(k)).join(','),
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    })) as Record<string, { mappings?: { dynamic?: unknown } }>;
+    for (const [name, idx] of Object.entries(existing)) {
+      if (String(idx.mappings?.dynamic) !== 'strict')
+        this.#log.error(
+          { index: name },
+          `index ${name} was created without Vigil's template: sorting may fail. Reindex it: create ${name}-copy, _reindex ${name} into it, delete ${name}, _reindex the copy back (the template then applies)`,
+        );
+    }
+  }
+
+  /**
+   * Deletes events whose start is older than the retention, except retained ones, then the monthly indices left
+   * empty. Runs on a timer; every instance may run it (deleting twice is harmless). An event retained while the
+   * sweep runs is spared: delete-by-query refuses, as a version conflict, a document changed since its snapshot.
+   */
+  async enforceRetention(now = Date.now()): Promise<{ deleted: number; indicesDeleted: string[] }> {
+    const cutoff = now - this.options.retentionDays * DAY_MS;
+    const res = await this.#es.deleteByQuery({
+      index: this.#events,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      conflicts: 'proceed',
+      refresh: true,
+      query: {
+        bool: { filter: [{ range: { startTs: { lt: cutoff } } }], must_not: [{ term: { retained: true } }] },
+      },
+    });
+    const indicesDeleted: string[] = [];
+    const indices = await this.#es.indices.get({
+      index: this.#events,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    for (const name of Object.keys(indices)) {
+      const m = /-events-(\d{4})\.(\d{2})$/.exec(name);
+      if (!m || Date.UTC(Number(m[1]), Number(m[2]), 1) > cutoff) continue; // the month is not over the cutoff
+      const count = await this.#es.search({ index: name, size: 0, track_total_hits: true });
+      const total = count.hits.total;
+      if ((typeof total === 'number' ? total : total?.value) !== 0) continue; // retained events live here
+      await this.#es.indices.delete({ index: name, ignore_unavailable: true });
+      indicesDeleted.push(name);
+    }
+    if (res.deleted || indicesDeleted.length)
+      this.#log.info({ deleted: res.deleted, indicesDeleted }, 'events past the retention deleted');
+    return { deleted: res.deleted ?? 0, indicesDeleted };
   }
 
   /** Events waiting in the spool. */
@@ -306,21 +428,7 @@ export class EsEventStore implements EventStore {
             .split('\n')
             .filter(Boolean)
             .map((l) => JSON.parse(l) as VigilEvent);
-          for (let i = 0; i < events.length; i += 500) {
-            const batch = events.slice(i, i + 500);
-            try {
-              await this.#write(batch);
-            } catch (err) {
-              if (!(err instanceof EsBulkError)) throw err;
-              // Refused for good: kept aside for an operator instead of blocking the spool forever.
-              const rejected = path.join(this.options.spoolDir, 'rejected.jsonl');
-              await fs.promises.appendFile(rejected, batch.map((e) => JSON.stringify(e)).join('\n') + '\n');
-              this.#log.error(
-                { err: err.message, file: rejected },
-                'spooled events refused by Elasticsearch',
-              );
-            }
-          }
+          for (let i = 0; i < events.length; i += 500) await this.#drainBatch(events.slice(i, i + 500));
           fs.rmSync(draining);
           this.#log.info({ events: events.length }, 'spooled events written to Elasticsearch');
         }
@@ -329,6 +437,61 @@ export class EsEventStore implements EventStore {
       }
     })();
     return this.#draining;
+  }
+
+  /** The file where events Elasticsearch refused for good are kept for an operator (JSON lines). */
+  get deadLetterFile(): string {
+    return path.join(this.options.spoolDir, 'dead-letter.jsonl');
+  }
+
+  /**
+   * Writes one spooled batch. A refusal that retrying cannot cure — items refused for good, or the whole request
+   * refused (401/403: these credentials may not write; 413: larger than the cluster's http.max_content_length) —
+   * parks the events in the dead-letter file and lets the spool go on; a 413 batch is split first, so only an event
+   * too large on its own is parked. Anything else (unreachable, 429, 5xx) throws and the spool waits.
+   */
+  async #drainBatch(batch: VigilEvent[]): Promise<void> {
+    try {
+      await this.#write(batch);
+    } catch (err) {
+      if (err instanceof EsBulkError) {
+        const refused = new Set(err.failures.map((f) => f.id));
+        await this.#deadLetter(
+          batch.filter((e) => refused.has(e.id)),
+          err.message,
+        );
+        return;
+      }
+      const status = err instanceof errors.ResponseError ? (err.statusCode ?? 0) : 0;
+      if (status === 413 && batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.#drainBatch(batch.slice(0, half));
+        await this.#drainBatch(batch.slice(half));
+        return;
+      }
+      if (status === 401 || status === 403 || status === 413) {
+        await this.#deadLetter(
+          batch,
+          status === 413
+            ? 'larger than the cluster accepts in one request (http.max_content_length)'
+            : `Elasticsearch refused the write (${status}): check the credentials and their index privileges`,
+          status,
+        );
+        return;
+      }
+      throw err;
+    }
+  }
+
+  async #deadLetter(events: VigilEvent[], reason: string, status?: number): Promise<void> {
+    if (!events.length) return;
+    const refusedTs = Date.now();
+    const lines = events.map((event) => JSON.stringify({ refusedTs, status, reason, event }));
+    await fs.promises.appendFile(this.deadLetterFile, lines.join('\n') + '\n');
+    this.#log.error(
+      { events: events.length, reason, file: this.deadLetterFile },
+      'spooled events refused by Elasticsearch for good: kept in the dead-letter file',
+    );
   }
 
   async upsertEvents(events: readonly VigilEvent[]): Promise<UpsertResult> {
@@ -368,6 +531,7 @@ export class EsEventStore implements EventStore {
     // One entry per message, from the first pass (what the caller's messages did).
     let result: UpsertResult | undefined;
     let pending = [...events];
+    const failures: Array<{ id: string; status: number; reason: string }> = [];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const ids = [...new Set(pending.map((e) => e.id))];
       const existing = await this.#fetch(ids);
@@ -432,9 +596,11 @@ export class EsEventStore implements EventStore {
       }
       result ??= { created, updated };
       const res = await this.#es.bulk({ operations, refresh: 'wait_for' });
-      if (!res.errors) return result;
+      if (!res.errors) {
+        if (failures.length) throw new EsBulkError(failures);
+        return result;
+      }
       const retry: VigilEvent[] = [];
-      const failures: Array<{ id: string; status: number; reason: string }> = [];
       res.items.forEach((item, i) => {
         const r = item.index ?? item.create;
         const id = order[i] as string;
@@ -444,7 +610,8 @@ export class EsEventStore implements EventStore {
         if (status === 409 || status === 429 || status >= 500) retry.push(...(docs.get(id)?.incoming ?? []));
         else failures.push({ id, status, reason: `${r.error.type}: ${r.error.reason ?? ''}` });
       });
-      if (failures.length) throw new EsBulkError(failures);
+      // Items refused for good are reported once the retriable ones of the same answer have been written.
+      if (retry.length === 0) throw new EsBulkError(failures);
       if (attempt >= this.#bulkAttempts) {
         throw new errors.ResponseError({
           body: {
@@ -590,22 +757,61 @@ export class EsEventStore implements EventStore {
     if (!alerts.length) return;
     const index = this.#index('alerts');
     const rank = { new: 0, acknowledged: 1, resolved: 2 } as const;
-    const existing = await this.#es.mget<VigilAlert>({ index, ids: alerts.map((a) => a.id) }).catch((err) => {
-      if (err instanceof errors.ResponseError && err.statusCode === 404) return { docs: [] };
-      throw err;
-    });
-    const stored = new Map<string, VigilAlert>();
-    for (const d of existing.docs) if ('found' in d && d.found && d._source) stored.set(d._id, d._source);
-    const operations: object[] = [];
-    for (const a of alerts) {
-      const prev = stored.get(a.id);
-      const next = prev && rank[prev.state] >= rank[a.state] ? { ...a, ...prev } : { ...prev, ...a };
-      stored.set(a.id, next);
+    let pending = [...alerts];
+    // Optimistic concurrency, as for events: each write names the version it was merged from, and an alert another
+    // writer changed meanwhile (an operator's acknowledgement) is read and merged again, so its state never goes back.
+    for (let attempt = 1; pending.length; attempt++) {
+      const existing = await this.#es
+        .mget<VigilAlert>({ index, ids: [...new Set(pending.map((a) => a.id))] })
+        .catch((err) => {
+          if (err instanceof errors.ResponseError && err.statusCode === 404) return { docs: [] };
+          throw err;
+        });
+      const stored = new Map<string, { alert: VigilAlert; seqNo?: number; primaryTerm?: number }>();
+      for (const d of existing.docs)
+        if ('found' in d && d.found && d._source)
+          stored.set(d._id, { alert: d._source, seqNo: d._seq_no, primaryTerm: d._primary_term });
+      const next = new Map<
+        string,
+        { alert: VigilAlert; seqNo?: number; primaryTerm?: number; from: VigilAlert[] }
+      >();
+      for (const a of pending) {
+        const prev = next.get(a.id) ?? { ...stored.get(a.id), from: [] };
+        const p = prev.alert;
+        const alert = p && rank[p.state] >= rank[a.state] ? { ...a, ...p } : { ...p, ...a };
+        next.set(a.id, { ...prev, alert, from: [...prev.from, a] });
+      }
+      const operations: object[] = [];
+      const order: string[] = [];
+      for (const [id, n] of next) {
+        operations.push(
+          n.seqNo !== undefined
+            ? { index: { _index: index, _id: id, if_seq_no: n.seqNo, if_primary_term: n.primaryTerm } }
+            : { create: { _index: index, _id: id } },
+          n.alert,
+        );
+        order.push(id);
+      }
+      const res = await this.#es.bulk({ operations, refresh: 'wait_for' });
+      if (!res.errors) return;
+      const retry: VigilAlert[] = [];
+      const failures: string[] = [];
+      res.items.forEach((item, i) => {
+        const r = item.index ?? item.create;
+        const id = order[i] as string;
+        if (!r?.error) return;
+        if (r.status === 409 || r.status === 429 || r.status >= 500)
+          retry.push(...(next.get(id)?.from ?? []));
+        else failures.push(`${id}: ${r.status} ${r.error.type}: ${r.error.reason ?? ''}`);
+      });
+      if (failures.length)
+        throw new Error(`Elasticsearch refused alert(s): ${failures.slice(0, 3).join('; ')}`);
+      if (attempt >= Math.max(10, this.#bulkAttempts))
+        throw new Error(`${retry.length} alert(s) kept changing or were refused for now; try again`);
+      // Jittered, so writers that collided do not collide again in step.
+      await sleep(Math.min(2_000, (5 + Math.random() * 20) * 2 ** attempt));
+      pending = retry;
     }
-    for (const [id, a] of stored)
-      if (alerts.some((x) => x.id === id)) operations.push({ index: { _index: index, _id: id } }, a);
-    const res = await this.#es.bulk({ operations, refresh: 'wait_for' });
-    if (res.errors) throw new Error('Elasticsearch refused some alerts');
   }
 
   async getAlert(id: string): Promise<VigilAlert | undefined> {
@@ -629,12 +835,37 @@ export class EsEventStore implements EventStore {
     return res.hits.hits.map((h) => h._source as VigilAlert);
   }
 
+  /**
+   * Applies a state change to the stored alert with optimistic concurrency: the write names the version it was
+   * computed from, and when another writer got there first the alert is read again and the change re-applied.
+   */
   async #setAlert(id: string, change: (a: VigilAlert) => VigilAlert): Promise<VigilAlert | undefined> {
-    const a = await this.getAlert(id);
-    if (!a) return undefined;
-    const next = change(a);
-    await this.#es.index({ index: this.#index('alerts'), id, document: next, refresh: 'wait_for' });
-    return next;
+    const index = this.#index('alerts');
+    for (let attempt = 1; ; attempt++) {
+      let hit;
+      try {
+        hit = await this.#es.get<VigilAlert>({ index, id });
+      } catch (err) {
+        if (err instanceof errors.ResponseError && err.statusCode === 404) return undefined;
+        throw err;
+      }
+      if (!hit.found || !hit._source) return undefined;
+      const next = change(hit._source);
+      try {
+        await this.#es.index({
+          index,
+          id,
+          document: next,
+          if_seq_no: hit._seq_no,
+          if_primary_term: hit._primary_term,
+          refresh: 'wait_for',
+        });
+        return next;
+      } catch (err) {
+        if (!(err instanceof errors.ResponseError && err.statusCode === 409) || attempt >= 10) throw err;
+        await sleep(Math.min(1_000, (5 + Math.random() * 10) * 2 ** attempt));
+      }
+    }
   }
 
   acknowledgeAlert(id: string, by: string, now = Date.now()): Promise<VigilAlert | undefined> {
@@ -738,6 +969,7 @@ export class EsEventStore implements EventStore {
 
   async dispose(): Promise<void> {
     clearInterval(this.#drainTimer);
+    clearInterval(this.#retentionTimer);
     await this.#draining?.catch(() => {});
   }
 }

@@ -6,8 +6,12 @@ import { checkKey, TargetNotFoundError, type BackupTarget, type TargetObject } f
 export interface HdfsTargetOptions {
   /** Namenode HTTP address, e.g. http://namenode:9870. */
   namenodeUrl: string;
+  /** The other namenode of an HA pair. */
+  haNamenodeUrl?: string;
   /** HDFS user the backups are written as (simple authentication). */
   user: string;
+  /** Delegation token (security on), sent instead of the user name. */
+  delegationToken?: string;
   /** Absolute HDFS folder that receives the backups. */
   root: string;
   /** Attempts per WebHDFS request (default of the client when absent). */
@@ -46,7 +50,9 @@ export class HdfsTarget implements BackupTarget {
     this.#root = options.root.replace(/\/+$/, '') || '';
     this.client = new WebHdfsClient({
       namenodeUrl: options.namenodeUrl,
+      haNamenodeUrl: options.haNamenodeUrl,
       user: options.user,
+      delegationToken: options.delegationToken,
       attempts: options.attempts,
     });
     this.location = `hdfs ${this.#root || '/'} at ${publicAddress(options.namenodeUrl)}`;

@@ -1,11 +1,19 @@
+import path from 'node:path';
 import type { BackupTargetConfig } from '../../contract/config/backup.js';
 import type { BackupTarget } from '../target.js';
 import { FolderTarget } from './folder.js';
 import { HdfsTarget } from './hdfs.js';
 import { S3Target } from './s3.js';
 
-/** Builds a target from its configuration; credentials come from the environment variables it names. */
-export function createTarget(config: BackupTargetConfig, env: NodeJS.ProcessEnv = process.env): BackupTarget {
+/**
+ * Builds a target from its configuration; credentials come from the environment variables it names. `stateDir`
+ * keeps what lets an interrupted S3 upload resume.
+ */
+export function createTarget(
+  config: BackupTargetConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { stateDir?: string } = {},
+): BackupTarget {
   switch (config.kind) {
     case 'folder':
       return new FolderTarget(config.path);
@@ -24,10 +32,25 @@ export function createTarget(config: BackupTargetConfig, env: NodeJS.ProcessEnv 
         prefix: config.prefix,
         accessKeyId,
         secretAccessKey,
+        multipartThresholdBytes: config.multipartThresholdMiB * 1024 ** 2,
+        partSizeBytes: config.partSizeMiB * 1024 ** 2,
+        resumeDir: options.stateDir ? path.join(options.stateDir, 's3-uploads', config.id) : undefined,
       });
     }
-    case 'hdfs':
-      return new HdfsTarget({ namenodeUrl: config.namenodeUrl, user: config.user, root: config.root });
+    case 'hdfs': {
+      const token = config.delegationTokenEnv ? env[config.delegationTokenEnv] : undefined;
+      if (config.delegationTokenEnv && !token)
+        throw new Error(
+          `HDFS target "${config.id}": set the environment variable ${config.delegationTokenEnv} to the delegation token`,
+        );
+      return new HdfsTarget({
+        namenodeUrl: config.namenodeUrl,
+        haNamenodeUrl: config.haNamenodeUrl || undefined,
+        user: config.user,
+        delegationToken: token,
+        root: config.root,
+      });
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { startWebHdfsFixture, type WebHdfsFixture } from '../../../../test/fixtu
 import { getBuffer, putBuffer, TargetNotFoundError, type BackupTarget } from '../target.js';
 import { FolderTarget } from './folder.js';
 import { HdfsTarget } from './hdfs.js';
-import { S3Target } from './s3.js';
+import { multipartPlan, S3_LIMITS, S3Target } from './s3.js';
 import { createTarget, testTarget } from './index.js';
 
 /** The same behaviour is required of every target. */
@@ -85,6 +86,23 @@ targetContract(
   async () => s3?.close(),
 );
 
+// The same contract through the multipart path: every object above 1 MiB goes up in 1 MiB parts.
+let s3parts: S3Fixture | undefined;
+targetContract(
+  'S3 target against s3rver, multipart uploads (1 MiB threshold and parts)',
+  async () => {
+    s3parts = await startS3rver();
+    return new S3Target({
+      ...s3parts,
+      region: 'us-east-1',
+      prefix: 'site-b/',
+      multipartThresholdBytes: 1024 ** 2,
+      partSizeBytes: 1024 ** 2,
+    });
+  },
+  async () => s3parts?.close(),
+);
+
 // VIGIL_TEST_WEBHDFS=http://namenode:9870 runs the same contract against a real HDFS.
 const realNamenode = process.env.VIGIL_TEST_WEBHDFS;
 let hdfs: WebHdfsFixture | undefined;
@@ -115,6 +133,8 @@ describe('target configuration', () => {
           prefix: '',
           accessKeyIdEnv: 'NO_SUCH_KEY_VAR',
           secretAccessKeyEnv: 'NO_SUCH_SECRET_VAR',
+          multipartThresholdMiB: 64,
+          partSizeMiB: 64,
         },
         {},
       ),
@@ -127,6 +147,7 @@ describe('target configuration', () => {
       name: '',
       kind: 'hdfs',
       namenodeUrl: 'http://ops:pw@namenode:9870/',
+      haNamenodeUrl: '',
       user: 'vigil',
       root: '/backups/site-a',
     });
@@ -175,5 +196,107 @@ describe('HDFS target against the WebHDFS fixture: failures', () => {
     );
     expect(await t.head('files/short')).toBeUndefined();
     expect(await t.client.listStatus('/b/.staging')).toEqual([]);
+  });
+});
+
+describe('S3 target: multipart uploads against s3rver (a lightweight stand-in for an S3 server)', () => {
+  let f: S3Fixture;
+  const resumeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-s3-resume-'));
+  beforeAll(async () => {
+    f = await startS3rver();
+  });
+  afterAll(async () => {
+    await f.close();
+    fs.rmSync(resumeDir, { recursive: true, force: true });
+  });
+
+  it('plans parts within S3 limits: at least 5 MiB, at most 10,000, at most 5 TiB', () => {
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html: 5 GiB per PUT, parts of 5 MiB to 5 GiB
+    // (the last may be smaller), 10,000 parts, 5 TiB per object.
+    expect(multipartPlan(6 * 1024 ** 3, 64 * 1024 ** 2)).toEqual({ partSize: 64 * 1024 ** 2, parts: 96 });
+    const huge = multipartPlan(S3_LIMITS.maxObjectBytes, S3_LIMITS.minPartBytes);
+    expect(huge.parts).toBeLessThanOrEqual(S3_LIMITS.maxParts);
+    expect(huge.partSize * huge.parts).toBeGreaterThanOrEqual(S3_LIMITS.maxObjectBytes);
+    expect(() => multipartPlan(S3_LIMITS.maxObjectBytes + 1, S3_LIMITS.minPartBytes)).toThrow(/5 TiB/);
+  });
+
+  it('uploads a file above the threshold in parts, and resumes an interrupted upload at the first missing part', async () => {
+    const parts: Array<{ partNumber: number; resumed: boolean }> = [];
+    const make = () =>
+      new S3Target({
+        ...f,
+        region: 'us-east-1',
+        prefix: 'big/',
+        multipartThresholdBytes: 256 * 1024,
+        partSizeBytes: 256 * 1024,
+        resumeDir,
+        onPart: (p) => parts.push({ partNumber: p.partNumber, resumed: p.resumed }),
+      });
+    const data = crypto.randomBytes(4 * 256 * 1024 + 1000); // five parts, the last one short
+    // The first run loses its source after two and a half parts (a network share dropping, a killed process).
+    const broken = Readable.from(
+      (async function* () {
+        yield data.subarray(0, 2.5 * 256 * 1024);
+        throw new Error('source went away');
+      })(),
+    );
+    const first = make();
+    await expect(first.put('files/cam1/long.mp4', broken, data.length)).rejects.toThrow(/source went away/);
+    expect(await first.head('files/cam1/long.mp4')).toBeUndefined(); // nothing visible before completion
+    expect(parts).toEqual([
+      { partNumber: 1, resumed: false },
+      { partNumber: 2, resumed: false },
+    ]);
+    first.dispose();
+
+    parts.length = 0;
+    const second = make();
+    await second.put(
+      'files/cam1/long.mp4',
+      Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]),
+      data.length,
+    );
+    expect(parts).toEqual([
+      { partNumber: 1, resumed: true },
+      { partNumber: 2, resumed: true },
+      { partNumber: 3, resumed: false },
+      { partNumber: 4, resumed: false },
+      { partNumber: 5, resumed: false },
+    ]);
+    expect((await getBuffer(second, 'files/cam1/long.mp4')).equals(data)).toBe(true);
+    expect(fs.readdirSync(resumeDir)).toEqual([]); // nothing left to resume
+    second.dispose();
+  });
+
+  it('does not reuse parts of an interrupted upload whose bytes differ (the file changed meanwhile)', async () => {
+    const parts: boolean[] = [];
+    const t = new S3Target({
+      ...f,
+      region: 'us-east-1',
+      prefix: 'changed/',
+      multipartThresholdBytes: 256 * 1024,
+      partSizeBytes: 256 * 1024,
+      resumeDir,
+      onPart: (p) => parts.push(p.resumed),
+    });
+    const a = crypto.randomBytes(3 * 256 * 1024);
+    const b = Buffer.concat([a.subarray(0, 256 * 1024), crypto.randomBytes(2 * 256 * 1024)]);
+    await expect(
+      t.put(
+        'x.bin',
+        Readable.from(
+          (async function* () {
+            yield a.subarray(0, 2 * 256 * 1024);
+            throw new Error('cut');
+          })(),
+        ),
+        a.length,
+      ),
+    ).rejects.toThrow(/cut/);
+    parts.length = 0;
+    await t.put('x.bin', Readable.from([b]), b.length);
+    expect(parts).toEqual([true, false, false]);
+    expect((await getBuffer(t, 'x.bin')).equals(b)).toBe(true);
+    t.dispose();
   });
 });

@@ -41,6 +41,22 @@ export const S3TargetConfig = z.strictObject({
     .max(Limits.token)
     .default('VIGIL_S3_SECRET_ACCESS_KEY')
     .describe('Environment variable holding the secret access key.'),
+  multipartThresholdMiB: z
+    .int()
+    .min(5)
+    .max(5120)
+    .default(64)
+    .describe(
+      'Files larger than this are uploaded in parts, and an interrupted upload resumes at the first missing part (S3 refuses a single upload above 5 GiB).',
+    ),
+  partSizeMiB: z
+    .int()
+    .min(5)
+    .max(5120)
+    .default(64)
+    .describe(
+      'Size of each uploaded part (S3 needs at least 5 MiB; it is raised for files that would need more than 10,000 parts).',
+    ),
 });
 
 /** A folder in an HDFS cluster, over WebHDFS. */
@@ -53,12 +69,23 @@ export const HdfsTargetConfig = z.strictObject({
     .max(Limits.url)
     .default('http://localhost:9870')
     .describe('WebHDFS address of the namenode, e.g. http://namenode:9870.'),
+  haNamenodeUrl: z
+    .union([z.literal(''), z.url()])
+    .default('')
+    .describe('WebHDFS address of the other namenode of an HA pair. Empty: a single namenode.'),
   user: z
     .string()
     .max(Limits.token)
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an HDFS user name')
     .default('vigil')
-    .describe('HDFS user the backups are written as (simple authentication).'),
+    .describe('HDFS user the backups are written as (simple authentication, when no delegation token).'),
+  delegationTokenEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+    .optional()
+    .describe(
+      'Environment variable holding an HDFS delegation token, for a cluster with security on (Kerberos is not supported).',
+    ),
   root: z
     .string()
     .max(Limits.path)

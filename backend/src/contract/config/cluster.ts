@@ -137,12 +137,21 @@ export const ClusterVideoStoreConfig = z
       .max(Limits.url)
       .default('http://localhost:9870')
       .describe('WebHDFS address of the namenode (http://host:9870), for kind "hdfs".'),
+    haNamenodeUrl: z
+      .union([z.literal(''), z.url()])
+      .default('')
+      .describe(
+        'WebHDFS address of the other namenode of an HA pair. A standby or unreachable namenode hands over to the other one. Empty: a single namenode.',
+      ),
     user: z
       .string()
       .max(Limits.url)
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an HDFS user name')
       .default('vigil')
-      .describe('HDFS user the files are written as (simple authentication).'),
+      .describe('HDFS user the files are written as (simple authentication, when no delegation token).'),
+    delegationTokenEnv: EnvVarName.optional().describe(
+      'Environment variable holding an HDFS delegation token, for a cluster with security on (Kerberos itself is not supported: fetch the token with `hdfs fetchdt` and renew it before it expires).',
+    ),
     root: z
       .string()
       .max(Limits.path)

@@ -49,6 +49,55 @@ export const ClusterBusConfig = z
       .prefault({})
       .describe('SASL authentication. Credentials come from the environment only.'),
     tls: TlsConfig,
+    topicPrefix: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{0,100}$/, 'letters, digits, ".", "_" and "-"')
+      .default('')
+      .describe(
+        'Prefixed to every Kafka topic name ("site1." gives "site1.vigil.frames.v1"), so several installations share one Kafka cluster.',
+      ),
+    topics: z
+      .strictObject({
+        manage: z
+          .enum(['create', 'verify'])
+          .default('create')
+          .describe(
+            '"create": every role creates the missing topics at start (the Kafka user needs CREATE on them) and checks the others. "verify": only checks that they exist with the settings below (create them beforehand).',
+          ),
+        partitions: z
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(12)
+          .describe(
+            'Partitions of each topic. Instances of a role beyond the partition count of its topic stay idle (detect: the frames topic).',
+          ),
+        replicationFactor: z
+          .int()
+          .min(1)
+          .max(32)
+          .default(3)
+          .describe(
+            'Copies of each partition; at most the number of brokers (1 for a single-broker cluster).',
+          ),
+        retentionHours: z
+          .strictObject({
+            frames: z.int().min(1).max(87_600).default(1).describe('Analysis frames.'),
+            detections: z.int().min(1).max(87_600).default(1).describe('Per-frame detections.'),
+            events: z.int().min(1).max(87_600).default(168).describe('Event lifecycle messages.'),
+            alerts: z.int().min(1).max(87_600).default(168).describe('Alerts.'),
+            health: z.int().min(1).max(87_600).default(168).describe('Camera health changes.'),
+            deadLetter: z.int().min(1).max(87_600).default(336).describe('Dead letters.'),
+          })
+          .prefault({})
+          .describe(
+            'How long each topic keeps its messages (retention.ms). The settings topic is compacted and keeps the latest zones and rules for ever.',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'The Kafka topics, created or checked at every role start. A role that cannot stops with a message naming the topic and the missing permission.',
+      ),
     maxFrameBytes: z
       .int()
       .min(10_000)

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { SESSION_COOKIE } from '../contract/api.js';
@@ -10,7 +11,11 @@ import { cookieValue, safeEqual, sessionCookieFor, type ApiAuth } from './auth.j
 /** Where the Redis shared by the api instances of a cluster is. */
 export interface SharedRedisOptions {
   url: string;
+  /** Redis 6 ACL user (unset: the default user). */
+  username?: string;
   password?: string;
+  /** TLS options for a rediss:// URL (CA, client certificate). */
+  tls?: ConnectionOptions;
   /** Prefix of every key and channel ("vigil:"). */
   keyPrefix?: string;
 }
@@ -26,7 +31,9 @@ function hashed(secret: string): string {
 
 function connect(options: SharedRedisOptions): Redis {
   return new Redis(options.url, {
+    ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
     // Without Redis nobody can log in on another instance; requests fail fast instead of queueing.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

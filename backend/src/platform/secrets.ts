@@ -26,6 +26,38 @@ export function readSecret(
   return value;
 }
 
+/**
+ * Reads a secret from a file a config field names (a token mounted from a Kubernetes Secret, refreshed in place by
+ * the platform): read at each call, trimmed. Undefined when the field is not set; a ClusterSetupError naming the
+ * field when the file cannot be read or is empty.
+ */
+export async function readSecretFile(field: string, file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  let value: string;
+  try {
+    value = (await fs.promises.readFile(file, 'utf8')).trim();
+  } catch (err) {
+    throw new ClusterSetupError(`${field}: cannot read ${file} (${(err as Error).message})`, { cause: err });
+  }
+  if (!value) throw new ClusterSetupError(`${field}: ${file} is empty`);
+  return value;
+}
+
+/** TLS options from a config's CA, client certificate and key files (PEM); undefined when none is set. */
+export function tlsOptions(
+  field: string,
+  files: { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized?: boolean },
+): { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } | undefined {
+  const ca = readPemFile(`${field}.caFile`, files.caFile);
+  const cert = readPemFile(`${field}.certFile`, files.certFile);
+  const key = readPemFile(`${field}.keyFile`, files.keyFile);
+  if (Boolean(cert) !== Boolean(key))
+    throw new ClusterSetupError(`${field}: set both certFile and keyFile for a client certificate`);
+  const rejectUnauthorized = files.rejectUnauthorized ?? true;
+  if (!ca && !cert && rejectUnauthorized) return undefined;
+  return { ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}), rejectUnauthorized };
+}
+
 /** Reads a PEM file a config field names (a CA, a client certificate or key); a ClusterSetupError when it cannot. */
 export function readPemFile(field: string, file: string | undefined): string | undefined {
   if (!file) return undefined;

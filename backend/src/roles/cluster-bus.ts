@@ -4,7 +4,13 @@ import { Topics } from '../contract/bus.js';
 import { KafkaBus, type KafkaBusOptions } from '../bus/kafka-bus.js';
 import type { KafkaTopicSettings } from '../bus/kafka-topics.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { ClusterSetupError, readPemFile, readSecret } from '../platform/secrets.js';
+import {
+  ClusterSetupError,
+  readPemFile,
+  readSecret,
+  readSecretFile,
+  tlsOptions,
+} from '../platform/secrets.js';
 
 export { ClusterSetupError } from '../platform/secrets.js';
 
@@ -59,7 +65,22 @@ export function kafkaOptions(
     throw new ClusterSetupError('cluster.bus.brokers: list at least one Kafka broker (host:port)');
   }
   let sasl: KafkaBusOptions['sasl'];
-  if (config.sasl.mechanism !== 'none') {
+  if (config.sasl.mechanism === 'oauthbearer') {
+    const { tokenFile, tokenEnv } = config.sasl;
+    if (tokenFile) {
+      // Unreadable now: stop at start with the field's name rather than at the first authentication.
+      readPemFile('cluster.bus.sasl.tokenFile', tokenFile);
+      sasl = {
+        mechanism: 'oauthbearer',
+        token: async () => (await readSecretFile('cluster.bus.sasl.tokenFile', tokenFile)) as string,
+      };
+    } else {
+      const token = readSecret('cluster.bus.sasl.tokenEnv', tokenEnv, env);
+      if (!token)
+        throw new ClusterSetupError('cluster.bus.sasl: mechanism oauthbearer needs tokenFile or tokenEnv');
+      sasl = { mechanism: 'oauthbearer', token: async () => token };
+    }
+  } else if (config.sasl.mechanism !== 'none') {
     const username = readSecret('cluster.bus.sasl.usernameEnv', config.sasl.usernameEnv, env);
     const password = readSecret('cluster.bus.sasl.passwordEnv', config.sasl.passwordEnv, env);
     if (!username || !password) {
@@ -70,11 +91,7 @@ export function kafkaOptions(
     sasl = { mechanism: config.sasl.mechanism, username, password };
   }
   let ssl: KafkaBusOptions['ssl'];
-  if (config.tls.enabled) {
-    const ca = readPemFile('cluster.bus.tls.caFile', config.tls.caFile);
-    ssl =
-      ca || !config.tls.rejectUnauthorized ? { ca, rejectUnauthorized: config.tls.rejectUnauthorized } : true;
-  }
+  if (config.tls.enabled) ssl = tlsOptions('cluster.bus.tls', config.tls) ?? true;
   return {
     brokers: config.brokers,
     clientId: `${config.clientId}-${role}`,

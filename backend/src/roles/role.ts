@@ -8,7 +8,7 @@ import type { ServiceHost } from '../platform/lifecycle.js';
 import type { SharedRedisOptions } from '../api/shared-redis.js';
 import type { RedisCacheOptions } from '../store/cached-store.js';
 import { KafkaBus } from '../bus/kafka-bus.js';
-import { readSecret } from '../platform/secrets.js';
+import { readSecret, tlsOptions } from '../platform/secrets.js';
 import { createBus, ROLE_GROUPS } from './cluster-bus.js';
 
 export { ROLE_GROUPS };
@@ -44,10 +44,17 @@ export interface RunningRole {
 export function sharedRedis(options: RoleOptions): SharedRedisOptions | undefined {
   const { redis } = options.config.cluster;
   if (!redis.url) return undefined;
+  const username = readSecret('cluster.redis.usernameEnv', redis.usernameEnv, options.env);
   const password = readSecret('cluster.redis.passwordEnv', redis.passwordEnv, options.env);
+  // ioredis connects with TLS for a rediss:// URL; the files add a private CA or a client certificate.
+  const tls = redis.url.startsWith('rediss://')
+    ? (tlsOptions('cluster.redis.tls', redis.tls) ?? {})
+    : undefined;
   return {
     url: redis.url,
+    ...(username ? { username } : {}),
     ...(password ? { password } : {}),
+    ...(tls ? { tls } : {}),
     keyPrefix: options.config.store.cache.keyPrefix,
   };
 }

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import type { ClusterEventStoreConfig } from '../contract/config/cluster.js';
-import { ClusterSetupError, readSecret } from '../platform/secrets.js';
+import { ClusterSetupError, readSecret, tlsOptions } from '../platform/secrets.js';
 import { EsEventStore } from './es-store.js';
 
 /** The Elasticsearch event store from `cluster.eventStore`, credentials from the environment. Call setup() next. */
@@ -22,13 +21,8 @@ export function createEsEventStore(
       throw new ClusterSetupError('cluster.eventStore: set both usernameEnv and passwordEnv, or apiKeyEnv');
     options.auth = { username, password };
   }
-  if (config.caFile) {
-    try {
-      options.tls = { ca: fs.readFileSync(config.caFile, 'utf8') };
-    } catch (err) {
-      throw new ClusterSetupError(`cluster.eventStore.caFile: cannot read ${config.caFile}`, { cause: err });
-    }
-  }
+  const tls = tlsOptions('cluster.eventStore', config);
+  if (tls) options.tls = tls;
   return new EsEventStore({
     client: new Client(options),
     indexPrefix: config.indexPrefix,

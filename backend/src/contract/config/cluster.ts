@@ -4,18 +4,24 @@ const EnvVarName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as VIGIL_KAFKA_PASSWORD');
 
+const tlsFiles = {
+  caFile: z
+    .string()
+    .optional()
+    .describe('PEM file of the certificate authority to trust, when not a public one.'),
+  certFile: z
+    .string()
+    .optional()
+    .describe('PEM file of the client certificate, for servers that require one (mutual TLS).'),
+  keyFile: z.string().optional().describe('PEM file of the private key of the client certificate.'),
+  rejectUnauthorized: z
+    .boolean()
+    .default(true)
+    .describe('Refuse servers whose certificate does not verify. Turn off only for a test lab.'),
+};
+
 const TlsConfig = z
-  .strictObject({
-    enabled: z.boolean().default(false).describe('Connect with TLS.'),
-    caFile: z
-      .string()
-      .optional()
-      .describe('PEM file of the certificate authority to trust, when not a public one.'),
-    rejectUnauthorized: z
-      .boolean()
-      .default(true)
-      .describe('Refuse servers whose certificate does not verify. Turn off only for a test lab.'),
-  })
+  .strictObject({ enabled: z.boolean().default(false).describe('Connect with TLS.'), ...tlsFiles })
   .prefault({})
   .describe('TLS settings.');
 
@@ -40,14 +46,25 @@ export const ClusterBusConfig = z
     sasl: z
       .strictObject({
         mechanism: z
-          .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])
+          .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'])
           .default('none')
-          .describe('SASL mechanism; "none" for an open cluster.'),
+          .describe(
+            'SASL mechanism; "none" for an open cluster. "plain" and "scram-*" use usernameEnv and passwordEnv; "oauthbearer" uses tokenFile or tokenEnv.',
+          ),
         usernameEnv: EnvVarName.optional().describe('Environment variable holding the SASL user name.'),
         passwordEnv: EnvVarName.optional().describe('Environment variable holding the SASL password.'),
+        tokenFile: z
+          .string()
+          .optional()
+          .describe(
+            'OAUTHBEARER: file holding the access token, read again at every (re)authentication, so a token refreshed in place (a Kubernetes projected token, a sidecar) is picked up.',
+          ),
+        tokenEnv: EnvVarName.optional().describe(
+          'OAUTHBEARER: environment variable holding a long-lived access token (when no tokenFile).',
+        ),
       })
       .prefault({})
-      .describe('SASL authentication. Credentials come from the environment only.'),
+      .describe('SASL authentication. Credentials come from the environment or a mounted file only.'),
     tls: TlsConfig,
     topicPrefix: z
       .string()
@@ -137,6 +154,9 @@ export const ClusterEventStoreConfig = z
     ),
     passwordEnv: EnvVarName.optional().describe('Environment variable holding the Elasticsearch password.'),
     caFile: z.string().optional().describe('PEM file of the CA that signed the Elasticsearch certificate.'),
+    certFile: tlsFiles.certFile,
+    keyFile: tlsFiles.keyFile,
+    rejectUnauthorized: tlsFiles.rejectUnauthorized,
     indexPrefix: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,40}$/, 'lower-case letters, digits, "-" and "_"')
@@ -221,7 +241,11 @@ export const ClusterConfig = z
           .describe(
             'Redis shared by the roles: login links and browser sessions accepted by every api instance, the event-store cache (the events role invalidates it on every write), live counters and alert acknowledgements relayed to every instance. Empty: state stays in each process.',
           ),
+        usernameEnv: EnvVarName.optional().describe(
+          'Environment variable holding the Redis user name (Redis 6 ACL users; unset: the default user).',
+        ),
         passwordEnv: EnvVarName.optional().describe('Environment variable holding the Redis password.'),
+        tls: z.strictObject(tlsFiles).prefault({}).describe('TLS settings, used with a rediss:// URL.'),
       })
       .prefault({})
       .describe('Redis for state shared between api instances (and the cache the events role invalidates).'),

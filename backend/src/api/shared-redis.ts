@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { VigilAlert } from '../contract/events.js';
@@ -17,14 +18,20 @@ import {
 /** Where the Redis shared by the api instances of a cluster is. */
 export interface SharedRedisOptions {
   url: string;
+  /** Redis 6 ACL user (unset: the default user). */
+  username?: string;
   password?: string;
+  /** TLS options for a rediss:// URL (CA, client certificate). */
+  tls?: ConnectionOptions;
   /** Prefix of every key and channel ("vigil:"). */
   keyPrefix?: string;
 }
 
 function connect(options: SharedRedisOptions): Redis {
   return new Redis(options.url, {
+    ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
     // Without Redis nobody can log in on another instance; requests fail fast instead of queueing.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

@@ -8,6 +8,7 @@ import {
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { busContractSuite } from './contract-suite.js';
 import { KafkaBus } from './kafka-bus.js';
+import { DEFAULT_TOPIC_SETTINGS } from './kafka-topics.js';
 
 const skip = skipWithout(
   'the Kafka mock cluster (librdkafka)',
@@ -16,8 +17,18 @@ const skip = skipWithout(
 );
 
 let kafka: KafkaHandle;
+const topics = { ...DEFAULT_TOPIC_SETTINGS, partitions: 4, replicationFactor: 1 };
 beforeAll(async () => {
-  if (!skip) kafka = await startKafka({ partitions: 4 });
+  if (skip) return;
+  kafka = await startKafka({ partitions: 4 });
+  const bus = new KafkaBus({
+    brokers: kafka.brokers,
+    clientId: 'vigil-test',
+    topicPrefix: kafka.topicPrefix,
+    topics,
+  });
+  await bus.ensureTopics();
+  await bus.dispose();
 });
 afterAll(async () => {
   await kafka?.stop();
@@ -35,6 +46,9 @@ if (!skip) {
           sessionTimeoutMs: 6_000,
           heartbeatIntervalMs: 500,
           handlerAttempts: 1,
+          // Topics of this run only: the suite passes on a long-lived cluster that holds other runs' messages.
+          topicPrefix: kafka.topicPrefix,
+          topics,
         });
         buses.push(bus);
         return bus;

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   KAFKA_MOCK_INSTALL_HINT,
   kafkaMockAvailable,
+  mockOnly,
   startKafka,
   type KafkaHandle,
 } from '../../../test/fixtures/kafka.js';
@@ -17,6 +18,7 @@ import type { VigilEvent } from '../contract/events.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 import { sampleEvent, waitFor } from './contract-suite.js';
 import { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+import { DEFAULT_TOPIC_SETTINGS } from './kafka-topics.js';
 import type { DeadLetter } from './schemas.js';
 
 const skip = skipWithout(
@@ -24,6 +26,7 @@ const skip = skipWithout(
   kafkaMockAvailable(),
   KAFKA_MOCK_INSTALL_HINT,
 );
+const needsFaultInjection = skip || mockOnly();
 
 let kafka: KafkaHandle;
 const buses: KafkaBus[] = [];
@@ -34,6 +37,9 @@ const newBus = (o: Partial<KafkaBusOptions> = {}) => {
     sessionTimeoutMs: 6_000,
     heartbeatIntervalMs: 500,
     handlerAttempts: 1,
+    // Topics of this run only: the suite passes on a long-lived cluster that holds other runs' messages.
+    topicPrefix: kafka.topicPrefix,
+    topics: { ...DEFAULT_TOPIC_SETTINGS, partitions: 2, replicationFactor: 1 },
     ...o,
   });
   buses.push(bus);
@@ -41,7 +47,9 @@ const newBus = (o: Partial<KafkaBusOptions> = {}) => {
 };
 
 beforeAll(async () => {
-  if (!skip) kafka = await startKafka({ partitions: 2 });
+  if (skip) return;
+  kafka = await startKafka({ partitions: 2 });
+  await newBus().ensureTopics();
 });
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((b) => b.dispose()));
@@ -100,13 +108,16 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
     expect(bus.stats(Topics.frames).droppedByKey).toEqual({ [`cam-${run}`]: 1 });
   });
 
-  it('sends a malformed message to vigil.dlq.v1 with the reason and goes on with the next one', async () => {
+  it('dead-letters a malformed message once, with its group, source coordinates and reason, and goes on with the next one', async () => {
     const run = randomUUID().slice(0, 8);
-    const bus = newBus();
+    const owner = `store-${run}`;
+    // The designated group records malformed events; any other group (an api instance, a reader added later)
+    // skips them instead of writing the same letter again.
+    const bus = newBus({ deadLetterGroups: { [Topics.events]: owner } });
     const seen: string[] = [];
     const letters: DeadLetter[] = [];
     await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && seen.push(e.id)), {
-      group: `store-${run}`,
+      group: owner,
     });
     await bus.subscribe<DeadLetter>(
       Topics.deadLetter,
@@ -121,8 +132,8 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
     }).producer();
     await raw.connect();
     const { label: _label, ...noLabel } = sampleEvent(run, `cam-${run}`, 1);
-    await raw.send({
-      topic: Topics.events,
+    const [written] = await raw.send({
+      topic: bus.kafkaTopic(Topics.events),
       messages: [
         { key: `cam-${run}`, value: '{not json' },
         { key: `cam-${run}`, value: JSON.stringify(noLabel) },
@@ -132,10 +143,39 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
     await raw.disconnect();
     await waitFor(() => seen.length === 1 && letters.length === 2, 'the valid event and two dead letters');
     expect(seen).toEqual([`${run}-cam-${run}-2`]);
+    const first = BigInt(written?.baseOffset ?? '0');
+    expect(letters.map((l) => [l.topic, l.partition, l.offset, l.group, l.kind])).toEqual([
+      [bus.kafkaTopic(Topics.events), written?.partition, String(first), owner, 'malformed'],
+      [bus.kafkaTopic(Topics.events), written?.partition, String(first + 1n), owner, 'malformed'],
+    ]);
     expect(letters[0]?.reason).toMatch(/not JSON/);
     expect(letters[1]?.reason).toMatch(/label/);
-    expect(letters[1]?.topic).toBe(Topics.events);
     expect(JSON.parse(Buffer.from(letters[1]?.valueBase64 ?? '', 'base64').toString())).toEqual(noLabel);
+
+    // A group created later reads the whole topic again, bad messages included: no new letters.
+    const late: string[] = [];
+    await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && late.push(e.id)), {
+      group: `replay-${run}`,
+    });
+    await waitFor(() => late.length === 1, 'the late group to read past the malformed messages');
+    // A handler failure is the group's own: it is dead-lettered, naming that group.
+    const failing = `failing-${run}`;
+    await bus.subscribe<VigilEvent>(
+      Topics.events,
+      (e) => {
+        if (e.id.startsWith(run)) throw new Error('disk full');
+      },
+      { group: failing },
+    );
+    await waitFor(() => letters.length === 3, 'the letter of the failing handler');
+    await new Promise((r) => setTimeout(r, 1000)); // any duplicate would arrive now
+    expect(letters).toHaveLength(3);
+    expect(letters[2]).toMatchObject({
+      group: failing,
+      kind: 'handler-failed',
+      offset: String(first + 2n),
+      reason: 'handler failed 1 times: disk full',
+    });
     // Publishing an invalid message is refused with the reason instead of poisoning the topic.
     await expect(bus.publish(Topics.events, 'cam', { id: 'x' })).rejects.toThrow(/does not match its schema/);
   });
@@ -180,24 +220,28 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
     expect(events.length + alerts.length).toBe(12);
   });
 
-  it('keeps consuming after the brokers refuse a group join with a non-retriable error (mock cluster injects INVALID_REQUEST)', async () => {
-    const run = randomUUID().slice(0, 8);
-    const relaunched = async () =>
-      (
-        await client.register.getSingleMetric('vigil_bus_kafka_consumer_relaunched_total')?.get()
-      )?.values.reduce((a, v) => a + v.value, 0) ?? 0;
-    const before = await relaunched();
-    // kafkajs gives up on a consumer whose JoinGroup fails with INVALID_REQUEST (42): the bus replaces it.
-    await kafka.failRequests(11, 42, 1);
-    const bus = newBus();
-    const seen: string[] = [];
-    await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && seen.push(e.id)), {
-      group: `store-${run}`,
-    });
-    await bus.publish(Topics.events, 'cam-a', sampleEvent(run, 'cam-a', 0));
-    await waitFor(() => seen.length === 1, 'the event, through the replacement consumer', 30_000);
-    expect(await relaunched()).toBe(before + 1);
-  }, 60_000);
+  it.skipIf(needsFaultInjection)(
+    'keeps consuming after the brokers refuse a group join with a non-retriable error (mock cluster injects INVALID_REQUEST)',
+    async () => {
+      const run = randomUUID().slice(0, 8);
+      const relaunched = async () =>
+        (
+          await client.register.getSingleMetric('vigil_bus_kafka_consumer_relaunched_total')?.get()
+        )?.values.reduce((a, v) => a + v.value, 0) ?? 0;
+      const before = await relaunched();
+      // kafkajs gives up on a consumer whose JoinGroup fails with INVALID_REQUEST (42): the bus replaces it.
+      await kafka.failRequests(11, 42, 1);
+      const bus = newBus();
+      const seen: string[] = [];
+      await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && seen.push(e.id)), {
+        group: `store-${run}`,
+      });
+      await bus.publish(Topics.events, 'cam-a', sampleEvent(run, 'cam-a', 0));
+      await waitFor(() => seen.length === 1, 'the event, through the replacement consumer', 30_000);
+      expect(await relaunched()).toBe(before + 1);
+    },
+    60_000,
+  );
 
   it('holds messages while a subscription is paused for back-pressure and delivers them on resume', async () => {
     const run = randomUUID().slice(0, 8);
@@ -230,6 +274,7 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
         kafka.brokers.join(','),
         group,
         '100',
+        kafka.topicPrefix,
       ],
       { cwd: INSTALL_DIR, stdio: ['ignore', 'pipe', 'inherit'] },
     );

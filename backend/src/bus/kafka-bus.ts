@@ -19,17 +19,45 @@ import { Topics } from '../contract/bus.js';
 import type { AnalysisFrame } from '../contract/media.js';
 import { createLogger, type Logger } from '../platform/log.js';
 import { decodeFrame, encodeFrame, FrameTooLargeError } from './frame-codec.js';
+import {
+  DEFAULT_TOPIC_SETTINGS,
+  ensureTopics,
+  topicSpecs,
+  type KafkaTopicSettings,
+  type TopicReport,
+} from './kafka-topics.js';
 import { DEFAULT_SCHEMAS, type DeadLetter } from './schemas.js';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** SASL credentials, already read from the secret store by the caller. */
+export type KafkaSasl =
+  | { mechanism: SaslMechanism; username: string; password: string }
+  /** OAUTHBEARER: `token()` is called at every (re)authentication, so a refreshed token is picked up. */
+  | { mechanism: 'oauthbearer'; token: () => Promise<string> };
 
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
   /** TLS: true for the system CAs, or Node TLS options (ca, cert, key). */
   ssl?: boolean | ConnectionOptions;
-  /** SASL credentials, already read from the environment by the caller. */
-  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** SASL credentials, already read from the secret store by the caller. */
+  sasl?: KafkaSasl;
+  /**
+   * Prefixed to every Kafka topic name (`site1.vigil.frames.v1`), so several installations (or test runs) share one
+   * cluster without seeing each other's messages. Default none.
+   */
+  topicPrefix?: string;
+  /** How `ensureTopics` creates or checks the topics. */
+  topics?: KafkaTopicSettings;
+  /**
+   * The one bus group per topic that writes the topic's malformed messages to the dead-letter topic; null: none
+   * (the malformed message is skipped, logged and counted). A malformed message is the producer's fault and the
+   * same for every reader, so one letter is enough: other groups, and groups created later that read the topic
+   * again, skip it instead of multiplying the letters. A topic not listed is dead-lettered by every group.
+   * Handler failures are a group's own and always dead-lettered, with the group.
+   */
+  deadLetterGroups?: Partial<Record<Topic, string | null>>;
   /** Largest frame message; frames are re-encoded at a lower JPEG quality to fit, else dropped. Default 1 MB. */
   maxFrameBytes?: number;
   /** Compression of JSON topics (frames are JPEG already). Default gzip. */
@@ -84,6 +112,11 @@ const metrics = {
     help: 'Messages sent to the dead-letter topic, by source topic.',
     labelNames: ['topic'],
   }),
+  malformed: new client.Counter({
+    name: 'vigil_bus_kafka_malformed_total',
+    help: 'Malformed messages (not decodable or failing their schema) seen, by topic and consumer group.',
+    labelNames: ['topic', 'group'],
+  }),
   relaunched: new client.Counter({
     name: 'vigil_bus_kafka_consumer_relaunched_total',
     help: 'Consumers replaced after kafkajs gave up on them (a non-retriable error), by topic.',
@@ -121,9 +154,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The Kafka consumer group of a bus group on one topic. Every member of a Kafka group must subscribe to the same
  * topics (the assignors hand any of the group's partitions to any member), so a role consuming two topics in one
- * bus group (events and alerts) uses one Kafka group per topic: `vigil-events.vigil.events.v1`.
+ * bus group (events and alerts) uses one Kafka group per topic: `vigil-events.vigil.events.v1` (`topic` is the
+ * Kafka topic name, with the installation's prefix).
  */
-export function kafkaGroupId(group: string, topic: Topic): string {
+export function kafkaGroupId(group: string, topic: string): string {
   return `${group}.${topic}`;
 }
 
@@ -135,8 +169,8 @@ export function kafkaGroupId(group: string, topic: Topic): string {
  * must be idempotent (event ids are deterministic). A message that fails validation, or whose handler keeps
  * failing, goes to `vigil.dlq.v1` with the reason and the consumer carries on.
  *
- * Needs no admin API at run time: topics are created by the brokers on first use (auto-create) or beforehand by
- * the operator.
+ * Topics are created (or checked) through the admin API by `ensureTopics`, which every role calls at start; without
+ * it they must exist already or be auto-created by the brokers.
  */
 export class KafkaBus implements Bus {
   readonly #log = createLogger('bus.kafka');
@@ -148,6 +182,7 @@ export class KafkaBus implements Bus {
   readonly #maxFrameBytes: number;
   readonly #compression: CompressionTypes;
   readonly #schemas: Partial<Record<Topic, z.ZodType>>;
+  readonly #prefix: string;
   #disposed = false;
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -155,11 +190,12 @@ export class KafkaBus implements Bus {
     this.#maxFrameBytes = options.maxFrameBytes ?? 1_000_000;
     this.#compression = options.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
     this.#schemas = options.schemas ?? DEFAULT_SCHEMAS;
+    this.#prefix = options.topicPrefix ?? '';
     this.#kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
       ssl: options.ssl,
-      sasl: options.sasl as SASLOptions | undefined,
+      sasl: kafkajsSasl(options.sasl),
       logCreator: kafkaLogCreator(this.#log),
       logLevel: KafkaLogLevel.WARN,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
@@ -170,6 +206,26 @@ export class KafkaBus implements Bus {
       // One request in flight per broker keeps the per-key order through retries.
       maxInFlightRequests: 1,
     });
+  }
+
+  /** The Kafka topic name of a bus topic. */
+  kafkaTopic(topic: Topic): string {
+    return this.#prefix + topic;
+  }
+
+  /**
+   * Creates the missing topics and checks the others (see `ensureTopics` in kafka-topics.ts); throws a
+   * KafkaTopicError naming the topic and the missing permission when it cannot.
+   */
+  async ensureTopics(): Promise<TopicReport> {
+    const settings = this.options.topics ?? DEFAULT_TOPIC_SETTINGS;
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      return await ensureTopics(admin, topicSpecs(this.#prefix, settings), settings.manage, this.#log);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   stats(topic: Topic): TopicStats {
@@ -224,7 +280,12 @@ export class KafkaBus implements Bus {
     }
     await this.#connectProducer();
     try {
-      await this.#producer.send({ topic, acks: -1, compression, messages: [{ key, value, headers }] });
+      await this.#producer.send({
+        topic: this.kafkaTopic(topic),
+        acks: -1,
+        compression,
+        messages: [{ key, value, headers }],
+      });
     } catch (err) {
       // Lossy topics never hold ingest up: a frame that cannot be sent is dropped like a late one.
       if (topic === Topics.frames || topic === Topics.detections) {
@@ -253,11 +314,20 @@ export class KafkaBus implements Bus {
     return result.data;
   }
 
-  async #deadLetter(topic: Topic, partition: number, message: KafkaMessage, reason: string): Promise<void> {
+  async #deadLetter(
+    topic: Topic,
+    group: string,
+    partition: number,
+    message: KafkaMessage,
+    kind: DeadLetter['kind'],
+    reason: string,
+  ): Promise<void> {
     const letter: DeadLetter = {
-      topic,
+      topic: this.kafkaTopic(topic),
       partition,
       offset: message.offset,
+      group,
+      kind,
       key: message.key ? message.key.toString('utf8') : null,
       reason,
       valueBase64: (message.value ?? Buffer.alloc(0)).subarray(0, DLQ_VALUE_LIMIT).toString('base64'),
@@ -266,20 +336,25 @@ export class KafkaBus implements Bus {
     await this.#connectProducer();
     // Not committed until the dead letter is written: a failure here means redelivery, never a silent loss.
     await this.#producer.send({
-      topic: Topics.deadLetter,
+      topic: this.kafkaTopic(Topics.deadLetter),
       acks: -1,
       compression: this.#compression,
       messages: [
         {
           key: letter.key,
           value: JSON.stringify(letter),
-          headers: { ...headersToStrings(message.headers), 'vigil-reason': reason.slice(0, 1000) },
+          headers: {
+            ...headersToStrings(message.headers),
+            'vigil-reason': reason.slice(0, 1000),
+            'vigil-source': `${letter.topic}/${partition}/${message.offset}`,
+            'vigil-group': group,
+          },
         },
       ],
     });
     metrics.deadLettered.inc({ topic });
     this.#log.warn(
-      { topic, partition, offset: message.offset, reason },
+      { topic, group, partition, offset: message.offset, kind, reason },
       'message sent to the dead-letter topic',
     );
   }
@@ -294,7 +369,7 @@ export class KafkaBus implements Bus {
     const heartbeatInterval = this.options.heartbeatIntervalMs ?? Math.min(3_000, sessionTimeout / 3);
     const makeConsumer = () =>
       this.#kafka.consumer({
-        groupId: kafkaGroupId(options.group, topic),
+        groupId: kafkaGroupId(options.group, kafkaTopic),
         sessionTimeout,
         heartbeatInterval,
         rebalanceTimeout: Math.max(sessionTimeout * 2, 10_000),
@@ -302,6 +377,10 @@ export class KafkaBus implements Bus {
         maxBytesPerPartition: Math.max(1_048_576, this.#maxFrameBytes * 2),
         maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 250,
       });
+    const kafkaTopic = this.kafkaTopic(topic);
+    const deadLetterGroups = this.options.deadLetterGroups ?? {};
+    // Undefined: every group records the topic's malformed messages; else only the designated one (or none).
+    const lettersMalformed = !(topic in deadLetterGroups) || deadLetterGroups[topic] === options.group;
     let consumer = makeConsumer();
     let stopped = false;
     const log = this.#log.child({ topic, group: options.group });
@@ -331,7 +410,7 @@ export class KafkaBus implements Bus {
     let relaunchTimer: NodeJS.Timeout | undefined;
     const attach = (c: Consumer) => {
       c.on(c.events.GROUP_JOIN, (e) => {
-        assigned = [...(e.payload.memberAssignment[topic] ?? [])];
+        assigned = [...(e.payload.memberAssignment[kafkaTopic] ?? [])];
         relaunchDelay = 1_000;
         log.info({ partitions: assigned }, 'joined consumer group');
         joined();
@@ -355,7 +434,7 @@ export class KafkaBus implements Bus {
         consumer = next;
         runConsumer(next)
           .then(() => {
-            if (paused) next.pause([{ topic }]);
+            if (paused) next.pause([{ topic: kafkaTopic }]);
           })
           .catch((err: unknown) => {
             log.error({ err }, 'the new consumer could not start');
@@ -370,7 +449,15 @@ export class KafkaBus implements Bus {
       try {
         decoded = await this.#decode(topic, message);
       } catch (err) {
-        await this.#deadLetter(topic, partition, message, err instanceof Error ? err.message : String(err));
+        const reason = err instanceof Error ? err.message : String(err);
+        metrics.malformed.inc({ topic, group: options.group });
+        if (lettersMalformed)
+          await this.#deadLetter(topic, options.group, partition, message, 'malformed', reason);
+        else
+          log.warn(
+            { partition, offset: message.offset, reason },
+            'malformed message skipped (its dead letter is written by the designated group)',
+          );
         return;
       }
       // Long handlers keep the membership alive, so the group does not hand the partition to someone else.
@@ -384,7 +471,14 @@ export class KafkaBus implements Bus {
             const reason = err instanceof Error ? err.message : String(err);
             if (attempt >= attempts) {
               log.error({ key, offset: message.offset, err }, 'message handler failed');
-              await this.#deadLetter(topic, partition, message, `handler failed ${attempt} times: ${reason}`);
+              await this.#deadLetter(
+                topic,
+                options.group,
+                partition,
+                message,
+                'handler-failed',
+                `handler failed ${attempt} times: ${reason}`,
+              );
               return;
             }
             await sleep(100 * 2 ** attempt);
@@ -398,7 +492,7 @@ export class KafkaBus implements Bus {
     };
     const runConsumer = async (c: Consumer) => {
       await c.connect();
-      await c.subscribe({ topics: [topic], fromBeginning });
+      await c.subscribe({ topics: [kafkaTopic], fromBeginning });
       await c.run({
         partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 1),
         autoCommit: true,
@@ -439,11 +533,11 @@ export class KafkaBus implements Bus {
       group: options.group,
       pause: () => {
         paused = true;
-        consumer.pause([{ topic }]);
+        consumer.pause([{ topic: kafkaTopic }]);
       },
       resume: () => {
         paused = false;
-        consumer.resume([{ topic }]);
+        consumer.resume([{ topic: kafkaTopic }]);
       },
       assignment: () => [...assigned],
       dispose: async () => {
@@ -459,7 +553,7 @@ export class KafkaBus implements Bus {
     const admin = this.#kafka.admin();
     try {
       await admin.connect();
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await admin.fetchTopicOffsets(this.kafkaTopic(topic))) {
         if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high) - 1n);
       }
     } catch (err) {
@@ -479,6 +573,15 @@ export class KafkaBus implements Bus {
     await Promise.allSettled(consumers.map((c) => c.stop()));
     if (this.#producerReady) await this.#producer.disconnect().catch(() => {});
   }
+}
+
+function kafkajsSasl(sasl: KafkaSasl | undefined): SASLOptions | undefined {
+  if (!sasl) return undefined;
+  if (sasl.mechanism === 'oauthbearer') {
+    const token = sasl.token;
+    return { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: await token() }) };
+  }
+  return sasl;
 }
 
 function parsedIssues(error: z.ZodError): string {

@@ -103,10 +103,19 @@ export const DetectSettingsChangeSchema = z.discriminatedUnion('kind', [
   z.looseObject({ kind: z.literal('alert-rule-deleted'), id: z.string().min(1), ts: Ts }),
 ]);
 
+/**
+ * A dead letter: where the message came from (Kafka topic, partition, offset: the same coordinates for every reader,
+ * so letters can be told apart and matched with the source), which consumer group gave up on it, and why.
+ */
 export const DeadLetterSchema = z.strictObject({
+  /** The Kafka topic name of the source (with the installation's topic prefix). */
   topic: z.string(),
   partition: z.number().int(),
   offset: z.string(),
+  /** The bus group that wrote the letter ("vigil-events"). */
+  group: z.string(),
+  /** "malformed": the message could not be decoded or failed its schema. "handler-failed": the group's handler kept failing. */
+  kind: z.enum(['malformed', 'handler-failed']),
   key: z.string().nullable(),
   reason: z.string(),
   /** The original value, base64, cut at 64 KiB. */

@@ -111,14 +111,18 @@ describe.skipIf(kafkaSkip)(
         cameras: [{ id: 'gate', name: 'Front gate', main: { kind: 'testPattern' } }],
         server: { port: 0 },
         cluster: {
-          bus: { kind: 'kafka', brokers: kafka.brokers, sessionTimeoutMs: 6000 },
+          bus: kafka.busConfig(),
           eventStore: { kind: 'sqlite' },
         },
       });
       const token = 'sqlite-api-role-token-0123456789';
       const events = await startEventsRole({ config, dataDir });
       const api = await startApiRole({ config, dataDir, token, rendererDir: tempHome() });
-      const detect = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-detect' });
+      const detect = new KafkaBus({
+        brokers: kafka.brokers,
+        clientId: 'vigil-test-detect',
+        topicPrefix: kafka.topicPrefix,
+      });
       const call = client(api, { token });
       try {
         const base = Date.now() - 60_000;

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../platform/config-loader.js';
 import { configureLogging, createLogger, flushLogs } from '../platform/log.js';
 import { installShutdownHandlers } from '../platform/shutdown.js';
 import { startLocalApp } from './local.js';
-import { ClusterSetupError } from './cluster-bus.js';
+import { ClusterSetupError } from '../platform/secrets.js';
 import { ROLE_NAMES, type RoleName } from './role.js';
 import { startRole } from './start-role.js';
 

@@ -103,7 +103,7 @@ describe.skipIf(skip)('cluster pipeline on the librdkafka mock cluster (real foo
   });
 
   it('ingest role → Kafka → detect role process → Kafka → events role stores person events in SQLite; the ingest role serves its cameras', async () => {
-    const bus = { kind: 'kafka' as const, brokers: kafka.brokers, sessionTimeoutMs: 6000 };
+    const bus = kafka.busConfig();
     const detectMetricsPort = await freeTcpPort();
     const detect = await spawnDetectRole({
       cameras: [],

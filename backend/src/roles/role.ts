@@ -7,17 +7,15 @@ import type { RuntimeReport } from '../platform/binaries.js';
 import type { ServiceHost } from '../platform/lifecycle.js';
 import type { SharedRedisOptions } from '../api/shared-redis.js';
 import type { RedisCacheOptions } from '../store/cached-store.js';
-import { createBus, secretFromEnv } from './cluster-bus.js';
+import { KafkaBus } from '../bus/kafka-bus.js';
+import { readSecret, tlsOptions } from '../platform/secrets.js';
+import { createBus, ROLE_GROUPS } from './cluster-bus.js';
+
+export { ROLE_GROUPS };
 
 /** The separately deployable parts of the pipeline. Each can run as several instances. */
 export const ROLE_NAMES = ['ingest', 'detect', 'events', 'api'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
-
-/** Consumer groups: one per role, so each message is handled once per role, by one of its instances. */
-export const ROLE_GROUPS = {
-  detect: 'vigil-detect',
-  events: 'vigil-events',
-} as const;
 
 export interface RoleOptions {
   config: VigilConfig;
@@ -46,10 +44,17 @@ export interface RunningRole {
 export function sharedRedis(options: RoleOptions): SharedRedisOptions | undefined {
   const { redis } = options.config.cluster;
   if (!redis.url) return undefined;
-  const password = secretFromEnv('cluster.redis.passwordEnv', redis.passwordEnv, options.env);
+  const username = readSecret('cluster.redis.usernameEnv', redis.usernameEnv, options.env);
+  const password = readSecret('cluster.redis.passwordEnv', redis.passwordEnv, options.env);
+  // ioredis connects with TLS for a rediss:// URL; the files add a private CA or a client certificate.
+  const tls = redis.url.startsWith('rediss://')
+    ? (tlsOptions('cluster.redis.tls', redis.tls) ?? {})
+    : undefined;
   return {
     url: redis.url,
+    ...(username ? { username } : {}),
     ...(password ? { password } : {}),
+    ...(tls ? { tls } : {}),
     keyPrefix: options.config.store.cache.keyPrefix,
   };
 }
@@ -68,10 +73,19 @@ export function instanceName(role: RoleName): string {
   return `${role}-${hostname()}-${process.pid}`;
 }
 
-/** Creates the role's bus (unless injected) and registers it as the first service, so it is disposed last. */
+/**
+ * Creates the role's bus (unless injected) and registers it as the first service, so it is disposed last. On Kafka
+ * its start creates or checks the topics: a role that cannot stops there, naming the topic and the permission.
+ */
 export function roleBus(services: ServiceHost, role: RoleName, options: RoleOptions): Bus {
   const bus = options.bus ?? createBus(options.config.cluster.bus, role, options.env);
-  services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
+  services.add({
+    name: 'bus',
+    start: async () => {
+      if (bus instanceof KafkaBus) await bus.ensureTopics();
+    },
+    dispose: () => bus.dispose(),
+  });
   return bus;
 }
 

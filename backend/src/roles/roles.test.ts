@@ -6,6 +6,7 @@ import { runCli, tempHome } from '../../../test/fixtures/backend.js';
 import {
   KAFKA_MOCK_INSTALL_HINT,
   kafkaMockAvailable,
+  mockOnly,
   startKafka,
   type KafkaHandle,
 } from '../../../test/fixtures/kafka.js';
@@ -100,11 +101,39 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
     await kafka?.stop();
   });
 
+  it.skipIf(mockOnly())(
+    'stops `vigil role events` with exit code 78 and a message naming the topic and the missing CREATE permission (mock cluster refuses CreateTopics)',
+    async () => {
+      const file = path.join(tempHome(), 'cluster.yaml');
+      const prefix = `${kafka.topicPrefix}denied.`;
+      fs.writeFileSync(
+        file,
+        [
+          'cameras: []',
+          'cluster:',
+          '  bus:',
+          '    kind: kafka',
+          `    brokers: ${JSON.stringify(kafka.brokers)}`,
+          `    topicPrefix: ${JSON.stringify(prefix)}`,
+          '    topics: { replicationFactor: 1 }',
+        ].join('\n'),
+      );
+      // What a Kafka user without CREATE on the topics gets (TOPIC_AUTHORIZATION_FAILED = 29).
+      await kafka.failRequests(19, 29, 1);
+      const denied = await runCli(['role', 'events', '--config', file]);
+      expect(denied.code).toBe(78);
+      expect(denied.output).toContain(
+        `Kafka topic "${prefix}vigil.frames.v1" does not exist and the Kafka user may not create it (TOPIC_AUTHORIZATION_FAILED): grant the CREATE permission on the topic`,
+      );
+    },
+    60_000,
+  );
+
   it('splits the events between two events-role instances and stores each event once', async () => {
     const run = randomUUID().slice(0, 8);
     const config = VigilConfig.parse({
       cameras: [],
-      cluster: { bus: { kind: 'kafka', brokers: kafka.brokers, sessionTimeoutMs: 6000 } },
+      cluster: { bus: kafka.busConfig() },
     });
     const stored = new Map<string, number>();
     const byInstance = [0, 0];
@@ -119,7 +148,11 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
       startEventsRole({ config, dataDir: tempHome(), sink: sink(0) }),
       startEventsRole({ config, dataDir: tempHome(), sink: sink(1) }),
     ]);
-    const producer = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-detect' });
+    const producer = new KafkaBus({
+      brokers: kafka.brokers,
+      clientId: 'vigil-test-detect',
+      topicPrefix: kafka.topicPrefix,
+    });
     const partitionsOf = (role: RunningRole) => role.services.health()['events-writer']?.detail ?? '';
     try {
       // The group settles first (both instances hold partitions; on a busy machine this takes a few rebalances),
@@ -161,7 +194,7 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
     const config = VigilConfig.parse({
       cameras: [],
       server: { port: 0 },
-      cluster: { bus: { kind: 'kafka', brokers: kafka.brokers, sessionTimeoutMs: 6000 } },
+      cluster: { bus: kafka.busConfig() },
     });
     const api = await startApiRole({
       config,
@@ -169,7 +202,11 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
       token: 'api-role-test-token-0123456789',
       rendererDir: tempHome(),
     });
-    const producer = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-detect' });
+    const producer = new KafkaBus({
+      brokers: kafka.brokers,
+      clientId: 'vigil-test-detect',
+      topicPrefix: kafka.topicPrefix,
+    });
     const wsUrl = `${api.url?.replace('http', 'ws')}/api/ws`;
     try {
       const refused = await new Promise<number>((resolve) => {

@@ -71,10 +71,14 @@ describe.skipIf(skip)(
     it('applies a zone and an alert rule changed through the api role on both detect instances, and on one started later', async () => {
       const run = randomUUID().slice(0, 8);
       const cameras = camerasOnDistinctPartitions(PARTITIONS, `${run}-cam`);
-      const bus = { kind: 'kafka' as const, brokers: kafka.brokers, sessionTimeoutMs: 6000 };
+      const bus = kafka.busConfig();
       const config = VigilConfig.parse({ cameras: [], server: { port: 0 }, cluster: { bus } });
 
-      const observer = new KafkaBus({ brokers: kafka.brokers, clientId: 'vigil-test-observer' });
+      const observer = new KafkaBus({
+        brokers: kafka.brokers,
+        clientId: 'vigil-test-observer',
+        topicPrefix: kafka.topicPrefix,
+      });
       const events: VigilEvent[] = [];
       const alerts: VigilAlert[] = [];
       await observer.subscribe<VigilEvent>(

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import type { ClusterEventStoreConfig } from '../contract/config/cluster.js';
-import { ClusterSetupError, secretFromEnv } from '../roles/cluster-bus.js';
+import { ClusterSetupError, readSecret, tlsOptions } from '../platform/secrets.js';
 import { EsEventStore } from './es-store.js';
 
 /** The Elasticsearch event store from `cluster.eventStore`, credentials from the environment. Call setup() next. */
@@ -13,22 +12,17 @@ export function createEsEventStore(
   env: NodeJS.ProcessEnv = process.env,
 ): EsEventStore {
   const options: ClientOptions = { node: config.node, maxRetries: 3, requestTimeout: 30_000 };
-  const apiKey = secretFromEnv('cluster.eventStore.apiKeyEnv', config.apiKeyEnv, env);
+  const apiKey = readSecret('cluster.eventStore.apiKeyEnv', config.apiKeyEnv, env);
   if (apiKey) options.auth = { apiKey };
   else if (config.usernameEnv || config.passwordEnv) {
-    const username = secretFromEnv('cluster.eventStore.usernameEnv', config.usernameEnv, env);
-    const password = secretFromEnv('cluster.eventStore.passwordEnv', config.passwordEnv, env);
+    const username = readSecret('cluster.eventStore.usernameEnv', config.usernameEnv, env);
+    const password = readSecret('cluster.eventStore.passwordEnv', config.passwordEnv, env);
     if (!username || !password)
       throw new ClusterSetupError('cluster.eventStore: set both usernameEnv and passwordEnv, or apiKeyEnv');
     options.auth = { username, password };
   }
-  if (config.caFile) {
-    try {
-      options.tls = { ca: fs.readFileSync(config.caFile, 'utf8') };
-    } catch (err) {
-      throw new ClusterSetupError(`cluster.eventStore.caFile: cannot read ${config.caFile}`, { cause: err });
-    }
-  }
+  const tls = tlsOptions('cluster.eventStore', config);
+  if (tls) options.tls = tls;
   return new EsEventStore({
     client: new Client(options),
     indexPrefix: config.indexPrefix,

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
@@ -26,7 +27,10 @@ import { storeMetrics } from './metrics.js';
 
 export interface RedisCacheOptions {
   url: string;
+  username?: string;
   password?: string;
+  /** TLS options for a rediss:// URL (CA, client certificate). */
+  tls?: ConnectionOptions;
   /** Prefix of every key ("vigil:"). */
   keyPrefix?: string;
   /** Longest life of a cached answer, in seconds. */
@@ -72,7 +76,9 @@ export class CachedEventStore implements EventStore {
     this.#prefix = `${options.keyPrefix ?? 'vigil:'}store:`;
     this.#ttl = options.ttlSeconds ?? 30;
     this.redis = new Redis(options.url, {
+      ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
       // Without a connection, commands fail at once and the database answers: nothing queues up.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

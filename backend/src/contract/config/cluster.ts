@@ -1,19 +1,26 @@
 import { z } from 'zod';
 import { EnvVarName, Limits } from './limits.js';
 
+const tlsFiles = {
+  caFile: z
+    .string()
+    .max(Limits.path)
+    .optional()
+    .describe('PEM file of the certificate authority to trust, when not a public one.'),
+  certFile: z
+    .string()
+    .max(Limits.path)
+    .optional()
+    .describe('PEM file of the client certificate, for servers that require one (mutual TLS).'),
+  keyFile: z.string().max(Limits.path).optional().describe('PEM file of the private key of the client certificate.'),
+  rejectUnauthorized: z
+    .boolean()
+    .default(true)
+    .describe('Refuse servers whose certificate does not verify. Turn off only for a test lab.'),
+};
+
 const TlsConfig = z
-  .strictObject({
-    enabled: z.boolean().default(false).describe('Connect with TLS.'),
-    caFile: z
-      .string()
-      .max(Limits.path)
-      .optional()
-      .describe('PEM file of the certificate authority to trust, when not a public one.'),
-    rejectUnauthorized: z
-      .boolean()
-      .default(true)
-      .describe('Refuse servers whose certificate does not verify. Turn off only for a test lab.'),
-  })
+  .strictObject({ enabled: z.boolean().default(false).describe('Connect with TLS.'), ...tlsFiles })
   .prefault({})
   .describe('TLS settings.');
 
@@ -45,15 +52,75 @@ export const ClusterBusConfig = z
     sasl: z
       .strictObject({
         mechanism: z
-          .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])
+          .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'])
           .default('none')
-          .describe('SASL mechanism; "none" for an open cluster.'),
+          .describe(
+            'SASL mechanism; "none" for an open cluster. "plain" and "scram-*" use usernameEnv and passwordEnv; "oauthbearer" uses tokenFile or tokenEnv.',
+          ),
         usernameEnv: EnvVarName.optional().describe('Environment variable holding the SASL user name.'),
         passwordEnv: EnvVarName.optional().describe('Environment variable holding the SASL password.'),
+        tokenFile: z
+          .string()
+          .optional()
+          .describe(
+            'OAUTHBEARER: file holding the access token, read again at every (re)authentication, so a token refreshed in place (a Kubernetes projected token, a sidecar) is picked up.',
+          ),
+        tokenEnv: EnvVarName.optional().describe(
+          'OAUTHBEARER: environment variable holding a long-lived access token (when no tokenFile).',
+        ),
       })
       .prefault({})
-      .describe('SASL authentication. Credentials come from the environment only.'),
+      .describe('SASL authentication. Credentials come from the environment or a mounted file only.'),
     tls: TlsConfig,
+    topicPrefix: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{0,100}$/, 'letters, digits, ".", "_" and "-"')
+      .default('')
+      .describe(
+        'Prefixed to every Kafka topic name ("site1." gives "site1.vigil.frames.v1"), so several installations share one Kafka cluster.',
+      ),
+    topics: z
+      .strictObject({
+        manage: z
+          .enum(['create', 'verify'])
+          .default('create')
+          .describe(
+            '"create": every role creates the missing topics at start (the Kafka user needs CREATE on them) and checks the others. "verify": only checks that they exist with the settings below (create them beforehand).',
+          ),
+        partitions: z
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(12)
+          .describe(
+            'Partitions of each topic. Instances of a role beyond the partition count of its topic stay idle (detect: the frames topic).',
+          ),
+        replicationFactor: z
+          .int()
+          .min(1)
+          .max(32)
+          .default(3)
+          .describe(
+            'Copies of each partition; at most the number of brokers (1 for a single-broker cluster).',
+          ),
+        retentionHours: z
+          .strictObject({
+            frames: z.int().min(1).max(87_600).default(1).describe('Analysis frames.'),
+            detections: z.int().min(1).max(87_600).default(1).describe('Per-frame detections.'),
+            events: z.int().min(1).max(87_600).default(168).describe('Event lifecycle messages.'),
+            alerts: z.int().min(1).max(87_600).default(168).describe('Alerts.'),
+            health: z.int().min(1).max(87_600).default(168).describe('Camera health changes.'),
+            deadLetter: z.int().min(1).max(87_600).default(336).describe('Dead letters.'),
+          })
+          .prefault({})
+          .describe(
+            'How long each topic keeps its messages (retention.ms). The settings topic is compacted and keeps the latest zones and rules for ever.',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'The Kafka topics, created or checked at every role start. A role that cannot stops with a message naming the topic and the missing permission.',
+      ),
     maxFrameBytes: z
       .int()
       .min(10_000)
@@ -96,11 +163,10 @@ export const ClusterEventStoreConfig = z
       'Environment variable holding the Elasticsearch user (basic authentication, when no API key).',
     ),
     passwordEnv: EnvVarName.optional().describe('Environment variable holding the Elasticsearch password.'),
-    caFile: z
-      .string()
-      .max(Limits.path)
-      .optional()
-      .describe('PEM file of the CA that signed the Elasticsearch certificate.'),
+    caFile: z.string().max(Limits.path).optional().describe('PEM file of the CA that signed the Elasticsearch certificate.'),
+    certFile: tlsFiles.certFile,
+    keyFile: tlsFiles.keyFile,
+    rejectUnauthorized: tlsFiles.rejectUnauthorized,
     indexPrefix: z
       .string()
       .max(Limits.token)
@@ -202,7 +268,11 @@ export const ClusterConfig = z
           .describe(
             'Redis shared by the roles: login links and browser sessions accepted by every api instance, the event-store cache (the events role invalidates it on every write), live counters and alert acknowledgements relayed to every instance. Empty: state stays in each process.',
           ),
+        usernameEnv: EnvVarName.optional().describe(
+          'Environment variable holding the Redis user name (Redis 6 ACL users; unset: the default user).',
+        ),
         passwordEnv: EnvVarName.optional().describe('Environment variable holding the Redis password.'),
+        tls: z.strictObject(tlsFiles).prefault({}).describe('TLS settings, used with a rediss:// URL.'),
       })
       .prefault({})
       .describe('Redis for state shared between api instances (and the cache the events role invalidates).'),

@@ -110,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'restore') {
     const { offlineRestore } = await import('../backup/offline-restore.js');
     const { eventStoreFullTextRebuild } = await import('../backup/event-store-fulltext.js');
+    const { installationDatabases } = await import('../backup/manifest-check.js');
     return offlineRestore({
       config: loaded.config.backup,
       server: loaded.config.server,
@@ -119,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
       verifyOnly: values['verify-only'],
       force: values.force,
       fullTextRebuild: eventStoreFullTextRebuild,
+      databases: installationDatabases(loaded.dataDir, loaded.config.store.file),
       print: (line) => console.log(line),
     });
   }

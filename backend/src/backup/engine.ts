@@ -590,6 +590,53 @@ function runSchemaStatement(db: Database.Database, sql: string, kind: keyof type
 }
 
 /**
+ * Replays the schema of a backed-up database in an empty in-memory database, refusing definitions that are not a
+ * single CREATE statement of their kind (what mergeDatabase would run). Other replay errors do not matter here.
+ */
+function checkBackedUpSchema(file: string, entry: string): void {
+  let rows: { type: string; name: string; sql: string }[];
+  try {
+    const bak = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      rows = bak
+        .prepare(
+          "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'",
+        )
+        .all() as typeof rows;
+    } finally {
+      bak.close();
+    }
+  } catch (err) {
+    throw new UnsafeManifestError(
+      `"${entry}" is not a readable SQLite database: ${(err as Error).message}`,
+      entry,
+    );
+  }
+  const scratch = new Database(':memory:');
+  try {
+    for (const kind of ['table', 'index', 'trigger'] as const) {
+      for (const r of rows.filter((x) => x.type === kind)) {
+        try {
+          runSchemaStatement(scratch, r.sql, kind);
+        } catch (err) {
+          if (err instanceof UnsafeManifestError || /more than one statement/.test((err as Error).message))
+            throw new UnsafeManifestError(
+              `"${entry}" was refused: the definition of ${kind} "${r.name}" ${
+                err instanceof UnsafeManifestError
+                  ? 'is not a CREATE statement'
+                  : 'holds more than one statement'
+              }`,
+              entry,
+            );
+        }
+      }
+    }
+  } finally {
+    scratch.close();
+  }
+}
+
+/**
  * Merges the rows of a backed-up database into an existing one; rows already there (newer data) win.
  *
  * Tables numbered by an INTEGER PRIMARY KEY take the backup's rows under new numbers: both installations counted
@@ -804,6 +851,9 @@ export async function restoreBackup(
       report.message = `Nothing was restored: ${named.length} file(s) of backup ${backupId} failed verification: ${named.join(', ')}`;
       return report;
     }
+    // A crafted database is refused here, before the first file is moved into place.
+    for (const f of chosen.filter((x) => x.kind === 'database'))
+      checkBackedUpSchema(path.join(staging, ...f.path.split('/')), f.path);
     for (const f of chosen) {
       const staged = path.join(staging, ...f.path.split('/'));
       const dest = path.join(root, ...f.path.split('/'));

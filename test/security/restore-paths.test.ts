@@ -18,7 +18,7 @@ import { putBuffer, type BackupTarget } from '../../backend/src/backup/target.js
 import { FolderTarget } from '../../backend/src/backup/targets/folder.js';
 import { HdfsTarget } from '../../backend/src/backup/targets/hdfs.js';
 import { S3Target } from '../../backend/src/backup/targets/s3.js';
-import type { BackupManifest, BackupManifestFile } from '../../backend/src/contract/backup.js';
+import type { BackupManifest, BackupManifestFile, BackupSummary } from '../../backend/src/contract/backup.js';
 import type { ApiError } from '../../backend/src/contract/api.js';
 import { BackupConfig } from '../../backend/src/contract/config/backup.js';
 
@@ -395,6 +395,15 @@ describe('POST /api/backup/restore with a hostile backup', () => {
     const r = await restore(id);
     expect(r.status).toBe(400);
     expect(r.body.message).toMatch(/object key "files\/\.\.\/\.\.\/x"/);
+  });
+
+  it('the list of backups still answers, naming a refused one as such', async () => {
+    const id = await plant(withEntry(genuine, { ...recording(genuine), path: '../listed.mp4' }));
+    const r = await app.inject({ method: 'GET', url: '/api/backup/targets/nas/backups' });
+    expect(r.statusCode).toBe(200);
+    const list = r.json() as BackupSummary[];
+    expect(list.find((b) => b.id === id)?.problem).toMatch(/"\.\.\/listed\.mp4".*climbs out/);
+    expect(list.find((b) => b.id === genuine.id)?.problem).toBeUndefined();
   });
 
   it('a backup id that is a path answers 400 naming the field; verify too', async () => {

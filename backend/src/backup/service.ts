@@ -359,7 +359,15 @@ export class BackupService implements Service {
             { target: targetId, backup: id, reason: err.message },
             'a backup manifest was refused',
           );
-          out.push({ id, jobId: '', startedAt: 0, finishedAt: 0, files: 0, totalBytes: 0 });
+          out.push({
+            id,
+            jobId: '',
+            startedAt: 0,
+            finishedAt: 0,
+            files: 0,
+            totalBytes: 0,
+            problem: err.message,
+          });
           continue;
         }
         out.push({

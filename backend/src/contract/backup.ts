@@ -106,6 +106,8 @@ export interface BackupSummary {
   finishedAt: number;
   files: number;
   totalBytes: number;
+  /** Why its manifest is refused (a restore or verify of it answers 400 with the same words). */
+  problem?: string;
 }
 
 /** Result of checking a backup against its manifest (verify-only, or before a restore). */

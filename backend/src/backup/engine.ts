@@ -570,10 +570,20 @@ export async function verifyBackup(
   return { ...(await verifyFiles(target, manifest, options)), backupId };
 }
 
+/**
+ * A table, index or trigger name as SQLite stores it in a schema: plain or quoted (full-text shadow tables are
+ * 'single-quoted'), in the main schema only.
+ */
+const NAME = String.raw`(?:main\.)?(?:"(?:[^"]|"")+"|'(?:[^']|'')+'|\[[^\]]+\]|\x60[^\x60]+\x60|[\w$]+)`;
 const SCHEMA_STATEMENT = {
-  table: /^\s*CREATE\s+(VIRTUAL\s+)?TABLE\s/i,
-  index: /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s/i,
-  trigger: /^\s*CREATE\s+TRIGGER\s/i,
+  // A column list or a full-text module: never "AS SELECT" (SQLite stores such a table by its columns, so only a
+  // crafted file holds one, and its query could run for ever).
+  table: new RegExp(
+    String.raw`^\s*CREATE\s+(?:TABLE\s+${NAME}\s*\(|VIRTUAL\s+TABLE\s+${NAME}\s+USING\s+fts[345]\s*\()`,
+    'i',
+  ),
+  index: new RegExp(String.raw`^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+${NAME}\s+ON\s+${NAME}\s*\(`, 'i'),
+  trigger: new RegExp(String.raw`^\s*CREATE\s+TRIGGER\s+${NAME}\s`, 'i'),
 };
 
 /**
@@ -584,7 +594,7 @@ const SCHEMA_STATEMENT = {
 function runSchemaStatement(db: Database.Database, sql: string, kind: keyof typeof SCHEMA_STATEMENT): void {
   if (!SCHEMA_STATEMENT[kind].test(sql))
     throw new UnsafeManifestError(
-      `the backed-up database holds a ${kind} definition that is not a CREATE statement`,
+      `the backed-up database holds a ${kind} definition that is not a plain CREATE statement of its kind`,
     );
   db.prepare(sql).run();
 }
@@ -623,7 +633,7 @@ function checkBackedUpSchema(file: string, entry: string): void {
             throw new UnsafeManifestError(
               `"${entry}" was refused: the definition of ${kind} "${r.name}" ${
                 err instanceof UnsafeManifestError
-                  ? 'is not a CREATE statement'
+                  ? 'is not a plain CREATE statement of its kind'
                   : 'holds more than one statement'
               }`,
               entry,
@@ -824,6 +834,8 @@ export async function restoreBackup(
   }
   const stagingRoot = path.join(root, '.restore-staging');
   const staging = path.join(stagingRoot, randomBytes(4).toString('hex'));
+  if ((await fsp.lstat(stagingRoot).catch(() => undefined))?.isSymbolicLink())
+    throw new UnsafeManifestError(`${stagingRoot} is a symbolic link; nothing was restored`);
   await fsp.mkdir(staging, { recursive: true });
   try {
     if (!isInside(root, await fsp.realpath(staging)))

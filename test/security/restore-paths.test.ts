@@ -288,24 +288,19 @@ describe('a crafted backup, beyond its paths', () => {
     expect(snapshot(victim.home)).toEqual(before);
   });
 
-  it('a database whose schema smuggles a second statement (an ATTACH writing elsewhere) is not run', async () => {
-    const victim = makeVictim();
-    const planted = path.join(victim.home, `planted-${randomBytes(4).toString('hex')}.db`);
-    // A database file whose schema text holds two statements: SQLite loads only the first when it opens the
-    // file, but running the text as it stands would attach (and create) a file outside the data folder.
+  /** Plants a backup whose events.db has the schema text `sql` for its table "extra"; returns its id. */
+  const plantDatabase = async (sql: string): Promise<string> => {
     const crafted = path.join(tmp('vigil-sec-craft-'), 'events.db');
     const db = new Database(crafted);
     db.exec("CREATE TABLE extra (a TEXT); INSERT INTO extra VALUES ('x')");
     db.unsafeMode(true); // better-sqlite3 runs SQLite in defensive mode, which forbids editing the schema
     db.pragma('writable_schema = ON');
-    db.prepare("UPDATE sqlite_master SET sql = ? WHERE name = 'extra'").run(
-      `CREATE TABLE extra (a TEXT); ATTACH DATABASE '${planted}' AS evil; CREATE TABLE evil.t (a)`,
-    );
+    db.prepare("UPDATE sqlite_master SET sql = ? WHERE name = 'extra'").run(sql);
     db.pragma('writable_schema = OFF');
     db.close();
     const bytes = fs.readFileSync(crafted);
-    await putBuffer(target, 'db/crafted/events.db', bytes);
     const id = `20260101T000000000Z-${randomBytes(3).toString('hex')}`;
+    await putBuffer(target, `db/${id}/events.db`, bytes);
     const m: BackupManifest = {
       ...genuine,
       id,
@@ -313,13 +308,24 @@ describe('a crafted backup, beyond its paths', () => {
         ...genuine.files.filter((f) => f.kind !== 'database'),
         {
           ...database(genuine),
-          object: 'db/crafted/events.db',
+          object: `db/${id}/events.db`,
           size: bytes.length,
           sha256: createHash('sha256').update(bytes).digest('hex'),
         },
       ],
     };
     await putBuffer(target, manifestKey(id), Buffer.from(JSON.stringify(m)));
+    return id;
+  };
+
+  it('a database whose schema smuggles a second statement (an ATTACH writing elsewhere) is not run', async () => {
+    const victim = makeVictim();
+    const planted = path.join(victim.home, `planted-${randomBytes(4).toString('hex')}.db`);
+    // SQLite loads only the first statement of the schema text when it opens the file, but running the text as it
+    // stands would attach (and create) a file outside the data folder.
+    const id = await plantDatabase(
+      `CREATE TABLE extra (a TEXT); ATTACH DATABASE '${planted}' AS evil; CREATE TABLE evil.t (a)`,
+    );
     const before = snapshot(victim.home);
     const err = await restoreBackup(target, id, victim.dataDir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsafeManifestError);
@@ -332,6 +338,18 @@ describe('a crafted backup, beyond its paths', () => {
     const check = new Database(path.join(victim.dataDir, 'events.db'), { readonly: true });
     expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'extra'").all()).toEqual([]);
     check.close();
+  });
+
+  it('a database with a malformed schema (an endless query) is refused before anything moves', async () => {
+    const victim = makeVictim();
+    const id = await plantDatabase(
+      'CREATE TABLE extra AS WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT n FROM c',
+    );
+    const before = snapshot(victim.home);
+    const err = await restoreBackup(target, id, victim.dataDir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafeManifestError);
+    expect((err as Error).message).toMatch(/"events\.db" is not a readable SQLite database/);
+    expect(snapshot(victim.home)).toEqual(before);
   });
 });
 

@@ -12,6 +12,7 @@ import { startS3rver, type S3Fixture } from '../fixtures/s3.js';
 import { startWebHdfsFixture, type WebHdfsFixture } from '../fixtures/webhdfs.js';
 import { manifestKey, readManifest, restoreBackup, runBackup } from '../../backend/src/backup/engine.js';
 import { UnsafeManifestError } from '../../backend/src/backup/manifest-check.js';
+import { offlineRestore } from '../../backend/src/backup/offline-restore.js';
 import { backupRoutes } from '../../backend/src/backup/routes.js';
 import { BackupService } from '../../backend/src/backup/service.js';
 import { putBuffer, type BackupTarget } from '../../backend/src/backup/target.js';
@@ -21,6 +22,7 @@ import { S3Target } from '../../backend/src/backup/targets/s3.js';
 import type { BackupManifest, BackupManifestFile, BackupSummary } from '../../backend/src/contract/backup.js';
 import type { ApiError } from '../../backend/src/contract/api.js';
 import { BackupConfig } from '../../backend/src/contract/config/backup.js';
+import { ServerConfig } from '../../backend/src/contract/config/server.js';
 
 const temps: string[] = [];
 const tmp = (prefix: string): string => {
@@ -350,6 +352,38 @@ describe('a crafted backup, beyond its paths', () => {
     expect(err).toBeInstanceOf(UnsafeManifestError);
     expect((err as Error).message).toMatch(/"events\.db" is not a readable SQLite database/);
     expect(snapshot(victim.home)).toEqual(before);
+  });
+});
+
+describe('`vigil restore` (offline) with a hostile backup', () => {
+  it('refuses, names the entry, exits 1 and writes nothing', async () => {
+    const nas = tmp('vigil-sec-nas-');
+    const target = new FolderTarget(nas);
+    const r = await runBackup({ dataDir: makeSource(), target, jobId: 'nightly', targetId: 'nas' });
+    const genuine = await readManifest(target, r.backupId as string);
+    const id = `20260101T000000000Z-${randomBytes(3).toString('hex')}`;
+    const hostile = withEntry(
+      { ...genuine, id },
+      { ...recording(genuine), path: 'recordings/../../cli.mp4' },
+    );
+    await putBuffer(target, manifestKey(id), Buffer.from(JSON.stringify(hostile)));
+    const victim = makeVictim();
+    const before = snapshot(victim.home);
+    const lines: string[] = [];
+    const code = await offlineRestore({
+      config: BackupConfig.parse({ targets: [{ id: 'nas', kind: 'folder', path: nas }] }),
+      server: ServerConfig.parse({ port: 0 }),
+      dataDir: victim.dataDir,
+      targetId: 'nas',
+      backupId: id,
+      print: (line) => lines.push(line),
+    });
+    expect(code).toBe(1);
+    expect(lines.join('\n')).toMatch(
+      /Nothing was restored: .*"recordings\/\.\.\/\.\.\/cli\.mp4".*climbs out/,
+    );
+    expect(snapshot(victim.home)).toEqual(before);
+    expect(fs.existsSync(path.join(victim.home, 'site/cli.mp4'))).toBe(false);
   });
 });
 

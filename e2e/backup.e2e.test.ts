@@ -121,6 +121,6 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
     expect(zip.headers()['content-type']).toBe('application/zip');
     const file = path.join(home, 'evidence.zip');
     fs.writeFileSync(file, await zip.body());
-    expect((await verifyEvidence(file)).ok).toBe(true);
+    expect((await verifyEvidence(file)).intact).toBe(true);
   });
 });

@@ -242,7 +242,9 @@ describe('backup to a folder target', () => {
     const now = Date.now();
     const mk = async (id: string, finishedAt: number, object: string): Promise<void> => {
       await putBuffer(t, object, Buffer.from(id));
-      const files = [{ path: 'x.mp4', size: 1, sha256: '', mtimeMs: 0, kind: 'recording' as const, object }];
+      const files = [
+        { path: 'x.mp4', size: 1, sha256: '0'.repeat(64), mtimeMs: 0, kind: 'recording' as const, object },
+      ];
       await putBuffer(
         t,
         manifestKey(id),

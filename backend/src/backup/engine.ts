@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import Database from 'better-sqlite3';
 import type {
   BackupManifest,
@@ -15,7 +15,20 @@ import type {
 } from '../contract/backup.js';
 import { createLogger } from '../platform/log.js';
 import { SECRETS_DIR } from '../platform/secret-store.js';
-import { getBuffer, putBuffer, TargetNotFoundError, type BackupTarget } from './target.js';
+import {
+  checkDestinations,
+  isInside,
+  KNOWN_DATABASES,
+  parseManifest,
+  UnsafeManifestError,
+} from './manifest-check.js';
+import {
+  getBuffer,
+  InvalidObjectKeyError,
+  putBuffer,
+  TargetNotFoundError,
+  type BackupTarget,
+} from './target.js';
 import { HashingTransform, ThrottleTransform, TokenBucket } from './throttle.js';
 
 const log = createLogger('backup.engine');
@@ -36,6 +49,8 @@ const DB_SIDE_FILE = /\.(db|sqlite|sqlite3)-(wal|shm|journal)$/i;
 
 export const MANIFEST_PREFIX = 'backups/';
 export const manifestKey = (id: string): string => `${MANIFEST_PREFIX}${id}.json`;
+/** What a backup id may look like (ids are written as "<UTC time>-<random hex>"). */
+export const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** Raised when a run is cancelled; the journal stays so the next run resumes. */
 export class BackupCancelledError extends Error {
@@ -147,25 +162,53 @@ export async function listBackupIds(target: BackupTarget): Promise<string[]> {
   const ids: string[] = [];
   for await (const o of target.list(MANIFEST_PREFIX)) {
     const m = /^backups\/([^/]+)\.json$/.exec(o.key);
-    if (m?.[1]) ids.push(m[1]);
+    if (m?.[1] && BACKUP_ID.test(m[1])) ids.push(m[1]);
   }
   return ids.sort();
 }
 
-export async function readManifest(target: BackupTarget, id: string): Promise<BackupManifest> {
+/** Largest manifest a restore reads into memory (two million entries of a few hundred bytes each). */
+const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Reads and checks a manifest from the target (untrusted input: see manifest-check.ts). With `databases`, database
+ * entries must name one of them, as a restore requires. Raises UnsafeManifestError for a manifest Vigil cannot have
+ * written.
+ */
+export async function readManifest(
+  target: BackupTarget,
+  id: string,
+  databases?: readonly string[],
+): Promise<BackupManifest> {
+  if (!BACKUP_ID.test(id)) throw new InvalidObjectKeyError(manifestKey(id));
+  const key = manifestKey(id);
+  const info = await target.head(key);
+  if (!info) throw new Error(`there is no backup "${id}" on ${target.location}`);
+  if (info.size > MAX_MANIFEST_BYTES)
+    throw new UnsafeManifestError(
+      `backups/${id}.json on ${target.location} is ${info.size} bytes, larger than any manifest Vigil writes`,
+    );
   let raw: Buffer;
   try {
-    raw = await getBuffer(target, manifestKey(id));
+    raw = await getBuffer(target, key, MAX_MANIFEST_BYTES);
   } catch (err) {
     if (err instanceof TargetNotFoundError)
       throw new Error(`there is no backup "${id}" on ${target.location}`, { cause: err });
     throw err;
   }
-  const m = JSON.parse(raw.toString('utf8')) as BackupManifest;
-  if (m.format !== 'vigil-backup/1' || !Array.isArray(m.files)) {
-    throw new Error(`backups/${id}.json on ${target.location} is not a Vigil backup manifest`);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new UnsafeManifestError(`backups/${id}.json on ${target.location} is not a Vigil backup manifest`);
   }
-  return m;
+  try {
+    return parseManifest(json, databases);
+  } catch (err) {
+    if (err instanceof UnsafeManifestError)
+      throw new UnsafeManifestError(`backup ${id} on ${target.location}: ${err.message}`, err.entry);
+    throw err;
+  }
 }
 
 function newBackupId(now = new Date()): string {
@@ -448,6 +491,20 @@ export function describeTargetError(err: unknown, target: BackupTarget): string 
   return `backup to ${target.location} failed: ${msg}`;
 }
 
+/** Fails a download that brings more bytes than the manifest declared (a hostile target could send endless data). */
+class SizeLimitTransform extends Transform {
+  #bytes = 0;
+  constructor(readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.#bytes += chunk.length;
+    if (this.#bytes > this.limit) done(new OversizeObjectError());
+    else done(null, chunk);
+  }
+}
+class OversizeObjectError extends Error {}
+
 /** Streams one backed-up file, checking size and SHA-256; writes it to `dest` when given. */
 async function checkObject(
   target: BackupTarget,
@@ -463,30 +520,42 @@ async function checkObject(
     throw err;
   }
   const hasher = new HashingTransform();
-  if (dest) {
-    await fsp.mkdir(path.dirname(dest), { recursive: true });
-    await pipeline(body, hasher, fs.createWriteStream(dest), { signal });
-  } else {
-    await pipeline(
-      body,
-      hasher,
-      async (src: AsyncIterable<unknown>) => {
-        for await (const _ of src) void _;
-      },
-      { signal },
-    );
+  const limit = new SizeLimitTransform(f.size);
+  try {
+    if (dest) {
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await pipeline(body, limit, hasher, fs.createWriteStream(dest, { flags: 'wx' }), { signal });
+    } else {
+      await pipeline(
+        body,
+        limit,
+        hasher,
+        async (src: AsyncIterable<unknown>) => {
+          for await (const _ of src) void _;
+        },
+        { signal },
+      );
+    }
+  } catch (err) {
+    if (err instanceof OversizeObjectError) return 'corrupt';
+    throw err;
   }
   return hasher.bytes === f.size && hasher.digest() === f.sha256 ? 'ok' : 'corrupt';
 }
 
-/** Reads every file of a backup and compares it with the manifest; names the missing and corrupt ones. */
-export async function verifyBackup(
+/** Checks the files of a manifest already read (and checked); writes them under `stagingDir` when given. */
+async function verifyFiles(
   target: BackupTarget,
-  backupId: string,
-  options: { signal?: AbortSignal; stagingDir?: string; only?: (f: BackupManifestFile) => boolean } = {},
+  manifest: BackupManifest,
+  options: { signal?: AbortSignal; stagingDir?: string; only?: (f: BackupManifestFile) => boolean },
 ): Promise<BackupVerifyReport> {
-  const manifest = await readManifest(target, backupId);
-  const report: BackupVerifyReport = { backupId, ok: true, filesChecked: 0, missing: [], corrupt: [] };
+  const report: BackupVerifyReport = {
+    backupId: manifest.id,
+    ok: true,
+    filesChecked: 0,
+    missing: [],
+    corrupt: [],
+  };
   for (const f of manifest.files) {
     if (options.only && !options.only(f)) continue;
     const dest = options.stagingDir ? path.join(options.stagingDir, ...f.path.split('/')) : undefined;
@@ -497,6 +566,92 @@ export async function verifyBackup(
   }
   report.ok = report.missing.length === 0 && report.corrupt.length === 0;
   return report;
+}
+
+/** Reads every file of a backup and compares it with the manifest; names the missing and corrupt ones. */
+export async function verifyBackup(
+  target: BackupTarget,
+  backupId: string,
+  options: { signal?: AbortSignal; only?: (f: BackupManifestFile) => boolean } = {},
+): Promise<BackupVerifyReport> {
+  const manifest = await readManifest(target, backupId);
+  return { ...(await verifyFiles(target, manifest, options)), backupId };
+}
+
+/**
+ * A table, index or trigger name as SQLite stores it in a schema: plain or quoted (full-text shadow tables are
+ * 'single-quoted'), in the main schema only.
+ */
+const NAME = String.raw`(?:main\.)?(?:"(?:[^"]|"")+"|'(?:[^']|'')+'|\[[^\]]+\]|\x60[^\x60]+\x60|[\w$]+)`;
+const SCHEMA_STATEMENT = {
+  // A column list or a full-text module: never "AS SELECT" (SQLite stores such a table by its columns, so only a
+  // crafted file holds one, and its query could run for ever).
+  table: new RegExp(
+    String.raw`^\s*CREATE\s+(?:TABLE\s+${NAME}\s*\(|VIRTUAL\s+TABLE\s+${NAME}\s+USING\s+fts[345]\s*\()`,
+    'i',
+  ),
+  index: new RegExp(String.raw`^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+${NAME}\s+ON\s+${NAME}\s*\(`, 'i'),
+  trigger: new RegExp(String.raw`^\s*CREATE\s+TRIGGER\s+${NAME}\s`, 'i'),
+};
+
+/**
+ * Runs one CREATE statement taken from a backed-up database's schema. The schema text of a crafted database file
+ * can say anything (a second statement, an ATTACH that creates a file elsewhere): only a single statement of the
+ * expected kind is run; prepare() refuses more than one statement.
+ */
+function runSchemaStatement(db: Database.Database, sql: string, kind: keyof typeof SCHEMA_STATEMENT): void {
+  if (!SCHEMA_STATEMENT[kind].test(sql))
+    throw new UnsafeManifestError(
+      `the backed-up database holds a ${kind} definition that is not a plain CREATE statement of its kind`,
+    );
+  db.prepare(sql).run();
+}
+
+/**
+ * Replays the schema of a backed-up database in an empty in-memory database, refusing definitions that are not a
+ * single CREATE statement of their kind (what mergeDatabase would run). Other replay errors do not matter here.
+ */
+function checkBackedUpSchema(file: string, entry: string): void {
+  let rows: { type: string; name: string; sql: string }[];
+  try {
+    const bak = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      rows = bak
+        .prepare(
+          "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'",
+        )
+        .all() as typeof rows;
+    } finally {
+      bak.close();
+    }
+  } catch (err) {
+    throw new UnsafeManifestError(
+      `"${entry}" is not a readable SQLite database: ${(err as Error).message}`,
+      entry,
+    );
+  }
+  const scratch = new Database(':memory:');
+  try {
+    for (const kind of ['table', 'index', 'trigger'] as const) {
+      for (const r of rows.filter((x) => x.type === kind)) {
+        try {
+          runSchemaStatement(scratch, r.sql, kind);
+        } catch (err) {
+          if (err instanceof UnsafeManifestError || /more than one statement/.test((err as Error).message))
+            throw new UnsafeManifestError(
+              `"${entry}" was refused: the definition of ${kind} "${r.name}" ${
+                err instanceof UnsafeManifestError
+                  ? 'is not a plain CREATE statement of its kind'
+                  : 'holds more than one statement'
+              }`,
+              entry,
+            );
+        }
+      }
+    }
+  } finally {
+    scratch.close();
+  }
 }
 
 /**
@@ -530,7 +685,7 @@ function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebui
     db.transaction(() => {
       for (const t of tables) {
         if (virtual.includes(t.name) || isShadow(t.name)) continue;
-        if (!have.has(t.name)) db.exec(t.sql);
+        if (!have.has(t.name)) runSchemaStatement(db, t.sql, 'table');
         const q = quote(t.name);
         const info = db.prepare(`PRAGMA main.table_info(${q})`).all() as {
           name: string;
@@ -601,7 +756,7 @@ function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebui
         const map = mapped.get(parent);
         const def = tables.find((t) => t.name === v);
         if (!map || parent === v || !def) continue;
-        if (!have.has(v)) db.exec(def.sql);
+        if (!have.has(v)) runSchemaStatement(db, def.sql, 'table');
         if (/content\s*=\s*''/i.test(def.sql)) {
           // A contentless index cannot be read back: its owner rebuilds the text of the rows just added.
           // Called even when no row is new: rows merged into existing ones may change what the owner derives.
@@ -625,7 +780,7 @@ function mergeDatabase(existing: string, backup: string, rebuild?: FullTextRebui
       for (const o of objects.filter((x) => x.type === 'index' || x.type === 'trigger')) {
         if (have.has(o.name) || have.has(o.tbl_name)) continue;
         try {
-          db.exec(o.sql);
+          runSchemaStatement(db, o.sql, o.type as 'index' | 'trigger');
         } catch {
           /* an index or trigger of a table that was skipped */
         }
@@ -654,12 +809,17 @@ export interface RestoreOptions {
   metadata?: boolean;
   recordings?: boolean;
   signal?: AbortSignal;
+  /** Databases (relative to the data folder) a restore may merge into; default KNOWN_DATABASES. */
+  databases?: readonly string[];
 }
 
 /**
- * Restores a backup into a data folder (empty or in use). Every file is downloaded and checked against the
- * manifest first; when any is missing or corrupt nothing is written. Footage already present is kept; databases
- * that exist are merged row by row, existing rows winning, so newer data is never overwritten.
+ * Restores a backup into a data folder (empty or in use). The manifest is checked first (every destination inside
+ * the data folder, through no symbolic link, databases only the installation's own, sizes that fit on the disk):
+ * a manifest that fails is refused as a whole with UnsafeManifestError before anything is written. Then every file
+ * is downloaded and checked against the manifest; when any is missing or corrupt nothing is written. Footage
+ * already present is kept; databases that exist are merged row by row, existing rows winning, so newer data is
+ * never overwritten.
  */
 export async function restoreBackup(
   target: BackupTarget,
@@ -667,17 +827,33 @@ export async function restoreBackup(
   dataDir: string,
   options: RestoreOptions = {},
 ): Promise<BackupRestoreReport> {
-  const manifest = await readManifest(target, backupId);
+  // One read of the manifest serves both the checks and the restore: a target cannot swap it in between.
+  const manifest = await readManifest(target, backupId, options.databases ?? KNOWN_DATABASES);
   const only = (f: BackupManifestFile): boolean =>
     f.kind === 'database' ? options.metadata !== false : options.recordings !== false;
-  const staging = path.join(dataDir, '.restore-staging', randomBytes(4).toString('hex'));
+  const chosen = manifest.files.filter(only);
+  let root: string;
+  try {
+    root = await checkDestinations(chosen, dataDir);
+  } catch (err) {
+    if (err instanceof UnsafeManifestError)
+      throw new UnsafeManifestError(`backup ${backupId} on ${target.location}: ${err.message}`, err.entry);
+    throw err;
+  }
+  const stagingRoot = path.join(root, '.restore-staging');
+  const staging = path.join(stagingRoot, randomBytes(4).toString('hex'));
+  if ((await fsp.lstat(stagingRoot).catch(() => undefined))?.isSymbolicLink())
+    throw new UnsafeManifestError(`${stagingRoot} is a symbolic link; nothing was restored`);
   await fsp.mkdir(staging, { recursive: true });
   try {
-    const verify = await verifyBackup(target, backupId, {
-      stagingDir: staging,
-      signal: options.signal,
-      only,
-    });
+    if (!isInside(root, await fsp.realpath(staging)))
+      throw new UnsafeManifestError(
+        `${stagingRoot} leads out of the data folder (a symbolic link?); nothing was restored`,
+      );
+    const verify = {
+      ...(await verifyFiles(target, manifest, { stagingDir: staging, signal: options.signal, only })),
+      backupId,
+    };
     const report = {
       backupId,
       ok: verify.ok,
@@ -695,16 +871,24 @@ export async function restoreBackup(
       report.message = `Nothing was restored: ${named.length} file(s) of backup ${backupId} failed verification: ${named.join(', ')}`;
       return report;
     }
-    for (const f of manifest.files.filter(only)) {
+    // A crafted database is refused here, before the first file is moved into place.
+    for (const f of chosen.filter((x) => x.kind === 'database'))
+      checkBackedUpSchema(path.join(staging, ...f.path.split('/')), f.path);
+    for (const f of chosen) {
       const staged = path.join(staging, ...f.path.split('/'));
-      const dest = path.join(dataDir, ...f.path.split('/'));
+      const dest = path.join(root, ...f.path.split('/'));
       await fsp.mkdir(path.dirname(dest), { recursive: true });
-      const exists = fs.existsSync(dest);
-      if (f.kind === 'database' && exists) {
+      // Checked again just before the write: a link planted since the checks above must not be followed.
+      if (!isInside(root, await fsp.realpath(path.dirname(dest))))
+        throw new UnsafeManifestError(`the folder of "${f.path}" now leads out of the data folder`, f.path);
+      const st = await fsp.lstat(dest).catch(() => undefined);
+      if (st && !st.isFile())
+        throw new UnsafeManifestError(`"${f.path}" in the data folder is not a regular file`, f.path);
+      if (f.kind === 'database' && st) {
         mergeDatabase(dest, staged, options.fullTextRebuild);
         report.mergedDatabases.push(f.path);
         report.restoredFiles++;
-      } else if (exists) {
+      } else if (st) {
         report.keptExisting++;
       } else {
         await fsp.rename(staged, dest);
@@ -715,7 +899,7 @@ export async function restoreBackup(
     log.info({ backupId, restored: report.restoredFiles, kept: report.keptExisting }, 'backup restored');
     return report;
   } finally {
-    await fsp.rm(path.join(dataDir, '.restore-staging'), { recursive: true, force: true });
+    await fsp.rm(stagingRoot, { recursive: true, force: true });
   }
 }
 

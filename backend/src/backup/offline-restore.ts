@@ -5,6 +5,8 @@ import { BackupTargetConfig, type BackupConfig } from '../contract/config/backup
 import type { ServerConfig } from '../contract/config/server.js';
 import { BACKUP_STATE_DIR, listBackupIds, readManifest, restoreBackup, verifyBackup } from './engine.js';
 import type { FullTextRebuild } from './engine.js';
+import { KNOWN_DATABASES, UnsafeManifestError } from './manifest-check.js';
+import { InvalidObjectKeyError, type BackupTarget } from './target.js';
 import { createTarget } from './targets/index.js';
 
 export interface OfflineRestoreOptions {
@@ -19,6 +21,8 @@ export interface OfflineRestoreOptions {
   /** Restore although the installation's port answers (it may be another program). */
   force?: boolean;
   fullTextRebuild?: FullTextRebuild;
+  /** Databases (relative to the data folder) a restore may merge into; default KNOWN_DATABASES. */
+  databases?: readonly string[];
   env?: NodeJS.ProcessEnv;
   /** Where the lines for the person at the terminal go. */
   print: (line: string) => void;
@@ -57,8 +61,9 @@ function portAnswers(host: string, port: number): Promise<boolean> {
 
 /**
  * `vigil restore`: restores a backup into a stopped installation from the command line. Every file is checked
- * against the manifest first and nothing is written when any is missing or corrupt. Returns the exit code: 0 done,
- * 1 verification failed, 2 bad arguments, 75 the installation is running.
+ * against the manifest first and nothing is written when any is missing or corrupt, or when the manifest is refused
+ * (a path leaving the data folder …). Returns the exit code: 0 done, 1 verification failed or manifest refused,
+ * 2 bad arguments, 75 the installation is running.
  */
 export async function offlineRestore(o: OfflineRestoreOptions): Promise<number> {
   const targets = await knownTargets(o.config, o.dataDir);
@@ -79,56 +84,68 @@ export async function offlineRestore(o: OfflineRestoreOptions): Promise<number> 
     return 2;
   }
   try {
-    const ids = await listBackupIds(target);
-    if (!o.backupId) {
-      o.print(
-        ids.length
-          ? `Backups on ${target.location} (oldest first):\n${ids.map((id) => `  ${id}`).join('\n')}`
-          : `There are no backups on ${target.location}.`,
-      );
-      return 0;
-    }
-    const backupId = o.backupId === 'latest' ? ids.at(-1) : o.backupId;
-    if (!backupId || !ids.includes(backupId)) {
-      o.print(`No backup "${o.backupId}" on ${target.location}. Run without a backup id to list them.`);
-      return 2;
-    }
-    if (o.verifyOnly) {
-      const v = await verifyBackup(target, backupId);
-      o.print(
-        v.ok
-          ? `Backup ${backupId} is intact: ${v.filesChecked} file(s) match the manifest.`
-          : `Backup ${backupId} is damaged:\n${[
-              ...v.corrupt.map((p) => `  corrupt: ${p}`),
-              ...v.missing.map((p) => `  missing: ${p}`),
-            ].join('\n')}`,
-      );
-      return v.ok ? 0 : 1;
-    }
-    if (!o.force && (await portAnswers(o.server.host, o.server.port))) {
-      o.print(
-        `Port ${o.server.port} of ${o.server.host} answers: Vigil appears to be running on this installation. ` +
-          'Stop it first, or restore from the Backup page. (--force restores anyway.)',
-      );
-      return 75; // EX_TEMPFAIL
-    }
-    const manifest = await readManifest(target, backupId);
-    o.print(`Checking ${manifest.files.length} file(s) of backup ${backupId} on ${target.location}…`);
-    const r = await restoreBackup(target, backupId, o.dataDir, {
-      ...(o.fullTextRebuild ? { fullTextRebuild: o.fullTextRebuild } : {}),
-    });
-    if (!r.ok) {
-      o.print(r.message);
+    return await restoreFromTarget(o, target);
+  } catch (err) {
+    if (err instanceof UnsafeManifestError || err instanceof InvalidObjectKeyError) {
+      o.print(`Nothing was restored: ${err.message}`);
       return 1;
     }
-    o.print(
-      `Restored backup ${backupId} into ${o.dataDir}: ${r.restoredFiles} file(s) restored, ` +
-        `${r.keptExisting} kept (already present)` +
-        (r.mergedDatabases.length ? `, databases merged: ${r.mergedDatabases.join(', ')}` : '') +
-        '.',
-    );
-    return 0;
+    throw err;
   } finally {
     await target.dispose();
   }
+}
+
+async function restoreFromTarget(o: OfflineRestoreOptions, target: BackupTarget): Promise<number> {
+  const ids = await listBackupIds(target);
+  if (!o.backupId) {
+    o.print(
+      ids.length
+        ? `Backups on ${target.location} (oldest first):\n${ids.map((id) => `  ${id}`).join('\n')}`
+        : `There are no backups on ${target.location}.`,
+    );
+    return 0;
+  }
+  const backupId = o.backupId === 'latest' ? ids.at(-1) : o.backupId;
+  if (!backupId || !ids.includes(backupId)) {
+    o.print(`No backup "${o.backupId}" on ${target.location}. Run without a backup id to list them.`);
+    return 2;
+  }
+  if (o.verifyOnly) {
+    const v = await verifyBackup(target, backupId);
+    o.print(
+      v.ok
+        ? `Backup ${backupId} is intact: ${v.filesChecked} file(s) match the manifest.`
+        : `Backup ${backupId} is damaged:\n${[
+            ...v.corrupt.map((p) => `  corrupt: ${p}`),
+            ...v.missing.map((p) => `  missing: ${p}`),
+          ].join('\n')}`,
+    );
+    return v.ok ? 0 : 1;
+  }
+  if (!o.force && (await portAnswers(o.server.host, o.server.port))) {
+    o.print(
+      `Port ${o.server.port} of ${o.server.host} answers: Vigil appears to be running on this installation. ` +
+        'Stop it first, or restore from the Backup page. (--force restores anyway.)',
+    );
+    return 75; // EX_TEMPFAIL
+  }
+  const databases = o.databases ?? KNOWN_DATABASES;
+  const manifest = await readManifest(target, backupId, databases);
+  o.print(`Checking ${manifest.files.length} file(s) of backup ${backupId} on ${target.location}…`);
+  const r = await restoreBackup(target, backupId, o.dataDir, {
+    databases,
+    ...(o.fullTextRebuild ? { fullTextRebuild: o.fullTextRebuild } : {}),
+  });
+  if (!r.ok) {
+    o.print(r.message);
+    return 1;
+  }
+  o.print(
+    `Restored backup ${backupId} into ${o.dataDir}: ${r.restoredFiles} file(s) restored, ` +
+      `${r.keptExisting} kept (already present)` +
+      (r.mergedDatabases.length ? `, databases merged: ${r.mergedDatabases.join(', ')}` : '') +
+      '.',
+  );
+  return 0;
 }

@@ -127,7 +127,7 @@ describe('backup of a running installation, restored into an empty one', () => {
       format: 'folder',
     });
     expect(exp.status, JSON.stringify(exp.body)).toBe(200);
-    expect((await verifyEvidence(exp.body.location)).ok).toBe(true);
+    expect((await verifyEvidence(exp.body.location)).intact).toBe(true);
     expect(exp.body.holds).toHaveLength(1);
 
     await call(a, 'POST', '/api/backup/jobs/nightly/run');

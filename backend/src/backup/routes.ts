@@ -4,18 +4,21 @@ import type { ApiError } from '../contract/api.js';
 import { BackupApiRoutes } from '../contract/backup.js';
 import type { BackupJobConfigInput, BackupTargetConfigInput } from '../contract/config/backup.js';
 import type { RouteModule } from '../api/server.js';
-import { BackupRequestError, type BackupService } from './service.js';
+import { BACKUP_ID } from './engine.js';
+import { asRequestError, BackupRequestError, type BackupService } from './service.js';
 
+const BackupId = z.string().regex(BACKUP_ID, 'not a backup id (letters, digits, ".", "_" and "-")');
 const RestoreBody = z.strictObject({
-  targetId: z.string().min(1),
-  backupId: z.string().min(1),
+  targetId: z.string().min(1).max(200),
+  backupId: BackupId,
   metadata: z.boolean().optional(),
   recordings: z.boolean().optional(),
 });
-const VerifyBody = z.strictObject({ targetId: z.string().min(1), backupId: z.string().min(1) });
+const VerifyBody = z.strictObject({ targetId: z.string().min(1).max(200), backupId: BackupId });
 
 /** Sends a user-fixable error as { error, message, field? } with its 4xx status; rethrows anything else. */
-export function sendRequestError(reply: FastifyReply, err: unknown): FastifyReply {
+export function sendRequestError(reply: FastifyReply, error: unknown): FastifyReply {
+  const err = asRequestError(error);
   if (err instanceof BackupRequestError) {
     const body: ApiError = {
       error: err.status === 404 ? 'not_found' : err.status === 409 ? 'conflict' : 'bad_request',

@@ -33,7 +33,8 @@ import {
   runBackup,
   verifyBackup,
 } from './engine.js';
-import type { BackupTarget } from './target.js';
+import { KNOWN_DATABASES, UnsafeManifestError } from './manifest-check.js';
+import { InvalidObjectKeyError, type BackupTarget } from './target.js';
 import { createTarget, testTarget } from './targets/index.js';
 
 const HISTORY_LIMIT = 500;
@@ -48,6 +49,17 @@ export class BackupRequestError extends Error {
     super(message);
     this.name = 'BackupRequestError';
   }
+}
+
+/**
+ * A refused manifest or object key as a 400 that names the backup and the entry; other errors are returned as they
+ * are.
+ */
+export function asRequestError(err: unknown): unknown {
+  if (err instanceof UnsafeManifestError)
+    return new BackupRequestError(`Nothing was restored or verified: ${err.message}`, 400, 'backupId');
+  if (err instanceof InvalidObjectKeyError) return new BackupRequestError(err.message, 400, 'backupId');
+  return err;
 }
 
 function metric<T>(name: string, make: () => T): T {
@@ -100,6 +112,8 @@ export interface BackupServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Refills contentless full-text indexes of databases merged by a restore. */
   fullTextRebuild?: FullTextRebuild;
+  /** Databases (relative to the data folder) a restore may merge into; default KNOWN_DATABASES. */
+  databases?: readonly string[];
 }
 
 /**
@@ -335,7 +349,27 @@ export class BackupService implements Service {
       const ids = await listBackupIds(target);
       const out: BackupSummary[] = [];
       for (const id of ids.reverse()) {
-        const m = await readManifest(target, id);
+        let m;
+        try {
+          m = await readManifest(target, id);
+        } catch (err) {
+          if (!(err instanceof UnsafeManifestError)) throw err;
+          // Listed with no files: the person sees it exists, and a restore of it explains why it is refused.
+          this.#log.warn(
+            { target: targetId, backup: id, reason: err.message },
+            'a backup manifest was refused',
+          );
+          out.push({
+            id,
+            jobId: '',
+            startedAt: 0,
+            finishedAt: 0,
+            files: 0,
+            totalBytes: 0,
+            problem: err.message,
+          });
+          continue;
+        }
         out.push({
           id,
           jobId: m.jobId,
@@ -498,11 +532,23 @@ export class BackupService implements Service {
   async verify(targetId: string, backupId: string): Promise<BackupVerifyReport> {
     const target = this.#open(this.#target(targetId));
     try {
+      await this.#manifest(target, backupId);
       return await verifyBackup(target, backupId);
     } catch (err) {
-      throw new BackupRequestError((err as Error).message, 404, 'backupId');
+      throw asRequestError(err);
     } finally {
       await target.dispose();
+    }
+  }
+
+  /** Reads a backup's manifest; a missing one is a 404, one Vigil cannot have written a 400 naming the entry. */
+  async #manifest(target: BackupTarget, backupId: string, databases?: readonly string[]): Promise<void> {
+    try {
+      await readManifest(target, backupId, databases);
+    } catch (err) {
+      const e = asRequestError(err);
+      if (e === err) throw new BackupRequestError((err as Error).message, 404, 'backupId');
+      throw e;
     }
   }
 
@@ -513,12 +559,14 @@ export class BackupService implements Service {
   ): Promise<BackupRestoreReport> {
     const target = this.#open(this.#target(targetId));
     try {
-      await readManifest(target, backupId).catch((err: Error) => {
-        throw new BackupRequestError(err.message, 404, 'backupId');
-      });
+      const databases = this.options.databases ?? KNOWN_DATABASES;
+      await this.#manifest(target, backupId, databases);
       return await restoreBackup(target, backupId, this.options.dataDir, {
         ...opts,
+        databases,
         ...(this.options.fullTextRebuild ? { fullTextRebuild: this.options.fullTextRebuild } : {}),
+      }).catch((err: unknown) => {
+        throw asRequestError(err);
       });
     } finally {
       await target.dispose();

@@ -35,18 +35,44 @@ export interface BackupTarget extends Disposable {
   delete(key: string): Promise<void>;
 }
 
+/** A key that could escape the target's root: a request the user (or a hostile manifest) caused, not a fault. */
+export class InvalidObjectKeyError extends Error {
+  constructor(readonly key: string) {
+    super(
+      `invalid backup object key ${JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key)}: ` +
+        'keys are relative "/"-separated names without "..", "." or empty parts',
+    );
+    this.name = 'InvalidObjectKeyError';
+  }
+}
+
 /** Rejects keys that could escape the target's root. */
 export function checkKey(key: string): string {
-  if (!key || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '.' || p === '')) {
-    throw new Error(`invalid backup object key "${key}"`);
+  if (
+    !key ||
+    key.startsWith('/') ||
+    key.includes('\\') ||
+    key.includes('\0') ||
+    key.split('/').some((p) => p === '..' || p === '.' || p === '')
+  ) {
+    throw new InvalidObjectKeyError(key);
   }
   return key;
 }
 
-/** Reads a whole (small) object into memory. */
-export async function getBuffer(target: BackupTarget, key: string): Promise<Buffer> {
+/** Reads a whole (small) object into memory; refuses one that grows past `maxBytes`. */
+export async function getBuffer(target: BackupTarget, key: string, maxBytes = Infinity): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of await target.get(key)) chunks.push(Buffer.from(c as Uint8Array));
+  let size = 0;
+  const body = await target.get(key);
+  for await (const c of body) {
+    size += (c as Uint8Array).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new Error(`"${key}" on the backup target is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(Buffer.from(c as Uint8Array));
+  }
   return Buffer.concat(chunks);
 }
 

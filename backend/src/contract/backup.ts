@@ -106,6 +106,8 @@ export interface BackupSummary {
   finishedAt: number;
   files: number;
   totalBytes: number;
+  /** Why its manifest is refused (a restore or verify of it answers 400 with the same words). */
+  problem?: string;
 }
 
 /** Result of checking a backup against its manifest (verify-only, or before a restore). */
@@ -201,11 +203,31 @@ export interface EvidenceExportResult {
   warnings: string[];
 }
 
-/** Result of `vigil verify` / POST /api/export/verify. */
+/** Who signed an evidence export, and whether the verifier trusts that key. */
+export interface EvidenceSigner {
+  /** Installation name written in the signed manifest: only as trustworthy as the key that signed it. */
+  installation?: string;
+  /** SHA-256 fingerprint (hex) of the key that signed the export (the one it carries). */
+  fingerprint?: string;
+  /**
+   * trusted: the key is one the verifier named (`--key`, a trusted-keys file, this installation's own key);
+   * untrusted: trusted keys were named and this is none of them; unchecked: no trusted key was available, so the
+   * export only proves it is unchanged since someone — anyone — signed it.
+   */
+  trust: 'trusted' | 'untrusted' | 'unchecked';
+  /** Name the trusted key goes by (from the trusted-keys file). */
+  trustedAs?: string;
+}
+
+/** Result of `vigil verify`. */
 export interface EvidenceVerifyReport {
+  /** Intact and signed by a trusted key: the only result that proves where the export came from. */
   ok: boolean;
+  /** The manifest matches its signature and every file matches the manifest (whoever signed it). */
+  intact: boolean;
   signatureValid: boolean;
   keyFingerprint?: string;
+  signer: EvidenceSigner;
   altered: string[];
   missing: string[];
   added: string[];

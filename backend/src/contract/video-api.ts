@@ -73,6 +73,16 @@ export interface StorageResponse {
   perCamera: Record<string, number>;
 }
 
+/** Longest clip GET /api/clips assembles (longer footage is exported as evidence, in parts). */
+export const MAX_CLIP_MS = 30 * 60_000;
+/** Bounds of a hold (POST /api/holds): no earlier than 2000, no later than a year ahead, at most a year long. */
+export const HOLD_LIMITS = {
+  earliest: Date.UTC(2000, 0, 1),
+  aheadMs: 366 * 86_400_000,
+  maxSpanMs: 366 * 86_400_000,
+  maxReason: 1000,
+} as const;
+
 /** POST /api/holds body. */
 export interface HoldRequest {
   cameraId: string;

@@ -18,10 +18,16 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const CLI = path.join(ROOT, 'backend/src/roles/cli.ts');
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 
-/** `vigil verify` as a user runs it: its own process, no backend started. */
-async function vigilVerify(target: string): Promise<{ code: number; out: string }> {
+/**
+ * `vigil verify` as a user runs it on the installation's machine: its own process, no backend started, the
+ * application folder (`home`, holding the signing key) given by VIGIL_HOME.
+ */
+async function vigilVerify(target: string, home: string): Promise<{ code: number; out: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', CLI, 'verify', target], { cwd: ROOT });
+    const r = await run(process.execPath, ['--import', 'tsx', CLI, 'verify', target], {
+      cwd: ROOT,
+      env: { ...process.env, VIGIL_HOME: home },
+    });
     return { code: 0, out: r.stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -119,7 +125,7 @@ describe('signed evidence export and `vigil verify`', () => {
       expect.objectContaining({ action: 'evidence.export', target: r.id, actor: 'investigator' }),
     );
 
-    const ok = await vigilVerify(r.location);
+    const ok = await vigilVerify(r.location, home);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toContain('VERIFIED');
   });
@@ -130,7 +136,7 @@ describe('signed evidence export and `vigil verify`', () => {
       'investigator',
     );
     expect(r.location.endsWith('.zip')).toBe(true);
-    expect((await verifyEvidence(r.location)).ok).toBe(true);
+    expect((await verifyEvidence(r.location)).intact).toBe(true);
     const clip = r.manifest.files.find((f) => f.kind === 'clip');
     // The clip is stored uncompressed in the zip: flip one byte inside its data.
     const zip = fs.readFileSync(r.location);
@@ -138,7 +144,7 @@ describe('signed evidence export and `vigil verify`', () => {
     const at = zip.indexOf(name) + name.length + 5000;
     zip[at] = (zip[at] ?? 0) ^ 0x01;
     fs.writeFileSync(r.location, zip);
-    const bad = await vigilVerify(r.location);
+    const bad = await vigilVerify(r.location, home);
     expect(bad.code).toBe(1);
     expect(bad.out).toContain(`ALTERED: ${clip?.path}`);
     expect(bad.out).not.toContain('ALTERED: events.json');

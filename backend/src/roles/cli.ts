@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The `vigil` command: starts a backend role. `vigil --config site.yaml` runs the all-in-one local backend.
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { inspectRuntime, FFMPEG_INSTALL_HELP } from '../platform/binaries.js';
 import { ConfigError, loadConfig } from '../platform/config-loader.js';
 import { configureLogging, createLogger, flushLogs } from '../platform/log.js';
+import type * as VerifyModule from '../export/verify.js';
+import type { TrustedKey } from '../export/verify.js';
+import { appDataDir } from '../platform/paths.js';
 import { installShutdownHandlers } from '../platform/shutdown.js';
 import { startLocalApp } from './local.js';
 import { ClusterSetupError } from '../platform/secrets.js';
@@ -12,7 +16,7 @@ import { startRole } from './start-role.js';
 
 const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n>]
        vigil role ingest|detect|events|api --config <file>
-       vigil verify <export folder or zip> [--key <fingerprint>]
+       vigil verify <export folder or zip> [--key <fingerprint>]... [--trusted-keys <file>]
        vigil restore --target <id> [<backup id>|latest] [--verify-only] [--config <file>]
 
 Starts the Vigil backend with every stage embedded and serves the UI, or one role of a cluster
@@ -21,9 +25,17 @@ Starts the Vigil backend with every stage embedded and serves the UI, or one rol
   --host, --port    override server.host / server.port
   --help            this text
 
-verify checks a signed evidence export without starting the backend: the signature of its manifest and the
-SHA-256 of every file. It names each file that was altered, added or is missing; exit code 0 only when intact.
-  --key <sha256>    also require this signing-key fingerprint (as shown in the installation's Backup page)
+verify checks a signed evidence export without starting the backend: the signature of its manifest, the
+SHA-256 of every file, and whether the key that signed it is one you trust. It names each file that was altered,
+added or is missing, and shows the signing installation's name and key fingerprint.
+  --key <sha256>          trust only this signing-key fingerprint (as shown on the installation's Backup page);
+                          may be given more than once
+  --trusted-keys <file>   trust the keys listed in <file>: one fingerprint per line (optionally followed by a
+                          name) or PEM public keys
+  Without either: this machine's installation key and <app data>/trusted-evidence-keys.txt, when present.
+  Exit codes: 0 intact and signed by a trusted key; 1 altered, incomplete or not a signed export;
+  2 bad arguments; 3 intact but the signer was NOT checked (no trusted key); 4 intact but signed by a key
+  that is not trusted.
 
 restore puts a backup back into this installation while Vigil is stopped: every file is checked against the
 backup's manifest first, and nothing is written when any is missing or corrupt. Footage already present is kept
@@ -31,6 +43,41 @@ and existing databases are merged (existing rows win). Without a backup id it li
   --target <id>     backup target (from the configuration or added on the Backup page)
   --verify-only     only check the backup and name missing or corrupt files; write nothing
   --force           restore even though the installation's port answers`;
+
+/**
+ * The keys `vigil verify` trusts: those named with --key, else those of --trusted-keys <file>, else this machine's
+ * installation key and its trusted-keys file (none: the signer is reported as not checked).
+ */
+function trustedKeysFor(
+  verify: typeof VerifyModule,
+  keys: string[],
+  file: string | undefined,
+): { keys: TrustedKey[]; from: string[] } {
+  if (keys.length) {
+    return {
+      keys: keys.map((k) => {
+        const fingerprint = verify.normaliseFingerprint(k);
+        if (!fingerprint) throw new Error(`--key "${k}" is not a key fingerprint (64 hexadecimal digits)`);
+        return { fingerprint };
+      }),
+      from: ['--key'],
+    };
+  }
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read the trusted-keys file ${file}: ${(err as NodeJS.ErrnoException).code}`, {
+        cause: err,
+      });
+    }
+    const parsed = verify.parseTrustedKeys(text, file);
+    if (!parsed.length) throw new Error(`the trusted-keys file ${file} lists no key`);
+    return { keys: parsed, from: [file] };
+  }
+  return verify.defaultTrustedKeys(appDataDir());
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -41,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-      key: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      'trusted-keys': { type: 'string' },
       target: { type: 'string' },
       'verify-only': { type: 'boolean' },
       force: { type: 'boolean' },
@@ -58,10 +106,17 @@ async function main(argv: string[]): Promise<number> {
       console.error(`vigil verify: name the export folder or zip to check.\n\n${USAGE}`);
       return 2;
     }
-    const { verifyEvidence, formatVerifyReport } = await import('../export/verify.js');
-    const report = await verifyEvidence(target, { trustedFingerprint: values.key });
-    console.log(formatVerifyReport(target, report));
-    return report.ok ? 0 : 1;
+    const verify = await import('../export/verify.js');
+    let trusted: { keys: TrustedKey[]; from: string[] };
+    try {
+      trusted = trustedKeysFor(verify, values.key ?? [], values['trusted-keys']);
+    } catch (err) {
+      console.error(`vigil verify: ${(err as Error).message}`);
+      return verify.VerifyExit.usage;
+    }
+    const report = await verify.verifyEvidence(target, { trustedKeys: trusted.keys });
+    console.log(verify.formatVerifyReport(target, report, trusted.from.join(', ') || undefined));
+    return verify.verifyExitCode(report);
   }
   let role: RoleName | undefined;
   if (command === 'role') {
@@ -110,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'restore') {
     const { offlineRestore } = await import('../backup/offline-restore.js');
     const { eventStoreFullTextRebuild } = await import('../backup/event-store-fulltext.js');
+    const { installationDatabases } = await import('../backup/manifest-check.js');
     return offlineRestore({
       config: loaded.config.backup,
       server: loaded.config.server,
@@ -119,6 +175,7 @@ async function main(argv: string[]): Promise<number> {
       verifyOnly: values['verify-only'],
       force: values.force,
       fullTextRebuild: eventStoreFullTextRebuild,
+      databases: installationDatabases(loaded.dataDir, loaded.config.store.file),
       print: (line) => console.log(line),
     });
   }

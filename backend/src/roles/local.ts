@@ -10,6 +10,7 @@ import type { RuntimeReport } from '../platform/binaries.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { appDataDir, INSTALL_DIR } from '../platform/paths.js';
+import { installationDatabases } from '../backup/manifest-check.js';
 import { BackupService } from '../backup/service.js';
 import { backupRoutes } from '../backup/routes.js';
 import { eventStoreFullTextRebuild } from '../backup/event-store-fulltext.js';
@@ -133,7 +134,12 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
 
   // --- backup (backups, restore, evidence export) ---
   const backup = services.add(
-    new BackupService({ config: config.backup, dataDir, fullTextRebuild: eventStoreFullTextRebuild }),
+    new BackupService({
+      config: config.backup,
+      dataDir,
+      fullTextRebuild: eventStoreFullTextRebuild,
+      databases: installationDatabases(dataDir, config.store.file),
+    }),
   );
   routes.push(backupRoutes(backup));
   const signingKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));

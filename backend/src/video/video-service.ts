@@ -20,6 +20,7 @@ import type {
   RecordingsResponse,
   StorageResponse,
 } from '../contract/video-api.js';
+import { HOLD_LIMITS, MAX_CLIP_MS } from '../contract/video-api.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { EncryptedFileSecretStore, SECRETS_DIR, type SecretStore } from '../platform/secret-store.js';
@@ -399,6 +400,14 @@ export class VideoService implements Service {
     to: number,
   ): Promise<{ stream: Readable; segments: SegmentRecord[] }> {
     if (!(to > from)) throw new VideoRequestError(400, 'bad_request', '"to" must be after "from".', 'to');
+    if (to - from > MAX_CLIP_MS)
+      throw new VideoRequestError(
+        400,
+        'bad_request',
+        `A clip may cover at most ${MAX_CLIP_MS / 60_000} minutes (this range is ${Math.ceil((to - from) / 60_000)}); ` +
+          'ask for a shorter range, or export longer footage as evidence.',
+        'to',
+      );
     const segments = this.#index.segments(cameraId, from, to);
     if (segments.length === 0)
       throw new VideoRequestError(404, 'not_found', `No footage of "${cameraId}" between these times.`);
@@ -459,8 +468,35 @@ export class VideoService implements Service {
     return { stream: child.stdout, segments };
   }
 
+  /**
+   * Keeps footage of [from, to) from retention. The range is bounded (see HOLD_LIMITS): a hold from the epoch to the
+   * far future would switch retention off for the camera, and the disk would fill.
+   */
   addHold(h: { cameraId: string; from: number; to: number; reason: string }): HoldRecord {
-    if (!(h.to > h.from)) throw new VideoRequestError(400, 'bad_request', '"to" must be after "from".', 'to');
+    const bad = (message: string, field: string): never => {
+      throw new VideoRequestError(400, 'bad_request', message, field);
+    };
+    const latest = Date.now() + HOLD_LIMITS.aheadMs;
+    const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
+    for (const field of ['from', 'to'] as const) {
+      const t = h[field];
+      if (!Number.isSafeInteger(t)) bad(`"${field}" must be a whole number of ms since the epoch.`, field);
+      if (t < HOLD_LIMITS.earliest || t > latest)
+        bad(
+          `"${field}" must be a time from ${day(HOLD_LIMITS.earliest)} to ${day(latest)} (ms since the epoch); got ${t}.`,
+          field,
+        );
+    }
+    if (!(h.to > h.from)) bad('"to" must be after "from".', 'to');
+    if (h.to - h.from > HOLD_LIMITS.maxSpanMs)
+      bad(
+        `A hold may cover at most ${HOLD_LIMITS.maxSpanMs / 86_400_000} days; hold the footage in shorter ranges.`,
+        'to',
+      );
+    if (!h.cameraId || h.cameraId.length > 200)
+      bad('"cameraId" must be a camera id (1 to 200 characters).', 'cameraId');
+    if (h.reason.length > HOLD_LIMITS.maxReason)
+      bad(`"reason" may be at most ${HOLD_LIMITS.maxReason} characters.`, 'reason');
     return this.#index.addHold(h);
   }
 

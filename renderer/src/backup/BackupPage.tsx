@@ -489,7 +489,9 @@ function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
               <option value="">{backups.value.length ? 'choose…' : 'no backup on this target'}</option>
               {backups.value.map((b) => (
                 <option key={b.id} value={b.id}>
-                  {formatTime(b.finishedAt)} · {b.jobId} · {b.files} files, {formatBytes(b.totalBytes)}
+                  {b.problem
+                    ? `${b.id} · refused: not a backup Vigil can restore`
+                    : `${formatTime(b.finishedAt)} · ${b.jobId} · ${b.files} files, ${formatBytes(b.totalBytes)}`}
                 </option>
               ))}
             </select>

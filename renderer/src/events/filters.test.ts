@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_CLIP_MS } from '../../../backend/src/contract/video-api';
 import { DEFAULT_FILTER, clipRange, filterToQuery, resolveRange } from './filters';
 
 const NOW = 1_764_000_000_000;
@@ -46,5 +47,10 @@ describe('event filter → query string', () => {
   it('pads an event clip by a few seconds each side', () => {
     expect(clipRange({ startTs: 10_000, lastTs: 15_000 })).toEqual({ from: 7000, to: 18_000 });
     expect(clipRange({ startTs: 10_000, lastTs: 15_000, endTs: 16_000 })).toEqual({ from: 7000, to: 19_000 });
+    // An event longer than a clip may be: the clip covers its start, up to the cap the clip route enforces.
+    expect(clipRange({ startTs: 10_000, endTs: 10_000 + 3 * 3_600_000 })).toEqual({
+      from: 7000,
+      to: 7000 + MAX_CLIP_MS,
+    });
   });
 });

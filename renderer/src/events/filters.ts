@@ -1,4 +1,5 @@
 /** The event search filter and its query string (GET /api/events and its facets/histogram siblings). */
+import { MAX_CLIP_MS } from '../../../backend/src/contract/video-api';
 
 export type RangePreset = '5m' | '1h' | '24h' | '7d' | 'custom';
 
@@ -75,7 +76,9 @@ export function clipRange(
   padMs = 3000,
 ): { from: number; to: number } {
   const end = event.endTs ?? event.lastTs ?? event.startTs;
-  return { from: Math.round(event.startTs - padMs), to: Math.round(end + padMs) };
+  const from = Math.round(event.startTs - padMs);
+  // The clip route refuses ranges past its cap: a very long event plays its first MAX_CLIP_MS.
+  return { from, to: Math.min(Math.round(end + padMs), from + MAX_CLIP_MS) };
 }
 
 /** Value for <input type="datetime-local"> in local time. */

@@ -91,7 +91,9 @@ export function ExportDialog(props: ExportDialogProps) {
         <p className="muted">
           The footage is copied without re-encoding. Every file is listed with its SHA-256 in a manifest
           signed with this installation’s key; the range is protected from deletion and the export is recorded
-          in the audit log. Check an export anywhere with <code>vigil verify &lt;export&gt;</code>.
+          in the audit log. Check an export anywhere with{' '}
+          <code>vigil verify &lt;export&gt; --key &lt;fingerprint&gt;</code>: only the key’s fingerprint
+          proves the export came from this installation.
         </p>
         {result && !result.ok && (
           <p className="error-text" role="alert">

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topics } from '../../backend/src/contract/bus.js';
@@ -234,5 +235,48 @@ describe.skipIf(skip)('a full disk (a real tmpfs filled to ENOSPC)', () => {
     expect((await camera()).recording).toBe(true);
     await notice.waitFor({ state: 'detached', timeout: 20_000 });
     await context.close();
+  });
+});
+
+// A backend that stopped while the disk was still full had segment files stored whose index entries were waiting
+// in memory. The test makes that state directly (it deletes the last segments' index rows while the backend is
+// stopped, leaving their files), since the moment a segment completes as the disk fills cannot be chosen.
+describe('segment files with no index entry are indexed at the next start (index rows deleted by the test)', () => {
+  it('finds them on the disk and indexes them with their real length', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-unindexed-'));
+    const config = VigilConfig.parse({
+      server: { port: 0 },
+      logging: { level: 'warn' },
+      detect: { enabled: false },
+      video: { segmentSeconds: 2 },
+      cameras: [
+        { id: CAMERA, name: 'Plaza', main: { kind: 'file', path: VTEST_H264 }, analysis: { enabled: false } },
+      ],
+    });
+    const start = () => startLocalApp({ config, dataDir, runtime: inspectRuntime(), token: TOKEN });
+    let app = await start();
+    const indexed = () => app.video.index.segments(CAMERA, 0, Date.now() + 60_000);
+    try {
+      await waitFor('three indexed segments', () => indexed().length >= 3, 30_000);
+      const lost = indexed().slice(-2);
+      await app.dispose();
+      const db = new Database(path.join(dataDir, 'recordings.sqlite'));
+      for (const s of lost) db.prepare('DELETE FROM segments WHERE key = ?').run(s.key);
+      db.close();
+
+      app = await start();
+      const after = new Map(indexed().map((s) => [s.key, s]));
+      for (const f of recordingFiles(dataDir)) expect(after.has(f)).toBe(true);
+      // Each is back with its real length from the file (ffprobe), within a frame of what the recorder indexed.
+      for (const s of lost) {
+        const again = after.get(s.key)!;
+        expect(again.start).toBe(s.start);
+        expect(Math.abs(again.end - again.start - (s.end - s.start))).toBeLessThanOrEqual(150);
+        expect(again.bytes).toBe(s.bytes);
+      }
+    } finally {
+      await app.dispose();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import type {
   RecordingsResponse,
   StorageResponse,
 } from '../contract/video-api.js';
+import { findFfprobe } from '../platform/binaries.js';
 import { isDiskFullError, retryDelay } from '../platform/disk-full.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
@@ -101,6 +102,7 @@ export class VideoService implements Service {
     fs.rmSync(this.stagingDir, { recursive: true, force: true });
     fs.mkdirSync(this.stagingDir, { recursive: true });
     this.#index.seedCameras(this.o.cameras);
+    await this.#indexStraySegments();
     this.#metrics = videoMetrics(() => this.statuses());
     for (const cam of this.#index.cameras()) this.#startCamera(cam);
     const every = this.o.video.retention.intervalSeconds * 1000;
@@ -183,6 +185,29 @@ export class VideoService implements Service {
       return gaps;
     }
     return [{ cameraId, start: from, end: to, ...pending }];
+  }
+
+  /**
+   * Segment files on the local video store that have no index entry: stored while the disk was full, with their
+   * index entries still waiting when the backend stopped. They are indexed before the cameras start, with their
+   * length per ffprobe (the configured segment length when ffprobe is missing or cannot read the file).
+   */
+  async #indexStraySegments(): Promise<void> {
+    if (!this.store.localPath) return; // a remote store is not walked at every start
+    const stray = (await this.store.list('')).filter(
+      (o) => /^[^/]+\/\d{4}-\d{2}-\d{2}\/\d+\.mp4$/.test(o.key) && !this.#index.hasSegmentKey(o.key),
+    );
+    if (stray.length === 0) return;
+    const ffprobe = findFfprobe(this.o.env ?? process.env)?.path;
+    for (const o of stray) {
+      const [cameraId, , name] = o.key.split('/') as [string, string, string];
+      const start = Number(name.slice(0, -'.mp4'.length));
+      const file = this.store.localPath(o.key);
+      const seconds = ffprobe && file ? await probeSeconds(ffprobe, file) : undefined;
+      const end = start + Math.round((seconds ?? this.o.video.segmentSeconds) * 1000);
+      this.#index.addSegment({ cameraId, start, end, bytes: o.bytes, key: o.key });
+    }
+    this.#log.warn({ segments: stray.length }, 'indexed segment files that were stored but not indexed');
   }
 
   #markDiskFull(): void {
@@ -458,4 +483,19 @@ export class VideoService implements Service {
     this.#metrics?.dispose();
     this.#index?.close();
   }
+}
+
+/** Duration of a media file in seconds per ffprobe; undefined when it cannot be read. */
+function probeSeconds(ffprobe: string, file: string): Promise<number | undefined> {
+  return new Promise((resolve) =>
+    execFile(
+      ffprobe,
+      ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file],
+      { timeout: 10_000 },
+      (err, stdout) => {
+        const seconds = Number(String(stdout).trim());
+        resolve(!err && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined);
+      },
+    ),
+  );
 }

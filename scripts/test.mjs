@@ -2,11 +2,14 @@
 // `npm test`: type-check, lint (with the layer rule), then every Vitest suite (unit, integration against real
 // ffmpeg/RTSP/Redis, and end-to-end in headless Chromium). Ends with one line: "N passed, N failed[, N skipped]".
 // Extra arguments go to Vitest (e.g. `npm test -- backend/src/video`), which also skips the static checks.
+// A full run first checks the system programs the tests need (ffmpeg, Chromium, Redis, the GStreamer RTSP server,
+// librdkafka's mock cluster) and stops at once with the command that installs whatever is missing.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installCommand, missingPrerequisites } from './prerequisites.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -25,6 +28,14 @@ function check(name, cmd, cmdArgs) {
 
 const bin = (p) => path.join(root, 'node_modules', p);
 if (args.length === 0) {
+  const missing = missingPrerequisites();
+  if (missing.length) {
+    console.log(
+      `✗ the tests need ${missing.map((p) => p.what).join(', ')}; install with: ${installCommand(missing)}`,
+    );
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
   for (const project of ['backend', 'main', 'renderer', 'tools']) {
     check(`typecheck ${project}`, process.execPath, [
       bin('typescript/bin/tsc'),

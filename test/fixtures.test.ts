@@ -84,7 +84,7 @@ describe.skipIf(noRtsp)('RTSP fixture looping a short clip', () => {
   it('keeps streaming after the file wraps around (a camera does not freeze after one pass of the footage)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-rtsp-loop-'));
     const clip = path.join(dir, 'clip.mp4');
-    const src = fs.existsSync(VTEST_H264) ? VTEST_H264 : 'assets/demo/vtest-h264.mp4';
+    const src = VTEST_H264;
     expect(spawnSync('ffmpeg', ['-v', 'error', '-t', '4', '-i', src, '-an', '-c', 'copy', clip]).status).toBe(
       0,
     );

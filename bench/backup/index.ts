@@ -13,13 +13,12 @@ import { FolderTarget } from '../../backend/src/backup/targets/folder.js';
 import { S3Target } from '../../backend/src/backup/targets/s3.js';
 import type { BackupManifest } from '../../backend/src/contract/backup.js';
 import { configureLogging } from '../../backend/src/platform/log.js';
+import { VTEST_H264 } from '../../test/fixtures/media.js';
 import { machineLine } from '../machine.js';
 
 configureLogging({ level: 'warn' });
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const VTEST = fs.existsSync(path.join(ROOT, '../shared/media/vtest-h264.mp4'))
-  ? path.join(ROOT, '../shared/media/vtest-h264.mp4')
-  : '/work/shared/media/vtest-h264.mp4';
+const VTEST = VTEST_H264;
 const work = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'vigil-bench-backup-'));
 const freeGB = (fs.statfsSync(work).bavail * fs.statfsSync(work).bsize) / 1e9;
 // Source + folder copy + S3 copy, with room to spare.

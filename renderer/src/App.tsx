@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'react';
 import { AlertsPanel } from './alerts/AlertsPanel';
 import { backupView } from './backup';
-import type { KibanaResponse } from '../../backend/src/contract/api';
+import type { HealthResponse, KibanaResponse } from '../../backend/src/contract/api';
 import { fetchSession, logout, type SessionState } from './api';
 import { CamerasView } from './cameras/CamerasView';
 import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
 import { KibanaView } from './kibana/KibanaView';
+import { useApi } from './lib/hooks';
 import { api } from './lib/http';
 import { realtime } from './lib/realtime';
 import { parseRoute } from './lib/route';
@@ -120,6 +121,7 @@ export function App() {
           </button>
         ))}
         <Connection />
+        <DiskFullNotice />
         <span className="status">v{session.session.version}</span>
         {/* The desktop window's session belongs to the shell, which renews it; browsers log out here. */}
         {(window as { vigil?: { isDesktop?: boolean } }).vigil?.isDesktop ? null : (
@@ -153,6 +155,25 @@ function Connection() {
   return (
     <span className={`conn ${connected ? 'ok' : 'down'}`} title="Realtime connection to the backend">
       {connected ? '● live' : '○ reconnecting'}
+    </span>
+  );
+}
+
+/** In the header on every view: the data disk is full, so recording is paused and events wait to be written. */
+function DiskFullNotice() {
+  const health = useApi<HealthResponse>('/healthz', 5000);
+  if (!health.result?.ok) return null;
+  const full = Object.entries(health.result.data.services).filter(([, s]) =>
+    /disk full/i.test(s.detail ?? ''),
+  );
+  if (full.length === 0) return null;
+  return (
+    <span
+      className="disk-full"
+      role="alert"
+      title={full.map(([name, s]) => `${name}: ${s.detail}`).join('\n')}
+    >
+      Disk full: recording paused, new events wait to be written. Free space on the data disk.
     </span>
   );
 }

@@ -90,14 +90,3 @@ export async function decodableFrames(file: string): Promise<number> {
     ]),
   );
 }
-
-/** A file of the shared test media folder (`shared/media` next to the checkout or one of its parents), if present. */
-export function sharedMedia(name: string): string | undefined {
-  let dir = path.resolve(import.meta.dirname, '../..');
-  for (let i = 0; i < 4; i++) {
-    const candidate = path.join(dir, '..', 'shared', 'media', name);
-    if (fs.existsSync(candidate)) return path.resolve(candidate);
-    dir = path.dirname(dir);
-  }
-  return undefined;
-}

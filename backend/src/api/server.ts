@@ -30,6 +30,7 @@ import { clearedSessionCookie, sessionCookieFor, type ApiAuth } from './auth.js'
 import { SessionSockets } from './session-sockets.js';
 import { openApiTransform, schemaCompilers, OPENAPI_INFO } from './schema.js';
 import { observeRequest, renderMetrics, metricsContentType } from './metrics.js';
+import { isDiskFullError } from '../platform/disk-full.js';
 
 /** A group of routes contributed by one capability (video, events, …), registered before the server listens. */
 export interface RouteModule {
@@ -183,6 +184,16 @@ export class ApiServer implements Service {
           ...(field ? { field } : {}),
         };
         return reply.code(400).send(body);
+      }
+      if (isDiskFullError(err)) {
+        // Not the caller's fault and not a bug: say what is wrong, so the operator can act.
+        this.#log.error({ err, url: req.url.split('?')[0] }, 'request failed: the disk is full');
+        const body: ApiError = {
+          error: 'disk_full',
+          message:
+            'The data disk is full: this request has to write (data or the audit log) and was not carried out. Free space on the data disk and try again.',
+        };
+        return reply.code(503).send(body);
       }
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status >= 500) this.#log.error({ err, url: req.url.split('?')[0] }, 'request failed');

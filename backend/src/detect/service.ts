@@ -145,7 +145,7 @@ export class DetectionService implements Service {
         Array.from({ length: count }, () =>
           WorkerDetector.create(
             this.#config.detector,
-            { backend: this.#config.backend },
+            { backend: this.#config.backend, inputSize: this.#config.inputSize },
             this.#abortLoading.signal,
           ),
         ),

@@ -2,6 +2,7 @@ import type { Bus, Subscription } from '../contract/bus.js';
 import { Topics } from '../contract/bus.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type { EventStore, UpsertResult } from '../contract/store.js';
+import { isDiskFullError, retryDelay } from '../platform/disk-full.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { VigilAlertSchema, VigilEventSchema } from './event-schema.js';
@@ -33,6 +34,10 @@ export class InvalidMessageError extends Error {
  * Writes event and alert messages from the bus into the store (consumer group "store"). Event messages are
  * batched into one transaction; each message is acknowledged (its handler resolves) only after its batch is
  * committed, so an acknowledged event survives a crash.
+ *
+ * When the disk is full the batch is kept and written again with back-off (250 ms doubling to 10 s) until space
+ * returns; its messages stay unacknowledged meanwhile. The queue is bounded: at most `maxEvents` messages are
+ * taken from the bus at once, and the bus makes publishers wait (embedded) or keeps the messages (Kafka) beyond.
  */
 export class EventWriter implements Service {
   readonly name = 'store.writer';
@@ -44,6 +49,11 @@ export class EventWriter implements Service {
   #flushing: Promise<void> = Promise.resolve();
   #subscriptions: Subscription[] = [];
   #lastError: string | undefined;
+  /** Since when writes fail because the disk is full (cleared by the next commit). */
+  #diskFullSince: number | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryAttempt = 0;
+  #disposing = false;
 
   constructor(private readonly options: EventWriterOptions) {
     this.#maxEvents = options.maxEvents ?? 500;
@@ -87,11 +97,42 @@ export class EventWriter implements Service {
         `alert message refused: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`,
       );
     }
-    await this.options.store.upsertAlerts([parsed.data as VigilAlert]);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.options.store.upsertAlerts([parsed.data as VigilAlert]);
+        break;
+      } catch (err) {
+        if (!isDiskFullError(err) || this.#disposing) throw err;
+        this.#onDiskFull(err);
+        await new Promise((r) => setTimeout(r, retryDelay(attempt)));
+      }
+    }
+    this.#onCommitted();
     storeMetrics.alertsWritten.inc();
   }
 
+  #onDiskFull(err: unknown): void {
+    this.#lastError = err instanceof Error ? err.message : String(err);
+    if (this.#diskFullSince === undefined) {
+      this.#diskFullSince = Date.now();
+      this.#log.error({ err }, 'disk full: events and alerts are kept and written again when space returns');
+    }
+  }
+
+  #onCommitted(): void {
+    if (this.#diskFullSince !== undefined)
+      this.#log.warn(
+        { afterMs: Date.now() - this.#diskFullSince },
+        'disk space is back: waiting events and alerts written',
+      );
+    this.#diskFullSince = undefined;
+    this.#lastError = undefined;
+    this.#retryAttempt = 0;
+  }
+
   #scheduleFlush(delay: number): void {
+    // While the disk is full, the back-off timer decides when to try again.
+    if (this.#retryTimer) return;
     if (this.#timer && delay > 0) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
@@ -109,11 +150,22 @@ export class EventWriter implements Service {
         const result = await this.options.store.upsertEvents(events);
         end();
         storeMetrics.eventsWritten.inc(events.length);
-        this.#lastError = undefined;
+        this.#onCommitted();
         this.options.onCommitted?.(events, result);
         for (const p of batch) p.resolve();
       } catch (err) {
         end();
+        if (isDiskFullError(err) && !this.#disposing) {
+          // Keep the batch, in order, in front of what came since, and try again later.
+          this.#pending.unshift(...batch);
+          this.#onDiskFull(err);
+          const delay = retryDelay(this.#retryAttempt++);
+          this.#retryTimer = setTimeout(() => {
+            this.#retryTimer = undefined;
+            this.#flushing = this.#flushing.then(() => this.#flush());
+          }, delay);
+          return;
+        }
         this.#lastError = err instanceof Error ? err.message : String(err);
         this.#log.error({ err, events: events.length }, 'writing a batch of events failed');
         for (const p of batch) p.reject(err);
@@ -125,17 +177,25 @@ export class EventWriter implements Service {
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     this.#flushing = this.#flushing.then(() => this.#flush());
     await this.#flushing;
   }
 
   health(): ServiceHealth {
+    if (this.#diskFullSince !== undefined)
+      return {
+        status: 'degraded',
+        detail: `disk full: ${this.#pending.length} events waiting to be written (retrying since ${new Date(this.#diskFullSince).toISOString()})`,
+      };
     return this.#lastError
       ? { status: 'degraded', detail: `last write failed: ${this.#lastError}` }
       : { status: 'ok' };
   }
 
   async dispose(): Promise<void> {
+    this.#disposing = true;
     const subs = this.#subscriptions.splice(0);
     // Stop taking messages, then commit what was taken: handlers waiting on a batch must settle for the
     // subscriptions to finish disposing.

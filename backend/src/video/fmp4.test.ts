@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VTEST_H264 } from '../../../test/fixtures/rtsp.js';
 import { codecFromInit, Fmp4Splitter, type Fragment } from './fmp4.js';
 
 describe('Fmp4Splitter', () => {
   it('splits real ffmpeg fMP4 into init + fragments and marks exactly the GOP starts as keyframes', () => {
-    const src = fs.existsSync(VTEST_H264) ? VTEST_H264 : 'assets/demo/vtest-h264.mp4';
+    const src = VTEST_H264;
     // 6 s of vtest (GOP 2 s) cut into fragments of at most 0.5 s, as the live output does.
     const r = spawnSync(
       'ffmpeg',

@@ -2,15 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraStatus, RecordingsResponse } from '../contract/video-api.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { RtspFixture, rtspFixtureAvailable, RTSP_INSTALL_HINT } from '../../../test/fixtures/rtsp.js';
-import { apiGet, sharedMedia, startTestApp, waitFor } from '../../../test/helpers/video.js';
+import { corruptSample } from '../../../test/fixtures/media.js';
+import { apiGet, startTestApp, waitFor } from '../../../test/helpers/video.js';
 
 const skip = skipWithout('RTSP server', rtspFixtureAvailable(), RTSP_INSTALL_HINT);
-const CORRUPT = sharedMedia('Megamind_bugy.avi');
-const noCorrupt = skipWithout(
-  'the corrupt sample Megamind_bugy.avi',
-  CORRUPT !== undefined,
-  'put the shared test media next to the checkout',
-);
 
 describe.skipIf(skip)('camera health and reconnection (real RTSP server)', () => {
   let rtsp: RtspFixture;
@@ -45,16 +40,13 @@ describe.skipIf(skip)('camera health and reconnection (real RTSP server)', () =>
           main: { kind: 'rtsp', url: rtsp.secureUrl('admin', 'badpass123') },
           analysis: { enabled: false },
         },
-        ...(CORRUPT
-          ? [
-              {
-                id: 'corrupt',
-                name: 'Corrupt file',
-                main: { kind: 'file' as const, path: CORRUPT },
-                analysis: { fps: 2, width: 160 },
-              },
-            ]
-          : []),
+        {
+          // The demo footage with damaged bytes and a truncated end, made by the fixture.
+          id: 'corrupt',
+          name: 'Corrupt file',
+          main: { kind: 'file', path: corruptSample() },
+          analysis: { fps: 2, width: 160 },
+        },
       ],
     });
   });
@@ -83,7 +75,7 @@ describe.skipIf(skip)('camera health and reconnection (real RTSP server)', () =>
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
   });
 
-  it.skipIf(noCorrupt)('keeps running on a corrupt file and says what is wrong with it', async () => {
+  it('keeps running on a corrupt file and says what is wrong with it', async () => {
     const s = await waitFor(
       'corrupt reason',
       async () => {

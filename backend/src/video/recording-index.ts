@@ -42,6 +42,11 @@ export class RecordingIndex {
     return { ...s, id: Number(r.lastInsertRowid) };
   }
 
+  /** Whether a video store key is indexed as a segment. */
+  hasSegmentKey(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM segments WHERE key = ?').get(key) !== undefined;
+  }
+
   /** Segments of a camera overlapping [from, to), oldest first. */
   segments(cameraId: string, from: number, to: number): SegmentRecord[] {
     return this.db

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { CameraConfig, CameraInput, StreamSourceInput } from '../contract/config
 import type { VideoConfig } from '../contract/config/video.js';
 import type {
   GapCause,
+  GapRecord,
   HoldRecord,
   RetentionLogEntry,
   SegmentRecord,
@@ -21,6 +22,8 @@ import type {
   StorageResponse,
 } from '../contract/video-api.js';
 import { HOLD_LIMITS, MAX_CLIP_MS } from '../contract/video-api.js';
+import { findFfprobe } from '../platform/binaries.js';
+import { isDiskFullError, retryDelay } from '../platform/disk-full.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { EncryptedFileSecretStore, SECRETS_DIR, type SecretStore } from '../platform/secret-store.js';
@@ -75,6 +78,8 @@ function placeholderCamera(id: string, json: unknown): CameraConfig {
 const GAP_TOLERANCE_MS = 2000;
 /** A camera that needs longer than this after start-up to record has been down, not just starting. */
 const STARTUP_ALLOWANCE_MS = 5000;
+/** Index entries (segments, gaps) kept in memory while the disk is full; beyond, the oldest are given up. */
+const MAX_UNINDEXED = 20_000;
 
 /** A client-caused problem with a status code (unknown camera, bad range …). */
 export class VideoRequestError extends Error {
@@ -99,6 +104,12 @@ export class VideoService implements Service {
   readonly #pendingCause = new Map<string, { cause: GapCause; detail?: string }>();
   readonly #startedAt = Date.now();
   #storing: Promise<void> = Promise.resolve();
+  /** Since when the disk is full (a recording or index write failed for lack of space); cleared by a write. */
+  #diskFullSince: number | undefined;
+  /** Index writes that failed because the disk was full, in order, written again with back-off. */
+  readonly #unindexed: Array<{ what: 'segment' | 'gap'; write: () => void }> = [];
+  #indexRetryTimer: NodeJS.Timeout | undefined;
+  #indexRetryAttempt = 0;
   #retentionTimer: NodeJS.Timeout | undefined;
   #retentionRunning: Promise<RetentionResult> | undefined;
   #index!: RecordingIndex;
@@ -132,6 +143,7 @@ export class VideoService implements Service {
     fs.mkdirSync(this.stagingDir, { recursive: true });
     this.#seedCameras();
     this.#moveUrlPasswordsToSecretStore();
+    await this.#indexStraySegments();
     this.#metrics = videoMetrics(() => this.statuses());
     for (const row of this.#index.cameraRows()) await this.#startStoredCamera(row.id, row.json);
     const every = this.o.video.retention.intervalSeconds * 1000;
@@ -237,6 +249,7 @@ export class VideoService implements Service {
   }
 
   #onStatus(status: CameraStatus, problem?: StreamProblem): void {
+    if (problem?.diskFull) this.#markDiskFull();
     if (problem?.diskFull) this.#pendingCause.set(status.id, { cause: 'disk full', detail: problem.reason });
     else if ((status.state === 'reconnecting' || status.state === 'failed') && status.reason)
       this.#pendingCause.set(status.id, { cause: 'camera down', detail: status.reason });
@@ -246,9 +259,11 @@ export class VideoService implements Service {
     this.#storing = this.#storing
       .then(() => this.#storeSegment(cameraId, file, start, end))
       .catch((err: unknown) => {
-        const diskFull = (err as NodeJS.ErrnoException).code === 'ENOSPC';
-        if (diskFull)
+        const diskFull = isDiskFullError(err);
+        if (diskFull) {
+          this.#markDiskFull();
           this.#pendingCause.set(cameraId, { cause: 'disk full', detail: 'the video store is full' });
+        }
         this.#log.error({ err, camera: cameraId }, 'segment could not be stored');
         fs.rmSync(file, { force: true });
       });
@@ -263,24 +278,109 @@ export class VideoService implements Service {
       fs.rmSync(file, { force: true });
       return;
     }
-    if (last !== undefined && start - last > GAP_TOLERANCE_MS) this.#recordGap(cameraId, last, start);
-    this.#pendingCause.delete(cameraId);
+    const gaps =
+      last !== undefined && start - last > GAP_TOLERANCE_MS ? this.#gaps(cameraId, last, start) : [];
     const day = new Date(start).toISOString().slice(0, 10);
     const info = await this.store.put(`${cameraId}/${day}/${start}.mp4`, file);
-    this.#index.addSegment({ cameraId, start, end, bytes: info.bytes, key: info.key });
+    this.#pendingCause.delete(cameraId);
     this.#lastEnd.set(cameraId, end);
+    for (const g of gaps) this.#indexWrite('gap', () => this.#index.addGap(g));
+    this.#indexWrite('segment', () => {
+      this.#index.addSegment({ cameraId, start, end, bytes: info.bytes, key: info.key });
+    });
     this.#metrics.segment(cameraId);
   }
 
-  #recordGap(cameraId: string, from: number, to: number): void {
+  /** The gap records for footage missing between `from` and `to`, with their cause. */
+  #gaps(cameraId: string, from: number, to: number): GapRecord[] {
     const pending = this.#pendingCause.get(cameraId) ?? { cause: 'camera down' as GapCause };
     if (from < this.#startedAt) {
       const restartEnd = to - this.#startedAt > STARTUP_ALLOWANCE_MS ? this.#startedAt : to;
-      this.#index.addGap({ cameraId, start: from, end: restartEnd, cause: 'backend stopped' });
-      if (restartEnd < to) this.#index.addGap({ cameraId, start: restartEnd, end: to, ...pending });
-    } else {
-      this.#index.addGap({ cameraId, start: from, end: to, ...pending });
+      const gaps: GapRecord[] = [{ cameraId, start: from, end: restartEnd, cause: 'backend stopped' }];
+      if (restartEnd < to) gaps.push({ cameraId, start: restartEnd, end: to, ...pending });
+      return gaps;
     }
+    return [{ cameraId, start: from, end: to, ...pending }];
+  }
+
+  /**
+   * Segment files on the local video store that have no index entry: stored while the disk was full, with their
+   * index entries still waiting when the backend stopped. They are indexed before the cameras start, with their
+   * length per ffprobe (the configured segment length when ffprobe is missing or cannot read the file).
+   */
+  async #indexStraySegments(): Promise<void> {
+    if (!this.store.localPath) return; // a remote store is not walked at every start
+    const stray = (await this.store.list('')).filter(
+      (o) => /^[^/]+\/\d{4}-\d{2}-\d{2}\/\d+\.mp4$/.test(o.key) && !this.#index.hasSegmentKey(o.key),
+    );
+    if (stray.length === 0) return;
+    const ffprobe = findFfprobe(this.o.env ?? process.env)?.path;
+    for (const o of stray) {
+      const [cameraId, , name] = o.key.split('/') as [string, string, string];
+      const start = Number(name.slice(0, -'.mp4'.length));
+      const file = this.store.localPath(o.key);
+      const seconds = ffprobe && file ? await probeSeconds(ffprobe, file) : undefined;
+      const end = start + Math.round((seconds ?? this.o.video.segmentSeconds) * 1000);
+      this.#index.addSegment({ cameraId, start, end, bytes: o.bytes, key: o.key });
+    }
+    this.#log.warn({ segments: stray.length }, 'indexed segment files that were stored but not indexed');
+  }
+
+  #markDiskFull(): void {
+    if (this.#diskFullSince !== undefined) return;
+    this.#diskFullSince = Date.now();
+    this.#log.error('disk full: recording paused; segments are indexed when space returns');
+  }
+
+  /**
+   * Writes an index entry. When the disk is full the entry waits in memory, in order, and is written again with
+   * back-off (250 ms doubling to 10 s) until space returns: the segment file is stored, so it must become findable.
+   */
+  #indexWrite(what: 'segment' | 'gap', write: () => void): void {
+    if (this.#unindexed.length === 0) {
+      try {
+        write();
+        this.#diskFullSince = undefined;
+        return;
+      } catch (err) {
+        if (!isDiskFullError(err)) throw err;
+        this.#markDiskFull();
+      }
+    }
+    this.#unindexed.push({ what, write });
+    if (this.#unindexed.length > MAX_UNINDEXED) {
+      const lost = this.#unindexed.shift();
+      this.#log.error({ what: lost?.what }, 'disk full for too long: an index entry was given up');
+    }
+    this.#scheduleIndexRetry();
+  }
+
+  #scheduleIndexRetry(): void {
+    if (this.#indexRetryTimer) return;
+    this.#indexRetryTimer = setTimeout(() => {
+      this.#indexRetryTimer = undefined;
+      this.#retryIndex();
+    }, retryDelay(this.#indexRetryAttempt++));
+  }
+
+  #retryIndex(): void {
+    const before = this.#unindexed.length;
+    while (this.#unindexed.length > 0) {
+      const next = this.#unindexed[0]!;
+      try {
+        next.write();
+      } catch (err) {
+        if (isDiskFullError(err)) {
+          this.#scheduleIndexRetry();
+          return;
+        }
+        this.#log.error({ err, what: next.what }, 'an index entry could not be written');
+      }
+      this.#unindexed.shift();
+    }
+    this.#indexRetryAttempt = 0;
+    this.#diskFullSince = undefined;
+    this.#log.warn({ entries: before }, 'disk space is back: waiting segments and gaps indexed');
   }
 
   camera(id: string): CameraPipeline {
@@ -290,7 +390,14 @@ export class VideoService implements Service {
   }
 
   statuses(): CameraStatus[] {
-    return [...this.#cameras.values()].map((c) => c.status());
+    const diskFull = this.#diskFullSince !== undefined;
+    return [...this.#cameras.values()].map((c) => {
+      const s = c.status();
+      // Footage that cannot be stored is not being recorded, whatever ffmpeg is doing right now.
+      return diskFull && s.recording
+        ? { ...s, recording: false, reason: s.reason ?? 'disk full: recording paused' }
+        : s;
+    });
   }
 
   /** A camera's status and configuration; never a password, only whether one is stored. */
@@ -541,18 +648,44 @@ export class VideoService implements Service {
   }
 
   health(): ServiceHealth {
+    const problems: string[] = [];
+    if (this.#diskFullSince !== undefined) {
+      const waiting = this.#unindexed.filter((u) => u.what === 'segment').length;
+      problems.push(
+        `disk full: recording paused since ${new Date(this.#diskFullSince).toISOString()}` +
+          (waiting ? `, ${waiting} segments waiting to be indexed` : ''),
+      );
+    }
     const down = this.statuses().filter((s) => s.enabled && s.state !== 'streaming');
-    if (down.length === 0) return { status: 'ok' };
-    return { status: 'degraded', detail: down.map((s) => `${s.id}: ${s.reason ?? s.state}`).join('; ') };
+    problems.push(...down.map((s) => `${s.id}: ${s.reason ?? s.state}`));
+    return problems.length ? { status: 'degraded', detail: problems.join('; ') } : { status: 'ok' };
   }
 
   async dispose(): Promise<void> {
     if (this.#retentionTimer) clearInterval(this.#retentionTimer);
+    clearTimeout(this.#indexRetryTimer);
     await Promise.all([...this.#cameras.values()].map((c) => c.dispose()));
     this.#cameras.clear();
     await this.#storing;
+    if (this.#unindexed.length) this.#retryIndex();
+    clearTimeout(this.#indexRetryTimer);
     await this.#retentionRunning?.catch(() => undefined);
     this.#metrics?.dispose();
     this.#index?.close();
   }
+}
+
+/** Duration of a media file in seconds per ffprobe; undefined when it cannot be read. */
+function probeSeconds(ffprobe: string, file: string): Promise<number | undefined> {
+  return new Promise((resolve) =>
+    execFile(
+      ffprobe,
+      ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file],
+      { timeout: 10_000 },
+      (err, stdout) => {
+        const seconds = Number(String(stdout).trim());
+        resolve(!err && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined);
+      },
+    ),
+  );
 }

@@ -18,6 +18,11 @@ export interface TfDetectorOptions {
   backend: 'auto' | TfBackend;
   /** model.json to load; the bundled one when absent. */
   modelPath?: string;
+  /**
+   * Long side of the analysed image when a call names none (`detect.inputSize`), and the size the model is
+   * compiled at when it loads; the trained size when absent. Detectors with a fixed input shape ignore it.
+   */
+  inputSize?: number;
 }
 
 /** Input sizes kept loaded at once (each a copy of the model's weights on the backend, about 8 MB). */
@@ -54,13 +59,23 @@ export class CenterNetDetector implements ObjectDetector {
     const artifacts = await readModelArtifacts(
       options.modelPath ?? path.join(bundledModelDir(), 'centernet.json'),
     );
-    const detector = new CenterNetDetector(tf, artifacts, backend, CenterNetDetector.nativeInputSize);
-    // Loads and compiles the model at the input size of 4:3 frames, the common camera shape.
+    const detector = new CenterNetDetector(
+      tf,
+      artifacts,
+      backend,
+      options.inputSize ?? CenterNetDetector.nativeInputSize,
+    );
+    // Loads and compiles the model at the configured input size for 4:3 frames, the common camera shape.
     await detector.detect(
       { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3) },
       { minScore: 1, nmsIou: 0.5 },
     );
     return detector;
+  }
+
+  /** The input shapes (width×height) the model is compiled at right now, least recently used first. */
+  loadedInputShapes(): string[] {
+    return [...this.#models.keys()];
   }
 
   /** The model for one input size, loaded on first use. */

@@ -17,6 +17,13 @@ import { StatusTray } from './tray.js';
 import { WindowManager } from './windows.js';
 import { installSessionSecurity, originOf, type SecurityPolicy } from './window-security.js';
 
+/**
+ * The app's identity on Windows: electron-builder gives the installer's shortcuts this AppUserModelID (its `appId`),
+ * and Windows shows a toast only for an app whose process declares the same id (docs/tutorial/notifications.md).
+ * A test checks it against electron-builder.yml.
+ */
+export const APP_USER_MODEL_ID = 'org.vigil.desktop';
+
 /** How the desktop app is put together; index.ts fills it from Electron, the tests from a fake. */
 export interface DesktopAppOptions {
   electron: ElectronAdapter;
@@ -114,6 +121,7 @@ export class DesktopApp {
       electron.quit();
       return false;
     }
+    if (electron.platform === 'win32') electron.setAppUserModelId(APP_USER_MODEL_ID);
     electron.onSecondInstance(() => this.#windows?.focusMain());
     electron.onBeforeQuit((event) => {
       // Quitting waits for the backend to stop; Electron quits when quit() calls exit().
@@ -180,7 +188,9 @@ export class DesktopApp {
 
   #createSupervisor(): BackendSupervisor {
     const configPath = this.#o.configPath || this.#settings.value.configPath || undefined;
-    const env = sanitizeEnv(this.#o.env, envNamesInConfig(configPath));
+    // VIGIL_DESKTOP_SHELL: the backend then prints no login link (the shell logs the window in with a cookie, and
+    // the link would end up in the error view's log lines).
+    const env = { ...sanitizeEnv(this.#o.env, envNamesInConfig(configPath)), VIGIL_DESKTOP_SHELL: '1' };
     return new BackendSupervisor({
       launch: this.#o.launchBackend,
       launchOptions: {

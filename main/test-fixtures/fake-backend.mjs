@@ -8,7 +8,10 @@
 //   silent    serves /healthz but never reports ready
 //   config    writes a configuration error and exits with code 78
 // VIGIL_TEST_GRANDCHILD=1 starts a long `sleep`, =ffmpeg a real ffmpeg encoding a test pattern.
+// VIGIL_TEST_REPORT_CHILDREN=1 reports the grandchild's pid to the supervisor, as the real backend does.
 // VIGIL_TEST_ENV_DUMP=<file> writes the environment variable names there.
+// Like the real backend it talks to its supervisor over process.send (a forked child) or process.parentPort (an
+// Electron utilityProcess), and a { type: 'stop' } message stops it as SIGTERM does.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -24,7 +27,13 @@ const mode = modes[Math.min(run, modes.length - 1)];
 if (process.env.VIGIL_TEST_ENV_DUMP) {
   fs.writeFileSync(process.env.VIGIL_TEST_ENV_DUMP, JSON.stringify(Object.keys(process.env)));
 }
-console.log(`fake backend run ${run}: ${mode} (pid ${process.pid})`);
+console.log(`fake backend run ${run}: ${mode} (pid ${process.pid}, cwd ${process.cwd()})`);
+const parentPort = process.parentPort;
+const post = (message) => (parentPort ? parentPort.postMessage(message) : process.send?.(message));
+const onSupervisorMessage = (listener) => {
+  if (parentPort) parentPort.on('message', (e) => listener(e.data));
+  else process.on('message', listener);
+};
 
 if (mode === 'crash') {
   console.error('fatal: the event database is corrupt');
@@ -57,6 +66,7 @@ if (mode === 'crash') {
         ? spawn('sleep', ['600'], { stdio: 'ignore' })
         : undefined;
   if (grandchild) console.log(`grandchild ${grandchild.pid}`);
+  if (grandchild && process.env.VIGIL_TEST_REPORT_CHILDREN) post({ type: 'children', pids: [grandchild.pid] });
   const server = http.createServer((req, res) => {
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
     res.end('{"status":"ok"}');
@@ -64,7 +74,7 @@ if (mode === 'crash') {
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address();
     if (mode !== 'silent')
-      process.send?.({ type: 'ready', url: `http://127.0.0.1:${port}`, token: process.env.VIGIL_API_TOKEN });
+      post({ type: 'ready', url: `http://127.0.0.1:${port}`, token: process.env.VIGIL_API_TOKEN });
     if (mode === 'hang') {
       setTimeout(() => {
         const until = Date.now() + 120_000;
@@ -75,12 +85,12 @@ if (mode === 'crash') {
     }
     if (mode === 'crashlate') setTimeout(() => process.exit(1), 300);
   });
-  process.on('SIGTERM', () => {
+  const stop = (why) => {
     if (mode === 'stubborn' || mode === 'hang') {
-      console.log('ignoring SIGTERM');
+      console.log(`ignoring ${why}`);
       return;
     }
-    console.log('stopping on SIGTERM');
+    console.log(`stopping on ${why}`);
     // Like the real backend: its ffmpeg is stopped and reaped before it exits.
     const reaped =
       grandchild && grandchild.exitCode === null && grandchild.signalCode === null
@@ -88,6 +98,10 @@ if (mode === 'crash') {
         : Promise.resolve();
     grandchild?.kill('SIGTERM');
     Promise.all([reaped, new Promise((r) => server.close(r))]).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  onSupervisorMessage((m) => {
+    if (m?.type === 'stop') stop('the stop message');
   });
   process.on('disconnect', () => {});
 }

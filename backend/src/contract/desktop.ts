@@ -26,6 +26,11 @@ export interface DesktopDisplay {
   primary: boolean;
   /** Whether a wall window is open on it. */
   hasWall: boolean;
+  /**
+   * 'exact': a wall opens full screen on this display. 'compositor' (Linux on Wayland): the desktop decides where a
+   * window goes, so a wall may open on another display and has to be moved there by the user.
+   */
+  wallPlacement?: 'exact' | 'compositor';
 }
 
 export interface DesktopFileFilter {

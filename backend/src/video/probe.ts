@@ -3,6 +3,7 @@ import type { StreamSource } from '../contract/config/cameras.js';
 import type { ProbeResponse } from '../contract/video-api.js';
 import { buildFfmpegArgs, sourceLabel } from './ffmpeg-args.js';
 import { classifyLine, FfmpegLogReader } from './ffmpeg-diagnostics.js';
+import { trackChild } from '../platform/child-tracker.js';
 
 /** Opens a source once, like the "test" button: codec, size, frame rate and one JPEG frame, or the reason it failed. */
 export async function probeSource(
@@ -20,13 +21,15 @@ export async function probeSource(
     return { ok: false, reason: (err as Error).message };
   }
   const label = sourceLabel(source);
-  const child = spawn(
-    ffmpeg,
-    [...inputArgs, '-map', '0:v:0', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-    },
+  const child = trackChild(
+    spawn(
+      ffmpeg,
+      [...inputArgs, '-map', '0:v:0', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+      },
+    ),
   );
   const reader = new FfmpegLogReader();
   let problem: string | undefined;

@@ -13,6 +13,7 @@ import {
 } from './ffmpeg-diagnostics.js';
 import { Fmp4Splitter, type Fragment } from './fmp4.js';
 import { RawFrameAssembler } from './raw-frames.js';
+import { trackChild } from '../platform/child-tracker.js';
 
 /** States of one supervised ffmpeg stream. */
 export type StreamState = 'starting' | 'streaming' | 'reconnecting' | 'failed';
@@ -164,17 +165,19 @@ export class StreamProcess {
     const { plan, handlers } = this.o;
     const cmd = SETPRIV ?? this.o.ffmpeg;
     const cmdArgs = SETPRIV ? ['--pdeathsig', 'KILL', '--', this.o.ffmpeg, ...args] : args;
-    const child = spawn(cmd, cmdArgs, {
-      stdio: [
-        'ignore',
-        plan.live ? 'pipe' : 'ignore',
-        'pipe',
-        plan.analysis ? 'pipe' : 'ignore',
-        plan.record ? 'pipe' : 'ignore',
-      ],
-      // ffmpeg needs no secrets from our environment.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-    });
+    const child = trackChild(
+      spawn(cmd, cmdArgs, {
+        stdio: [
+          'ignore',
+          plan.live ? 'pipe' : 'ignore',
+          'pipe',
+          plan.analysis ? 'pipe' : 'ignore',
+          plan.record ? 'pipe' : 'ignore',
+        ],
+        // ffmpeg needs no secrets from our environment.
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+      }),
+    );
     this.#child = child;
     const pipes = child.stdio;
     const markVideo = (): void => {

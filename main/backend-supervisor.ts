@@ -225,7 +225,8 @@ export class BackendSupervisor {
       const m = message as { type?: unknown; url?: unknown; token?: unknown; pids?: unknown };
       if (m?.type === 'children' && Array.isArray(m.pids)) {
         reported.clear();
-        for (const pid of m.pids) if (Number.isSafeInteger(pid) && (pid as number) > 0) reported.add(pid as number);
+        for (const pid of m.pids)
+          if (Number.isSafeInteger(pid) && (pid as number) > 0) reported.add(pid as number);
         return;
       }
       if (ready || m?.type !== 'ready' || typeof m.url !== 'string') return;
@@ -341,7 +342,10 @@ export class BackendSupervisor {
       }
       const asked = child.send(STOP_MESSAGE);
       const signalled = !asked && child.kill('SIGTERM');
-      this.#log.info({ pid: child.pid, how: asked ? 'message' : signalled ? 'SIGTERM' : 'kill' }, 'stopping the backend');
+      this.#log.info(
+        { pid: child.pid, how: asked ? 'message' : signalled ? 'SIGTERM' : 'kill' },
+        'stopping the backend',
+      );
       const forceKill = (): void => {
         this.#log.warn({ deadlineMs: this.#o.stopDeadlineMs }, 'backend did not stop in time: killing it');
         child.kill('SIGKILL');

@@ -35,7 +35,8 @@ export function backendWorkingDirectory(appPath: string, userDataPath: string): 
 }
 
 /** What the start check found out about an ffmpeg binary. */
-export type BinaryCheck = { ok: true; path: string; version: string } | { ok: false; path: string; error: string };
+export type BinaryCheck =
+  { ok: true; path: string; version: string } | { ok: false; path: string; error: string };
 
 /** Runs `<binary> -version` (within the time-out) and reports its first line, or why it does not run. */
 export function checkBinaryRuns(binary: string, timeoutMs = 10_000): Promise<BinaryCheck> {

@@ -109,7 +109,9 @@ export class WindowManager {
     const bounds = mainWindowBounds(this.settings.value, displays);
     // On Wayland a position is ignored (and getBounds() cannot report one): only the size is restored.
     const placed =
-      this.electron.windowPlacement === 'compositor' ? { width: bounds.width, height: bounds.height } : bounds;
+      this.electron.windowPlacement === 'compositor'
+        ? { width: bounds.width, height: bounds.height }
+        : bounds;
     const win = this.#create(mainWindowOptions(this.preload, placed, this.icon));
     this.#main = win;
     win.onClosed(() => {

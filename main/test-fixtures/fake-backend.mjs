@@ -29,6 +29,7 @@ if (process.env.VIGIL_TEST_ENV_DUMP) {
 }
 console.log(`fake backend run ${run}: ${mode} (pid ${process.pid}, cwd ${process.cwd()})`);
 const parentPort = process.parentPort;
+console.log(parentPort ? 'talking over process.parentPort' : 'talking over process.send');
 const post = (message) => (parentPort ? parentPort.postMessage(message) : process.send?.(message));
 const onSupervisorMessage = (listener) => {
   if (parentPort) parentPort.on('message', (e) => listener(e.data));
@@ -66,7 +67,8 @@ if (mode === 'crash') {
         ? spawn('sleep', ['600'], { stdio: 'ignore' })
         : undefined;
   if (grandchild) console.log(`grandchild ${grandchild.pid}`);
-  if (grandchild && process.env.VIGIL_TEST_REPORT_CHILDREN) post({ type: 'children', pids: [grandchild.pid] });
+  if (grandchild && process.env.VIGIL_TEST_REPORT_CHILDREN)
+    post({ type: 'children', pids: [grandchild.pid] });
   const server = http.createServer((req, res) => {
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
     res.end('{"status":"ok"}');

@@ -41,15 +41,20 @@ export type BinaryCheck =
 /** Runs `<binary> -version` (within the time-out) and reports its first line, or why it does not run. */
 export function checkBinaryRuns(binary: string, timeoutMs = 10_000): Promise<BinaryCheck> {
   return new Promise((resolve) => {
-    execFile(binary, ['-version'], { timeout: timeoutMs, windowsHide: true }, (err, stdout) => {
-      if (err) {
-        const e = err as NodeJS.ErrnoException & { killed?: boolean };
-        const why = e.killed ? `did not answer within ${timeoutMs} ms` : (e.code ?? e.message);
-        resolve({ ok: false, path: binary, error: `${binary} does not run: ${String(why)}` });
-        return;
-      }
-      resolve({ ok: true, path: binary, version: stdout.split('\n')[0]?.trim() ?? '' });
-    });
+    const fail = (err: unknown): void => {
+      const e = err as NodeJS.ErrnoException & { killed?: boolean };
+      const why = e.killed ? `did not answer within ${timeoutMs} ms` : (e.code ?? e.message);
+      resolve({ ok: false, path: binary, error: `${binary} does not run: ${String(why)}` });
+    };
+    try {
+      execFile(binary, ['-version'], { timeout: timeoutMs, windowsHide: true }, (err, stdout) => {
+        if (err) return fail(err);
+        resolve({ ok: true, path: binary, version: stdout.split('\n')[0]?.trim() ?? '' });
+      });
+    } catch (err) {
+      // Some failures (a path through a file, ENOTDIR) are thrown by spawn itself.
+      fail(err);
+    }
   });
 }
 

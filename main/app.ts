@@ -8,6 +8,7 @@ import { ConnectionManager } from './connection.js';
 import type { ElectronAdapter } from './electron-adapter.js';
 import { IpcRouter } from './ipc.js';
 import { IpcChannel, IpcEvent } from './ipc-channels.js';
+import { saveBackendFile } from './downloads.js';
 import { createMainLogger } from './log.js';
 import { AlertNotifier } from './notifications.js';
 import { SecretStore } from './secret-store.js';
@@ -56,6 +57,12 @@ const SaveDialogRequest = z.strictObject({
   defaultPath: z.string().max(4096).optional(),
   filters: DialogFilters.optional(),
 });
+const SaveDownloadRequest = z.strictObject({
+  url: z.string().min(1).max(4096),
+  title: z.string().max(200).optional(),
+  defaultPath: z.string().max(4096).optional(),
+  filters: DialogFilters.optional(),
+});
 const AlertNotification = z.strictObject({
   title: z.string().min(1).max(200),
   body: z.string().max(1000),
@@ -96,6 +103,8 @@ export class DesktopApp {
   #wallsRestored = false;
   /** Set once the backend has stopped: Electron may then quit. */
   #stopped = false;
+  /** The remote connection form is on show while the server is being retried. */
+  #remoteSetupShown = false;
   /** The backend the windows were last loaded from. */
   #lastBackend: DesktopBackendInfo | undefined;
 
@@ -209,6 +218,7 @@ export class DesktopApp {
   ): Promise<void> {
     this.#tray?.update(status);
     this.#windows.broadcast(IpcEvent.ConnectionStatus, status);
+    if (status.state !== 'reconnecting' || status.mode !== 'remote') this.#remoteSetupShown = false;
     if (backend && (backend.url !== this.#lastBackend?.url || backend.token !== this.#lastBackend?.token)) {
       this.#lastBackend = backend;
       // The renderer's requests carry the session as an HttpOnly cookie set here; the page never sees it.
@@ -232,7 +242,23 @@ export class DesktopApp {
     if (status.state === 'failed') {
       this.#lastBackend = undefined;
       const lines = this.#connection.supervisor?.logLines().slice(-40) ?? [];
-      await this.#windows.showShellPage(errorPage(status.detail ?? 'The backend is not available.', lines));
+      const { mode, remoteUrl } = this.#settings.value;
+      await this.#windows.showShellPage(
+        errorPage(status.detail ?? 'The backend is not available.', lines, { mode, remoteUrl }),
+      );
+    } else if (
+      status.state === 'reconnecting' &&
+      status.mode === 'remote' &&
+      this.#lastBackend === undefined
+    ) {
+      // A server that was never reached: keep trying, and offer to change it or to go back to local mode. Shown
+      // once per streak of retries, so that the form is not reloaded under the user's fingers.
+      if (this.#remoteSetupShown) return;
+      this.#remoteSetupShown = true;
+      const { mode, remoteUrl } = this.#settings.value;
+      await this.#windows.showShellPage(
+        errorPage(status.detail ?? 'The server is not reachable.', [], { mode, remoteUrl }),
+      );
     } else if (status.state === 'starting' && this.#lastBackend === undefined) {
       await this.#windows.showShellPage(startingPage(status.detail ?? 'Connecting to the backend.'));
     }
@@ -258,6 +284,16 @@ export class DesktopApp {
         arg(SaveDialogRequest, args[0], 'save dialog'),
       ),
     );
+    ipc.handle(IpcChannel.SaveDownload, async (args, sender) => {
+      const { url, ...dialog } = arg(SaveDownloadRequest, args[0], 'save download');
+      const backend = this.#connection.backend;
+      if (!backend) throw new Error('Vigil is not connected to a backend right now.');
+      const destination = await electron.showSaveDialog(this.#windows.windowOf(sender.webContentsId), dialog);
+      if (!destination) return undefined;
+      const { bytes } = await saveBackendFile(backend, url, destination);
+      this.#log.info({ bytes }, 'backend file saved');
+      return destination;
+    });
     ipc.handle(IpcChannel.GetDisplays, () => this.#windows.displays());
     ipc.handle(IpcChannel.OpenWallWindow, async (args) => {
       await this.#windows.openWall(arg(z.int(), args[0], 'display id'));

@@ -49,6 +49,16 @@ export interface DesktopSaveDialogRequest {
   filters?: DesktopFileFilter[];
 }
 
+/** A file of the backend (e.g. an evidence export's download URL) to save where the user chooses. */
+export interface DesktopSaveDownloadRequest {
+  /** Path or URL on the connected backend, e.g. /api/export/<id>/download. */
+  url: string;
+  title?: string;
+  /** Suggested file name. */
+  defaultPath?: string;
+  filters?: DesktopFileFilter[];
+}
+
 /** An alert to show as a native notification; a click focuses the camera. */
 export interface DesktopAlertNotification {
   title: string;
@@ -89,6 +99,8 @@ export interface VigilDesktopApi {
   backend(): Promise<DesktopBackendInfo>;
   showOpenDialog(request: DesktopOpenDialogRequest): Promise<string[]>;
   showSaveDialog(request: DesktopSaveDialogRequest): Promise<string | undefined>;
+  /** Asks where to save a backend file and saves it there; the chosen path, or undefined when cancelled. */
+  saveDownload(request: DesktopSaveDownloadRequest): Promise<string | undefined>;
   displays(): Promise<DesktopDisplay[]>;
   /** Opens (or focuses) the wall window on a display; the choice is remembered for this display arrangement. */
   openWallWindow(displayId: number): Promise<void>;

@@ -219,6 +219,14 @@ export class DesktopApp {
     this.#tray?.update(status);
     this.#windows.broadcast(IpcEvent.ConnectionStatus, status);
     if (status.state !== 'reconnecting' || status.mode !== 'remote') this.#remoteSetupShown = false;
+    // A switch of backend (local ↔ remote, another server): the page of the previous one is no longer the app.
+    const last = this.#lastBackend;
+    if (
+      !backend &&
+      last &&
+      (last.mode !== status.mode || (status.mode === 'remote' && last.url !== this.#settings.value.remoteUrl))
+    )
+      this.#lastBackend = undefined;
     if (backend && (backend.url !== this.#lastBackend?.url || backend.token !== this.#lastBackend?.token)) {
       this.#lastBackend = backend;
       // The renderer's requests carry the session as an HttpOnly cookie set here; the page never sees it.

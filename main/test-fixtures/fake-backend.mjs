@@ -9,6 +9,7 @@
 //   config    writes a configuration error and exits with code 78
 // VIGIL_TEST_GRANDCHILD=1 starts a long `sleep`, =ffmpeg a real ffmpeg encoding a test pattern.
 // VIGIL_TEST_REPORT_CHILDREN=1 reports the grandchild's pid to the supervisor, as the real backend does.
+// GET /api/export/case-7/download serves a small file for the session token (401 without it).
 // VIGIL_TEST_ENV_DUMP=<file> writes the environment variable names there.
 // Like the real backend it talks to its supervisor over process.send (a forked child) or process.parentPort (an
 // Electron utilityProcess), and a { type: 'stop' } message stops it as SIGTERM does.
@@ -70,6 +71,13 @@ if (mode === 'crash') {
   if (grandchild && process.env.VIGIL_TEST_REPORT_CHILDREN)
     post({ type: 'children', pids: [grandchild.pid] });
   const server = http.createServer((req, res) => {
+    if (req.url === '/api/export/case-7/download') {
+      // Like the real API: a file only for the session token.
+      const ok = req.headers.authorization === `Bearer ${process.env.VIGIL_API_TOKEN}`;
+      res.writeHead(ok ? 200 : 401, { 'content-type': ok ? 'application/zip' : 'application/json' });
+      res.end(ok ? 'PK-evidence-export-case-7' : '{"message":"unauthorized"}');
+      return;
+    }
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
     res.end('{"status":"ok"}');
   });

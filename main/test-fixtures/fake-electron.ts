@@ -255,9 +255,11 @@ export class FakeElectron implements ElectronAdapter {
     this.dialogs.push(request);
     return ['/tmp/chosen.mp4'];
   };
+  /** What the user picks in the next save dialogs (undefined: cancelled). */
+  saveDialogAnswer: string | undefined = '/tmp/export.zip';
   showSaveDialog = async (_w: AppWindow | undefined, request: unknown): Promise<string | undefined> => {
     this.dialogs.push(request);
-    return '/tmp/export.zip';
+    return this.saveDialogAnswer;
   };
   errors: string[] = [];
   showErrorBox = (title: string, text: string): void => {

@@ -9,14 +9,18 @@ import {
   checkBinaryRuns,
   isInsideAsar,
 } from './packaged-paths.js';
-import { whichSync } from '../backend/src/platform/binaries.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const FFMPEG = process.env.FFMPEG_PATH || whichSync('ffmpeg');
+const FFMPEG =
+  process.env.FFMPEG_PATH ||
+  (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .map((dir) => path.join(dir, 'ffmpeg'))
+    .find((p) => fs.existsSync(p));
 if (!FFMPEG) throw new Error('ffmpeg is needed by these tests: sudo apt-get install ffmpeg');
 
 /**

@@ -9,7 +9,6 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 
 /** Whether a path is an asar archive or lies inside one (any path segment ending in `.asar`). */
 export function isInsideAsar(p: string): boolean {

@@ -26,7 +26,7 @@ function beep(urgent: boolean): void {
 export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   const alerts = useAlerts();
   const error = useAlertsError();
-  const { list: cameras } = useCameras();
+  const { list: cameras, loaded: camerasLoaded } = useCameras();
   const now = useNow(1000);
   // On by default in the desktop app (a control-room console), off in a browser tab.
   const [sound, setSound] = useState(
@@ -39,7 +39,7 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   const shown = orderAlerts(alerts, now, escalateSec * 1000);
   const notified = useRef(new Map<string, number>());
   const name = useCallback((id: string) => cameras.find((c) => c.id === id)?.name ?? id, [cameras]);
-  useDesktopAlertNotifications(alerts, name);
+  useDesktopAlertNotifications(alerts, name, camerasLoaded);
 
   // Sound for each new alert and again at each escalation level.
   useEffect(() => {

@@ -20,12 +20,14 @@ export function setDesktopNotificationsEnabled(on: boolean): void {
 export function useDesktopAlertNotifications(
   alerts: readonly VigilAlert[],
   cameraName: (id: string) => string,
+  /** False until the camera list has loaded (or failed to), so that the notification names the camera. */
+  namesReady: boolean,
 ): void {
   const since = useRef(Date.now() - 5000);
   const announced = useRef(new Set<string>());
   useEffect(() => {
     const vigil = desktopApi();
-    if (!vigil || !desktopNotificationsEnabled()) return;
+    if (!vigil || !namesReady || !desktopNotificationsEnabled()) return;
     for (const a of alerts) {
       if (a.state !== 'new' || a.raisedTs < since.current || announced.current.has(a.id)) continue;
       announced.current.add(a.id);
@@ -36,5 +38,5 @@ export function useDesktopAlertNotifications(
           // The OS may refuse notifications; the alerts panel still shows the alert.
         });
     }
-  }, [alerts, cameraName]);
+  }, [alerts, cameraName, namesReady]);
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VigilAlert } from '../backend/src/contract';
+import type { VigilAlert } from '../backend/src/contract/index.js';
 import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';

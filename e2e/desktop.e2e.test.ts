@@ -127,7 +127,7 @@ describe('desktop app end to end (Playwright _electron)', () => {
       displayId,
     );
     const wall = await wallPromise;
-    await wall.waitForURL(`${url}/wall?display=${displayId}`);
+    await wall.waitForURL(`${url}/#/wall?display=${displayId}&name=display-${displayId}`);
     expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(2);
   });
 

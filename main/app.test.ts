@@ -164,8 +164,8 @@ describe('desktop app (fake Electron adapter, real backend processes)', () => {
     );
     const walls = first.electron.windows.slice(1);
     expect(walls.map((w) => [w.options.x, w.options.fullscreen, w.options.kiosk, w.loaded.at(-1)])).toEqual([
-      [1920, true, true, `${origin}/wall?display=2`],
-      [3840, true, true, `${origin}/wall?display=3`],
+      [1920, true, true, `${origin}/#/wall?display=2&name=display-2`],
+      [3840, true, true, `${origin}/#/wall?display=3&name=display-3`],
     ]);
     const displays = (await first.electron.invoke(IpcChannel.GetDisplays, [], { frameUrl: url })) as {
       id: number;
@@ -227,7 +227,7 @@ describe('desktop app (fake Electron adapter, real backend processes)', () => {
     expect(electron.windows).toEqual([]);
   });
 
-  it('quit stops the backend (SIGTERM) before exiting, leaving no process (no ffmpeg) behind', async () => {
+  it('quit stops the backend (stop message) before exiting, leaving no process (no ffmpeg) behind', async () => {
     const { app, electron, children } = makeApp(
       {},
       { VIGIL_TEST_MODES: 'healthy', VIGIL_TEST_GRANDCHILD: 'ffmpeg' },

@@ -9,6 +9,7 @@ import { ConnectionManager } from './connection.js';
 import type { ElectronAdapter } from './electron-adapter.js';
 import { IpcRouter } from './ipc.js';
 import { IpcChannel, IpcEvent } from './ipc-channels.js';
+import { saveBackendFile } from './downloads.js';
 import { createMainLogger } from './log.js';
 import { AlertNotifier } from './notifications.js';
 import { SecretStore } from './secret-store.js';
@@ -17,6 +18,13 @@ import { errorPage, startingPage } from './shell-pages.js';
 import { StatusTray } from './tray.js';
 import { WindowManager } from './windows.js';
 import { installSessionSecurity, originOf, type SecurityPolicy } from './window-security.js';
+
+/**
+ * The app's identity on Windows: electron-builder gives the installer's shortcuts this AppUserModelID (its `appId`),
+ * and Windows shows a toast only for an app whose process declares the same id (docs/tutorial/notifications.md).
+ * A test checks it against electron-builder.yml.
+ */
+export const APP_USER_MODEL_ID = 'org.vigil.desktop';
 
 /** How the desktop app is put together; index.ts fills it from Electron, the tests from a fake. */
 export interface DesktopAppOptions {
@@ -46,6 +54,12 @@ const OpenDialogRequest = z.strictObject({
   multiple: z.boolean().optional(),
 });
 const SaveDialogRequest = z.strictObject({
+  title: z.string().max(200).optional(),
+  defaultPath: z.string().max(4096).optional(),
+  filters: DialogFilters.optional(),
+});
+const SaveDownloadRequest = z.strictObject({
+  url: z.string().min(1).max(4096),
   title: z.string().max(200).optional(),
   defaultPath: z.string().max(4096).optional(),
   filters: DialogFilters.optional(),
@@ -90,6 +104,8 @@ export class DesktopApp {
   #wallsRestored = false;
   /** Set once the backend has stopped: Electron may then quit. */
   #stopped = false;
+  /** The remote connection form is on show while the server is being retried. */
+  #remoteSetupShown = false;
   /** The backend the windows were last loaded from. */
   #lastBackend: DesktopBackendInfo | undefined;
   /** Renews the windows' session cookie before it can idle out or reach its lifetime. */
@@ -117,6 +133,7 @@ export class DesktopApp {
       electron.quit();
       return false;
     }
+    if (electron.platform === 'win32') electron.setAppUserModelId(APP_USER_MODEL_ID);
     electron.onSecondInstance(() => this.#windows?.focusMain());
     electron.onBeforeQuit((event) => {
       // Quitting waits for the backend to stop; Electron quits when quit() calls exit().
@@ -183,7 +200,9 @@ export class DesktopApp {
 
   #createSupervisor(): BackendSupervisor {
     const configPath = this.#o.configPath || this.#settings.value.configPath || undefined;
-    const env = sanitizeEnv(this.#o.env, envNamesInConfig(configPath));
+    // VIGIL_DESKTOP_SHELL: the backend then prints no login link (the shell logs the window in with a cookie, and
+    // the link would end up in the error view's log lines).
+    const env = { ...sanitizeEnv(this.#o.env, envNamesInConfig(configPath)), VIGIL_DESKTOP_SHELL: '1' };
     return new BackendSupervisor({
       launch: this.#o.launchBackend,
       launchOptions: {
@@ -202,6 +221,15 @@ export class DesktopApp {
   ): Promise<void> {
     this.#tray?.update(status);
     this.#windows.broadcast(IpcEvent.ConnectionStatus, status);
+    if (status.state !== 'reconnecting' || status.mode !== 'remote') this.#remoteSetupShown = false;
+    // A switch of backend (local ↔ remote, another server): the page of the previous one is no longer the app.
+    const last = this.#lastBackend;
+    if (
+      !backend &&
+      last &&
+      (last.mode !== status.mode || (status.mode === 'remote' && last.url !== this.#settings.value.remoteUrl))
+    )
+      this.#lastBackend = undefined;
     if (backend && (backend.url !== this.#lastBackend?.url || backend.token !== this.#lastBackend?.token)) {
       this.#lastBackend = backend;
       // The renderer's requests carry a session of their own as an HttpOnly cookie set here; the page never sees
@@ -223,7 +251,23 @@ export class DesktopApp {
     if (status.state === 'failed') {
       this.#lastBackend = undefined;
       const lines = this.#connection.supervisor?.logLines().slice(-40) ?? [];
-      await this.#windows.showShellPage(errorPage(status.detail ?? 'The backend is not available.', lines));
+      const { mode, remoteUrl } = this.#settings.value;
+      await this.#windows.showShellPage(
+        errorPage(status.detail ?? 'The backend is not available.', lines, { mode, remoteUrl }),
+      );
+    } else if (
+      status.state === 'reconnecting' &&
+      status.mode === 'remote' &&
+      this.#lastBackend === undefined
+    ) {
+      // A server that was never reached: keep trying, and offer to change it or to go back to local mode. Shown
+      // once per streak of retries, so that the form is not reloaded under the user's fingers.
+      if (this.#remoteSetupShown) return;
+      this.#remoteSetupShown = true;
+      const { mode, remoteUrl } = this.#settings.value;
+      await this.#windows.showShellPage(
+        errorPage(status.detail ?? 'The server is not reachable.', [], { mode, remoteUrl }),
+      );
     } else if (status.state === 'starting' && this.#lastBackend === undefined) {
       await this.#windows.showShellPage(startingPage(status.detail ?? 'Connecting to the backend.'));
     }
@@ -267,6 +311,16 @@ export class DesktopApp {
         arg(SaveDialogRequest, args[0], 'save dialog'),
       ),
     );
+    ipc.handle(IpcChannel.SaveDownload, async (args, sender) => {
+      const { url, ...dialog } = arg(SaveDownloadRequest, args[0], 'save download');
+      const backend = this.#connection.backend;
+      if (!backend) throw new Error('Vigil is not connected to a backend right now.');
+      const destination = await electron.showSaveDialog(this.#windows.windowOf(sender.webContentsId), dialog);
+      if (!destination) return undefined;
+      const { bytes } = await saveBackendFile(backend, url, destination);
+      this.#log.info({ bytes }, 'backend file saved');
+      return destination;
+    });
     ipc.handle(IpcChannel.GetDisplays, () => this.#windows.displays());
     ipc.handle(IpcChannel.OpenWallWindow, async (args) => {
       await this.#windows.openWall(arg(z.int(), args[0], 'display id'));

@@ -15,14 +15,26 @@ export interface BackendLaunchOptions {
   execPath?: string;
 }
 
+/** The message that asks the backend to stop gracefully (it stops its cameras and ffmpeg, then exits). */
+export const STOP_MESSAGE = { type: 'stop' } as const;
+
 /** The backend as the supervisor sees it: a utilityProcess or a plain child process, the same way. */
 export interface BackendChild {
+  /** Undefined until the process has spawned, and when it could not be spawned at all. */
   readonly pid: number | undefined;
+  /** The OS started the process. A launch that fails (a cwd that is not a folder) may never call this. */
+  onSpawn(listener: () => void): void;
   onMessage(listener: (message: unknown) => void): void;
   /** Output lines (stdout and stderr together). */
   onOutput(listener: (text: string) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+  /** Sends a message to the backend over its message port; false when there is no channel to send on. */
+  send(message: unknown): boolean;
+  /**
+   * 'SIGTERM': a graceful OS signal where the platform has one (false where it has none: Windows only offers
+   * TerminateProcess). 'SIGKILL': kills the process and everything it started, at once.
+   */
+  kill(signal: 'SIGTERM' | 'SIGKILL'): boolean;
 }
 
 /** Starts the backend as a plain Node child process (development, tests, server mode). */
@@ -51,6 +63,10 @@ export function forkNodeBackend(options: BackendLaunchOptions): BackendChild {
     get pid() {
       return proc.pid;
     },
+    onSpawn: (listener) => {
+      if (proc.pid !== undefined) queueMicrotask(listener);
+      else proc.once('spawn', listener);
+    },
     onMessage: (listener) => proc.on('message', listener),
     onOutput: (listener) => {
       proc.stdout?.on('data', (d: Buffer) => listener(d.toString()));
@@ -59,12 +75,47 @@ export function forkNodeBackend(options: BackendLaunchOptions): BackendChild {
     onExit: (listener) => {
       exitListeners.push(listener);
     },
+    send: (message) => {
+      if (exited || !proc.connected) return false;
+      try {
+        return proc.send(message as Parameters<typeof proc.send>[0]);
+      } catch {
+        return false;
+      }
+    },
     kill: (signal) => {
-      if (exited || proc.pid === undefined) return;
-      if (signal === 'SIGKILL') killTree(proc.pid);
-      else proc.kill(signal);
+      if (exited || proc.pid === undefined) return false;
+      if (signal === 'SIGKILL') {
+        killTree(proc.pid);
+        return true;
+      }
+      // Node maps kill() to TerminateProcess on Windows: not graceful, and it orphans the children.
+      if (process.platform === 'win32') return false;
+      return proc.kill(signal);
     },
   };
+}
+
+/**
+ * Kills processes by pid (the ffmpeg children the backend reported), with their own children. Used after the backend
+ * itself is gone: on Windows nothing else ends its children, they are not in a process group and taskkill /T can no
+ * longer find them through a parent that has exited.
+ */
+export function killPids(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    if (!isAlive(pid)) continue;
+    killTree(pid);
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 tests without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Every descendant of a process (children, grandchildren …), deepest last. Empty where it cannot be known. */

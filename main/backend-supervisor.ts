@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import { ApiRoutes } from '../backend/src/contract/api.js';
-import type { BackendChild, BackendLaunchOptions } from './backend-child.js';
+import { killPids, STOP_MESSAGE, type BackendChild, type BackendLaunchOptions } from './backend-child.js';
 import { createMainLogger } from './log.js';
 
-/** Graceful stop deadline: after SIGTERM the backend has this long before it (and its ffmpeg) are killed. */
+/** Graceful stop deadline: after the stop request the backend has this long before it (and its ffmpeg) are killed. */
 export const STOP_DEADLINE_MS = 5000;
 /** Crash-loop rule: this many crashes inside the window stop the restarts. */
 export const CRASH_LOOP_LIMIT = 5;
@@ -50,7 +50,8 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number): nu
 /**
  * Runs the backend and keeps it running: a fresh session token per launch, a ready message within a deadline,
  * periodic GET /healthz, restarts with exponential backoff after a crash or a hang, and a stop (with the last log
- * lines) after a crash loop. `stop()` sends SIGTERM and kills the whole process tree after the deadline.
+ * lines) after a crash loop. `stop()` asks the backend to stop over its message port (SIGTERM where it has none)
+ * and kills the whole process tree after the deadline.
  */
 export class BackendSupervisor {
   readonly #log = createMainLogger('main.supervisor');
@@ -191,16 +192,43 @@ export class BackendSupervisor {
       return;
     }
     this.#child = child;
-    this.#log.info({ pid: child.pid, attempt: this.#consecutive + 1 }, 'backend starting');
+    this.#log.info({ attempt: this.#consecutive + 1 }, 'backend starting');
     child.onOutput((text) => this.#record(text));
+    let spawned = false;
     let ready = false;
+    // The ffmpeg (and other) processes this backend reported: ended after it, whichever way it ended.
+    const reported = new Set<number>();
+    child.onSpawn(() => {
+      spawned = true;
+      this.#log.info({ pid: child.pid }, 'backend process spawned');
+    });
     const readyTimer = this.#timer(() => {
+      const seconds = Math.round(this.#o.readyTimeoutMs / 1000);
+      // The exit of this child no longer counts: the start has failed now, whether or not an exit ever comes.
+      if (this.#child === child) this.#child = undefined;
+      if (!spawned) {
+        // utilityProcess emits neither 'spawn' nor 'exit' for a launch that failed: nothing will come later.
+        this.#record(`the backend process was not launched within ${seconds} s (no spawn, no exit)\n`);
+        this.#log.error({ cwd: launchOptions.cwd }, 'backend process never launched');
+        child.kill('SIGKILL');
+        this.#fail(
+          `The backend process could not be launched (working folder ${launchOptions.cwd}); restarting will not help until that is fixed.`,
+        );
+        return;
+      }
       this.#record(`the backend did not report ready within ${this.#o.readyTimeoutMs} ms\n`);
       this.#log.warn({ ms: this.#o.readyTimeoutMs }, 'backend not ready in time: killing it');
       child.kill('SIGKILL');
+      this.#onCrash(`the backend did not report ready within ${seconds} s`, null);
     }, this.#o.readyTimeoutMs);
     child.onMessage((message) => {
-      const m = message as { type?: unknown; url?: unknown; token?: unknown };
+      const m = message as { type?: unknown; url?: unknown; token?: unknown; pids?: unknown };
+      if (m?.type === 'children' && Array.isArray(m.pids)) {
+        reported.clear();
+        for (const pid of m.pids)
+          if (Number.isSafeInteger(pid) && (pid as number) > 0) reported.add(pid as number);
+        return;
+      }
       if (ready || m?.type !== 'ready' || typeof m.url !== 'string') return;
       if (m.token !== this.#token) {
         this.#record('the backend reported a session token other than the one it was given\n');
@@ -216,6 +244,11 @@ export class BackendSupervisor {
       this.#scheduleHealth(m.url, 0);
     });
     child.onExit((code, signal) => {
+      if (reported.size) {
+        // On Windows the backend's children are not ended with it (no process group, TerminateProcess).
+        killPids(reported);
+        reported.clear();
+      }
       if (this.#child !== child) return;
       this.#child = undefined;
       clearTimeout(readyTimer);
@@ -285,7 +318,10 @@ export class BackendSupervisor {
     this.#setState({ kind: 'failed', reason, logLines: this.logLines().slice(-40) });
   }
 
-  /** Terminates the current process: SIGTERM, the deadline, then the whole tree is killed. */
+  /**
+   * Terminates the current process: first asks it over its message port to stop (it ends its cameras and ffmpeg
+   * itself), or sends SIGTERM where there is no port; after the deadline the whole tree is killed.
+   */
   #terminate(): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#clearTimers();
@@ -293,15 +329,31 @@ export class BackendSupervisor {
     this.#stopping = new Promise<void>((resolve) => {
       if (!child) return resolve();
       this.#setState({ kind: 'stopping' });
-      const kill = setTimeout(() => {
+      const timers: NodeJS.Timeout[] = [];
+      const done = (): void => {
+        for (const t of timers) clearTimeout(t);
+        resolve();
+      };
+      child.onExit(done);
+      if (child.pid === undefined) {
+        // Never launched: there is nothing to stop, and no exit will ever come.
+        child.kill('SIGKILL');
+        return done();
+      }
+      const asked = child.send(STOP_MESSAGE);
+      const signalled = !asked && child.kill('SIGTERM');
+      this.#log.info(
+        { pid: child.pid, how: asked ? 'message' : signalled ? 'SIGTERM' : 'kill' },
+        'stopping the backend',
+      );
+      const forceKill = (): void => {
         this.#log.warn({ deadlineMs: this.#o.stopDeadlineMs }, 'backend did not stop in time: killing it');
         child.kill('SIGKILL');
-      }, this.#o.stopDeadlineMs);
-      child.onExit(() => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
+        // An exit should follow at once; should the platform never report it, quitting must not hang.
+        timers.push(setTimeout(done, 2000));
+      };
+      if (asked || signalled) timers.push(setTimeout(forceKill, this.#o.stopDeadlineMs));
+      else forceKill();
     });
     return this.#stopping;
   }

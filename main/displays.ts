@@ -45,3 +45,22 @@ export function mainWindowBounds(settings: DesktopSettings, displays: readonly D
     height,
   };
 }
+
+/**
+ * Whether window positions are honoured. Electron 38+ runs natively on Wayland when the session is one
+ * (XDG_SESSION_TYPE=wayland, electron/electron#48001 and #48301) unless started with --ozone-platform=x11; a
+ * Wayland client cannot place its windows, the compositor does. Windows, macOS and X11 honour x/y.
+ */
+export function windowPlacementFor(
+  platform: NodeJS.Platform,
+  env: NodeJS.ProcessEnv,
+  ozonePlatformSwitch: string | undefined,
+): 'exact' | 'compositor' {
+  if (platform !== 'linux') return 'exact';
+  if (ozonePlatformSwitch === 'x11') return 'exact';
+  if (ozonePlatformSwitch === 'wayland') return 'compositor';
+  const session = env.XDG_SESSION_TYPE?.toLowerCase();
+  if (session === 'wayland') return 'compositor';
+  if (session === 'x11') return 'exact';
+  return env.WAYLAND_DISPLAY ? 'compositor' : 'exact';
+}

@@ -93,7 +93,10 @@ export interface AppWindow {
   setKiosk(on: boolean): void;
   setFullScreen(on: boolean): void;
   getBounds(): Rect;
+  /** 'close': the window is about to close and its bounds can still be read. Not emitted by destroy(). */
+  onClose(listener: () => void): void;
   onClosed(listener: () => void): void;
+  /** 'moved' / 'resized': emitted on macOS and Windows only (docs/api/browser-window.md), never on Linux. */
   onMovedOrResized(listener: () => void): void;
 }
 
@@ -197,6 +200,11 @@ export interface ElectronAdapter {
   /** Per-user folder for settings and secrets (app.getPath('userData')). */
   readonly userDataPath: string;
   readonly platform: NodeJS.Platform;
+  /**
+   * Who decides where a window goes: 'exact' where x/y are honoured (Windows, macOS, X11), 'compositor' on Wayland,
+   * where a client cannot position its windows (Electron 38+ runs natively on Wayland by default).
+   */
+  readonly windowPlacement: 'exact' | 'compositor';
 
   requestSingleInstanceLock(): boolean;
   onSecondInstance(listener: () => void): void;
@@ -207,6 +215,8 @@ export interface ElectronAdapter {
   onActivate(listener: () => void): void;
   quit(): void;
   exit(code: number): void;
+  /** Windows: the AppUserModelID toasts are attributed to; must equal the installer's appId. */
+  setAppUserModelId(id: string): void;
 
   createWindow(options: WindowOptions): AppWindow;
   readonly session: AppSession;

@@ -4,8 +4,9 @@
  * main/ type-checks without it).
  */
 import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
-import { killTree, type BackendChild, type BackendLaunchOptions } from './backend-child.js';
+import type { BackendChild, BackendLaunchOptions } from './backend-child.js';
+import { windowPlacementFor } from './displays.js';
+import { wrapUtilityProcess, type UtilityProcessLike } from './utility-backend.js';
 import type {
   AppSession,
   AppTray,
@@ -55,12 +56,6 @@ interface ElectronDisplay {
   workArea: DisplayInfo['workArea'];
   scaleFactor: number;
 }
-interface UtilityProcess extends Emitter {
-  pid: number | undefined;
-  stdout: Readable | null;
-  stderr: Readable | null;
-  kill(): boolean;
-}
 interface ElectronModule {
   app: Emitter & {
     isPackaged: boolean;
@@ -70,6 +65,8 @@ interface ElectronModule {
     whenReady(): Promise<void>;
     quit(): void;
     exit(code: number): void;
+    setAppUserModelId(id: string): void;
+    commandLine: { getSwitchValue(name: string): string };
   };
   BrowserWindow: new (options: WindowOptions) => BrowserWindow;
   session: {
@@ -144,7 +141,7 @@ interface ElectronModule {
     getSelectedStorageBackend?(): string;
   };
   utilityProcess: {
-    fork(modulePath: string, args: string[], options: Record<string, unknown>): UtilityProcess;
+    fork(modulePath: string, args: string[], options: Record<string, unknown>): UtilityProcessLike;
   };
 }
 
@@ -194,6 +191,9 @@ export function createElectronAdapter(): ElectronAdapter {
       setKiosk: (on) => win.setKiosk(on),
       setFullScreen: (on) => win.setFullScreen(on),
       getBounds: () => win.getBounds(),
+      onClose: (listener) => {
+        win.on('close', listener);
+      },
       onClosed: (listener) => {
         win.on('closed', () => {
           windows.delete(win);
@@ -268,6 +268,11 @@ export function createElectronAdapter(): ElectronAdapter {
       return app.getPath('userData');
     },
     platform: process.platform,
+    windowPlacement: windowPlacementFor(
+      process.platform,
+      process.env,
+      app.commandLine.getSwitchValue('ozone-platform') || undefined,
+    ),
     requestSingleInstanceLock: () => app.requestSingleInstanceLock(),
     onSecondInstance: (listener) => app.on('second-instance', listener),
     whenReady: () => app.whenReady(),
@@ -276,6 +281,7 @@ export function createElectronAdapter(): ElectronAdapter {
     onActivate: (listener) => app.on('activate', listener),
     quit: () => app.quit(),
     exit: (code) => app.exit(code),
+    setAppUserModelId: (id) => app.setAppUserModelId(id),
 
     createWindow: (options) => wrapWindow(new e.BrowserWindow(options)),
     session,
@@ -355,38 +361,16 @@ export function createElectronAdapter(): ElectronAdapter {
       decryptString: (encrypted) => e.safeStorage.decryptString(encrypted),
     },
 
-    forkUtilityProcess: (options: BackendLaunchOptions): BackendChild => {
-      const child = e.utilityProcess.fork(options.modulePath, options.args, {
-        env: options.env,
-        cwd: options.cwd,
-        execArgv: options.execArgv,
-        stdio: 'pipe',
-        serviceName: 'Vigil backend',
-      });
-      let exited = false;
-      const exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
-      child.on('exit', (code: number) => {
-        exited = true;
-        for (const l of exitListeners) l(code, null);
-      });
-      return {
-        get pid() {
-          return child.pid;
-        },
-        onMessage: (listener) => child.on('message', listener),
-        onOutput: (listener) => {
-          child.stdout?.on('data', (d: Buffer) => listener(d.toString()));
-          child.stderr?.on('data', (d: Buffer) => listener(d.toString()));
-        },
-        onExit: (listener) => {
-          exitListeners.push(listener);
-        },
-        kill: (signal) => {
-          if (exited) return;
-          if (signal === 'SIGKILL' && child.pid !== undefined) killTree(child.pid);
-          else child.kill();
-        },
-      };
-    },
+    forkUtilityProcess: (options: BackendLaunchOptions): BackendChild =>
+      wrapUtilityProcess(
+        e.utilityProcess.fork(options.modulePath, options.args, {
+          env: options.env,
+          cwd: options.cwd,
+          execArgv: options.execArgv,
+          stdio: 'pipe',
+          serviceName: 'Vigil backend',
+        }),
+        { platform: process.platform },
+      ),
   };
 }

@@ -6,6 +6,7 @@ export enum IpcChannel {
   GetBackend = 'vigil:get-backend',
   ShowOpenDialog = 'vigil:show-open-dialog',
   ShowSaveDialog = 'vigil:show-save-dialog',
+  SaveDownload = 'vigil:save-download',
   GetDisplays = 'vigil:get-displays',
   OpenWallWindow = 'vigil:open-wall-window',
   CloseWallWindow = 'vigil:close-wall-window',

@@ -126,6 +126,7 @@ describe('preload (run with a fake contextBridge and ipcRenderer, as in the sand
         'backend',
         'showOpenDialog',
         'showSaveDialog',
+        'saveDownload',
         'displays',
         'openWallWindow',
         'closeWallWindow',

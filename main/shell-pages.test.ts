@@ -46,6 +46,56 @@ describe.skipIf(noChromium)('shell pages in real Chromium', () => {
     await page.close();
   });
 
+  it('in remote mode the error view sets the server and token, or goes back to local mode, through window.vigil', async () => {
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    // Stands in for the preload's window.vigil; rejects an http URL the way the main process does (Electron
+    // prefixes a handler's error with "Error invoking remote method '<channel>': ").
+    await page.addInitScript(() => {
+      const w = window as unknown as { calls: unknown[]; vigil: object };
+      w.calls = [];
+      w.vigil = {
+        restartBackend: async () => {},
+        setConnection: async (update: { remoteUrl?: string }) => {
+          w.calls.push(update);
+          if (update.remoteUrl?.startsWith('http:'))
+            throw new Error(
+              "Error invoking remote method 'vigil:set-connection': ConnectionSettingsError: remoteUrl: use https://",
+            );
+          return {};
+        },
+      };
+    });
+    const { url } = errorPage('https://vigil.example.org is not reachable; retrying in 4 s', [], {
+      mode: 'remote',
+      remoteUrl: 'https://vigil.example.org',
+    });
+    await page.goto(url);
+    await expect(page.locator('h1').textContent()).resolves.toBe('The Vigil server cannot be used');
+    expect(await page.locator('pre').count()).toBe(0);
+    await expect(page.inputValue('#remote-url')).resolves.toBe('https://vigil.example.org');
+    await page.fill('#remote-url', 'http://vigil.example.org');
+    await page.fill('#remote-token', 'tok-123');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.locator('#status').textContent()).toBe('remoteUrl: use https://');
+    await page.fill('#remote-url', 'https://site-b.example.org');
+    await page.fill('#remote-token', '');
+    await page.click('button[type=submit]');
+    await page.click('#use-local');
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { calls: unknown[] }).calls))
+      .toEqual([
+        { mode: 'remote', remoteUrl: 'http://vigil.example.org', remoteToken: 'tok-123' },
+        { mode: 'remote', remoteUrl: 'https://site-b.example.org' },
+        { mode: 'local' },
+      ]);
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
   it('the pages run no other script and load nothing (the CSP blocks both)', async () => {
     const page = await browser.newPage();
     await page.addInitScript(() => {

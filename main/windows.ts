@@ -3,7 +3,7 @@ import { arrangementKey, mainWindowBounds, wallsFor } from './displays.js';
 import type { AppWindow, DisplayInfo, ElectronAdapter, WindowOptions } from './electron-adapter.js';
 import type { IpcEvent } from './ipc-channels.js';
 import { createMainLogger } from './log.js';
-import type { SettingsStore } from './settings.js';
+import { DesktopSettings, type SettingsStore } from './settings.js';
 import type { ShellPage } from './shell-pages.js';
 import { hardenWebContents, secureWebPreferences, type SecurityPolicy } from './window-security.js';
 
@@ -12,7 +12,7 @@ const BACKGROUND = '#11151b';
 /** Options of the main window. */
 export function mainWindowOptions(
   preload: string,
-  bounds: { x: number; y: number; width: number; height: number },
+  bounds: { x?: number; y?: number; width: number; height: number },
   icon?: string,
 ): WindowOptions {
   return {
@@ -28,7 +28,11 @@ export function mainWindowOptions(
   };
 }
 
-/** Options of a wall window: covering one display, full screen, kiosk unless turned off. */
+/**
+ * Options of a wall window: covering one display, full screen, kiosk unless turned off. Full screen is asked for
+ * with the display's bounds, so that where positions count (Windows, macOS, X11) it fills that display; on Wayland
+ * the compositor picks the output (see windowPlacementFor).
+ */
 export function wallWindowOptions(
   preload: string,
   display: DisplayInfo,
@@ -48,9 +52,12 @@ export function wallWindowOptions(
   };
 }
 
-/** The renderer route of a wall window. */
+/**
+ * The renderer route of a wall window. The renderer routes by hash (renderer/src/lib/route.ts), so the wall is
+ * `#/wall`; each display keeps its own saved layout under its own window name.
+ */
 export function wallUrl(appUrl: string, displayId: number): string {
-  return `${appUrl}/wall?display=${displayId}`;
+  return `${appUrl}/#/wall?display=${displayId}&name=display-${displayId}`;
 }
 
 /**
@@ -99,27 +106,57 @@ export class WindowManager {
   createMainWindow(): AppWindow {
     if (this.#main && !this.#main.isDestroyed()) return this.#main;
     const displays = this.electron.displays();
-    const win = this.#create(
-      mainWindowOptions(this.preload, mainWindowBounds(this.settings.value, displays), this.icon),
-    );
+    const bounds = mainWindowBounds(this.settings.value, displays);
+    // On Wayland a position is ignored (and getBounds() cannot report one): only the size is restored.
+    const placed =
+      this.electron.windowPlacement === 'compositor'
+        ? { width: bounds.width, height: bounds.height }
+        : bounds;
+    const win = this.#create(mainWindowOptions(this.preload, placed, this.icon));
     this.#main = win;
     win.onClosed(() => {
       if (this.#main === win) this.#main = undefined;
     });
-    // Dragging fires many events: the bounds are written once the window has been still for half a second.
+    // 'moved'/'resized' exist on macOS and Windows only: on Linux the bounds are saved when the window closes
+    // (and when the app quits, see dispose()). Dragging fires many events: written once still for half a second.
+    win.onClose(() => this.#writeBounds(win));
     win.onMovedOrResized(() => {
       if (this.#saveBounds) clearTimeout(this.#saveBounds);
       this.#saveBounds = setTimeout(() => {
         this.#saveBounds = undefined;
-        if (win.isDestroyed()) return;
-        const key = arrangementKey(this.electron.displays());
-        const bounds = win.getBounds();
-        this.settings.update((s) => {
-          s.mainWindow[key] = bounds;
-        });
+        this.#writeBounds(win);
       }, 500);
     });
     return win;
+  }
+
+  #writeBounds(win: AppWindow): void {
+    if (win.isDestroyed()) return;
+    const displays = this.electron.displays();
+    const key = arrangementKey(displays);
+    let bounds = win.getBounds();
+    if (this.electron.windowPlacement === 'compositor') {
+      // Wayland reports no position: keep the size, centred where the window would open anyway.
+      const centred = mainWindowBounds(DesktopSettings.parse({}), displays);
+      bounds = {
+        x: centred.x + Math.round((centred.width - bounds.width) / 2),
+        y: centred.y + Math.round((centred.height - bounds.height) / 2),
+        width: bounds.width,
+        height: bounds.height,
+      };
+    }
+    const saved = this.settings.value.mainWindow[key];
+    if (
+      saved &&
+      saved.x === bounds.x &&
+      saved.y === bounds.y &&
+      saved.width === bounds.width &&
+      saved.height === bounds.height
+    )
+      return;
+    this.settings.update((s) => {
+      s.mainWindow[key] = bounds;
+    });
   }
 
   async #load(win: AppWindow, url: string): Promise<void> {
@@ -157,6 +194,7 @@ export class WindowManager {
       bounds: d.bounds,
       primary: d.primary,
       hasWall: this.#walls.has(d.id),
+      wallPlacement: this.electron.windowPlacement,
     }));
   }
 
@@ -220,12 +258,22 @@ export class WindowManager {
     for (const p of wanted) await this.openWall(p.displayId, p.kiosk, false);
   }
 
-  /** Brings the main window to the front. */
+  /**
+   * Brings the main window to the front. When it was closed (macOS keeps running without windows; the tray's "Show
+   * Vigil"; walls left open), a new one is created and loaded with the app, or the shell page on show.
+   */
   focusMain(): void {
-    const win = this.#main ?? this.createMainWindow();
-    if (win.isMinimized()) win.restore();
-    win.show();
-    win.focus();
+    if (this.#disposed) return;
+    const existing = this.#main && !this.#main.isDestroyed() ? this.#main : undefined;
+    if (existing) {
+      if (existing.isMinimized()) existing.restore();
+      existing.show();
+      existing.focus();
+      return;
+    }
+    const win = this.createMainWindow();
+    const url = this.#appUrl ? `${this.#appUrl}/` : this.#shellPage?.url;
+    if (url) void this.#load(win, url).then(() => win.isDestroyed() || win.focus());
   }
 
   /** Kiosk on or off for the window that holds a webContents. */
@@ -252,6 +300,8 @@ export class WindowManager {
   dispose(): void {
     this.#disposed = true;
     if (this.#saveBounds) clearTimeout(this.#saveBounds);
+    // destroy() emits no 'close' (docs/api/browser-window.md, win.destroy()): the bounds are saved here.
+    if (this.#main && !this.#main.isDestroyed()) this.#writeBounds(this.#main);
     for (const win of [...this.#walls.values(), this.#main]) if (win && !win.isDestroyed()) win.destroy();
     this.#walls.clear();
     this.#main = undefined;

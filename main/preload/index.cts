@@ -10,6 +10,7 @@ import type {
   DesktopAlertNotification,
   DesktopOpenDialogRequest,
   DesktopSaveDialogRequest,
+  DesktopSaveDownloadRequest,
   VigilDesktopApi,
 } from '../../backend/src/contract/desktop.js';
 import type { IpcChannel, IpcEvent } from '../ipc-channels.js';
@@ -31,6 +32,7 @@ const CHANNEL = {
   getBackend: 'vigil:get-backend',
   showOpenDialog: 'vigil:show-open-dialog',
   showSaveDialog: 'vigil:show-save-dialog',
+  saveDownload: 'vigil:save-download',
   getDisplays: 'vigil:get-displays',
   openWallWindow: 'vigil:open-wall-window',
   closeWallWindow: 'vigil:close-wall-window',
@@ -74,6 +76,8 @@ const api: VigilDesktopApi = Object.freeze({
   showOpenDialog: (request: DesktopOpenDialogRequest) => invoke<string[]>(CHANNEL.showOpenDialog, request),
   showSaveDialog: (request: DesktopSaveDialogRequest) =>
     invoke<string | undefined>(CHANNEL.showSaveDialog, request),
+  saveDownload: (request: DesktopSaveDownloadRequest) =>
+    invoke<string | undefined>(CHANNEL.saveDownload, request),
   displays: () => invoke(CHANNEL.getDisplays),
   openWallWindow: (displayId: number) => invoke<void>(CHANNEL.openWallWindow, displayId),
   closeWallWindow: (displayId: number) => invoke<void>(CHANNEL.closeWallWindow, displayId),

@@ -1,9 +1,15 @@
 /**
  * A fake ElectronAdapter for tests in plain Node (the Electron binary cannot run here). It records the options the
  * shell passes to Electron and lets a test play the renderer (IPC calls from a given frame URL), the user (clicks on
- * notifications, the tray) and the OS (displays changing).
+ * notifications, the tray) and the OS (displays changing). Where Electron behaves differently per platform, the
+ * fake does too (see `platform` and `windowPlacement`), following Electron's docs:
+ * - docs/api/browser-window.md: 'moved' and 'resized' are emitted on macOS and Windows only; `win.destroy()` emits
+ *   'closed' but not 'close'; x/y are ignored on Wayland, where the compositor places windows.
+ * - docs/api/utility-process.md and its sources: see fake-utility-process.ts.
  */
 import type { BackendChild, BackendLaunchOptions } from '../backend-child.js';
+import { wrapUtilityProcess } from '../utility-backend.js';
+import { FakeUtilityProcess } from './fake-utility-process.js';
 import type {
   AppSession,
   AppTray,
@@ -29,6 +35,8 @@ export interface FakeWindow extends AppWindow {
   focused: number;
   windowOpenHandler?: (details: { url: string }) => { action: 'deny' };
   navigate(url: string): boolean;
+  /** Plays the user closing the window ('close', then 'closed'). */
+  userClose(): void;
   /** Plays the user moving or resizing the window. */
   moveTo(bounds: { x: number; y: number; width: number; height: number }): void;
   redirect(url: string): boolean;
@@ -52,6 +60,10 @@ export class FakeElectron implements ElectronAdapter {
   appPath: string;
   userDataPath: string;
   platform: NodeJS.Platform = 'linux';
+  windowPlacement: 'exact' | 'compositor' = 'exact';
+  appUserModelId: string | undefined;
+  /** The utility processes forked, for tests that check what Electron was asked. */
+  utilityProcesses: FakeUtilityProcess[] = [];
   lockAvailable = true;
   screens: DisplayInfo[] = [display(1, 0, 1920, 1080, true)];
   windows: FakeWindow[] = [];
@@ -101,6 +113,9 @@ export class FakeElectron implements ElectronAdapter {
     for (const l of this.#beforeQuit) l({ preventDefault: () => (prevented = true) });
     return !prevented;
   };
+  setAppUserModelId = (id: string): void => {
+    this.appUserModelId = id;
+  };
   exit = (code: number): void => {
     this.exitCode = code;
     this.#resolveExit(code);
@@ -113,9 +128,22 @@ export class FakeElectron implements ElectronAdapter {
       redirect: [] as ((e: NavigationEvent) => void)[],
     };
     let webview: ((e: { preventDefault(): void }) => void) | undefined;
+    const closing: (() => void)[] = [];
     const closed: (() => void)[] = [];
     const moved: (() => void)[] = [];
-    let bounds = { x: options.x ?? 0, y: options.y ?? 0, width: options.width, height: options.height };
+    // Wayland: the compositor places the window, and a client never learns where (getBounds() reports 0, 0).
+    const wayland = this.windowPlacement === 'compositor';
+    let bounds = {
+      x: wayland ? 0 : (options.x ?? 0),
+      y: wayland ? 0 : (options.y ?? 0),
+      width: options.width,
+      height: options.height,
+    };
+    const finish = (): void => {
+      if (win.closed) return;
+      win.closed = true;
+      for (const l of closed) l();
+    };
     const fire = (list: ((e: NavigationEvent) => void)[], url: string): boolean => {
       let prevented = false;
       for (const l of list) l({ url, preventDefault: () => (prevented = true) });
@@ -157,17 +185,19 @@ export class FakeElectron implements ElectronAdapter {
       isDestroyed: () => win.closed,
       close: () => {
         if (win.closed) return;
-        win.closed = true;
-        for (const l of closed) l();
+        for (const l of closing) l();
+        finish();
       },
-      destroy: () => win.close(),
+      userClose: () => win.close(),
+      destroy: () => finish(),
       setKiosk: (on) => (win.kiosk = on),
       setFullScreen: () => {},
       getBounds: () => bounds,
       moveTo: (b) => {
-        bounds = b;
-        for (const l of moved) l();
+        bounds = wayland ? { ...b, x: 0, y: 0 } : b;
+        if (this.platform === 'darwin' || this.platform === 'win32') for (const l of moved) l();
       },
+      onClose: (l) => closing.push(l),
       onClosed: (l) => closed.push(l),
       onMovedOrResized: (l) => moved.push(l),
     };
@@ -225,9 +255,11 @@ export class FakeElectron implements ElectronAdapter {
     this.dialogs.push(request);
     return ['/tmp/chosen.mp4'];
   };
+  /** What the user picks in the next save dialogs (undefined: cancelled). */
+  saveDialogAnswer: string | undefined = '/tmp/export.zip';
   showSaveDialog = async (_w: AppWindow | undefined, request: unknown): Promise<string | undefined> => {
     this.dialogs.push(request);
-    return '/tmp/export.zip';
+    return this.saveDialogAnswer;
   };
   errors: string[] = [];
   showErrorBox = (title: string, text: string): void => {
@@ -260,7 +292,14 @@ export class FakeElectron implements ElectronAdapter {
     decryptString: (enc: Buffer) => Buffer.from(enc.map((b) => b ^ 0x5a)).toString(),
   };
 
-  forkUtilityProcess = (_o: BackendLaunchOptions): BackendChild => {
-    throw new Error('utilityProcess is not available in the fake adapter');
+  forkUtilityProcess = (o: BackendLaunchOptions): BackendChild => {
+    const utility = new FakeUtilityProcess(
+      o.modulePath,
+      o.args,
+      { env: o.env, cwd: o.cwd, execArgv: o.execArgv },
+      this.platform,
+    );
+    this.utilityProcesses.push(utility);
+    return wrapUtilityProcess(utility, { platform: this.platform });
   };
 }

@@ -4,6 +4,7 @@ import { backupView } from './backup';
 import type { HealthResponse, KibanaResponse } from '../../backend/src/contract/api';
 import { fetchSession, logout, type SessionState } from './api';
 import { CamerasView } from './cameras/CamerasView';
+import { DesktopConnectionBadge, DesktopView, desktopApi, useDesktopFocusCamera } from './desktop';
 import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
 import { KibanaView } from './kibana/KibanaView';
@@ -46,6 +47,12 @@ export function App() {
   const route = useHashRoute();
   const [focus, setFocus] = useState<{ cameraId: string; n: number } | undefined>();
   const [kibana, setKibana] = useState<KibanaResponse | undefined>();
+  const jump = (cameraId: string) => {
+    setFocus((f) => ({ cameraId, n: (f?.n ?? 0) + 1 }));
+    location.hash = '#/live';
+  };
+  // A click on a desktop notification shows its camera.
+  useDesktopFocusCamera(jump);
 
   useEffect(() => {
     let cancelled = false;
@@ -98,14 +105,13 @@ export function App() {
     );
   }
 
-  const views: ReadonlyArray<{ id: string; label: string }> = kibana
-    ? [...VIEWS, { id: 'kibana', label: 'Kibana' }]
-    : VIEWS;
+  const views: ReadonlyArray<{ id: string; label: string }> = [
+    ...VIEWS,
+    ...(kibana ? [{ id: 'kibana', label: 'Kibana' }] : []),
+    // Connection, wall windows and notifications of the desktop app; absent in a browser.
+    ...(desktopApi() ? [{ id: 'desktop', label: 'Desktop' }] : []),
+  ];
   const view = views.some((v) => v.id === route.view) ? route.view : 'live';
-  const jump = (cameraId: string) => {
-    setFocus((f) => ({ cameraId, n: (f?.n ?? 0) + 1 }));
-    location.hash = '#/live';
-  };
   return (
     <div className="shell">
       <nav className="nav" aria-label="Views">
@@ -122,6 +128,7 @@ export function App() {
         ))}
         <Connection />
         <DiskFullNotice />
+        <DesktopConnectionBadge />
         <span className="status">v{session.session.version}</span>
         {/* The desktop window's session belongs to the shell, which renews it; browsers log out here. */}
         {(window as { vigil?: { isDesktop?: boolean } }).vigil?.isDesktop ? null : (
@@ -143,6 +150,7 @@ export function App() {
           {view === 'system' ? <SystemView /> : null}
           {view === backupView.id ? <backupView.component /> : null}
           {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
+          {view === 'desktop' ? <DesktopView /> : null}
         </main>
         <AlertsPanel onJump={jump} />
       </div>

@@ -26,6 +26,11 @@ export interface DesktopDisplay {
   primary: boolean;
   /** Whether a wall window is open on it. */
   hasWall: boolean;
+  /**
+   * 'exact': a wall opens full screen on this display. 'compositor' (Linux on Wayland): the desktop decides where a
+   * window goes, so a wall may open on another display and has to be moved there by the user.
+   */
+  wallPlacement?: 'exact' | 'compositor';
 }
 
 export interface DesktopFileFilter {
@@ -40,6 +45,16 @@ export interface DesktopOpenDialogRequest {
 }
 export interface DesktopSaveDialogRequest {
   title?: string;
+  defaultPath?: string;
+  filters?: DesktopFileFilter[];
+}
+
+/** A file of the backend (e.g. an evidence export's download URL) to save where the user chooses. */
+export interface DesktopSaveDownloadRequest {
+  /** Path or URL on the connected backend, e.g. /api/export/<id>/download. */
+  url: string;
+  title?: string;
+  /** Suggested file name. */
   defaultPath?: string;
   filters?: DesktopFileFilter[];
 }
@@ -84,6 +99,8 @@ export interface VigilDesktopApi {
   backend(): Promise<DesktopBackendInfo>;
   showOpenDialog(request: DesktopOpenDialogRequest): Promise<string[]>;
   showSaveDialog(request: DesktopSaveDialogRequest): Promise<string | undefined>;
+  /** Asks where to save a backend file and saves it there; the chosen path, or undefined when cancelled. */
+  saveDownload(request: DesktopSaveDownloadRequest): Promise<string | undefined>;
   displays(): Promise<DesktopDisplay[]>;
   /** Opens (or focuses) the wall window on a display; the choice is remembered for this display arrangement. */
   openWallWindow(displayId: number): Promise<void>;

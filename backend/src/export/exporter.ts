@@ -16,6 +16,7 @@ import type {
 import { createLogger } from '../platform/log.js';
 import type { SigningKey } from './signing.js';
 import type { AuditSink, EventSource, HoldSink, SegmentFile, SegmentSource } from './sources.js';
+import { trackChild } from '../platform/child-tracker.js';
 
 const log = createLogger('export.evidence');
 
@@ -72,11 +73,13 @@ async function writeClip(
   await fsp.writeFile(listFile, `ffconcat version 1.0\n${list}\n`);
   const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', listFile];
   args.push('-map', '0:v?', '-map', '0:a?', '-c', 'copy', '-movflags', '+faststart', out);
-  const child = spawn(ffmpeg, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // Not the backend's environment: it may hold secrets (camera passwords named by passwordEnv, the API token).
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-  });
+  const child = trackChild(
+    spawn(ffmpeg, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // Not the backend's environment: it may hold secrets (camera passwords named by passwordEnv, the API token).
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+    }),
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const onAbort = (): void => void child.kill('SIGKILL');

@@ -46,8 +46,12 @@ export function findFfmpeg(env: NodeJS.ProcessEnv = process.env): FoundBinary | 
   if (env.FFMPEG_PATH) {
     return isExecutable(env.FFMPEG_PATH) ? { path: env.FFMPEG_PATH, source: 'FFMPEG_PATH' } : undefined;
   }
-  const bundled = optionalModule('ffmpeg-static');
-  if (typeof bundled === 'string' && isExecutable(bundled)) return { path: bundled, source: 'ffmpeg-static' };
+  const reported = optionalModule('ffmpeg-static');
+  // In the packaged app the module reports a path inside app.asar, where nothing can be executed; electron-builder
+  // keeps the binary (asarUnpack) in app.asar.unpacked.
+  const bundled =
+    typeof reported === 'string' ? reported.replace(/\.asar([\\/])/, '.asar.unpacked$1') : undefined;
+  if (bundled && isExecutable(bundled)) return { path: bundled, source: 'ffmpeg-static' };
   const onPath = whichSync('ffmpeg', env);
   return onPath ? { path: onPath, source: 'system ffmpeg on PATH' } : undefined;
 }

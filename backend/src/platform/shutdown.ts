@@ -40,4 +40,33 @@ export function installShutdownHandlers(stop: () => Promise<void>, log: Logger):
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   if (process.send) process.on('disconnect', () => shutdown('supervisor disconnected'));
+  // The desktop shell asks for a stop over the message port first: on Windows it has no signal to send (a
+  // utilityProcess kill() is TerminateProcess, which would leave ffmpeg running).
+  onSupervisorMessage((message) => {
+    if ((message as { type?: unknown } | null)?.type === 'stop') shutdown('stop requested by the supervisor');
+  });
+}
+
+/** The message port to a supervising parent: a utilityProcess's parentPort, or a forked child's IPC channel. */
+interface ParentPort {
+  on(event: 'message', listener: (event: { data: unknown }) => void): unknown;
+  postMessage(message: unknown): void;
+}
+
+function parentPort(): ParentPort | undefined {
+  return (process as { parentPort?: ParentPort }).parentPort;
+}
+
+/** Calls the listener with each message the supervisor sends. */
+export function onSupervisorMessage(listener: (message: unknown) => void): void {
+  const port = parentPort();
+  if (port) port.on('message', (event) => listener(event.data));
+  else if (process.send) process.on('message', listener);
+}
+
+/** Sends a message to the supervisor, if there is one. */
+export function postToSupervisor(message: unknown): void {
+  const port = parentPort();
+  if (port) port.postMessage(message);
+  else if (process.send && process.connected) process.send(message as Parameters<typeof process.send>[0]);
 }

@@ -226,11 +226,15 @@ async function main(argv: string[]): Promise<number> {
   });
   installShutdownHandlers(() => app.dispose(), log);
 
-  // The login link is for the person at the terminal; it is printed, not logged.
-  process.stdout.write(
-    `\nVigil is running. Open this link in a browser to log in:\n\n  ${app.loginUrl()}\n\n`,
-  );
-  offerLoginLinks(() => app.loginUrl(), loaded.config.server.sessions.loginCodeMinutes);
+  // The login link is for the person at the terminal; it is printed, not logged. Under the desktop shell nobody
+  // needs it (the shell logs its windows in) and it would land in the shell's error view.
+  if (process.env.VIGIL_DESKTOP_SHELL === '1') process.stdout.write('\nVigil is running.\n');
+  else {
+    process.stdout.write(
+      `\nVigil is running. Open this link in a browser to log in:\n\n  ${app.loginUrl()}\n\n`,
+    );
+    offerLoginLinks(() => app.loginUrl(), loaded.config.server.sessions.loginCodeMinutes);
+  }
   const ready = { type: 'ready', url: app.url, token: app.auth.token };
   if (process.send) process.send(ready);
   // Inside an Electron utilityProcess (the packaged desktop app) the supervisor listens on parentPort.

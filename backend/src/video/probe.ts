@@ -4,6 +4,7 @@ import type { ProbeResponse } from '../contract/video-api.js';
 import type { Writable } from 'node:stream';
 import { buildFfmpegArgs, INPUT_DESCRIPTION_FD, resolvePassword, sourceLabel } from './ffmpeg-args.js';
 import { classifyLine, FfmpegLogReader } from './ffmpeg-diagnostics.js';
+import { trackChild } from '../platform/child-tracker.js';
 
 /**
  * Opens a source once, like the "test" button: codec, size, frame rate and one JPEG frame, or the reason it failed.
@@ -30,13 +31,22 @@ export async function probeSource(
   let problem: string | undefined;
   let child: ChildProcess;
   try {
-    child = spawn(
-      ffmpeg,
-      [...inputArgs, '-map', '0:v:0', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', description !== undefined ? 'pipe' : 'ignore'],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-      },
+    child = trackChild(
+      spawn(
+        ffmpeg,
+        [...inputArgs, '-map', '0:v:0', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'],
+        {
+          stdio: [
+            'ignore',
+            'pipe',
+            'pipe',
+            'ignore',
+            'ignore',
+            description !== undefined ? 'pipe' : 'ignore',
+          ],
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+        },
+      ),
     );
   } catch (err) {
     return { ok: false, reason: `could not start ffmpeg: ${(err as Error).message}` };

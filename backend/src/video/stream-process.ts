@@ -19,6 +19,7 @@ import {
 } from './ffmpeg-diagnostics.js';
 import { Fmp4Splitter, type Fragment } from './fmp4.js';
 import { RawFrameAssembler } from './raw-frames.js';
+import { trackChild } from '../platform/child-tracker.js';
 
 /** States of one supervised ffmpeg stream. */
 export type StreamState = 'starting' | 'streaming' | 'reconnecting' | 'failed';
@@ -190,18 +191,20 @@ export class StreamProcess {
     const cmdArgs = SETPRIV ? ['--pdeathsig', 'KILL', '--', this.o.ffmpeg, ...args] : args;
     let child: ChildProcess;
     try {
-      child = spawn(cmd, cmdArgs, {
-        stdio: [
-          'ignore',
-          plan.live ? 'pipe' : 'ignore',
-          'pipe',
-          plan.analysis ? 'pipe' : 'ignore',
-          plan.record ? 'pipe' : 'ignore',
-          inputDescription !== undefined ? 'pipe' : 'ignore',
-        ],
-        // ffmpeg needs no secrets from our environment.
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-      });
+      child = trackChild(
+        spawn(cmd, cmdArgs, {
+          stdio: [
+            'ignore',
+            plan.live ? 'pipe' : 'ignore',
+            'pipe',
+            plan.analysis ? 'pipe' : 'ignore',
+            plan.record ? 'pipe' : 'ignore',
+            inputDescription !== undefined ? 'pipe' : 'ignore',
+          ],
+          // ffmpeg needs no secrets from our environment.
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+        }),
+      );
     } catch (err) {
       // Some spawn failures throw instead of emitting 'error' (E2BIG: the arguments exceed the system's limit).
       // Only this camera fails; the backend and the other cameras carry on.

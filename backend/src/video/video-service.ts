@@ -45,6 +45,7 @@ import { LocalDiskVideoStore } from './local-store.js';
 import { videoMetrics } from './metrics.js';
 import { RecordingIndex } from './recording-index.js';
 import { runRetention, type RetentionResult } from './retention.js';
+import { trackChild } from '../platform/child-tracker.js';
 
 export interface VideoServiceOptions {
   dataDir: string;
@@ -535,30 +536,32 @@ export class VideoService implements Service {
     }
     const list = path.join(tmp, 'list.ffconcat');
     fs.writeFileSync(list, lines.join('\n') + '\n');
-    const child = spawn(
-      this.o.ffmpeg,
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-f',
-        'concat',
-        '-safe',
-        '0',
-        '-i',
-        list,
-        '-map',
-        '0:v',
-        '-c',
-        'copy',
-        '-f',
-        'mp4',
-        '-movflags',
-        'frag_keyframe+empty_moov+default_base_moof',
-        'pipe:1',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+    const child = trackChild(
+      spawn(
+        this.o.ffmpeg,
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'error',
+          '-f',
+          'concat',
+          '-safe',
+          '0',
+          '-i',
+          list,
+          '-map',
+          '0:v',
+          '-c',
+          'copy',
+          '-f',
+          'mp4',
+          '-movflags',
+          'frag_keyframe+empty_moov+default_base_moof',
+          'pipe:1',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+      ),
     );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

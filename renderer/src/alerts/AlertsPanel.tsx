@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, formatTime } from '../lib/http';
 import { useNow } from '../lib/hooks';
 import { setAlert, useAlerts, useAlertsError, useCameras } from '../lib/store';
 import type { VigilAlert } from '../../../backend/src/contract';
+import { desktopApi, useDesktopAlertNotifications } from '../desktop';
 import { orderAlerts } from './escalation';
 
 function beep(urgent: boolean): void {
@@ -25,15 +26,20 @@ function beep(urgent: boolean): void {
 export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   const alerts = useAlerts();
   const error = useAlertsError();
-  const { list: cameras } = useCameras();
+  const { list: cameras, loaded: camerasLoaded } = useCameras();
   const now = useNow(1000);
-  const [sound, setSound] = useState(() => localStorage.getItem('vigil.alerts.sound') === '1');
+  // On by default in the desktop app (a control-room console), off in a browser tab.
+  const [sound, setSound] = useState(
+    () => (localStorage.getItem('vigil.alerts.sound') ?? (desktopApi() ? '1' : '0')) === '1',
+  );
   const [escalateSec, setEscalateSec] = useState(
     () => Number(localStorage.getItem('vigil.alerts.escalate') ?? 60) || 60,
   );
   const [ackError, setAckError] = useState<string | undefined>();
   const shown = orderAlerts(alerts, now, escalateSec * 1000);
   const notified = useRef(new Map<string, number>());
+  const name = useCallback((id: string) => cameras.find((c) => c.id === id)?.name ?? id, [cameras]);
+  useDesktopAlertNotifications(alerts, name, camerasLoaded);
 
   // Sound for each new alert and again at each escalation level.
   useEffect(() => {
@@ -79,7 +85,6 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const name = (id: string) => cameras.find((c) => c.id === id)?.name ?? id;
   return (
     <aside className={`alerts-panel${shown.length ? ' has-alerts' : ''}`} aria-label="Alerts">
       <div className="alerts-head">

@@ -3,6 +3,13 @@ import type { EvidenceExportResult } from '../../../backend/src/contract/backup'
 import { BackupApiRoutes } from '../../../backend/src/contract/backup';
 import { call, formatBytes, type Result } from '../backup/http';
 import '../backup/backup.css';
+import { DownloadLink } from '../desktop';
+
+/** The export's file name as the backend names it (its id), for the save dialog. */
+function exportFileName(result: EvidenceExportResult): string {
+  const id = result.downloadUrl?.match(/\/export\/([^/]+)\/download/)?.[1];
+  return `${id ? decodeURIComponent(id) : 'evidence-export'}.zip`;
+}
 
 export interface ExportDialogProps {
   /** Cameras preselected (the event's camera, or the timeline's). */
@@ -107,9 +114,9 @@ export function ExportDialog(props: ExportDialogProps) {
             </p>
             {result.value.downloadUrl ? (
               <p>
-                <a href={result.value.downloadUrl} download>
+                <DownloadLink href={result.value.downloadUrl} fileName={exportFileName(result.value)}>
                   Download the export
-                </a>
+                </DownloadLink>
               </p>
             ) : (
               <p>Written to {result.value.location}</p>

@@ -1,6 +1,6 @@
 import type { ClusterVideoStoreConfig } from '../contract/config/cluster.js';
 import type { VideoStore } from '../contract/video.js';
-import { secretFromEnv } from '../roles/cluster-bus.js';
+import { readSecret } from '../platform/secrets.js';
 import { HdfsVideoStore } from './hdfs-store.js';
 
 /** The configured cluster video store, or undefined for the default local-disk store. */
@@ -13,7 +13,7 @@ export function clusterVideoStore(
     namenodeUrl: config.namenodeUrl,
     haNamenodeUrl: config.haNamenodeUrl || undefined,
     user: config.user,
-    delegationToken: secretFromEnv('cluster.videoStore.delegationTokenEnv', config.delegationTokenEnv, env),
+    delegationToken: readSecret('cluster.videoStore.delegationTokenEnv', config.delegationTokenEnv, env),
     root: config.root,
   });
 }

@@ -120,10 +120,9 @@ export function tryUpgrade(
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, { headers });
-    } catch (err) {
+    } catch {
       // ws refuses to send some raw paths at all (e.g. with a space); nothing reached the server.
       resolve({ opened: false, status: 0 });
-      void err;
       return;
     }
     ws.once('unexpected-response', (req, res) => {

@@ -220,7 +220,7 @@ describe.skipIf(redisSkip)('browser sessions (Redis, real key expiry)', () => {
   }
 
   it('codes and sessions expire in Redis; log out on one instance ends the session on another', async () => {
-    const policy = { loginCodeTtlMs: 400, idleMs: 1000, lifetimeMs: 2500 };
+    const policy = { loginCodeTtlMs: 400, idleMs: 2000, lifetimeMs: 4000 };
     const prefix = `vigil-sec-${randomUUID()}:`;
     const one = await shared(policy, prefix);
     const two = await shared(policy, prefix);
@@ -251,7 +251,7 @@ describe.skipIf(redisSkip)('browser sessions (Redis, real key expiry)', () => {
         (await fetch(`${two.url}/api/auth/logout`, { method: 'POST', headers: { cookie: out } })).status,
       ).toBe(204);
       expect(await one.sessionStatus(out)).toBe(401);
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, 2300));
       expect(await two.sessionStatus(idle)).toBe(401);
     } finally {
       await one.server.dispose();

@@ -9,10 +9,9 @@ import type * as VerifyModule from '../export/verify.js';
 import type { TrustedKey } from '../export/verify.js';
 import { appDataDir } from '../platform/paths.js';
 import { installShutdownHandlers } from '../platform/shutdown.js';
-import { startLocalApp } from './local.js';
-import { ClusterSetupError } from './cluster-bus.js';
-import { ROLE_NAMES, type RoleName } from './role.js';
-import { startRole } from './start-role.js';
+import type { RoleName } from './role.js';
+// The backend itself (stores, detectors, Kafka client …) is loaded only by the commands that start it, so that
+// `vigil verify` on an investigator's machine starts in a moment.
 
 const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n>]
        vigil role ingest|detect|events|api --config <file>
@@ -121,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
   let role: RoleName | undefined;
   if (command === 'role') {
     const name = positionals[1] ?? '';
+    const { ROLE_NAMES } = await import('./role.js');
     if (!(ROLE_NAMES as readonly string[]).includes(name)) {
       console.error(`Unknown role "${name}". Available: ${ROLE_NAMES.join(', ')}.\n\n${USAGE}`);
       return 2;
@@ -191,6 +191,7 @@ async function main(argv: string[]): Promise<number> {
   if (role) {
     let running;
     try {
+      const { startRole } = await import('./start-role.js');
       running = await startRole(role, {
         config: loaded.config,
         dataDir: loaded.dataDir,
@@ -198,6 +199,7 @@ async function main(argv: string[]): Promise<number> {
         token: process.env.VIGIL_API_TOKEN,
       });
     } catch (err) {
+      const { ClusterSetupError } = await import('./cluster-bus.js');
       if (err instanceof ClusterSetupError) {
         console.error(err.message);
         flushLogs();
@@ -215,6 +217,7 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
 
+  const { startLocalApp } = await import('./local.js');
   const app = await startLocalApp({
     config: loaded.config,
     dataDir: loaded.dataDir,

@@ -37,8 +37,11 @@ added or is missing, and shows the signing installation's name and key fingerpri
   that is not trusted.
 
 restore puts a backup back into this installation while Vigil is stopped: every file is checked against the
-backup's manifest first, and nothing is written when any is missing or corrupt. Footage already present is kept
-and existing databases are merged (existing rows win). Without a backup id it lists the target's backups.
+backup's manifest first, and nothing is written when any is missing or corrupt, or when the manifest names a
+place outside the data folder or a database not the installation's own. Footage already present is kept and
+existing databases are merged (existing rows win). Without a backup id it lists the target's backups.
+Exit codes: 0 restored; 1 verification failed or manifest refused (nothing written); 2 bad target or backup id;
+75 Vigil is running.
   --target <id>     backup target (from the configuration or added on the Backup page)
   --verify-only     only check the backup and name missing or corrupt files; write nothing
   --force           restore even though the installation's port answers`;

@@ -355,6 +355,32 @@ describe('a crafted backup, beyond its paths', () => {
   });
 });
 
+describe('every backup Vigil writes can be restored', () => {
+  it('leaves out files a restore would refuse, says so, and a planted newest manifest blocks no backup', async () => {
+    const source = makeSource();
+    // Legal names on Linux that a restore refuses: a backslash, and a name differing from another only in case.
+    fs.writeFileSync(path.join(source, 'recordings/front/a\\b.mp4'), 'x');
+    fs.writeFileSync(path.join(source, 'recordings/front/1.MP4'), 'y');
+    const target = new FolderTarget(tmp('vigil-sec-nas-'));
+    // Someone planted a hostile manifest that sorts as the newest backup.
+    await putBuffer(
+      target,
+      manifestKey('99999999T999999999Z-000000'),
+      Buffer.from(JSON.stringify({ format: 'vigil-backup/1', id: 'x', files: [{ path: '../../x' }] })),
+    );
+    const r = await runBackup({ dataDir: source, target, jobId: 'nightly', targetId: 't' });
+    expect(r.backupId).toBeDefined();
+    expect(r.errors.join('\n')).toMatch(/"recordings\/front\/a\\b\.mp4" is not backed up: .*backslash/);
+    expect(r.errors.join('\n')).toMatch(
+      /"recordings\/front\/1\.(MP4|mp4)" is not backed up: .*differs only in case/,
+    );
+    const fresh = path.join(tmp('vigil-sec-fresh-'), 'data');
+    const restored = await restoreBackup(target, r.backupId as string, fresh);
+    expect(restored.ok, restored.message).toBe(true);
+    expect(fs.existsSync(path.join(fresh, 'recordings/front/2.mp4'))).toBe(true);
+  });
+});
+
 describe('`vigil restore` (offline) with a hostile backup', () => {
   it('refuses, names the entry, exits 1 and writes nothing', async () => {
     const nas = tmp('vigil-sec-nas-');

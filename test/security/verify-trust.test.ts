@@ -7,8 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 import { realSegments } from '../fixtures/footage.js';
 import type { EvidenceManifest } from '../../backend/src/contract/backup.js';
 import { EvidenceExporter } from '../../backend/src/export/exporter.js';
@@ -178,6 +180,51 @@ describe('`vigil verify` and who signed an export', { timeout: 180_000 }, () => 
     expect(r.out).toMatch(/^FAILED: /);
     expect(r.out).toContain('ALTERED: events.json');
     expect((await vigilVerify(empty, tampered)).code).toBe(1);
+  });
+
+  /** Zips `entries` (name → bytes) with yazl, as the exporter does. */
+  const zipOf = async (file: string, entries: Record<string, Buffer>): Promise<void> => {
+    const zip = new yazl.ZipFile();
+    for (const [name, data] of Object.entries(entries)) zip.addBuffer(data, name);
+    zip.end();
+    await pipeline(zip.outputStream, fs.createWriteStream(file));
+  };
+
+  it('a zip with an entry that climbs out ("zip-slip") fails as unreadable; nothing is extracted', async () => {
+    const file = path.join(home, 'slip.zip');
+    const names = ['manifest.json', 'manifest.sig', 'public-key.pem', 'events.json'];
+    await zipOf(
+      file,
+      Object.fromEntries(
+        names.map((n) => [n === 'events.json' ? 'aa/evil.txt' : n, fs.readFileSync(path.join(genuine, n))]),
+      ),
+    );
+    // yazl refuses to write "../" names, so the entry is renamed in the archive's bytes (same length).
+    const bytes = fs.readFileSync(file);
+    let at = bytes.indexOf('aa/evil.txt');
+    while (at >= 0) {
+      bytes.write('../', at);
+      at = bytes.indexOf('aa/evil.txt', at + 1);
+    }
+    fs.writeFileSync(file, bytes);
+    const r = await verifyEvidence(file, { trustedKeys: [{ fingerprint: realFingerprint }] });
+    expect(r.ok).toBe(false);
+    expect(r.intact).toBe(false);
+    expect(r.problems.join()).toMatch(/not a readable export folder or zip: .*invalid relative path/);
+    expect(fs.existsSync(path.join(path.dirname(home), 'evil.txt'))).toBe(false);
+  });
+
+  it('a zip whose manifest.json inflates to 70 MB is refused without reading it', async () => {
+    const file = path.join(home, 'bomb.zip');
+    await zipOf(file, {
+      'manifest.json': Buffer.alloc(70 * 1024 * 1024, 0x20),
+      'manifest.sig': fs.readFileSync(path.join(genuine, 'manifest.sig')),
+      'public-key.pem': fs.readFileSync(path.join(genuine, 'public-key.pem')),
+    });
+    expect(fs.statSync(file).size).toBeLessThan(1024 * 1024);
+    const r = await verifyEvidence(file, { trustedKeys: [{ fingerprint: realFingerprint }] });
+    expect(r.ok).toBe(false);
+    expect(r.problems.join()).toMatch(/manifest\.json is too large for a Vigil export/);
   });
 
   it('a link planted in an export is reported, never followed', async () => {

@@ -20,6 +20,7 @@ import {
   isInside,
   KNOWN_DATABASES,
   parseManifest,
+  unrestorablePaths,
   UnsafeManifestError,
 } from './manifest-check.js';
 import {
@@ -318,13 +319,24 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRec
   const journal = await fsp.open(journalFile, 'a');
 
   try {
-    const previous = await latestManifest(target);
+    // A newest manifest that a restore would refuse (written by hand, or by someone else) is not built upon:
+    // everything is uploaded again, and the new backup stands on its own.
+    const previous = await latestManifest(target).catch((err: unknown) => {
+      if (!(err instanceof UnsafeManifestError)) throw err;
+      log.warn({ target: target.location, reason: err.message }, 'the newest backup is not built upon');
+      return undefined;
+    });
     const prevByPath = new Map(previous?.files.map((f) => [f.path, f]));
     checkCancel();
 
     let sources = await scanDataDir(dataDir);
     if (options.metadata === false) sources = sources.filter((s) => s.kind !== 'database');
     if (options.recordings === false) sources = sources.filter((s) => s.kind !== 'recording');
+    const unrestorable = unrestorablePaths(sources);
+    if (unrestorable.size) {
+      for (const [p, why] of unrestorable) errors.push(`"${p}" is not backed up: ${why}; rename it`);
+      sources = sources.filter((s) => !unrestorable.has(s.path));
+    }
 
     const files: BackupManifestFile[] = [];
     const todo: SourceFile[] = [];

@@ -81,6 +81,57 @@ function keyProblem(key: string, kind: BackupManifestFile['kind']): string | und
   return undefined;
 }
 
+/** Why an entry's path may not be restored (without looking at the disk), or undefined. */
+function entryPathProblem(
+  p: string,
+  kind: BackupManifestFile['kind'],
+  known?: ReadonlySet<string>,
+): string | undefined {
+  const problem = pathProblem(p);
+  if (problem) return `${problem}; every file must stay inside the data folder`;
+  const first = p.split('/')[0] ?? '';
+  if ((RESERVED_DIRS as readonly string[]).includes(first))
+    return `"${first}" holds the installation's own state and is never part of a backup`;
+  const base = path.posix.basename(p);
+  if (base.endsWith('.partial')) return 'unfinished ".partial" files are never part of a backup';
+  if (kind === 'database') {
+    if (!DB_EXT.test(base)) return 'a database entry must name a .db, .sqlite or .sqlite3 file';
+    if (known && !known.has(p))
+      return `a database may only restore into ${[...known].join(' or ')} (this one names another file)`;
+  } else if (DB_EXT.test(base) || DB_SIDE_FILE.test(base)) {
+    return 'a database file listed as footage (databases are only merged, never copied in)';
+  }
+  return undefined;
+}
+
+/**
+ * Files of a data folder that a restore would refuse (a backslash or control character in the name, names that
+ * differ only in case …), with the reason: a backup leaves them out, so that every backup it writes can be restored.
+ */
+export function unrestorablePaths(
+  files: readonly { path: string; kind: BackupManifestFile['kind'] }[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const seen = new Map<string, string>();
+  const folders = new Set<string>();
+  for (const f of files) {
+    const problem = entryPathProblem(f.path, f.kind);
+    const folded = f.path.toLowerCase();
+    const twin = seen.get(folded);
+    if (problem) out.set(f.path, problem);
+    else if (twin !== undefined) out.set(f.path, `its name differs only in case from ${shown(twin)}`);
+    else {
+      seen.set(folded, f.path);
+      const parts = folded.split('/');
+      for (let n = 1; n < parts.length; n++) folders.add(parts.slice(0, n).join('/'));
+    }
+  }
+  for (const f of files)
+    if (!out.has(f.path) && folders.has(f.path.toLowerCase()))
+      out.set(f.path, 'a folder of the same name (differing only in case) exists');
+  return out;
+}
+
 /**
  * Parses a manifest read from a target and checks what can be checked without the disk: its shape, every path
  * relative and clean, object keys of the right kind, databases only the known ones (when `databases` is given: a
@@ -114,20 +165,8 @@ export function parseManifest(raw: unknown, databases?: readonly string[]): Back
     const refuse = (why: string): never => {
       throw new UnsafeManifestError(`${label(f.path)} of the manifest was refused: ${why}`, f.path);
     };
-    const problem = pathProblem(f.path);
-    if (problem) refuse(`${problem}; every file must stay inside the data folder`);
-    const first = f.path.split('/')[0] ?? '';
-    if ((RESERVED_DIRS as readonly string[]).includes(first))
-      refuse(`"${first}" holds the installation's own state and is never part of a backup`);
-    const base = path.posix.basename(f.path);
-    if (base.endsWith('.partial')) refuse('unfinished ".partial" files are never part of a backup');
-    if (f.kind === 'database') {
-      if (!DB_EXT.test(base)) refuse('a database entry must name a .db, .sqlite or .sqlite3 file');
-      if (known && !known.has(f.path))
-        refuse(`a database may only restore into ${[...known].join(' or ')} (this one names another file)`);
-    } else if (DB_EXT.test(base) || DB_SIDE_FILE.test(base)) {
-      refuse('a database file listed as footage (databases are only merged, never copied in)');
-    }
+    const problem = entryPathProblem(f.path, f.kind, known);
+    if (problem) refuse(problem);
     const keyIssue = keyProblem(f.object, f.kind);
     if (keyIssue) refuse(keyIssue);
     const folded = f.path.toLowerCase();

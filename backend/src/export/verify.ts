@@ -306,7 +306,7 @@ export function formatVerifyReport(
     );
     lines.push(`signing key fingerprint (SHA-256): ${r.signer.fingerprint}`);
   }
-  lines.push(`signature: ${r.signatureValid ? 'valid' : 'INVALID'}`);
+  if (r.signer.fingerprint) lines.push(`signature: ${r.signatureValid ? 'valid' : 'INVALID'}`);
   if (r.signer.fingerprint) {
     if (r.signer.trust === 'trusted')
       lines.push(

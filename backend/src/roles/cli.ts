@@ -9,10 +9,10 @@ import type * as VerifyModule from '../export/verify.js';
 import type { TrustedKey } from '../export/verify.js';
 import { appDataDir } from '../platform/paths.js';
 import { installShutdownHandlers } from '../platform/shutdown.js';
-import { startLocalApp } from './local.js';
 import { ClusterSetupError } from '../platform/secrets.js';
-import { ROLE_NAMES, type RoleName } from './role.js';
-import { startRole } from './start-role.js';
+import type { RoleName } from './role.js';
+// The backend itself (stores, detectors, Kafka client …) is loaded only by the commands that start it, so that
+// `vigil verify` on an investigator's machine starts in a moment.
 
 const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n>]
        vigil role ingest|detect|events|api --config <file>
@@ -38,8 +38,11 @@ added or is missing, and shows the signing installation's name and key fingerpri
   that is not trusted.
 
 restore puts a backup back into this installation while Vigil is stopped: every file is checked against the
-backup's manifest first, and nothing is written when any is missing or corrupt. Footage already present is kept
-and existing databases are merged (existing rows win). Without a backup id it lists the target's backups.
+backup's manifest first, and nothing is written when any is missing or corrupt, or when the manifest names a
+place outside the data folder or a database not the installation's own. Footage already present is kept and
+existing databases are merged (existing rows win). Without a backup id it lists the target's backups.
+Exit codes: 0 restored; 1 verification failed or manifest refused (nothing written); 2 bad target or backup id;
+75 Vigil is running.
   --target <id>     backup target (from the configuration or added on the Backup page)
   --verify-only     only check the backup and name missing or corrupt files; write nothing
   --force           restore even though the installation's port answers`;
@@ -121,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
   let role: RoleName | undefined;
   if (command === 'role') {
     const name = positionals[1] ?? '';
+    const { ROLE_NAMES } = await import('./role.js');
     if (!(ROLE_NAMES as readonly string[]).includes(name)) {
       console.error(`Unknown role "${name}". Available: ${ROLE_NAMES.join(', ')}.\n\n${USAGE}`);
       return 2;
@@ -191,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
   if (role) {
     let running;
     try {
+      const { startRole } = await import('./start-role.js');
       running = await startRole(role, {
         config: loaded.config,
         dataDir: loaded.dataDir,
@@ -218,6 +223,7 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
 
+  const { startLocalApp } = await import('./local.js');
   const app = await startLocalApp({
     config: loaded.config,
     dataDir: loaded.dataDir,

@@ -83,7 +83,8 @@ describe('cluster roles: configuration', () => {
     const missing = await runCli(['role', 'detect', '--config', file], { VIGIL_KAFKA_USER: 'vigil' });
     expect(missing.code).toBe(78);
     expect(missing.output).toContain('environment variable VIGIL_KAFKA_PASSWORD is not set');
-  }, 60_000);
+    // Two CLI starts (each compiles the backend with tsx): over a minute on a busy two-core machine.
+  }, 120_000);
 });
 
 const skip = skipWithout(

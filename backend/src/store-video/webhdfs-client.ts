@@ -144,7 +144,11 @@ export class WebHdfsClient {
         response?.destroy(err);
         req.destroy(err);
       });
-      req.on('error', reject);
+      req.on('error', (err) => {
+        // A body stream is made for one attempt: release it (and its file) when the request fails.
+        if (body instanceof Readable) body.destroy();
+        reject(err);
+      });
       req.on('response', (res) => {
         response = res;
         resolve(res);

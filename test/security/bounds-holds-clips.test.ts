@@ -44,7 +44,7 @@ describe('holds and clips take bounded ranges', () => {
     }
     // The video routes alone on a bare server: authentication is not what is tested here.
     app = Fastify();
-    await videoRoutes(video, ffmpeg).register(app);
+    await videoRoutes(video).register(app);
     await app.ready();
   });
   afterAll(async () => {

@@ -16,7 +16,10 @@ export type WallPlacement = z.infer<typeof WallPlacement>;
 
 /** A further site the desktop connects to (its API token is in the OS secret store, under `site:<id>`). */
 export const SiteEntry = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/).describe('Stable id of the site'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/)
+    .describe('Stable id of the site'),
   name: z.string().min(1).max(100).describe('Name shown in the site switcher'),
   url: z.string().max(2048).describe('Origin of the site API'),
 });

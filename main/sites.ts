@@ -54,7 +54,8 @@ const RELAY_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp; query:
  * another route). Returns the path; throws SiteRequestError naming the problem.
  */
 export function relayPath(method: unknown, path: unknown): string {
-  if (method !== 'GET' && method !== 'POST') throw new SiteRequestError('method: only GET and POST are relayed');
+  if (method !== 'GET' && method !== 'POST')
+    throw new SiteRequestError('method: only GET and POST are relayed');
   if (typeof path !== 'string' || path.length > 2048 || !path.startsWith('/') || path.startsWith('//')) {
     throw new SiteRequestError('path: expected a path on the site, e.g. /api/events');
   }
@@ -82,13 +83,17 @@ export function validateSiteInput(input: unknown, existing: readonly SiteEntry[]
       'id',
     );
   }
-  if (existing.some((s) => s.id === id)) throw new ConnectionSettingsError(`id: "${id}" is already a site`, 'id');
+  if (existing.some((s) => s.id === id))
+    throw new ConnectionSettingsError(`id: "${id}" is already a site`, 'id');
   const name = typeof i.name === 'string' ? i.name.trim() : '';
   if (!name || name.length > 100) throw new ConnectionSettingsError('name: 1–100 characters', 'name');
   const url = validateOrigin(typeof i.url === 'string' ? i.url : '', 'url');
   const token = typeof i.token === 'string' ? i.token : '';
   if (!token || token.length > 4096 || /\s/.test(token)) {
-    throw new ConnectionSettingsError('token: the API token has no spaces and at most 4096 characters', 'token');
+    throw new ConnectionSettingsError(
+      'token: the API token has no spaces and at most 4096 characters',
+      'token',
+    );
   }
   return { id, name, url, token };
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiRoutes } from '../backend/src/contract/api.js';
 import type { VigilAlert, VigilEvent } from '../backend/src/contract/index.js';
 import { SqliteEventStore } from '../backend/src/store/sqlite-store.js';
 import { SecretStore } from '../main/secret-store.js';
@@ -218,10 +219,17 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
 
   async function open(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser!.newContext({ viewport: { width: 1400, height: 1000 } });
+    // The window's own session on the site that serves it, opened with the token as the desktop shell does.
+    const res = await fetch(`${north.backend!.url}${ApiRoutes.authSession}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${north.token}` },
+    });
+    const sessionId = /vigil_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
+    expect(sessionId).toBeTruthy();
     await context.addCookies([
       {
         name: 'vigil_session',
-        value: north.token,
+        value: sessionId!,
         domain: '127.0.0.1',
         path: '/',
         httpOnly: true,
@@ -277,6 +285,7 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
     const order = () =>
       wall.locator('figure').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-testid')));
     const layout = await order();
+    // North was added first, then south: its cameras join after the north tile.
     expect(layout).toEqual(['tile-north/gate', 'tile-south/gate', 'tile-south/dock']);
 
     // One desk with the open alerts of both sites.

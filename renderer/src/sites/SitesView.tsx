@@ -6,10 +6,10 @@ import type { CameraStatus } from '../../../backend/src/contract/video-api';
 import { bridgeErrorMessage } from '../desktop/bridge';
 import {
   answerOf,
-  defaultLayout,
   mergeAlerts,
   mergeSearch,
   parseSiteCameraKey,
+  syncLayout,
   wallTiles,
   type MergedSearch,
   type SiteAlert,
@@ -84,14 +84,18 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
   const [layout, setLayout] = useState<string[]>(() => readJson<string[]>(LAYOUT_KEY, []));
   const names = useRef(new Map<string, string>(readJson<Array<[string, string]>>(NAMES_KEY, [])));
 
-  // The first time cameras are known, the wall gets a camera of each site; the layout is then kept as it is.
+  // A site just added gets its cameras on the wall; a removed one leaves it; an offline one keeps its place.
   useEffect(() => {
-    if (layout.length === 0 && cameras.size > 0) {
-      const next = defaultLayout(cameras);
+    const next = syncLayout(
+      layout,
+      sites.map((s) => s.id),
+      cameras,
+    );
+    if (next.join('\n') !== layout.join('\n') && (sites.length > 0 || layout.length === 0)) {
       setLayout(next);
       localStorage.setItem(LAYOUT_KEY, JSON.stringify(next));
     }
-  }, [cameras, layout.length]);
+  }, [cameras, sites, layout]);
   useEffect(() => {
     for (const [siteId, list] of cameras)
       for (const c of list) names.current.set(`${siteId}/${c.id}`, c.name);

@@ -9,6 +9,7 @@ import {
   mergeSearch,
   parseSiteCameraKey,
   siteCameraKey,
+  syncLayout,
   wallTiles,
   type SiteAnswer,
 } from './model';
@@ -175,5 +176,17 @@ describe('wallTiles', () => {
     expect(t.map((x) => [x.key, x.state, x.reason])).toEqual([
       ['south/gone', 'missing', 'South yard no longer has this camera'],
     ]);
+  });
+
+  it('a site added later joins the wall after the tiles there; a removed site leaves; an offline one stays', () => {
+    const northOnly = syncLayout([], ['north'], new Map([['north', cams.get('north')!]]));
+    expect(northOnly).toEqual(['north/gate', 'north/dock']);
+    const both = syncLayout(northOnly, ['north', 'south'], cams);
+    expect(both).toEqual(['north/gate', 'north/dock', 'south/gate']);
+    // South is offline: no cameras from it this round, its tile stays.
+    expect(syncLayout(both, ['north', 'south'], new Map([['north', cams.get('north')!]]))).toEqual(both);
+    expect(syncLayout(both, ['south'], cams)).toEqual(['south/gate']);
+    // A full wall takes no more tiles (and loses none).
+    expect(syncLayout(northOnly, ['north', 'south'], cams, 2)).toEqual(['north/gate', 'north/dock']);
   });
 });

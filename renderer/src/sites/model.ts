@@ -156,3 +156,21 @@ export function defaultLayout(cameras: ReadonlyMap<string, readonly CameraStatus
   }
   return out;
 }
+
+/**
+ * Keeps a layout in step with the site list: a site just added gets its cameras on the wall (after the tiles already
+ * there, up to `max`), a site removed from the list leaves it. A site that is merely offline keeps its tiles.
+ */
+export function syncLayout(
+  layout: readonly string[],
+  siteIds: readonly string[],
+  cameras: ReadonlyMap<string, readonly CameraStatus[]>,
+  max = 9,
+): string[] {
+  const next = layout.filter((k) => siteIds.includes(parseSiteCameraKey(k)?.siteId ?? ''));
+  for (const [siteId, list] of cameras) {
+    if (!siteIds.includes(siteId) || next.some((k) => parseSiteCameraKey(k)?.siteId === siteId)) continue;
+    for (const c of list) if (next.length < max) next.push(siteCameraKey(siteId, c.id));
+  }
+  return next;
+}

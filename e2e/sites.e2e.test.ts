@@ -124,7 +124,9 @@ function installStandIn(): void {
       return await call(op, arg);
     } catch (err) {
       // As ipcRenderer.invoke rejects when a handler throws.
-      throw new Error(`Error invoking remote method '${channel}': ${(err as Error).message}`);
+      throw new Error(`Error invoking remote method '${channel}': ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   };
   (window as unknown as { vigil: object }).vigil = Object.freeze({

@@ -60,7 +60,8 @@ interface Site {
   token: string;
   port: number;
   home: string;
-  cameras: Array<{ id: string; name: string }>;
+  /** `live`: streams a real test pattern through ffmpeg; the others are listed only. */
+  cameras: Array<{ id: string; name: string; live?: boolean }>;
   events: number;
   backend?: BackendProcess;
 }
@@ -107,8 +108,12 @@ function startSite(site: Site): Promise<BackendProcess> {
   return spawnBackend(
     {
       server: { port: site.port },
-      // Listed but not connected: names and states without ffmpeg on a loaded machine.
-      cameras: site.cameras.map((c) => ({ ...c, enabled: false, main: { kind: 'testPattern' as const } })),
+      // One small live test pattern; the other cameras are listed but not connected (no ffmpeg on a loaded machine).
+      cameras: site.cameras.map(({ live, ...c }) => ({
+        ...c,
+        enabled: live ?? false,
+        main: { kind: 'testPattern' as const, width: 160, height: 120, fps: 5 },
+      })),
     },
     { home: site.home, env: { VIGIL_API_TOKEN: site.token }, timeoutMs: 90_000 },
   );
@@ -168,7 +173,7 @@ const north: Site = {
   token: 'north-e2e-token-1d9f3a',
   port: 0,
   home: '',
-  cameras: [{ id: 'gate', name: 'North gate' }],
+  cameras: [{ id: 'gate', name: 'North gate', live: true }],
   events: 3,
 };
 const south: Site = {
@@ -284,6 +289,19 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
     await tile('south/gate').waitFor();
     await expect(tile('north/gate').getAttribute('aria-label')).resolves.toBe('North depot · North gate');
     await expect(tile('south/gate').getAttribute('aria-label')).resolves.toBe('South yard · South gate');
+    // The live north camera shows its picture, fetched through the relay (the page never calls the other site).
+    await expect
+      .poll(
+        () =>
+          tile('north/gate')
+            .locator('img')
+            .getAttribute('src', { timeout: 1000 })
+            .catch(() => null),
+        { timeout: 60_000 },
+      )
+      .toMatch(/^data:image\/jpeg;base64,/);
+    await tile('north/gate').getByText('streaming').waitFor();
+    await tile('south/gate').getByText('disabled').waitFor();
     const order = () =>
       wall.locator('figure').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-testid')));
     const layout = await order();

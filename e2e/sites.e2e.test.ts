@@ -312,6 +312,15 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
     const desk = page.getByRole('region', { name: 'Alerts of all sites' });
     await desk.getByText('Person at North depot').waitFor();
     await desk.getByText('Person at South yard').waitFor();
+    // Acknowledged from the desk: the south site records it, and the desk no longer lists it.
+    await desk.getByRole('button', { name: 'Acknowledge Person at South yard (South yard)' }).click();
+    await expect.poll(() => desk.getByText('Person at South yard').count()).toBe(0);
+    const acked = (await (
+      await fetch(`${south.backend!.url}/api/alerts?state=acknowledged`, {
+        headers: { authorization: `Bearer ${south.token}` },
+      })
+    ).json()) as VigilAlert[];
+    expect(acked.map((a) => [a.id, a.state])).toEqual([['south-alert', 'acknowledged']]);
 
     // One search, both sites' events, each site's total.
     const search = page.getByRole('region', { name: 'Search all sites' });

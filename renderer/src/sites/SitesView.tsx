@@ -154,6 +154,7 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
               <span className="site-name">{a.siteName}</span> · {a.ruleName} · {a.label} · {a.cameraId}{' '}
               <button
                 type="button"
+                aria-label={`Acknowledge ${a.ruleName} (${a.siteName})`}
                 onClick={() =>
                   void api
                     .request({

@@ -158,4 +158,18 @@ describe('SiteRelay against a real backend process', () => {
     expect(relay.remove('north')).toEqual([]);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'secrets.enc.json'), 'utf8'))).toEqual({});
   }, 120_000);
+
+  it('a site that refuses the token says so and is not retried with it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sites-'));
+    const relay = new SiteRelay({
+      settings: new SettingsStore(dir),
+      secrets: new SecretStore(dir, new FakeElectron(dir).safeStorage),
+      timing: { intervalMs: 500, baseMs: 200, maxMs: 1000 },
+    });
+    relay.add({ id: 'north', name: 'North', url: `http://127.0.0.1:${port}`, token: 'not-the-token' });
+    await expect.poll(() => relay.list()[0]?.state, { timeout: 10_000 }).toBe('unauthorized');
+    expect(relay.list()[0]?.detail).toMatch(/refused the API token/);
+    const r = await relay.request({ site: 'north', method: 'GET', path: '/api/cameras' });
+    expect(r.status).toBe(401);
+  }, 30_000);
 });

@@ -32,6 +32,7 @@ function readJson<T>(key: string, fallback: T): T {
 /** Sites, their cameras and their open alerts, refreshed every few seconds through the desktop's relay. */
 function useSites(api: DesktopSitesApi) {
   const [sites, setSites] = useState<DesktopSite[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [cameras, setCameras] = useState<Map<string, CameraStatus[]>>(new Map());
   const [alerts, setAlerts] = useState<SiteAlert[]>([]);
   const refresh = useCallback(async () => {
@@ -54,6 +55,7 @@ function useSites(api: DesktopSitesApi) {
     ]);
     // The state after these requests: a site that just stopped answering is offline now.
     setSites(await api.list());
+    setLoaded(true);
     setCameras(new Map(cams.filter((a) => a.ok).map((a) => [a.site.id, a.ok ? a.data : []])));
     setAlerts(mergeAlerts(open));
   }, [api]);
@@ -74,12 +76,12 @@ function useSites(api: DesktopSitesApi) {
       clearTimeout(timer);
     };
   }, [refresh]);
-  return { sites, cameras, alerts, setSites, refresh };
+  return { sites, loaded, cameras, alerts, setSites, refresh };
 }
 
 /** Several sites at once (desktop app): the site list, a wall mixing their cameras, one alert desk, one search. */
 export function SitesView({ api }: { api: DesktopSitesApi }) {
-  const { sites, cameras, alerts, setSites, refresh } = useSites(api);
+  const { sites, loaded, cameras, alerts, setSites, refresh } = useSites(api);
   const [only, setOnly] = useState('');
   const [layout, setLayout] = useState<string[]>(() => readJson<string[]>(LAYOUT_KEY, []));
   const names = useRef(new Map<string, string>(readJson<Array<[string, string]>>(NAMES_KEY, [])));
@@ -91,11 +93,12 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
       sites.map((s) => s.id),
       cameras,
     );
-    if (next.join('\n') !== layout.join('\n') && (sites.length > 0 || layout.length === 0)) {
+    // Before the first answer the site list is unknown: the saved layout stays as it is.
+    if (loaded && next.join('\n') !== layout.join('\n')) {
       setLayout(next);
       localStorage.setItem(LAYOUT_KEY, JSON.stringify(next));
     }
-  }, [cameras, sites, layout]);
+  }, [cameras, sites, layout, loaded]);
   useEffect(() => {
     for (const [siteId, list] of cameras)
       for (const c of list) names.current.set(`${siteId}/${c.id}`, c.name);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiRoutes } from '../backend/src/contract/api.js';
 import type { VigilAlert } from '../backend/src/contract/index.js';
 import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
@@ -125,10 +126,17 @@ let browser: Browser | undefined;
 async function newContext(desktop: boolean): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser!.newContext({ viewport: { width: 1400, height: 900 } });
   const url = new URL(backend!.url);
+  // The cookie holds a session id, opened with the token as the desktop shell does (never the token itself).
+  const res = await fetch(`${backend!.url}${ApiRoutes.authSession}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${backend!.token}` },
+  });
+  const sessionId = /vigil_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
+  if (!sessionId) throw new Error(`no session: HTTP ${res.status}`);
   await context.addCookies([
     {
       name: 'vigil_session',
-      value: backend!.token,
+      value: sessionId,
       domain: url.hostname,
       path: '/',
       httpOnly: true,

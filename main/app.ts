@@ -16,6 +16,7 @@ import { SecretStore } from './secret-store.js';
 import { SettingsStore } from './settings.js';
 import { errorPage, startingPage } from './shell-pages.js';
 import { StatusTray } from './tray.js';
+import { SiteRelay } from './sites.js';
 import { WindowManager } from './windows.js';
 import { installSessionSecurity, originOf, type SecurityPolicy } from './window-security.js';
 
@@ -96,6 +97,7 @@ export class DesktopApp {
   readonly #o: DesktopAppOptions;
   #settings!: SettingsStore;
   #connection!: ConnectionManager;
+  #sites!: SiteRelay;
   #windows!: WindowManager;
   #ipc!: IpcRouter;
   #tray: StatusTray | undefined;
@@ -155,6 +157,8 @@ export class DesktopApp {
       secrets,
       createSupervisor: () => this.#createSupervisor(),
     });
+    this.#sites = new SiteRelay({ settings: this.#settings, secrets });
+    this.#sites.start();
     const policy: SecurityPolicy = {
       appOrigin: () => originOf(this.#connection.backend?.url),
       kibanaOrigin: () => originOf(this.#settings.value.kibanaUrl),
@@ -338,6 +342,10 @@ export class DesktopApp {
     ipc.handle(IpcChannel.SetConnection, (args) =>
       this.#connection.apply(arg(ConnectionUpdate, args[0], 'connection')),
     );
+    ipc.handle(IpcChannel.SitesList, () => this.#sites.list());
+    ipc.handle(IpcChannel.SitesAdd, (args) => this.#sites.add(args[0]));
+    ipc.handle(IpcChannel.SitesRemove, (args) => this.#sites.remove(args[0]));
+    ipc.handle(IpcChannel.SitesRequest, (args) => this.#sites.request(args[0]));
     ipc.handle(IpcChannel.RestartBackend, async () => {
       await this.#windows.showShellPage(startingPage('Restarting the backend.'));
       await this.#connection.restartBackend();
@@ -352,6 +360,7 @@ export class DesktopApp {
         clearInterval(this.#sessionRefresh);
         this.#ipc?.dispose();
         this.#notifier?.dispose();
+        this.#sites?.stop();
         await this.#connection?.stop();
         await this.#o.electron.session
           .removeCookie(this.#lastBackend?.url ?? 'http://127.0.0.1', SESSION_COOKIE)

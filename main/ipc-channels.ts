@@ -15,6 +15,10 @@ export enum IpcChannel {
   GetConnection = 'vigil:get-connection',
   SetConnection = 'vigil:set-connection',
   RestartBackend = 'vigil:restart-backend',
+  SitesList = 'vigil:sites-list',
+  SitesAdd = 'vigil:sites-add',
+  SitesRemove = 'vigil:sites-remove',
+  SitesRequest = 'vigil:sites-request',
 }
 
 /** Messages the main process sends to windows (the preload subscribes only to these). */

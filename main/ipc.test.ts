@@ -115,7 +115,11 @@ describe('preload (run with a fake contextBridge and ipcRenderer, as in the sand
     const api = exposed.vigil as Record<string, unknown>;
     expect(Object.isFrozen(api)).toBe(true);
     expect(required).toEqual(['electron']);
-    for (const value of Object.values(api)) {
+    const sites = api.sites as Record<string, unknown>;
+    expect(Object.isFrozen(sites)).toBe(true);
+    expect(Object.keys(sites).sort()).toEqual(['add', 'list', 'remove', 'request']);
+    for (const value of [...Object.values(api), ...Object.values(sites)]) {
+      if (value === sites) continue;
       expect(value === true || typeof value === 'function').toBe(true);
       expect(value).not.toHaveProperty('invoke');
       expect(value).not.toHaveProperty('send');
@@ -137,6 +141,7 @@ describe('preload (run with a fake contextBridge and ipcRenderer, as in the sand
         'restartBackend',
         'onFocusCamera',
         'onConnectionStatus',
+        'sites',
       ].sort(),
     );
   });
@@ -144,7 +149,8 @@ describe('preload (run with a fake contextBridge and ipcRenderer, as in the sand
   it('every method calls one allowlisted channel, and every channel has a method', async () => {
     const { exposed, invoked } = runPreload();
     const api = exposed.vigil as Record<string, (...a: unknown[]) => unknown>;
-    for (const [name, fn] of Object.entries(api)) {
+    const sites = api.sites as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const [name, fn] of [...Object.entries(api), ...Object.entries(sites)]) {
       if (typeof fn !== 'function' || name.startsWith('on')) continue;
       await fn({ title: 't' });
     }

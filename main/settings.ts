@@ -14,6 +14,17 @@ export const WallPlacement = z.strictObject({
 });
 export type WallPlacement = z.infer<typeof WallPlacement>;
 
+/** A further site the desktop connects to (its API token is in the OS secret store, under `site:<id>`). */
+export const SiteEntry = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/)
+    .describe('Stable id of the site'),
+  name: z.string().min(1).max(100).describe('Name shown in the site switcher'),
+  url: z.string().max(2048).describe('Origin of the site API'),
+});
+export type SiteEntry = z.infer<typeof SiteEntry>;
+
 /**
  * The desktop settings file (settings.json in the user data folder). It holds no secrets: the remote token lives
  * in the OS secret store (see secret-store.ts), and the strict schema rejects any unknown key.
@@ -34,6 +45,11 @@ export const DesktopSettings = z.strictObject({
     .record(z.string(), z.array(WallPlacement))
     .default({})
     .describe('Wall windows per display arrangement key'),
+  sites: z
+    .array(SiteEntry)
+    .max(50)
+    .default([])
+    .describe('Sites shown together: the wall, the alert desk and the search of every site'),
   mainWindow: z
     .record(z.string(), Bounds)
     .default({})

@@ -11,6 +11,10 @@ import type {
   DesktopOpenDialogRequest,
   DesktopSaveDialogRequest,
   DesktopSaveDownloadRequest,
+  DesktopSite,
+  DesktopSiteInput,
+  DesktopSiteRequest,
+  DesktopSiteResponse,
   VigilDesktopApi,
 } from '../../backend/src/contract/desktop.js';
 import type { IpcChannel, IpcEvent } from '../ipc-channels.js';
@@ -41,6 +45,10 @@ const CHANNEL = {
   getConnection: 'vigil:get-connection',
   setConnection: 'vigil:set-connection',
   restartBackend: 'vigil:restart-backend',
+  sitesList: 'vigil:sites-list',
+  sitesAdd: 'vigil:sites-add',
+  sitesRemove: 'vigil:sites-remove',
+  sitesRequest: 'vigil:sites-request',
 } as const satisfies Record<string, `${IpcChannel}`>;
 
 const EVENT = {
@@ -89,6 +97,13 @@ const api: VigilDesktopApi = Object.freeze({
   onFocusCamera: (listener: (cameraId: string) => void) => subscribe(EVENT.focusCamera, isString, listener),
   onConnectionStatus: (listener: (status: DesktopConnectionStatus) => void) =>
     subscribe(EVENT.connectionStatus, isStatus, listener),
+  // Further sites: the main process holds their list and tokens and relays a few routes (main/sites.ts).
+  sites: Object.freeze({
+    list: () => invoke<DesktopSite[]>(CHANNEL.sitesList),
+    add: (site: DesktopSiteInput) => invoke<DesktopSite[]>(CHANNEL.sitesAdd, site),
+    remove: (id: string) => invoke<DesktopSite[]>(CHANNEL.sitesRemove, id),
+    request: (request: DesktopSiteRequest) => invoke<DesktopSiteResponse>(CHANNEL.sitesRequest, request),
+  }),
 } satisfies VigilDesktopApi);
 
 contextBridge.exposeInMainWorld('vigil', api);

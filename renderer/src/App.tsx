@@ -14,6 +14,7 @@ import { realtime } from './lib/realtime';
 import { parseRoute } from './lib/route';
 import { startFeeds } from './lib/store';
 import { Wall } from './live/Wall';
+import { SitesView } from './sites';
 import { SystemView } from './system/SystemView';
 
 const VIEWS = [
@@ -110,7 +111,10 @@ export function App() {
     ...(kibana ? [{ id: 'kibana', label: 'Kibana' }] : []),
     // Connection, wall windows and notifications of the desktop app; absent in a browser.
     ...(desktopApi() ? [{ id: 'desktop', label: 'Desktop' }] : []),
+    // Several sites at once, through the desktop shell (each site keeps its own sign-in there).
+    ...(desktopApi()?.sites ? [{ id: 'sites', label: 'Sites' }] : []),
   ];
+  const sitesApi = desktopApi()?.sites;
   const view = views.some((v) => v.id === route.view) ? route.view : 'live';
   return (
     <div className="shell">
@@ -151,6 +155,7 @@ export function App() {
           {view === backupView.id ? <backupView.component /> : null}
           {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
           {view === 'desktop' ? <DesktopView /> : null}
+          {view === 'sites' && sitesApi ? <SitesView api={sitesApi} /> : null}
         </main>
         <AlertsPanel onJump={jump} />
       </div>

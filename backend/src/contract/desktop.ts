@@ -93,6 +93,56 @@ export interface DesktopConnectionUpdate {
   kibanaUrl?: string;
 }
 
+/** Health of one site's connection, as the desktop's main process sees it. */
+export type DesktopSiteState = 'connecting' | 'online' | 'offline' | 'unauthorized';
+
+/** A site (one Vigil installation or cluster) in the desktop's site list; its API token never leaves the main process. */
+export interface DesktopSite {
+  /** Stable id chosen when the site is added (letters, digits, `-`), unique in the list. */
+  id: string;
+  name: string;
+  /** Origin of the site's API. */
+  url: string;
+  hasToken: boolean;
+  state: DesktopSiteState;
+  /** What a person should know, e.g. "not reachable; retrying in 4 s". */
+  detail?: string;
+}
+
+/** Adding a site: the token is stored encrypted by the OS secret store. */
+export interface DesktopSiteInput {
+  id: string;
+  name: string;
+  url: string;
+  token: string;
+}
+
+/** A request the main process relays to a site: GET of a read route, or one of the desk's few actions. */
+export interface DesktopSiteRequest {
+  site: string;
+  method: 'GET' | 'POST';
+  /** Path and query on the site, e.g. /api/events?label=person. */
+  path: string;
+  body?: unknown;
+}
+
+/** A relayed answer: JSON as parsed, images as a data: URL; `status` 0 when the site did not answer. */
+export interface DesktopSiteResponse {
+  status: number;
+  json?: unknown;
+  dataUrl?: string;
+  /** Why the site did not answer (status 0). */
+  error?: string;
+}
+
+/** The sites the desktop connects to at once (`window.vigil.sites`). */
+export interface DesktopSitesApi {
+  list(): Promise<DesktopSite[]>;
+  add(site: DesktopSiteInput): Promise<DesktopSite[]>;
+  remove(id: string): Promise<DesktopSite[]>;
+  request(request: DesktopSiteRequest): Promise<DesktopSiteResponse>;
+}
+
 /** `window.vigil` */
 export interface VigilDesktopApi {
   readonly isDesktop: true;
@@ -115,4 +165,6 @@ export interface VigilDesktopApi {
   /** A notification was clicked: show this camera. Returns the unsubscribe function. */
   onFocusCamera(listener: (cameraId: string) => void): () => void;
   onConnectionStatus(listener: (status: DesktopConnectionStatus) => void): () => void;
+  /** Further sites, each with its own sign-in, reached through the main process (absent in older shells). */
+  readonly sites?: DesktopSitesApi;
 }

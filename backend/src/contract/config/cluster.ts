@@ -12,7 +12,11 @@ const tlsFiles = {
     .max(Limits.path)
     .optional()
     .describe('PEM file of the client certificate, for servers that require one (mutual TLS).'),
-  keyFile: z.string().max(Limits.path).optional().describe('PEM file of the private key of the client certificate.'),
+  keyFile: z
+    .string()
+    .max(Limits.path)
+    .optional()
+    .describe('PEM file of the private key of the client certificate.'),
   rejectUnauthorized: z
     .boolean()
     .default(true)
@@ -163,7 +167,11 @@ export const ClusterEventStoreConfig = z
       'Environment variable holding the Elasticsearch user (basic authentication, when no API key).',
     ),
     passwordEnv: EnvVarName.optional().describe('Environment variable holding the Elasticsearch password.'),
-    caFile: z.string().max(Limits.path).optional().describe('PEM file of the CA that signed the Elasticsearch certificate.'),
+    caFile: z
+      .string()
+      .max(Limits.path)
+      .optional()
+      .describe('PEM file of the CA that signed the Elasticsearch certificate.'),
     certFile: tlsFiles.certFile,
     keyFile: tlsFiles.keyFile,
     rejectUnauthorized: tlsFiles.rejectUnauthorized,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AlertState, VigilAlert, VigilEvent } from './events.js';
+import type { IncidentStore } from './incidents.js';
 import type {
   AuditEntry,
   EventDetail,
@@ -348,5 +349,7 @@ export interface EventStore {
   listAudit(limit?: number): Promise<AuditEntry[]>;
   /** Events started in the minute that contains `now`, per camera and label. */
   liveStats(now?: number): Promise<LiveStatsResponse>;
+  /** Incidents: grouped rule hits and their state. */
+  readonly incidents: IncidentStore;
   dispose(): Promise<void>;
 }

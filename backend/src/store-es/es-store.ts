@@ -30,6 +30,7 @@ import {
   type EventStore,
   type UpsertResult,
 } from '../contract/store.js';
+import { EsIncidentStore, incidentIndexTemplate } from './es-incidents.js';
 import { createLogger } from '../platform/log.js';
 import { mergeEvent, snapshotIsBetter, type MergeableEvent } from '../store/merge.js';
 
@@ -241,6 +242,7 @@ export class EsEventStore implements EventStore {
   readonly #cameraName: (id: string) => string | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
+  readonly incidents: EsIncidentStore;
 
   constructor(private readonly options: EsEventStoreOptions) {
     this.#es = options.client;
@@ -249,6 +251,7 @@ export class EsEventStore implements EventStore {
     this.#spoolFile = path.join(options.spoolDir, 'events.jsonl');
     this.#bulkAttempts = options.bulkAttempts ?? 5;
     this.#cameraName = options.cameraName ?? (() => undefined);
+    this.incidents = new EsIncidentStore(this.#es, `${this.#prefix}-incidents`);
     this.#drainTimer = setInterval(
       () => void this.drainSpool().catch(() => {}),
       options.drainIntervalMs ?? 5_000,
@@ -268,6 +271,7 @@ export class EsEventStore implements EventStore {
     const policy = ilmPolicy(this.#prefix, this.options.retentionDays);
     await this.#es.ilm.putLifecycle(policy);
     await this.#es.indices.putIndexTemplate(indexTemplate(this.#prefix));
+    await this.#es.indices.putIndexTemplate(incidentIndexTemplate(this.#prefix));
   }
 
   /** Events waiting in the spool. */

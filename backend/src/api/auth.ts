@@ -79,3 +79,12 @@ export class SessionAuth implements ApiAuth {
 export function sessionCookieFor(token: string): string {
   return `${SESSION_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
 }
+
+/**
+ * Who made a request, for audit entries, notes and incident state: the one place that reads it. The session
+ * authentication of this build has a single local operator; per-user sessions set `vigilUser` on the request.
+ */
+export function requestActor(req: FastifyRequest): string {
+  const user = (req as FastifyRequest & { vigilUser?: unknown }).vigilUser;
+  return typeof user === 'string' && user ? user : 'local';
+}

@@ -327,7 +327,7 @@ export type NotificationChannel = z.infer<typeof NotificationChannelSchema>;
 export const EscalationLevelSchema = z.strictObject({
   name: z.string().trim().min(1, 'a name').max(80, 'at most 80 characters'),
   afterSec: z.number().int('whole seconds').min(0, 'at least 0').max(86_400, 'at most a day'),
-  channelIds: z.array(ChannelId).max(20),
+  channelIds: z.array(ChannelId).min(1, 'choose at least one channel').max(20),
 });
 export type EscalationLevel = z.infer<typeof EscalationLevelSchema>;
 

@@ -47,7 +47,7 @@ export interface ChannelSendOptions {
 function subject(p: IncidentNotificationPayload): string {
   const i = p.incident;
   const what = i.labels.join(', ') || 'activity';
-  return `[Vigil ${i.severity}] ${p.levelName}: ${i.objectCount} × ${what} on ${i.cameraId}${i.zone ? ` / ${i.zone}` : ''}`;
+  return `[Vigil ${i.severity}] ${p.levelName}: ${i.objectCount} x ${what} on ${i.cameraId}${i.zone ? ` / ${i.zone}` : ''}`;
 }
 
 /** Sends one notification through one channel, once. Throws ChannelError (or the client's error) on failure. */

@@ -145,7 +145,7 @@ export class EscalationService implements Service {
   }
 
   health(): ServiceHealth {
-    const recent = this.#lastFailure && Date.now() - this.#lastFailure.ts < 3_600_000;
+    const recent = this.#lastFailure && (this.options.now ?? Date.now)() - this.#lastFailure.ts < 3_600_000;
     return recent
       ? { status: 'degraded', detail: `a notification failed: ${this.#lastFailure?.text}` }
       : { status: 'ok', detail: `${this.#sent} notifications sent, ${this.#failed} failed` };

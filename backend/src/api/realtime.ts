@@ -80,7 +80,9 @@ const Outbound = {
     eventIds: z.array(z.string()).max(500),
     objectCount: z.number(),
     snapshots: z
-      .array(z.object({ eventId: z.string(), label: z.string(), ts: z.number(), score: z.number(), box: Box }))
+      .array(
+        z.object({ eventId: z.string(), label: z.string(), ts: z.number(), score: z.number(), box: Box }),
+      )
       .max(20),
     state: z.enum(['new', 'acknowledged', 'resolved']),
     acknowledgedBy: z.string().optional(),

@@ -57,7 +57,10 @@ export interface AlertRule {
 }
 
 /** A rule as older settings files and clients write it: one `label` and `cameraId`, no dwell, count or cooldown. */
-export type AlertRuleLike = Omit<AlertRule, 'labels' | 'cameraIds' | 'dwellSec' | 'minCount' | 'cooldownSec'> & {
+export type AlertRuleLike = Omit<
+  AlertRule,
+  'labels' | 'cameraIds' | 'dwellSec' | 'minCount' | 'cooldownSec'
+> & {
   labels?: string[];
   cameraIds?: string[];
   label?: string;

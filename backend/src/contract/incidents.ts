@@ -250,7 +250,11 @@ export interface Snooze {
 export const SnoozeBody = z.strictObject({
   kind: z.enum(['camera', 'rule'], 'camera or rule'),
   target: z.string().trim().min(1, 'a camera or rule id').max(64, 'at most 64 characters'),
-  minutes: z.number('a number of minutes').int('whole minutes').min(1, 'at least 1').max(1440, 'at most 1440'),
+  minutes: z
+    .number('a number of minutes')
+    .int('whole minutes')
+    .min(1, 'at least 1')
+    .max(1440, 'at most 1440'),
 });
 
 /** One marked snapshot of the feedback set (a labelled example for retraining). */
@@ -276,7 +280,10 @@ const EnvName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'an environment variable name like VIGIL_WEBHOOK_KEY');
 const ChannelId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, "-" and "_"');
-const ChannelBase = { id: ChannelId, name: z.string().trim().min(1, 'a name').max(80, 'at most 80 characters') };
+const ChannelBase = {
+  id: ChannelId,
+  name: z.string().trim().min(1, 'a name').max(80, 'at most 80 characters'),
+};
 const httpUrl = z
   .string()
   .max(2000)
@@ -295,7 +302,10 @@ export const NotificationChannelSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...ChannelBase,
     kind: z.literal('mqtt'),
-    url: z.string().max(2000).regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'an mqtt:// or mqtts:// address'),
+    url: z
+      .string()
+      .max(2000)
+      .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'an mqtt:// or mqtts:// address'),
     topic: z
       .string()
       .min(1, 'a topic')
@@ -345,7 +355,11 @@ export const AlertSiteSettingsSchema = z
     const ids = new Set<string>();
     s.channels.forEach((c, i) => {
       if (ids.has(c.id))
-        ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `channel id "${c.id}" is used twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['channels', i, 'id'],
+          message: `channel id "${c.id}" is used twice`,
+        });
       ids.add(c.id);
     });
     s.escalation.forEach((l, i) => {
@@ -376,7 +390,16 @@ export interface IncidentNotificationPayload {
   levelName: string;
   incident: Pick<
     Incident,
-    'id' | 'cameraId' | 'zone' | 'startTs' | 'lastTs' | 'severity' | 'ruleNames' | 'labels' | 'objectCount' | 'state'
+    | 'id'
+    | 'cameraId'
+    | 'zone'
+    | 'startTs'
+    | 'lastTs'
+    | 'severity'
+    | 'ruleNames'
+    | 'labels'
+    | 'objectCount'
+    | 'state'
   >;
   sentTs: number;
 }

@@ -63,7 +63,12 @@ export function suppressionFor(
 }
 
 /** Whether a camera or rule is snoozed at `ts`. */
-export function snoozed(snoozes: readonly Snooze[], kind: Snooze['kind'], target: string, ts: number): boolean {
+export function snoozed(
+  snoozes: readonly Snooze[],
+  kind: Snooze['kind'],
+  target: string,
+  ts: number,
+): boolean {
   return snoozes.some((s) => s.kind === kind && s.target === target && s.untilTs > ts);
 }
 
@@ -126,7 +131,11 @@ export class AlertRuleEngine {
         this.#since.get(key) ?? (rule.zone ? (track.zoneSince.get(rule.zone) ?? ts) : track.firstTs);
       this.#since.set(key, started);
       if (ts - started < rule.minDurationSec * 1000) continue;
-      if (rule.zone && rule.dwellSec > 0 && ts - (track.zoneSince.get(rule.zone) ?? ts) < rule.dwellSec * 1000)
+      if (
+        rule.zone &&
+        rule.dwellSec > 0 &&
+        ts - (track.zoneSince.get(rule.zone) ?? ts) < rule.dwellSec * 1000
+      )
         continue;
       if (rule.minCount > 1) {
         const count = ctx.tracks.filter((t) => this.#objectMatches(rule, t, ts, ctx)).length;

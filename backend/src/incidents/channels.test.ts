@@ -29,7 +29,11 @@ function listening(port: number): Promise<boolean> {
   });
 }
 const mosquitto = await listening(1883);
-const skipMqtt = skipWithout('the Mosquitto broker on 127.0.0.1:1883', mosquitto, 'sudo apt-get install mosquitto');
+const skipMqtt = skipWithout(
+  'the Mosquitto broker on 127.0.0.1:1883',
+  mosquitto,
+  'sudo apt-get install mosquitto',
+);
 
 const payload = (id = 'inc-plaza-1'): IncidentNotificationPayload => ({
   type: 'vigil.incident',
@@ -86,7 +90,13 @@ describe('signed webhook channel (real HTTP receiver)', () => {
     const hook = await webhookReceiver(env.VIGIL_TEST_HOOK_KEY);
     try {
       const r = await sendWithRetries(
-        { id: 'hook', name: 'Control room', kind: 'webhook', url: hook.url, secretEnv: 'VIGIL_TEST_HOOK_KEY' },
+        {
+          id: 'hook',
+          name: 'Control room',
+          kind: 'webhook',
+          url: hook.url,
+          secretEnv: 'VIGIL_TEST_HOOK_KEY',
+        },
         payload(),
         { retries: 0 },
         { env },
@@ -98,7 +108,12 @@ describe('signed webhook channel (real HTTP receiver)', () => {
       expect(JSON.parse(hook.received[0]?.body ?? '{}')).toMatchObject({ incident: { id: 'inc-plaza-1' } });
       // A receiver with another key refuses it: the signature is really bound to the key.
       expect(
-        verifyWebhookSignature('another-key', hook.received[0]?.timestamp ?? '', hook.received[0]?.body ?? '', 'x'),
+        verifyWebhookSignature(
+          'another-key',
+          hook.received[0]?.timestamp ?? '',
+          hook.received[0]?.body ?? '',
+          'x',
+        ),
       ).toBe(false);
     } finally {
       await hook.close();
@@ -120,12 +135,19 @@ describe('signed webhook channel (real HTTP receiver)', () => {
         attempts: 3,
       });
       const down = await webhookReceiver(env.VIGIL_TEST_HOOK_KEY, 100);
-      const failed = await sendWithRetries({ ...channel, url: down.url }, payload(), { retries: 2, backoffMs: 10 }, { env });
+      const failed = await sendWithRetries(
+        { ...channel, url: down.url },
+        payload(),
+        { retries: 2, backoffMs: 10 },
+        { env },
+      );
       await down.close();
       expect(failed).toEqual({ ok: false, attempts: 3, error: 'the webhook answered HTTP 503' });
       // No key in the environment: refused before anything is sent unsigned.
       const unsigned = await sendWithRetries(channel, payload(), { retries: 0 }, { env: {} });
-      expect(unsigned.error).toBe('the environment variable VIGIL_TEST_HOOK_KEY (webhook signing key) is not set');
+      expect(unsigned.error).toBe(
+        'the environment variable VIGIL_TEST_HOOK_KEY (webhook signing key) is not set',
+      );
     } finally {
       await flaky.close();
     }
@@ -258,8 +280,20 @@ describe('escalation chain (SQLite store, real webhook receivers)', () => {
     settings.set({
       retries: 1,
       channels: [
-        { id: 'guards', name: 'Guard desk', kind: 'webhook', url: guards.url, secretEnv: 'VIGIL_TEST_ESC_KEY' },
-        { id: 'supervisor', name: 'Supervisor on duty', kind: 'webhook', url: supervisor.url, secretEnv: 'VIGIL_TEST_ESC_KEY' },
+        {
+          id: 'guards',
+          name: 'Guard desk',
+          kind: 'webhook',
+          url: guards.url,
+          secretEnv: 'VIGIL_TEST_ESC_KEY',
+        },
+        {
+          id: 'supervisor',
+          name: 'Supervisor on duty',
+          kind: 'webhook',
+          url: supervisor.url,
+          secretEnv: 'VIGIL_TEST_ESC_KEY',
+        },
       ],
       escalation: [
         { name: 'On raise', afterSec: 0, channelIds: ['guards'] },

@@ -30,7 +30,12 @@ export function webhookSignature(key: string, timestamp: string, body: string): 
 }
 
 /** Checks a webhook delivery as a receiver would (constant-time compare). */
-export function verifyWebhookSignature(key: string, timestamp: string, body: string, signature: string): boolean {
+export function verifyWebhookSignature(
+  key: string,
+  timestamp: string,
+  body: string,
+  signature: string,
+): boolean {
   const expected = Buffer.from(webhookSignature(key, timestamp, body));
   const got = Buffer.from(signature);
   return expected.length === got.length && crypto.timingSafeEqual(expected, got);

@@ -115,7 +115,10 @@ export class EscalationService implements Service {
         const r = await sendWithRetries(
           channel,
           payload,
-          { retries: settings.retries, ...(this.options.backoffMs !== undefined ? { backoffMs: this.options.backoffMs } : {}) },
+          {
+            retries: settings.retries,
+            ...(this.options.backoffMs !== undefined ? { backoffMs: this.options.backoffMs } : {}),
+          },
           this.options.channel,
         );
         return { id, kind: channel.kind, ...r };

@@ -67,7 +67,12 @@ export class IncidentGrouper {
    * A rule hit. Returns the incident to publish now (opened, or changed: a new object, rule or severity), or
    * undefined when the hit changes nothing or the rule is cooling down.
    */
-  hit(alert: VigilAlert, rule: AlertRule, object: GroupedObject, shot: ShotInfo | undefined): Incident | undefined {
+  hit(
+    alert: VigilAlert,
+    rule: AlertRule,
+    object: GroupedObject,
+    shot: ShotInfo | undefined,
+  ): Incident | undefined {
     if (object.stationary) return undefined;
     const key = keyOf(alert.cameraId, rule.zone);
     const ts = alert.raisedTs;
@@ -155,7 +160,11 @@ export class IncidentGrouper {
    * Time moved on for a camera: returns the incidents that closed (quiet for the gap; endTs set) and those whose
    * activity changed since they were last published (the caller publishes them at its own pace).
    */
-  tick(cameraId: string, ts: number, rules: (id: string) => AlertRule | undefined): { closed: Incident[]; changed: Incident[] } {
+  tick(
+    cameraId: string,
+    ts: number,
+    rules: (id: string) => AlertRule | undefined,
+  ): { closed: Incident[]; changed: Incident[] } {
     const closed: Incident[] = [];
     const changed: Incident[] = [];
     for (const [key, open] of this.#open) {
@@ -178,7 +187,12 @@ export class IncidentGrouper {
     return [...this.#open].map(([key, open]) => this.#close(key, open, open.incident.lastTs, rules));
   }
 
-  #close(key: string, open: OpenIncident, endTs: number, rules: (id: string) => AlertRule | undefined): Incident {
+  #close(
+    key: string,
+    open: OpenIncident,
+    endTs: number,
+    rules: (id: string) => AlertRule | undefined,
+  ): Incident {
     this.#open.delete(key);
     const i = open.incident;
     i.endTs = endTs;

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import type { AuditAction } from '../contract/events-api.js';
 import {
@@ -69,7 +69,12 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
   return {
     name: 'incidents',
     register(app: FastifyInstance) {
-      const audit = (req: FastifyRequest, action: AuditAction, target: string, detail?: Record<string, unknown>) =>
+      const audit = (
+        req: FastifyRequest,
+        action: AuditAction,
+        target: string,
+        detail?: Record<string, unknown>,
+      ) =>
         options.store().appendAudit({
           ts: now(),
           actor: requestActor(req),
@@ -220,7 +225,13 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         const parsed = SnoozeBody.safeParse(req.body ?? {});
         if (!parsed.success) return badRequest(reply, parsed.error);
         const { kind, target, minutes } = parsed.data;
-        if (kind === 'rule' && !options.settings().alertRules().some((r) => r.id === target))
+        if (
+          kind === 'rule' &&
+          !options
+            .settings()
+            .alertRules()
+            .some((r) => r.id === target)
+        )
           return notFound(reply, `no alert rule "${target}"`);
         const ts = now();
         const snooze: Snooze = { kind, target, untilTs: ts + minutes * 60_000, by: requestActor(req), ts };
@@ -229,13 +240,17 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         return reply.code(201).send(snooze);
       });
 
-      app.delete<{ Params: { kind: string; target: string } }>(IncidentApiRoutes.snooze, async (req, reply) => {
-        const kind = req.params.kind === 'camera' || req.params.kind === 'rule' ? req.params.kind : undefined;
-        if (!kind || !(await options.settings().deleteSnooze(kind, req.params.target)))
-          return notFound(reply, `no snooze of ${req.params.kind} "${req.params.target.slice(0, 64)}"`);
-        await audit(req, 'snooze', `${kind}:${req.params.target}`, { ended: true });
-        return reply.code(204).send();
-      });
+      app.delete<{ Params: { kind: string; target: string } }>(
+        IncidentApiRoutes.snooze,
+        async (req, reply) => {
+          const kind =
+            req.params.kind === 'camera' || req.params.kind === 'rule' ? req.params.kind : undefined;
+          if (!kind || !(await options.settings().deleteSnooze(kind, req.params.target)))
+            return notFound(reply, `no snooze of ${req.params.kind} "${req.params.target.slice(0, 64)}"`);
+          await audit(req, 'snooze', `${kind}:${req.params.target}`, { ended: true });
+          return reply.code(204).send();
+        },
+      );
 
       app.get(IncidentApiRoutes.suppressions, async () => {
         const t = now();

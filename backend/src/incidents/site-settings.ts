@@ -24,7 +24,11 @@ export class AlertSettingsStore {
     if (!fs.existsSync(this.file)) return;
     const parsed = AlertSiteSettingsSchema.safeParse(JSON.parse(fs.readFileSync(this.file, 'utf8')));
     if (parsed.success) this.#settings = parsed.data;
-    else this.#log.error({ file: this.file, issue: parsed.error.issues[0]?.message }, 'alert settings unreadable');
+    else
+      this.#log.error(
+        { file: this.file, issue: parsed.error.issues[0]?.message },
+        'alert settings unreadable',
+      );
   }
 
   get(): AlertSiteSettings {

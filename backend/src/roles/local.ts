@@ -138,7 +138,13 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));
   routes.push(
     detectRoutes(detection, (req, target, detail) =>
-      eventStore.store.appendAudit({ ts: Date.now(), actor: requestActor(req), action: 'alert-rule', target, detail }),
+      eventStore.store.appendAudit({
+        ts: Date.now(),
+        actor: requestActor(req),
+        action: 'alert-rule',
+        target,
+        detail,
+      }),
     ),
   );
 

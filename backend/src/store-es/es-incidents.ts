@@ -85,7 +85,9 @@ export class EsIncidentStore implements IncidentStore {
           index: this.index,
           id,
           document: next,
-          ...(hit ? { if_seq_no: hit.seqNo, if_primary_term: hit.primaryTerm } : { op_type: 'create' as const }),
+          ...(hit
+            ? { if_seq_no: hit.seqNo, if_primary_term: hit.primaryTerm }
+            : { op_type: 'create' as const }),
           refresh: 'wait_for',
         });
         return next;
@@ -98,7 +100,9 @@ export class EsIncidentStore implements IncidentStore {
 
   async upsertIncidents(incidents: readonly Incident[]): Promise<void> {
     for (const incoming of incidents)
-      await this.#change(incoming.id, (stored) => (stored ? mergeIncidentActivity(stored, incoming) : incoming));
+      await this.#change(incoming.id, (stored) =>
+        stored ? mergeIncidentActivity(stored, incoming) : incoming,
+      );
   }
 
   async getIncident(id: string): Promise<Incident | undefined> {

@@ -421,7 +421,13 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
 
     it('keeps incidents: activity merges, a redelivered message never undoes an acknowledgement, filters combine', async () => {
       const t0 = Date.now() - 20 * MINUTE_MS;
-      const first = makeIncident({ id: 'inc-a', startTs: t0, lastTs: t0 + 5000, eventIds: ['e1'], objectCount: 1 });
+      const first = makeIncident({
+        id: 'inc-a',
+        startTs: t0,
+        lastTs: t0 + 5000,
+        eventIds: ['e1'],
+        objectCount: 1,
+      });
       await store.incidents.upsertIncidents([first]);
       const acked = await store.incidents.actOnIncident('inc-a', {
         kind: 'acknowledge',
@@ -429,7 +435,11 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
         ts: t0 + 6000,
         note: 'checked the plaza',
       });
-      expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'guard-1', ackNote: 'checked the plaza' });
+      expect(acked).toMatchObject({
+        state: 'acknowledged',
+        acknowledgedBy: 'guard-1',
+        ackNote: 'checked the plaza',
+      });
       // More activity arrives (and the first message again): the incident grows, the acknowledgement stays.
       const later = makeIncident({
         id: 'inc-a',
@@ -458,13 +468,29 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
 
       // Resolve, then acknowledge again: a resolved incident stays resolved.
       await store.incidents.actOnIncident('inc-a', { kind: 'resolve', by: 'guard-2', ts: t0 + 70_000 });
-      const again = await store.incidents.actOnIncident('inc-a', { kind: 'acknowledge', by: 'x', ts: t0 + 80_000 });
+      const again = await store.incidents.actOnIncident('inc-a', {
+        kind: 'acknowledge',
+        by: 'x',
+        ts: t0 + 80_000,
+      });
       expect(again).toMatchObject({ state: 'resolved', resolvedBy: 'guard-2', acknowledgedBy: 'guard-1' });
-      expect(await store.incidents.actOnIncident('missing', { kind: 'resolve', by: 'x', ts: t0 })).toBeUndefined();
+      expect(
+        await store.incidents.actOnIncident('missing', { kind: 'resolve', by: 'x', ts: t0 }),
+      ).toBeUndefined();
 
       await store.incidents.upsertIncidents([
-        makeIncident({ id: 'inc-b', cameraId: 'cam-b', startTs: t0 + 2 * MINUTE_MS, lastTs: t0 + 3 * MINUTE_MS }),
-        makeIncident({ id: 'inc-c', startTs: t0 + 10 * MINUTE_MS, lastTs: t0 + 11 * MINUTE_MS, severity: 'info' }),
+        makeIncident({
+          id: 'inc-b',
+          cameraId: 'cam-b',
+          startTs: t0 + 2 * MINUTE_MS,
+          lastTs: t0 + 3 * MINUTE_MS,
+        }),
+        makeIncident({
+          id: 'inc-c',
+          startTs: t0 + 10 * MINUTE_MS,
+          lastTs: t0 + 11 * MINUTE_MS,
+          severity: 'info',
+        }),
       ]);
       const ids = async (query: Parameters<typeof store.incidents.listIncidents>[0]) =>
         (await store.incidents.listIncidents(query)).map((x) => x.id);
@@ -507,7 +533,9 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
         ['mail', 'failed'],
       ]);
       // Activity arriving afterwards keeps the record.
-      await store.incidents.upsertIncidents([makeIncident({ id: 'inc-n', startTs: t0, lastTs: t0 + 90_000 })]);
+      await store.incidents.upsertIncidents([
+        makeIncident({ id: 'inc-n', startTs: t0, lastTs: t0 + 90_000 }),
+      ]);
       expect((await store.incidents.getIncident('inc-n'))?.notifications).toHaveLength(2);
     });
   });

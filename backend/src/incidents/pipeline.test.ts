@@ -129,7 +129,7 @@ class Site {
     const text = await res.text();
     return {
       status: res.status,
-      data: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+      data: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text,
     };
   }
 

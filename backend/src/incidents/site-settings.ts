@@ -51,3 +51,10 @@ export class AlertSettingsStore {
     return settings;
   }
 }
+
+/** The alert settings kept in `file`, read. */
+export function loadedAlertSettings(file: string): AlertSettingsStore {
+  const store = new AlertSettingsStore(file);
+  store.load();
+  return store;
+}

@@ -88,6 +88,7 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
     );
     if (r.ok) {
       setIncidents([r.data]);
+      setNotes((n) => ({ ...n, [i.id]: '' }));
       setActionError(undefined);
     } else setActionError(r.message);
   };

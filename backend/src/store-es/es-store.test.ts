@@ -61,6 +61,7 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
     expect(engine.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'PUT /_ilm/policy/vigil-events',
       'PUT /_index_template/vigil-events',
+      'PUT /_index_template/vigil-incidents',
     ]);
     expect(engine.policies.get('vigil-events')).toEqual({ policy: ilmPolicy('vigil', 30).policy });
     const { name: _name, ...template } = indexTemplate('vigil');

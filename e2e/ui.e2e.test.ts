@@ -212,7 +212,7 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
   it('incidents: a new incident stands out and A acknowledges it', async () => {
     await page.goto(`${backend!.url}/#/live`);
     const incident = page.locator('li.alert.state-new').first();
-    await incident.waitFor({ timeout: 30_000 });
+    await incident.waitFor({ timeout: 90_000 });
     await shot('alerts');
     const acknowledged = async () =>
       ((await (await call('GET', '/api/incidents?state=acknowledged')).json()) as Array<{ id: string }>).map(
@@ -229,7 +229,7 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
         timeout: 10_000,
       })
       .toBe(1);
-  });
+  }, 120_000);
 
   it('events: "person" in the last 5 minutes lists results with thumbnails, and a clip plays', async () => {
     await page.goto(`${backend!.url}/#/events`);

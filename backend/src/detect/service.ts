@@ -252,6 +252,8 @@ export class DetectionService implements Service {
         st.stats.skippedNoMotion++;
         detectMetrics.framesSkipped.inc({ camera: frame.cameraId, reason: 'no_motion' });
         await this.#expire(st, frame.ts);
+        // A quiet scene closes its incidents too.
+        await this.#tickIncidents(frame.cameraId, frame.ts);
         return;
       }
       if (motionCfg.cropToMotion && m.motion) region = cropAround(m.regions, frame);

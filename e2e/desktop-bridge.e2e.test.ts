@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiRoutes } from '../backend/src/contract/api.js';
-import type { VigilAlert } from '../backend/src/contract/index.js';
+import type { Incident } from '../backend/src/contract/index.js';
 import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
@@ -178,7 +178,7 @@ describe.skipIf(skip)(
       if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
     });
 
-    it('browser mode: no Desktop view, alert sound off by default, exports are a plain download link', async () => {
+    it('browser mode: no Desktop view, exports are a plain download link', async () => {
       const { context, page } = await newContext(false);
       await page.goto(`${backend!.url}/#/desktop`);
       await page.getByRole('navigation', { name: 'Views' }).waitFor();
@@ -187,7 +187,6 @@ describe.skipIf(skip)(
       await expect(page.getByRole('button', { name: 'Live' }).getAttribute('aria-current')).resolves.toBe(
         'page',
       );
-      expect(await page.getByRole('checkbox', { name: 'sound' }).isChecked()).toBe(false);
       await exportEvidence(page);
       const link = page.getByRole('link', { name: 'Download the export' });
       expect(await link.getAttribute('href')).toMatch(/^\/api\/export\/.+\/download$/);
@@ -256,25 +255,30 @@ describe.skipIf(skip)(
       await context.close();
     });
 
-    it('desktop: a new alert becomes a desktop notification (older ones do not) and the sound is on by default', async () => {
+    it('desktop: a new incident becomes a desktop notification (older ones do not)', async () => {
       const { context, page } = await newContext(true);
-      // Raising a real alert needs footage and the detector (ui.e2e.test.ts covers that with an RTSP camera); here the
-      // backend's list of open alerts is answered with one fresh and one hour-old alert.
-      const alert = (id: string, raisedTs: number): VigilAlert => ({
+      // Raising a real incident needs footage and the detector (incidents.e2e.test.ts and ui.e2e.test.ts cover
+      // that); here the backend's list of open incidents is answered with one fresh and one hour-old incident.
+      const incident = (id: string, startTs: number): Incident => ({
         id,
-        ruleId: 'r1',
-        ruleName: 'Person at the gate',
-        eventId: `e-${id}`,
         cameraId: 'gate',
-        label: 'person',
         zone: 'driveway',
+        startTs,
+        lastTs: startTs,
         severity: 'critical',
+        ruleIds: ['r1'],
+        ruleNames: ['Person at the gate'],
+        labels: ['person'],
+        eventIds: [`e-${id}`],
+        objectCount: 1,
+        snapshots: [],
         state: 'new',
-        raisedTs,
+        notifications: [],
+        updatedTs: startTs,
       });
-      await page.route('**/api/alerts?state=new', (route) =>
+      await page.route('**/api/incidents?state=*', (route) =>
         route.fulfill({
-          json: [alert('fresh', Date.now()), alert('old', Date.now() - 3_600_000)],
+          json: [incident('fresh', Date.now()), incident('old', Date.now() - 3_600_000)],
         }),
       );
       await page.goto(`${backend!.url}/#/live`);
@@ -288,7 +292,6 @@ describe.skipIf(skip)(
             alertId: 'fresh',
           },
         ]);
-      expect(await page.getByRole('checkbox', { name: 'sound' }).isChecked()).toBe(true);
       await context.close();
     });
 

@@ -65,7 +65,7 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       },
       { timeoutMs: 60_000 },
     );
-    // An alert rule for people, so that the footage raises an alert to acknowledge.
+    // An alert rule for people, so that the footage raises an incident to acknowledge.
     await call('POST', '/api/alert-rules', {
       name: 'Person in the plaza',
       label: 'person',
@@ -214,25 +214,27 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     await page.getByRole('group', { name: 'Grid' }).getByRole('button', { name: '1×1' }).click();
   });
 
-  it('alerts: a new alert stands out and A acknowledges it', async () => {
+  it('incidents: a new incident stands out and A acknowledges it', async () => {
     await page.goto(`${backend!.url}/#/live`);
-    const alert = page.locator('li.alert').first();
-    await alert.waitFor({ timeout: 30_000 });
+    const incident = page.locator('li.alert.state-new').first();
+    await incident.waitFor({ timeout: 90_000 });
     await shot('alerts');
     const acknowledged = async () =>
-      ((await (await call('GET', '/api/alerts?state=acknowledged')).json()) as Array<{ id: string }>).map(
+      ((await (await call('GET', '/api/incidents?state=acknowledged')).json()) as Array<{ id: string }>).map(
         (a) => a.id,
       );
     const before = await acknowledged();
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('a');
-    // The top alert (whichever it is at the moment of the key press) is acknowledged and leaves the panel.
+    // The top incident (whichever it is at the moment of the key press) is acknowledged and shown as such.
     await expect.poll(async () => (await acknowledged()).length, { timeout: 10_000 }).toBe(before.length + 1);
     const id = (await acknowledged()).find((a) => !before.includes(a));
     await expect
-      .poll(async () => page.locator(`li.alert[data-alert="${id}"]`).count(), { timeout: 10_000 })
-      .toBe(0);
-  });
+      .poll(async () => page.locator(`li.alert.state-acknowledged[data-incident="${id}"]`).count(), {
+        timeout: 10_000,
+      })
+      .toBe(1);
+  }, 120_000);
 
   it('events: "person" in the last 5 minutes lists results with thumbnails, and a clip plays', async () => {
     await page.goto(`${backend!.url}/#/events`);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { AlertsPanel } from './alerts/AlertsPanel';
+import { RulesView } from './alerts/RulesView';
 import { backupView } from './backup';
 import type { HealthResponse, KibanaResponse } from '../../backend/src/contract/api';
 import { fetchSession, logout, type SessionState } from './api';
@@ -21,6 +22,7 @@ const VIEWS = [
   { id: 'live', label: 'Live' },
   { id: 'events', label: 'Events' },
   { id: 'dashboards', label: 'Dashboards' },
+  { id: 'rules', label: 'Rules' },
   { id: 'cameras', label: 'Cameras' },
   { id: 'system', label: 'System' },
   { id: backupView.id, label: backupView.label },
@@ -150,6 +152,7 @@ export function App() {
           {view === 'live' ? <Wall focusCamera={focus} /> : null}
           {view === 'events' ? <EventsView /> : null}
           {view === 'dashboards' ? <Dashboards /> : null}
+          {view === 'rules' ? <RulesView /> : null}
           {view === 'cameras' ? <CamerasView /> : null}
           {view === 'system' ? <SystemView /> : null}
           {view === backupView.id ? <backupView.component /> : null}

@@ -195,3 +195,11 @@ export class SessionAuth implements ApiAuth {
     for (const [key, session] of this.#sessions) if (!this.#alive(session, now)) this.#sessions.delete(key);
   }
 }
+
+/**
+ * Who made a request, for audit entries, notes and incident state: the one place that reads it. The principal
+ * is set by the server's access hook after routing.
+ */
+export function requestActor(req: FastifyRequest): string {
+  return req.principal?.user ?? 'local';
+}

@@ -66,6 +66,49 @@ const Outbound = {
     resolvedTs: z.number().optional(),
     escalations: z.number().optional(),
   }),
+  incident: z.object({
+    id: z.string(),
+    cameraId: z.string(),
+    zone: z.string().optional(),
+    startTs: z.number(),
+    lastTs: z.number(),
+    endTs: z.number().optional(),
+    severity: z.enum(['info', 'warning', 'critical']),
+    ruleIds: z.array(z.string()).max(100),
+    ruleNames: z.array(z.string()).max(100),
+    labels: z.array(z.string()).max(100),
+    eventIds: z.array(z.string()).max(500),
+    objectCount: z.number(),
+    snapshots: z
+      .array(
+        z.object({ eventId: z.string(), label: z.string(), ts: z.number(), score: z.number(), box: Box }),
+      )
+      .max(20),
+    state: z.enum(['new', 'acknowledged', 'resolved']),
+    acknowledgedBy: z.string().optional(),
+    acknowledgedTs: z.number().optional(),
+    ackNote: z.string().optional(),
+    resolvedBy: z.string().optional(),
+    resolvedTs: z.number().optional(),
+    resolveNote: z.string().optional(),
+    escalationLevel: z.number().optional(),
+    // Channel outcomes only: never an address or a secret.
+    notifications: z
+      .array(
+        z.object({
+          ts: z.number(),
+          level: z.number(),
+          levelName: z.string(),
+          channelId: z.string(),
+          channelKind: z.enum(['desktop', 'webhook', 'mqtt', 'email']),
+          status: z.enum(['sent', 'failed']),
+          attempts: z.number(),
+          error: z.string().optional(),
+        }),
+      )
+      .max(200),
+    updatedTs: z.number(),
+  }),
   health: z.object({
     id: z.string(),
     name: z.string().optional(),

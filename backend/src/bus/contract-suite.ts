@@ -148,8 +148,12 @@ export function busContractSuite(name: string, make: () => BusUnderTest, timeout
           rule: {
             id: `${run}-night`,
             name: 'Night',
-            label: 'person',
+            labels: ['person'],
+            cameraIds: [],
             minDurationSec: 0,
+            dwellSec: 0,
+            minCount: 1,
+            cooldownSec: 0,
             severity: 'warning',
             enabled: true,
           },

@@ -88,8 +88,11 @@ export const DetectSettingsChangeSchema = z.discriminatedUnion('kind', [
     rule: z.looseObject({
       id: z.string().min(1),
       name: z.string(),
-      label: z.string().min(1),
+      // Older messages carry one label and camera, newer ones lists.
+      label: z.string().min(1).optional(),
+      labels: z.array(z.string().min(1)).optional(),
       cameraId: z.string().optional(),
+      cameraIds: z.array(z.string()).optional(),
       zone: z.string().optional(),
       schedule: z
         .looseObject({ from: z.string(), to: z.string(), days: z.array(z.number().int()).optional() })
@@ -101,7 +104,66 @@ export const DetectSettingsChangeSchema = z.discriminatedUnion('kind', [
     ts: Ts,
   }),
   z.looseObject({ kind: z.literal('alert-rule-deleted'), id: z.string().min(1), ts: Ts }),
+  z.looseObject({
+    kind: z.literal('snooze'),
+    snooze: z.looseObject({
+      kind: z.enum(['camera', 'rule']),
+      target: z.string().min(1),
+      untilTs: Ts,
+      by: z.string(),
+      ts: Ts,
+    }),
+    ts: Ts,
+  }),
+  z.looseObject({
+    kind: z.literal('snooze-deleted'),
+    snoozeKind: z.enum(['camera', 'rule']),
+    target: z.string().min(1),
+    ts: Ts,
+  }),
+  z.looseObject({
+    kind: z.literal('suppression'),
+    suppression: z.looseObject({
+      id: z.string().min(1),
+      cameraId: z.string().min(1),
+      label: z.string().min(1),
+      region: Box,
+      createdBy: z.string(),
+      createdTs: Ts,
+      expiresTs: Ts.optional(),
+    }),
+    ts: Ts,
+  }),
+  z.looseObject({ kind: z.literal('suppression-deleted'), id: z.string().min(1), ts: Ts }),
 ]);
+
+const IncidentSnapshotSchema = z.looseObject({
+  eventId: z.string().min(1),
+  label: z.string(),
+  ts: Ts,
+  score: z.number(),
+  box: Box,
+});
+
+/** Incident activity from the detection stage (state fields are the store's). */
+export const IncidentSchema = z.looseObject({
+  id: z.string().min(1),
+  cameraId: z.string().min(1),
+  zone: z.string().optional(),
+  startTs: Ts,
+  lastTs: Ts,
+  endTs: Ts.optional(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  ruleIds: z.array(z.string()),
+  ruleNames: z.array(z.string()),
+  labels: z.array(z.string()),
+  eventIds: z.array(z.string()),
+  objectCount: z.number().int().nonnegative(),
+  snapshots: z.array(IncidentSnapshotSchema),
+  state: z.enum(['new', 'acknowledged', 'resolved']),
+  notifications: z.array(z.looseObject({})),
+  updatedTs: Ts,
+});
 
 /**
  * A dead letter: where the message came from (Kafka topic, partition, offset: the same coordinates for every reader,
@@ -129,6 +191,7 @@ export const DEFAULT_SCHEMAS: Partial<Record<Topic, z.ZodType>> = {
   [Topics.detections]: FrameDetectionsSchema,
   [Topics.events]: VigilEventSchema,
   [Topics.alerts]: VigilAlertSchema,
+  [Topics.incidents]: IncidentSchema,
   [Topics.health]: HealthSchema,
   [Topics.deadLetter]: DeadLetterSchema,
   [Topics.settings]: DetectSettingsChangeSchema,

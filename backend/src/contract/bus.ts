@@ -13,13 +13,15 @@ export const Topics = {
   events: 'vigil.events.v1',
   /** Alerts raised by alert rules, and their state changes. */
   alerts: 'vigil.alerts.v1',
+  /** Incidents (rule hits grouped per camera and zone) as their activity changes, and their state changes. */
+  incidents: 'vigil.incidents.v1',
   /** Camera health changes. */
   health: 'vigil.health.v1',
   /** Messages that failed validation, with the reason (cluster mode). */
   deadLetter: 'vigil.dlq.v1',
   /**
    * Zones, masks and alert rules, shared by every detect and api instance. A compacted topic (the latest message
-   * of each key is kept for ever): keys are `zones/<camera id>` and `alert-rule/<rule id>`, and a reader that
+   * of each key is kept for ever): keys are `zones/<camera id>`, `alert-rule/<rule id>`, `snooze/…` and `suppression/<id>`, and a reader that
    * replays it from the start has the current settings.
    */
   settings: 'vigil.settings.v1',

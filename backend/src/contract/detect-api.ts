@@ -1,5 +1,6 @@
 /** HTTP DTOs of detection: zones and masks per camera, alert rules, detector statistics. */
 import type { AlertSeverity } from './events.js';
+import type { Snooze, Suppression } from './incidents.js';
 
 /** A point in normalised frame coordinates (0..1 of width and height). */
 export type NormPoint = [number, number];
@@ -32,21 +33,58 @@ export interface AlertSchedule {
   days?: number[];
 }
 
-/** An alert rule: an object of `label` (on a camera, in a zone, in a time window) for at least minDurationSec. */
+/**
+ * An alert rule: an object of one of `labels` (on one of `cameraIds`, in a zone, in a time window) seen for at least
+ * minDurationSec (and in the zone for dwellSec), with at least minCount such objects at once. Hits group into
+ * incidents; after an incident of the rule closes, the rule opens no new one on that camera for cooldownSec.
+ */
 export interface AlertRule {
   id: string;
   name: string;
-  label: string;
-  cameraId?: string;
+  labels: string[];
+  /** Empty: every camera. */
+  cameraIds: string[];
   zone?: string;
   schedule?: AlertSchedule;
   minDurationSec: number;
+  /** Loitering: seconds the object must stay in the zone (needs a zone). */
+  dwellSec: number;
+  /** Objects matching the rule needed on the camera (in the zone) at the same time. */
+  minCount: number;
+  cooldownSec: number;
   severity: AlertSeverity;
   enabled: boolean;
 }
 
+/** A rule as older settings files and clients write it: one `label` and `cameraId`, no dwell, count or cooldown. */
+export type AlertRuleLike = Omit<
+  AlertRule,
+  'labels' | 'cameraIds' | 'dwellSec' | 'minCount' | 'cooldownSec'
+> & {
+  labels?: string[];
+  cameraIds?: string[];
+  label?: string;
+  cameraId?: string;
+  dwellSec?: number;
+  minCount?: number;
+  cooldownSec?: number;
+};
+
+/** The current form of a rule written in either form. */
+export function normaliseAlertRule(r: AlertRuleLike): AlertRule {
+  const { label, cameraId, ...rest } = r;
+  return {
+    ...rest,
+    labels: r.labels?.length ? r.labels : label ? [label] : [],
+    cameraIds: r.cameraIds ?? (cameraId ? [cameraId] : []),
+    dwellSec: r.dwellSec ?? 0,
+    minCount: r.minCount ?? 1,
+    cooldownSec: r.cooldownSec ?? 0,
+  };
+}
+
 /** POST /api/alert-rules and PUT /api/alert-rules/:id body (the id is assigned by the server on POST). */
-export type AlertRuleInput = Omit<AlertRule, 'id'> & { id?: string };
+export type AlertRuleInput = Omit<AlertRuleLike, 'id'> & { id?: string };
 
 /** Counters of one camera in the detection stage. */
 export interface CameraDetectStats {
@@ -89,7 +127,11 @@ export const DetectApiRoutes = {
 export type DetectSettingsChange =
   | { kind: 'zones'; cameraId: string; zones: CameraZones; ts: number }
   | { kind: 'alert-rule'; rule: AlertRule; ts: number }
-  | { kind: 'alert-rule-deleted'; id: string; ts: number };
+  | { kind: 'alert-rule-deleted'; id: string; ts: number }
+  | { kind: 'snooze'; snooze: Snooze; ts: number }
+  | { kind: 'snooze-deleted'; snoozeKind: Snooze['kind']; target: string; ts: number }
+  | { kind: 'suppression'; suppression: Suppression; ts: number }
+  | { kind: 'suppression-deleted'; id: string; ts: number };
 
 /** The message key of a settings change. */
 export function settingsKey(change: DetectSettingsChange): string {
@@ -100,5 +142,13 @@ export function settingsKey(change: DetectSettingsChange): string {
       return `alert-rule/${change.rule.id}`;
     case 'alert-rule-deleted':
       return `alert-rule/${change.id}`;
+    case 'snooze':
+      return `snooze/${change.snooze.kind}/${change.snooze.target}`;
+    case 'snooze-deleted':
+      return `snooze/${change.snoozeKind}/${change.target}`;
+    case 'suppression':
+      return `suppression/${change.suppression.id}`;
+    case 'suppression-deleted':
+      return `suppression/${change.id}`;
   }
 }

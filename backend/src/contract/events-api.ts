@@ -115,7 +115,19 @@ export interface SavedSearchBody {
 
 /** What an audit entry records. */
 export type AuditAction =
-  'search' | 'view' | 'snapshot' | 'export' | 'update' | 'acknowledge' | 'resolve' | 'saved-search';
+  | 'search'
+  | 'view'
+  | 'snapshot'
+  | 'export'
+  | 'update'
+  | 'acknowledge'
+  | 'resolve'
+  | 'saved-search'
+  | 'false-positive'
+  | 'snooze'
+  | 'suppression'
+  | 'alert-rule'
+  | 'alert-settings';
 
 /** One line of the append-only audit log: who did what to which thing, and when. */
 export interface AuditEntry {

@@ -12,3 +12,4 @@ export * from './video.js';
 export * from './video-api.js';
 export * from './detect-api.js';
 export * from './layouts-api.js';
+export * from './incidents.js';

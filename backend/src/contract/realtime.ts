@@ -1,4 +1,5 @@
 import type { VigilAlert, VigilEvent } from './events.js';
+import type { Incident } from './incidents.js';
 import type { FrameDetections } from './media.js';
 
 /** Camera states as reported on the health topic and by GET /api/cameras. */
@@ -23,8 +24,9 @@ export type RealtimeMessage =
   | { kind: 'detections'; data: FrameDetections }
   | { kind: 'event'; data: RealtimeEvent }
   | { kind: 'alert'; data: VigilAlert }
+  | { kind: 'incident'; data: Incident }
   | { kind: 'health'; data: RealtimeCameraHealth };
 
 export type RealtimeKind = RealtimeMessage['kind'];
 
-export const REALTIME_KINDS: readonly RealtimeKind[] = ['detections', 'event', 'alert', 'health'];
+export const REALTIME_KINDS: readonly RealtimeKind[] = ['detections', 'event', 'alert', 'incident', 'health'];

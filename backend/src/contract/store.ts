@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Limits } from './config/limits.js';
 import type { AlertState, VigilAlert, VigilEvent } from './events.js';
+import type { IncidentStore } from './incidents.js';
 import type {
   AuditEntry,
   EventDetail,
@@ -378,5 +379,7 @@ export interface EventStore {
   listAudit(limit?: number): Promise<AuditEntry[]>;
   /** Events started in the minute that contains `now`, per camera and label. */
   liveStats(now?: number): Promise<LiveStatsResponse>;
+  /** Incidents: grouped rule hits and their state. */
+  readonly incidents: IncidentStore;
   dispose(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertRule } from '../contract/detect-api.js';
+import type { AlertRuleLike } from '../contract/detect-api.js';
 import type { Box, Detection } from '../contract/media.js';
 import { AlertRuleEngine, scheduleActive } from './alert-rules.js';
 import { Tracker } from './tracker.js';
@@ -16,7 +16,7 @@ const DOCK = {
   ] as Array<[number, number]>,
 };
 
-const rule: AlertRule = {
+const rule: AlertRuleLike = {
   id: 'night-dock',
   name: 'Person in the loading dock at night',
   label: 'person',

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import { CameraId } from '../contract/config/cameras.js';
 import type { AlertRule, CameraZones, DetectStats } from '../contract/detect-api.js';
-import { DetectApiRoutes } from '../contract/detect-api.js';
+import { DetectApiRoutes, normaliseAlertRule } from '../contract/detect-api.js';
 import type { RouteModule } from '../api/server.js';
 import type { DetectSettings } from './settings-store.js';
 
@@ -14,6 +14,13 @@ export interface DetectRoutesSource {
   /** Absent where detection runs in other processes (the cluster's api role). */
   stats?(): DetectStats;
 }
+
+/** Records a settings change in the audit log (who, what). */
+export type SettingsAudit = (
+  req: FastifyRequest,
+  target: string,
+  detail: Record<string, unknown>,
+) => Promise<void> | void;
 
 const Point = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]);
 const Polygon = z.array(Point).min(3, 'a polygon needs at least 3 points').max(100);
@@ -42,22 +49,58 @@ const ZonesBody = z
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 22:00');
 
-const RuleBody = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/)
-    .optional(),
-  name: z.string().trim().min(1).max(120),
-  label: z.string().trim().min(1).max(60),
-  cameraId: CameraId.optional(),
-  zone: z.string().trim().min(1).max(60).optional(),
-  schedule: z
-    .strictObject({ from: HHMM, to: HHMM, days: z.array(z.int().min(0).max(6)).max(7).optional() })
-    .optional(),
-  minDurationSec: z.number().min(0).max(86_400).default(0),
-  severity: z.enum(['info', 'warning', 'critical']).default('warning'),
-  enabled: z.boolean().default(true),
-});
+const Seconds = (max: number, what: string) =>
+  z
+    .number('a number of seconds')
+    .min(0, `${what} cannot be negative`)
+    .max(max, `${what} is at most ${max} seconds`);
+
+const RuleBody = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "-" and "_", at most 64')
+      .optional(),
+    name: z.string('a name').trim().min(1, 'give the rule a name').max(120, 'at most 120 characters'),
+    labels: z
+      .array(z.string().trim().min(1).max(60), 'a list of labels')
+      .max(20, 'at most 20 labels')
+      .optional(),
+    /** One label (the older form). */
+    label: z.string().trim().min(1).max(60).optional(),
+    cameraIds: z.array(CameraId).max(100, 'at most 100 cameras').optional(),
+    /** One camera (the older form). */
+    cameraId: CameraId.optional(),
+    zone: z.string().trim().min(1, 'a zone name').max(60, 'at most 60 characters').optional(),
+    schedule: z
+      .strictObject({
+        from: HHMM,
+        to: HHMM,
+        days: z.array(z.int().min(0).max(6)).max(7).optional(),
+      })
+      .optional(),
+    minDurationSec: Seconds(86_400, 'the minimum duration').default(0),
+    dwellSec: Seconds(86_400, 'the dwell time').default(0),
+    minCount: z
+      .int('a whole number of objects')
+      .min(1, 'at least 1 object')
+      .max(50, 'at most 50 objects')
+      .default(1),
+    cooldownSec: Seconds(86_400, 'the cooldown').default(0),
+    severity: z.enum(['info', 'warning', 'critical'], 'info, warning or critical').default('warning'),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((r, ctx) => {
+    if (!r.labels?.length && !r.label)
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: 'choose at least one label' });
+    if (r.dwellSec > 0 && !r.zone)
+      ctx.addIssue({ code: 'custom', path: ['dwellSec'], message: 'a dwell time needs a zone to dwell in' });
+  })
+  .transform((r): Omit<AlertRule, 'id'> & { id?: string } => {
+    const { label: _label, cameraId: _cameraId, ...rest } = r;
+    const n = normaliseAlertRule({ ...r, id: r.id ?? '' });
+    return { ...rest, labels: n.labels, cameraIds: n.cameraIds };
+  });
 
 function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
   const issue = error.issues[0];
@@ -79,7 +122,7 @@ function notFound(reply: FastifyReply, message: string): FastifyReply {
  * HTTP routes of detection: zones and masks per camera, alert rules, detector statistics. The same routes serve
  * the local backend (the detection service's settings file) and the cluster's api role (the shared settings).
  */
-export function detectRoutes(service: DetectRoutesSource): RouteModule {
+export function detectRoutes(service: DetectRoutesSource, audit?: SettingsAudit): RouteModule {
   return {
     name: 'detect',
     register(app: FastifyInstance) {
@@ -121,6 +164,7 @@ export function detectRoutes(service: DetectRoutesSource): RouteModule {
         }
         const rule: AlertRule = { ...parsed.data, id };
         await service.settings.upsertRule(rule);
+        await audit?.(req, rule.id, { change: 'created', rule });
         return reply.code(201).send(rule);
       });
 
@@ -131,12 +175,14 @@ export function detectRoutes(service: DetectRoutesSource): RouteModule {
         if (!parsed.success) return badRequest(reply, parsed.error);
         const rule: AlertRule = { ...parsed.data, id: req.params.id };
         await service.settings.upsertRule(rule);
+        await audit?.(req, rule.id, { change: 'updated', rule });
         return rule;
       });
 
       app.delete<{ Params: { id: string } }>(DetectApiRoutes.alertRule, async (req, reply) => {
         if (!(await service.settings.deleteRule(req.params.id)))
           return notFound(reply, `no alert rule "${req.params.id}"`);
+        await audit?.(req, req.params.id, { change: 'deleted' });
         return reply.code(204).send();
       });
 

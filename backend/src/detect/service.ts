@@ -8,7 +8,9 @@ import type { EventPhase, EventSnapshot, VigilAlert, VigilEvent } from '../contr
 import type { AnalysisFrame, Box, Detection, FrameDetections } from '../contract/media.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
-import { AlertRuleEngine } from './alert-rules.js';
+import type { Incident } from '../contract/incidents.js';
+import { IncidentGrouper, type ShotInfo } from '../incidents/grouper.js';
+import { AlertRuleEngine, suppressionFor } from './alert-rules.js';
 import { detectorNames, UnknownDetectorError } from './detectors/registry.js';
 import { WorkerDetector } from './detectors/worker-detector.js';
 import type { ObjectDetector, PixelRect, RawDetection, RgbImage } from './detectors/types.js';
@@ -88,6 +90,9 @@ export class DetectionService implements Service {
   readonly #cameras = new Map<string, CameraState>();
   readonly #queue: QueuedFrame[] = [];
   readonly #rules = new AlertRuleEngine();
+  readonly #incidents: IncidentGrouper;
+  /** When each open incident was last published (activity-only changes are published at the update pace). */
+  readonly #incidentPublished = new Map<string, number>();
   readonly #inferenceMs: number[] = [];
   readonly #eventLatencyMs: number[] = [];
   readonly #snapshots: SnapshotEncoder;
@@ -112,6 +117,7 @@ export class DetectionService implements Service {
     this.#bus = options.bus;
     this.#detectors = options.detectors ?? (options.detector ? [options.detector] : []);
     this.#snapshots = new SnapshotEncoder(options.config.snapshots.quality);
+    this.#incidents = new IncidentGrouper(options.config.incidents);
     this.settings =
       options.settings ?? new DetectSettingsStore(path.join(options.dataDir, 'detect', 'settings.json'));
   }
@@ -246,6 +252,8 @@ export class DetectionService implements Service {
         st.stats.skippedNoMotion++;
         detectMetrics.framesSkipped.inc({ camera: frame.cameraId, reason: 'no_motion' });
         await this.#expire(st, frame.ts);
+        // A quiet scene closes its incidents too.
+        await this.#tickIncidents(frame.cameraId, frame.ts);
         return;
       }
       if (motionCfg.cropToMotion && m.motion) region = cropAround(m.regions, frame);
@@ -400,11 +408,49 @@ export class DetectionService implements Service {
       if (changed || frame.ts - (st.lastPublished.get(t.id) ?? 0) >= updateEvery)
         this.#publishEvent(st, t, 'update');
     }
+    const context = {
+      tracks: st.tracker.tracks,
+      snoozes: this.settings.snoozes(),
+      suppressions: this.settings.suppressions(),
+    };
     for (const t of update.seen) {
       if (!t.confirmed) continue;
-      for (const alert of this.#rules.evaluate(t, frame.ts)) await this.#publishAlert(alert);
+      const shot = this.#shotOf(st, t);
+      // A known false positive neither raises nor keeps an incident open; its event is still recorded.
+      const quiet = t.stationary || suppressionFor(t, context.suppressions, frame.ts) !== undefined;
+      if (!quiet) this.#incidents.seen(t, frame.ts, shot);
+      for (const alert of this.#rules.evaluate(t, frame.ts, context)) {
+        await this.#publishAlert(alert);
+        const rule = this.#rules.rule(alert.ruleId);
+        const incident = rule && this.#incidents.hit(alert, rule, t, shot);
+        if (incident) await this.#publishIncident(incident);
+      }
     }
     await this.#expire(st, frame.ts);
+    await this.#tickIncidents(frame.cameraId, frame.ts);
+  }
+
+  #shotOf(st: CameraState, t: Track): ShotInfo | undefined {
+    const best = st.best.get(t.id);
+    return best ? { ts: best.ts, score: best.score, box: best.box } : undefined;
+  }
+
+  /** Closes quiet incidents and publishes activity changes of open ones at the event update pace. */
+  async #tickIncidents(cameraId: string, ts: number): Promise<void> {
+    const { closed, changed } = this.#incidents.tick(cameraId, ts, (id) => this.#rules.rule(id));
+    for (const i of closed) await this.#publishIncident(i);
+    const every = this.#config.tracking.updateEverySec * 1000;
+    for (const i of changed)
+      if (ts - (this.#incidentPublished.get(i.id) ?? -Infinity) >= every) await this.#publishIncident(i);
+  }
+
+  async #publishIncident(incident: Incident): Promise<void> {
+    if (incident.endTs !== undefined) this.#incidentPublished.delete(incident.id);
+    else this.#incidentPublished.set(incident.id, incident.lastTs);
+    this.#incidents.published(incident.id);
+    if (incident.objectCount === 1 && incident.endTs === undefined && incident.lastTs === incident.startTs)
+      this.#log.info({ incident: incident.id, camera: incident.cameraId }, 'incident opened');
+    await this.#bus.publish(Topics.incidents, incident.cameraId, incident);
   }
 
   #keep(cameraId: string, d: RawDetection, scoreScale: number): boolean {
@@ -501,6 +547,7 @@ export class DetectionService implements Service {
     st.best.delete(t.id);
     st.lastPublished.delete(t.id);
     this.#rules.forget(t.id);
+    this.#incidents.forget(t.id);
   }
 
   #camera(cameraId: string): CameraState {
@@ -546,6 +593,8 @@ export class DetectionService implements Service {
     for (const st of this.#cameras.values()) {
       for (const t of st.tracker.endAll()) await this.#end(st, t);
     }
+    // Open incidents close too, at their last activity.
+    for (const i of this.#incidents.closeAll((id) => this.#rules.rule(id))) await this.#publishIncident(i);
     await this.#flushEvents();
     this.#detectors = [];
     this.#idle = [];

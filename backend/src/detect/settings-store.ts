@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AlertRule, CameraZones } from '../contract/detect-api.js';
+import type { AlertRule, AlertRuleLike, CameraZones } from '../contract/detect-api.js';
+import { normaliseAlertRule } from '../contract/detect-api.js';
+import type { Snooze, Suppression } from '../contract/incidents.js';
 
 /**
  * Zones, masks and alert rules as detection reads them and the settings routes change them. Reads are
@@ -14,9 +16,18 @@ export interface DetectSettings {
   zones(cameraId: string): CameraZones;
   setZones(cameraId: string, zones: CameraZones): Promise<void>;
   alertRules(): AlertRule[];
-  upsertRule(rule: AlertRule): Promise<void>;
+  upsertRule(rule: AlertRuleLike): Promise<void>;
   /** False when there is no such rule. */
   deleteRule(id: string): Promise<boolean>;
+  /** Snoozes, expired ones included until they are replaced or removed (readers compare untilTs with now). */
+  snoozes(): Snooze[];
+  setSnooze(snooze: Snooze): Promise<void>;
+  /** False when there was no such snooze. */
+  deleteSnooze(kind: Snooze['kind'], target: string): Promise<boolean>;
+  suppressions(): Suppression[];
+  addSuppression(suppression: Suppression): Promise<void>;
+  /** False when there is no such suppression. */
+  deleteSuppression(id: string): Promise<boolean>;
   dispose(): Promise<void>;
 }
 
@@ -24,11 +35,13 @@ interface SettingsFile {
   version: 1;
   zones: Record<string, CameraZones>;
   alertRules: AlertRule[];
+  snoozes: Snooze[];
+  suppressions: Suppression[];
 }
 
 /** Settings held in memory, with listeners; the two implementations differ in where a change is made durable. */
 export class SettingsState {
-  data: SettingsFile = { version: 1, zones: {}, alertRules: [] };
+  data: SettingsFile = { version: 1, zones: {}, alertRules: [], snoozes: [], suppressions: [] };
   readonly #listeners: Array<() => void> = [];
 
   onChange(listener: () => void): void {
@@ -47,7 +60,8 @@ export class SettingsState {
     this.data.zones[cameraId] = zones;
   }
 
-  upsertRule(rule: AlertRule): void {
+  upsertRule(like: AlertRuleLike): void {
+    const rule = normaliseAlertRule(like);
     const i = this.data.alertRules.findIndex((r) => r.id === rule.id);
     if (i >= 0) this.data.alertRules[i] = rule;
     else this.data.alertRules.push(rule);
@@ -57,6 +71,28 @@ export class SettingsState {
     const before = this.data.alertRules.length;
     this.data.alertRules = this.data.alertRules.filter((r) => r.id !== id);
     return this.data.alertRules.length !== before;
+  }
+
+  setSnooze(snooze: Snooze): void {
+    this.deleteSnooze(snooze.kind, snooze.target);
+    this.data.snoozes.push(snooze);
+  }
+
+  deleteSnooze(kind: Snooze['kind'], target: string): boolean {
+    const before = this.data.snoozes.length;
+    this.data.snoozes = this.data.snoozes.filter((x) => !(x.kind === kind && x.target === target));
+    return this.data.snoozes.length !== before;
+  }
+
+  addSuppression(suppression: Suppression): void {
+    this.deleteSuppression(suppression.id);
+    this.data.suppressions.push(suppression);
+  }
+
+  deleteSuppression(id: string): boolean {
+    const before = this.data.suppressions.length;
+    this.data.suppressions = this.data.suppressions.filter((x) => x.id !== id);
+    return this.data.suppressions.length !== before;
   }
 }
 
@@ -77,7 +113,13 @@ export class DetectSettingsStore implements DetectSettings {
   loadSync(): void {
     if (!fs.existsSync(this.file)) return;
     const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Partial<SettingsFile>;
-    this.#state.data = { version: 1, zones: parsed.zones ?? {}, alertRules: parsed.alertRules ?? [] };
+    this.#state.data = {
+      version: 1,
+      zones: parsed.zones ?? {},
+      alertRules: (parsed.alertRules ?? []).map((r) => normaliseAlertRule(r as AlertRuleLike)),
+      snoozes: parsed.snoozes ?? [],
+      suppressions: parsed.suppressions ?? [],
+    };
   }
 
   onChange(listener: () => void): void {
@@ -97,9 +139,39 @@ export class DetectSettingsStore implements DetectSettings {
     return this.#state.data.alertRules;
   }
 
-  async upsertRule(rule: AlertRule): Promise<void> {
+  async upsertRule(rule: AlertRuleLike): Promise<void> {
     this.#state.upsertRule(rule);
     this.#save();
+  }
+
+  snoozes(): Snooze[] {
+    return this.#state.data.snoozes;
+  }
+
+  async setSnooze(snooze: Snooze): Promise<void> {
+    this.#state.setSnooze(snooze);
+    this.#save();
+  }
+
+  async deleteSnooze(kind: Snooze['kind'], target: string): Promise<boolean> {
+    if (!this.#state.deleteSnooze(kind, target)) return false;
+    this.#save();
+    return true;
+  }
+
+  suppressions(): Suppression[] {
+    return this.#state.data.suppressions;
+  }
+
+  async addSuppression(suppression: Suppression): Promise<void> {
+    this.#state.addSuppression(suppression);
+    this.#save();
+  }
+
+  async deleteSuppression(id: string): Promise<boolean> {
+    if (!this.#state.deleteSuppression(id)) return false;
+    this.#save();
+    return true;
   }
 
   async deleteRule(id: string): Promise<boolean> {

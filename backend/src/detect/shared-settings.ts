@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import type { Bus, Subscription } from '../contract/bus.js';
 import { Topics } from '../contract/bus.js';
-import type { AlertRule, CameraZones, DetectSettingsChange } from '../contract/detect-api.js';
+import type { AlertRule, AlertRuleLike, CameraZones, DetectSettingsChange } from '../contract/detect-api.js';
+import { normaliseAlertRule } from '../contract/detect-api.js';
+import type { Snooze, Suppression } from '../contract/incidents.js';
 import { settingsKey } from '../contract/detect-api.js';
 import { createLogger } from '../platform/log.js';
 import { SettingsState, type DetectSettings } from './settings-store.js';
@@ -53,6 +55,18 @@ export class SharedDetectSettings implements DetectSettings {
       case 'alert-rule-deleted':
         this.#state.deleteRule(change.id);
         break;
+      case 'snooze':
+        this.#state.setSnooze(change.snooze);
+        break;
+      case 'snooze-deleted':
+        this.#state.deleteSnooze(change.snoozeKind, change.target);
+        break;
+      case 'suppression':
+        this.#state.addSuppression(change.suppression);
+        break;
+      case 'suppression-deleted':
+        this.#state.deleteSuppression(change.id);
+        break;
     }
     this.#state.changed();
   }
@@ -78,8 +92,36 @@ export class SharedDetectSettings implements DetectSettings {
     return this.#state.data.alertRules;
   }
 
-  upsertRule(rule: AlertRule): Promise<void> {
-    return this.#publish({ kind: 'alert-rule', rule, ts: Date.now() });
+  upsertRule(rule: AlertRuleLike): Promise<void> {
+    return this.#publish({ kind: 'alert-rule', rule: normaliseAlertRule(rule), ts: Date.now() });
+  }
+
+  snoozes(): Snooze[] {
+    return this.#state.data.snoozes;
+  }
+
+  setSnooze(snooze: Snooze): Promise<void> {
+    return this.#publish({ kind: 'snooze', snooze, ts: Date.now() });
+  }
+
+  async deleteSnooze(kind: Snooze['kind'], target: string): Promise<boolean> {
+    if (!this.#state.data.snoozes.some((x) => x.kind === kind && x.target === target)) return false;
+    await this.#publish({ kind: 'snooze-deleted', snoozeKind: kind, target, ts: Date.now() });
+    return true;
+  }
+
+  suppressions(): Suppression[] {
+    return this.#state.data.suppressions;
+  }
+
+  addSuppression(suppression: Suppression): Promise<void> {
+    return this.#publish({ kind: 'suppression', suppression, ts: Date.now() });
+  }
+
+  async deleteSuppression(id: string): Promise<boolean> {
+    if (!this.#state.data.suppressions.some((x) => x.id === id)) return false;
+    await this.#publish({ kind: 'suppression-deleted', id, ts: Date.now() });
+    return true;
   }
 
   async deleteRule(id: string): Promise<boolean> {

@@ -4,6 +4,9 @@ import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
 import { RedisAlertFanout, SharedSessionAuth } from '../api/shared-redis.js';
 import type { VigilAlert } from '../contract/events.js';
+import { FeedbackStore } from '../incidents/feedback.js';
+import { incidentRoutes } from '../incidents/routes.js';
+import { loadedAlertSettings } from '../incidents/site-settings.js';
 import type { EventStore } from '../contract/store.js';
 import { detectRoutes } from '../detect/routes.js';
 import { SharedDetectSettings } from '../detect/shared-settings.js';
@@ -125,6 +128,17 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     eventRoutes({
       store,
       onAlertChanged: (alert) => (fanout ? fanout.publish(alert) : deliverAlert(alert)),
+    }),
+  );
+  // Incidents: stored by the events role; acted on here. Changes made here reach this instance's windows at once,
+  // the others' within their next refresh.
+  routes.push(
+    incidentRoutes({
+      store,
+      settings: () => settings,
+      alertSettings: loadedAlertSettings(path.join(options.dataDir, 'alerts', 'settings.json')),
+      feedback: new FeedbackStore(path.join(options.dataDir, 'feedback')),
+      onIncidentChanged: (incident) => void realtime.publish('incident', incident),
     }),
   );
   services.add(realtime);

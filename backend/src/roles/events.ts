@@ -1,4 +1,5 @@
 import { Topics, type Subscription } from '../contract/bus.js';
+import type { Incident } from '../contract/incidents.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type { KafkaSubscription } from '../bus/kafka-bus.js';
 import { createEsEventStore } from '../store-es/create.js';
@@ -56,15 +57,22 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
     services.add({ name: 'event-store', start: () => es.setup(), dispose: () => target.dispose() });
     sink = { upsertEvent: async (e) => void (await target.upsertEvents([e])) };
     let alertsSub: Subscription | undefined;
+    let incidentsSub: Subscription | undefined;
     services.add({
       name: 'alerts-writer',
       start: async () => {
         alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => target.upsertAlerts([a]), {
           group: ROLE_GROUPS.events,
         });
+        incidentsSub = await bus.subscribe<Incident>(
+          Topics.incidents,
+          (i) => target.incidents.upsertIncidents([i]),
+          { group: ROLE_GROUPS.events },
+        );
       },
       dispose: async () => {
         await alertsSub?.dispose();
+        await incidentsSub?.dispose();
       },
     });
   }

@@ -27,6 +27,13 @@ import { DetectionService } from '../detect/service.js';
 import { detectRoutes } from '../detect/routes.js';
 import { LayoutStore } from '../layouts/layout-store.js';
 import { layoutRoutes } from '../layouts/routes.js';
+import { requestActor } from '../api/auth.js';
+import type { Incident } from '../contract/incidents.js';
+import { ChannelError } from '../incidents/channels.js';
+import { EscalationService } from '../incidents/escalation.js';
+import { FeedbackStore } from '../incidents/feedback.js';
+import { incidentRoutes } from '../incidents/routes.js';
+import { AlertSettingsStore } from '../incidents/site-settings.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -101,6 +108,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       dataDir,
       bus,
       cameraName: (id) => config.cameras.find((c) => c.id === id)?.name,
+      // Incidents as stored (state kept, activity merged) go to every open window.
+      onIncidentStored: (incident) => void realtime.publish('incident', incident),
     }),
   );
 
@@ -130,7 +139,44 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
 
   // --- detection (motion, objects, tracking, events, alerts) ---
   const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));
-  routes.push(detectRoutes(detection));
+  routes.push(
+    detectRoutes(detection, (req, target, detail) =>
+      eventStore.store.appendAudit({
+        ts: Date.now(),
+        actor: requestActor(req),
+        action: 'alert-rule',
+        target,
+        detail,
+      }),
+    ),
+  );
+
+  // --- incidents (what guards act on), escalation and notification channels ---
+  const alertSettings = new AlertSettingsStore(path.join(dataDir, 'alerts', 'settings.json'));
+  alertSettings.load();
+  const publishIncident = (incident: Incident) => void realtime.publish('incident', incident);
+  routes.push(
+    incidentRoutes({
+      store: () => eventStore.store,
+      settings: () => detection.settings,
+      alertSettings,
+      feedback: new FeedbackStore(path.join(dataDir, 'feedback')),
+      onIncidentChanged: publishIncident,
+    }),
+  );
+  services.add(
+    new EscalationService({
+      incidents: () => eventStore.store.incidents,
+      settings: alertSettings,
+      onChanged: publishIncident,
+      // Desktop notifications and sound: the incident, with its notification recorded, reaches every window.
+      channel: {
+        desktop: () => {
+          if (realtime.clients === 0) throw new ChannelError('no window of Vigil is open to show it');
+        },
+      },
+    }),
+  );
 
   // --- backup (backups, restore, evidence export) ---
   const backup = services.add(

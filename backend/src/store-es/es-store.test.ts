@@ -71,6 +71,7 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
       'PUT /_index_template/vigil-alerts',
       'PUT /_index_template/vigil-saved-searches',
       'PUT /_index_template/vigil-audit',
+      'PUT /_index_template/vigil-incidents',
       'GET /vigil-alerts,vigil-saved-searches,vigil-audit',
     ]);
     expect(engine.policies.get('vigil-events')).toEqual({ policy: ilmPolicy('vigil').policy });

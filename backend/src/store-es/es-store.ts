@@ -30,6 +30,7 @@ import {
   type EventStore,
   type UpsertResult,
 } from '../contract/store.js';
+import { EsIncidentStore, incidentIndexTemplate } from './es-incidents.js';
 import { createLogger } from '../platform/log.js';
 import { mergeEvent, snapshotIsBetter, type MergeableEvent } from '../store/merge.js';
 
@@ -300,6 +301,7 @@ export class EsEventStore implements EventStore {
   #drainTimer: NodeJS.Timeout | undefined;
   #retentionTimer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
+  readonly incidents: EsIncidentStore;
 
   constructor(private readonly options: EsEventStoreOptions) {
     this.#es = options.client;
@@ -308,6 +310,7 @@ export class EsEventStore implements EventStore {
     this.#spoolFile = path.join(options.spoolDir, 'events.jsonl');
     this.#bulkAttempts = options.bulkAttempts ?? 5;
     this.#cameraName = options.cameraName ?? (() => undefined);
+    this.incidents = new EsIncidentStore(this.#es, `${this.#prefix}-incidents`);
     this.#drainTimer = setInterval(
       () => void this.drainSpool().catch(() => {}),
       options.drainIntervalMs ?? 5_000,
@@ -341,6 +344,7 @@ export class EsEventStore implements EventStore {
   async setup(): Promise<void> {
     await this.#es.ilm.putLifecycle(ilmPolicy(this.#prefix));
     for (const t of indexTemplates(this.#prefix)) await this.#es.indices.putIndexTemplate(t);
+    await this.#es.indices.putIndexTemplate(incidentIndexTemplate(this.#prefix));
     const existing = (await this.#es.indices.get({
       index: (['alerts', 'saved-searches', 'audit'] as const).map((k) => this.#index(k)).join(','),
       ignore_unavailable: true,

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { IncidentStore } from '../contract/incidents.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type {
   AuditEntry,
@@ -257,6 +258,10 @@ export class CachedEventStore implements EventStore {
 
   upsertAlerts(alerts: readonly VigilAlert[]): Promise<void> {
     return this.inner.upsertAlerts(alerts);
+  }
+  /** Incidents are not cached: they change with every acknowledgement and are read by few. */
+  get incidents(): IncidentStore {
+    return this.inner.incidents;
   }
   getAlert(id: string): Promise<VigilAlert | undefined> {
     return this.inner.getAlert(id);

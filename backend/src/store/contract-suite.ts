@@ -1,6 +1,7 @@
 import jpeg from 'jpeg-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type { Incident } from '../contract/incidents.js';
 import {
   HOUR_MS,
   MINUTE_MS,
@@ -44,6 +45,28 @@ export function makeEvent(overrides: Partial<VigilEvent> = {}): VigilEvent {
     ...overrides,
   };
   return e;
+}
+
+/** A realistic incident activity message, as the detection stage publishes it. */
+export function makeIncident(overrides: Partial<Incident> = {}): Incident {
+  const startTs = overrides.startTs ?? Date.now() - 10 * MINUTE_MS;
+  return {
+    id: `inc-cam-a-${startTs}`,
+    cameraId: 'cam-a',
+    startTs,
+    lastTs: startTs,
+    severity: 'warning',
+    ruleIds: ['rule-1'],
+    ruleNames: ['Person on the plaza'],
+    labels: ['person'],
+    eventIds: ['e1'],
+    objectCount: 1,
+    snapshots: [{ eventId: 'e1', label: 'person', ts: startTs, score: 0.7, box: [0.1, 0.2, 0.2, 0.5] }],
+    state: 'new',
+    notifications: [],
+    updatedTs: startTs,
+    ...overrides,
+  };
 }
 
 function makeAlert(overrides: Partial<VigilAlert> = {}): VigilAlert {
@@ -394,6 +417,126 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
         total: 3,
         perCamera: { 'cam-a': { person: 1, car: 1 }, 'cam-b': { person: 1 } },
       });
+    });
+
+    it('keeps incidents: activity merges, a redelivered message never undoes an acknowledgement, filters combine', async () => {
+      const t0 = Date.now() - 20 * MINUTE_MS;
+      const first = makeIncident({
+        id: 'inc-a',
+        startTs: t0,
+        lastTs: t0 + 5000,
+        eventIds: ['e1'],
+        objectCount: 1,
+      });
+      await store.incidents.upsertIncidents([first]);
+      const acked = await store.incidents.actOnIncident('inc-a', {
+        kind: 'acknowledge',
+        by: 'guard-1',
+        ts: t0 + 6000,
+        note: 'checked the plaza',
+      });
+      expect(acked).toMatchObject({
+        state: 'acknowledged',
+        acknowledgedBy: 'guard-1',
+        ackNote: 'checked the plaza',
+      });
+      // More activity arrives (and the first message again): the incident grows, the acknowledgement stays.
+      const later = makeIncident({
+        id: 'inc-a',
+        startTs: t0,
+        lastTs: t0 + 60_000,
+        endTs: t0 + 60_000,
+        eventIds: ['e2', 'e3'],
+        objectCount: 2,
+        severity: 'critical',
+        labels: ['person', 'car'],
+        snapshots: [{ eventId: 'e3', label: 'car', ts: t0 + 50_000, score: 0.9, box: [0.1, 0.1, 0.3, 0.3] }],
+      });
+      await store.incidents.upsertIncidents([later, first]);
+      const merged = await store.incidents.getIncident('inc-a');
+      expect(merged).toMatchObject({
+        state: 'acknowledged',
+        acknowledgedBy: 'guard-1',
+        lastTs: t0 + 60_000,
+        endTs: t0 + 60_000,
+        severity: 'critical',
+        objectCount: 3,
+        labels: ['person', 'car'],
+      });
+      expect(merged?.eventIds.sort()).toEqual(['e1', 'e2', 'e3']);
+      expect(merged?.snapshots.map((x) => x.eventId)).toEqual(['e3', 'e1']);
+
+      // Resolve, then acknowledge again: a resolved incident stays resolved.
+      await store.incidents.actOnIncident('inc-a', { kind: 'resolve', by: 'guard-2', ts: t0 + 70_000 });
+      const again = await store.incidents.actOnIncident('inc-a', {
+        kind: 'acknowledge',
+        by: 'x',
+        ts: t0 + 80_000,
+      });
+      expect(again).toMatchObject({ state: 'resolved', resolvedBy: 'guard-2', acknowledgedBy: 'guard-1' });
+      expect(
+        await store.incidents.actOnIncident('missing', { kind: 'resolve', by: 'x', ts: t0 }),
+      ).toBeUndefined();
+
+      await store.incidents.upsertIncidents([
+        makeIncident({
+          id: 'inc-b',
+          cameraId: 'cam-b',
+          startTs: t0 + 2 * MINUTE_MS,
+          lastTs: t0 + 3 * MINUTE_MS,
+        }),
+        makeIncident({
+          id: 'inc-c',
+          startTs: t0 + 10 * MINUTE_MS,
+          lastTs: t0 + 11 * MINUTE_MS,
+          severity: 'info',
+        }),
+      ]);
+      const ids = async (query: Parameters<typeof store.incidents.listIncidents>[0]) =>
+        (await store.incidents.listIncidents(query)).map((x) => x.id);
+      expect(await ids({})).toEqual(['inc-c', 'inc-b', 'inc-a']);
+      expect(await ids({ states: ['new'] })).toEqual(['inc-c', 'inc-b']);
+      expect(await ids({ cameras: ['cam-a'] })).toEqual(['inc-c', 'inc-a']);
+      expect(await ids({ severities: ['info', 'critical'] })).toEqual(['inc-c', 'inc-a']);
+      expect(await ids({ states: ['new'], cameras: ['cam-a'] })).toEqual(['inc-c']);
+      // Active in the window: ended after `from` and started before `to`.
+      expect(await ids({ from: t0 + 2.5 * MINUTE_MS, to: t0 + 10 * MINUTE_MS })).toEqual(['inc-b']);
+      expect(await ids({ limit: 1 })).toEqual(['inc-c']);
+    });
+
+    it('records every notification against its incident, newest escalation level kept', async () => {
+      const t0 = Date.now() - MINUTE_MS;
+      await store.incidents.upsertIncidents([makeIncident({ id: 'inc-n', startTs: t0, lastTs: t0 })]);
+      await store.incidents.recordNotification('inc-n', {
+        ts: t0 + 1000,
+        level: 0,
+        levelName: 'On raise',
+        channelId: 'hook',
+        channelKind: 'webhook',
+        status: 'sent',
+        attempts: 1,
+      });
+      const after = await store.incidents.recordNotification('inc-n', {
+        ts: t0 + 61_000,
+        level: 1,
+        levelName: 'Supervisor on duty',
+        channelId: 'mail',
+        channelKind: 'email',
+        status: 'failed',
+        attempts: 3,
+        error: 'connection refused',
+      });
+      expect(after?.escalationLevel).toBe(1);
+      const stored = await store.incidents.getIncident('inc-n');
+      expect(stored?.notifications.map((n) => [n.channelId, n.status])).toEqual([
+        ['hook', 'sent'],
+        ['mail', 'failed'],
+      ]);
+      // Activity arriving afterwards keeps the record.
+      await store.incidents.upsertIncidents([
+        makeIncident({ id: 'inc-n', startTs: t0, lastTs: t0 + 90_000 }),
+      ]);
+      expect((await store.incidents.getIncident('inc-n'))?.notifications).toHaveLength(2);
     });
   });
 }

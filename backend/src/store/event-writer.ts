@@ -5,6 +5,8 @@ import type { EventStore, UpsertResult } from '../contract/store.js';
 import { isDiskFullError, retryDelay } from '../platform/disk-full.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
+import { IncidentSchema } from '../bus/schemas.js';
+import type { Incident } from '../contract/incidents.js';
 import { VigilAlertSchema, VigilEventSchema } from './event-schema.js';
 import { storeMetrics } from './metrics.js';
 
@@ -17,6 +19,8 @@ export interface EventWriterOptions {
   maxDelayMs?: number;
   /** Called after each commit with the events it made durable. */
   onCommitted?: (events: readonly VigilEvent[], result: UpsertResult) => void;
+  /** Called with an incident as stored (activity merged into its state) after each incident message. */
+  onIncidentStored?: (incident: Incident) => void;
 }
 
 interface Pending {
@@ -69,6 +73,7 @@ export class EventWriter implements Service {
         concurrency: this.#maxEvents,
       }),
       await bus.subscribe<unknown>(Topics.alerts, (m) => this.#onAlert(m), { group: 'store' }),
+      await bus.subscribe<unknown>(Topics.incidents, (m) => this.#onIncident(m), { group: 'store' }),
     );
   }
 
@@ -128,6 +133,23 @@ export class EventWriter implements Service {
     this.#diskFullSince = undefined;
     this.#lastError = undefined;
     this.#retryAttempt = 0;
+  }
+
+  async #onIncident(message: unknown): Promise<void> {
+    const parsed = IncidentSchema.safeParse(message);
+    if (!parsed.success) {
+      storeMetrics.invalidMessages.inc({ topic: Topics.incidents });
+      const issue = parsed.error.issues[0];
+      throw new InvalidMessageError(
+        `incident message refused: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`,
+      );
+    }
+    const incident = parsed.data as unknown as Incident;
+    await this.options.store.incidents.upsertIncidents([incident]);
+    if (this.options.onIncidentStored) {
+      const stored = await this.options.store.incidents.getIncident(incident.id);
+      if (stored) this.options.onIncidentStored(stored);
+    }
   }
 
   #scheduleFlush(delay: number): void {

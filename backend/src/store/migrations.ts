@@ -139,6 +139,22 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         `);
     }
   },
+  // 6: incidents (grouped rule hits with their state). The incident is kept whole as JSON; the columns are what
+  // the list filters and orders on.
+  (db) =>
+    db.exec(`
+      CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL,
+        start_ts INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX incidents_start ON incidents (start_ts, id);
+      CREATE INDEX incidents_state_start ON incidents (state, start_ts);
+    `),
 ];
 
 /** Counter tables of one time unit, filled from the events present, and the triggers that keep them. */

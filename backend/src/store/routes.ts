@@ -15,6 +15,7 @@ import {
   type EventStore,
   type RetainPort,
 } from '../contract/store.js';
+import { requestActor } from '../api/auth.js';
 import type { RouteModule } from '../api/server.js';
 import { createLogger } from '../platform/log.js';
 
@@ -66,7 +67,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
   const getStore = typeof options.store === 'function' ? options.store : () => options.store as EventStore;
   let store: EventStore = undefined as unknown as EventStore;
   const log = createLogger('store.routes');
-  const actorOf = options.actorOf ?? (() => 'local');
+  const actorOf = options.actorOf ?? requestActor;
   const now = options.now ?? Date.now;
 
   const audit = async (

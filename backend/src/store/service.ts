@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Bus } from '../contract/bus.js';
 import type { StoreConfig } from '../contract/config/store.js';
+import type { Incident } from '../contract/incidents.js';
 import type { EventStore } from '../contract/store.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
@@ -21,6 +22,8 @@ export interface EventStoreServiceOptions {
   writer?: boolean;
   /** The Redis cache to put in front, instead of `config.cache` (the cluster's shared Redis). */
   cache?: RedisCacheOptions;
+  /** Told of each incident as stored, after its activity was merged (live clients, escalation). */
+  onIncidentStored?: (incident: Incident) => void;
 }
 
 /**
@@ -60,6 +63,7 @@ export class EventStoreService implements Service {
         store,
         maxEvents: config.batch.maxEvents,
         maxDelayMs: config.batch.maxDelayMs,
+        ...(this.options.onIncidentStored ? { onIncidentStored: this.options.onIncidentStored } : {}),
       });
       await this.#writer.start();
     }

@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteIncidentStore } from './sqlite-incidents.js';
 import type { EventPathPoint, VigilAlert, VigilEvent } from '../contract/events.js';
 import type {
   AuditAction,
@@ -273,6 +274,7 @@ export class SqliteEventStore implements EventStore {
   readonly #stmts;
   readonly #counters: CounterStatements;
   #writesSinceOptimize = 0;
+  readonly incidents: SqliteIncidentStore;
 
   constructor(options: SqliteEventStoreOptions) {
     this.file = options.file;
@@ -330,6 +332,7 @@ export class SqliteEventStore implements EventStore {
       ),
     };
     this.#counters = new CounterStatements(db);
+    this.incidents = new SqliteIncidentStore(db);
   }
 
   #snapshotPath(id: string, kind: 'crop' | 'frame'): string {

@@ -1,10 +1,18 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Incident, Snooze } from '../../../backend/src/contract';
 import { api, formatTime } from '../lib/http';
 import { useNow } from '../lib/hooks';
-import { setAlert, useAlerts, useAlertsError, useCameras } from '../lib/store';
-import type { VigilAlert } from '../../../backend/src/contract';
-import { desktopApi, useDesktopAlertNotifications } from '../desktop';
-import { orderAlerts } from './escalation';
+import {
+  loadSnoozes,
+  setIncidents,
+  useAlertSettings,
+  useCameras,
+  useIncidents,
+  useIncidentsError,
+  useSnoozes,
+} from '../lib/store';
+import { failedChannels, objectsText, orderIncidents } from './incidents';
+import { desktopApi, useDesktopIncidentNotifications } from '../desktop';
 
 function beep(urgent: boolean): void {
   try {
@@ -22,53 +30,122 @@ function beep(urgent: boolean): void {
   }
 }
 
-/** New alerts, escalating when not acknowledged in time; A acknowledges the top one. */
+/** Shows a desktop notification for a newly recorded desktop-channel notification (the browser's own). */
+function desktopNotify(i: Incident, title: string): void {
+  try {
+    if (typeof Notification === 'undefined') return;
+    if (Notification.permission === 'granted')
+      new Notification(title, { body: `${objectsText(i)} on ${i.cameraId}` });
+    else if (Notification.permission === 'default') void Notification.requestPermission();
+  } catch {
+    /* notifications unavailable */
+  }
+}
+
+function minutesLeft(s: Snooze, now: number): number {
+  return Math.max(0, Math.ceil((s.untilTs - now) / 60_000));
+}
+
+/**
+ * The incident desk: open incidents, what they hold (objects, a strip of the best snapshots, the clip span), their
+ * escalation and any failed notification; acknowledge, resolve, "not a person", snooze, and acknowledge several
+ * at once with one note. A acknowledges the top one.
+ */
 export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
-  const alerts = useAlerts();
-  const error = useAlertsError();
+  const incidents = useIncidents();
+  const error = useIncidentsError();
+  const snoozes = useSnoozes();
+  const settings = useAlertSettings();
   const { list: cameras, loaded: camerasLoaded } = useCameras();
   const now = useNow(1000);
-  // On by default in the desktop app (a control-room console), off in a browser tab.
-  const [sound, setSound] = useState(
-    () => (localStorage.getItem('vigil.alerts.sound') ?? (desktopApi() ? '1' : '0')) === '1',
-  );
-  const [escalateSec, setEscalateSec] = useState(
-    () => Number(localStorage.getItem('vigil.alerts.escalate') ?? 60) || 60,
-  );
-  const [ackError, setAckError] = useState<string | undefined>();
-  const shown = orderAlerts(alerts, now, escalateSec * 1000);
+  const [actionError, setActionError] = useState<string | undefined>();
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkNote, setBulkNote] = useState('');
+  const [notes, setNotes] = useState<Record<string, string>>({});
+  const shown = orderIncidents(incidents);
   const notified = useRef(new Map<string, number>());
-  const name = useCallback((id: string) => cameras.find((c) => c.id === id)?.name ?? id, [cameras]);
-  useDesktopAlertNotifications(alerts, name, camerasLoaded);
+  const name = useCallback(
+    (id: string) => cameras.find((c) => c.id === id)?.name ?? id,
+    [cameras],
+  );
+  useDesktopIncidentNotifications(shown, name, camerasLoaded);
 
-  // Sound for each new alert and again at each escalation level.
+  // Sound for each new incident and again at each escalation level; a desktop notification when one was sent.
   useEffect(() => {
-    for (const s of shown) {
-      const last = notified.current.get(s.alert.id);
-      if (last === undefined || s.level > last) {
-        notified.current.set(s.alert.id, s.level);
-        if (sound) beep(s.escalated);
+    for (const i of shown) {
+      if (i.state !== 'new') continue;
+      const level = i.escalationLevel ?? -1;
+      const last = notified.current.get(i.id);
+      if (last === undefined || level > last) {
+        notified.current.set(i.id, level);
+        if (settings?.sound) beep(level >= 1);
+        const desktop = i.notifications.filter((n) => n.channelKind === 'desktop' && n.level === level);
+        // In the desktop app, native notifications (with a click that shows the camera) come from the shell.
+        if (desktop.length && last !== undefined && !desktopApi())
+          desktopNotify(i, `Vigil: ${desktop[0]?.levelName ?? 'incident'}`);
       }
     }
-  }, [shown, sound]);
+  }, [shown, settings?.sound]);
 
-  const acknowledge = async (a: VigilAlert) => {
-    const r = await api.post<VigilAlert>(`/api/alerts/${encodeURIComponent(a.id)}/ack`, { by: 'operator' });
+  const act = async (i: Incident, kind: 'ack' | 'resolve') => {
+    const note = notes[i.id]?.trim();
+    const r = await api.post<Incident>(
+      `/api/incidents/${encodeURIComponent(i.id)}/${kind}`,
+      note ? { note } : {},
+    );
     if (r.ok) {
-      setAlert(
-        r.data && typeof r.data === 'object'
-          ? { ...a, ...r.data, state: r.data.state ?? 'acknowledged' }
-          : { ...a, state: 'acknowledged' },
-      );
-      setAckError(undefined);
-    } else setAckError(r.notAvailable ? 'Acknowledging: not available on this backend.' : r.message);
+      setIncidents([r.data]);
+      setNotes((n) => ({ ...n, [i.id]: '' }));
+      setActionError(undefined);
+    } else setActionError(r.message);
   };
 
-  const top = shown[0]?.alert;
+  const bulkAck = async () => {
+    const ids = [...selected];
+    const note = bulkNote.trim();
+    const r = await api.post<{ acknowledged: Incident[]; missing: string[] }>('/api/incidents/ack', {
+      ids,
+      ...(note ? { note } : {}),
+    });
+    if (r.ok) {
+      setIncidents(r.data.acknowledged);
+      setSelected(new Set());
+      setBulkNote('');
+      setActionError(undefined);
+    } else setActionError(r.message);
+  };
+
+  const notAPerson = async (i: Incident, eventId: string) => {
+    const r = await api.post<{ incident?: Incident }>(
+      `/api/incidents/${encodeURIComponent(i.id)}/false-positive`,
+      {
+        eventId,
+      },
+    );
+    if (r.ok) {
+      if (r.data.incident) setIncidents([r.data.incident]);
+      setActionError(undefined);
+    } else setActionError(r.message);
+  };
+
+  const snooze = async (kind: 'camera' | 'rule', target: string, minutes: number) => {
+    const r = await api.post<Snooze>('/api/snoozes', { kind, target, minutes });
+    if (!r.ok) setActionError(r.message);
+    await loadSnoozes();
+  };
+  const unsnooze = async (s: Snooze) => {
+    const r = await api.del(`/api/snoozes/${s.kind}/${encodeURIComponent(s.target)}`);
+    if (!r.ok) setActionError(r.message);
+    await loadSnoozes();
+  };
+
+  const top = shown.find((i) => i.state === 'new');
   const topRef = useRef(top);
+  const actRef = useRef(act);
   useEffect(() => {
     topRef.current = top;
-  }, [top]);
+    actRef.current = act;
+  });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (
@@ -77,72 +154,150 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
         e.target instanceof HTMLSelectElement
       )
         return;
-      if ((e.key === 'a' || e.key === 'A') && !e.ctrlKey && !e.metaKey && !e.altKey && topRef.current) {
-        void acknowledge(topRef.current);
-      }
+      if ((e.key === 'a' || e.key === 'A') && !e.ctrlKey && !e.metaKey && !e.altKey && topRef.current)
+        void actRef.current(topRef.current, 'ack');
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  const fresh = shown.filter((i) => i.state === 'new').length;
+  const activeSnoozes = snoozes.filter((s) => s.untilTs > now);
   return (
-    <aside className={`alerts-panel${shown.length ? ' has-alerts' : ''}`} aria-label="Alerts">
+    <aside className={`alerts-panel${fresh ? ' has-alerts' : ''}`} aria-label="Incidents">
       <div className="alerts-head">
-        <span>Alerts {shown.length ? <span className="count">{shown.length}</span> : null}</span>
-        <label className="check small">
-          <input
-            type="checkbox"
-            checked={sound}
-            onChange={(e) => {
-              setSound(e.target.checked);
-              localStorage.setItem('vigil.alerts.sound', e.target.checked ? '1' : '0');
-            }}
-          />{' '}
-          sound
-        </label>
-        <label className="small">
-          escalate after{' '}
-          <input
-            type="number"
-            min={5}
-            className="tiny"
-            value={escalateSec}
-            onChange={(e) => {
-              const v = Math.max(5, Number(e.target.value) || 60);
-              setEscalateSec(v);
-              localStorage.setItem('vigil.alerts.escalate', String(v));
-            }}
-          />{' '}
-          s
-        </label>
+        <span>Incidents {fresh ? <span className="count">{fresh}</span> : null}</span>
+        <span className="small muted">{settings?.sound ? 'sound on' : 'sound off'}</span>
       </div>
+      {activeSnoozes.length ? (
+        <ul className="snoozes" aria-label="Snoozed">
+          {activeSnoozes.map((s) => (
+            <li key={`${s.kind}/${s.target}`} className="snooze">
+              {s.kind === 'camera' ? name(s.target) : `rule ${s.target}`} snoozed {minutesLeft(s, now)} min
+              more (by {s.by}) <button onClick={() => void unsnooze(s)}>End</button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {error ? <div className="unavailable">{error}</div> : null}
-      {ackError ? <div className="unavailable">{ackError}</div> : null}
-      {shown.length === 0 && !error ? <div className="muted">No open alerts.</div> : null}
+      {actionError ? (
+        <div className="unavailable" role="alert">
+          {actionError}
+        </div>
+      ) : null}
+      {selected.size ? (
+        <div className="bulk-ack">
+          <input
+            aria-label="Note for the selected incidents"
+            placeholder="Note (optional)"
+            value={bulkNote}
+            maxLength={2000}
+            onChange={(e) => setBulkNote(e.target.value)}
+          />
+          <button className="primary" onClick={() => void bulkAck()}>
+            Acknowledge {selected.size} selected
+          </button>
+        </div>
+      ) : null}
+      {shown.length === 0 && !error ? <div className="muted">No open incidents.</div> : null}
       <ul className="alerts-list">
-        {shown.map(({ alert: a, escalated }, i) => (
-          <li
-            key={a.id}
-            className={`alert sev-${a.severity}${escalated ? ' escalated' : ''}`}
-            data-alert={a.id}
-          >
-            <div className="alert-title">
-              {escalated ? <span className="badge esc">ESCALATED</span> : null}
-              {a.ruleName}
-            </div>
-            <div className="alert-meta">
-              {a.label} · {name(a.cameraId)}
-              {a.zone ? ` · ${a.zone}` : ''} · {formatTime(a.raisedTs)} (
-              {Math.max(0, Math.round((now - a.raisedTs) / 1000))} s)
-            </div>
-            <div className="alert-actions">
-              <button onClick={() => void acknowledge(a)} className="primary">
-                Acknowledge{i === 0 ? ' (A)' : ''}
-              </button>
-              <button onClick={() => props.onJump(a.cameraId)}>Show camera</button>
-            </div>
-          </li>
-        ))}
+        {shown.map((i) => {
+          const failed = failedChannels(i);
+          const escalated = i.state === 'new' && (i.escalationLevel ?? 0) >= 1;
+          return (
+            <li
+              key={i.id}
+              className={`alert incident sev-${i.severity} state-${i.state}${escalated ? ' escalated' : ''}`}
+              data-incident={i.id}
+            >
+              <div className="alert-title">
+                {i.state === 'new' ? (
+                  <input
+                    type="checkbox"
+                    aria-label={`Select incident ${i.ruleNames.join(', ')} on ${name(i.cameraId)}`}
+                    checked={selected.has(i.id)}
+                    onChange={(e) => {
+                      const next = new Set(selected);
+                      if (e.target.checked) next.add(i.id);
+                      else next.delete(i.id);
+                      setSelected(next);
+                    }}
+                  />
+                ) : null}
+                {escalated ? <span className="badge esc">ESCALATED</span> : null}
+                {i.state === 'acknowledged' ? (
+                  <span className="badge ack">ACK {i.acknowledgedBy}</span>
+                ) : null}
+                {i.ruleNames.join(', ')}
+              </div>
+              <div className="alert-meta">
+                {objectsText(i)} · {name(i.cameraId)}
+                {i.zone ? ` · ${i.zone}` : ''} · {formatTime(i.startTs)}–
+                {i.endTs ? formatTime(i.endTs) : 'ongoing'} (
+                {Math.max(0, Math.round(((i.endTs ?? now) - i.startTs) / 1000))} s)
+              </div>
+              {i.snapshots.length ? (
+                <div className="snapshot-strip">
+                  {i.snapshots.map((s) => (
+                    <figure key={s.eventId}>
+                      <img
+                        src={`/api/events/${encodeURIComponent(s.eventId)}/snapshot.jpg`}
+                        alt={`${s.label} ${Math.round(s.score * 100)} %`}
+                        loading="lazy"
+                      />
+                      <button
+                        className="small"
+                        title={`Not a ${s.label}: stop this one alerting again`}
+                        onClick={() => void notAPerson(i, s.eventId)}
+                      >
+                        Not a {s.label}
+                      </button>
+                    </figure>
+                  ))}
+                </div>
+              ) : null}
+              {i.ackNote ? <div className="small">Note: {i.ackNote}</div> : null}
+              {failed.map((f) => (
+                <div key={f} className="notify-failed" role="status">
+                  {f}
+                </div>
+              ))}
+              <div className="alert-actions">
+                <input
+                  className="note"
+                  aria-label="Note"
+                  placeholder="Note"
+                  maxLength={2000}
+                  value={notes[i.id] ?? ''}
+                  onChange={(e) => setNotes({ ...notes, [i.id]: e.target.value })}
+                />
+                {i.state === 'new' ? (
+                  <button onClick={() => void act(i, 'ack')} className="primary">
+                    Acknowledge{i === top ? ' (A)' : ''}
+                  </button>
+                ) : null}
+                <button onClick={() => void act(i, 'resolve')}>Resolve</button>
+                <button onClick={() => props.onJump(i.cameraId)}>Show camera</button>
+                <select
+                  aria-label="Snooze"
+                  value=""
+                  onChange={(e) => {
+                    const [kind, minutes] = e.target.value.split(':');
+                    if (kind === 'camera') void snooze('camera', i.cameraId, Number(minutes));
+                    else if (kind === 'rule' && i.ruleIds[0])
+                      void snooze('rule', i.ruleIds[0], Number(minutes));
+                  }}
+                >
+                  <option value="">Snooze…</option>
+                  <option value="camera:15">camera 15 min</option>
+                  <option value="camera:60">camera 1 h</option>
+                  <option value="rule:15">rule 15 min</option>
+                  <option value="rule:60">rule 1 h</option>
+                </select>
+              </div>
+            </li>
+          );
+        })}
       </ul>
     </aside>
   );

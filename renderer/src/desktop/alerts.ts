@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { VigilAlert } from '../../../backend/src/contract';
+import type { Incident } from '../../../backend/src/contract';
 import { desktopApi } from './bridge';
 
 const PREF = 'vigil.desktop.notifications';
@@ -14,11 +14,11 @@ export function setDesktopNotificationsEnabled(on: boolean): void {
 }
 
 /**
- * Shows each alert raised while this window is open as a native notification (desktop app only); a click on it
- * brings the window forward on that camera. Alerts already open when the window loaded are not announced again.
+ * Shows each incident opened while this window is open as a native notification (desktop app only); a click on it
+ * brings the window forward on that camera. Incidents already open when the window loaded are not announced again.
  */
-export function useDesktopAlertNotifications(
-  alerts: readonly VigilAlert[],
+export function useDesktopIncidentNotifications(
+  incidents: readonly Incident[],
   cameraName: (id: string) => string,
   /** False until the camera list has loaded (or failed to), so that the notification names the camera. */
   namesReady: boolean,
@@ -28,15 +28,20 @@ export function useDesktopAlertNotifications(
   useEffect(() => {
     const vigil = desktopApi();
     if (!vigil || !namesReady || !desktopNotificationsEnabled()) return;
-    for (const a of alerts) {
-      if (a.state !== 'new' || a.raisedTs < since.current || announced.current.has(a.id)) continue;
-      announced.current.add(a.id);
-      const where = [cameraName(a.cameraId), a.zone].filter(Boolean).join(' · ');
+    for (const i of incidents) {
+      if (i.state !== 'new' || i.startTs < since.current || announced.current.has(i.id)) continue;
+      announced.current.add(i.id);
+      const where = [cameraName(i.cameraId), i.zone].filter(Boolean).join(' · ');
       void vigil
-        .notify({ title: a.ruleName, body: `${a.label} · ${where}`, cameraId: a.cameraId, alertId: a.id })
+        .notify({
+          title: i.ruleNames.join(', ') || 'Incident',
+          body: `${i.labels.join(', ')} · ${where}`,
+          cameraId: i.cameraId,
+          alertId: i.id,
+        })
         .catch(() => {
-          // The OS may refuse notifications; the alerts panel still shows the alert.
+          // The OS may refuse notifications; the incident panel still shows the incident.
         });
     }
-  }, [alerts, cameraName, namesReady]);
+  }, [incidents, cameraName, namesReady]);
 }

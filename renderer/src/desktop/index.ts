@@ -1,5 +1,5 @@
 export { desktopApi } from './bridge';
-export { useDesktopAlertNotifications } from './alerts';
+export { useDesktopIncidentNotifications } from './alerts';
 export { DownloadLink } from './DownloadLink';
 export { DesktopConnectionBadge, DesktopView } from './DesktopView';
 export { useDesktopFocusCamera } from './hooks';

@@ -3,7 +3,13 @@ import type { RealtimeMessage } from '../../../backend/src/contract';
 import { DetectionBuffer } from '../live/overlay';
 import { api } from './http';
 import { realtime } from './realtime';
-import type { CameraStatus, VigilAlert } from '../../../backend/src/contract';
+import type {
+  AlertSiteSettings,
+  CameraStatus,
+  Incident,
+  Snooze,
+  VigilAlert,
+} from '../../../backend/src/contract';
 
 /** A tiny observable value for useSyncExternalStore. */
 class Observable<T> {
@@ -29,6 +35,11 @@ export interface CamerasState {
 const cameras = new Observable<CamerasState>({ list: [], loaded: false });
 const alerts = new Observable<VigilAlert[]>([]);
 const alertsError = new Observable<string | undefined>(undefined);
+/** Incidents not yet resolved (new and acknowledged), kept current by the realtime feed. */
+const incidents = new Observable<Incident[]>([]);
+const incidentsError = new Observable<string | undefined>(undefined);
+const snoozes = new Observable<Snooze[]>([]);
+const alertSettings = new Observable<AlertSiteSettings | undefined>(undefined);
 const buffers = new Map<string, DetectionBuffer>();
 /** Wall-clock time each camera's detections last arrived. */
 const lastDetection = new Map<string, number>();
@@ -84,12 +95,50 @@ async function loadCameras(): Promise<void> {
     });
 }
 
-async function loadAlerts(): Promise<void> {
-  const r = await api.get<VigilAlert[]>('/api/alerts?state=new');
+async function loadIncidents(): Promise<void> {
+  const r = await api.get<Incident[]>('/api/incidents?state=new,acknowledged&limit=200');
   if (r.ok && Array.isArray(r.data)) {
-    alerts.set(mergeAlerts(alerts.value, r.data));
-    alertsError.set(undefined);
-  } else if (!r.ok) alertsError.set(r.notAvailable ? 'Alerts: not available.' : r.message);
+    // The list is the truth for what is open; realtime updates newer than it are kept.
+    const fresh = mergeIncidents([], r.data);
+    incidents.set(
+      mergeIncidents(
+        fresh,
+        incidents.value.filter(
+          (i) =>
+            !fresh.some((f) => f.id === i.id) && i.state !== 'resolved' && Date.now() - i.updatedTs < 15_000,
+        ),
+      ),
+    );
+    incidentsError.set(undefined);
+  } else if (!r.ok) incidentsError.set(r.notAvailable ? 'Incidents: not available.' : r.message);
+}
+
+/** Loads the active snoozes (shown to everyone on duty). */
+export async function loadSnoozes(): Promise<void> {
+  const r = await api.get<Snooze[]>('/api/snoozes');
+  if (r.ok && Array.isArray(r.data)) snoozes.set(r.data);
+}
+
+/** Loads the site's alert settings (sound, channels, escalation). */
+export async function loadAlertSettings(): Promise<void> {
+  const r = await api.get<AlertSiteSettings>('/api/alert-settings');
+  if (r.ok && r.data) alertSettings.set(r.data);
+}
+
+/** Merges incidents by id: the one changed last wins (a stale realtime message never undoes an acknowledgement). */
+export function mergeIncidents(current: Incident[], incoming: Incident[]): Incident[] {
+  const byId = new Map(current.map((i) => [i.id, i]));
+  for (const i of incoming) {
+    const old = byId.get(i.id);
+    const rank = { new: 0, acknowledged: 1, resolved: 2 } as const;
+    if (
+      !old ||
+      rank[i.state] > rank[old.state] ||
+      (rank[i.state] === rank[old.state] && i.updatedTs >= old.updatedTs)
+    )
+      byId.set(i.id, i);
+  }
+  return [...byId.values()];
 }
 
 /** Merges alerts by id, newest state wins. */
@@ -132,6 +181,9 @@ function onMessage(m: RealtimeMessage): void {
     case 'alert':
       alerts.set(mergeAlerts(alerts.value, [m.data]));
       break;
+    case 'incident':
+      incidents.set(mergeIncidents(incidents.value, [m.data]));
+      break;
     case 'event':
       break;
   }
@@ -144,9 +196,14 @@ export function startFeeds(): void {
   started = true;
   realtime().on(onMessage);
   void loadCameras();
-  void loadAlerts();
+  void loadIncidents();
+  void loadSnoozes();
+  void loadAlertSettings();
   setInterval(() => void loadCameras(), 5000);
-  setInterval(() => void loadAlerts(), 15000);
+  setInterval(() => {
+    void loadIncidents();
+    void loadSnoozes();
+  }, 15000);
 }
 
 export function reloadCameras(): Promise<void> {
@@ -163,6 +220,30 @@ export function useAlerts(): VigilAlert[] {
 
 export function useAlertsError(): string | undefined {
   return useSyncExternalStore(alertsError.subscribe, () => alertsError.value);
+}
+
+export function useIncidents(): Incident[] {
+  return useSyncExternalStore(incidents.subscribe, () => incidents.value);
+}
+
+export function useIncidentsError(): string | undefined {
+  return useSyncExternalStore(incidentsError.subscribe, () => incidentsError.value);
+}
+
+export function setIncidents(changed: Incident[]): void {
+  incidents.set(mergeIncidents(incidents.value, changed));
+}
+
+export function useSnoozes(): Snooze[] {
+  return useSyncExternalStore(snoozes.subscribe, () => snoozes.value);
+}
+
+export function useAlertSettings(): AlertSiteSettings | undefined {
+  return useSyncExternalStore(alertSettings.subscribe, () => alertSettings.value);
+}
+
+export function setAlertSettings(settings: AlertSiteSettings): void {
+  alertSettings.set(settings);
 }
 
 export function setAlert(alert: VigilAlert): void {

@@ -225,7 +225,26 @@ export const DetectConfig = z
       })
       .prefault({})
       .describe('Event snapshots.'),
+    incidents: z
+      .strictObject({
+        quietGapSec: z
+          .number()
+          .min(5)
+          .max(3600)
+          .default(60)
+          .describe(
+            'An incident (rule hits on one camera, and zone when the rule names one) closes after this long without a new hit or a member object moving; later activity opens a new incident.',
+          ),
+        maxSnapshots: z
+          .int()
+          .min(1)
+          .max(20)
+          .default(6)
+          .describe('Best snapshots kept in an incident’s strip (one per object).'),
+      })
+      .prefault({})
+      .describe('Grouping rule hits into incidents, what a guard acts on.'),
   })
   .prefault({})
-  .describe('Motion-gated object detection, tracking, events and alerts.');
+  .describe('Motion-gated object detection, tracking, events, alerts and incidents.');
 export type DetectConfig = z.infer<typeof DetectConfig>;

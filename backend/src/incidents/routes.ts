@@ -1,0 +1,301 @@
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { ApiError } from '../contract/api.js';
+import type { AuditAction } from '../contract/events-api.js';
+import {
+  AlertSiteSettingsSchema,
+  FalsePositiveBody,
+  IncidentActionBody,
+  IncidentApiRoutes,
+  IncidentBulkAckBody,
+  IncidentListParams,
+  SnoozeBody,
+  type Incident,
+  type IncidentQuery,
+  type Snooze,
+  type Suppression,
+} from '../contract/incidents.js';
+import type { Box } from '../contract/media.js';
+import type { EventStore } from '../contract/store.js';
+import { requestActor } from '../api/auth.js';
+import type { RouteModule } from '../api/server.js';
+import type { DetectSettings } from '../detect/settings-store.js';
+import type { FeedbackStore } from './feedback.js';
+import type { AlertSettingsStore } from './site-settings.js';
+
+export interface IncidentRoutesOptions {
+  store: () => EventStore;
+  /** Snoozes and suppressions live with the detection settings (every detect instance reads them). */
+  settings: () => DetectSettings;
+  alertSettings: AlertSettingsStore;
+  feedback: FeedbackStore;
+  /** Told of every incident changed here, so live clients see it at once. */
+  onIncidentChanged?: (incident: Incident) => void;
+  now?: () => number;
+}
+
+function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
+  const issue = error.issues[0];
+  const field = issue?.path.join('.') || undefined;
+  const body: ApiError = {
+    error: 'bad_request',
+    message: issue ? `${field ? `${field}: ` : ''}${issue.message}` : 'invalid request',
+    ...(field ? { field } : {}),
+  };
+  return reply.code(400).send(body);
+}
+
+function notFound(reply: FastifyReply, message: string): FastifyReply {
+  const body: ApiError = { error: 'not_found', message };
+  return reply.code(404).send(body);
+}
+
+/** The region a suppression covers: the marked box, a quarter larger each way (the detector's box wobbles). */
+export function suppressionRegion(box: Box): Box {
+  const w = box[2] - box[0];
+  const h = box[3] - box[1];
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  return [clamp(box[0] - w / 8), clamp(box[1] - h / 8), clamp(box[2] + w / 8), clamp(box[3] + h / 8)];
+}
+
+/**
+ * HTTP routes of incidents: list and act on them (acknowledge, resolve, bulk acknowledge, "not a person"),
+ * snoozes, suppressions, the feedback set and the site's alert settings. Every change is audited with the actor
+ * of the request.
+ */
+export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
+  const now = options.now ?? Date.now;
+  return {
+    name: 'incidents',
+    register(app: FastifyInstance) {
+      const audit = (
+        req: FastifyRequest,
+        action: AuditAction,
+        target: string,
+        detail?: Record<string, unknown>,
+      ) =>
+        options.store().appendAudit({
+          ts: now(),
+          actor: requestActor(req),
+          action,
+          target,
+          ...(detail ? { detail } : {}),
+        });
+      const changed = (i: Incident) => options.onIncidentChanged?.(i);
+
+      app.get(IncidentApiRoutes.incidents, async (req, reply) => {
+        const parsed = IncidentListParams.safeParse(req.query ?? {});
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        const p = parsed.data;
+        const query: IncidentQuery = {
+          ...(p.state ? { states: p.state } : {}),
+          ...(p.camera ? { cameras: p.camera } : {}),
+          ...(p.severity ? { severities: p.severity } : {}),
+          ...(p.from !== undefined ? { from: p.from } : {}),
+          ...(p.to !== undefined ? { to: p.to } : {}),
+          ...(p.limit !== undefined ? { limit: p.limit } : {}),
+        };
+        return options.store().incidents.listIncidents(query);
+      });
+
+      app.get<{ Params: { id: string } }>(IncidentApiRoutes.incident, async (req, reply) => {
+        const i = await options.store().incidents.getIncident(req.params.id);
+        return i ?? notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
+      });
+
+      for (const [route, kind] of [
+        [IncidentApiRoutes.ack, 'acknowledge'],
+        [IncidentApiRoutes.resolve, 'resolve'],
+      ] as const) {
+        app.post<{ Params: { id: string } }>(route, async (req, reply) => {
+          const parsed = IncidentActionBody.safeParse(req.body ?? {});
+          if (!parsed.success) return badRequest(reply, parsed.error);
+          const by = requestActor(req);
+          const note = parsed.data.note || undefined;
+          const i = await options
+            .store()
+            .incidents.actOnIncident(req.params.id, { kind, by, ts: now(), ...(note ? { note } : {}) });
+          if (!i) return notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
+          await audit(req, kind, i.id, note ? { note } : undefined);
+          changed(i);
+          return i;
+        });
+      }
+
+      app.post(IncidentApiRoutes.bulkAck, async (req, reply) => {
+        const parsed = IncidentBulkAckBody.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        const by = requestActor(req);
+        const note = parsed.data.note || undefined;
+        const acknowledged: Incident[] = [];
+        const missing: string[] = [];
+        for (const id of new Set(parsed.data.ids)) {
+          const i = await options
+            .store()
+            .incidents.actOnIncident(id, { kind: 'acknowledge', by, ts: now(), ...(note ? { note } : {}) });
+          if (!i) {
+            missing.push(id);
+            continue;
+          }
+          acknowledged.push(i);
+          changed(i);
+        }
+        await audit(req, 'acknowledge', acknowledged.map((i) => i.id).join(','), {
+          bulk: true,
+          count: acknowledged.length,
+          ...(note ? { note } : {}),
+        });
+        return { acknowledged, missing };
+      });
+
+      app.post<{ Params: { id: string } }>(IncidentApiRoutes.falsePositive, async (req, reply) => {
+        const parsed = FalsePositiveBody.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        const store = options.store();
+        const incident = await store.incidents.getIncident(req.params.id);
+        if (!incident) return notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
+        const shot = parsed.data.eventId
+          ? incident.snapshots.find((s) => s.eventId === parsed.data.eventId)
+          : incident.snapshots[0];
+        if (!shot) {
+          const body: ApiError = {
+            error: 'bad_request',
+            field: 'eventId',
+            message: parsed.data.eventId
+              ? 'eventId: that object is not in this incident’s snapshots'
+              : 'this incident has no snapshot to mark',
+          };
+          return reply.code(400).send(body);
+        }
+        const by = requestActor(req);
+        const ts = now();
+        const suppression: Suppression = {
+          id: crypto.randomUUID(),
+          cameraId: incident.cameraId,
+          label: shot.label,
+          region: suppressionRegion(shot.box),
+          createdBy: by,
+          createdTs: ts,
+          ...(parsed.data.expiresInMin ? { expiresTs: ts + parsed.data.expiresInMin * 60_000 } : {}),
+          incidentId: incident.id,
+          eventId: shot.eventId,
+        };
+        await options.settings().addSuppression(suppression);
+        const [frame, crop] = await Promise.all([
+          store.readSnapshot(shot.eventId, 'frame'),
+          store.readSnapshot(shot.eventId, 'crop'),
+        ]);
+        const feedback = options.feedback.add(
+          {
+            cameraId: incident.cameraId,
+            eventId: shot.eventId,
+            incidentId: incident.id,
+            detectedLabel: shot.label,
+            verdict: 'false-positive',
+            box: shot.box,
+            score: shot.score,
+            ts: shot.ts,
+            by,
+            markedTs: ts,
+          },
+          { ...(frame ? { frame } : {}), ...(crop ? { crop } : {}) },
+        );
+        const note = parsed.data.note || `not a ${shot.label}: suppressed`;
+        const resolved = await store.incidents.actOnIncident(incident.id, { kind: 'resolve', by, ts, note });
+        await audit(req, 'false-positive', incident.id, {
+          eventId: shot.eventId,
+          suppression: suppression.id,
+          region: suppression.region,
+          ...(suppression.expiresTs ? { expiresTs: suppression.expiresTs } : {}),
+        });
+        if (resolved) changed(resolved);
+        return { incident: resolved, suppression, feedback };
+      });
+
+      app.get(IncidentApiRoutes.snoozes, async () => {
+        const t = now();
+        return options
+          .settings()
+          .snoozes()
+          .filter((s) => s.untilTs > t);
+      });
+
+      app.post(IncidentApiRoutes.snoozes, async (req, reply) => {
+        const parsed = SnoozeBody.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        const { kind, target, minutes } = parsed.data;
+        if (
+          kind === 'rule' &&
+          !options
+            .settings()
+            .alertRules()
+            .some((r) => r.id === target)
+        )
+          return notFound(reply, `no alert rule "${target}"`);
+        const ts = now();
+        const snooze: Snooze = { kind, target, untilTs: ts + minutes * 60_000, by: requestActor(req), ts };
+        await options.settings().setSnooze(snooze);
+        await audit(req, 'snooze', `${kind}:${target}`, { minutes, untilTs: snooze.untilTs });
+        return reply.code(201).send(snooze);
+      });
+
+      app.delete<{ Params: { kind: string; target: string } }>(
+        IncidentApiRoutes.snooze,
+        async (req, reply) => {
+          const kind =
+            req.params.kind === 'camera' || req.params.kind === 'rule' ? req.params.kind : undefined;
+          if (!kind || !(await options.settings().deleteSnooze(kind, req.params.target)))
+            return notFound(reply, `no snooze of ${req.params.kind} "${req.params.target.slice(0, 64)}"`);
+          await audit(req, 'snooze', `${kind}:${req.params.target}`, { ended: true });
+          return reply.code(204).send();
+        },
+      );
+
+      app.get(IncidentApiRoutes.suppressions, async () => {
+        const t = now();
+        return options
+          .settings()
+          .suppressions()
+          .filter((s) => s.expiresTs === undefined || s.expiresTs > t);
+      });
+
+      app.delete<{ Params: { id: string } }>(IncidentApiRoutes.suppression, async (req, reply) => {
+        if (!(await options.settings().deleteSuppression(req.params.id)))
+          return notFound(reply, `no suppression "${req.params.id.slice(0, 64)}"`);
+        await audit(req, 'suppression', req.params.id, { removed: true });
+        return reply.code(204).send();
+      });
+
+      app.get(IncidentApiRoutes.feedback, async () => options.feedback.list());
+
+      app.get(IncidentApiRoutes.feedbackExport, async (req, reply) => {
+        await audit(req, 'export', 'feedback', { items: options.feedback.list().length });
+        return reply
+          .type('application/x-ndjson')
+          .header('content-disposition', 'attachment; filename="vigil-feedback.jsonl"')
+          .send([...options.feedback.exportLines()].join(''));
+      });
+
+      app.get<{ Params: { id: string } }>(IncidentApiRoutes.feedbackImage, async (req, reply) => {
+        const bytes = options.feedback.image(req.params.id, 'frame');
+        if (!bytes) return notFound(reply, `no feedback image "${req.params.id.slice(0, 64)}"`);
+        return reply.type('image/jpeg').send(bytes);
+      });
+
+      app.get(IncidentApiRoutes.alertSettings, async () => options.alertSettings.get());
+
+      app.put(IncidentApiRoutes.alertSettings, async (req, reply) => {
+        const parsed = AlertSiteSettingsSchema.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(reply, parsed.error);
+        const saved = options.alertSettings.set(parsed.data);
+        await audit(req, 'alert-settings', 'site', {
+          sound: saved.sound,
+          channels: saved.channels.map((c) => `${c.id} (${c.kind})`),
+          escalation: saved.escalation.map((l) => `${l.name} after ${l.afterSec}s`),
+        });
+        return saved;
+      });
+    },
+  };
+}

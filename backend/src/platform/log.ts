@@ -24,9 +24,14 @@ export function configureLogging(options: LogOptions = {}): Logger {
       formatters: { log: (obj) => redactValue(obj) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          const masked = args.map((a) => (typeof a === 'string' ? redactUrl(a) : a)) as Parameters<
-            typeof method
-          >;
+          // pino takes the message of a logged error as the line's message: mask errors before it does.
+          const masked = args.map((a) => {
+            if (typeof a === 'string') return redactUrl(a);
+            if (a instanceof Error) return redactValue(a);
+            if (a && typeof a === 'object' && (a as { err?: unknown }).err instanceof Error)
+              return { ...a, err: redactValue((a as { err: Error }).err) };
+            return a;
+          }) as Parameters<typeof method>;
           method.apply(this, masked);
         },
       },

@@ -82,6 +82,23 @@ function isLoopback(host: string, addresses: string[]): boolean {
   return addresses.some((a) => (net.isIPv4(a) ? a.startsWith('127.') : a === '::1'));
 }
 
+/** How long a host name may take to resolve before the check gives up on it. */
+const LOOKUP_TIMEOUT_MS = 5000;
+
+/** Every address a host name resolves to (the system resolver, as ffmpeg uses), within LOOKUP_TIMEOUT_MS. */
+async function resolveHost(host: string): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${host} did not resolve in time`)), LOOKUP_TIMEOUT_MS);
+  });
+  try {
+    const found = await Promise.race([dns.promises.lookup(host, { all: true }), timeout]);
+    return found.map((a) => a.address);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function inside(folder: string, file: string): boolean {
   const rel = path.relative(folder, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
@@ -110,8 +127,7 @@ export class SourcePolicy {
   constructor(
     video: Pick<VideoConfig, 'mediaFolders' | 'networkSources'>,
     configCameras: readonly CameraConfig[],
-    private readonly lookup: (host: string) => Promise<string[]> = async (host) =>
-      (await dns.promises.lookup(host, { all: true })).map((a) => a.address),
+    private readonly lookup: (host: string) => Promise<string[]> = resolveHost,
   ) {
     this.#allow = video.networkSources.allow.map(parseRule);
     this.#deny = video.networkSources.deny.map(parseRule);

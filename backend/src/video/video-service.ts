@@ -146,7 +146,10 @@ export class VideoService implements Service {
     this.#moveUrlPasswordsToSecretStore();
     await this.#indexStraySegments();
     this.#metrics = videoMetrics(() => this.statuses());
-    for (const row of this.#index.cameraRows()) await this.#startStoredCamera(row.id, row.json);
+    // Sources are checked all at once (host names resolve in parallel), cameras then start in their stored order.
+    const rows = this.#index.cameraRows();
+    const refusals = await Promise.all(rows.map((row) => this.#storedRefusal(row.json)));
+    rows.forEach((row, i) => this.#startStoredCamera(row.id, row.json, refusals[i]));
     const every = this.o.video.retention.intervalSeconds * 1000;
     this.#retentionTimer = setInterval(() => void this.runRetention().catch(() => undefined), every);
     this.#log.info({ cameras: this.#cameras.size }, 'video started');
@@ -201,7 +204,22 @@ export class VideoService implements Service {
    * Starts a stored camera. A row that is no longer valid (an older version accepted it) or whose source is no longer
    * allowed does not stop the backend: the camera is listed as failed with the reason, the others run.
    */
-  async #startStoredCamera(id: string, json: unknown): Promise<void> {
+  /** Why a stored camera's source is no longer allowed, if it is not. */
+  async #storedRefusal(json: unknown): Promise<string | undefined> {
+    const parsed = CameraConfig.safeParse(json);
+    if (!parsed.success) return undefined;
+    try {
+      const cam = parsed.data;
+      const refusals = await Promise.all(
+        [cam.main, cam.sub].map((s) => (s ? this.#policy.refusal(s) : undefined)),
+      );
+      return refusals.find((r) => r !== undefined);
+    } catch (err) {
+      return `could not check the camera's source: ${(err as Error).message}`;
+    }
+  }
+
+  #startStoredCamera(id: string, json: unknown, refusal: string | undefined): void {
     try {
       const parsed = CameraConfig.safeParse(json);
       if (!parsed.success) {
@@ -212,12 +230,7 @@ export class VideoService implements Service {
         this.#startCamera(placeholderCamera(id, json), reason);
         return;
       }
-      const cam = parsed.data;
-      const refusals = await Promise.all(
-        [cam.main, cam.sub].map((s) => (s ? this.#policy.refusal(s) : undefined)),
-      );
-      const refusal = refusals.find((r) => r !== undefined);
-      this.#startCamera(cam, refusal);
+      this.#startCamera(parsed.data, refusal);
     } catch (err) {
       this.#log.error({ err, camera: id }, 'camera could not be started');
       if (!this.#cameras.has(id) && CameraId_.test(id))

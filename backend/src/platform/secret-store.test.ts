@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { configureLogging, createLogger } from './log.js';
+import { EncryptedFileSecretStore } from './secret-store.js';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-secret-store-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('encrypted secret file', () => {
+  it('keeps secrets across instances, encrypted, in a 0700 folder of 0600 files', () => {
+    const dir = path.join(tempDir(), 'secrets');
+    const store = EncryptedFileSecretStore.inFolder(dir);
+    store.set('camera/gate/main/password', 'Gate-Pw-123');
+    expect(EncryptedFileSecretStore.inFolder(dir).get('camera/gate/main/password')).toBe('Gate-Pw-123');
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    for (const f of fs.readdirSync(dir)) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(dir, 'secrets.enc.json'), 'utf8')).not.toContain('Gate-Pw-123');
+    store.delete('camera/gate/main/password');
+    expect(EncryptedFileSecretStore.inFolder(dir).has('camera/gate/main/password')).toBe(false);
+  });
+
+  it('reads nothing with another key, and an entry moved to another name does not decrypt', () => {
+    const dir = path.join(tempDir(), 'secrets');
+    EncryptedFileSecretStore.inFolder(dir).set('a', 'Secret-A-1');
+    const file = path.join(dir, 'secrets.enc.json');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: Record<string, string> };
+    doc.entries.b = doc.entries.a!;
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const again = EncryptedFileSecretStore.inFolder(dir);
+    expect(again.get('a')).toBe('Secret-A-1');
+    expect(again.get('b')).toBeUndefined();
+    fs.writeFileSync(path.join(dir, 'secret.key'), Buffer.alloc(32, 7).toString('base64'));
+    expect(EncryptedFileSecretStore.inFolder(dir).get('a')).toBeUndefined();
+  });
+
+  it('masks a stored secret in every log line, error messages and stacks included', () => {
+    let text = '';
+    configureLogging({
+      level: 'debug',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          text += chunk.toString();
+          cb();
+        },
+      }),
+    });
+    try {
+      EncryptedFileSecretStore.inFolder(path.join(tempDir(), 's')).set('x', 'Plain Pw 4 log');
+      const log = createLogger('test.secrets');
+      log.warn({ detail: 'user typed Plain Pw 4 log' }, 'a message with Plain Pw 4 log inside');
+      log.error({
+        err: new Error(`spawn failed: ffmpeg -i rtsp://cam/x?pw=${encodeURIComponent('Plain Pw 4 log')}`),
+      });
+      expect(text).toContain('a message with *** inside');
+      expect(text).not.toContain('Plain Pw 4 log');
+      expect(text).not.toContain(encodeURIComponent('Plain Pw 4 log'));
+    } finally {
+      configureLogging();
+    }
+  });
+});

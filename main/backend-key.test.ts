@@ -1,0 +1,207 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  EncryptedFileSecretStore,
+  KEY_FILE,
+  SECRETS_FILE,
+  staticKeySource,
+} from '../backend/src/platform/secret-store.js';
+import { passwordSecretName } from '../backend/src/video/camera-credentials.js';
+import { freeTcpPort } from '../test/fixtures/ports.js';
+import { forkNodeBackend, type BackendLaunchOptions } from './backend-child.js';
+import { sanitizeEnv } from './backend-env.js';
+import { BackendSupervisor } from './backend-supervisor.js';
+import { BACKEND_KEY_FILE, backendSecretKey } from './secret-store.js';
+import { FakeElectron } from './test-fixtures/fake-electron.js';
+
+// The desktop shell keeps the key of the backend's camera-password store in the OS secret store (Electron
+// safeStorage, https://www.electronjs.org/docs/api/safe-storage) and hands it to the backend over the supervisor's
+// message channel. Electron cannot run here: safeStorage is FakeElectron's (its comments cite the docs for each
+// behaviour it stands in for); the backend is the real one (backend/src/roles/cli.ts), a forked child process.
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const PASSWORD = 'Gate-Cam-Pw:91#x';
+const SECRET_NAME = passwordSecretName('gate', 'main');
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+/** A site: the backend's home (config, data folder) and the shell's settings folder, with the fake Electron. */
+async function site() {
+  const home = tempDir('vigil-keyhook-home-');
+  const shellDir = tempDir('vigil-keyhook-shell-');
+  const dataDir = path.join(home, 'data');
+  const cameraPort = await freeTcpPort();
+  const configPath = path.join(home, 'config.yaml');
+  fs.writeFileSync(
+    configPath,
+    YAML.stringify({
+      dataDir,
+      server: { port: 0 },
+      detect: { enabled: false },
+      video: { networkSources: { loopbackPorts: [cameraPort] } },
+      cameras: [],
+    }),
+  );
+  const electron = new FakeElectron(shellDir);
+  const launched: BackendLaunchOptions[] = [];
+  /** Runs the backend under a supervisor, as the shell does, until `stop()`. */
+  const start = async () => {
+    const supervisor = new BackendSupervisor({
+      launch: (o) => {
+        launched.push(o);
+        return forkNodeBackend(o);
+      },
+      launchOptions: {
+        modulePath: path.join(ROOT, 'backend/src/roles/cli.ts'),
+        execArgv: ['--import', 'tsx'],
+        cwd: ROOT,
+        args: ['local', '--config', configPath],
+        env: { ...sanitizeEnv(process.env), VIGIL_HOME: home, VIGIL_DESKTOP_SHELL: '1' },
+      },
+      secretKey: () => backendSecretKey(shellDir, electron.safeStorage),
+      readyTimeoutMs: 60_000,
+    });
+    cleanup.push(() => supervisor.stop());
+    supervisor.start();
+    const { url, token } = await supervisor.waitUntilRunning();
+    const call = (method: string, p: string, body?: unknown): Promise<Response> =>
+      fetch(`${url}${p}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const passwordSet = async (): Promise<boolean> => {
+      const res = await call('GET', '/api/cameras/gate');
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect(text).not.toContain(PASSWORD);
+      return (
+        (JSON.parse(text) as { config: { main: { passwordSet?: boolean } } }).config.main.passwordSet === true
+      );
+    };
+    return { supervisor, call, passwordSet };
+  };
+  const addCamera = async (call: (m: string, p: string, b?: unknown) => Promise<Response>) => {
+    const res = await call('POST', '/api/cameras', {
+      id: 'gate',
+      name: 'Gate',
+      main: { kind: 'rtsp', url: `rtsp://admin:${encodeURIComponent(PASSWORD)}@127.0.0.1:${cameraPort}/cam` },
+      analysis: { enabled: false },
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(201);
+    expect(text).not.toContain(PASSWORD);
+  };
+  const secretsDir = path.join(dataDir, 'secrets');
+  return { home, shellDir, dataDir, secretsDir, electron, launched, start, addCamera };
+}
+
+describe('camera-password key from the OS secret store (fake Electron safeStorage, real backend child)', () => {
+  it('stores a camera password that only the shell key opens, reads it back after a restart, and never passes the key on argv or in the environment', async () => {
+    const s = await site();
+    const first = await s.start();
+    await s.addCamera(first.call);
+    expect(await first.passwordSet()).toBe(true);
+    await first.supervisor.stop();
+
+    // The data folder has the encrypted secrets but no key to open them.
+    expect(fs.readdirSync(s.secretsDir).sort()).toEqual([SECRETS_FILE]);
+    for (const f of [...filesUnder(s.home), ...filesUnder(s.shellDir)])
+      expect(fs.readFileSync(f).includes(Buffer.from(PASSWORD)), f).toBe(false);
+    const file = path.join(s.secretsDir, SECRETS_FILE);
+    const anyOtherKey = new EncryptedFileSecretStore(file, staticKeySource(crypto.randomBytes(32)));
+    expect(anyOtherKey.get(SECRET_NAME)).toBeUndefined();
+    // The shell's key (from the OS secret store) opens it.
+    const shellKey = backendSecretKey(s.shellDir, s.electron.safeStorage).key!;
+    expect(new EncryptedFileSecretStore(file, staticKeySource(shellKey)).get(SECRET_NAME)).toBe(PASSWORD);
+    // The shell's settings folder holds that key only as safeStorage ciphertext: on another machine (another OS
+    // secret store) it cannot be decrypted.
+    const sealed = fs.readFileSync(path.join(s.shellDir, BACKEND_KEY_FILE), 'utf8');
+    expect(sealed).not.toContain(shellKey.toString('base64'));
+    const elsewhere = new FakeElectron(s.shellDir);
+    elsewhere.keychain = crypto.randomBytes(32);
+    expect(backendSecretKey(s.shellDir, elsewhere.safeStorage)).toMatchObject({ key: undefined });
+
+    // The key travels over the message channel only.
+    const b64 = shellKey.toString('base64');
+    for (const o of s.launched) {
+      expect(JSON.stringify([o.args, o.execArgv, o.env])).not.toContain(b64);
+      expect(JSON.stringify([o.args, o.execArgv, o.env])).not.toContain(shellKey.toString('hex'));
+    }
+    expect(first.supervisor.logLines().join('\n')).not.toContain(b64);
+    expect(first.supervisor.logLines().join('\n')).toContain('OS keychain (desktop shell)');
+
+    // A restart with the same shell key reads the password back.
+    const second = await s.start();
+    expect(await second.passwordSet()).toBe(true);
+    await second.supervisor.stop();
+    expect(fs.existsSync(path.join(s.secretsDir, KEY_FILE))).toBe(false);
+  }, 120_000);
+
+  it('without a keychain the backend uses its key file and says so; once the keychain is there the store moves to its key and the key file goes', async () => {
+    const s = await site();
+    // Linux without a keyring: safeStorage is not available (or only 'basic_text').
+    s.electron.encryptionAvailable = false;
+    const first = await s.start();
+    await s.addCamera(first.call);
+    expect(await first.passwordSet()).toBe(true);
+    await first.supervisor.stop();
+    const out = first.supervisor.logLines().join('\n');
+    expect(out).toContain('the OS keychain was not available');
+    expect(fs.readdirSync(s.secretsDir).sort()).toEqual([KEY_FILE, SECRETS_FILE]);
+    expect(fs.existsSync(path.join(s.shellDir, BACKEND_KEY_FILE))).toBe(false);
+
+    // The keyring is back: the next start re-encrypts the store with the shell's key and removes the key file.
+    s.electron.encryptionAvailable = true;
+    const second = await s.start();
+    expect(await second.passwordSet()).toBe(true);
+    await second.supervisor.stop();
+    expect(fs.readdirSync(s.secretsDir).sort()).toEqual([SECRETS_FILE]);
+    const shellKey = backendSecretKey(s.shellDir, s.electron.safeStorage).key!;
+    const file = path.join(s.secretsDir, SECRETS_FILE);
+    expect(new EncryptedFileSecretStore(file, staticKeySource(shellKey)).get(SECRET_NAME)).toBe(PASSWORD);
+
+    // And a third start (no key file any more) still reads it.
+    const third = await s.start();
+    expect(await third.passwordSet()).toBe(true);
+  }, 180_000);
+
+  it("treats Linux's basic_text backend (a hard-coded password) as no keychain", () => {
+    const dir = tempDir('vigil-keyhook-basic-');
+    const electron = new FakeElectron(dir);
+    electron.backend = 'basic_text';
+    expect(backendSecretKey(dir, electron.safeStorage)).toMatchObject({
+      key: undefined,
+      reason: /basic_text/,
+    });
+    expect(fs.readdirSync(dir)).toEqual([]);
+    electron.backend = 'gnome_libsecret';
+    const created = backendSecretKey(dir, electron.safeStorage).key!;
+    expect(created).toHaveLength(32);
+    // Created once: the same key on every later start.
+    expect(backendSecretKey(dir, new FakeElectron(dir).safeStorage).key!.equals(created)).toBe(true);
+  });
+});

@@ -34,7 +34,7 @@ export function shellSecretKey(
       done = true;
       reject(
         new ShellKeyError(
-          `The desktop shell did not hand over the key of the camera-password store within ${Math.round(timeoutMs / 1000)} s; the backend cannot start without it. Restart Vigil.`,
+          `The desktop shell did not hand over the key of the camera-password store within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}; the backend cannot start without it. Restart Vigil.`,
         ),
       );
     }, timeoutMs);

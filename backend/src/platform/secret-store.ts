@@ -70,6 +70,8 @@ interface SecretFile {
 export class EncryptedFileSecretStore implements SecretStore {
   readonly #file: string;
   #cache: Map<string, string> | undefined;
+  /** Entries this key cannot open (sealed with another key): kept as they are, so that no save drops them. */
+  readonly #sealedElsewhere = new Map<string, string>();
 
   constructor(
     file: string,
@@ -120,7 +122,8 @@ export class EncryptedFileSecretStore implements SecretStore {
         addKnownSecret(value);
         map.set(name, value);
       } catch {
-        // Another key (a copied file): the secret is unreadable and must be entered again.
+        // Another key (a copied file, the desktop shell's key): unreadable here, and kept for a key that can open it.
+        this.#sealedElsewhere.set(name, sealed);
       }
     }
     this.#cache = map;
@@ -136,6 +139,7 @@ export class EncryptedFileSecretStore implements SecretStore {
       const ct = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
       entries[name] = Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64');
     }
+    for (const [name, sealed] of this.#sealedElsewhere) if (!map.has(name)) entries[name] ??= sealed;
     const doc: SecretFile = { version: 1, entries };
     fs.mkdirSync(path.dirname(this.#file), { recursive: true, mode: 0o700 });
     const tmp = `${this.#file}.${process.pid}.tmp`;
@@ -153,6 +157,7 @@ export class EncryptedFileSecretStore implements SecretStore {
 
   set(name: string, value: string): void {
     const map = this.#load();
+    this.#sealedElsewhere.delete(name);
     if (!value) map.delete(name);
     else {
       addKnownSecret(value);
@@ -163,7 +168,8 @@ export class EncryptedFileSecretStore implements SecretStore {
 
   delete(name: string): void {
     const map = this.#load();
-    if (map.delete(name)) this.#save(map);
+    const elsewhere = this.#sealedElsewhere.delete(name);
+    if (map.delete(name) || elsewhere) this.#save(map);
   }
 }
 

@@ -5,6 +5,9 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freeTcpPort } from '../test/fixtures/ports.js';
+import { skipWithout } from '../test/fixtures/require.js';
+import { RTSP_INSTALL_HINT, RtspFixture, rtspFixtureAvailable } from '../test/fixtures/rtsp.js';
+import { waitFor } from '../test/helpers/video.js';
 import { forkNodeBackend, type BackendLaunchOptions } from './backend-child.js';
 import { sanitizeEnv } from './backend-env.js';
 import { BackendSupervisor } from './backend-supervisor.js';
@@ -42,6 +45,7 @@ function openSecret(file: string, key: Buffer, name = SECRET_NAME): string | und
     return undefined;
   }
 }
+const skipRtsp = skipWithout('RTSP server', rtspFixtureAvailable(), RTSP_INSTALL_HINT);
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -62,11 +66,11 @@ function filesUnder(dir: string): string[] {
 }
 
 /** A site: the backend's home (config, data folder) and the shell's settings folder, with the fake Electron. */
-async function site() {
+async function site(rtsp?: RtspFixture) {
   const home = tempDir('vigil-keyhook-home-');
   const shellDir = tempDir('vigil-keyhook-shell-');
   const dataDir = path.join(home, 'data');
-  const cameraPort = await freeTcpPort();
+  const cameraPort = rtsp?.port ?? (await freeTcpPort());
   const configPath = path.join(home, 'config.yaml');
   fs.writeFileSync(
     configPath,
@@ -118,13 +122,20 @@ async function site() {
         (JSON.parse(text) as { config: { main: { passwordSet?: boolean } } }).config.main.passwordSet === true
       );
     };
-    return { supervisor, call, passwordSet };
+    const state = async (): Promise<string | undefined> =>
+      ((await (await call('GET', '/api/cameras')).json()) as { id: string; state: string }[]).find(
+        (c) => c.id === 'gate',
+      )?.state;
+    return { supervisor, call, passwordSet, state };
   };
   const addCamera = async (call: (m: string, p: string, b?: unknown) => Promise<Response>) => {
     const res = await call('POST', '/api/cameras', {
       id: 'gate',
       name: 'Gate',
-      main: { kind: 'rtsp', url: `rtsp://admin:${encodeURIComponent(PASSWORD)}@127.0.0.1:${cameraPort}/cam` },
+      main: {
+        kind: 'rtsp',
+        url: rtsp?.secureUrl() ?? `rtsp://admin:${encodeURIComponent(PASSWORD)}@127.0.0.1:${cameraPort}/cam`,
+      },
       analysis: { enabled: false },
     });
     const text = await res.text();
@@ -220,4 +231,26 @@ describe('camera-password key from the OS secret store (fake Electron safeStorag
     // Created once: the same key on every later start.
     expect(backendSecretKey(dir, new FakeElectron(dir).safeStorage).key!.equals(created)).toBe(true);
   });
+
+  it.skipIf(skipRtsp)(
+    'the camera streams with its password after a restart (real RTSP server with authentication)',
+    async () => {
+      const rtsp = await RtspFixture.start({ user: 'admin', password: PASSWORD });
+      cleanup.push(() => rtsp.dispose());
+      const s = await site(rtsp);
+      const first = await s.start();
+      await s.addCamera(first.call);
+      await waitFor('streaming with the password', async () => (await first.state()) === 'streaming', 30_000);
+      await first.supervisor.stop();
+      expect(fs.readdirSync(s.secretsDir).sort()).toEqual([SECRETS_FILE]);
+      // The restarted backend can only log in to the camera if it opened the store with the shell's key.
+      const second = await s.start();
+      await waitFor(
+        'streaming after the restart',
+        async () => (await second.state()) === 'streaming',
+        30_000,
+      );
+    },
+    120_000,
+  );
 });

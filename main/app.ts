@@ -12,7 +12,7 @@ import { IpcChannel, IpcEvent } from './ipc-channels.js';
 import { saveBackendFile } from './downloads.js';
 import { createMainLogger } from './log.js';
 import { AlertNotifier } from './notifications.js';
-import { SecretStore } from './secret-store.js';
+import { backendSecretKey, SecretStore, type BackendKeyAnswer } from './secret-store.js';
 import { SettingsStore } from './settings.js';
 import { errorPage, startingPage } from './shell-pages.js';
 import { StatusTray } from './tray.js';
@@ -112,6 +112,8 @@ export class DesktopApp {
   #lastBackend: DesktopBackendInfo | undefined;
   /** Renews the windows' session cookie before it can idle out or reach its lifetime. */
   #sessionRefresh: NodeJS.Timeout | undefined;
+  /** The backend's camera-password key, read from the OS secret store once per run. */
+  #backendKey: BackendKeyAnswer | undefined;
 
   constructor(options: DesktopAppOptions) {
     this.#o = options;
@@ -215,6 +217,8 @@ export class DesktopApp {
         args: ['local', ...(configPath ? ['--config', configPath] : [])],
         env,
       },
+      secretKey: () =>
+        (this.#backendKey ??= backendSecretKey(this.#o.electron.userDataPath, this.#o.electron.safeStorage)),
       ...this.#o.supervisor,
     });
   }

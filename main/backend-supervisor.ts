@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { ApiRoutes } from '../backend/src/contract/api.js';
 import { killPids, STOP_MESSAGE, type BackendChild, type BackendLaunchOptions } from './backend-child.js';
 import { createMainLogger } from './log.js';
+import type { BackendKeyAnswer } from './secret-store.js';
 
 /** Graceful stop deadline: after the stop request the backend has this long before it (and its ffmpeg) are killed. */
 export const STOP_DEADLINE_MS = 5000;
@@ -40,6 +41,11 @@ export interface SupervisorOptions {
   crashLoopWindowMs?: number;
   /** How many output lines to keep for the error view. */
   logLines?: number;
+  /**
+   * The key of the backend's camera-password store (from the OS secret store), handed over when the backend asks
+   * for it on its message channel. Without it the backend is told that there is none and uses its key file.
+   */
+  secretKey?: () => BackendKeyAnswer;
 }
 
 /** Delay before restart number `attempt` (1-based): base · 2^(attempt-1), capped. */
@@ -55,7 +61,7 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number): nu
  */
 export class BackendSupervisor {
   readonly #log = createMainLogger('main.supervisor');
-  readonly #o: Required<Omit<SupervisorOptions, 'launch' | 'launchOptions'>>;
+  readonly #o: Required<Omit<SupervisorOptions, 'launch' | 'launchOptions' | 'secretKey'>>;
   readonly #listeners = new Set<(state: SupervisorState) => void>();
   #state: SupervisorState = { kind: 'idle' };
   #child: BackendChild | undefined;
@@ -229,6 +235,10 @@ export class BackendSupervisor {
           if (Number.isSafeInteger(pid) && (pid as number) > 0) reported.add(pid as number);
         return;
       }
+      if (m?.type === 'secret-key-request' && !ready) {
+        this.#sendSecretKey(child);
+        return;
+      }
       if (ready || m?.type !== 'ready' || typeof m.url !== 'string') return;
       if (m.token !== this.#token) {
         this.#record('the backend reported a session token other than the one it was given\n');
@@ -258,6 +268,27 @@ export class BackendSupervisor {
       if (this.#stopping) return;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       this.#onCrash(`the backend ${how}`, code);
+    });
+  }
+
+  /** Answers the backend's key request over its message channel (never argv or the environment). */
+  #sendSecretKey(child: BackendChild): void {
+    let answer: BackendKeyAnswer;
+    try {
+      answer = this.options.secretKey?.() ?? { key: undefined, reason: 'the shell supplies no key' };
+    } catch (err) {
+      this.#log.error({ err }, 'could not read the backend key from the OS secret store');
+      answer = { key: undefined, reason: 'the OS secret store failed' };
+    }
+    if (!answer.key)
+      this.#log.warn(
+        { reason: answer.reason },
+        'the OS keychain was not available: the backend uses its key file',
+      );
+    child.send({
+      type: 'secret-key',
+      key: answer.key ? answer.key.toString('base64') : null,
+      reason: answer.reason,
     });
   }
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SafeStorage } from './electron-adapter.js';
@@ -66,4 +67,51 @@ export class SecretStore {
     fs.renameSync(tmp, this.file);
     return this.persistent || !value;
   }
+}
+
+/** What the shell hands the backend for its camera-password store: a key, or why there is none. */
+export type BackendKeyAnswer = { key: Buffer; reason?: undefined } | { key: undefined; reason: string };
+
+/** The file (in the shell's settings folder) holding the backend's key, encrypted by safeStorage. */
+export const BACKEND_KEY_FILE = 'backend-key.enc';
+
+/**
+ * The key of the backend's camera-password store: 32 random bytes created once, kept only as safeStorage ciphertext
+ * in `<dir>/backend-key.enc`, so that a copy of the data folder (or of both folders) without the user's OS secret store
+ * reveals no camera password. No key where safeStorage has no real secret store (not available, or Linux's
+ * "basic_text", a hard-coded password) or cannot decrypt the stored key: the backend then uses its key file, and
+ * the encrypted key is left in place for when the secret store is back.
+ */
+export function backendSecretKey(dir: string, safeStorage: SafeStorage): BackendKeyAnswer {
+  if (!safeStorage.isEncryptionAvailable())
+    return { key: undefined, reason: 'safeStorage reports that encryption is not available' };
+  const backend = safeStorage.storageBackend();
+  if (backend === 'basic_text')
+    return { key: undefined, reason: 'no OS secret store (safeStorage backend basic_text)' };
+  const file = path.join(dir, BACKEND_KEY_FILE);
+  let sealed: Buffer | undefined;
+  try {
+    sealed = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+  } catch {
+    sealed = undefined;
+  }
+  if (sealed?.length) {
+    try {
+      const key = Buffer.from(safeStorage.decryptString(sealed), 'base64');
+      if (key.length === 32) return { key };
+      log.error({ file }, 'the stored backend key has the wrong length');
+    } catch (err) {
+      log.error({ err, file }, 'the OS secret store could not decrypt the backend key (keyring changed?)');
+    }
+    return { key: undefined, reason: 'the stored key could not be decrypted by the OS secret store' };
+  }
+  const key = crypto.randomBytes(32);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, safeStorage.encryptString(key.toString('base64')).toString('base64'), {
+    mode: 0o600,
+  });
+  fs.renameSync(tmp, file);
+  log.info({ backend }, 'created the key of the camera-password store in the OS secret store');
+  return { key };
 }

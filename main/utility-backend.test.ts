@@ -250,7 +250,7 @@ describe('packaged backend as a utilityProcess (fake Electron utilityProcess, re
 });
 
 describe('the real backend as a utilityProcess (fake Electron utilityProcess)', () => {
-  it('prints no login link under the shell, talks over parentPort, and stops on the stop message', async () => {
+  it('prints no login link under the shell, talks over parentPort (ready, secret-store key), and stops on the stop message', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-packaged-real-'));
     cleanup.push(() => fs.rmSync(home, { recursive: true, force: true }));
     const configPath = path.join(home, 'config.yaml');
@@ -276,5 +276,7 @@ describe('the real backend as a utilityProcess (fake Electron utilityProcess)', 
     expect(out).toContain('stop requested by the supervisor');
     expect(out).toContain('Vigil is running.');
     expect(out).not.toMatch(/login\?code=|log in/);
+    // The camera-password key also came over parentPort, from the (fake) safeStorage.
+    expect(out).toContain('the secret-store key comes from the OS keychain (desktop shell)');
   }, 60_000);
 });

@@ -7,6 +7,7 @@
  *   'closed' but not 'close'; x/y are ignored on Wayland, where the compositor places windows.
  * - docs/api/utility-process.md and its sources: see fake-utility-process.ts.
  */
+import crypto from 'node:crypto';
 import type { BackendChild, BackendLaunchOptions } from '../backend-child.js';
 import { wrapUtilityProcess } from '../utility-backend.js';
 import { FakeUtilityProcess } from './fake-utility-process.js';
@@ -42,6 +43,9 @@ export interface FakeWindow extends AppWindow {
   redirect(url: string): boolean;
   attachWebview(): boolean;
 }
+
+/** The one OS secret store of the fake machine (see FakeElectron.keychain). */
+const FAKE_KEYCHAIN = crypto.randomBytes(32);
 
 export function display(id: number, x: number, width = 1920, height = 1080, primary = false): DisplayInfo {
   const bounds = { x, y: 0, width, height };
@@ -284,12 +288,47 @@ export class FakeElectron implements ElectronAdapter {
     this.notifications.push(spec);
   };
 
-  /** Reversible "encryption" that visibly differs from the input, standing in for the OS keychain. */
+  /**
+   * The user's OS secret store (Keychain, DPAPI, libsecret): a key that lives outside every folder of the app. The
+   * same for every FakeElectron of this process (one user, one machine); another value plays another machine.
+   */
+  keychain: Buffer = FAKE_KEYCHAIN;
+
+  /**
+   * Stands in for Electron's safeStorage (https://www.electronjs.org/docs/api/safe-storage):
+   * - isEncryptionAvailable(): false where there is no secret store to use (Linux: before 'ready' or without the
+   *   secret key; macOS: no Keychain access).
+   * - getSelectedStorageBackend() (Linux): the friendly name of the password manager in use, 'basic_text' when no
+   *   secret store is available and a hard-coded password "encrypts" the data.
+   * - encryptString(plainText): a Buffer of the encrypted bytes, made with a key kept in the OS secret store; throws
+   *   when encryption fails (here: when it is not available).
+   * - decryptString(encrypted): the string again, for a buffer obtained with encryptString; throws when decryption
+   *   fails (here: a buffer made with another machine's secret store, or damaged).
+   * Chromium's OSCrypt, which safeStorage uses, marks its ciphertext with a version prefix ('v10'/'v11') and uses
+   * AES-GCM (Windows) or AES-CBC (macOS, Linux); the fake uses AES-256-GCM under the same kind of prefix.
+   */
   safeStorage = {
     isEncryptionAvailable: () => this.encryptionAvailable,
     storageBackend: () => this.backend,
-    encryptString: (plain: string) => Buffer.from(Buffer.from(plain).map((b) => b ^ 0x5a)),
-    decryptString: (enc: Buffer) => Buffer.from(enc.map((b) => b ^ 0x5a)).toString(),
+    encryptString: (plain: string): Buffer => {
+      if (!this.encryptionAvailable) throw new Error('Encryption is not available.');
+      const iv = crypto.randomBytes(12);
+      const cipher = crypto.createCipheriv('aes-256-gcm', this.keychain, iv);
+      const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      return Buffer.concat([Buffer.from('v10'), iv, cipher.getAuthTag(), ct]);
+    },
+    decryptString: (enc: Buffer): string => {
+      if (!this.encryptionAvailable) throw new Error('Decryption is not available.');
+      if (enc.subarray(0, 3).toString() !== 'v10' || enc.length < 31)
+        throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+      try {
+        const decipher = crypto.createDecipheriv('aes-256-gcm', this.keychain, enc.subarray(3, 15));
+        decipher.setAuthTag(enc.subarray(15, 31));
+        return Buffer.concat([decipher.update(enc.subarray(31)), decipher.final()]).toString('utf8');
+      } catch {
+        throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+      }
+    },
   };
 
   forkUtilityProcess = (o: BackendLaunchOptions): BackendChild => {

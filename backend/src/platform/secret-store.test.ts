@@ -1,10 +1,11 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configureLogging, createLogger } from './log.js';
-import { EncryptedFileSecretStore } from './secret-store.js';
+import { EncryptedFileSecretStore, KEY_FILE, SECRETS_FILE } from './secret-store.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -41,6 +42,35 @@ describe('encrypted secret file', () => {
     expect(again.get('b')).toBeUndefined();
     fs.writeFileSync(path.join(dir, 'secret.key'), Buffer.alloc(32, 7).toString('base64'));
     expect(EncryptedFileSecretStore.inFolder(dir).get('a')).toBeUndefined();
+  });
+
+  it("moves a key-file store to the desktop shell's key and removes the key file", () => {
+    const dir = path.join(tempDir(), 'secrets');
+    const plain = EncryptedFileSecretStore.inFolder(dir);
+    plain.set('camera/a/main/password', 'Pw-A-1');
+    plain.set('camera/b/main/password', 'Pw-B-2');
+    expect(fs.existsSync(path.join(dir, KEY_FILE))).toBe(true);
+    const shellKey = crypto.randomBytes(32);
+    const moved = EncryptedFileSecretStore.inFolder(dir, shellKey);
+    expect(fs.readdirSync(dir)).toEqual([SECRETS_FILE]);
+    expect(moved.get('camera/a/main/password')).toBe('Pw-A-1');
+    const reopened = EncryptedFileSecretStore.inFolder(dir, shellKey);
+    expect(reopened.get('camera/b/main/password')).toBe('Pw-B-2');
+    // Without the shell's key (the plain backend on the same folder) nothing opens …
+    const withoutShell = EncryptedFileSecretStore.inFolder(dir);
+    expect(withoutShell.get('camera/a/main/password')).toBeUndefined();
+    // … and a save there does not drop what it cannot read.
+    withoutShell.set('camera/c/main/password', 'Pw-C-3');
+    const back = EncryptedFileSecretStore.inFolder(dir, shellKey);
+    expect(back.get('camera/a/main/password')).toBe('Pw-A-1');
+    expect(back.get('camera/c/main/password')).toBe('Pw-C-3');
+    expect(fs.readdirSync(dir)).toEqual([SECRETS_FILE]);
+  });
+
+  it('refuses a shell key that is not 32 bytes', () => {
+    expect(() => EncryptedFileSecretStore.inFolder(path.join(tempDir(), 's'), Buffer.alloc(16))).toThrow(
+      /32 bytes, not 16/,
+    );
   });
 
   it('masks a stored secret in every log line, error messages and stacks included', () => {

@@ -23,6 +23,17 @@ export interface SecretKeySource {
 
 /** Name of the folder under the data folder that holds secrets; backups skip it. */
 export const SECRETS_DIR = 'secrets';
+/** The key file of the plain backend, inside the secrets folder. */
+export const KEY_FILE = 'secret.key';
+/** The encrypted secrets, inside the secrets folder. */
+export const SECRETS_FILE = 'secrets.enc.json';
+
+/** A key held elsewhere (the desktop shell's, kept in the OS secret store); checked to be 32 bytes. */
+export function staticKeySource(key: Buffer): SecretKeySource {
+  if (key.length !== 32) throw new Error(`a secret-store key must be 32 bytes, not ${key.length}`);
+  const copy = Buffer.from(key);
+  return { key: () => copy };
+}
 
 /** A random key in a file readable only by its owner, created on first use. */
 export function fileKeySource(file: string): SecretKeySource {
@@ -59,6 +70,8 @@ interface SecretFile {
 export class EncryptedFileSecretStore implements SecretStore {
   readonly #file: string;
   #cache: Map<string, string> | undefined;
+  /** Entries this key cannot open (sealed with another key): kept as they are, so that no save drops them. */
+  readonly #sealedElsewhere = new Map<string, string>();
 
   constructor(
     file: string,
@@ -67,14 +80,27 @@ export class EncryptedFileSecretStore implements SecretStore {
     this.#file = file;
   }
 
-  /** The folder-and-key default: `<dir>/secrets.enc.json` encrypted with `<dir>/secret.key`. */
-  static inFolder(dir: string): EncryptedFileSecretStore {
+  /**
+   * `<dir>/secrets.enc.json`, encrypted with `shellKey` when the desktop shell supplied one, else with the key file
+   * `<dir>/secret.key`. A key file left from an earlier run without the shell's key is migrated: its secrets are
+   * encrypted again with the shell's key, then the key file is removed.
+   */
+  static inFolder(dir: string, shellKey?: Buffer): EncryptedFileSecretStore {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dir, 0o700);
-    return new EncryptedFileSecretStore(
-      path.join(dir, 'secrets.enc.json'),
-      fileKeySource(path.join(dir, 'secret.key')),
-    );
+    const file = path.join(dir, SECRETS_FILE);
+    const keyFile = path.join(dir, KEY_FILE);
+    if (!shellKey) return new EncryptedFileSecretStore(file, fileKeySource(keyFile));
+    const store = new EncryptedFileSecretStore(file, staticKeySource(shellKey));
+    if (fs.existsSync(keyFile)) {
+      // Entries the shell's key already opens (a migration interrupted after the rewrite) are kept as they are.
+      const old = new EncryptedFileSecretStore(file, fileKeySource(keyFile)).#load();
+      const current = store.#load();
+      for (const [name, value] of old) if (!current.has(name)) current.set(name, value);
+      store.#save(current);
+      fs.rmSync(keyFile, { force: true });
+    }
+    return store;
   }
 
   #load(): Map<string, string> {
@@ -96,7 +122,8 @@ export class EncryptedFileSecretStore implements SecretStore {
         addKnownSecret(value);
         map.set(name, value);
       } catch {
-        // Another key (a copied file): the secret is unreadable and must be entered again.
+        // Another key (a copied file, the desktop shell's key): unreadable here, and kept for a key that can open it.
+        this.#sealedElsewhere.set(name, sealed);
       }
     }
     this.#cache = map;
@@ -112,6 +139,7 @@ export class EncryptedFileSecretStore implements SecretStore {
       const ct = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
       entries[name] = Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64');
     }
+    for (const [name, sealed] of this.#sealedElsewhere) if (!map.has(name)) entries[name] ??= sealed;
     const doc: SecretFile = { version: 1, entries };
     fs.mkdirSync(path.dirname(this.#file), { recursive: true, mode: 0o700 });
     const tmp = `${this.#file}.${process.pid}.tmp`;
@@ -129,6 +157,7 @@ export class EncryptedFileSecretStore implements SecretStore {
 
   set(name: string, value: string): void {
     const map = this.#load();
+    this.#sealedElsewhere.delete(name);
     if (!value) map.delete(name);
     else {
       addKnownSecret(value);
@@ -139,7 +168,8 @@ export class EncryptedFileSecretStore implements SecretStore {
 
   delete(name: string): void {
     const map = this.#load();
-    if (map.delete(name)) this.#save(map);
+    const elsewhere = this.#sealedElsewhere.delete(name);
+    if (map.delete(name) || elsewhere) this.#save(map);
   }
 }
 

@@ -8,6 +8,7 @@ import { configureLogging, createLogger, flushLogs } from '../platform/log.js';
 import type * as VerifyModule from '../export/verify.js';
 import type { TrustedKey } from '../export/verify.js';
 import { appDataDir } from '../platform/paths.js';
+import { shellSecretKey, ShellKeyError } from '../platform/shell-key.js';
 import { installShutdownHandlers } from '../platform/shutdown.js';
 import { ClusterSetupError } from '../platform/secrets.js';
 import type { RoleName } from './role.js';
@@ -223,12 +224,25 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
 
+  // Under the desktop shell the camera-password store's key comes from the OS keychain, over the message channel.
+  let secretKey: Buffer | undefined;
+  try {
+    secretKey = await shellSecretKey(log);
+  } catch (err) {
+    if (err instanceof ShellKeyError) {
+      console.error(err.message);
+      flushLogs();
+      return 78;
+    }
+    throw err;
+  }
   const { startLocalApp } = await import('./local.js');
   const app = await startLocalApp({
     config: loaded.config,
     dataDir: loaded.dataDir,
     runtime,
     token: process.env.VIGIL_API_TOKEN,
+    secretKey,
   });
   installShutdownHandlers(() => app.dispose(), log);
 

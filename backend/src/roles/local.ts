@@ -44,6 +44,8 @@ export interface LocalAppOptions {
   token?: string;
   /** Built renderer to serve; dist/renderer by default. */
   rendererDir?: string;
+  /** The camera-password store's key, from the desktop shell's OS secret store; a key file when absent. */
+  secretKey?: Buffer;
 }
 
 /** A running backend. */
@@ -123,6 +125,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       bus,
       ffmpeg,
       store: clusterVideoStore(config.cluster.videoStore),
+      secretKey: options.secretKey,
     }),
   );
   routes.push(videoRoutes(video));

@@ -59,6 +59,8 @@ export interface VideoServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Where camera passwords entered through the API are kept; an encrypted file under <dataDir>/secrets by default. */
   secrets?: SecretStore;
+  /** The key of that encrypted file when the desktop shell keeps it in the OS secret store; a key file otherwise. */
+  secretKey?: Buffer;
 }
 
 const CameraId_ = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -128,7 +130,10 @@ export class VideoService implements Service {
   }
 
   get secrets(): SecretStore {
-    this.#secrets ??= EncryptedFileSecretStore.inFolder(path.join(this.o.dataDir, SECRETS_DIR));
+    this.#secrets ??= EncryptedFileSecretStore.inFolder(
+      path.join(this.o.dataDir, SECRETS_DIR),
+      this.o.secretKey,
+    );
     return this.#secrets;
   }
 

@@ -17,7 +17,7 @@ const HOUR = 3_600_000;
 /** DescribeConfigs resource type of a topic (kafkajs' ConfigResourceTypes.TOPIC, which Node's ESM loader cannot import by name). */
 const TOPIC_RESOURCE = 2;
 
-/** Defaults: frames and detections are worth minutes; events, alerts and health a week; dead letters two weeks. */
+/** Defaults: frames and detections are worth minutes; events, alerts, incidents and health a week; dead letters two weeks. */
 export const DEFAULT_TOPIC_SETTINGS: KafkaTopicSettings = {
   manage: 'create',
   partitions: 12,
@@ -27,6 +27,7 @@ export const DEFAULT_TOPIC_SETTINGS: KafkaTopicSettings = {
     [Topics.detections]: HOUR,
     [Topics.events]: 168 * HOUR,
     [Topics.alerts]: 168 * HOUR,
+    [Topics.incidents]: 168 * HOUR,
     [Topics.health]: 168 * HOUR,
     [Topics.deadLetter]: 336 * HOUR,
   },

@@ -113,6 +113,7 @@ export const ClusterBusConfig = z
             detections: z.int().min(1).max(87_600).default(1).describe('Per-frame detections.'),
             events: z.int().min(1).max(87_600).default(168).describe('Event lifecycle messages.'),
             alerts: z.int().min(1).max(87_600).default(168).describe('Alerts.'),
+            incidents: z.int().min(1).max(87_600).default(168).describe('Incidents.'),
             health: z.int().min(1).max(87_600).default(168).describe('Camera health changes.'),
             deadLetter: z.int().min(1).max(87_600).default(336).describe('Dead letters.'),
           })

@@ -77,7 +77,7 @@ function installStandIn(): void {
       // The main process fetches the URL from the backend: so does the stand-in, to show it is a real file.
       const res = await fetch(request.url);
       calls.push(['saveDownload', request, res.status, res.headers.get('content-type')]);
-      return '/home/operator/exports/case.zip';
+      return '/var/lib/operator/exports/case.zip';
     },
     displays: async () => [display(1, 0, 'Built-in', true), display(7, 1920, 'DELL U2720Q', false)],
     openWallWindow: async (id: number) => {
@@ -300,7 +300,7 @@ describe.skipIf(skip)(
       await exportEvidence(page);
       expect(await page.getByRole('link', { name: 'Download the export' }).count()).toBe(0);
       await page.getByRole('button', { name: 'Download the export' }).click();
-      await page.getByText('Saved to /home/operator/exports/case.zip').waitFor();
+      await page.getByText('Saved to /var/lib/operator/exports/case.zip').waitFor();
       const [save] = (await calls(page)).filter((c) => c[0] === 'saveDownload');
       const [, request, status, type] = save as [
         string,

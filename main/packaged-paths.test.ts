@@ -51,7 +51,7 @@ describe('paths in the packaged app', () => {
       isInsideAsar('C:\\Program Files\\Vigil\\resources\\app.asar\\node_modules\\ffmpeg-static\\ffmpeg.exe'),
     ).toBe(true);
     expect(isInsideAsar('/opt/Vigil/resources/app.asar.unpacked/x')).toBe(false);
-    expect(isInsideAsar('/home/dev/vigil')).toBe(false);
+    expect(isInsideAsar('/opt/dev/vigil')).toBe(false);
     expect(asarUnpackedPath('/opt/Vigil/resources/app.asar/node_modules/ffmpeg-static/ffmpeg')).toBe(
       '/opt/Vigil/resources/app.asar.unpacked/node_modules/ffmpeg-static/ffmpeg',
     );
@@ -66,7 +66,7 @@ describe('paths in the packaged app', () => {
     const cwd = backendWorkingDirectory(path.join(resources, 'app.asar'), userData);
     expect(cwd).toBe(userData);
     expect(fs.statSync(cwd).isDirectory()).toBe(true);
-    expect(backendWorkingDirectory('/home/dev/vigil', userData)).toBe('/home/dev/vigil');
+    expect(backendWorkingDirectory('/opt/dev/vigil', userData)).toBe('/opt/dev/vigil');
   });
 
   it("ffmpeg-static's binary is taken from app.asar.unpacked and checked to run (real ffmpeg)", async () => {

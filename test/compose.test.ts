@@ -381,7 +381,12 @@ describe('compose stack files', () => {
     );
     const run = (answer: string) =>
       spawnSync('sh', [path.join(COMPOSE, 'kibana/import.sh')], {
-        env: { PATH: `${bin}:${process.env.PATH}`, ELASTIC_PASSWORD: 'x', IMPORT_ANSWER: answer },
+        env: {
+          PATH: `${bin}:${process.env.PATH}`,
+          ELASTIC_PASSWORD: 'x',
+          IMPORT_ANSWER: answer,
+          SAVED_OBJECTS: path.join(COMPOSE, 'kibana/saved-objects.ndjson'),
+        },
         encoding: 'utf8',
       });
     try {

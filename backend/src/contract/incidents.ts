@@ -170,12 +170,18 @@ export function addIncidentNotification(i: Incident, n: IncidentNotification): I
 
 const MAX_TS = 4_102_444_800_000;
 const tsParam = z
-  .union([z.number(), z.string().regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch')])
+  .union([
+    z.number(),
+    z
+      .string()
+      .max(16)
+      .regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch'),
+  ])
   .transform(Number)
   .pipe(z.number().int().min(0).max(MAX_TS, 'a time before 2100 in milliseconds since the epoch'));
 const listOf = <T extends z.ZodType<string, string>>(item: T) =>
   z
-    .union([z.string().max(2000), z.array(z.string())], 'a comma-separated list')
+    .union([z.string().max(2000), z.array(z.string().max(300)).max(50)], 'a comma-separated list')
     .transform((v) => (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(item).max(50, 'at most 50 values'));
 
@@ -188,7 +194,13 @@ export const IncidentListParams = z.strictObject({
   from: tsParam.optional(),
   to: tsParam.optional(),
   limit: z
-    .union([z.number(), z.string().regex(/^\d{1,4}$/, 'a whole number from 1 to 500')])
+    .union([
+      z.number(),
+      z
+        .string()
+        .max(4)
+        .regex(/^\d{1,4}$/, 'a whole number from 1 to 500'),
+    ])
     .transform(Number)
     .pipe(z.number().int().min(1, 'from 1 to 500').max(500, 'from 1 to 500'))
     .optional(),
@@ -278,8 +290,12 @@ export type NotificationChannelKind = 'desktop' | 'webhook' | 'mqtt' | 'email';
 
 const EnvName = z
   .string()
+  .max(64)
   .regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'an environment variable name like VIGIL_WEBHOOK_KEY');
-const ChannelId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, "-" and "_"');
+const ChannelId = z
+  .string()
+  .max(40)
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, "-" and "_"');
 const ChannelBase = {
   id: ChannelId,
   name: z.string().trim().min(1, 'a name').max(80, 'at most 80 characters'),
@@ -321,8 +337,8 @@ export const NotificationChannelSchema = z.discriminatedUnion('kind', [
     port: z.number().int().min(1).max(65535),
     /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
     secure: z.boolean().default(false),
-    from: z.email('an e-mail address'),
-    to: z.array(z.email('an e-mail address')).min(1, 'at least one recipient').max(20),
+    from: z.email('an e-mail address').max(254),
+    to: z.array(z.email('an e-mail address').max(254)).min(1, 'at least one recipient').max(20),
     usernameEnv: EnvName.optional(),
     passwordEnv: EnvName.optional(),
   }),

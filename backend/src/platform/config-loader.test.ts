@@ -19,7 +19,7 @@ function problemsOf(input: unknown): string {
 describe('configuration', () => {
   it('defaults to one site with the demo camera playing the bundled footage', () => {
     const config = parseConfig({});
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8470 });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8470, publicNames: [] });
     expect(config.cameras).toHaveLength(1);
     expect(config.cameras[0]).toMatchObject({
       id: 'demo-plaza',

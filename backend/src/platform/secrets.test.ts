@@ -207,9 +207,10 @@ describe.skipIf(noOpenssl)(
       );
 
     it('trusts the server through caFile and sends the user from the environment; refuses it without', async () => {
-      // setup() installs the ILM policy and the index template: two requests, both reach the server.
+      // setup() installs the ILM policy and the index templates: every request reaches the server, with the user.
       await store({ caFile }).setup();
-      expect(seen).toEqual([1, 2].map(() => `Basic ${Buffer.from('vigil_api:pw').toString('base64')}`));
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(seen)).toEqual(new Set([`Basic ${Buffer.from('vigil_api:pw').toString('base64')}`]));
       const before = seen.length;
       await expect(store({}).setup()).rejects.toThrow(/certificate/i);
       expect(seen.length).toBe(before); // nothing was sent to an unverified server

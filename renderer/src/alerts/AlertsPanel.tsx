@@ -64,10 +64,7 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   const [notes, setNotes] = useState<Record<string, string>>({});
   const shown = orderIncidents(incidents);
   const notified = useRef(new Map<string, number>());
-  const name = useCallback(
-    (id: string) => cameras.find((c) => c.id === id)?.name ?? id,
-    [cameras],
-  );
+  const name = useCallback((id: string) => cameras.find((c) => c.id === id)?.name ?? id, [cameras]);
   useDesktopIncidentNotifications(shown, name, camerasLoaded);
 
   // Sound for each new incident and again at each escalation level; a desktop notification when one was sent.

@@ -70,7 +70,7 @@ export const HdfsTargetConfig = z.strictObject({
     .default('http://localhost:9870')
     .describe('WebHDFS address of the namenode, e.g. http://namenode:9870.'),
   haNamenodeUrl: z
-    .union([z.literal(''), z.url()])
+    .union([z.literal(''), z.url().max(Limits.url)])
     .default('')
     .describe('WebHDFS address of the other namenode of an HA pair. Empty: a single namenode.'),
   user: z
@@ -81,6 +81,7 @@ export const HdfsTargetConfig = z.strictObject({
     .describe('HDFS user the backups are written as (simple authentication, when no delegation token).'),
   delegationTokenEnv: z
     .string()
+    .max(Limits.token)
     .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
     .optional()
     .describe(

@@ -65,6 +65,7 @@ export const ClusterBusConfig = z
         passwordEnv: EnvVarName.optional().describe('Environment variable holding the SASL password.'),
         tokenFile: z
           .string()
+          .max(Limits.path)
           .optional()
           .describe(
             'OAUTHBEARER: file holding the access token, read again at every (re)authentication, so a token refreshed in place (a Kubernetes projected token, a sidecar) is picked up.',
@@ -78,6 +79,7 @@ export const ClusterBusConfig = z
     tls: TlsConfig,
     topicPrefix: z
       .string()
+      .max(100)
       .regex(/^[a-zA-Z0-9._-]{0,100}$/, 'letters, digits, ".", "_" and "-"')
       .default('')
       .describe(
@@ -213,7 +215,7 @@ export const ClusterVideoStoreConfig = z
       .default('http://localhost:9870')
       .describe('WebHDFS address of the namenode (http://host:9870), for kind "hdfs".'),
     haNamenodeUrl: z
-      .union([z.literal(''), z.url()])
+      .union([z.literal(''), z.url().max(Limits.url)])
       .default('')
       .describe(
         'WebHDFS address of the other namenode of an HA pair. A standby or unreachable namenode hands over to the other one. Empty: a single namenode.',

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../backend/src/contract/incidents.js';
-import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
+import { openBrowserSession, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { VTEST_H264, videoFramesAvailable } from '../test/fixtures/video-frames.js';
@@ -85,7 +85,7 @@ describe.skipIf(skip)(
       await context.addCookies([
         {
           name: 'vigil_session',
-          value: backend.token,
+          value: await openBrowserSession(backend),
           domain: url.hostname,
           path: '/',
           httpOnly: true,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowserSession, spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
+import { logInBrowser, spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { realSegments, vtestPath } from '../test/fixtures/footage.js';
 import { skipWithout } from '../test/fixtures/require.js';
@@ -54,17 +54,7 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
     );
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const url = new URL(backend.url);
-    await context.addCookies([
-      {
-        name: 'vigil_session',
-        value: await openBrowserSession(backend),
-        domain: url.hostname,
-        path: '/',
-        httpOnly: true,
-        sameSite: 'Strict',
-      },
-    ]);
+    await logInBrowser(context, backend);
     page = await context.newPage();
   }, 120_000);
 

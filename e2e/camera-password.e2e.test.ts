@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraDetail, CameraStatus } from '../backend/src/contract/video-api.js';
-import { openBrowserSession, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
+import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { RTSP_INSTALL_HINT, RtspFixture, rtspFixtureAvailable } from '../test/fixtures/rtsp.js';
@@ -45,16 +45,7 @@ describe.skipIf(skip)('camera form: user name and password (headless Chromium, r
     );
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const url = new URL(backend.url);
-    await context.addCookies([
-      {
-        name: 'vigil_session',
-        value: await openBrowserSession(backend),
-        domain: url.hostname,
-        path: '/',
-        httpOnly: true,
-      },
-    ]);
+    await logInBrowser(context, backend);
     page = await context.newPage();
   }, 240_000);
 

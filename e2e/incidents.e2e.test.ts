@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../backend/src/contract/incidents.js';
-import { openBrowserSession, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
+import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { VTEST_H264, videoFramesAvailable } from '../test/fixtures/video-frames.js';
@@ -81,17 +81,7 @@ describe.skipIf(skip)(
       });
       browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
-      const url = new URL(backend.url);
-      await context.addCookies([
-        {
-          name: 'vigil_session',
-          value: await openBrowserSession(backend),
-          domain: url.hostname,
-          path: '/',
-          httpOnly: true,
-          sameSite: 'Strict',
-        },
-      ]);
+      await logInBrowser(context, backend);
       page = await context.newPage();
     }, 120_000);
 

@@ -10,18 +10,24 @@ import {
   type IncidentStore,
 } from '../contract/incidents.js';
 
-/** Index template of the incidents index: the filtered fields are keywords and dates, the rest is kept unindexed. */
+/**
+ * Index template of the incidents index, strict like every index Vigil writes: a field Vigil does not know is
+ * refused instead of being guessed. Filtered fields are keywords and dates; snapshots and notifications are kept
+ * unindexed.
+ */
 export function incidentIndexTemplate(prefix: string) {
   const date = { type: 'date' as const, format: 'epoch_millis' };
   const keyword = { type: 'keyword' as const };
   const stored = { type: 'object' as const, enabled: false };
+  const text = { type: 'text' as const, index: false };
+  const count = { type: 'integer' as const };
   return {
     name: `${prefix}-incidents`,
     index_patterns: [`${prefix}-incidents`],
     priority: 200,
     template: {
       mappings: {
-        dynamic: false as const,
+        dynamic: 'strict' as const,
         properties: {
           id: keyword,
           cameraId: keyword,
@@ -33,8 +39,18 @@ export function incidentIndexTemplate(prefix: string) {
           endTs: date,
           updatedTs: date,
           ruleIds: keyword,
+          ruleNames: keyword,
           labels: keyword,
+          eventIds: keyword,
+          objectCount: count,
           snapshots: stored,
+          acknowledgedBy: keyword,
+          acknowledgedTs: date,
+          ackNote: text,
+          resolvedBy: keyword,
+          resolvedTs: date,
+          resolveNote: text,
+          escalationLevel: count,
           notifications: stored,
         },
       },

@@ -80,6 +80,7 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
       expect(engine.templates.get(name)).toEqual(template);
       expect(template.template.mappings.dynamic).toBe('strict');
     }
+    expect(JSON.stringify(engine.templates.get('vigil-incidents'))).toContain('"dynamic":"strict"');
     await store.dispose();
   });
 

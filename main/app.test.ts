@@ -2,33 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../backend/src/contract/api.js';
 import { childPids } from '../test/helpers/leaks.js';
 import { DesktopApp, type DesktopAppOptions } from './app.js';
 import { forkNodeBackend, type BackendChild } from './backend-child.js';
 import { IpcChannel, IpcEvent } from './ipc-channels.js';
 import { display, FakeElectron } from './test-fixtures/fake-electron.js';
+import { cleanupAfterEach, FIXTURE, ROOT, waitFor } from './test-fixtures/shell-test.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const FIXTURE = path.join(import.meta.dirname, 'test-fixtures', 'fake-backend.mjs');
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function waitFor<T>(what: string, probe: () => T | undefined | false, ms = 20_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      const v = probe();
-      if (v) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
+const cleanup = cleanupAfterEach();
 
 function makeApp(overrides: Partial<DesktopAppOptions> = {}, fixtureEnv: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-app-'));

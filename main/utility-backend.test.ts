@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { childPids } from '../test/helpers/leaks.js';
 import { DesktopApp } from './app.js';
 import { isAlive, type BackendChild } from './backend-child.js';
@@ -17,26 +17,9 @@ import { backendWorkingDirectory } from './packaged-paths.js';
 import { FakeElectron } from './test-fixtures/fake-electron.js';
 import { FakeUtilityProcess } from './test-fixtures/fake-utility-process.js';
 import { wrapUtilityProcess } from './utility-backend.js';
+import { cleanupAfterEach, FIXTURE, ROOT, waitFor } from './test-fixtures/shell-test.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const FIXTURE = path.join(import.meta.dirname, 'test-fixtures', 'fake-backend.mjs');
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function waitFor<T>(what: string, probe: () => T | undefined | false, ms = 20_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      const v = probe();
-      if (v) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
+const cleanup = cleanupAfterEach();
 
 /** A packaged layout: resources/app.asar is a file (as electron-builder writes it), userData a real folder. */
 function packagedLayout() {

@@ -1,3 +1,4 @@
+import { BackupTargetConfig } from '../../contract/config/backup.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -208,6 +209,17 @@ describe('S3 target: multipart uploads against s3rver (a lightweight stand-in fo
   afterAll(async () => {
     await f.close();
     fs.rmSync(resumeDir, { recursive: true, force: true });
+  });
+
+  it('never lets a configuration use parts AWS S3 would refuse (s3rver would accept them)', () => {
+    // AWS S3 refuses CompleteMultipartUpload with EntityTooSmall when a part other than the last is under 5 MiB
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html, "Errors"); s3rver does not
+    // check part sizes, so the small parts of the upload test below would pass there and fail on AWS. The
+    // configuration is what keeps production at 5 MiB or more.
+    const target = { id: 's3', kind: 's3', bucket: 'vigil-backups', region: 'us-east-1' };
+    expect(BackupTargetConfig.safeParse({ ...target, partSizeMiB: 4 }).success).toBe(false);
+    expect(BackupTargetConfig.safeParse({ ...target, multipartThresholdMiB: 4 }).success).toBe(false);
+    expect(BackupTargetConfig.safeParse({ ...target, partSizeMiB: 5 }).success).toBe(true);
   });
 
   it('plans parts within S3 limits: at least 5 MiB, at most 10,000, at most 5 TiB', () => {

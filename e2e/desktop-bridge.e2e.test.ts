@@ -5,9 +5,7 @@
  * preload's behaviour (main/preload/index.cts): each method resolves or rejects like ipcRenderer.invoke, whose
  * rejections Electron prefixes with "Error invoking remote method '<channel>': ". It records what the page asked.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiRoutes } from '../backend/src/contract/api.js';
@@ -15,29 +13,9 @@ import type { Incident } from '../backend/src/contract/index.js';
 import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
+import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const skip = skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
-
-/** Newest modification time below a folder. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true }) as fs.Dirent[])
-    if (e.isFile()) t = Math.max(t, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
-  return t;
-}
-
-/** Builds the renderer when dist/renderer is missing or older than its sources. */
-function buildRenderer(): void {
-  const index = path.join(ROOT, 'dist/renderer/index.html');
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs > newest(path.join(ROOT, 'renderer'))) return;
-  const r = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if (r.status !== 0) throw new Error('renderer build failed');
-}
 
 /** The stand-in for the preload's window.vigil; `window.desktop` lets the test play the main process. */
 function installStandIn(): void {
@@ -163,7 +141,7 @@ describe.skipIf(skip)(
   'the renderer with and without the desktop bridge (headless Chromium, real backend)',
   () => {
     beforeAll(async () => {
-      buildRenderer();
+      buildRendererIfStale();
       backend = await spawnBackend(
         // A camera that is listed but not connected: exports and names work, no ffmpeg runs.
         { cameras: [{ id: 'gate', name: 'Gate', enabled: false, main: { kind: 'testPattern' } }] },

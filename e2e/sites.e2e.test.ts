@@ -6,7 +6,6 @@
  * secret store is faked (FakeElectron's safeStorage; Electron's documents encryptString/decryptString as
  * Buffer <-> string, https://www.electronjs.org/docs/latest/api/safe-storage).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,28 +22,9 @@ import { FakeElectron } from '../main/test-fixtures/fake-electron.js';
 import { spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
+import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const skip = skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true }) as fs.Dirent[])
-    if (e.isFile()) t = Math.max(t, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
-  return t;
-}
-
-/** Builds the renderer when dist/renderer is missing or older than its sources. */
-function buildRenderer(): void {
-  const index = path.join(ROOT, 'dist/renderer/index.html');
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs > newest(path.join(ROOT, 'renderer'))) return;
-  const r = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if (r.status !== 0) throw new Error('renderer build failed');
-}
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -196,7 +176,7 @@ let userData = '';
 
 describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real backends)', () => {
   beforeAll(async () => {
-    buildRenderer();
+    buildRendererIfStale();
     for (const s of [north, south]) {
       s.port = await freePort();
       s.home = tempHome(`vigil-site-${s.id}-`);

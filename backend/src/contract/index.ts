@@ -13,3 +13,5 @@ export * from './video-api.js';
 export * from './detect-api.js';
 export * from './layouts-api.js';
 export * from './incidents.js';
+export * from './people.js';
+export * from './route-permissions.js';

@@ -1,4 +1,5 @@
-import { ApiRoutes, type SessionResponse } from '../../backend/src/contract/api';
+import { ApiRoutes } from '../../backend/src/contract/api';
+import type { SessionResponse } from '../../backend/src/contract/people';
 
 /** Result of asking the backend who we are. */
 export type SessionState =

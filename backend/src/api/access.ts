@@ -1,5 +1,7 @@
 import net from 'node:net';
 import type { ApiError } from '../contract/api.js';
+import type { Permission, Role, RouteRule } from '../contract/people.js';
+import type { CameraScope } from '../people/scope.js';
 
 /**
  * Who may call a route, declared in the route's own options (`config: { access: 'public' }`):
@@ -17,6 +19,19 @@ export interface Principal {
   readonly via: 'token' | 'session';
   /** The session a browser presented (to end it on log out). */
   readonly sessionId?: string;
+  /** The account's session epoch when the session opened (a new password or role ends older sessions). */
+  readonly epoch?: number;
+  /** Set once the caller's account is resolved: the role (`token` for API tokens) and what it may do. */
+  readonly role?: Role | 'token';
+  readonly permissions?: ReadonlySet<Permission>;
+  /** The cameras the caller may see, per right. */
+  readonly cameras?: CameraScope;
+  readonly team?: string;
+  readonly displayName?: string;
+  /** How far back the archive reaches for this caller (minutes); undefined: no limit. */
+  readonly lookbackMinutes?: number;
+  /** A session that may only create the first administrator. */
+  readonly setup?: boolean;
 }
 
 declare module 'fastify' {
@@ -41,18 +56,19 @@ export function declaredAccess(config: { access?: unknown } | undefined): RouteA
 }
 
 /**
- * Decides whether `principal` may call a route, from the route's own declaration (after routing, never from the
- * URL). Unmatched requests are allowed: the not-found handler serves only the UI shell or a 404. Per-route
- * permissions (e.g. `cameras.manage`) belong here, as one more check after the caller is known (403).
+ * Decides whether `principal` may call a route, from the route's own declarations (after routing, never from the
+ * URL): the credential its options ask for (`access`) and the permission its entry in `ROUTE_PERMISSIONS` names
+ * (`rule`). Unmatched requests are allowed: the not-found handler serves only the UI shell or a 404.
  */
 export function decideAccess(
   route: { access?: unknown } | undefined,
   principal: Principal | undefined,
   unmatched: boolean,
+  rule: RouteRule = 'signed-in',
 ): AccessDecision {
   if (unmatched) return { allow: true };
   const access = declaredAccess(route);
-  if (access === 'public') return { allow: true };
+  if (access === 'public' || rule === 'public') return { allow: true };
   if (!principal) {
     return {
       allow: false,
@@ -74,7 +90,17 @@ export function decideAccess(
       },
     };
   }
-  return { allow: true };
+  if (rule === 'signed-in' || principal.permissions?.has(rule)) return { allow: true };
+  return {
+    allow: false,
+    status: 403,
+    body: {
+      error: 'forbidden',
+      message: principal.setup
+        ? 'Create the first administrator before anything else.'
+        : `Your role (${principal.role ?? 'none'}) may not do this: it needs the "${rule}" permission.`,
+    },
+  };
 }
 
 /** A host name with its port, as in a Host header or a URL's host (`name`, `name:8443`, `[::1]:8470`). */

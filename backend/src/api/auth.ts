@@ -3,6 +3,11 @@ import type { FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../contract/api.js';
 import type { Principal } from './access.js';
 
+/** The user name a session carries before the first administrator exists (it may only create one). */
+export const SETUP_USER = '@setup';
+/** The name the instance's own bearer token acts under (the desktop shell, `VIGIL_API_TOKEN` scripts). */
+export const INSTANCE_TOKEN_USER = 'instance-token';
+
 /** How long login codes and browser sessions live. */
 export interface SessionPolicy {
   /** A login link is valid this long (and only once). */
@@ -38,10 +43,13 @@ export interface ApiAuth {
   readonly token: string;
   /** The caller of a request: the bearer token's holder, a live browser session, or nobody. */
   authenticate(req: Pick<FastifyRequest, 'headers'>): Principal | undefined | Promise<Principal | undefined>;
-  /** Exchanges a single-use login code for a new session id; undefined for a bad, used or expired code. */
+  /**
+   * Exchanges a single-use login code for a new session id that may only create the first administrator;
+   * undefined for a bad, used or expired code.
+   */
   login(code: string): string | undefined | Promise<string | undefined>;
-  /** Opens a session for a caller already authenticated (the desktop shell with its token); its id. */
-  openSession(user: string): string | Promise<string>;
+  /** Opens a session for a person whose password (or the desktop shell's token) was checked; its id. */
+  openSession(user: string, epoch?: number): string | Promise<string>;
   /** Ends a session (log out); its id stops working at once. */
   endSession(sessionId: string): void | Promise<void>;
 }
@@ -102,6 +110,7 @@ export function clearedSessionCookie(): string {
 
 interface LocalSession {
   user: string;
+  epoch: number;
   opened: number;
   lastSeen: number;
 }
@@ -147,15 +156,15 @@ export class SessionAuth implements ApiAuth {
     const expires = this.#loginCodes.get(key);
     this.#loginCodes.delete(key);
     if (expires === undefined || expires <= this.#now()) return undefined;
-    return this.openSession('local');
+    return this.openSession(SETUP_USER);
   }
 
-  openSession(user: string): string {
+  openSession(user: string, epoch = 0): string {
     this.#sweep();
     while (this.#sessions.size >= MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value!);
     const id = randomSecret();
     const now = this.#now();
-    this.#sessions.set(hashed(id), { user, opened: now, lastSeen: now });
+    this.#sessions.set(hashed(id), { user, epoch, opened: now, lastSeen: now });
     return id;
   }
 
@@ -165,7 +174,7 @@ export class SessionAuth implements ApiAuth {
 
   authenticate(req: Pick<FastifyRequest, 'headers'>): Principal | undefined {
     const { bearer, sessionId } = presentedCredentials(req);
-    if (bearer !== undefined && safeEqual(bearer, this.token)) return { user: 'local', via: 'token' };
+    if (bearer !== undefined && safeEqual(bearer, this.token)) return { user: INSTANCE_TOKEN_USER, via: 'token' };
     if (sessionId === undefined) return undefined;
     const key = hashed(sessionId);
     const session = this.#sessions.get(key);
@@ -176,7 +185,7 @@ export class SessionAuth implements ApiAuth {
       return undefined;
     }
     session.lastSeen = now;
-    return { user: session.user, via: 'session', sessionId };
+    return { user: session.user, via: 'session', sessionId, epoch: session.epoch };
   }
 
   /** Number of open sessions (for tests and health). */

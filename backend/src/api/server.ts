@@ -5,6 +5,7 @@ import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyRequest,
   type RouteOptions,
 } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -20,13 +21,36 @@ import {
   type KibanaResponse,
   type ApiError,
   type HealthResponse,
-  type SessionResponse,
 } from '../contract/api.js';
+import {
+  PeopleApiRoutes,
+  routeKey,
+  SignInBody,
+  UserName,
+  Password,
+  type RouteRule,
+  type SessionResponse,
+} from '../contract/people.js';
+import { ROUTE_PERMISSIONS } from '../contract/route-permissions.js';
+import type { People } from '../people/service.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { VERSION } from '../platform/version.js';
-import { checkHostAndOrigin, decideAccess, declaredAccess, HostPolicy, type RouteAccess } from './access.js';
-import { clearedSessionCookie, sessionCookieFor, type ApiAuth } from './auth.js';
+import {
+  checkHostAndOrigin,
+  decideAccess,
+  declaredAccess,
+  HostPolicy,
+  type Principal,
+  type RouteAccess,
+} from './access.js';
+import {
+  clearedSessionCookie,
+  INSTANCE_TOKEN_USER,
+  presentedCredentials,
+  sessionCookieFor,
+  type ApiAuth,
+} from './auth.js';
 import { SessionSockets } from './session-sockets.js';
 import { openApiTransform, schemaCompilers, OPENAPI_INFO } from './schema.js';
 import { observeRequest, renderMetrics, metricsContentType } from './metrics.js';
@@ -42,6 +66,8 @@ export interface ApiServerOptions {
   host: string;
   port: number;
   auth: ApiAuth;
+  /** Accounts, roles and API tokens: who a session or token belongs to and what they may do. */
+  people: People;
   mode: 'local' | 'cluster';
   /** Built renderer (index.html + assets); the UI is not served when absent. */
   rendererDir?: string;
@@ -52,6 +78,8 @@ export interface ApiServerOptions {
   kibana?: { url: string; dashboards: Array<{ id: string; title: string }> };
   /** Host names browsers use besides loopback names and IP addresses (`server.publicNames`). */
   publicNames?: readonly string[];
+  /** The OS user the backend runs as: the account the desktop shell signs in when that is turned on. */
+  osUser?: string;
   /** How often the sessions of open WebSockets are checked (ended sessions close their sockets); 60 s. */
   sessionCheckMs?: number;
 }
@@ -61,7 +89,29 @@ export interface RegisteredRoute {
   readonly method: string;
   readonly url: string;
   readonly access: RouteAccess;
+  /** The permission its entry in `ROUTE_PERMISSIONS` names. */
+  readonly rule: RouteRule;
   readonly websocket: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's entry in `ROUTE_PERMISSIONS`, attached when the route is registered. */
+    rule?: RouteRule;
+  }
+}
+
+/**
+ * The permission a route needs: its entry in `ROUTE_PERMISSIONS` (a HEAD route answers as its GET does). A route
+ * with no entry is a programming error and stops the server, unless it is public by its own declaration (the UI).
+ */
+export function routeRule(method: string, url: string, access: RouteAccess): RouteRule {
+  const rule =
+    ROUTE_PERMISSIONS[routeKey(method, url)] ??
+    (method === 'HEAD' ? ROUTE_PERMISSIONS[routeKey('GET', url)] : undefined);
+  if (rule) return rule;
+  if (access === 'public') return 'public';
+  throw new Error(`The route ${method} ${url} has no entry in ROUTE_PERMISSIONS: say who may call it.`);
 }
 
 const ServiceHealthSchema = z.object({
@@ -77,9 +127,25 @@ const HealthSchema = z
   })
   .describe('Liveness and the health of every service.');
 const SessionSchema = z
-  .object({ user: z.string(), mode: z.enum(['local', 'cluster']), version: z.string() })
-  .describe('Who the caller is.');
+  .object({
+    user: z.string(),
+    displayName: z.string().optional(),
+    role: z.string(),
+    permissions: z.array(z.string()),
+    cameras: z.union([z.array(z.string()), z.literal('*')]),
+    lookbackMinutes: z.number().optional(),
+    setup: z.boolean().optional(),
+    mode: z.enum(['local', 'cluster']),
+    version: z.string(),
+  })
+  .describe('Who the caller is and what they may do.');
+const SetupBody = z.object({ username: UserName, password: Password });
 const LoginQuery = z.object({ code: z.string().max(200).optional().describe('One-time login code.') });
+
+/** A wait in words: "45 s", "3 min". */
+function formatWait(seconds: number): string {
+  return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
 
 /** The route pattern of a request (`/api/cameras/:id`), for metric labels that stay few. */
 function routeLabel(req: { routeOptions?: { url?: string } }): string {
@@ -113,6 +179,7 @@ export class ApiServer implements Service {
         method,
         url: route.url,
         access: declaredAccess(route.config),
+        rule: route.config?.rule ?? 'signed-in',
         websocket: route.websocket === true,
       })),
     );
@@ -129,7 +196,13 @@ export class ApiServer implements Service {
     const { auth } = options;
 
     // Every route is kept as registered; its access is read when asked, after every onRoute hook had its say.
+    // Each route's permission is looked up once, here, and a route nobody declared stops the server.
     app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const access = declaredAccess(route.config);
+      const rules = new Set(methods.map((m) => routeRule(m, route.url, access)));
+      if (rules.size !== 1) throw new Error(`The methods of ${route.url} need different permissions: split it.`);
+      route.config = { ...route.config, rule: [...rules][0]! };
       this.#routeOptions.push(route);
     });
 
@@ -148,7 +221,7 @@ export class ApiServer implements Service {
     this.#sessionCheck = setInterval(() => {
       void this.#sessionSockets.recheck(
         async (id) =>
-          (await auth.authenticate({ headers: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(id)}` } }))
+          (await this.#callerOf({ headers: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(id)}` } }))
             ?.via === 'session',
       );
     }, options.sessionCheckMs ?? 60_000);
@@ -160,10 +233,15 @@ export class ApiServer implements Service {
     app.addHook('onRequest', async (req, reply) => {
       const refused = checkHostAndOrigin(hosts, req);
       if (refused) return reply.code(refused.status).send(refused.body);
-      const principal = await auth.authenticate(req);
+      const principal = await this.#callerOf(req);
       if (principal) req.principal = principal;
       if (principal?.sessionId && req.headers.upgrade) upgradeSessions.set(req.raw, principal.sessionId);
-      const decision = decideAccess(req.routeOptions.config, principal, req.is404);
+      const decision = decideAccess(
+        req.routeOptions.config,
+        principal,
+        req.is404,
+        req.routeOptions.config?.rule,
+      );
       if (!decision.allow) return reply.code(decision.status).send(decision.body);
     });
 
@@ -253,16 +331,104 @@ export class ApiServer implements Service {
       },
     );
 
-    // The desktop shell (and scripts) trade the bearer token for a browser session of their own window.
+    const { people } = options;
+    const secure = (req: { protocol: string }) => req.protocol === 'https';
+
+    // Sign-in with a user name and password. Failures count towards a lock-out of the account (or of the name,
+    // when it is not an account, so the answer never tells which names exist).
+    app.post<{ Body: z.infer<typeof SignInBody> }>(
+      PeopleApiRoutes.signIn,
+      { config: { access: 'public' }, schema: { body: SignInBody } },
+      async (req, reply) => {
+        const result = await people.signIn(req.body.username, req.body.password);
+        if (!result.ok) {
+          const body: ApiError =
+            result.reason === 'locked'
+              ? {
+                  error: 'locked',
+                  message: `Too many failed sign-ins: try again in ${formatWait(result.retryAfterSeconds)}, or ask an administrator.`,
+                }
+              : { error: 'unauthorized', message: 'Wrong user name or password.' };
+          if (result.reason === 'locked') reply.header('retry-after', String(result.retryAfterSeconds));
+          return reply.code(result.reason === 'locked' ? 429 : 401).send(body);
+        }
+        const sessionId = await auth.openSession(result.user.name, result.user.sessionEpoch);
+        const principal = await people.resolve({
+          user: result.user.name,
+          via: 'session',
+          sessionId,
+          epoch: result.user.sessionEpoch,
+        });
+        return reply
+          .header('set-cookie', sessionCookieFor(sessionId, secure(req)))
+          .send(this.#sessionOf(principal!));
+      },
+    );
+
+    // Whether the site has any account yet (the sign-in page then explains how to create the first one).
+    app.get(PeopleApiRoutes.status, { config: { access: 'public' } }, async () => ({
+      accounts: (await people.store.countUsers()) > 0,
+    }));
+
+    // The first administrator: from a session opened by a login link printed on the terminal, or by the desktop
+    // shell with its token, and only while there is no account at all.
+    app.post<{ Body: z.infer<typeof SetupBody> }>(
+      PeopleApiRoutes.setup,
+      { schema: { body: SetupBody } },
+      async (req, reply) => {
+        const principal = req.principal!;
+        if (!principal.setup && principal.user !== INSTANCE_TOKEN_USER) {
+          const body: ApiError = {
+            error: 'forbidden',
+            message: 'Only a new installation, opened with its login link, can create its first administrator.',
+          };
+          return reply.code(403).send(body);
+        }
+        if ((await people.store.countUsers()) > 0) {
+          const body: ApiError = {
+            error: 'conflict',
+            message: 'This installation already has an administrator: sign in.',
+          };
+          return reply.code(409).send(body);
+        }
+        const admin = await people.addUser(
+          { name: req.body.username, role: 'admin', password: req.body.password, cameras: [] },
+          req.body.username,
+        );
+        if (principal.sessionId) await auth.endSession(principal.sessionId);
+        const sessionId = await auth.openSession(admin.name, 0);
+        const resolved = await people.resolve({ user: admin.name, via: 'session', sessionId, epoch: 0 });
+        return reply
+          .code(201)
+          .header('set-cookie', sessionCookieFor(sessionId, secure(req)))
+          .send(this.#sessionOf(resolved!));
+      },
+    );
+
+    // The desktop shell trades its token for a session of its window: a setup session on a new installation,
+    // the account named like the OS user when an administrator turned desktop sign-in on, else none (the
+    // window shows the sign-in page).
     app.post(
       ApiRoutes.authSession,
       { config: { access: 'token' }, schema: { hide: true } },
       async (req, reply) => {
-        const sessionId = await auth.openSession(req.principal?.user ?? 'local');
-        return reply
-          .code(204)
-          .header('set-cookie', sessionCookieFor(sessionId, req.protocol === 'https'))
-          .send();
+        let user: string | undefined;
+        let epoch = 0;
+        if ((await people.store.countUsers()) === 0) user = '@setup';
+        else if ((await people.store.getSettings()).desktopAutoSignIn) {
+          const account = await people.store.getUser(options.osUser ?? '');
+          if (account && !account.disabled) {
+            user = account.name;
+            epoch = account.sessionEpoch;
+            await people.audit({ actor: account.name, action: 'sign-in', detail: { via: 'desktop' } });
+          }
+        }
+        if (!user) {
+          const body: ApiError = { error: 'sign_in_required', message: 'Sign in with your account.' };
+          return reply.code(403).send(body);
+        }
+        const sessionId = await auth.openSession(user, epoch);
+        return reply.code(204).header('set-cookie', sessionCookieFor(sessionId, secure(req))).send();
       },
     );
 
@@ -271,6 +437,7 @@ export class ApiServer implements Service {
       if (sessionId) {
         await auth.endSession(sessionId);
         this.#sessionSockets.close(sessionId);
+        await people.signedOut(req.principal!.user);
       }
       return reply.code(204).header('set-cookie', clearedSessionCookie()).send();
     });
@@ -293,11 +460,7 @@ export class ApiServer implements Service {
     app.get(
       ApiRoutes.session,
       { schema: { response: { 200: SessionSchema } } },
-      async (): Promise<SessionResponse> => ({
-        user: 'local',
-        mode: options.mode,
-        version: VERSION,
-      }),
+      async (req): Promise<SessionResponse> => this.#sessionOf(req.principal!),
     );
 
     for (const module of options.routes ?? []) await module.register(app);
@@ -333,6 +496,30 @@ export class ApiServer implements Service {
     const address = await app.listen({ host: options.host, port: options.port });
     this.#url = address.replace('[::1]', 'localhost');
     this.#log.info({ url: this.#url }, 'API listening');
+  }
+
+  /** The caller of a request, resolved to an account with its permissions; undefined for nobody. */
+  async #callerOf(req: Pick<FastifyRequest, 'headers'>): Promise<Principal | undefined> {
+    const { auth, people } = this.options;
+    const authenticated = await auth.authenticate(req);
+    if (authenticated) return people.resolve(authenticated);
+    const { bearer } = presentedCredentials(req);
+    return bearer ? people.authenticateToken(bearer) : undefined;
+  }
+
+  /** GET /api/session's answer for a caller. */
+  #sessionOf(p: Principal): SessionResponse {
+    return {
+      user: p.user,
+      ...(p.displayName ? { displayName: p.displayName } : {}),
+      role: p.role ?? 'token',
+      permissions: [...(p.permissions ?? [])],
+      cameras: p.cameras?.cameras() ?? '*',
+      ...(p.lookbackMinutes !== undefined ? { lookbackMinutes: p.lookbackMinutes } : {}),
+      ...(p.setup ? { setup: true } : {}),
+      mode: this.options.mode,
+      version: VERSION,
+    };
   }
 
   health(): ServiceHealth {

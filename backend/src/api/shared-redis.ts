@@ -8,9 +8,11 @@ import type { Principal } from './access.js';
 import {
   DEFAULT_SESSION_POLICY,
   hashed,
+  INSTANCE_TOKEN_USER,
   presentedCredentials,
   randomSecret,
   safeEqual,
+  SETUP_USER,
   type ApiAuth,
   type SessionPolicy,
 } from './auth.js';
@@ -94,16 +96,16 @@ export class SharedSessionAuth implements ApiAuth, Service {
       // Read and delete in one transaction: two instances redeeming the same code at once cannot both succeed.
       const result = await this.redis.multi().get(key).del(key).exec();
       if (result?.[0]?.[1] !== '1') return undefined;
-      return await this.openSession('local');
+      return await this.openSession(SETUP_USER);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'login refused: Redis did not answer');
       return undefined;
     }
   }
 
-  async openSession(user: string): Promise<string> {
+  async openSession(user: string, epoch = 0): Promise<string> {
     const id = randomSecret();
-    const session: StoredSession = { user, opened: this.#now() };
+    const session: StoredSession = { user, epoch, opened: this.#now() };
     await this.redis.set(
       this.#sessionKey(id),
       JSON.stringify(session),
@@ -119,7 +121,7 @@ export class SharedSessionAuth implements ApiAuth, Service {
 
   async authenticate(req: Pick<FastifyRequest, 'headers'>): Promise<Principal | undefined> {
     const { bearer, sessionId } = presentedCredentials(req);
-    if (bearer !== undefined && safeEqual(bearer, this.token)) return { user: 'local', via: 'token' };
+    if (bearer !== undefined && safeEqual(bearer, this.token)) return { user: INSTANCE_TOKEN_USER, via: 'token' };
     if (sessionId === undefined) return undefined;
     const key = this.#sessionKey(sessionId);
     try {
@@ -133,7 +135,7 @@ export class SharedSessionAuth implements ApiAuth, Service {
       }
       // Used now: it idles out from now, but never outlives its lifetime.
       await this.redis.pexpire(key, Math.max(1, Math.min(this.#policy.idleMs, left)));
-      return { user: session.user, via: 'session', sessionId };
+      return { user: session.user, via: 'session', sessionId, epoch: session.epoch ?? 0 };
     } catch {
       return undefined;
     }
@@ -157,6 +159,7 @@ export class SharedSessionAuth implements ApiAuth, Service {
 /** A session as Redis keeps it (under the hash of its id). */
 interface StoredSession {
   user: string;
+  epoch?: number;
   opened: number;
 }
 

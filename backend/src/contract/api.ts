@@ -24,13 +24,6 @@ export interface HealthResponse {
   services: Record<string, { status: 'ok' | 'degraded' | 'down'; detail?: string }>;
 }
 
-/** GET /api/session: who the caller is; 401 without a valid token. */
-export interface SessionResponse {
-  user: string;
-  mode: 'local' | 'cluster';
-  version: string;
-}
-
 /** Body of every error answer: a message a person can act on, and the offending field when there is one. */
 export interface ApiError {
   error: string;

@@ -127,7 +127,15 @@ export type AuditAction =
   | 'snooze'
   | 'suppression'
   | 'alert-rule'
-  | 'alert-settings';
+  | 'alert-settings'
+  | 'sign-in'
+  | 'sign-in-failed'
+  | 'sign-out'
+  | 'lockout'
+  | 'user'
+  | 'token'
+  | 'camera-group'
+  | 'people-settings';
 
 /** One line of the append-only audit log: who did what to which thing, and when. */
 export interface AuditEntry {

@@ -4,7 +4,7 @@ import { DetectApiRoutes } from './detect-api.js';
 import { EventsApiRoutes } from './events-api.js';
 import { IncidentApiRoutes } from './incidents.js';
 import { LayoutsApiRoutes } from './layouts-api.js';
-import { routeKey, type RouteRule } from './people.js';
+import { PeopleApiRoutes, routeKey, type RouteRule } from './people.js';
 import { VideoRoutes } from './video-api.js';
 
 const B = BackupApiRoutes;
@@ -25,6 +25,26 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   [routeKey('POST', ApiRoutes.authSession)]: 'signed-in',
   [routeKey('POST', ApiRoutes.logout)]: 'signed-in',
   [routeKey('GET', ApiRoutes.session)]: 'signed-in',
+  [routeKey('POST', PeopleApiRoutes.signIn)]: 'public',
+  [routeKey('GET', PeopleApiRoutes.status)]: 'public',
+  [routeKey('POST', PeopleApiRoutes.setup)]: 'signed-in',
+
+  // People, camera groups, API tokens.
+  [routeKey('GET', PeopleApiRoutes.users)]: 'users.manage',
+  [routeKey('POST', PeopleApiRoutes.users)]: 'users.manage',
+  [routeKey('GET', PeopleApiRoutes.user)]: 'users.manage',
+  [routeKey('PUT', PeopleApiRoutes.user)]: 'users.manage',
+  [routeKey('DELETE', PeopleApiRoutes.user)]: 'users.manage',
+  // One's own password (with the current one), or anyone's for an administrator: decided in the handler.
+  [routeKey('POST', PeopleApiRoutes.userPassword)]: 'signed-in',
+  [routeKey('GET', PeopleApiRoutes.groups)]: 'users.manage',
+  [routeKey('PUT', PeopleApiRoutes.group)]: 'users.manage',
+  [routeKey('DELETE', PeopleApiRoutes.group)]: 'users.manage',
+  [routeKey('GET', PeopleApiRoutes.tokens)]: 'users.manage',
+  [routeKey('POST', PeopleApiRoutes.tokens)]: 'users.manage',
+  [routeKey('DELETE', PeopleApiRoutes.token)]: 'users.manage',
+  [routeKey('GET', PeopleApiRoutes.settings)]: 'users.manage',
+  [routeKey('PUT', PeopleApiRoutes.settings)]: 'users.manage',
   [routeKey('GET', ApiRoutes.kibana)]: 'dashboards.view',
   [routeKey('GET', ApiRoutes.openapi)]: 'system.view',
   [routeKey('GET', ApiRoutes.metrics)]: 'system.view',

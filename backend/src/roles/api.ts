@@ -2,6 +2,7 @@ import path from 'node:path';
 import { SessionAuth, sessionPolicyOf, type ApiAuth } from '../api/auth.js';
 import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
+import { createPeople, osUserName } from '../people/create.js';
 import { RedisAlertFanout, SharedSessionAuth } from '../api/shared-redis.js';
 import type { VigilAlert } from '../contract/events.js';
 import { FeedbackStore } from '../incidents/feedback.js';
@@ -151,6 +152,13 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
       port: config.server.port,
       publicNames: config.server.publicNames,
       auth,
+      people: createPeople(services, {
+        dataDir: options.dataDir,
+        ...(auth instanceof SharedSessionAuth
+          ? { redis: { connection: auth.redis, keyPrefix: config.store.cache.keyPrefix } }
+          : {}),
+      }),
+      osUser: osUserName(),
       mode: 'cluster',
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),
       routes,

@@ -19,6 +19,8 @@ const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n
        vigil role ingest|detect|events|api --config <file>
        vigil verify <export folder or zip> [--key <fingerprint>]... [--trusted-keys <file>]
        vigil restore --target <id> [<backup id>|latest] [--verify-only] [--config <file>]
+       vigil user add <name> --role <guard|investigator|supervisor|admin> [--cameras <id,id,...>]
+       vigil user list | remove <name> | passwd <name>
 
 Starts the Vigil backend with every stage embedded and serves the UI, or one role of a cluster
 (stages in separate processes over Kafka; see the "cluster" section of the configuration).
@@ -46,7 +48,13 @@ Exit codes: 0 restored; 1 verification failed or manifest refused (nothing writt
 75 Vigil is running.
   --target <id>     backup target (from the configuration or added on the Backup page)
   --verify-only     only check the backup and name missing or corrupt files; write nothing
-  --force           restore even though the installation's port answers`;
+  --force           restore even though the installation's port answers
+
+user manages the people of this installation (its people.db; the backend may be running). The password is read
+from the environment variable VIGIL_PASSWORD, else asked on the terminal. --cameras grants the role's camera
+rights on those camera ids (or @groups); an administrator sees every camera. Removing a person or changing their
+password ends their sessions at once. Exit codes: 0 done; 1 refused (name taken, unknown, last administrator);
+2 bad arguments.`;
 
 /**
  * The keys `vigil verify` trusts: those named with --key, else those of --trusted-keys <file>, else this machine's
@@ -97,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
       target: { type: 'string' },
       'verify-only': { type: 'boolean' },
       force: { type: 'boolean' },
+      role: { type: 'string' },
+      cameras: { type: 'string' },
     },
   });
   if (values.help) {
@@ -136,9 +146,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`vigil restore: name the backup target with --target <id>.\n\n${USAGE}`);
       return 2;
     }
-  } else if (command !== 'local') {
+  } else if (command !== 'local' && command !== 'user') {
     console.error(
-      `Unknown command "${command}". Use "local", "role <name>", "verify <export>" or "restore".\n\n${USAGE}`,
+      `Unknown command "${command}". Use "local", "role <name>", "verify <export>", "restore" or "user".\n\n${USAGE}`,
     );
     return 2;
   }
@@ -167,6 +177,27 @@ async function main(argv: string[]): Promise<number> {
 
   configureLogging({ level: loaded.config.logging.level });
   const log = createLogger('roles.cli');
+  if (command === 'user') {
+    const { runUserCommand, promptPassword } = await import('../people/cli.js');
+    const { SqlitePeopleStore } = await import('../people/sqlite-store.js');
+    const { PEOPLE_DB, osUserName } = await import('../people/create.js');
+    const path = await import('node:path');
+    const store = new SqlitePeopleStore(path.join(loaded.dataDir, PEOPLE_DB));
+    try {
+      return await runUserCommand(
+        { positionals: positionals.slice(1), role: values.role, cameras: values.cameras },
+        store,
+        {
+          print: (line) => console.log(line),
+          error: (line) => console.error(line),
+          password: async (prompt) => process.env.VIGIL_PASSWORD ?? (await promptPassword(prompt)),
+          actor: osUserName() ?? 'unknown',
+        },
+      );
+    } finally {
+      await store.dispose();
+    }
+  }
   if (command === 'restore') {
     const { offlineRestore } = await import('../backup/offline-restore.js');
     const { eventStoreFullTextRebuild } = await import('../backup/event-store-fulltext.js');
@@ -248,10 +279,14 @@ async function main(argv: string[]): Promise<number> {
 
   // The login link is for the person at the terminal; it is printed, not logged. Under the desktop shell nobody
   // needs it (the shell logs its windows in) and it would land in the shell's error view.
+  // Once the installation has an administrator, people sign in with their accounts and no link is printed.
   if (process.env.VIGIL_DESKTOP_SHELL === '1') process.stdout.write('\nVigil is running.\n');
+  else if ((await app.people.store.countUsers()) > 0)
+    process.stdout.write(`\nVigil is running at ${app.url}. Sign in with your account.\n`);
   else {
     process.stdout.write(
-      `\nVigil is running. Open this link in a browser to log in:\n\n  ${app.loginUrl()}\n\n`,
+      `\nVigil is running. This installation has no administrator yet: open this link in a browser to create one\n` +
+        `(or run: npx vigil user add <name> --role admin):\n\n  ${app.loginUrl()}\n\n`,
     );
     offerLoginLinks(() => app.loginUrl(), loaded.config.server.sessions.loginCodeMinutes);
   }

@@ -1,5 +1,6 @@
 import { SessionAuth, sessionPolicyOf, type ApiAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
+import { createPeople, osUserName } from '../people/create.js';
 import { SharedSessionAuth } from '../api/shared-redis.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { clusterVideoStore } from '../store-video/create.js';
@@ -54,6 +55,13 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
       port: config.server.port,
       publicNames: config.server.publicNames,
       auth,
+      people: createPeople(services, {
+        dataDir: options.dataDir,
+        ...(auth instanceof SharedSessionAuth
+          ? { redis: { connection: auth.redis, keyPrefix: config.store.cache.keyPrefix } }
+          : {}),
+      }),
+      osUser: osUserName(),
       mode: 'cluster',
       routes: [videoRoutes(video)],
       health: () => services.health(api),

@@ -34,6 +34,9 @@ import { EscalationService } from '../incidents/escalation.js';
 import { FeedbackStore } from '../incidents/feedback.js';
 import { incidentRoutes } from '../incidents/routes.js';
 import { AlertSettingsStore } from '../incidents/site-settings.js';
+import { createPeople, osUserName } from '../people/create.js';
+import { peopleRoutes } from '../people/routes.js';
+import type { People } from '../people/service.js';
 
 export interface LocalAppOptions {
   config: VigilConfig;
@@ -55,7 +58,8 @@ export interface RunningApp {
   readonly services: ServiceHost;
   readonly bus: MemoryBus;
   readonly video: VideoService;
-  /** A fresh single-use link that logs a browser in. */
+  readonly people: People;
+  /** A fresh single-use link that opens the first-administrator page (only while there is no account). */
   loginUrl(): string;
   /** Every HTTP and WebSocket route the API serves, with the access each declares. */
   readonly routes: readonly RegisteredRoute[];
@@ -114,6 +118,14 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       onIncidentStored: (incident) => void realtime.publish('incident', incident),
     }),
   );
+
+  // --- people: accounts, roles, camera rights, API tokens ---
+  const people = createPeople(services, {
+    dataDir,
+    audit: (entry) =>
+      eventStore.store.appendAudit({ ts: Date.now(), ...entry, actor: entry.actor.slice(0, 64) }),
+  });
+  routes.push(peopleRoutes(people));
 
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';
@@ -221,6 +233,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       port: config.server.port,
       publicNames: config.server.publicNames,
       auth,
+      people,
+      osUser: osUserName(),
       mode: 'local',
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),
       routes,
@@ -240,6 +254,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     services,
     bus,
     video,
+    people,
     get routes() {
       return api.routes;
     },

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logInBrowser } from '../fixtures/backend.js';
 import type { RunningApp } from '../../backend/src/roles/local.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../fixtures/browser.js';
 import { skipWithout } from '../fixtures/require.js';
@@ -55,9 +56,8 @@ describe.skipIf(skip)('a page of another origin in the guard’s browser (real C
     attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
     browser = await launchChromium();
     context = await browser.newContext();
-    // The guard logs in through a login link: the browser now holds a valid session cookie.
-    const vigil = await context.newPage();
-    await vigil.goto(app.loginUrl(), { waitUntil: 'domcontentloaded' });
+    // The guard signs in: the browser now holds a valid session cookie.
+    await logInBrowser(context, { url: app.url, token: app.auth.token });
     const cookies = await context.cookies(app.url);
     expect(cookies.map((c) => [c.name, c.sameSite, c.httpOnly])).toEqual([['vigil_session', 'Strict', true]]);
   }, 120_000);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logInBrowser } from '../fixtures/backend.js';
 import { Topics } from '../../backend/src/contract/bus.js';
 import type { HealthResponse } from '../../backend/src/contract/api.js';
 import { VigilConfig } from '../../backend/src/contract/config.js';
@@ -209,8 +210,9 @@ describe.skipIf(skip)('a full disk (a real tmpfs filled to ENOSPC)', () => {
 
     // The header of the UI says so, on every view.
     const context = await browser!.newContext();
+    await logInBrowser(context, { url: app.url, token: TOKEN });
     const page = await context.newPage();
-    await page.goto(app.loginUrl());
+    await page.goto(app.url);
     const notice = page.getByRole('alert').filter({ hasText: 'Disk full' });
     await notice.waitFor({ timeout: 20_000 });
     expect(await notice.textContent()).toMatch(/Disk full: recording paused/);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostPolicy } from '../../backend/src/api/access.js';
 import type { RunningApp } from '../../backend/src/roles/local.js';
+import { openBrowserSession } from '../fixtures/backend.js';
 import { alertState, raiseAlert, rawRequest, startSecuredApp, tryUpgrade, UI_SHELL } from './harness.js';
 
 let app: RunningApp;
@@ -10,9 +11,8 @@ let cookie: string;
 beforeAll(async () => {
   ({ app, dispose } = await startSecuredApp({ server: { port: 0, publicNames: ['vigil.example.com'] } }));
   port = new URL(app.url).port;
-  // A browser logged in through a login link.
-  const res = await fetch(app.loginUrl(), { redirect: 'manual' });
-  cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  // A browser signed in with a password (an administrator: the test raises and resolves alerts).
+  cookie = `vigil_session=${encodeURIComponent(await openBrowserSession({ url: app.url, token: app.auth.token }))}`;
 });
 afterAll(() => dispose());
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionAuth } from '../../backend/src/api/auth.js';
 import { ApiServer } from '../../backend/src/api/server.js';
+import { ROUTE_PERMISSIONS } from '../../backend/src/contract/route-permissions.js';
 import type { RunningApp } from '../../backend/src/roles/local.js';
+import { tempPeople } from '../fixtures/people.js';
 import { rawRequest, startSecuredApp, tryUpgrade, UI_SHELL, type RawAnswer } from './harness.js';
 
 let app: RunningApp;
@@ -122,11 +124,11 @@ describe('every route requires a session unless it declares itself public', () =
     expect((await rawRequest(app.url, 'POST', '/%61pi/backup/jobs/x1/run', {}, '{}')).status).toBe(401);
   });
 
-  it('only liveness, the login exchange and the built UI are public', () => {
+  it('only liveness, the sign-in exchanges and the built UI are public', () => {
     const routes = app.routes;
     expect(routes.length).toBeGreaterThan(60);
     const publicRoutes = routes
-      .filter((r) => r.access === 'public')
+      .filter((r) => r.access === 'public' || r.rule === 'public')
       .map((r) => `${r.method} ${r.url}`)
       .sort();
     expect(publicRoutes).toEqual(
@@ -136,6 +138,9 @@ describe('every route requires a session unless it declares itself public', () =
         'GET /healthz',
         'GET /index.html',
         'GET /login',
+        'GET /api/auth/status',
+        'HEAD /api/auth/status',
+        'POST /api/auth/login',
         'HEAD /',
         'HEAD /assets/app.js',
         'HEAD /healthz',
@@ -218,13 +223,35 @@ describe('every route requires a session unless it declares itself public', () =
     expect(opened).toEqual([]);
   });
 
-  it('a route a new module adds without declaring anything requires a session, in every spelling', async () => {
+  it('a route a new module adds without an entry in the permission table stops the server at start', async () => {
+    const server = new ApiServer({
+      host: '127.0.0.1',
+      port: 0,
+      auth: new SessionAuth(),
+      people: tempPeople(),
+      mode: 'local',
+      routes: [
+        {
+          name: 'new-module',
+          register(fastify) {
+            fastify.get('/api/new-thing', async () => ({ secret: 'data' }));
+          },
+        },
+      ],
+    });
+    await expect(server.start()).rejects.toThrow(/GET \/api\/new-thing has no entry in ROUTE_PERMISSIONS/);
+    await server.dispose();
+  });
+
+  it('a route whose entry asks only for a signed-in caller requires a session, in every spelling', async () => {
     const auth = new SessionAuth();
     const server = new ApiServer({
       host: '127.0.0.1',
       port: 0,
       auth,
+      people: tempPeople(),
       mode: 'local',
+      routeRules: { ...ROUTE_PERMISSIONS, 'GET /api/new-thing': 'signed-in' },
       routes: [
         {
           name: 'new-module',
@@ -240,6 +267,7 @@ describe('every route requires a session unless it declares itself public', () =
         method: 'GET',
         url: '/api/new-thing',
         access: 'session',
+        rule: 'signed-in',
         websocket: false,
       });
       for (const spelling of spellings('/api/new-thing')) {

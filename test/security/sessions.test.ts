@@ -8,10 +8,15 @@ import { SESSION_ENDED_CLOSE_CODE } from '../../backend/src/api/session-sockets.
 import { SharedSessionAuth } from '../../backend/src/api/shared-redis.js';
 import { MemoryBus } from '../../backend/src/bus/memory-bus.js';
 import { SESSION_COOKIE } from '../../backend/src/contract/api.js';
+import { RedisPeopleStore } from '../../backend/src/people/redis-store.js';
+import { People } from '../../backend/src/people/service.js';
+import { tempPeople } from '../fixtures/people.js';
 import { REDIS_INSTALL_HINT, redisAvailable, useRedis, type RedisHandle } from '../fixtures/redis.js';
 import { skipWithout } from '../fixtures/require.js';
 
 const MINUTE = 60_000;
+const PASSWORD = 'a long enough password';
+const OS_USER = 'desk-user';
 const POLICY: SessionPolicy = {
   loginCodeTtlMs: 5 * MINUTE,
   idleMs: 30 * MINUTE,
@@ -25,11 +30,13 @@ function manualClock(start = Date.now()) {
 }
 
 /** An API server over the given authentication (with the realtime WebSocket), and a browser-like client. */
-async function serve(auth: ApiAuth) {
+async function serve(auth: ApiAuth, people: People = tempPeople()) {
   const server = new ApiServer({
     host: '127.0.0.1',
     port: 0,
     auth,
+    people,
+    osUser: OS_USER,
     mode: 'local',
     routes: [new RealtimeHub({ bus: new MemoryBus() })],
     sessionCheckMs: 100,
@@ -39,12 +46,30 @@ async function serve(auth: ApiAuth) {
   return {
     server,
     url,
+    people,
     /** Follows a login link; the session cookie it set ("name=value"), or undefined when refused. */
     async login(code: string): Promise<{ status: number; cookie?: string; setCookie: string }> {
       const res = await fetch(`${url}/login?code=${encodeURIComponent(code)}`, { redirect: 'manual' });
       const setCookie = res.headers.get('set-cookie') ?? '';
       const cookie = setCookie.split(';')[0];
       return { status: res.status, setCookie, ...(cookie ? { cookie } : {}) };
+    },
+    /** Signs a guard in with a password (created on first use); the session cookie ("name=value"). */
+    async signIn(): Promise<string> {
+      await people.store
+        .getUser('guard-one')
+        .then((u) =>
+          u
+            ? undefined
+            : people.addUser({ name: 'guard-one', role: 'guard', password: PASSWORD, cameras: [] }, 'test'),
+        );
+      const res = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'guard-one', password: PASSWORD }),
+      });
+      expect(res.status).toBe(200);
+      return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
     },
     async sessionStatus(cookie: string): Promise<number> {
       return (await fetch(`${url}/api/session`, { headers: { cookie } })).status;
@@ -114,9 +139,9 @@ function sessionSuite(
     });
 
     it('a session idles out, and ends at its lifetime even when in use', async () => {
-      const { clock, issueLoginCode, login, sessionStatus } = await setup();
-      const idle = (await login(await issueLoginCode())).cookie!;
-      const busy = (await login(await issueLoginCode())).cookie!;
+      const { clock, signIn, sessionStatus } = await setup();
+      const idle = await signIn();
+      const busy = await signIn();
       // Used every 20 minutes, `busy` stays; `idle`, untouched for 40 minutes, is gone.
       clock.advance(20 * MINUTE);
       expect(await sessionStatus(busy)).toBe(200);
@@ -132,9 +157,9 @@ function sessionSuite(
     });
 
     it('log out ends the session at once and removes the cookie; other sessions stay', async () => {
-      const { url, issueLoginCode, login, sessionStatus } = await setup();
-      const mine = (await login(await issueLoginCode())).cookie!;
-      const other = (await login(await issueLoginCode())).cookie!;
+      const { url, signIn, sessionStatus } = await setup();
+      const mine = await signIn();
+      const other = await signIn();
       const out = await fetch(`${url}/api/auth/logout`, { method: 'POST', headers: { cookie: mine } });
       expect(out.status).toBe(204);
       expect(out.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
@@ -145,11 +170,11 @@ function sessionSuite(
     });
 
     it('ending a session closes its live connections: at once on log out, within a check when it expires', async () => {
-      const { url, clock, issueLoginCode, login, openSocket, sessionStatus } = await setup();
+      const { url, clock, signIn, openSocket, sessionStatus } = await setup();
       const closed = (ws: WebSocket) =>
         new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
-      const out = (await login(await issueLoginCode())).cookie!;
-      const stays = (await login(await issueLoginCode())).cookie!;
+      const out = await signIn();
+      const stays = await signIn();
       const outSocket = await openSocket(out);
       const staysSocket = await openSocket(stays);
       const outClosed = closed(outSocket);
@@ -172,17 +197,38 @@ function sessionSuite(
       expect(await staysClosed).toBe(SESSION_ENDED_CLOSE_CODE);
     });
 
-    it('the desktop shell trades its bearer token for a session of its own; a browser session cannot', async () => {
-      const { url, auth, issueLoginCode, login, sessionStatus } = await setup();
-      const res = await fetch(`${url}/api/auth/session`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${auth.token}` },
-      });
-      expect(res.status).toBe(204);
-      const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    it('the desktop shell trades its bearer token for a session: setup on a new site, its OS user only when allowed; a browser session cannot', async () => {
+      const { url, auth, signIn, sessionStatus, people } = await setup();
+      const trade = () =>
+        fetch(`${url}/api/auth/session`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${auth.token}` },
+        });
+      // A new installation: a session that may only create the first administrator.
+      const first = await trade();
+      expect(first.status).toBe(204);
+      const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
       expect(cookie).not.toContain(auth.token);
-      expect(await sessionStatus(cookie)).toBe(200);
-      const browser = (await login(await issueLoginCode())).cookie!;
+      const setupSession = await fetch(`${url}/api/session`, { headers: { cookie } });
+      expect(await setupSession.json()).toMatchObject({ setup: true, permissions: [] });
+      // Once people exist, the shell's window signs in like anyone else…
+      const browser = await signIn();
+      const refusedShell = await trade();
+      expect(refusedShell.status).toBe(403);
+      expect(await refusedShell.json()).toMatchObject({ error: 'sign_in_required' });
+      // …unless an administrator lets it sign in the OS user's account of the same name.
+      await people.addUser({ name: OS_USER, role: 'guard', password: PASSWORD, cameras: [] }, 'test');
+      await people.store.putSettings({ ...(await people.store.getSettings()), desktopAutoSignIn: true });
+      const auto = await trade();
+      expect(auto.status).toBe(204);
+      const autoCookie = (auto.headers.get('set-cookie') ?? '').split(';')[0]!;
+      expect(
+        await (await fetch(`${url}/api/session`, { headers: { cookie: autoCookie } })).json(),
+      ).toMatchObject({
+        user: OS_USER,
+        role: 'guard',
+      });
+      expect(await sessionStatus(autoCookie)).toBe(200);
       const refused = await fetch(`${url}/api/auth/session`, {
         method: 'POST',
         headers: { cookie: browser },
@@ -216,7 +262,8 @@ describe.skipIf(redisSkip)('browser sessions (Redis, real key expiry)', () => {
     const auth = new SharedSessionAuth({ url: redis.url, keyPrefix, policy });
     made.push(auth);
     await auth.start();
-    return { auth, ...(await serve(auth)) };
+    // The instances share their people through the same Redis, as the cluster's api instances do.
+    return { auth, ...(await serve(auth, new People(new RedisPeopleStore(auth.redis, keyPrefix)))) };
   }
 
   it('codes and sessions expire in Redis; log out on one instance ends the session on another', async () => {
@@ -245,8 +292,8 @@ describe.skipIf(redisSkip)('browser sessions (Redis, real key expiry)', () => {
       await new Promise((r) => setTimeout(r, Math.max(0, opened + policy.lifetimeMs + 100 - Date.now())));
       expect(await one.sessionStatus(session)).toBe(401);
       // Idle out and log out.
-      const idle = (await one.login(await one.auth.issueLoginCode())).cookie!;
-      const out = (await one.login(await one.auth.issueLoginCode())).cookie!;
+      const idle = await one.signIn();
+      const out = await one.signIn();
       expect(
         (await fetch(`${two.url}/api/auth/logout`, { method: 'POST', headers: { cookie: out } })).status,
       ).toBe(204);

@@ -174,7 +174,8 @@ export class SessionAuth implements ApiAuth {
 
   authenticate(req: Pick<FastifyRequest, 'headers'>): Principal | undefined {
     const { bearer, sessionId } = presentedCredentials(req);
-    if (bearer !== undefined && safeEqual(bearer, this.token)) return { user: INSTANCE_TOKEN_USER, via: 'token' };
+    if (bearer !== undefined && safeEqual(bearer, this.token))
+      return { user: INSTANCE_TOKEN_USER, via: 'token' };
     if (sessionId === undefined) return undefined;
     const key = hashed(sessionId);
     const session = this.#sessions.get(key);

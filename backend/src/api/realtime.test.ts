@@ -8,6 +8,8 @@ import { Topics } from '../contract/bus.js';
 import type { FrameDetections } from '../contract/media.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import { MemoryBus } from '../bus/memory-bus.js';
+import { ROUTE_PERMISSIONS } from '../contract/route-permissions.js';
+import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from './auth.js';
 import { RealtimeHub, classify } from './realtime.js';
 import { ApiServer, type RouteModule } from './server.js';
@@ -55,9 +57,12 @@ async function start(hubOptions: Partial<ConstructorParameters<typeof RealtimeHu
     host: '127.0.0.1',
     port: 0,
     auth,
+    people: tempPeople(),
     mode: 'local',
     rendererDir: dir,
     routes: [hub, echoRoute],
+    // The test's own route says who may call it, as every route of the API does.
+    routeRules: { ...ROUTE_PERMISSIONS, 'POST /api/test/echo': 'signed-in' },
   });
   await server.start();
   return { url: server.url, wsUrl: server.url.replace(/^http/, 'ws'), auth, bus, hub };

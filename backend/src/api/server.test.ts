@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoLeaks, snapshotResources } from '../../../test/helpers/leaks.js';
+import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from './auth.js';
 import { ApiServer } from './server.js';
 
@@ -19,7 +20,14 @@ afterEach(async () => {
 });
 
 async function start(auth = new SessionAuth()) {
-  server = new ApiServer({ host: '127.0.0.1', port: 0, auth, mode: 'local', rendererDir: rendererDir() });
+  server = new ApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    auth,
+    people: tempPeople(),
+    mode: 'local',
+    rendererDir: rendererDir(),
+  });
   await server.start();
   return { url: server.url, auth };
 }
@@ -43,10 +51,10 @@ describe('API server', () => {
     ).toBe(401);
     const ok = await fetch(`${url}/api/session`, { headers: { authorization: `Bearer ${auth.token}` } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ user: 'local', mode: 'local' });
+    expect(await ok.json()).toMatchObject({ user: 'instance-token', role: 'token', mode: 'local' });
   });
 
-  it('logs a browser in once per login link and sets an HttpOnly cookie', async () => {
+  it('opens the first-administrator page once per login link and sets an HttpOnly cookie', async () => {
     const { url, auth } = await start();
     const code = auth.issueLoginCode();
     const first = await fetch(`${url}/login?code=${code}`, { redirect: 'manual' });
@@ -58,6 +66,8 @@ describe('API server', () => {
     expect(cookie).not.toContain(auth.token);
     const withCookie = await fetch(`${url}/api/session`, { headers: { cookie: cookie.split(';')[0] ?? '' } });
     expect(withCookie.status).toBe(200);
+    // A new installation's link may only create the first administrator.
+    expect(await withCookie.json()).toMatchObject({ setup: true, permissions: [] });
     const again = await fetch(`${url}/login?code=${code}`, { redirect: 'manual' });
     expect(again.status).toBe(401);
   });
@@ -98,6 +108,7 @@ describe('Kibana tab and the page CSP', () => {
       host: '127.0.0.1',
       port: 0,
       auth,
+      people: tempPeople(),
       mode: 'local',
       rendererDir: rendererDir(),
       kibana: {

@@ -78,6 +78,8 @@ export interface ApiServerOptions {
   kibana?: { url: string; dashboards: Array<{ id: string; title: string }> };
   /** Host names browsers use besides loopback names and IP addresses (`server.publicNames`). */
   publicNames?: readonly string[];
+  /** The permission table (`ROUTE_PERMISSIONS`); tests that add routes of their own extend it. */
+  routeRules?: Readonly<Record<string, RouteRule>>;
   /** The OS user the backend runs as: the account the desktop shell signs in when that is turned on. */
   osUser?: string;
   /** How often the sessions of open WebSockets are checked (ended sessions close their sockets); 60 s. */
@@ -94,21 +96,17 @@ export interface RegisteredRoute {
   readonly websocket: boolean;
 }
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The route's entry in `ROUTE_PERMISSIONS`, attached when the route is registered. */
-    rule?: RouteRule;
-  }
-}
-
 /**
  * The permission a route needs: its entry in `ROUTE_PERMISSIONS` (a HEAD route answers as its GET does). A route
  * with no entry is a programming error and stops the server, unless it is public by its own declaration (the UI).
  */
-export function routeRule(method: string, url: string, access: RouteAccess): RouteRule {
-  const rule =
-    ROUTE_PERMISSIONS[routeKey(method, url)] ??
-    (method === 'HEAD' ? ROUTE_PERMISSIONS[routeKey('GET', url)] : undefined);
+export function routeRule(
+  method: string,
+  url: string,
+  access: RouteAccess,
+  table: Readonly<Record<string, RouteRule>> = ROUTE_PERMISSIONS,
+): RouteRule {
+  const rule = table[routeKey(method, url)] ?? (method === 'HEAD' ? table[routeKey('GET', url)] : undefined);
   if (rule) return rule;
   if (access === 'public') return 'public';
   throw new Error(`The route ${method} ${url} has no entry in ROUTE_PERMISSIONS: say who may call it.`);
@@ -179,7 +177,7 @@ export class ApiServer implements Service {
         method,
         url: route.url,
         access: declaredAccess(route.config),
-        rule: route.config?.rule ?? 'signed-in',
+        rule: this.#ruleOf(method, route.url, declaredAccess(route.config)),
         websocket: route.websocket === true,
       })),
     );
@@ -196,14 +194,14 @@ export class ApiServer implements Service {
     const { auth } = options;
 
     // Every route is kept as registered; its access is read when asked, after every onRoute hook had its say.
-    // Each route's permission is looked up once, here, and a route nobody declared stops the server.
+    // Every route is kept as registered; its access and permission are read when asked, after every onRoute hook
+    // had its say (the UI scope marks its routes public).
     app.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const access = declaredAccess(route.config);
-      const rules = new Set(methods.map((m) => routeRule(m, route.url, access)));
-      if (rules.size !== 1) throw new Error(`The methods of ${route.url} need different permissions: split it.`);
-      route.config = { ...route.config, rule: [...rules][0]! };
       this.#routeOptions.push(route);
+    });
+    // A route nobody said who may call stops the server before it listens.
+    app.addHook('onReady', async () => {
+      for (const route of this.routes) void route.rule;
     });
 
     // WebSocket routes (live video, realtime hub) go through the same onRequest checks as HTTP: a refused upgrade
@@ -240,7 +238,9 @@ export class ApiServer implements Service {
         req.routeOptions.config,
         principal,
         req.is404,
-        req.routeOptions.config?.rule,
+        req.is404
+          ? 'public'
+          : this.#ruleOf(req.method, req.routeOptions.url ?? '', declaredAccess(req.routeOptions.config)),
       );
       if (!decision.allow) return reply.code(decision.status).send(decision.body);
     });
@@ -380,7 +380,8 @@ export class ApiServer implements Service {
         if (!principal.setup && principal.user !== INSTANCE_TOKEN_USER) {
           const body: ApiError = {
             error: 'forbidden',
-            message: 'Only a new installation, opened with its login link, can create its first administrator.',
+            message:
+              'Only a new installation, opened with its login link, can create its first administrator.',
           };
           return reply.code(403).send(body);
         }
@@ -428,7 +429,10 @@ export class ApiServer implements Service {
           return reply.code(403).send(body);
         }
         const sessionId = await auth.openSession(user, epoch);
-        return reply.code(204).header('set-cookie', sessionCookieFor(sessionId, secure(req))).send();
+        return reply
+          .code(204)
+          .header('set-cookie', sessionCookieFor(sessionId, secure(req)))
+          .send();
       },
     );
 
@@ -496,6 +500,10 @@ export class ApiServer implements Service {
     const address = await app.listen({ host: options.host, port: options.port });
     this.#url = address.replace('[::1]', 'localhost');
     this.#log.info({ url: this.#url }, 'API listening');
+  }
+
+  #ruleOf(method: string, url: string, access: RouteAccess): RouteRule {
+    return routeRule(method, url, access, this.options.routeRules);
   }
 
   /** The caller of a request, resolved to an account with its permissions; undefined for nobody. */

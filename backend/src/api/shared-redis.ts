@@ -121,7 +121,8 @@ export class SharedSessionAuth implements ApiAuth, Service {
 
   async authenticate(req: Pick<FastifyRequest, 'headers'>): Promise<Principal | undefined> {
     const { bearer, sessionId } = presentedCredentials(req);
-    if (bearer !== undefined && safeEqual(bearer, this.token)) return { user: INSTANCE_TOKEN_USER, via: 'token' };
+    if (bearer !== undefined && safeEqual(bearer, this.token))
+      return { user: INSTANCE_TOKEN_USER, via: 'token' };
     if (sessionId === undefined) return undefined;
     const key = this.#sessionKey(sessionId);
     try {

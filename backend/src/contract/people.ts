@@ -127,6 +127,9 @@ export const PeopleApiRoutes = {
   settings: '/api/people/settings',
 } as const;
 
+/** A time in ms since the epoch. */
+const Timestamp = z.number().int().min(0).max(8.64e15);
+
 /** A person's sign-in name: letters, digits and . _ - (case-insensitive, kept as typed). */
 export const UserName = z
   .string()
@@ -136,10 +139,7 @@ export const UserName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only');
 
 /** Passwords: long enough to resist guessing, bounded so hashing a huge one cannot stall the server. */
-export const Password = z
-  .string()
-  .min(10, 'at least 10 characters')
-  .max(256, 'at most 256 characters');
+export const Password = z.string().min(10, 'at least 10 characters').max(256, 'at most 256 characters');
 
 /** A camera id, a camera group (`@name`) or every camera (`*`). */
 export const GrantTarget = z
@@ -164,10 +164,10 @@ export const UserAccount = z.object({
   team: z.string().max(64).optional(),
   cameras: z.array(CameraGrant).max(500),
   disabled: z.boolean(),
-  createdTs: z.number(),
-  lastSignInTs: z.number().optional(),
+  createdTs: Timestamp,
+  lastSignInTs: Timestamp.optional(),
   /** Until when sign-in is locked after failures (ms since the epoch). */
-  lockedUntilTs: z.number().optional(),
+  lockedUntilTs: Timestamp.optional(),
 });
 export type UserAccount = z.infer<typeof UserAccount>;
 
@@ -209,7 +209,12 @@ export type PasswordBody = z.infer<typeof PasswordBody>;
 
 /** A named set of cameras, granted as `@name`. */
 export const CameraGroup = z.object({
-  name: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dots, dashes and underscores'),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dots, dashes and underscores'),
   cameras: z.array(z.string().min(1).max(64)).max(500),
 });
 export type CameraGroup = z.infer<typeof CameraGroup>;
@@ -221,10 +226,10 @@ export const ApiTokenInfo = z.object({
   permissions: z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length),
   cameras: z.array(CameraGrant).max(500),
   createdBy: z.string().max(64),
-  createdTs: z.number(),
-  expiresTs: z.number().optional(),
-  lastUsedTs: z.number().optional(),
-  revokedTs: z.number().optional(),
+  createdTs: Timestamp,
+  expiresTs: Timestamp.optional(),
+  lastUsedTs: Timestamp.optional(),
+  revokedTs: Timestamp.optional(),
 });
 export type ApiTokenInfo = z.infer<typeof ApiTokenInfo>;
 
@@ -232,7 +237,10 @@ export type ApiTokenInfo = z.infer<typeof ApiTokenInfo>;
 export const NewTokenBody = z.object({
   name: z.string().trim().min(1, 'name the token after what uses it').max(80),
   permissions: z.array(z.enum(PERMISSIONS)).min(1, 'grant at least one permission').max(PERMISSIONS.length),
-  cameras: z.array(CameraGrant).max(500).default([{ target: '*', rights: ['live', 'recordings', 'export'] }]),
+  cameras: z
+    .array(CameraGrant)
+    .max(500)
+    .default([{ target: '*', rights: ['live', 'recordings', 'export'] }]),
   /** Days until it stops working (none: until revoked). */
   expiresDays: z.int().min(1).max(3650).optional(),
 });
@@ -247,7 +255,11 @@ export interface NewTokenResponse {
 /** Site-wide people settings an administrator edits. */
 export const PeopleSettings = z.object({
   /** How far back a guard may look in the archive (minutes). */
-  guardLookbackMinutes: z.int().min(1).max(24 * 60).default(15),
+  guardLookbackMinutes: z
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
   /** Sign the desktop shell's OS user in automatically as the account of the same name (single-person sites). */
   desktopAutoSignIn: z.boolean().default(false),
   /** Failed sign-ins in a row before an account is locked, and the first lock (doubling for each further failure). */

@@ -1,6 +1,13 @@
 import readline from 'node:readline';
 import { z } from 'zod';
-import { CameraGrant, NewUserBody, Password, ROLE_CAMERA_RIGHTS, ROLES, type Role } from '../contract/people.js';
+import {
+  CameraGrant,
+  NewUserBody,
+  Password,
+  ROLE_CAMERA_RIGHTS,
+  ROLES,
+  type Role,
+} from '../contract/people.js';
 import { People, PeopleError, type PeopleAuditEntry } from './service.js';
 import type { PeopleStore } from './store.js';
 
@@ -71,8 +78,13 @@ export async function runUserCommand(
           return UserExit.ok;
         }
         for (const u of users) {
-          const cameras = u.role === 'admin' ? 'all cameras' : u.cameras.map((g) => g.target).join(',') || 'no cameras';
-          const state = u.disabled ? ' (disabled)' : u.lockedUntilTs && u.lockedUntilTs > Date.now() ? ' (locked)' : '';
+          const cameras =
+            u.role === 'admin' ? 'all cameras' : u.cameras.map((g) => g.target).join(',') || 'no cameras';
+          const state = u.disabled
+            ? ' (disabled)'
+            : u.lockedUntilTs && u.lockedUntilTs > Date.now()
+              ? ' (locked)'
+              : '';
           io.print(`${u.name}\t${u.role}\t${cameras}${state}`);
         }
         return UserExit.ok;

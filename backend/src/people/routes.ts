@@ -112,7 +112,10 @@ export function peopleRoutes(people: People): RouteModule {
         { schema: { params: GroupParams, body: CameraGroup } },
         async (req, reply) => {
           if (req.body.name.toLowerCase() !== req.params.name.toLowerCase())
-            return refuse(reply, new PeopleError(400, 'The group name in the body and the path differ.', 'name'));
+            return refuse(
+              reply,
+              new PeopleError(400, 'The group name in the body and the path differ.', 'name'),
+            );
           await people.store.putGroup(req.body);
           await people.audit({
             actor: requestActor(req),
@@ -129,7 +132,10 @@ export function peopleRoutes(people: People): RouteModule {
         { schema: { params: GroupParams } },
         async (req, reply) => {
           if (!(await people.store.removeGroup(req.params.name)))
-            return refuse(reply, new PeopleError(404, `There is no camera group called "${req.params.name}".`));
+            return refuse(
+              reply,
+              new PeopleError(404, `There is no camera group called "${req.params.name}".`),
+            );
           await people.audit({
             actor: requestActor(req),
             action: 'camera-group',

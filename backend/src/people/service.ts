@@ -18,11 +18,18 @@ import { hashPassword, verifyPassword } from './passwords.js';
 import { CameraScope } from './scope.js';
 import type { PeopleStore, StoredUser } from './store.js';
 
-
 /** An audit record people's changes and sign-ins leave. */
 export interface PeopleAuditEntry {
   actor: string;
-  action: 'sign-in' | 'sign-in-failed' | 'sign-out' | 'lockout' | 'user' | 'token' | 'camera-group' | 'people-settings';
+  action:
+    | 'sign-in'
+    | 'sign-in-failed'
+    | 'sign-out'
+    | 'lockout'
+    | 'user'
+    | 'token'
+    | 'camera-group'
+    | 'people-settings';
   target?: string;
   detail?: Record<string, unknown>;
 }
@@ -93,7 +100,9 @@ export class People {
     const settings = await this.store.getSettings();
     const name = username.trim();
     const user = await this.store.getUser(name);
-    const locked = user ? (user.lockedUntilTs ?? 0) : (this.#strikes.get(name.toLowerCase())?.lockedUntil ?? 0);
+    const locked = user
+      ? (user.lockedUntilTs ?? 0)
+      : (this.#strikes.get(name.toLowerCase())?.lockedUntil ?? 0);
     // Checked (and timed) the same whether or not the account exists.
     const matches = await verifyPassword(password, user?.passwordHash);
     if (locked > now) {
@@ -217,9 +226,18 @@ export class People {
     if (!before) throw new PeopleError(404, `There is no person called "${name}".`);
     const demotes = (patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true;
     if (before.role === 'admin' && demotes && (await this.#activeAdmins()) <= 1)
-      throw new PeopleError(409, 'This is the last administrator: make someone else an administrator first.', 'role');
+      throw new PeopleError(
+        409,
+        'This is the last administrator: make someone else an administrator first.',
+        'role',
+      );
     const after = await this.store.updateUser(name, patch);
-    await this.#audit({ actor, action: 'user', target: before.name, detail: { change: 'updated', ...patch } });
+    await this.#audit({
+      actor,
+      action: 'user',
+      target: before.name,
+      detail: { change: 'updated', ...patch },
+    });
     return People.account(after!);
   }
 

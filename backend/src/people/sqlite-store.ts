@@ -124,7 +124,8 @@ export class SqlitePeopleStore implements PeopleStore {
   }
 
   async getUser(name: string): Promise<StoredUser | undefined> {
-    const row = this.#db.prepare('SELECT * FROM users WHERE name_key = ?').get(key(name)) as UserRow | undefined;
+    const row = this.#db.prepare('SELECT * FROM users WHERE name_key = ?').get(key(name)) as
+      UserRow | undefined;
     return row ? userOf(row) : undefined;
   }
 
@@ -154,14 +155,17 @@ export class SqlitePeopleStore implements PeopleStore {
   async updateUser(name: string, patch: UserPatch): Promise<StoredUser | undefined> {
     const sets: string[] = [];
     const values: unknown[] = [];
-    if (patch.role !== undefined) sets.push('role = ?'), values.push(patch.role);
-    if (patch.displayName !== undefined) sets.push('display_name = ?'), values.push(patch.displayName || null);
-    if (patch.team !== undefined) sets.push('team = ?'), values.push(patch.team || null);
-    if (patch.cameras !== undefined) sets.push('cameras = ?'), values.push(JSON.stringify(patch.cameras));
+    if (patch.role !== undefined) (sets.push('role = ?'), values.push(patch.role));
+    if (patch.displayName !== undefined)
+      (sets.push('display_name = ?'), values.push(patch.displayName || null));
+    if (patch.team !== undefined) (sets.push('team = ?'), values.push(patch.team || null));
+    if (patch.cameras !== undefined) (sets.push('cameras = ?'), values.push(JSON.stringify(patch.cameras)));
     if (patch.disabled !== undefined) {
-      sets.push('disabled = ?'), values.push(patch.disabled ? 1 : 0);
+      (sets.push('disabled = ?'), values.push(patch.disabled ? 1 : 0));
       // Disabling ends the person's sessions; enabling clears a lock.
-      sets.push(patch.disabled ? 'session_epoch = session_epoch + 1' : 'failed_sign_ins = 0, locked_until_ts = NULL');
+      sets.push(
+        patch.disabled ? 'session_epoch = session_epoch + 1' : 'failed_sign_ins = 0, locked_until_ts = NULL',
+      );
     }
     // A change of role ends sessions opened under the old one.
     if (patch.role !== undefined) sets.push('session_epoch = session_epoch + 1');
@@ -255,8 +259,9 @@ export class SqlitePeopleStore implements PeopleStore {
 
   async revokeToken(id: string, now: number): Promise<boolean> {
     return (
-      this.#db.prepare('UPDATE api_tokens SET revoked_ts = ? WHERE id = ? AND revoked_ts IS NULL').run(now, id)
-        .changes === 1
+      this.#db
+        .prepare('UPDATE api_tokens SET revoked_ts = ? WHERE id = ? AND revoked_ts IS NULL')
+        .run(now, id).changes === 1
     );
   }
 
@@ -266,8 +271,7 @@ export class SqlitePeopleStore implements PeopleStore {
 
   async getSettings(): Promise<PeopleSettings> {
     const row = this.#db.prepare("SELECT value FROM settings WHERE key = 'people'").get() as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     const parsed = PeopleSettings.safeParse(row ? JSON.parse(row.value) : {});
     return parsed.success ? parsed.data : PeopleSettings.parse({});
   }

@@ -1,4 +1,11 @@
-import type { ApiTokenInfo, CameraGroup, PeopleSettings, Role, UserAccount, UserPatch } from '../contract/people.js';
+import type {
+  ApiTokenInfo,
+  CameraGroup,
+  PeopleSettings,
+  Role,
+  UserAccount,
+  UserPatch,
+} from '../contract/people.js';
 
 /** A person's record as stored: the account plus what only sign-in needs. */
 export interface StoredUser extends UserAccount {

@@ -211,16 +211,35 @@ describe.skipIf(redisSkip)('two api instances sharing Redis (real Redis)', () =>
     ]);
     const sockets: WebSocket[] = [];
     try {
-      // --- a login link issued by instance one opens a session that both instances accept, once ---
+      // --- a login link issued by instance one opens a (first-administrator) session both accept, once ---
       const link = new URL(await one.loginUrl());
       const login = await fetch(`${two.url}/login${link.search}`, { redirect: 'manual' });
       expect(login.status).toBe(303);
-      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-      expect(cookie).toMatch(/^vigil_session=/);
-      expect(cookie).not.toContain('instance-');
+      const setupCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      expect(setupCookie).toMatch(/^vigil_session=/);
+      expect(setupCookie).not.toContain('instance-');
       for (const role of [one, two])
-        expect((await client(role, { cookie })('GET', '/api/session')).status).toBe(200);
+        expect((await client(role, { cookie: setupCookie })('GET', '/api/session')).status).toBe(200);
       expect((await fetch(`${one.url}/login${link.search}`, { redirect: 'manual' })).status).toBe(401);
+
+      // --- the administrator created on instance two signs in on instance one: people live in the shared Redis ---
+      const created = await client(two, { cookie: setupCookie })('POST', '/api/auth/setup', {
+        username: 'chief',
+        password: 'a long enough password',
+      });
+      expect(created.status).toBe(201);
+      const signIn = await fetch(`${one.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'chief', password: 'a long enough password' }),
+      });
+      expect(signIn.status).toBe(200);
+      const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      for (const role of [one, two])
+        expect((await client(role, { cookie })('GET', '/api/session')).data).toMatchObject({
+          user: 'chief',
+          role: 'admin',
+        });
       expect(
         (await client(one, { cookie: 'vigil_session=forged-0123456789abcdef' })('GET', '/api/session'))
           .status,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logInBrowser } from '../../../test/fixtures/backend.js';
 import WebSocket from 'ws';
 import { Topics } from '../contract/bus.js';
 import type { AnalysisFrame } from '../contract/media.js';
@@ -119,8 +120,9 @@ describe.skipIf(skip)('recording, live view and analysis from an RTSP camera', (
   it.skipIf(noChromium)('plays in headless Chromium through Media Source Extensions', async () => {
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      await page.goto(app.loginUrl()); // sets the session cookie the WebSocket sends
+      const context = await browser.newContext();
+      await logInBrowser(context, { url: app.url, token: app.auth.token }); // the cookie the WebSocket sends
+      const page = await context.newPage();
       await page.goto(`${app.url}/healthz`);
       // Plain browser JavaScript (a string, so the test transform leaves it alone): MSE fed from the live socket.
       const played = await page.evaluate<{ currentTime: number; error: string | null }>(MSE_PLAYER);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { MemoryBus } from '../bus/memory-bus.js';
@@ -86,6 +87,7 @@ class Site {
       host: '127.0.0.1',
       port: 0,
       auth: this.auth,
+      people: tempPeople(),
       mode: 'local',
       routes: [
         incidentRoutes({

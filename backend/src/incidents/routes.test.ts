@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { DetectSettingsStore } from '../detect/settings-store.js';
@@ -21,6 +22,7 @@ const server = new ApiServer({
   host: '127.0.0.1',
   port: 0,
   auth,
+  people: tempPeople(),
   mode: 'local',
   routes: [
     incidentRoutes({
@@ -85,7 +87,7 @@ describe('incident routes', () => {
     expect((await api('GET', '/api/incidents?severity=critical&camera=cam-a')).data).toHaveLength(1);
     const audit = await store.listAudit(5);
     expect(audit[0]).toMatchObject({
-      actor: 'local',
+      actor: 'instance-token',
       action: 'acknowledge',
       detail: { bulk: true, count: 2 },
     });
@@ -96,7 +98,7 @@ describe('incident routes', () => {
     const r = await api('POST', '/api/incidents/inc-3/resolve', { note: 'false alarm, cleaner' });
     expect(r.data).toMatchObject({
       state: 'resolved',
-      resolvedBy: 'local',
+      resolvedBy: 'instance-token',
       resolveNote: 'false alarm, cleaner',
     });
     expect(await api('POST', '/api/incidents/missing/ack', {})).toMatchObject({

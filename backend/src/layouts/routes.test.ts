@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { LayoutStore } from './layout-store.js';
@@ -19,7 +20,14 @@ async function start(file: string) {
   const auth = new SessionAuth();
   const store = new LayoutStore(file);
   store.load();
-  server = new ApiServer({ host: '127.0.0.1', port: 0, auth, mode: 'local', routes: [layoutRoutes(store)] });
+  server = new ApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    auth,
+    people: tempPeople(),
+    mode: 'local',
+    routes: [layoutRoutes(store)],
+  });
   await server.start();
   const url = server.url;
   const call = (method: string, p: string, body?: unknown) =>

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import type { EventDetail } from '../contract/events-api.js';
@@ -22,6 +23,7 @@ const server = new ApiServer({
   host: '127.0.0.1',
   port: 0,
   auth,
+  people: tempPeople(),
   mode: 'local',
   routes: [
     eventRoutes({
@@ -105,7 +107,7 @@ describe('event store HTTP API', () => {
     expect(hist.data.interval).toBe('minute');
     expect((hist.data.buckets as Array<{ count: number }>).reduce((n, b) => n + b.count, 0)).toBe(3);
     const audit = await api('GET', '/api/audit?limit=5');
-    expect(audit.data[0]).toMatchObject({ actor: 'local', action: 'search', detail: { q: 'loading dock' } });
+    expect(audit.data[0]).toMatchObject({ actor: 'instance-token', action: 'search', detail: { q: 'loading dock' } });
   });
 
   it('shows an event, serves its snapshot, and records the view', async () => {
@@ -143,7 +145,7 @@ describe('event store HTTP API', () => {
     expect(r.data).toMatchObject({
       retained: true,
       tags: ['case-7'],
-      notes: [{ by: 'local', text: 'Plate partly visible' }],
+      notes: [{ by: 'instance-token', text: 'Plate partly visible' }],
     });
     expect(retainCalls).toEqual([['ev-2', true]]);
     expect(

@@ -235,7 +235,7 @@ describe.skipIf(skip)('incidents on the demo footage (real ffmpeg, real model, S
       });
       expect(acked.data).toMatchObject({
         state: 'acknowledged',
-        acknowledgedBy: 'local',
+        acknowledgedBy: 'instance-token',
         ackNote: 'seen on the wall',
       });
       expect((await s.call('GET', '/api/incidents?state=new')).data).toHaveLength(stored.length - 1);

@@ -6,6 +6,7 @@ import { ApiRoutes } from '../contract/api.js';
 import { Topics, type Bus, type Subscription, type Topic } from '../contract/bus.js';
 import type { RealtimeKind, RealtimeMessage } from '../contract/realtime.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
+import { cameraScope } from './scope.js';
 import { createLogger } from '../platform/log.js';
 import { wsClients, wsDropped, wsMessages } from './metrics.js';
 import type { RouteModule } from './server.js';
@@ -162,6 +163,8 @@ interface Client {
   socket: WebSocket;
   /** Only detections/health of these cameras (all when undefined). */
   cameras?: Set<string>;
+  /** Whether the caller may see a camera at all (their camera rights): nothing else ever reaches them. */
+  sees: (cameraId: string) => boolean;
   alive: boolean;
   dropped: number;
 }
@@ -220,12 +223,13 @@ export class RealtimeHub implements Service, RouteModule {
         typeof query.cameras === 'string' && query.cameras
           ? new Set(query.cameras.split(',').filter(Boolean))
           : undefined;
-      this.#attach(socket, cameras);
+      const scope = cameraScope(req);
+      this.#attach(socket, cameras, (id) => scope.sees(id));
     });
   }
 
-  #attach(socket: WebSocket, cameras: Set<string> | undefined): void {
-    const client: Client = { socket, cameras, alive: true, dropped: 0 };
+  #attach(socket: WebSocket, cameras: Set<string> | undefined, sees: (cameraId: string) => boolean): void {
+    const client: Client = { socket, cameras, sees, alive: true, dropped: 0 };
     this.#clients.add(client);
     wsClients.set(this.#clients.size);
     socket.on('pong', () => (client.alive = true));
@@ -251,6 +255,7 @@ export class RealtimeHub implements Service, RouteModule {
     let sent = 0;
     for (const client of this.#clients) {
       if (client.socket.readyState !== client.socket.OPEN) continue;
+      if (!client.sees(cameraId)) continue;
       if (client.cameras && !client.cameras.has(cameraId)) continue;
       const buffered = client.socket.bufferedAmount;
       if (buffered > this.#maxBytes) {

@@ -51,6 +51,7 @@ import {
   sessionCookieFor,
   type ApiAuth,
 } from './auth.js';
+import { HiddenError, LookbackError } from './scope.js';
 import { SessionSockets } from './session-sockets.js';
 import { openApiTransform, schemaCompilers, OPENAPI_INFO } from './schema.js';
 import { observeRequest, renderMetrics, metricsContentType } from './metrics.js';
@@ -272,6 +273,14 @@ export class ApiServer implements Service {
             'The data disk is full: this request has to write (data or the audit log) and was not carried out. Free space on the data disk and try again.',
         };
         return reply.code(503).send(body);
+      }
+      if (err instanceof HiddenError) {
+        const body: ApiError = { error: 'not_found', message: err.message };
+        return reply.code(404).send(body);
+      }
+      if (err instanceof LookbackError) {
+        const body: ApiError = { error: 'forbidden', message: err.message };
+        return reply.code(403).send(body);
       }
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status >= 500) this.#log.error({ err, url: req.url.split('?')[0] }, 'request failed');

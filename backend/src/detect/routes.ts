@@ -6,6 +6,7 @@ import { CameraId } from '../contract/config/cameras.js';
 import type { AlertRule, CameraZones, DetectStats } from '../contract/detect-api.js';
 import { DetectApiRoutes, normaliseAlertRule } from '../contract/detect-api.js';
 import type { RouteModule } from '../api/server.js';
+import { mayUseCamera, seesEventsOf } from '../api/scope.js';
 import type { DetectSettings } from './settings-store.js';
 
 /** What the detection routes serve: the settings, and the detector's statistics where detection runs. */
@@ -135,6 +136,7 @@ export function detectRoutes(service: DetectRoutesSource, audit?: SettingsAudit)
 
       app.get<{ Params: { id: string } }>(DetectApiRoutes.zones, async (req, reply) => {
         const id = cameraParam(reply, req.params.id);
+        if (id && !mayUseCamera(req, id, 'live')) return notFound(reply, `no camera "${id}"`);
         return id ? service.settings.zones(id) : reply;
       });
 
@@ -147,10 +149,22 @@ export function detectRoutes(service: DetectRoutesSource, audit?: SettingsAudit)
         return service.settings.zones(id);
       });
 
-      app.get(DetectApiRoutes.alertRules, async () => service.settings.alertRules());
+      // A rule names cameras: a caller sees the rules of their cameras, with only those cameras named.
+      const visibleRule = (req: FastifyRequest, rule: AlertRule): AlertRule | undefined => {
+        if (!rule.cameraIds?.length) return rule;
+        const cameras = rule.cameraIds.filter((c) => seesEventsOf(req, c));
+        return cameras.length ? { ...rule, cameraIds: cameras } : undefined;
+      };
+      app.get(DetectApiRoutes.alertRules, async (req) =>
+        service.settings
+          .alertRules()
+          .map((r) => visibleRule(req, r))
+          .filter((r): r is AlertRule => r !== undefined),
+      );
 
       app.get<{ Params: { id: string } }>(DetectApiRoutes.alertRule, async (req, reply) => {
-        const rule = service.settings.alertRules().find((r) => r.id === req.params.id);
+        const found = service.settings.alertRules().find((r) => r.id === req.params.id);
+        const rule = found && visibleRule(req, found);
         return rule ?? notFound(reply, `no alert rule "${req.params.id}"`);
       });
 
@@ -186,8 +200,16 @@ export function detectRoutes(service: DetectRoutesSource, audit?: SettingsAudit)
         return reply.code(204).send();
       });
 
-      app.get(DetectApiRoutes.stats, async (_req, reply) => {
-        if (service.stats) return service.stats();
+      app.get(DetectApiRoutes.stats, async (req, reply) => {
+        if (service.stats) {
+          const stats = service.stats();
+          return {
+            ...stats,
+            perCamera: Object.fromEntries(
+              Object.entries(stats.perCamera).filter(([camera]) => mayUseCamera(req, camera)),
+            ),
+          };
+        }
         const body: ApiError = {
           error: 'unavailable',
           message:

@@ -6,6 +6,8 @@ import { Limits } from '../contract/config/limits.js';
 import type { ApiError } from '../contract/api.js';
 import { BackupApiRoutes, type EvidenceExportResult } from '../contract/backup.js';
 import type { RouteModule } from '../api/server.js';
+import { requestActor } from '../api/auth.js';
+import { mayUseCamera } from '../api/scope.js';
 import type { EvidenceExporter } from './exporter.js';
 import type { SigningKey } from './signing.js';
 
@@ -24,8 +26,6 @@ export interface ExportRoutesOptions {
   exporter: EvidenceExporter;
   exportsDir: string;
   key: SigningKey;
-  /** Who is exporting (the session's user). */
-  user: () => string;
 }
 
 /** /api/export: signed evidence export, its download, and the installation's public key. */
@@ -50,11 +50,21 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
           return bad(`${issue?.path.join('.') || 'body'}: ${issue?.message}`, issue?.path.join('.'));
         }
         const b = parsed.data;
+        // Only cameras the caller may export; another camera answers as one that does not exist.
+        const hidden = b.cameraIds.find((id) => !mayUseCamera(req, id, 'export'));
+        if (hidden !== undefined) {
+          const body: ApiError = {
+            error: 'not_found',
+            message: `No camera "${hidden}".`,
+            field: 'cameraIds',
+          };
+          return reply.code(404).send(body);
+        }
         if (b.to <= b.from) return bad('to: the end of the range must be after its start', 'to');
         if (b.to - b.from > MAX_RANGE_MS)
           return bad('the range is longer than 24 hours; export it in parts', 'to');
         try {
-          const { manifest: _manifest, ...result } = await options.exporter.export(b, options.user());
+          const { manifest: _manifest, ...result } = await options.exporter.export(b, requestActor(req));
           return result satisfies EvidenceExportResult;
         } catch (err) {
           return bad((err as Error).message);

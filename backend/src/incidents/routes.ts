@@ -19,6 +19,7 @@ import {
 import type { Box } from '../contract/media.js';
 import type { EventStore } from '../contract/store.js';
 import { requestActor } from '../api/auth.js';
+import { narrowCameras, seesEventsOf } from '../api/scope.js';
 import type { RouteModule } from '../api/server.js';
 import type { DetectSettings } from '../detect/settings-store.js';
 import type { FeedbackStore } from './feedback.js';
@@ -88,9 +89,11 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         const parsed = IncidentListParams.safeParse(req.query ?? {});
         if (!parsed.success) return badRequest(reply, parsed.error);
         const p = parsed.data;
+        // Only the caller's cameras: a guard never learns of another camera's incidents.
+        const narrowed = narrowCameras(req, p.camera);
         const query: IncidentQuery = {
           ...(p.state ? { states: p.state } : {}),
-          ...(p.camera ? { cameras: p.camera } : {}),
+          ...(narrowed ? { cameras: narrowed } : {}),
           ...(p.severity ? { severities: p.severity } : {}),
           ...(p.from !== undefined ? { from: p.from } : {}),
           ...(p.to !== undefined ? { to: p.to } : {}),
@@ -101,7 +104,9 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
 
       app.get<{ Params: { id: string } }>(IncidentApiRoutes.incident, async (req, reply) => {
         const i = await options.store().incidents.getIncident(req.params.id);
-        return i ?? notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
+        return i && seesEventsOf(req, i.cameraId)
+          ? i
+          : notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
       });
 
       for (const [route, kind] of [
@@ -113,6 +118,9 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
           if (!parsed.success) return badRequest(reply, parsed.error);
           const by = requestActor(req);
           const note = parsed.data.note || undefined;
+          const existing = await options.store().incidents.getIncident(req.params.id);
+          if (existing && !seesEventsOf(req, existing.cameraId))
+            return notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
           const i = await options
             .store()
             .incidents.actOnIncident(req.params.id, { kind, by, ts: now(), ...(note ? { note } : {}) });
@@ -131,6 +139,11 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         const acknowledged: Incident[] = [];
         const missing: string[] = [];
         for (const id of new Set(parsed.data.ids)) {
+          const existing = await options.store().incidents.getIncident(id);
+          if (existing && !seesEventsOf(req, existing.cameraId)) {
+            missing.push(id);
+            continue;
+          }
           const i = await options
             .store()
             .incidents.actOnIncident(id, { kind: 'acknowledge', by, ts: now(), ...(note ? { note } : {}) });
@@ -154,7 +167,8 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         if (!parsed.success) return badRequest(reply, parsed.error);
         const store = options.store();
         const incident = await store.incidents.getIncident(req.params.id);
-        if (!incident) return notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
+        if (!incident || !seesEventsOf(req, incident.cameraId))
+          return notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
         const shot = parsed.data.eventId
           ? incident.snapshots.find((s) => s.eventId === parsed.data.eventId)
           : incident.snapshots[0];
@@ -213,18 +227,19 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         return { incident: resolved, suppression, feedback };
       });
 
-      app.get(IncidentApiRoutes.snoozes, async () => {
+      app.get(IncidentApiRoutes.snoozes, async (req) => {
         const t = now();
         return options
           .settings()
           .snoozes()
-          .filter((s) => s.untilTs > t);
+          .filter((s) => s.untilTs > t && (s.kind !== 'camera' || seesEventsOf(req, s.target)));
       });
 
       app.post(IncidentApiRoutes.snoozes, async (req, reply) => {
         const parsed = SnoozeBody.safeParse(req.body ?? {});
         if (!parsed.success) return badRequest(reply, parsed.error);
         const { kind, target, minutes } = parsed.data;
+        if (kind === 'camera' && !seesEventsOf(req, target)) return notFound(reply, `no camera "${target}"`);
         if (
           kind === 'rule' &&
           !options

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import {
   NewTokenBody,
   NewUserBody,
@@ -177,8 +178,11 @@ export class People {
   /** The caller of an API token (`vgt_<id>_<secret>`), or undefined for anything else. */
   async authenticateToken(bearer: string): Promise<Principal | undefined> {
     if (!bearer.startsWith(TOKEN_PREFIX)) return undefined;
-    const [id, secret] = bearer.slice(TOKEN_PREFIX.length).split('_', 2);
-    if (!id || !secret || id.length > 40) return undefined;
+    const rest = bearer.slice(TOKEN_PREFIX.length);
+    const cut = rest.indexOf('_');
+    const id = rest.slice(0, cut);
+    const secret = rest.slice(cut + 1);
+    if (cut < 1 || !secret || id.length > 40) return undefined;
     const token = await this.store.getToken(id);
     const now = this.#now();
     if (!token || token.revokedTs || (token.expiresTs && token.expiresTs <= now)) return undefined;
@@ -263,7 +267,7 @@ export class People {
 
   async createToken(input: NewTokenBody, actor: string): Promise<NewTokenResponse> {
     const body = NewTokenBody.parse(input);
-    const id = randomSecret(9);
+    const id = crypto.randomBytes(8).toString('hex');
     const secret = randomSecret(32);
     const now = this.#now();
     const info: ApiTokenInfo = {

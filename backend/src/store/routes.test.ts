@@ -107,7 +107,11 @@ describe('event store HTTP API', () => {
     expect(hist.data.interval).toBe('minute');
     expect((hist.data.buckets as Array<{ count: number }>).reduce((n, b) => n + b.count, 0)).toBe(3);
     const audit = await api('GET', '/api/audit?limit=5');
-    expect(audit.data[0]).toMatchObject({ actor: 'instance-token', action: 'search', detail: { q: 'loading dock' } });
+    expect(audit.data[0]).toMatchObject({
+      actor: 'instance-token',
+      action: 'search',
+      detail: { q: 'loading dock' },
+    });
   });
 
   it('shows an event, serves its snapshot, and records the view', async () => {

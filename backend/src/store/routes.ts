@@ -16,6 +16,7 @@ import {
   type RetainPort,
 } from '../contract/store.js';
 import { requestActor } from '../api/auth.js';
+import { HiddenError, LookbackError, lookbackStart, narrowCameras, seesEventsOf } from '../api/scope.js';
 import type { RouteModule } from '../api/server.js';
 import { createLogger } from '../platform/log.js';
 
@@ -47,6 +48,40 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body ?? {});
   if (!r.success) throw inputErrorFrom(r.error);
   return r.data;
+}
+
+/**
+ * An event query within what the caller may see: only their cameras, and for a role with a look-back (a guard)
+ * only recent events. A range the caller did not choose is narrowed to the look-back; one reaching further back
+ * is refused (403), so a guard is told rather than shown a silently shortened result.
+ */
+export function scopedEventQuery(req: FastifyRequest, now: number): EventQuery {
+  const raw = (req.query ?? {}) as Record<string, unknown>;
+  const q = parseEventQuery(raw, now);
+  const cameras = narrowCameras(req, q.cameras.length ? q.cameras : undefined);
+  const scoped: EventQuery = { ...q, cameras: cameras ?? [] };
+  const start = lookbackStart(req, now);
+  if (start !== undefined && scoped.from < start) {
+    const chosen = raw.from !== undefined && raw.after === undefined;
+    // A minute of slack: a page asked for "the last 15 minutes" a moment ago is still within them.
+    if (chosen && scoped.from < start - 60_000) throw new LookbackError(req.principal?.lookbackMinutes ?? 0);
+    scoped.from = start;
+    if (scoped.to <= scoped.from) scoped.to = scoped.from + 1;
+  }
+  return scoped;
+}
+
+/** Throws unless the caller may see this event: 404 for another camera's, 403 for one past the look-back. */
+function requireEventVisible(
+  req: FastifyRequest,
+  event: { id: string; cameraId: string; startTs: number },
+  now: number,
+) {
+  if (!seesEventsOf(req, event.cameraId))
+    throw new HiddenError(`Event "${event.id.slice(0, 100)}" does not exist`);
+  const start = lookbackStart(req, now);
+  if (start !== undefined && event.startTs < start)
+    throw new LookbackError(req.principal?.lookbackMinutes ?? 0);
 }
 
 /** Filters worth recording in the audit log (what was searched for, not how it was paged). */
@@ -118,7 +153,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
       app.get(
         EventsApiRoutes.events,
         handle(async (req) => {
-          const q = parseEventQuery(req.query, now());
+          const q = scopedEventQuery(req, now());
           const out = await store.search(q);
           if (!q.after) await audit(req, 'search', undefined, auditFilters(q));
           return out;
@@ -127,12 +162,12 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
 
       app.get(
         EventsApiRoutes.facets,
-        handle(async (req) => store.facets(parseEventQuery(req.query, now()))),
+        handle(async (req) => store.facets(scopedEventQuery(req, now()))),
       );
 
       app.get(
         EventsApiRoutes.histogram,
-        handle(async (req) => store.histogram(parseEventQuery(req.query, now()))),
+        handle(async (req) => store.histogram(scopedEventQuery(req, now()))),
       );
 
       app.get<{ Params: { id: string } }>(
@@ -140,6 +175,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
           const event = await store.getEvent(req.params.id);
           if (!event) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
+          requireEventVisible(req, event, now());
           await audit(req, 'view', event.id);
           return event;
         }),
@@ -151,6 +187,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           const patch = parseBody(EventPatchSchema, req.body);
           const before = await store.getEvent(req.params.id);
           if (!before) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
+          requireEventVisible(req, before, now());
           const after = await store.updateEvent(req.params.id, patch, actorOf(req), now());
           if (!after) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
           await audit(req, 'update', after.id, {
@@ -183,6 +220,9 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
             const kind = req.query.kind ?? 'crop';
             if (kind !== 'crop' && kind !== 'frame')
               throw new StoreInputError('kind', 'kind must be crop or frame');
+            const event = await store.getEvent(req.params.id);
+            if (!event) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
+            requireEventVisible(req, event, now());
             const bytes = await store.readSnapshot(req.params.id, kind);
             if (!bytes)
               return notFound(reply, `A ${kind} snapshot of event "${req.params.id.slice(0, 100)}"`);
@@ -198,7 +238,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
         EventsApiRoutes.alerts,
         handle(async (req) => {
           const opts = parseBody(AlertListSchema, req.query);
-          return store.listAlerts(opts);
+          return (await store.listAlerts(opts)).filter((a) => seesEventsOf(req, a.cameraId));
         }),
       );
 
@@ -206,7 +246,11 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
         EventsApiRoutes.alertAck,
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
           const body = parseBody(AlertAckSchema, req.body);
-          const by = body.by ?? actorOf(req);
+          const existing = await store.getAlert(req.params.id);
+          if (existing && !seesEventsOf(req, existing.cameraId))
+            throw new HiddenError(`Alert "${req.params.id.slice(0, 100)}" does not exist`);
+          // Who acknowledged is the caller; only the instance token (automation) may name someone else.
+          const by = (req.principal?.role === 'token' ? body.by : undefined) ?? actorOf(req);
           const alert = await store.acknowledgeAlert(req.params.id, by, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
           await audit(req, 'acknowledge', alert.id, { by });
@@ -218,6 +262,9 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
       app.post<{ Params: { id: string } }>(
         EventsApiRoutes.alertResolve,
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+          const existing = await store.getAlert(req.params.id);
+          if (existing && !seesEventsOf(req, existing.cameraId))
+            throw new HiddenError(`Alert "${req.params.id.slice(0, 100)}" does not exist`);
           const alert = await store.resolveAlert(req.params.id, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
           await audit(req, 'resolve', alert.id);
@@ -270,7 +317,17 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
 
       app.get(
         EventsApiRoutes.liveStats,
-        handle(async () => store.liveStats(now())),
+        handle(async (req) => {
+          const stats = await store.liveStats(now());
+          const perCamera = Object.fromEntries(
+            Object.entries(stats.perCamera).filter(([camera]) => seesEventsOf(req, camera)),
+          );
+          const total = Object.values(perCamera).reduce(
+            (n, labels) => n + Object.values(labels).reduce((m, c) => m + c, 0),
+            0,
+          );
+          return { ...stats, perCamera, total };
+        }),
       );
     },
   };

@@ -1,10 +1,12 @@
 import fastifyWebsocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import type { HoldRequest } from '../contract/video-api.js';
 import { VideoRoutes } from '../contract/video-api.js';
 import type { RouteModule } from '../api/server.js';
+import { mayUseCamera } from '../api/scope.js';
+import type { CameraRight } from '../contract/people.js';
 import { VideoRequestError, type VideoService } from './video-service.js';
 import { encodeJpeg } from '../platform/jpeg.js';
 
@@ -42,9 +44,16 @@ export function videoRoutes(video: VideoService): RouteModule {
     async register(app: FastifyInstance) {
       if (!app.hasDecorator('websocketServer')) await app.register(fastifyWebsocket);
 
-      app.get(VideoRoutes.cameras, async () => video.statuses());
+      // A camera the caller has no right on answers as if it did not exist.
+      const requireRight = (req: FastifyRequest, id: string, right?: CameraRight) => {
+        if (!mayUseCamera(req, id, right))
+          throw new VideoRequestError(404, 'not_found', `No camera "${id}".`, 'id');
+      };
+
+      app.get(VideoRoutes.cameras, async (req) => video.statuses().filter((c) => mayUseCamera(req, c.id)));
       app.get<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
         try {
+          requireRight(req, req.params.id);
           return video.detail(req.params.id);
         } catch (err) {
           return sendError(reply, err);
@@ -87,6 +96,7 @@ export function videoRoutes(video: VideoService): RouteModule {
       );
       app.get<{ Params: { id: string } }>(VideoRoutes.snapshot, async (req, reply) => {
         try {
+          requireRight(req, req.params.id, 'live');
           const frame = video.camera(req.params.id).latestFrame;
           if (!frame)
             throw new VideoRequestError(404, 'no_frame', 'The camera has not delivered a frame yet.');
@@ -100,6 +110,7 @@ export function videoRoutes(video: VideoService): RouteModule {
       app.get<{ Params: { id: string } }>(VideoRoutes.live, { websocket: true }, (socket, req) => {
         let cam;
         try {
+          requireRight(req, req.params.id, 'live');
           cam = video.camera(req.params.id);
         } catch {
           socket.close(4404, 'no such camera');
@@ -114,6 +125,7 @@ export function videoRoutes(video: VideoService): RouteModule {
         VideoRoutes.recordings,
         async (req, reply) => {
           try {
+            requireRight(req, req.params.id, 'recordings');
             const to = timeParam(req.query.to, 'to', Date.now());
             const from = timeParam(req.query.from, 'from', to - 86_400_000);
             return video.recordings(req.params.id, from, to);
@@ -129,6 +141,7 @@ export function videoRoutes(video: VideoService): RouteModule {
           try {
             const m = /^([a-z0-9][a-z0-9_-]{0,62})\.mp4$/.exec(req.params.file);
             if (!m?.[1]) throw new VideoRequestError(404, 'not_found', 'Clips are /api/clips/<camera>.mp4.');
+            requireRight(req, m[1], 'recordings');
             const from = timeParam(req.query.from, 'from');
             const to = timeParam(req.query.to, 'to');
             const { stream } = await video.clip(m[1], from, to);
@@ -149,12 +162,15 @@ export function videoRoutes(video: VideoService): RouteModule {
         return video.retentionLog(limit);
       });
       app.get(VideoRoutes.storage, async () => video.storage());
-      app.get(VideoRoutes.holds, async () => video.holds());
+      app.get(VideoRoutes.holds, async (req) =>
+        video.holds().filter((h) => mayUseCamera(req, h.cameraId, 'recordings')),
+      );
       app.post<{ Body: Partial<HoldRequest> }>(VideoRoutes.holds, async (req, reply) => {
         try {
           const b = req.body ?? {};
           if (typeof b.cameraId !== 'string' || !b.cameraId)
             throw new VideoRequestError(400, 'bad_request', '"cameraId" is required.', 'cameraId');
+          requireRight(req, b.cameraId, 'recordings');
           const hold = video.addHold({
             cameraId: b.cameraId,
             from: timeParam(b.from, 'from'),
@@ -168,6 +184,9 @@ export function videoRoutes(video: VideoService): RouteModule {
       });
       app.delete<{ Params: { id: string } }>(VideoRoutes.hold, async (req, reply) => {
         try {
+          const hold = video.holds().find((h) => h.id === req.params.id);
+          if (hold && !mayUseCamera(req, hold.cameraId, 'recordings'))
+            throw new VideoRequestError(404, 'not_found', `No hold "${req.params.id}".`, 'id');
           video.removeHold(req.params.id);
           return reply.code(204).send();
         } catch (err) {

@@ -406,8 +406,9 @@ export class ApiServer implements Service {
           req.body.username,
         );
         if (principal.sessionId) await auth.endSession(principal.sessionId);
-        const sessionId = await auth.openSession(admin.name, 0);
-        const resolved = await people.resolve({ user: admin.name, via: 'session', sessionId, epoch: 0 });
+        const epoch = (await people.store.getUser(admin.name))?.sessionEpoch ?? 0;
+        const sessionId = await auth.openSession(admin.name, epoch);
+        const resolved = await people.resolve({ user: admin.name, via: 'session', sessionId, epoch });
         return reply
           .code(201)
           .header('set-cookie', sessionCookieFor(sessionId, secure(req)))

@@ -1,5 +1,5 @@
 import readline from 'node:readline';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   CameraGrant,
   NewUserBody,

@@ -136,8 +136,11 @@ export class SqlitePeopleStore implements PeopleStore {
   async addUser(user: NewStoredUser): Promise<boolean> {
     const result = this.#db
       .prepare(
-        `INSERT OR IGNORE INTO users (name_key, name, role, display_name, team, cameras, password_hash, created_ts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        // The first session epoch is the creation time: someone removed and added again under the same name
+        // does not inherit the sessions of the old account.
+        `INSERT OR IGNORE INTO users
+           (name_key, name, role, display_name, team, cameras, password_hash, created_ts, session_epoch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key(user.name),
@@ -148,6 +151,7 @@ export class SqlitePeopleStore implements PeopleStore {
         JSON.stringify(user.cameras),
         user.passwordHash,
         user.createdTs,
+        user.createdTs,
       );
     return result.changes === 1;
   }
@@ -155,20 +159,23 @@ export class SqlitePeopleStore implements PeopleStore {
   async updateUser(name: string, patch: UserPatch): Promise<StoredUser | undefined> {
     const sets: string[] = [];
     const values: unknown[] = [];
-    if (patch.role !== undefined) (sets.push('role = ?'), values.push(patch.role));
-    if (patch.displayName !== undefined)
-      (sets.push('display_name = ?'), values.push(patch.displayName || null));
-    if (patch.team !== undefined) (sets.push('team = ?'), values.push(patch.team || null));
-    if (patch.cameras !== undefined) (sets.push('cameras = ?'), values.push(JSON.stringify(patch.cameras)));
+    const set = (clause: string, value?: unknown) => {
+      sets.push(clause);
+      if (value !== undefined) values.push(value);
+    };
+    if (patch.role !== undefined) set('role = ?', patch.role);
+    if (patch.displayName !== undefined) set('display_name = ?', patch.displayName || null);
+    if (patch.team !== undefined) set('team = ?', patch.team || null);
+    if (patch.cameras !== undefined) set('cameras = ?', JSON.stringify(patch.cameras));
     if (patch.disabled !== undefined) {
-      (sets.push('disabled = ?'), values.push(patch.disabled ? 1 : 0));
+      set('disabled = ?', patch.disabled ? 1 : 0);
       // Disabling ends the person's sessions; enabling clears a lock.
-      sets.push(
+      set(
         patch.disabled ? 'session_epoch = session_epoch + 1' : 'failed_sign_ins = 0, locked_until_ts = NULL',
       );
     }
     // A change of role ends sessions opened under the old one.
-    if (patch.role !== undefined) sets.push('session_epoch = session_epoch + 1');
+    if (patch.role !== undefined) set('session_epoch = session_epoch + 1');
     if (sets.length > 0)
       this.#db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE name_key = ?`).run(...values, key(name));
     return this.getUser(name);

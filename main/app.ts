@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { SESSION_COOKIE } from '../backend/src/contract/api.js';
 import type { DesktopBackendInfo, DesktopConnectionStatus } from '../backend/src/contract/desktop.js';
 import { envNamesInConfig, sanitizeEnv } from './backend-env.js';
-import { BROWSER_SESSION_REFRESH_MS, openBrowserSession } from './browser-session.js';
+import {
+  BROWSER_SESSION_REFRESH_MS,
+  BrowserSessionError,
+  openBrowserSession,
+  sessionIsValid,
+} from './browser-session.js';
 import type { BackendChild, BackendLaunchOptions } from './backend-child.js';
 import { BackendSupervisor, type SupervisorOptions } from './backend-supervisor.js';
 import { ConnectionManager } from './connection.js';
@@ -244,8 +249,16 @@ export class DesktopApp {
       // it, and the bearer token never leaves the main process. It is renewed before it can expire.
       await this.#setSessionCookie(backend);
       clearInterval(this.#sessionRefresh);
+      // A session the shell opened that has ended (idled out) is replaced; one that still works is left alone,
+      // so a person signed in on the page keeps their own.
       this.#sessionRefresh = setInterval(() => {
-        if (this.#lastBackend === backend) void this.#setSessionCookie(backend);
+        if (this.#lastBackend !== backend) return;
+        const current = this.#windowSession;
+        void (current ? sessionIsValid(backend, current).catch(() => true) : Promise.resolve(false)).then(
+          (valid) => {
+            if (!valid) return this.#setSessionCookie(backend);
+          },
+        );
       }, BROWSER_SESSION_REFRESH_MS);
       this.#sessionRefresh.unref();
       await this.#windows.showApp(backend.url);
@@ -281,9 +294,13 @@ export class DesktopApp {
     }
   }
 
+  /** The session the shell last opened for its windows (undefined: people sign in on the page). */
+  #windowSession: string | undefined;
+
   async #setSessionCookie(backend: DesktopBackendInfo): Promise<void> {
     try {
       const sessionId = await openBrowserSession(backend);
+      this.#windowSession = sessionId;
       await this.#o.electron.session.setCookie({
         url: backend.url,
         name: SESSION_COOKIE,
@@ -294,7 +311,9 @@ export class DesktopApp {
         path: '/',
       });
     } catch (err) {
-      // The window then shows the login page; the next renewal tries again.
+      this.#windowSession = undefined;
+      // The window then shows the sign-in page.
+      if (err instanceof BrowserSessionError && err.signInRequired) return;
       this.#log.warn({ err: (err as Error).message }, 'could not open a session for the app windows');
     }
   }

@@ -33,11 +33,17 @@ import {
   runBackup,
   verifyBackup,
 } from './engine.js';
+import {
+  checkRecord,
+  HISTORY_LIMIT,
+  historyFile,
+  readHistory,
+  verifyOutcome,
+  writeHistory,
+} from './history.js';
 import { KNOWN_DATABASES, UnsafeManifestError } from './manifest-check.js';
 import { InvalidObjectKeyError, type BackupTarget } from './target.js';
 import { createTarget, testTarget } from './targets/index.js';
-
-const HISTORY_LIMIT = 500;
 
 /** A request the user can fix: answered with 4xx and these words. */
 export class BackupRequestError extends Error {
@@ -136,7 +142,7 @@ export class BackupService implements Service {
   constructor(private readonly options: BackupServiceOptions) {
     this.#stateDir = path.join(options.dataDir, BACKUP_STATE_DIR);
     this.#settingsFile = path.join(this.#stateDir, 'settings.json');
-    this.#historyFile = path.join(this.#stateDir, 'history.json');
+    this.#historyFile = historyFile(options.dataDir);
   }
 
   async start(): Promise<void> {
@@ -156,11 +162,7 @@ export class BackupService implements Service {
     } catch {
       /* no UI settings yet */
     }
-    try {
-      this.#history = JSON.parse(await fsp.readFile(this.#historyFile, 'utf8')) as BackupRunRecord[];
-    } catch {
-      this.#history = [];
-    }
+    this.#history = await readHistory(this.#historyFile);
     for (const job of this.jobsConfig()) this.#schedule(job);
     // A journal left by a run that was interrupted (crash, power cut) is carried on now rather than at the next slot.
     for (const job of this.jobsConfig()) {
@@ -536,7 +538,9 @@ export class BackupService implements Service {
   async #remember(record: BackupRunRecord): Promise<void> {
     this.#history.unshift(record);
     this.#history.length = Math.min(this.#history.length, HISTORY_LIMIT);
-    await fsp.writeFile(this.#historyFile, JSON.stringify(this.#history)).catch(() => {});
+    await writeHistory(this.#historyFile, this.#history).catch((err: unknown) =>
+      this.#log.warn({ err }, 'backup history could not be written'),
+    );
   }
 
   /**
@@ -568,21 +572,18 @@ export class BackupService implements Service {
     const startedAt = Date.now();
     let jobId = '';
     const record = (state: 'succeeded' | 'failed', summary: string | undefined, errors: string[]) =>
-      this.#remember({
-        runId: randomBytes(6).toString('hex'),
-        kind,
-        jobId,
-        targetId,
-        backupId,
-        state,
-        startedAt,
-        finishedAt: Date.now(),
-        filesUploaded: 0,
-        filesSkipped: 0,
-        bytesUploaded: 0,
-        errors,
-        ...(summary ? { summary } : {}),
-      });
+      this.#remember(
+        checkRecord({
+          kind,
+          jobId,
+          targetId,
+          backupId,
+          ok: state === 'succeeded',
+          startedAt,
+          ...(summary ? { summary } : {}),
+          errors,
+        }),
+      );
     let result: T;
     try {
       const target = this.#open(this.#target(targetId));
@@ -661,26 +662,4 @@ export class BackupService implements Service {
     for (const a of running) a.controller.abort();
     await Promise.allSettled(running.map((a) => a.done));
   }
-}
-
-/** A verification in words for the history. */
-function verifyOutcome(r: BackupVerifyReport): { ok: boolean; summary: string; errors: string[] } {
-  if (r.ok)
-    return {
-      ok: true,
-      summary: `${r.filesChecked} file${r.filesChecked === 1 ? '' : 's'} checked, all intact`,
-      errors: [],
-    };
-  return {
-    ok: false,
-    summary: `${r.missing.length} missing and ${r.corrupt.length} damaged of ${r.filesChecked} files`,
-    errors: [
-      ...(r.missing.length
-        ? [`missing: ${r.missing.slice(0, 10).join(', ')}${r.missing.length > 10 ? ' …' : ''}`]
-        : []),
-      ...(r.corrupt.length
-        ? [`damaged: ${r.corrupt.slice(0, 10).join(', ')}${r.corrupt.length > 10 ? ' …' : ''}`]
-        : []),
-    ],
-  };
 }

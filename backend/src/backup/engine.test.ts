@@ -236,7 +236,7 @@ describe('backup to a folder target', () => {
     expect(verify).toMatchObject({ ok: true, filesChecked: 13 });
   });
 
-  it('backup retention keeps the newest per day and per week, and removes objects no kept backup uses', async () => {
+  it('backup retention keeps the last N and the newest per day and per week, and removes objects no kept backup uses', async () => {
     const t = new FolderTarget(tmp('vigil-backup-retention-'));
     const day = 86_400_000;
     const now = Date.now();
@@ -265,7 +265,8 @@ describe('backup to a folder target', () => {
     await mk('b-today-earlier', now - 60_000, 'files/b');
     await mk('c-yesterday', now - day, 'files/c');
     await mk('d-40-days-ago', now - 40 * day, 'files/d');
-    const r = await applyRetention(t, 2, 0);
+    // Keep last 1 and two days: b (today, but not the newest of today) and d (40 days ago) go.
+    const r = await applyRetention(t, { keepLast: 1, keepDaily: 2, keepWeekly: 0 }, { jobId: 'j' });
     expect(r.deletedBackups.sort()).toEqual(['b-today-earlier', 'd-40-days-ago']);
     expect(await listBackupIds(t)).toEqual(['a-today', 'c-yesterday']);
     expect(await t.head('files/b')).toBeUndefined();

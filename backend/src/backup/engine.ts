@@ -915,31 +915,46 @@ export async function restoreBackup(
   }
 }
 
+/** How many of a job's backups stay on its target. */
+export interface BackupRetention {
+  /** The last N backups of the job, whatever their age. */
+  keepLast: number;
+  /** And the newest backup of each of the last N days that have one. */
+  keepDaily: number;
+  /** And the newest backup of each of the last N weeks that have one. */
+  keepWeekly: number;
+}
+
 /**
- * Backup retention: keeps the newest backup of each of the last `keepDaily` days that have one and of each of the
- * last `keepWeekly` weeks, deletes the other manifests, then the objects no kept backup refers to.
+ * Backup retention of one job: keeps its last `keepLast` backups, the newest of each of the last `keepDaily` days
+ * and of each of the last `keepWeekly` weeks, and every backup in `protect` (the one just made, the newest one that
+ * verified); deletes the job's other manifests, then the objects no remaining backup (of any job) refers to.
+ * Backups of other jobs, and manifests that cannot be read, are never touched.
  */
 export async function applyRetention(
   target: BackupTarget,
-  keepDaily: number,
-  keepWeekly: number,
+  retention: BackupRetention,
+  scope: { jobId: string; protect?: Iterable<string> },
 ): Promise<{ deletedBackups: string[]; deletedObjects: number }> {
   const ids = await listBackupIds(target);
-  const manifests = await Promise.all(ids.map((id) => readManifest(target, id)));
-  const newestFirst = manifests.sort((a, b) => b.finishedAt - a.finishedAt);
-  const keep = new Set<string>();
+  const read = await Promise.allSettled(ids.map((id) => readManifest(target, id)));
+  const all = read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const unreadable = read.length - all.length;
+  const newestFirst = all.filter((m) => m.jobId === scope.jobId).sort((a, b) => b.finishedAt - a.finishedAt);
+  const keep = new Set<string>(scope.protect ?? []);
   const days = new Set<string>();
   const weeks = new Set<string>();
-  for (const m of newestFirst) {
+  for (const [i, m] of newestFirst.entries()) {
+    if (i < retention.keepLast) keep.add(m.id);
     const d = new Date(m.finishedAt);
     const day = `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
     const monday = new Date(d.getFullYear(), d.getMonth(), d.getDate() - ((d.getDay() + 6) % 7));
     const week = monday.toDateString();
-    if (!days.has(day) && days.size < keepDaily) {
+    if (!days.has(day) && days.size < retention.keepDaily) {
       days.add(day);
       keep.add(m.id);
     }
-    if (!weeks.has(week) && weeks.size < keepWeekly) {
+    if (!weeks.has(week) && weeks.size < retention.keepWeekly) {
       weeks.add(week);
       keep.add(m.id);
     }
@@ -947,11 +962,11 @@ export async function applyRetention(
   if (newestFirst[0]) keep.add(newestFirst[0].id);
   const deletedBackups = newestFirst.filter((m) => !keep.has(m.id)).map((m) => m.id);
   for (const id of deletedBackups) await target.delete(manifestKey(id));
-  const referenced = new Set(
-    newestFirst.filter((m) => keep.has(m.id)).flatMap((m) => m.files.map((f) => f.object)),
-  );
+  const gone = new Set(deletedBackups);
+  const referenced = new Set(all.filter((m) => !gone.has(m.id)).flatMap((m) => m.files.map((f) => f.object)));
   let deletedObjects = 0;
-  if (deletedBackups.length) {
+  // An unreadable manifest may still refer to objects: then no object is deleted, only the manifests.
+  if (deletedBackups.length && unreadable === 0) {
     for (const prefix of ['files/', 'db/']) {
       for await (const o of target.list(prefix)) {
         if (!referenced.has(o.key)) {

@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realSegments } from '../../../test/fixtures/footage.js';
 import { freeTcpPort } from '../../../test/fixtures/ports.js';
+import type { BackupRunRecord } from '../contract/backup.js';
+import { historyFile } from './history.js';
 import { listBackupIds, readManifest, runBackup } from './engine.js';
 import { FolderTarget } from './targets/folder.js';
 
@@ -101,6 +103,10 @@ describe('vigil restore (offline, into a stopped installation)', () => {
     const db = new Database(path.join(fresh, 'events.db'), { readonly: true });
     expect(db.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 20 });
     db.close();
+    // The restore is in the installation's backup history, as one made on the Backup page.
+    const history = JSON.parse(fs.readFileSync(historyFile(fresh), 'utf8')) as BackupRunRecord[];
+    expect(history[0]).toMatchObject({ kind: 'restore', state: 'succeeded', backupId, targetId: 'nas' });
+    expect(history[0]?.summary).toMatch(/\(vigil restore\)$/);
   });
 
   it('a corrupted byte: --verify-only names the file, restore writes nothing', async () => {

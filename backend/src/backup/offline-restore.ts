@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { BackupTargetConfig, type BackupConfig } from '../contract/config/backup
 import type { ServerConfig } from '../contract/config/server.js';
 import { BACKUP_STATE_DIR, listBackupIds, readManifest, restoreBackup, verifyBackup } from './engine.js';
 import type { FullTextRebuild } from './engine.js';
+import { appendHistory, checkRecord, historyFile, verifyOutcome } from './history.js';
 import { KNOWN_DATABASES, UnsafeManifestError } from './manifest-check.js';
 import { InvalidObjectKeyError, type BackupTarget } from './target.js';
 import { createTarget } from './targets/index.js';
@@ -111,8 +113,26 @@ async function restoreFromTarget(o: OfflineRestoreOptions, target: BackupTarget)
     o.print(`No backup "${o.backupId}" on ${target.location}. Run without a backup id to list them.`);
     return 2;
   }
+  const startedAt = Date.now();
+  /**
+   * The verify or restore goes into the installation's backup history, as one made on the Backup page. Into a data
+   * folder without a history yet, only a restore that wrote something is recorded: a refused one writes nothing.
+   */
+  const remember = async (kind: 'verify' | 'restore', ok: boolean, summary: string, errors: string[]) => {
+    if (!(kind === 'restore' && ok) && !fs.existsSync(path.dirname(historyFile(o.dataDir)))) return;
+    const jobId = await readManifest(target, backupId).then(
+      (m) => m.jobId,
+      () => '',
+    );
+    await appendHistory(
+      o.dataDir,
+      checkRecord({ kind, jobId, targetId: o.targetId, backupId, ok, startedAt, summary, errors }),
+    );
+  };
   if (o.verifyOnly) {
     const v = await verifyBackup(target, backupId);
+    const words = verifyOutcome(v);
+    await remember('verify', v.ok, `${words.summary} (vigil restore --verify-only)`, words.errors);
     o.print(
       v.ok
         ? `Backup ${backupId} is intact: ${v.filesChecked} file(s) match the manifest.`
@@ -137,6 +157,7 @@ async function restoreFromTarget(o: OfflineRestoreOptions, target: BackupTarget)
     databases,
     ...(o.fullTextRebuild ? { fullTextRebuild: o.fullTextRebuild } : {}),
   });
+  await remember('restore', r.ok, `${r.message} (vigil restore)`, r.ok ? [] : verifyOutcome(r.verify).errors);
   if (!r.ok) {
     o.print(r.message);
     return 1;

@@ -33,11 +33,17 @@ import {
   runBackup,
   verifyBackup,
 } from './engine.js';
+import {
+  checkRecord,
+  HISTORY_LIMIT,
+  historyFile,
+  readHistory,
+  verifyOutcome,
+  writeHistory,
+} from './history.js';
 import { KNOWN_DATABASES, UnsafeManifestError } from './manifest-check.js';
 import { InvalidObjectKeyError, type BackupTarget } from './target.js';
 import { createTarget, testTarget } from './targets/index.js';
-
-const HISTORY_LIMIT = 500;
 
 /** A request the user can fix: answered with 4xx and these words. */
 export class BackupRequestError extends Error {
@@ -136,7 +142,7 @@ export class BackupService implements Service {
   constructor(private readonly options: BackupServiceOptions) {
     this.#stateDir = path.join(options.dataDir, BACKUP_STATE_DIR);
     this.#settingsFile = path.join(this.#stateDir, 'settings.json');
-    this.#historyFile = path.join(this.#stateDir, 'history.json');
+    this.#historyFile = historyFile(options.dataDir);
   }
 
   async start(): Promise<void> {
@@ -156,11 +162,7 @@ export class BackupService implements Service {
     } catch {
       /* no UI settings yet */
     }
-    try {
-      this.#history = JSON.parse(await fsp.readFile(this.#historyFile, 'utf8')) as BackupRunRecord[];
-    } catch {
-      this.#history = [];
-    }
+    this.#history = await readHistory(this.#historyFile);
     for (const job of this.jobsConfig()) this.#schedule(job);
     // A journal left by a run that was interrupted (crash, power cut) is carried on now rather than at the next slot.
     for (const job of this.jobsConfig()) {
@@ -213,6 +215,7 @@ export class BackupService implements Service {
       metadata: j.metadata,
       recordings: j.recordings,
       bandwidthMBps: j.bandwidthMBps,
+      keepLast: j.keepLast,
       keepDaily: j.keepDaily,
       keepWeekly: j.keepWeekly,
       source: this.#fromConfig(j.id, 'jobs') ? 'config' : 'ui',
@@ -445,7 +448,11 @@ export class BackupService implements Service {
         });
         if (record.state === 'succeeded') {
           try {
-            const r = await applyRetention(target, job.keepDaily, job.keepWeekly);
+            const protect = [record.backupId, this.#newestVerified(job.id)].filter(
+              (id): id is string => id !== undefined,
+            );
+            const r = await applyRetention(target, job, { jobId: job.id, protect });
+            record.deletedBackups = r.deletedBackups;
             if (r.deletedBackups.length) this.#log.info({ job: job.id, ...r }, 'old backups removed');
           } catch (err) {
             record.errors.push(`old backups could not be removed: ${(err as Error).message}`);
@@ -487,9 +494,7 @@ export class BackupService implements Service {
         },
         'backup run finished',
       );
-      this.#history.unshift(record);
-      this.#history.length = Math.min(this.#history.length, HISTORY_LIMIT);
-      await fsp.writeFile(this.#historyFile, JSON.stringify(this.#history)).catch(() => {});
+      await this.#remember(record);
       return record;
     })();
     this.#active.set(jobId, entry);
@@ -529,22 +534,94 @@ export class BackupService implements Service {
     return this.#history.slice(0, limit);
   }
 
-  async verify(targetId: string, backupId: string): Promise<BackupVerifyReport> {
-    const target = this.#open(this.#target(targetId));
-    try {
-      await this.#manifest(target, backupId);
-      return await verifyBackup(target, backupId);
-    } catch (err) {
-      throw asRequestError(err);
-    } finally {
-      await target.dispose();
-    }
+  /** Adds a run, verify or restore to the history (newest first), kept on disk across restarts. */
+  async #remember(record: BackupRunRecord): Promise<void> {
+    this.#history.unshift(record);
+    this.#history.length = Math.min(this.#history.length, HISTORY_LIMIT);
+    await writeHistory(this.#historyFile, this.#history).catch((err: unknown) =>
+      this.#log.warn({ err }, 'backup history could not be written'),
+    );
   }
 
-  /** Reads a backup's manifest; a missing one is a 404, one Vigil cannot have written a 400 naming the entry. */
-  async #manifest(target: BackupTarget, backupId: string, databases?: readonly string[]): Promise<void> {
+  /**
+   * The newest backup of a job whose latest check (a verify, or the verification before a restore) found it
+   * intact: retention never removes it, so a job whose newer backups are unchecked or damaged keeps a good one.
+   */
+  #newestVerified(jobId: string): string | undefined {
+    const lastCheck = new Map<string, boolean>();
+    for (const h of this.#history) {
+      if ((h.kind !== 'verify' && h.kind !== 'restore') || h.jobId !== jobId || !h.backupId) continue;
+      if (!lastCheck.has(h.backupId)) lastCheck.set(h.backupId, h.state === 'succeeded');
+    }
+    // Backup ids begin with their UTC start time, so the greatest id is the newest backup.
+    return [...lastCheck]
+      .filter(([, ok]) => ok)
+      .map(([id]) => id)
+      .sort()
+      .at(-1);
+  }
+
+  /** Runs a verify or restore and records it in the history, whatever the outcome. */
+  async #checked<T>(
+    kind: 'verify' | 'restore',
+    targetId: string,
+    backupId: string,
+    fn: (target: BackupTarget, jobId: (id: string) => void) => Promise<T>,
+    outcome: (result: T) => { ok: boolean; summary: string; errors: string[] },
+  ): Promise<T> {
+    const startedAt = Date.now();
+    let jobId = '';
+    const record = (state: 'succeeded' | 'failed', summary: string | undefined, errors: string[]) =>
+      this.#remember(
+        checkRecord({
+          kind,
+          jobId,
+          targetId,
+          backupId,
+          ok: state === 'succeeded',
+          startedAt,
+          ...(summary ? { summary } : {}),
+          errors,
+        }),
+      );
+    let result: T;
     try {
-      await readManifest(target, backupId, databases);
+      const target = this.#open(this.#target(targetId));
+      try {
+        result = await fn(target, (id) => (jobId = id));
+      } finally {
+        await target.dispose();
+      }
+    } catch (err) {
+      const e = asRequestError(err);
+      await record('failed', undefined, [(e as Error).message]);
+      throw e;
+    }
+    const o = outcome(result);
+    await record(o.ok ? 'succeeded' : 'failed', o.summary, o.errors);
+    return result;
+  }
+
+  async verify(targetId: string, backupId: string): Promise<BackupVerifyReport> {
+    return this.#checked(
+      'verify',
+      targetId,
+      backupId,
+      async (target, setJob) => {
+        setJob(await this.#manifest(target, backupId));
+        return verifyBackup(target, backupId);
+      },
+      verifyOutcome,
+    );
+  }
+
+  /**
+   * Reads a backup's manifest and answers its job; a missing one is a 404, one Vigil cannot have written a 400
+   * naming the entry.
+   */
+  async #manifest(target: BackupTarget, backupId: string, databases?: readonly string[]): Promise<string> {
+    try {
+      return (await readManifest(target, backupId, databases)).jobId;
     } catch (err) {
       const e = asRequestError(err);
       if (e === err) throw new BackupRequestError((err as Error).message, 404, 'backupId');
@@ -557,20 +634,24 @@ export class BackupService implements Service {
     backupId: string,
     opts: { metadata?: boolean; recordings?: boolean },
   ): Promise<BackupRestoreReport> {
-    const target = this.#open(this.#target(targetId));
-    try {
-      const databases = this.options.databases ?? KNOWN_DATABASES;
-      await this.#manifest(target, backupId, databases);
-      return await restoreBackup(target, backupId, this.options.dataDir, {
-        ...opts,
-        databases,
-        ...(this.options.fullTextRebuild ? { fullTextRebuild: this.options.fullTextRebuild } : {}),
-      }).catch((err: unknown) => {
-        throw asRequestError(err);
-      });
-    } finally {
-      await target.dispose();
-    }
+    return this.#checked(
+      'restore',
+      targetId,
+      backupId,
+      async (target, setJob) => {
+        const databases = this.options.databases ?? KNOWN_DATABASES;
+        setJob(await this.#manifest(target, backupId, databases));
+        return restoreBackup(target, backupId, this.options.dataDir, {
+          ...opts,
+          databases,
+          ...(this.options.fullTextRebuild ? { fullTextRebuild: this.options.fullTextRebuild } : {}),
+        });
+      },
+      (r) =>
+        r.ok
+          ? { ok: true, summary: r.message, errors: [] }
+          : { ok: false, summary: r.message, errors: verifyOutcome(r.verify).errors },
+    );
   }
 
   async dispose(): Promise<void> {

@@ -46,9 +46,12 @@ export interface BackupProgress {
   startedAt: number;
 }
 
-/** One finished (or failed) run, in the history (GET /api/backup/history). */
+/** One finished (or failed) backup run, verify or restore, in the history (GET /api/backup/history). */
 export interface BackupRunRecord {
   runId: string;
+  /** What happened; absent in records written before verifies and restores were recorded: a backup run. */
+  kind?: 'backup' | 'verify' | 'restore';
+  /** The job that made the backup (for a verify or restore: the job of the backup checked, '' when unknown). */
   jobId: string;
   targetId: string;
   state: BackupRunState;
@@ -63,6 +66,10 @@ export interface BackupRunRecord {
   errors: string[];
   /** True when this run carried on from an interrupted one. */
   resumed?: boolean;
+  /** Backups of the job that retention removed after this run. */
+  deletedBackups?: string[];
+  /** A verify or restore: its outcome in words. */
+  summary?: string;
 }
 
 /** A target as the API shows it (no secrets). */
@@ -84,6 +91,8 @@ export interface BackupJobView {
   metadata: boolean;
   recordings: boolean;
   bandwidthMBps: number;
+  /** Retention: the last `keepLast` backups of the job, plus the newest of each of `keepDaily` days and `keepWeekly` weeks. */
+  keepLast: number;
   keepDaily: number;
   keepWeekly: number;
   source: 'config' | 'ui';

@@ -73,6 +73,45 @@ export interface StorageResponse {
   perCamera: Record<string, number>;
 }
 
+/** How long footage can be kept on the video store at the rate the cameras record now (part of GET /api/retention). */
+export interface RetentionForecast {
+  /** Over how much recorded time (ms, all cameras) the rates were measured: the recordings of the last 7 days. */
+  measuredMs: number;
+  /** Bytes recorded per day by all cameras at the measured rates. */
+  bytesPerDay: number;
+  /**
+   * Bytes the recordings may take: what they use now plus the free space, less the share kept free
+   * (`minFreePercent`), and at most the byte budget (`maxBytes`) when there is one.
+   */
+  capacityBytes: number;
+  /** Days of footage of every camera that fit in `capacityBytes`; absent while nothing was measured. */
+  daysThatFit?: number;
+  /** Bytes the retention in force needs at the measured rates (cameras without an age limit not counted). */
+  bytesNeeded: number;
+  perCamera: Record<
+    string,
+    {
+      bytesPerDay: number;
+      /** The age limit in force for this camera (0: none). */
+      maxAgeDays: number;
+      /** Whether that limit is the camera's own (set for it) or the global one. */
+      own: boolean;
+      bytesNeeded: number;
+    }
+  >;
+}
+
+/** GET /api/retention: the retention in force (the configuration with the changes made in the UI) and its forecast. */
+export interface RetentionResponse {
+  /** Footage older than this is deleted (0: no age limit). */
+  maxAgeDays: number;
+  /** Per-camera age limits overriding `maxAgeDays`. */
+  perCameraMaxAgeDays: Record<string, number>;
+  maxBytes: number;
+  minFreePercent: number;
+  forecast: RetentionForecast;
+}
+
 /** Longest clip GET /api/clips assembles (longer footage is exported as evidence, in parts). */
 export const MAX_CLIP_MS = 30 * 60_000;
 /** Bounds of a hold (POST /api/holds): no earlier than 2000, no later than a year ahead, at most a year long. */
@@ -121,6 +160,10 @@ export const VideoRoutes = {
   recordings: '/api/recordings/:id',
   clip: '/api/clips/:file',
   retentionLog: '/api/retention/log',
+  /** GET the retention in force and its forecast; PUT a RetentionUpdate. */
+  retention: '/api/retention',
+  /** PUT a CameraRetentionUpdate: one camera's own age limit, or null to follow the global one. */
+  cameraRetention: '/api/retention/cameras/:id',
   storage: '/api/storage',
   holds: '/api/holds',
   hold: '/api/holds/:id',

@@ -105,6 +105,16 @@ export class RecordingIndex {
     return Object.fromEntries(rows.map((r) => [r.camera, r.bytes]));
   }
 
+  /** Per camera, the bytes and the recorded time (ms) of the segments that started at or after `from`. */
+  recordedSince(from: number): Record<string, { bytes: number; ms: number }> {
+    const rows = this.db
+      .prepare(
+        'SELECT camera, SUM(bytes) AS bytes, SUM("end" - start) AS ms FROM segments WHERE start >= ? GROUP BY camera',
+      )
+      .all(from) as Array<{ camera: string; bytes: number; ms: number }>;
+    return Object.fromEntries(rows.map((r) => [r.camera, { bytes: r.bytes, ms: r.ms }]));
+  }
+
   addGap(g: GapRecord): void {
     if (g.end <= g.start) return;
     this.db

@@ -162,6 +162,21 @@ export function videoRoutes(video: VideoService): RouteModule {
         return video.retentionLog(limit);
       });
       app.get(VideoRoutes.storage, async () => video.storage());
+      app.get(VideoRoutes.retention, async () => video.retention());
+      app.put(VideoRoutes.retention, async (req, reply) => {
+        try {
+          return await video.updateRetention(req.body);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
+      app.put<{ Params: { id: string } }>(VideoRoutes.cameraRetention, async (req, reply) => {
+        try {
+          return await video.updateCameraRetention(req.params.id, req.body);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
       app.get(VideoRoutes.holds, async (req) =>
         video.holds().filter((h) => mayUseCamera(req, h.cameraId, 'recordings')),
       );

@@ -10,14 +10,9 @@ import {
   sourceLabel,
   type OutputPlan,
 } from './ffmpeg-args.js';
-import {
-  classifyLine,
-  FfmpegLogReader,
-  isCorruptionWarning,
-  type StreamInfo,
-  type StreamProblem,
-} from './ffmpeg-diagnostics.js';
+import { classifyLine, FfmpegLogReader, type StreamInfo, type StreamProblem } from './ffmpeg-diagnostics.js';
 import { Fmp4Splitter, type Fragment } from './fmp4.js';
+import { InputDamageMeter } from './input-damage.js';
 import { RawFrameAssembler } from './raw-frames.js';
 import { trackChild } from '../platform/child-tracker.js';
 
@@ -72,19 +67,6 @@ export function analysisCaptureTs(
   return estimate <= arrivedMs + 20 && arrivedMs - estimate <= MAX_ANALYSIS_DELAY_MS ? estimate : arrivedMs;
 }
 
-/** How long after a connection's first video its timestamp warnings are part of starting up. */
-const SESSION_START_MS = 3000;
-
-/**
- * Every RTSP session starts with a packet without timestamps and a repeated first DTS ("Timestamps are unset",
- * "Non-monotonous DTS … changing to 1"): that is how a live stream begins, not damage. Counting them made every
- * reconnection after a lost feed read as "damaged input" for a minute.
- */
-function isSessionStartNoise(line: string, firstVideoAt: number | undefined): boolean {
-  if (!/timestamps are unset|non-monoton/i.test(line)) return false;
-  return firstVideoAt === undefined || Date.now() - firstVideoAt < SESSION_START_MS;
-}
-
 /** Linux: the kernel kills ffmpeg when the backend dies, even by SIGKILL (prctl PR_SET_PDEATHSIG via setpriv). */
 const SETPRIV =
   process.platform === 'linux' && fs.existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
@@ -127,7 +109,8 @@ export class StreamProcess {
   #lastVideoAt = 0;
   #lastProblem: StreamProblem | undefined;
   #stallReason: string | undefined;
-  #corruptAt: number[] = [];
+  /** Judges the input's damage from ffmpeg's warnings, without a connection's start-up noise. */
+  readonly #damage = new InputDamageMeter();
   /** (time, frames reported) over the last seconds, for a steady fps figure. */
   #frameSamples: Array<[number, number]> = [];
   #log: FfmpegLogReader = new FfmpegLogReader();
@@ -174,7 +157,7 @@ export class StreamProcess {
     this.#log = new FfmpegLogReader();
     this.#frameSamples = [];
     // Damage counted in an earlier connection says nothing about this one.
-    this.#corruptAt = [];
+    this.#damage.connected();
     this.#lastVideoAt = Date.now();
     let built;
     try {
@@ -219,10 +202,9 @@ export class StreamProcess {
       descriptionPipe.end(inputDescription);
     }
     let sawVideo = false;
-    let firstVideoAt: number | undefined;
     const markVideo = (): void => {
       sawVideo = true;
-      firstVideoAt ??= Date.now();
+      this.#damage.video();
       this.#lastVideoAt = Date.now();
       if (this.#state !== 'streaming') {
         this.#attempt = 0;
@@ -246,9 +228,7 @@ export class StreamProcess {
         if (problem) {
           this.#lastProblem = problem;
           if (problem.diskFull) this.#setState(this.#state, problem.reason, problem);
-        } else if (isCorruptionWarning(line) && !isSessionStartNoise(line, firstVideoAt)) {
-          this.#corruptAt.push(Date.now());
-        }
+        } else this.#damage.line(line);
       });
     }
     // The live output's latest time anchor: media time ↔ when it came out of ffmpeg.
@@ -365,13 +345,12 @@ export class StreamProcess {
       this.#lastProblem = undefined;
       void this.#stop(child);
     }
-    this.#corruptAt = this.#corruptAt.filter((t) => now - t < 60_000);
     if (this.#state === 'streaming') {
-      const n = this.#corruptAt.length;
+      const n = this.#damage.damagedSeconds(now);
       this.#setState(
         'streaming',
-        n > 0
-          ? `damaged input from ${this.label}: ${n} corrupt frames or timestamps in the last minute`
+        n !== undefined
+          ? `damaged input from ${this.label}: corrupt frames or timestamps in ${n} of the last 60 seconds`
           : undefined,
       );
     }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Bus } from '../contract/bus.js';
 import { CameraConfig, CameraInput, StreamSourceInput } from '../contract/config/cameras.js';
-import type { VideoConfig } from '../contract/config/video.js';
+import { CameraRetentionUpdate, RetentionUpdate, type VideoConfig } from '../contract/config/video.js';
 import type {
   GapCause,
   GapRecord,
@@ -19,6 +19,7 @@ import type {
   CameraStatus,
   ProbeResponse,
   RecordingsResponse,
+  RetentionResponse,
   StorageResponse,
 } from '../contract/video-api.js';
 import { HOLD_LIMITS, MAX_CLIP_MS } from '../contract/video-api.js';
@@ -45,6 +46,7 @@ import { LocalDiskVideoStore } from './local-store.js';
 import { videoMetrics } from './metrics.js';
 import { RecordingIndex } from './recording-index.js';
 import { runRetention, type RetentionResult } from './retention.js';
+import { FORECAST_WINDOW_MS, forecastRetention, RetentionSettings } from './retention-settings.js';
 import { trackChild } from '../platform/child-tracker.js';
 
 export interface VideoServiceOptions {
@@ -115,6 +117,8 @@ export class VideoService implements Service {
   #indexRetryAttempt = 0;
   #retentionTimer: NodeJS.Timeout | undefined;
   #retentionRunning: Promise<RetentionResult> | undefined;
+  /** Retention in force: the configuration file's, with the changes made in the UI. */
+  #retention!: RetentionSettings;
   #index!: RecordingIndex;
   #metrics!: ReturnType<typeof videoMetrics>;
   readonly store: VideoStore;
@@ -144,6 +148,7 @@ export class VideoService implements Service {
   async start(): Promise<void> {
     fs.mkdirSync(this.o.dataDir, { recursive: true });
     this.#index = new RecordingIndex(path.join(this.o.dataDir, 'recordings.sqlite'));
+    this.#retention = new RetentionSettings(this.o.dataDir, this.o.video.retention);
     // Segments left half-written by a crash have no index entry and no MP4 index: they cannot be played.
     fs.rmSync(this.stagingDir, { recursive: true, force: true });
     fs.mkdirSync(this.stagingDir, { recursive: true });
@@ -651,12 +656,51 @@ export class VideoService implements Service {
     };
   }
 
+  /** The retention in force and how long footage fits at the rate the cameras record now. */
+  async retention(): Promise<RetentionResponse> {
+    const r = this.#retention.effective;
+    const { usedByRecordings } = await this.storage();
+    return {
+      maxAgeDays: r.maxAgeDays,
+      perCameraMaxAgeDays: r.perCameraMaxAgeDays,
+      maxBytes: r.maxBytes,
+      minFreePercent: r.minFreePercent,
+      forecast: forecastRetention({
+        retention: r,
+        recorded: this.#index.recordedSince(Date.now() - FORECAST_WINDOW_MS),
+        recordingCameras: this.statuses()
+          .filter((c) => c.enabled && c.recording)
+          .map((c) => c.id),
+        usedByRecordings,
+        capacity: await this.store.capacity?.(),
+      }),
+    };
+  }
+
+  /** Changes the global age limit (kept across restarts) and applies it at once. */
+  async updateRetention(input: unknown): Promise<RetentionResponse> {
+    const parsed = RetentionUpdate.parse(input);
+    this.#retention.setMaxAgeDays(parsed.maxAgeDays);
+    await this.runRetention();
+    return this.retention();
+  }
+
+  /** Gives a camera its own age limit, or (null) makes it follow the global one; applied at once. */
+  async updateCameraRetention(cameraId: string, input: unknown): Promise<RetentionResponse> {
+    const parsed = CameraRetentionUpdate.parse(input);
+    if (!this.#cameras.has(cameraId) && !(cameraId in this.#index.bytesByCamera()))
+      throw new VideoRequestError(404, 'not_found', `No camera "${cameraId}".`, 'id');
+    this.#retention.setCameraMaxAgeDays(cameraId, parsed.maxAgeDays);
+    await this.runRetention();
+    return this.retention();
+  }
+
   /** Runs retention now (it also runs on a timer); one run at a time. */
   runRetention(): Promise<RetentionResult> {
     this.#retentionRunning ??= runRetention({
       index: this.#index,
       store: this.store,
-      config: this.o.video.retention,
+      config: this.#retention.effective,
       log: this.#log,
       onDeleted: (bytes, kind) => this.#metrics.deleted(bytes, kind),
     }).finally(() => (this.#retentionRunning = undefined));

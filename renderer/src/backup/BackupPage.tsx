@@ -46,10 +46,85 @@ const STATE_WORDS: Record<BackupRunRecord['state'], string> = {
   'nothing-new': 'nothing new to back up',
 };
 
+const KIND_WORDS: Record<NonNullable<BackupRunRecord['kind']>, string> = {
+  backup: 'Backup',
+  verify: 'Verify',
+  restore: 'Restore',
+};
+
 function scheduleWords(s: BackupJobView['schedule']): string {
   if (s.kind === 'daily') return `daily at ${s.at}`;
   if (s.kind === 'every') return `every ${s.hours} h`;
   return 'manual only';
+}
+
+/** A job's backup retention in words, as the job list shows it. */
+export function retentionWords(j: Pick<BackupJobView, 'keepLast' | 'keepDaily' | 'keepWeekly'>): string {
+  const also = [
+    j.keepDaily > 0 ? `${j.keepDaily} day${j.keepDaily === 1 ? '' : 's'}` : '',
+    j.keepWeekly > 0 ? `${j.keepWeekly} week${j.keepWeekly === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  return `keeps its last ${j.keepLast} backup${j.keepLast === 1 ? '' : 's'}${
+    also.length ? `, and the newest of each of the last ${also.join(' and ')}` : ''
+  }`;
+}
+
+/** Changes how many backups a job keeps (jobs added here; a config file's jobs are changed in the file). */
+function RetentionEditor({ job, onSaved }: { job: BackupJobView; onSaved: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [keep, setKeep] = useState({
+    keepLast: job.keepLast,
+    keepDaily: job.keepDaily,
+    keepWeekly: job.keepWeekly,
+  });
+  const [result, setResult] = useState<Result<unknown>>();
+  if (job.source !== 'ui') return <span className="muted"> (set in the config file)</span>;
+  if (!open)
+    return (
+      <button onClick={() => setOpen(true)} aria-label={`Change retention of ${job.name}`}>
+        Retention…
+      </button>
+    );
+  const save = async () => {
+    const r = await call('PUT', `${R.jobs}/${encodeURIComponent(job.id)}`, {
+      id: job.id,
+      name: job.name,
+      targetId: job.targetId,
+      schedule: job.schedule,
+      metadata: job.metadata,
+      recordings: job.recordings,
+      bandwidthMBps: job.bandwidthMBps,
+      ...keep,
+    });
+    setResult(r);
+    if (r.ok) {
+      setOpen(false);
+      onSaved();
+    }
+  };
+  const number = (label: string, key: keyof typeof keep, min: number) => (
+    <label>
+      {label}
+      <input
+        type="number"
+        min={min}
+        value={keep[key]}
+        onChange={(e) => setKeep({ ...keep, [key]: Number(e.target.value) })}
+      />
+    </label>
+  );
+  return (
+    <div className="backup-form" aria-label={`Retention of ${job.name}`}>
+      {number('Keep last', 'keepLast', 1)}
+      {number('Keep daily', 'keepDaily', 0)}
+      {number('Keep weekly', 'keepWeekly', 0)}
+      <button className="primary" onClick={() => void save()}>
+        Save retention
+      </button>
+      <button onClick={() => setOpen(false)}>Cancel</button>
+      <ErrorLine result={result} />
+    </div>
+  );
 }
 
 /** Targets with "test connection" and a form to add a folder or S3 target. */
@@ -234,6 +309,7 @@ function JobsSection(props: {
     at: '02:00',
     hours: 6,
     bandwidthMBps: 0,
+    keepLast: 3,
     keepDaily: 7,
     keepWeekly: 4,
   });
@@ -250,6 +326,7 @@ function JobsSection(props: {
       targetId: form.targetId || targets[0]?.id,
       schedule,
       bandwidthMBps: form.bandwidthMBps,
+      keepLast: form.keepLast,
       keepDaily: form.keepDaily,
       keepWeekly: form.keepWeekly,
     });
@@ -271,8 +348,8 @@ function JobsSection(props: {
           <div key={j.id} className="job" aria-label={`Job ${j.name}`}>
             <strong>{j.name}</strong> → {targets.find((t) => t.id === j.targetId)?.name ?? j.targetId} ·{' '}
             {scheduleWords(j.schedule)}
-            {j.bandwidthMBps > 0 ? ` · limited to ${j.bandwidthMBps} MB/s` : ''} · keeps {j.keepDaily} daily,{' '}
-            {j.keepWeekly} weekly
+            {j.bandwidthMBps > 0 ? ` · limited to ${j.bandwidthMBps} MB/s` : ''} · {retentionWords(j)}{' '}
+            <RetentionEditor key={`${j.keepLast}/${j.keepDaily}/${j.keepWeekly}`} job={j} onSaved={reload} />
             {j.nextRunAt && !j.running ? (
               <span className="muted"> · next {formatTime(j.nextRunAt)}</span>
             ) : null}{' '}
@@ -363,10 +440,19 @@ function JobsSection(props: {
             />
           </label>
           <label>
-            Keep daily
+            Keep last
             <input
               type="number"
               min={1}
+              value={form.keepLast}
+              onChange={(e) => setForm({ ...form, keepLast: Number(e.target.value) })}
+            />
+          </label>
+          <label>
+            Keep daily
+            <input
+              type="number"
+              min={0}
               value={form.keepDaily}
               onChange={(e) => setForm({ ...form, keepDaily: Number(e.target.value) })}
             />
@@ -395,12 +481,13 @@ function HistorySection({ history }: { history: BackupRunRecord[] }) {
     <section aria-label="Backup history">
       <h2>History</h2>
       {history.length === 0 ? (
-        <p className="muted">No backup has run yet.</p>
+        <p className="muted">No backup, verify or restore yet.</p>
       ) : (
         <table>
           <thead>
             <tr>
               <th>Started</th>
+              <th>What</th>
               <th>Job</th>
               <th>Result</th>
               <th>Uploaded</th>
@@ -412,6 +499,12 @@ function HistorySection({ history }: { history: BackupRunRecord[] }) {
             {history.map((h) => (
               <tr key={h.runId}>
                 <td>{formatTime(h.startedAt)}</td>
+                <td>
+                  {KIND_WORDS[h.kind ?? 'backup']}
+                  {h.kind && h.kind !== 'backup' && h.backupId ? (
+                    <span className="muted"> {h.backupId}</span>
+                  ) : null}
+                </td>
                 <td>{h.jobId}</td>
                 <td
                   className={h.state === 'failed' ? 'error-text' : h.state === 'succeeded' ? 'ok-text' : ''}
@@ -420,10 +513,22 @@ function HistorySection({ history }: { history: BackupRunRecord[] }) {
                   {h.resumed ? ' (resumed)' : ''}
                 </td>
                 <td>
-                  {h.filesUploaded} files, {formatBytes(h.bytesUploaded)}
+                  {(h.kind ?? 'backup') === 'backup'
+                    ? `${h.filesUploaded} files, ${formatBytes(h.bytesUploaded)}`
+                    : ''}
                 </td>
-                <td>{h.filesSkipped} files</td>
-                <td>{h.errors.join('; ')}</td>
+                <td>{(h.kind ?? 'backup') === 'backup' ? `${h.filesSkipped} files` : ''}</td>
+                <td>
+                  {[
+                    h.summary,
+                    ...h.errors,
+                    h.deletedBackups?.length
+                      ? `retention removed ${h.deletedBackups.length} older backup${h.deletedBackups.length === 1 ? '' : 's'}: ${h.deletedBackups.join(', ')}`
+                      : '',
+                  ]
+                    .filter(Boolean)
+                    .join('; ')}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -3,6 +3,12 @@ import { api } from '../lib/http';
 import { reloadCameras, useCameras } from '../lib/store';
 import type { CameraDetail, CameraStatus, ProbeResponse } from '../../../backend/src/contract';
 import { ZoneEditor } from './ZoneEditor';
+import {
+  CAMERA_ID_PATTERN,
+  cameraFormError,
+  type CameraFormError,
+  type CameraFormField,
+} from './form-errors';
 
 type SourceKind = 'rtsp' | 'url' | 'file';
 
@@ -75,6 +81,8 @@ export function CamerasView() {
     busy: false,
   });
   const [saveMsg, setSaveMsg] = useState<string | undefined>();
+  /** The last save's error, beside the field it names (or beside Save when it names none of the form's). */
+  const [saveError, setSaveError] = useState<CameraFormError | undefined>();
   const [zonesFor, setZonesFor] = useState<string | undefined>();
 
   const edit = async (c: CameraStatus) => {
@@ -82,6 +90,7 @@ export function CamerasView() {
     setDraft(draftFrom(r.ok ? { ...c, ...r.data } : c));
     setProbe({ busy: false });
     setSaveMsg(undefined);
+    setSaveError(undefined);
   };
 
   const test = async () => {
@@ -114,9 +123,15 @@ export function CamerasView() {
       : await api.put(`/api/cameras/${encodeURIComponent(draft.id)}`, body);
     if (r.ok) {
       setSaveMsg('Saved.');
+      setSaveError(undefined);
       setDraft(undefined);
       void reloadCameras();
-    } else setSaveMsg(r.notAvailable ? 'Changing cameras: not available on this backend.' : r.message);
+    } else
+      setSaveError(
+        r.notAvailable
+          ? { text: 'Changing cameras: not available on this backend.' }
+          : cameraFormError(r.message, r.field),
+      );
   };
 
   const remove = async (id: string) => {
@@ -125,6 +140,24 @@ export function CamerasView() {
     setSaveMsg(r.ok ? 'Removed.' : r.message);
     void reloadCameras();
   };
+
+  /** Edits one field of the draft; an error shown beside that field goes, since the value it was about has changed. */
+  const change = (field: CameraFormField, patch: Partial<Draft>) => {
+    if (!draft) return;
+    setDraft({ ...draft, ...patch });
+    if (saveError?.field === field) setSaveError(undefined);
+  };
+  /** The attributes that tie an input to the error beside it. */
+  const errorProps = (field: CameraFormField) =>
+    saveError?.field === field
+      ? { 'aria-invalid': true as const, 'aria-describedby': `camera-${field}-error` }
+      : {};
+  const errorAt = (field: CameraFormField) =>
+    saveError?.field === field ? (
+      <div id={`camera-${field}-error`} className="field-error" role="alert">
+        {saveError.text}
+      </div>
+    ) : null;
 
   return (
     <div className="cameras-view">
@@ -136,6 +169,7 @@ export function CamerasView() {
             onClick={() => {
               setDraft(EMPTY);
               setProbe({ busy: false });
+              setSaveError(undefined);
             }}
           >
             Add camera
@@ -185,78 +219,103 @@ export function CamerasView() {
               void save();
             }}
           >
-            <label>
-              Id
-              <input
-                value={draft.id}
-                disabled={!draft.isNew}
-                pattern="[a-z0-9][a-z0-9_-]{0,62}"
-                required
-                onChange={(e) => setDraft({ ...draft, id: e.target.value })}
-              />
-            </label>
-            <label>
-              Name
-              <input
-                value={draft.name}
-                required
-                onChange={(e) => setDraft({ ...draft, name: e.target.value })}
-              />
-            </label>
+            <div className="field">
+              <label>
+                Id
+                <input
+                  value={draft.id}
+                  disabled={!draft.isNew}
+                  pattern={CAMERA_ID_PATTERN}
+                  title='Lower-case letters, digits, "-" and "_", at most 63 characters'
+                  required
+                  {...errorProps('id')}
+                  onChange={(e) => change('id', { id: e.target.value })}
+                />
+              </label>
+              {errorAt('id')}
+            </div>
+            <div className="field">
+              <label>
+                Name
+                <input
+                  value={draft.name}
+                  required
+                  {...errorProps('name')}
+                  onChange={(e) => change('name', { name: e.target.value })}
+                />
+              </label>
+              {errorAt('name')}
+            </div>
             <label>
               Source
               <select
                 value={draft.kind}
-                onChange={(e) => setDraft({ ...draft, kind: e.target.value as SourceKind })}
+                onChange={(e) => change('url', { kind: e.target.value as SourceKind })}
               >
                 <option value="rtsp">RTSP camera</option>
                 <option value="url">Other URL (HTTP, HLS, RTMP, SRT…)</option>
                 <option value="file">File</option>
               </select>
             </label>
-            <label>
-              {draft.kind === 'file' ? 'Path' : 'URL'}
-              <input
-                value={draft.url}
-                required
-                maxLength={draft.kind === 'file' ? 4096 : 2048}
-                onChange={(e) => setDraft({ ...draft, url: e.target.value })}
-              />
-            </label>
+            <div className="field">
+              <label>
+                {draft.kind === 'file' ? 'Path' : 'URL'}
+                <input
+                  value={draft.url}
+                  required
+                  maxLength={draft.kind === 'file' ? 4096 : 2048}
+                  {...errorProps('url')}
+                  onChange={(e) => change('url', { url: e.target.value })}
+                />
+              </label>
+              {errorAt('url')}
+            </div>
             {draft.kind !== 'file' ? (
               <>
-                <label>
-                  User name
-                  <input
-                    value={draft.username}
-                    autoComplete="off"
-                    maxLength={256}
-                    onChange={(e) => setDraft({ ...draft, username: e.target.value })}
-                  />
-                </label>
-                <label>
-                  Password{' '}
-                  <span className="muted small">
-                    {draft.passwordSet ? 'set — leave blank to keep it' : 'not set'}
-                  </span>
-                  <input
-                    type="password"
-                    value={draft.password}
-                    autoComplete="new-password"
-                    maxLength={1024}
-                    placeholder={draft.passwordSet ? '••••••••' : ''}
-                    onChange={(e) => setDraft({ ...draft, password: e.target.value })}
-                  />
-                </label>
+                <div className="field">
+                  <label>
+                    User name
+                    <input
+                      value={draft.username}
+                      autoComplete="off"
+                      maxLength={256}
+                      {...errorProps('username')}
+                      onChange={(e) => change('username', { username: e.target.value })}
+                    />
+                  </label>
+                  {errorAt('username')}
+                </div>
+                <div className="field">
+                  <label>
+                    Password{' '}
+                    <span className="muted small">
+                      {draft.passwordSet ? 'set — leave blank to keep it' : 'not set'}
+                    </span>
+                    <input
+                      type="password"
+                      value={draft.password}
+                      autoComplete="new-password"
+                      maxLength={1024}
+                      placeholder={draft.passwordSet ? '••••••••' : ''}
+                      {...errorProps('password')}
+                      onChange={(e) => change('password', { password: e.target.value })}
+                    />
+                  </label>
+                  {errorAt('password')}
+                </div>
               </>
             ) : null}
-            <label>
-              Location
-              <input
-                value={draft.location}
-                onChange={(e) => setDraft({ ...draft, location: e.target.value })}
-              />
-            </label>
+            <div className="field">
+              <label>
+                Location
+                <input
+                  value={draft.location}
+                  {...errorProps('location')}
+                  onChange={(e) => change('location', { location: e.target.value })}
+                />
+              </label>
+              {errorAt('location')}
+            </div>
             <label className="check">
               <input
                 type="checkbox"
@@ -276,6 +335,11 @@ export function CamerasView() {
                 Cancel
               </button>
             </div>
+            {saveError && !saveError.field ? (
+              <div className="field-error" role="alert">
+                {saveError.text}
+              </div>
+            ) : null}
           </form>
           <div className="probe" aria-live="polite">
             {probe.error ? <div className="unavailable">{probe.error}</div> : null}

@@ -1,6 +1,14 @@
 /** Result of an API call: the data, or why not in words. A 404 means the feature is not available (yet). */
 export type ApiResult<T> =
-  { ok: true; data: T } | { ok: false; status: number; notAvailable: boolean; message: string };
+  | { ok: true; data: T }
+  | {
+      ok: false;
+      status: number;
+      notAvailable: boolean;
+      message: string;
+      /** The request field the backend names (ApiError.field, e.g. `main.url`), for showing the error beside it. */
+      field?: string;
+    };
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
   try {
@@ -15,13 +23,15 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<Ap
     }
     if (!res.ok) {
       let message = `The backend answered ${res.status}.`;
+      let field: string | undefined;
       try {
-        const err = (await res.json()) as { message?: string };
+        const err = (await res.json()) as { message?: string; field?: string };
         if (err.message) message = err.message;
+        if (typeof err.field === 'string' && err.field) field = err.field;
       } catch {
         /* not JSON */
       }
-      return { ok: false, status: res.status, notAvailable: false, message };
+      return { ok: false, status: res.status, notAvailable: false, message, ...(field ? { field } : {}) };
     }
     const text = await res.text();
     return { ok: true, data: (text ? JSON.parse(text) : undefined) as T };

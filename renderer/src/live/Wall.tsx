@@ -146,6 +146,16 @@ export function Wall(props: {
     return () => window.removeEventListener('keydown', onKey);
   });
 
+  // The browser handles Esc (and its own exit gestures) itself while in full screen: the page gets no keydown, only
+  // `fullscreenchange`. Without this the tile stays position:fixed over the navigation after full screen ends.
+  useEffect(() => {
+    const onChange = () => {
+      if (!document.fullscreenElement) setMaximized(null);
+    };
+    document.addEventListener('fullscreenchange', onChange);
+    return () => document.removeEventListener('fullscreenchange', onChange);
+  }, []);
+
   function toggleFull(i: number) {
     const el = tileRefs.current[i];
     if (document.fullscreenElement) {

@@ -7,6 +7,7 @@ import { Unavailable } from '../lib/Unavailable';
 import { useCameras } from '../lib/store';
 import type { DetectStats, RetentionLogEntry, StorageResponse } from '../../../backend/src/contract';
 import { parsePrometheus, sumMetric, type MetricSample } from './metrics';
+import { RetentionPanel } from './RetentionPanel';
 
 interface Point {
   t: number;
@@ -244,6 +245,10 @@ export function SystemView() {
             </ul>
           </>
         ) : null}
+      </section>
+      <section className="panel" aria-label="Retention">
+        <h3>Retention</h3>
+        <RetentionPanel cameras={cameras} />
       </section>
       <section className="panel" aria-label="Retention log">
         <h3>Retention log</h3>

@@ -133,8 +133,26 @@ export const BackupJobConfig = z.strictObject({
     .max(100_000)
     .default(0)
     .describe('Upload limit in megabytes per second, so backups do not starve cameras. 0: unlimited.'),
-  keepDaily: z.int().min(1).default(7).describe('Keep the newest backup of each of the last N days.'),
-  keepWeekly: z.int().min(0).default(4).describe('Also keep the newest backup of each of the last M weeks.'),
+  keepLast: z
+    .int()
+    .min(1)
+    .max(1000)
+    .default(3)
+    .describe(
+      'Keep the last N backups of this job, whatever their age (so a second backup on one day keeps the first).',
+    ),
+  keepDaily: z
+    .int()
+    .min(0)
+    .max(3660)
+    .default(7)
+    .describe('Also keep the newest backup of this job of each of the last N days.'),
+  keepWeekly: z
+    .int()
+    .min(0)
+    .max(520)
+    .default(4)
+    .describe('Also keep the newest backup of this job of each of the last M weeks.'),
 });
 export type BackupJobConfig = z.infer<typeof BackupJobConfig>;
 export type BackupJobConfigInput = z.input<typeof BackupJobConfig>;

@@ -122,3 +122,28 @@ export const VideoConfig = z
   .prefault({})
   .describe('Video pipeline: recording, live view, reconnection and retention.');
 export type VideoConfig = z.infer<typeof VideoConfig>;
+
+/** PUT /api/retention body: the global age limit (the other retention settings stay in the configuration file). */
+export const RetentionUpdate = z
+  .strictObject({
+    maxAgeDays: z
+      .number()
+      .min(0)
+      .max(36_500)
+      .describe('Footage older than this is deleted (0: no age limit).'),
+  })
+  .describe('A change of the global retention made in the UI.');
+export type RetentionUpdate = z.infer<typeof RetentionUpdate>;
+
+/** PUT /api/retention/cameras/:id body. */
+export const CameraRetentionUpdate = z
+  .strictObject({
+    maxAgeDays: z
+      .number()
+      .min(0)
+      .max(36_500)
+      .nullable()
+      .describe("The camera's own age limit in days (0: none); null: follow the global one."),
+  })
+  .describe("A change of one camera's retention made in the UI.");
+export type CameraRetentionUpdate = z.infer<typeof CameraRetentionUpdate>;

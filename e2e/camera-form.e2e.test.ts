@@ -1,0 +1,104 @@
+// The camera form in Chromium: the browser itself checks the Id (its `pattern` is compiled with the `v` flag, where
+// a bare "-" in a class is a syntax error: https://html.spec.whatwg.org/multipage/input.html#attr-input-pattern), and
+// an error the backend answers on save stands next to the field it is about, in words, not as a key path.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
+import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import { vtestPath } from '../test/fixtures/footage.js';
+import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
+import { skipWithout } from '../test/fixtures/require.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHOTS = path.join(ROOT, 'e2e/screenshots');
+const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
+
+/** The text of the element an input names as its description (aria-describedby), or null. */
+async function description(input: Locator): Promise<string | null> {
+  return input.evaluate((el) => {
+    const id = el.getAttribute('aria-describedby');
+    return id ? (document.getElementById(id)?.textContent ?? null) : null;
+  });
+}
+
+describe.skipIf(skip)('camera form in headless Chromium', () => {
+  let backend: BackendProcess;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    buildRendererIfStale();
+    backend = await spawnBackend(
+      { cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }] },
+      { timeoutMs: 60_000 },
+    );
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await logInBrowser(context, backend);
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await backend?.stop();
+    if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
+  });
+
+  it('the browser refuses an Id with capitals or spaces (its pattern compiles) and takes a good one', async () => {
+    await page.goto(`${backend.url}/#/cameras`);
+    await page.getByRole('button', { name: 'Add camera' }).click();
+    const form = page.getByRole('region', { name: 'Camera settings' });
+    const id = form.getByLabel('Id', { exact: true });
+    await id.fill('Front Door');
+    expect(await id.evaluate((el: HTMLInputElement) => el.validity.patternMismatch)).toBe(true);
+    await id.fill('front-door_2');
+    expect(await id.evaluate((el: HTMLInputElement) => el.validity.patternMismatch)).toBe(false);
+    expect(consoleErrors.filter((e) => /pattern/i.test(e))).toEqual([]);
+  });
+
+  it('a URL the backend refuses is named next to the URL field in words, with no key path on the page', async () => {
+    await page.goto(`${backend.url}/#/cameras`);
+    await page.getByRole('button', { name: 'Add camera' }).click();
+    const form = page.getByRole('region', { name: 'Camera settings' });
+    await form.getByLabel('Id', { exact: true }).fill('gate');
+    await form.getByLabel('Name', { exact: true }).fill('Gate');
+    const url = form.getByLabel('URL', { exact: true });
+    await url.fill('http://camera.example/stream');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => url.getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
+    expect(await description(url)).toMatch(/^Expected an rtsp:\/\/ or rtsps:\/\/ URL/);
+    // Shown right under the field, and nowhere as the internal path.
+    const err = page.locator('.field-error', { hasText: 'rtsp://' });
+    const [u, e] = [(await url.boundingBox())!, (await err.boundingBox())!];
+    expect(e.y - (u.y + u.height)).toBeLessThan(30);
+    expect(Math.abs(e.x - u.x)).toBeLessThan(20);
+    expect(await page.locator('body').innerText()).not.toMatch(/main\.(url|path)/);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'camera-form-error.png') });
+    // Correcting the field clears its error.
+    await url.fill('rtsp://127.0.0.1:8554/gate');
+    expect(await url.getAttribute('aria-invalid')).not.toBe('true');
+  });
+
+  it('an Id that already exists is named next to the Id field', async () => {
+    await page.goto(`${backend.url}/#/cameras`);
+    await page.getByRole('button', { name: 'Add camera' }).click();
+    const form = page.getByRole('region', { name: 'Camera settings' });
+    const id = form.getByLabel('Id', { exact: true });
+    await id.fill('plaza');
+    await form.getByLabel('Name', { exact: true }).fill('Plaza again');
+    await form.getByLabel('URL', { exact: true }).fill('rtsp://127.0.0.1:8554/x');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => id.getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
+    expect(await description(id)).toContain('A camera with id "plaza" already exists');
+  });
+});

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempPeople } from '../../../test/fixtures/people.js';
 import { realSegments } from '../../../test/fixtures/footage.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
@@ -63,6 +64,7 @@ describe('backup retention and history (folder target, real footage)', () => {
       host: '127.0.0.1',
       port: 0,
       auth,
+      people: tempPeople(),
       mode: 'local',
       routes: [backupRoutes(service)],
     });

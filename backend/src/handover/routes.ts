@@ -180,7 +180,10 @@ export function handoverRoutes(options: HandoverRoutesOptions): RouteModule {
           ...(note ? { note } : {}),
         });
         if (!acknowledged)
-          return send(reply, 409, { error: 'conflict', message: 'Someone acknowledged this handover already.' });
+          return send(reply, 409, {
+            error: 'conflict',
+            message: 'Someone acknowledged this handover already.',
+          });
         await audit(req, h.id, { kind: 'acknowledge', author: h.author, ...(note ? { note } : {}) });
         return acknowledged;
       });

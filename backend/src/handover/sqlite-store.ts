@@ -58,7 +58,9 @@ export class SqliteHandoverStore implements HandoverStore {
 
   async add(h: Handover): Promise<void> {
     this.#db
-      .prepare('INSERT INTO handovers (id, author_key, created_ts, acknowledged_ts, json) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO handovers (id, author_key, created_ts, acknowledged_ts, json) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(h.id, key(h.author), h.createdTs, h.acknowledgedTs ?? null, JSON.stringify(h));
   }
 
@@ -84,8 +86,9 @@ export class SqliteHandoverStore implements HandoverStore {
 
   async acknowledge(id: string, ack: HandoverAck): Promise<Handover | undefined> {
     return this.#db.transaction(() => {
-      const row = this.#db.prepare('SELECT json FROM handovers WHERE id = ? AND acknowledged_ts IS NULL').get(id) as
-        { json: string } | undefined;
+      const row = this.#db
+        .prepare('SELECT json FROM handovers WHERE id = ? AND acknowledged_ts IS NULL')
+        .get(id) as { json: string } | undefined;
       if (!row) return undefined;
       const h: Handover = {
         ...(JSON.parse(row.json) as Handover),

@@ -65,7 +65,11 @@ export async function prepareSummary(input: {
       );
     else if (i.acknowledgedBy === user && during(i.acknowledgedTs))
       summary.handled.push(
-        mention(i, { action: 'acknowledged', actedTs: i.acknowledgedTs!, ...(i.ackNote ? { note: i.ackNote } : {}) }),
+        mention(i, {
+          action: 'acknowledged',
+          actedTs: i.acknowledgedTs!,
+          ...(i.ackNote ? { note: i.ackNote } : {}),
+        }),
       );
   }
   summary.handled.sort((a, b) => (b.actedTs ?? 0) - (a.actedTs ?? 0));

@@ -246,6 +246,8 @@ describe('handover routes', () => {
   it('show every unacknowledged handover to any supervisor', async () => {
     expect((await listOf('sup-day')).map((h) => h.id)).toEqual([handover.id]);
     expect((await listOf('sup-night')).map((h) => h.id)).toEqual([handover.id]);
+    // The administrator sees it, but it does not wait for them (every camera is theirs).
+    expect((await listOf('boss')).map((h) => [h.id, h.awaitingYou])).toEqual([[handover.id, false]]);
   });
 
   it('are acknowledged once by the next guard, with a note, audited', async () => {

@@ -38,9 +38,12 @@ export function addressedTo(h: Handover, v: HandoverViewer): boolean {
   return coversViewer(h, v) || (coversNone && same(h.team, v.team));
 }
 
-/** Whether the handover waits for the viewer's acknowledgement. */
+/**
+ * Whether the handover waits for the viewer's acknowledgement. Not for an administrator: every camera is theirs, so
+ * every handover would wait for them; they may still acknowledge one addressed to them.
+ */
 export function awaiting(h: Handover, v: HandoverViewer): boolean {
-  return h.acknowledgedTs === undefined && addressedTo(h, v);
+  return h.acknowledgedTs === undefined && !seesAll(v) && addressedTo(h, v);
 }
 
 /** Whether the viewer sees every handover (an administrator, or the instance's own token). */

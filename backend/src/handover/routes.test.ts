@@ -234,7 +234,8 @@ describe('handover routes', () => {
     expect(b.map((h) => [h.id, h.awaitingYou])).toEqual([[handover.id, true]]);
     expect(await listOf('guard-c')).toEqual([]);
     // Another team's guard cannot find it; its author cannot acknowledge their own.
-    expect((await as('guard-c', 'POST', `/api/handovers/${handover.id}/ack`, {})).status).toBe(404);
+    const bare = await as('guard-c', 'POST', `/api/handovers/${handover.id}/ack`);
+    expect(bare.status).toBe(404);
     expect(await as('guard-a', 'POST', `/api/handovers/${handover.id}/ack`, {})).toMatchObject({
       status: 403,
       data: { message: expect.stringMatching(/own handover/) },

@@ -36,16 +36,6 @@ function send(reply: FastifyReply, status: 400 | 403 | 404 | 409, body: ApiError
   return reply.code(status).send(body);
 }
 
-function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
-  const issue = error.issues[0];
-  const field = issue?.path.join('.') || undefined;
-  return send(reply, 400, {
-    error: 'bad_request',
-    message: issue ? `${field ? `${field}: ` : ''}${issue.message}` : 'invalid request',
-    ...(field ? { field } : {}),
-  });
-}
-
 /**
  * HTTP routes of shift handovers: the summary prepared for the caller's shift, ending a shift, the handovers one
  * may see and acknowledging the one waiting for one. Every handover and acknowledgement is audited.
@@ -102,91 +92,98 @@ export function handoverRoutes(options: HandoverRoutesOptions): RouteModule {
         return { summary: await summaryFor(req), notes: '' };
       });
 
-      app.post(HandoverApiRoutes.handovers, async (req, reply) => {
-        const parsed = NewHandoverBody.safeParse(req.body ?? {});
-        if (!parsed.success) return badRequest(reply, parsed.error);
-        const p = req.principal;
-        // Prepared again now rather than taken from the client: what is handed over is what the records say.
-        const summary = await summaryFor(req);
-        const handover: Handover = {
-          id: crypto.randomUUID(),
-          author: requestActor(req),
-          ...(p?.displayName ? { authorName: p.displayName } : {}),
-          ...(p?.team ? { team: p.team } : {}),
-          createdTs: summary.toTs,
-          summary,
-          notes: parsed.data.notes,
-        };
-        await handovers.add(handover);
-        await audit(req, handover.id, {
-          kind: 'end-shift',
-          fromTs: summary.fromTs,
-          handled: summary.handled.length,
-          open: summary.open.length,
-          outages: summary.outages.length,
-          ...(handover.notes ? { notes: handover.notes.slice(0, 500) } : {}),
-        });
-        return reply.code(201).send(handover);
-      });
+      app.post<{ Body: z.output<typeof NewHandoverBody> | null | undefined }>(
+        HandoverApiRoutes.handovers,
+        // A POST without a body ends the shift without notes.
+        { schema: { body: NewHandoverBody.nullish() } },
+        async (req, reply) => {
+          const p = req.principal;
+          // Prepared again now rather than taken from the client: what is handed over is what the records say.
+          const summary = await summaryFor(req);
+          const handover: Handover = {
+            id: crypto.randomUUID(),
+            author: requestActor(req),
+            ...(p?.displayName ? { authorName: p.displayName } : {}),
+            ...(p?.team ? { team: p.team } : {}),
+            createdTs: summary.toTs,
+            summary,
+            notes: req.body?.notes ?? '',
+          };
+          await handovers.add(handover);
+          await audit(req, handover.id, {
+            kind: 'end-shift',
+            fromTs: summary.fromTs,
+            handled: summary.handled.length,
+            open: summary.open.length,
+            outages: summary.outages.length,
+            ...(handover.notes ? { notes: handover.notes.slice(0, 500) } : {}),
+          });
+          return reply.code(201).send(handover);
+        },
+      );
 
-      app.get(HandoverApiRoutes.handovers, async (req, reply) => {
-        const parsed = HandoverListParams.safeParse(req.query ?? {});
-        if (!parsed.success) return badRequest(reply, parsed.error);
-        const viewer = await viewerOf(req);
-        if (!viewer.permissions.has('handover.own') && !viewer.permissions.has('handover.review'))
-          return send(reply, 403, {
-            error: 'forbidden',
-            message: `Your role (${viewer.role ?? 'none'}) has no shift handovers: it needs "handover.own" or "handover.review".`,
-          });
-        const seen = (await handovers.list(2000)).filter((h) => visible(h, viewer));
-        // Unacknowledged first (the ones someone still has to read), newest first within each.
-        const pending = (h: Handover) => (h.acknowledgedTs === undefined ? 0 : 1);
-        seen.sort((a, b) => pending(a) - pending(b) || b.createdTs - a.createdTs);
-        const body: HandoverListResponse = {
-          handovers: seen
-            .slice(0, parsed.data.limit ?? 200)
-            .map((h) => ({ ...h, awaitingYou: awaiting(h, viewer) })),
-        };
-        return body;
-      });
+      app.get<{ Querystring: z.output<typeof HandoverListParams> }>(
+        HandoverApiRoutes.handovers,
+        { schema: { querystring: HandoverListParams } },
+        async (req, reply) => {
+          const viewer = await viewerOf(req);
+          if (!viewer.permissions.has('handover.own') && !viewer.permissions.has('handover.review'))
+            return send(reply, 403, {
+              error: 'forbidden',
+              message: `Your role (${viewer.role ?? 'none'}) has no shift handovers: it needs "handover.own" or "handover.review".`,
+            });
+          const seen = (await handovers.list(2000)).filter((h) => visible(h, viewer));
+          // Unacknowledged first (the ones someone still has to read), newest first within each.
+          const pending = (h: Handover) => (h.acknowledgedTs === undefined ? 0 : 1);
+          seen.sort((a, b) => pending(a) - pending(b) || b.createdTs - a.createdTs);
+          const body: HandoverListResponse = {
+            handovers: seen
+              .slice(0, req.query.limit ?? 200)
+              .map((h) => ({ ...h, awaitingYou: awaiting(h, viewer) })),
+          };
+          return body;
+        },
+      );
 
-      app.post<{ Params: { id: string } }>(HandoverApiRoutes.ack, async (req, reply) => {
-        const parsed = HandoverAckBody.safeParse(req.body ?? {});
-        if (!parsed.success) return badRequest(reply, parsed.error);
-        const viewer = await viewerOf(req);
-        const h = await handovers.get(req.params.id);
-        const missing = { error: 'not_found', message: `no handover "${req.params.id.slice(0, 100)}"` };
-        if (!h || !visible(h, viewer)) return send(reply, 404, missing);
-        if (isOwn(h, viewer))
-          return send(reply, 403, {
-            error: 'forbidden',
-            message: 'You cannot acknowledge your own handover: the guard who takes over does.',
+      app.post<{ Params: { id: string }; Body: z.output<typeof HandoverAckBody> | null | undefined }>(
+        HandoverApiRoutes.ack,
+        { schema: { body: HandoverAckBody.nullish() } },
+        async (req, reply) => {
+          const viewer = await viewerOf(req);
+          const h = await handovers.get(req.params.id);
+          const missing = { error: 'not_found', message: `no handover "${req.params.id.slice(0, 100)}"` };
+          if (!h || !visible(h, viewer)) return send(reply, 404, missing);
+          if (isOwn(h, viewer))
+            return send(reply, 403, {
+              error: 'forbidden',
+              message: 'You cannot acknowledge your own handover: the guard who takes over does.',
+            });
+          if (h.acknowledgedTs !== undefined)
+            return send(reply, 409, {
+              error: 'conflict',
+              message: `${h.acknowledgedName ?? h.acknowledgedBy ?? 'Someone'} acknowledged this handover already.`,
+            });
+          if (!addressedTo(h, viewer))
+            return send(reply, 403, {
+              error: 'forbidden',
+              message: 'Only a guard who takes over these cameras can acknowledge this handover.',
+            });
+          const note = req.body?.note || undefined;
+          const acknowledged = await handovers.acknowledge(h.id, {
+            by: viewer.user,
+            ...(req.principal?.displayName ? { name: req.principal.displayName } : {}),
+            ts: now(),
+            ...(note ? { note } : {}),
           });
-        if (h.acknowledgedTs !== undefined)
-          return send(reply, 409, {
-            error: 'conflict',
-            message: `${h.acknowledgedName ?? h.acknowledgedBy ?? 'Someone'} acknowledged this handover already.`,
-          });
-        if (!addressedTo(h, viewer))
-          return send(reply, 403, {
-            error: 'forbidden',
-            message: 'Only a guard who takes over these cameras can acknowledge this handover.',
-          });
-        const note = parsed.data.note || undefined;
-        const acknowledged = await handovers.acknowledge(h.id, {
-          by: viewer.user,
-          ...(req.principal?.displayName ? { name: req.principal.displayName } : {}),
-          ts: now(),
-          ...(note ? { note } : {}),
-        });
-        if (!acknowledged)
-          return send(reply, 409, {
-            error: 'conflict',
-            message: 'Someone acknowledged this handover already.',
-          });
-        await audit(req, h.id, { kind: 'acknowledge', author: h.author, ...(note ? { note } : {}) });
-        return acknowledged;
-      });
+          if (!acknowledged)
+            return send(reply, 409, {
+              error: 'conflict',
+              message: 'Someone acknowledged this handover already.',
+            });
+          await audit(req, h.id, { kind: 'acknowledge', author: h.author, ...(note ? { note } : {}) });
+          return acknowledged;
+        },
+      );
     },
   };
 }

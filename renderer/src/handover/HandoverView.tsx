@@ -308,7 +308,9 @@ export function HandoverBanner({ session, view }: { session: SessionResponse; vi
   if (!first || view === handoverViewId) return null;
   return (
     <span className="handover-banner" role="status">
-      Handover from {who(first)} waiting{waiting.length > 1 ? ` (and ${waiting.length - 1} more)` : ''}
+      <span className="handover-banner-text" title={`Handover from ${who(first)} waiting`}>
+        Handover from {who(first)} waiting{waiting.length > 1 ? ` (and ${waiting.length - 1} more)` : ''}
+      </span>
       <button type="button" onClick={() => (location.hash = `#/${handoverViewId}`)}>
         Read and acknowledge
       </button>

@@ -293,7 +293,7 @@ export function HandoverView({ session }: { session: SessionResponse }) {
 }
 
 /**
- * In the header on every view but the Handover view itself: a handover waits for the caller's acknowledgement.
+ * A notice over every view but the Handover view itself: a handover waits for the caller's acknowledgement.
  * Asks again whenever the view changes (an acknowledgement made there clears it at once).
  */
 export function HandoverBanner({ session, view }: { session: SessionResponse; view: string }) {

@@ -8,6 +8,7 @@ import { CamerasView } from './cameras/CamerasView';
 import { DesktopConnectionBadge, DesktopView, desktopApi, useDesktopFocusCamera } from './desktop';
 import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
+import { HandoverBanner, handoverView } from './handover';
 import { KibanaView } from './kibana/KibanaView';
 import { useApi } from './lib/hooks';
 import { api } from './lib/http';
@@ -111,6 +112,10 @@ export function App() {
   const views: ReadonlyArray<{ id: string; label: string }> = [
     ...VIEWS,
     ...(kibana ? [{ id: 'kibana', label: 'Kibana' }] : []),
+    // Shift handover: for those who hand over shifts or review them.
+    ...(session.session.permissions.some((p) => p === 'handover.own' || p === 'handover.review')
+      ? [{ id: handoverView.id, label: handoverView.label }]
+      : []),
     // Connection, wall windows and notifications of the desktop app; absent in a browser.
     ...(desktopApi() ? [{ id: 'desktop', label: 'Desktop' }] : []),
     // Several sites at once, through the desktop shell (each site keeps its own sign-in there).
@@ -134,6 +139,7 @@ export function App() {
         ))}
         <Connection />
         <DiskFullNotice />
+        <HandoverBanner session={session.session} view={view} />
         <DesktopConnectionBadge />
         <span className="status">v{session.session.version}</span>
         {/* The desktop window's session belongs to the shell, which renews it; browsers log out here. */}
@@ -156,6 +162,7 @@ export function App() {
           {view === 'cameras' ? <CamerasView /> : null}
           {view === 'system' ? <SystemView /> : null}
           {view === backupView.id ? <backupView.component /> : null}
+          {view === handoverView.id ? <handoverView.component session={session.session} /> : null}
           {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
           {view === 'desktop' ? <DesktopView /> : null}
           {view === 'sites' && sitesApi ? <SitesView api={sitesApi} /> : null}

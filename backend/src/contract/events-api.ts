@@ -135,7 +135,8 @@ export type AuditAction =
   | 'user'
   | 'token'
   | 'camera-group'
-  | 'people-settings';
+  | 'people-settings'
+  | 'handover';
 
 /** One line of the append-only audit log: who did what to which thing, and when. */
 export interface AuditEntry {

@@ -13,5 +13,6 @@ export * from './video-api.js';
 export * from './detect-api.js';
 export * from './layouts-api.js';
 export * from './incidents.js';
+export * from './handover.js';
 export * from './people.js';
 export * from './route-permissions.js';

@@ -2,6 +2,7 @@ import { ApiRoutes } from './api.js';
 import { BackupApiRoutes } from './backup.js';
 import { DetectApiRoutes } from './detect-api.js';
 import { EventsApiRoutes } from './events-api.js';
+import { HandoverApiRoutes } from './handover.js';
 import { IncidentApiRoutes } from './incidents.js';
 import { LayoutsApiRoutes } from './layouts-api.js';
 import { PeopleApiRoutes, routeKey, type RouteRule } from './people.js';
@@ -119,6 +120,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   [routeKey('GET', I.feedbackImage)]: 'rules.manage',
   [routeKey('GET', I.alertSettings)]: 'alerts.handle',
   [routeKey('PUT', I.alertSettings)]: 'settings.manage',
+
+  // Shift handover. The list shows one's own and those addressed to one, a supervisor's team's (handover.review),
+  // all of them to an administrator: decided in the handler.
+  [routeKey('GET', HandoverApiRoutes.draft)]: 'handover.own',
+  [routeKey('GET', HandoverApiRoutes.handovers)]: 'signed-in',
+  [routeKey('POST', HandoverApiRoutes.handovers)]: 'handover.own',
+  [routeKey('POST', HandoverApiRoutes.ack)]: 'handover.own',
 
   // Evidence export.
   [routeKey('GET', `${B.export}/key`)]: 'export.create',

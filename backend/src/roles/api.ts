@@ -7,6 +7,8 @@ import { RedisAlertFanout, SharedSessionAuth } from '../api/shared-redis.js';
 import type { VigilAlert } from '../contract/events.js';
 import { FeedbackStore } from '../incidents/feedback.js';
 import { incidentRoutes } from '../incidents/routes.js';
+import { createHandovers } from '../handover/create.js';
+import { handoverRoutes } from '../handover/routes.js';
 import { loadedAlertSettings } from '../incidents/site-settings.js';
 import type { EventStore } from '../contract/store.js';
 import { detectRoutes } from '../detect/routes.js';
@@ -142,6 +144,20 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
       onIncidentChanged: (incident) => void realtime.publish('incident', incident),
     }),
   );
+  const people = createPeople(services, {
+    dataDir: options.dataDir,
+    ...(auth instanceof SharedSessionAuth
+      ? { redis: { connection: auth.redis, keyPrefix: config.store.cache.keyPrefix } }
+      : {}),
+  });
+  // Shift handovers, kept in this instance's data folder like the wall layouts (several api instances behind a
+  // load balancer each keep their own); each instance follows camera health in a group of its own.
+  const handovers = createHandovers(services, {
+    dataDir: options.dataDir,
+    bus,
+    group: `${liveGroup}.handover-outages`,
+  });
+  routes.push(handoverRoutes({ handovers, store, people }));
   services.add(realtime);
   if (fanout) services.add(fanout);
   routes.push(realtime);
@@ -152,12 +168,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
       port: config.server.port,
       publicNames: config.server.publicNames,
       auth,
-      people: createPeople(services, {
-        dataDir: options.dataDir,
-        ...(auth instanceof SharedSessionAuth
-          ? { redis: { connection: auth.redis, keyPrefix: config.store.cache.keyPrefix } }
-          : {}),
-      }),
+      people,
       osUser: osUserName(),
       mode: 'cluster',
       rendererDir: options.rendererDir ?? path.join(INSTALL_DIR, 'dist', 'renderer'),

@@ -33,6 +33,8 @@ import { ChannelError } from '../incidents/channels.js';
 import { EscalationService } from '../incidents/escalation.js';
 import { FeedbackStore } from '../incidents/feedback.js';
 import { incidentRoutes } from '../incidents/routes.js';
+import { createHandovers } from '../handover/create.js';
+import { handoverRoutes } from '../handover/routes.js';
 import { AlertSettingsStore } from '../incidents/site-settings.js';
 import { createPeople, osUserName } from '../people/create.js';
 import { peopleRoutes } from '../people/routes.js';
@@ -126,6 +128,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       eventStore.store.appendAudit({ ts: Date.now(), ...entry, actor: entry.actor.slice(0, 64) }),
   });
   routes.push(peopleRoutes(people));
+
+  // --- shift handovers (and the camera outages they report, recorded before the cameras start) ---
+  const handovers = createHandovers(services, { dataDir, bus, group: 'handover.outages' });
+  routes.push(handoverRoutes({ handovers, store: () => eventStore.store, people }));
 
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';

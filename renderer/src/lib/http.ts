@@ -1,6 +1,10 @@
-/** Result of an API call: the data, or why not in words. A 404 means the feature is not available (yet). */
+/**
+ * Result of an API call: the data, or why not in words. A 404 means the feature is not available (yet); `field`
+ * names the body field a refusal is about (`password`, `name`), so a form can show the message next to it.
+ */
 export type ApiResult<T> =
-  { ok: true; data: T } | { ok: false; status: number; notAvailable: boolean; message: string };
+  | { ok: true; data: T }
+  | { ok: false; status: number; notAvailable: boolean; message: string; field?: string };
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
   try {
@@ -15,13 +19,15 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<Ap
     }
     if (!res.ok) {
       let message = `The backend answered ${res.status}.`;
+      let field: string | undefined;
       try {
-        const err = (await res.json()) as { message?: string };
+        const err = (await res.json()) as { message?: string; field?: string };
         if (err.message) message = err.message;
+        if (typeof err.field === 'string') field = err.field;
       } catch {
         /* not JSON */
       }
-      return { ok: false, status: res.status, notAvailable: false, message };
+      return { ok: false, status: res.status, notAvailable: false, message, ...(field ? { field } : {}) };
     }
     const text = await res.text();
     return { ok: true, data: (text ? JSON.parse(text) : undefined) as T };

@@ -12,6 +12,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHOTS = path.join(ROOT, 'e2e/screenshots');
 const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
 
+/** Sign-in answers take a password check (scrypt), slow on a busy machine: polls wait up to 20 s. */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 20_000 });
+
 const ADMIN = { user: 'chief', password: 'chief-password-42' };
 const GUARD = { user: 'night-guard', password: 'guard-password-42' };
 
@@ -54,9 +57,9 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
   it('a new installation explains how to create the first administrator, and its login link asks for one', async () => {
     const page = await freshPage();
     await page.goto(backend.url);
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Vigil' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Sign in to Vigil' }).isVisible()).toBe(true);
     const note = page.getByRole('note', { name: 'First administrator' });
-    await expect.poll(() => note.textContent()).toContain('npx vigil user add <name> --role admin');
+    await poll(() => note.textContent()).toContain('npx vigil user add <name> --role admin');
     expect(await note.textContent()).toContain('login link');
     // The user name field has the focus: a person can type straight away.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('username');
@@ -66,21 +69,19 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     const link = /https?:\/\/\S+\/login\?code=\S+/.exec(backend.output())?.[0];
     expect(link, backend.output()).toBeTruthy();
     await page.goto(link!);
-    await expect
-      .poll(() => page.getByRole('heading', { name: 'Create the first administrator' }).isVisible())
-      .toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Create the first administrator' }).isVisible()).toBe(
+      true,
+    );
     await page.getByLabel('User name').fill(ADMIN.user);
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await page.getByLabel('Password again').fill('something-else-42');
     await page.getByRole('button', { name: 'Create administrator and sign in' }).click();
-    await expect
-      .poll(() => page.getByRole('alert').first().textContent())
-      .toContain('The two passwords differ');
+    await poll(() => page.getByRole('alert').first().textContent()).toContain('The two passwords differ');
     await page.screenshot({ path: path.join(SHOTS, 'first-admin-form.png') });
     await page.getByLabel('Password again').fill(ADMIN.password);
     await page.getByLabel('Password again').press('Enter');
     // Straight into the app, as the new administrator.
-    await expect.poll(() => page.getByLabel('Signed in').textContent()).toContain('chief · Administrator');
+    await poll(() => page.getByLabel('Signed in').textContent()).toContain('chief · Administrator');
     await page.context().close();
   });
 
@@ -89,7 +90,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await ensureAccount(backend, { ...ADMIN, role: 'admin' });
     const page = await freshPage();
     await page.goto(backend.url);
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Vigil' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Sign in to Vigil' }).isVisible()).toBe(true);
     // Now that accounts exist, the first-administrator explanation is gone.
     expect(await page.getByRole('note', { name: 'First administrator' }).count()).toBe(0);
     await signInThroughForm(page, ADMIN.user, ADMIN.password);
@@ -97,7 +98,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     const nav = page.getByRole('navigation', { name: 'Views' });
     await nav.getByRole('button', { name: 'People', exact: true }).click();
     const people = page.getByRole('region', { name: 'People' });
-    await expect.poll(() => people.getByRole('row', { name: ADMIN.user }).isVisible()).toBe(true);
+    await poll(() => people.getByRole('row', { name: ADMIN.user }).isVisible()).toBe(true);
 
     await page.getByRole('button', { name: 'Add a person' }).click();
     const form = page.getByRole('region', { name: 'Add a person' });
@@ -105,9 +106,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await form.getByLabel('Role').selectOption('guard');
     await form.getByLabel('Password', { exact: true }).fill(GUARD.password);
     await form.getByLabel('Team').fill('north');
-    await expect
-      .poll(() => form.getByRole('checkbox', { name: 'Lobby', exact: true }).isVisible())
-      .toBe(true);
+    await poll(() => form.getByRole('checkbox', { name: 'Lobby', exact: true }).isVisible()).toBe(true);
     await form.getByRole('checkbox', { name: 'Lobby', exact: true }).check();
     // A guard may only watch live: recordings and export are not offered.
     expect(await form.getByRole('checkbox', { name: 'Lobby: live' }).isChecked()).toBe(true);
@@ -115,9 +114,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await page.screenshot({ path: path.join(SHOTS, 'people-add-guard.png'), fullPage: true });
     await form.getByRole('button', { name: 'Add person' }).click();
 
-    await expect
-      .poll(() => people.getByRole('status').textContent())
-      .toBe(`${GUARD.user} is added as Guard.`);
+    await poll(() => people.getByRole('status').textContent()).toBe(`${GUARD.user} is added as Guard.`);
     const row = people.getByRole('row', { name: GUARD.user });
     expect(await row.textContent()).toContain('Lobby (live)');
     expect(await row.textContent()).toContain('Never signed in');
@@ -126,11 +123,11 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     const me = people.getByRole('row', { name: ADMIN.user });
     await me.getByRole('button', { name: 'Remove' }).click();
     await me.getByRole('button', { name: 'Yes, remove' }).click();
-    await expect.poll(() => people.getByRole('alert').textContent()).toMatch(/administrator/i);
+    await poll(() => people.getByRole('alert').textContent()).toMatch(/administrator/i);
     await page.screenshot({ path: path.join(SHOTS, 'people.png'), fullPage: true });
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Vigil' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Sign in to Vigil' }).isVisible()).toBe(true);
     await page.context().close();
   });
 
@@ -139,7 +136,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await page.goto(backend.url);
     await signInThroughForm(page, GUARD.user, 'not-the-password');
     const password = page.getByLabel('Password', { exact: true });
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong user name or password.');
+    await poll(() => page.getByRole('alert').textContent()).toContain('Wrong user name or password.');
     // The error sits with the password field, which is cleared and focused for a new try.
     expect(await password.getAttribute('aria-invalid')).toBe('true');
     expect(await password.inputValue()).toBe('');
@@ -148,7 +145,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
 
     await password.fill(GUARD.password);
     await password.press('Enter');
-    await expect.poll(() => page.getByLabel('Signed in').textContent()).toContain('night-guard · Guard');
+    await poll(() => page.getByLabel('Signed in').textContent()).toContain('night-guard · Guard');
     const nav = page.getByRole('navigation', { name: 'Views' });
     const labels = (await nav.getByRole('button').allTextContents()).filter(
       (t) => !['Change password', 'Sign out'].includes(t),
@@ -159,9 +156,9 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
 
     // A link to a view beyond the role says so calmly instead of showing a blank page.
     await page.goto(`${backend.url}/#/people`);
-    await expect
-      .poll(() => page.getByRole('note').first().textContent())
-      .toContain('Your role (Guard) does not include People');
+    await poll(() => page.getByRole('note').first().textContent()).toContain(
+      'Your role (Guard) does not include People',
+    );
     await page.screenshot({ path: path.join(SHOTS, 'guard-not-allowed.png') });
     await page.context().close();
   });
@@ -184,14 +181,14 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await page.goto(backend.url);
     for (let i = 0; i < 3; i++) {
       await signInThroughForm(page, 'day-guard', `wrong-${i}`);
-      await expect.poll(() => page.getByRole('alert').count()).toBe(1);
+      await poll(() => page.getByRole('alert').count()).toBe(1);
     }
-    await expect
-      .poll(() => page.getByRole('alert').textContent())
-      .toMatch(/Too many failed sign-ins: try again in (59|60) s/);
+    await poll(() => page.getByRole('alert').textContent()).toMatch(
+      /Too many failed sign-ins: try again in (59|60) s/,
+    );
     // Even the right password waits until the lock ends.
     await signInThroughForm(page, 'day-guard', 'correct horse battery staple');
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/try again in \d+ s/);
+    await poll(() => page.getByRole('alert').textContent()).toMatch(/try again in \d+ s/);
     expect(await page.getByLabel('Signed in').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'signin-locked.png') });
     await page.context().close();

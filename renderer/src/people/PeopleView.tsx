@@ -122,7 +122,10 @@ function PeopleTable(props: {
               {u.displayName ? <div className="muted small">{u.displayName}</div> : null}
             </td>
             <td>{roleLabel(u.role)}</td>
-            <td className="small">{describeGrants(u.cameras, name)}</td>
+            <td className="small">
+              {/* An administrator's grants do not limit them: they see every camera. */}
+              {u.role === 'admin' ? 'all cameras (administrator)' : describeGrants(u.cameras, name)}
+            </td>
             <td>{u.team ?? '–'}</td>
             <td className={u.disabled || (u.lockedUntilTs ?? 0) > now ? 'warn-text' : ''}>
               {stateOf(u, now)}
@@ -324,15 +327,19 @@ function PersonForm(props: {
           onChange={(e) => setTeam(e.target.value)}
           hint="A supervisor reviews the handovers and audit of their team."
         />
-        <GrantEditor
-          legend="Cameras"
-          value={grants}
-          onChange={setGrants}
-          allowed={rightsOf(role)}
-          cameras={props.cameras}
-          groups={props.groups}
-          error={errors.cameras}
-        />
+        {role === 'admin' ? (
+          <div className="muted">An administrator sees every camera, with every right.</div>
+        ) : (
+          <GrantEditor
+            legend="Cameras"
+            value={grants}
+            onChange={setGrants}
+            allowed={rightsOf(role)}
+            cameras={props.cameras}
+            groups={props.groups}
+            error={errors.cameras}
+          />
+        )}
         {errors.form ? (
           <div className="field-error form-error" role="alert">
             {errors.form}

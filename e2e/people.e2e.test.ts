@@ -188,9 +188,75 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     );
     // Even the right password waits until the lock ends.
     await signInThroughForm(page, 'day-guard', 'correct horse battery staple');
+    await poll(() => page.getByRole('button', { name: 'Sign in' }).isEnabled()).toBe(true);
     await poll(() => page.getByRole('alert').textContent()).toMatch(/try again in \d+ s/);
     expect(await page.getByLabel('Signed in').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'signin-locked.png') });
+    await page.context().close();
+  });
+
+  it('an administrator creates an API token, sees its secret once, and revokes it', async () => {
+    const page = await freshPage();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: backend.url });
+    await page.goto(`${backend.url}/#/people`);
+    await signInThroughForm(page, ADMIN.user, ADMIN.password);
+    const tokens = page.getByRole('region', { name: 'API tokens' });
+    await tokens.getByLabel('Token name').fill('vms-bridge');
+    await tokens.getByRole('checkbox', { name: 'live.view' }).check();
+    await tokens.getByLabel('Expires after (days)').fill('30');
+    await tokens.getByRole('button', { name: 'Create token' }).click();
+
+    const box = tokens.getByRole('alert', { name: 'New token secret' });
+    await poll(() => box.textContent()).toContain('shown only this once');
+    const secret = (await box.locator('code').textContent()) ?? '';
+    expect(secret.length).toBeGreaterThan(20);
+    // The secret works: the token may see the live cameras.
+    const asToken = () =>
+      fetch(`${backend.url}/api/cameras`, { headers: { authorization: `Bearer ${secret}` } }).then(
+        (r) => r.status,
+      );
+    expect(await asToken()).toBe(200);
+    await box.getByRole('button', { name: 'Copy' }).click();
+    await poll(() => box.getByRole('button', { name: 'Copied' }).count()).toBe(1);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await page.screenshot({ path: path.join(SHOTS, 'people-token-secret.png') });
+    await box.getByRole('button', { name: 'I have stored it' }).click();
+    expect(await tokens.getByRole('alert', { name: 'New token secret' }).count()).toBe(0);
+
+    const row = tokens.getByRole('row', { name: 'Token vms-bridge' });
+    expect(await row.textContent()).toContain('live.view');
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await poll(() => tokens.getByRole('status').textContent()).toContain('vms-bridge is revoked');
+    expect(await row.textContent()).toContain('revoked');
+    expect(await asToken()).toBe(401);
+    await page.context().close();
+  });
+
+  it('a guard changes their own password, which needs the current one', async () => {
+    const page = await freshPage();
+    await page.goto(backend.url);
+    await signInThroughForm(page, GUARD.user, GUARD.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change your password' });
+    await dialog.getByLabel('Current password').fill('not-my-password');
+    await dialog.getByLabel('New password', { exact: true }).fill('guard-password-43');
+    await dialog.getByLabel('New password again').fill('guard-password-43');
+    await dialog.getByLabel('New password again').press('Enter');
+    await poll(() => dialog.getByRole('alert').textContent()).toBe('The current password is wrong.');
+    expect(await dialog.getByLabel('Current password').getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: path.join(SHOTS, 'change-password.png') });
+    await dialog.getByLabel('Current password').fill(GUARD.password);
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await poll(() => dialog.getByRole('status').textContent()).toContain('Your password is changed');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // Signed out, the new password opens the app and the old one no longer does.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInThroughForm(page, GUARD.user, GUARD.password);
+    await poll(() => page.getByRole('alert').textContent()).toContain('Wrong user name or password.');
+    await page.getByLabel('Password', { exact: true }).fill('guard-password-43');
+    await page.getByLabel('Password', { exact: true }).press('Enter');
+    await poll(() => page.getByLabel('Signed in').textContent()).toContain('night-guard · Guard');
     await page.context().close();
   });
 });

@@ -36,6 +36,8 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (session: SessionRespon
       passRef.current?.focus();
       return;
     }
+    // The previous answer goes, so the next one is never mistaken for it.
+    setErrors({});
     setBusy(true);
     const r = await signIn(username.trim(), password);
     setBusy(false);

@@ -11,6 +11,7 @@ import {
   type UserAccount,
   type UserPatch,
 } from '../contract/people.js';
+import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api/access.js';
 import { hashed, INSTANCE_TOKEN_USER, randomSecret, safeEqual, SETUP_USER } from '../api/auth.js';
 import { createLogger } from '../platform/log.js';
@@ -177,7 +178,11 @@ export class People {
   /** The caller of an API token (`vgt_<id>_<secret>`), or undefined for anything else. */
   async authenticateToken(bearer: string): Promise<Principal | undefined> {
     if (!bearer.startsWith(TOKEN_PREFIX)) return undefined;
-    const [id, secret] = bearer.slice(TOKEN_PREFIX.length).split('_', 2);
+    // The secret is base64url, which has underscores of its own: only the first one separates the id.
+    const rest = bearer.slice(TOKEN_PREFIX.length);
+    const sep = rest.indexOf('_');
+    const id = sep < 0 ? '' : rest.slice(0, sep);
+    const secret = sep < 0 ? '' : rest.slice(sep + 1);
     if (!id || !secret || id.length > 40) return undefined;
     const token = await this.store.getToken(id);
     const now = this.#now();
@@ -263,7 +268,8 @@ export class People {
 
   async createToken(input: NewTokenBody, actor: string): Promise<NewTokenResponse> {
     const body = NewTokenBody.parse(input);
-    const id = randomSecret(9);
+    // Hex, so the id never holds the underscore that ends it in the token.
+    const id = randomBytes(9).toString('hex');
     const secret = randomSecret(32);
     const now = this.#now();
     const info: ApiTokenInfo = {

@@ -227,7 +227,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     expect(await row.textContent()).toContain('live.view');
     await row.getByRole('button', { name: 'Revoke' }).click();
     await poll(() => tokens.getByRole('status').textContent()).toContain('vms-bridge is revoked');
-    expect(await row.textContent()).toContain('revoked');
+    await poll(() => row.textContent()).toContain('revoked');
     expect(await asToken()).toBe(401);
     await page.context().close();
   });

@@ -154,6 +154,13 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     // The alerts panel stays: a guard handles alerts.
     await page.screenshot({ path: path.join(SHOTS, 'guard-view.png') });
 
+    // "Recent" shows the events of the guard's look-back window (15 minutes by default).
+    await nav.getByRole('button', { name: 'Recent', exact: true }).click();
+    await poll(() => page.getByRole('note', { name: 'Look-back' }).textContent()).toContain(
+      'the last 15 minutes',
+    );
+    await page.screenshot({ path: path.join(SHOTS, 'guard-recent.png') });
+
     // A link to a view beyond the role says so calmly instead of showing a blank page.
     await page.goto(`${backend.url}/#/people`);
     await poll(() => page.getByRole('note').first().textContent()).toContain(

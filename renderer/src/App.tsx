@@ -17,6 +17,7 @@ import { parseRoute } from './lib/route';
 import {
   AccountMenu,
   FirstAdminPage,
+  LookbackNote,
   mayOpen,
   NotAllowed,
   PeopleView,
@@ -186,7 +187,12 @@ function Shell({
             {refused ? null : (
               <>
                 {view === 'live' ? <Wall focusCamera={focus} /> : null}
-                {view === 'events' ? <EventsView /> : null}
+                {view === 'events' ? (
+                  <>
+                    <LookbackNote />
+                    <EventsView />
+                  </>
+                ) : null}
                 {view === 'dashboards' ? <Dashboards /> : null}
                 {view === 'rules' ? <RulesView /> : null}
                 {view === 'cameras' ? <CamerasView /> : null}

@@ -37,3 +37,16 @@ export class ViewBoundary extends Component<{ children: ReactNode; view: string 
     );
   }
 }
+
+/** Above the events of a caller without the archive: how far back they reach. */
+export function LookbackNote() {
+  const session = useSession()?.session;
+  if (!session || session.permissions.includes('events.search') || session.lookbackMinutes === undefined)
+    return null;
+  return (
+    <div className="lookback-note" role="note" aria-label="Look-back">
+      Recent events: the last {session.lookbackMinutes} minutes of your cameras. Older events are for
+      investigators and supervisors.
+    </div>
+  );
+}

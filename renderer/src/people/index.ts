@@ -1,6 +1,6 @@
 export { AccountMenu } from './AccountMenu';
 export { mayOpen } from './grants';
-export { NotAllowed, ViewBoundary } from './NotAllowed';
+export { LookbackNote, NotAllowed, ViewBoundary } from './NotAllowed';
 export { PeopleView } from './PeopleView';
 export { SessionProvider, useCan, useSession } from './session';
 export { FirstAdminPage, SignInPage } from './SignIn';

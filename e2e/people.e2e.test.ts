@@ -119,6 +119,12 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     expect(await row.textContent()).toContain('Lobby (live)');
     expect(await row.textContent()).toContain('Never signed in');
 
+    // Disabling and enabling show in the person's state.
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await poll(() => row.textContent()).toContain('Disabled');
+    await row.getByRole('button', { name: 'Enable' }).click();
+    await poll(() => row.textContent()).toContain('Never signed in');
+
     // The last administrator cannot be removed: the backend's refusal is shown in words.
     const me = people.getByRole('row', { name: ADMIN.user });
     await me.getByRole('button', { name: 'Remove' }).click();

@@ -110,11 +110,11 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       ws.once('error', reject);
     });
     expect(status).toBe(401);
-    // A browser without the cookie is told how to log in.
+    // A browser without the cookie is asked to sign in.
     const anon = await browser!.newContext();
     const p = await anon.newPage();
     await p.goto(b.url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    await p.getByText('This browser is not logged in').waitFor({ timeout: 15_000 });
+    await p.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor({ timeout: 15_000 });
     await anon.close();
   });
 
@@ -317,7 +317,7 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
     await shot('system');
   });
 
-  it('log out ends the browser session: the page asks for a login link and the old cookie is refused', async () => {
+  it('signing out ends the browser session: the sign-in page shows and the old cookie is refused', async () => {
     const b = backend!;
     const other = await browser!.newContext();
     try {
@@ -327,8 +327,8 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       ]);
       const p = await other.newPage();
       await p.goto(`${b.url}/#/system`);
-      await p.getByRole('button', { name: 'Log out' }).click();
-      await p.getByText('This browser is not logged in').waitFor({ timeout: 15_000 });
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor({ timeout: 15_000 });
       const res = await fetch(`${b.url}/api/session`, { headers: { cookie: `vigil_session=${session}` } });
       expect(res.status).toBe(401);
       // The main page's own session is untouched.

@@ -138,16 +138,20 @@ describe.skipIf(noRedis)('Redis fixture', () => {
 });
 
 describe.skipIf(noChromium)('headless Chromium against the real backend', () => {
-  it('logs in through the printed link and shows the app shell', async () => {
+  it('the printed link of a new installation creates its first administrator and opens the app shell', async () => {
     const backend = await spawnBackend({ cameras: [] });
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${backend.url}/`);
-      await expect(page.getByRole('alert').textContent()).resolves.toContain('not logged in');
+      await page.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor();
       const link = /http:\/\/\S+\/login\?code=\S+/.exec(backend.output())?.[0];
       expect(link).toBeDefined();
       await page.goto(link ?? '');
+      await page.getByLabel('User name').fill('first-admin');
+      await page.getByLabel('Password', { exact: true }).fill('first-admin-password');
+      await page.getByLabel('Password again').fill('first-admin-password');
+      await page.getByLabel('Password again').press('Enter');
       await page.getByRole('button', { name: 'Events' }).waitFor();
       expect(await page.getByRole('navigation').textContent()).toContain('Live');
     } finally {

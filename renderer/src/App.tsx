@@ -4,6 +4,7 @@ import { RulesView } from './alerts/RulesView';
 import { backupView } from './backup';
 import type { HealthResponse, KibanaResponse } from '../../backend/src/contract/api';
 import { fetchSession, logout, type SessionState } from './api';
+import type { SessionResponse } from '../../backend/src/contract/people';
 import { CamerasView } from './cameras/CamerasView';
 import { DesktopConnectionBadge, DesktopView, desktopApi, useDesktopFocusCamera } from './desktop';
 import { Dashboards } from './dashboards/Dashboards';
@@ -14,6 +15,18 @@ import { useApi } from './lib/hooks';
 import { api } from './lib/http';
 import { realtime } from './lib/realtime';
 import { parseRoute } from './lib/route';
+import {
+  AccountMenu,
+  FirstAdminPage,
+  LookbackNote,
+  mayOpen,
+  NotAllowed,
+  PeopleView,
+  SessionProvider,
+  SignInPage,
+  useCan,
+  ViewBoundary,
+} from './people';
 import { startFeeds } from './lib/store';
 import { Wall } from './live/Wall';
 import { SitesView } from './sites';
@@ -58,18 +71,22 @@ export function App() {
   // A click on a desktop notification shows its camera.
   useDesktopFocusCamera(jump);
 
+  // Signed in (at start, or through the sign-in page): the feeds start, and the Kibana tab where one is
+  // configured (cluster deployments). A setup session can do nothing until the first administrator exists.
+  const enter = (s: SessionState) => {
+    setSession(s);
+    if (s.kind === 'ready' && !s.session.setup) {
+      startFeeds();
+      void api.get<KibanaResponse>('/api/kibana').then((r) => {
+        if (r.ok && r.data.enabled) setKibana(r.data);
+      });
+    }
+  };
+  const signedIn = (s: SessionResponse) => enter({ kind: 'ready', session: s });
   useEffect(() => {
     let cancelled = false;
     void fetchSession().then((s) => {
-      if (cancelled) return;
-      setSession(s);
-      if (s.kind === 'ready') {
-        startFeeds();
-        // The Kibana tab exists only where a Kibana is configured (cluster deployments).
-        void api.get<KibanaResponse>('/api/kibana').then((r) => {
-          if (!cancelled && r.ok && r.data.enabled) setKibana(r.data);
-        });
-      }
+      if (!cancelled) enter(s);
     });
     return () => {
       cancelled = true;
@@ -77,17 +94,7 @@ export function App() {
   }, []);
 
   if (session.kind === 'loading') return <div className="centered">Connecting to the Vigil backend…</div>;
-  if (session.kind === 'unauthorized') {
-    return (
-      <div className="centered" role="alert">
-        <h1>Vigil</h1>
-        <p>
-          This browser is not logged in. Open the login link that the backend printed in its terminal (press
-          Enter there for a new one: each link works once, for a few minutes).
-        </p>
-      </div>
-    );
-  }
+  if (session.kind === 'unauthorized') return <SignInPage onSignedIn={signedIn} />;
   if (session.kind === 'offline') {
     return (
       <div className="centered" role="alert">
@@ -97,6 +104,32 @@ export function App() {
     );
   }
 
+  if (session.session.setup) return <FirstAdminPage onCreated={signedIn} />;
+
+  // Signing out reloads the page: every feed and cache of the previous person goes with it.
+  const signOut = () => void logout().then(() => location.reload());
+  return (
+    <SessionProvider session={session.session} signOut={signOut}>
+      <Shell session={session.session} route={route} focus={focus} jump={jump} kibana={kibana} />
+    </SessionProvider>
+  );
+}
+
+/** The signed-in app: the views the caller may open, the current one, and the alerts panel. */
+function Shell({
+  session,
+  route,
+  focus,
+  jump,
+  kibana,
+}: {
+  session: SessionResponse;
+  route: ReturnType<typeof parseRoute>;
+  focus: { cameraId: string; n: number } | undefined;
+  jump: (cameraId: string) => void;
+  kibana: KibanaResponse | undefined;
+}) {
+  const can = useCan();
   // A second wall window: only the wall, its own layout.
   if (route.view === 'wall') {
     return (
@@ -109,20 +142,27 @@ export function App() {
     );
   }
 
-  const views: ReadonlyArray<{ id: string; label: string }> = [
-    ...VIEWS,
+  const all: ReadonlyArray<{ id: string; label: string }> = [
+    // Without the archive, a guard's Events view shows only the last few minutes (the backend limits it).
+    ...VIEWS.map((v) => (v.id === 'events' && !can('events.search') ? { id: v.id, label: 'Recent' } : v)),
     ...(kibana ? [{ id: 'kibana', label: 'Kibana' }] : []),
     // Shift handover: for those who hand over shifts or review them.
-    ...(session.session.permissions.some((p) => p === 'handover.own' || p === 'handover.review')
-      ? [{ id: handoverView.id, label: handoverView.label }]
-      : []),
+    { id: handoverView.id, label: handoverView.label },
+    { id: 'people', label: 'People' },
     // Connection, wall windows and notifications of the desktop app; absent in a browser.
     ...(desktopApi() ? [{ id: 'desktop', label: 'Desktop' }] : []),
     // Several sites at once, through the desktop shell (each site keeps its own sign-in there).
     ...(desktopApi()?.sites ? [{ id: 'sites', label: 'Sites' }] : []),
   ];
+  const views = all.filter((v) => mayOpen(v.id, can));
   const sitesApi = desktopApi()?.sites;
-  const view = views.some((v) => v.id === route.view) ? route.view : 'live';
+  // A view the caller may not open (an old bookmark) says so; an unknown one falls back to the first view.
+  const refused = all.find((v) => v.id === route.view && !mayOpen(v.id, can));
+  const view = refused
+    ? refused.id
+    : views.some((v) => v.id === route.view)
+      ? route.view
+      : (views[0]?.id ?? 'live');
   return (
     <div className="shell">
       <nav className="nav" aria-label="Views">
@@ -139,35 +179,39 @@ export function App() {
         ))}
         <Connection />
         <DiskFullNotice />
-        <HandoverBanner session={session.session} view={view} />
+        <HandoverBanner session={session} view={view} />
         <DesktopConnectionBadge />
-        <span className="status">v{session.session.version}</span>
-        {/* The desktop window's session belongs to the shell, which renews it; browsers log out here. */}
-        {(window as { vigil?: { isDesktop?: boolean } }).vigil?.isDesktop ? null : (
-          <button
-            type="button"
-            onClick={() => void logout().then(() => setSession({ kind: 'unauthorized' }))}
-            title="End this browser's session"
-          >
-            Log out
-          </button>
-        )}
+        <span className="status">v{session.version}</span>
+        <AccountMenu />
       </nav>
       <div className="main-row">
-        <main className="view" aria-label={views.find((v) => v.id === view)?.label}>
-          {view === 'live' ? <Wall focusCamera={focus} /> : null}
-          {view === 'events' ? <EventsView /> : null}
-          {view === 'dashboards' ? <Dashboards /> : null}
-          {view === 'rules' ? <RulesView /> : null}
-          {view === 'cameras' ? <CamerasView /> : null}
-          {view === 'system' ? <SystemView /> : null}
-          {view === backupView.id ? <backupView.component /> : null}
-          {view === handoverView.id ? <handoverView.component session={session.session} /> : null}
-          {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
-          {view === 'desktop' ? <DesktopView /> : null}
-          {view === 'sites' && sitesApi ? <SitesView api={sitesApi} /> : null}
+        <main className="view" aria-label={(refused ?? views.find((v) => v.id === view))?.label}>
+          <ViewBoundary view={view}>
+            {refused ? <NotAllowed what={refused.label} /> : null}
+            {refused ? null : (
+              <>
+                {view === 'live' ? <Wall focusCamera={focus} /> : null}
+                {view === 'events' ? (
+                  <>
+                    <LookbackNote />
+                    <EventsView />
+                  </>
+                ) : null}
+                {view === 'dashboards' ? <Dashboards /> : null}
+                {view === 'rules' ? <RulesView /> : null}
+                {view === 'cameras' ? <CamerasView /> : null}
+                {view === 'system' ? <SystemView /> : null}
+                {view === backupView.id ? <backupView.component /> : null}
+                {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
+                {view === 'desktop' ? <DesktopView /> : null}
+                {view === 'sites' && sitesApi ? <SitesView api={sitesApi} /> : null}
+                {view === 'people' ? <PeopleView /> : null}
+                {view === handoverView.id ? <handoverView.component session={session} /> : null}
+              </>
+            )}
+          </ViewBoundary>
         </main>
-        <AlertsPanel onJump={jump} />
+        {can('alerts.handle') ? <AlertsPanel onJump={jump} /> : null}
       </div>
     </div>
   );

@@ -1,4 +1,7 @@
-/** Result of an API call: the data, or why not in words. A 404 means the feature is not available (yet). */
+/**
+ * Result of an API call: the data, or why not in words. A 404 means the feature is not available (yet); `field`
+ * names the body field a refusal is about (`password`, `name`), so a form can show the message next to it.
+ */
 export type ApiResult<T> =
   | { ok: true; data: T }
   | {

@@ -1,0 +1,137 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { changeOwnPassword } from './auth';
+import { Field } from './Field';
+import { roleLabel, useSession } from './session';
+
+/** In the header: who is signed in, their own password change, and signing out. */
+export function AccountMenu() {
+  const ctx = useSession();
+  const [changing, setChanging] = useState(false);
+  if (!ctx) return null;
+  const { session, signOut } = ctx;
+  const person = session.role !== 'token';
+  return (
+    <span className="account" aria-label="Signed in">
+      <span className="account-who" title={`Signed in as ${session.user}`}>
+        {session.displayName ?? session.user} · {roleLabel(session.role)}
+      </span>
+      {person ? (
+        <button type="button" onClick={() => setChanging(true)}>
+          Change password
+        </button>
+      ) : null}
+      {person ? (
+        <button type="button" onClick={signOut} title="End this browser's session">
+          Sign out
+        </button>
+      ) : null}
+      {changing ? <ChangePasswordDialog user={session.user} onClose={() => setChanging(false)} /> : null}
+    </span>
+  );
+}
+
+function ChangePasswordDialog({ user, onClose }: { user: string; onClose: () => void }) {
+  const [current, setCurrent] = useState('');
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [errors, setErrors] = useState<Partial<Record<'current' | 'password' | 'again' | 'form', string>>>(
+    {},
+  );
+  const [done, setDone] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const refs = {
+    current: useRef<HTMLInputElement>(null),
+    password: useRef<HTMLInputElement>(null),
+    again: useRef<HTMLInputElement>(null),
+  };
+  useEffect(() => {
+    refs.current.current?.focus();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const fail = (field: 'current' | 'password' | 'again' | 'form', message: string) => {
+    setErrors({ [field]: message });
+    if (field !== 'form') refs[field].current?.focus();
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!current) return fail('current', 'Enter your current password.');
+    if (password.length < 10) return fail('password', 'At least 10 characters.');
+    if (again !== password) return fail('again', 'The two new passwords differ: type the same one twice.');
+    setBusy(true);
+    const r = await changeOwnPassword(user, current, password);
+    setBusy(false);
+    if (r.ok) return setDone(true);
+    if (r.field === 'current' || r.field === 'password') return fail(r.field, r.message);
+    fail('form', r.message);
+  };
+
+  return (
+    <div className="modal-backdrop">
+      <form
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="pw-title"
+        onSubmit={(e) => void submit(e)}
+        noValidate
+      >
+        <h2 id="pw-title">Change your password</h2>
+        {done ? (
+          <>
+            <p role="status">Your password is changed. Use the new one from your next sign-in.</p>
+            <button type="button" className="primary" onClick={onClose} autoFocus>
+              Close
+            </button>
+          </>
+        ) : (
+          <>
+            <Field
+              ref={refs.current}
+              label="Current password"
+              type="password"
+              autoComplete="current-password"
+              value={current}
+              error={errors.current}
+              onChange={(e) => setCurrent(e.target.value)}
+            />
+            <Field
+              ref={refs.password}
+              label="New password"
+              type="password"
+              autoComplete="new-password"
+              hint="At least 10 characters."
+              value={password}
+              error={errors.password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <Field
+              ref={refs.again}
+              label="New password again"
+              type="password"
+              autoComplete="new-password"
+              value={again}
+              error={errors.again}
+              onChange={(e) => setAgain(e.target.value)}
+            />
+            {errors.form ? (
+              <div className="field-error form-error" role="alert">
+                {errors.form}
+              </div>
+            ) : null}
+            <div className="row">
+              <button type="submit" className="primary" disabled={busy}>
+                Change password
+              </button>
+              <button type="button" onClick={onClose}>
+                Cancel
+              </button>
+            </div>
+          </>
+        )}
+      </form>
+    </div>
+  );
+}

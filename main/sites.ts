@@ -186,6 +186,12 @@ export class SiteRelay {
     return { entry, token };
   }
 
+  /** Where and as whom the main process reaches a site (for the live relay; never sent to a window). */
+  connection(id: unknown): { name: string; url: string; token: string } {
+    const { entry, token } = this.#site(id);
+    return { name: entry.name, url: entry.url, token };
+  }
+
   /** Relays one request to a site. A site that does not answer gives status 0 and is marked offline. */
   async request(input: unknown): Promise<DesktopSiteResponse> {
     const r = (typeof input === 'object' && input !== null ? input : {}) as Partial<DesktopSiteRequest>;

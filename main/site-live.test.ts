@@ -14,6 +14,7 @@ import type { DesktopSiteLiveMessage } from '../backend/src/contract/desktop.js'
 import { spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
 import { SiteLiveRelay, validateLiveRequest, type LivePort } from './site-live.js';
 import { SiteRequestError } from './sites.js';
+import { waitFor } from './test-fixtures/shell-test.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -30,16 +31,6 @@ function channel(): { port: LivePort; window: MessagePort; received: DesktopSite
     close: () => port1.close(),
   };
   return { port, window: port2, received };
-}
-
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function boxType(bytes: Uint8Array, at = 0): string {
@@ -116,11 +107,14 @@ describe('live video of other sites through the main process (two real backends)
 
     for (const c of [n, s]) {
       // First the codec, then the init segment (ftyp), then fragments (moof), each after a time message.
-      const info = await until('the info message', () =>
+      const info = await waitFor('the info message', () =>
         c.received.find((m) => m.type === 'text' && m.data.includes('"info"')),
       );
       expect(JSON.parse((info as { data: string }).data).mime).toMatch(/^video\/mp4; codecs="avc1\./);
-      await until('five fragments', () => c.received.filter((m) => m.type === 'fmp4').length >= 6 || undefined);
+      await waitFor(
+        'five fragments',
+        () => c.received.filter((m) => m.type === 'fmp4').length >= 6 || undefined,
+      );
       const fmp4 = c.received.filter((m) => m.type === 'fmp4').map((m) => m.data);
       expect(fmp4[0]).toBeInstanceOf(Uint8Array);
       expect(boxType(fmp4[0]!)).toBe('ftyp');
@@ -133,7 +127,7 @@ describe('live video of other sites through the main process (two real backends)
     expect(avc(n)).not.toBe(avc(s));
 
     // The north site's boxes of that camera come through the same port, people in the plaza.
-    const boxes = await until(
+    const boxes = await waitFor(
       'a person box from the north site',
       () =>
         n.received.find(
@@ -145,22 +139,20 @@ describe('live video of other sites through the main process (two real backends)
     expect(boxes.data.detections[0]!.box).toHaveLength(4);
     expect(s.received.some((m) => m.type === 'detections' && m.data.detections.length > 0)).toBe(false);
     // The token is in no message the window got.
-    const seen = JSON.stringify(
-      [...n.received, ...s.received].filter((m) => m.type !== 'fmp4'),
-    );
+    const seen = JSON.stringify([...n.received, ...s.received].filter((m) => m.type !== 'fmp4'));
     expect(seen).not.toContain(tokens.north);
     expect(seen).not.toContain(tokens.south);
 
     // The window closes its tile: the relay closes the site's sockets and forgets the stream.
     expect(relay.size).toBe(2);
     n.window.postMessage({ type: 'close' });
-    await until('the north stream to end', () => relay.size === 1 || undefined, 5000);
+    await waitFor('the north stream to end', () => relay.size === 1 || undefined, 5000);
     const before = n.received.length;
     await new Promise((r) => setTimeout(r, 1000));
     expect(n.received.length - before).toBeLessThanOrEqual(1);
     // The window going away (its port closed) ends its streams too.
     s.window.close();
-    await until('the south stream to end', () => relay.size === 0 || undefined, 5000);
+    await waitFor('the south stream to end', () => relay.size === 0 || undefined, 5000);
     relay.dispose();
   }, 200_000);
 
@@ -171,13 +163,13 @@ describe('live video of other sites through the main process (two real backends)
     });
     const refused = channel();
     relay.open({ site: 'north', camera: 'plaza', nonce: 'tile-north-2' }, refused.port, 2);
-    const closed = await until('the refusal', () => refused.received.find((m) => m.type === 'closed'));
+    const closed = await waitFor('the refusal', () => refused.received.find((m) => m.type === 'closed'));
     expect(closed).toEqual({ type: 'closed', reason: 'North refused the API token (HTTP 401)' });
     expect(refused.received.some((m) => m.type === 'fmp4')).toBe(false);
 
     const unknown = channel();
     relay.open({ site: 'south', camera: 'nowhere', nonce: 'tile-south-2' }, unknown.port, 2);
-    const gone = await until('the unknown camera', () => unknown.received.find((m) => m.type === 'closed'));
+    const gone = await waitFor('the unknown camera', () => unknown.received.find((m) => m.type === 'closed'));
     expect(gone).toEqual({ type: 'closed', reason: 'no such camera' });
 
     for (const bad of [
@@ -192,10 +184,12 @@ describe('live video of other sites through the main process (two real backends)
     expect(() => validateLiveRequest({ site: 'south', camera: 'plaza', nonce: 'tile-1234' })).not.toThrow();
 
     const ports = [channel(), channel(), channel()];
-    ports.forEach((c, i) => relay.open({ site: 'south', camera: 'plaza', nonce: `tile-many-${i}` }, c.port, 3));
-    expect(() => relay.open({ site: 'south', camera: 'plaza', nonce: 'tile-many-4' }, channel().port, 3)).toThrow(
-      'at most 3 live streams of other sites per window',
+    ports.forEach((c, i) =>
+      relay.open({ site: 'south', camera: 'plaza', nonce: `tile-many-${i}` }, c.port, 3),
     );
+    expect(() =>
+      relay.open({ site: 'south', camera: 'plaza', nonce: 'tile-many-4' }, channel().port, 3),
+    ).toThrow('at most 3 live streams of other sites per window');
     // Another window has its own allowance; closing a window ends only its streams.
     relay.open({ site: 'south', camera: 'plaza', nonce: 'tile-other-1' }, channel().port, 4);
     relay.closeWindow(3);

@@ -1,8 +1,5 @@
 import WebSocket from 'ws';
-import type {
-  DesktopSiteLiveMessage,
-  DesktopSiteLiveRequest,
-} from '../backend/src/contract/desktop.js';
+import type { DesktopSiteLiveMessage, DesktopSiteLiveRequest } from '../backend/src/contract/desktop.js';
 import type { FrameDetections } from '../backend/src/contract/media.js';
 import { createMainLogger } from './log.js';
 import { SiteRequestError } from './sites.js';

@@ -3,6 +3,9 @@ import type { DesktopSite, DesktopSitesApi } from '../../../backend/src/contract
 import type { EventSearchResponse } from '../../../backend/src/contract/events-api';
 import type { VigilAlert } from '../../../backend/src/contract/index';
 import type { CameraStatus } from '../../../backend/src/contract/video-api';
+import type { Zone } from '../../../backend/src/contract/index';
+import { LiveTile } from '../live/LiveTile';
+import { siteFeedKey, siteLiveSource } from './live';
 import { bridgeErrorMessage } from '../desktop/bridge';
 import {
   answerOf,
@@ -129,14 +132,23 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
         <h2>Wall</h2>
         {tiles.length === 0 ? <p>No cameras yet.</p> : null}
         <div className="sites-wall">
-          {tiles.map((t) => (
+          {tiles.map((t, i) => (
             <figure
               key={t.key}
               className={`site-tile ${t.state}`}
               aria-label={`${t.siteName} · ${t.name}`}
               data-testid={`tile-${t.key}`}
             >
-              {t.state === 'streaming' ? (
+              {t.state === 'streaming' && api.openLive ? (
+                <SiteLiveTile
+                  api={api}
+                  tileKey={t.key}
+                  siteId={t.siteId}
+                  camera={cameras.get(t.siteId)?.find((c) => c.id === t.cameraId)}
+                  cameraId={t.cameraId}
+                  index={i}
+                />
+              ) : t.state === 'streaming' ? (
                 <Snapshot api={api} siteId={t.siteId} cameraId={t.cameraId} />
               ) : null}
               <figcaption>
@@ -180,6 +192,40 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
   );
 }
 
+const NO_ZONES: Zone[] = [];
+
+/**
+ * Live video of another site's camera, with its detection boxes: the wall's own tile, fed through the desktop's
+ * relay instead of this origin's WebSocket (see live.ts).
+ */
+function SiteLiveTile(props: {
+  api: DesktopSitesApi;
+  tileKey: string;
+  siteId: string;
+  camera: CameraStatus | undefined;
+  cameraId: string;
+  index: number;
+}) {
+  const { api, siteId, cameraId } = props;
+  const source = useMemo(() => siteLiveSource(api, siteId, cameraId), [api, siteId, cameraId]);
+  return (
+    <div className="tile site-live">
+      <LiveTile
+        tileKey={props.tileKey}
+        camera={props.camera}
+        cameraId={cameraId}
+        selected={false}
+        showZones={false}
+        zones={NO_ZONES}
+        index={props.index}
+        source={source}
+        feed={siteFeedKey(siteId, cameraId)}
+      />
+    </div>
+  );
+}
+
+/** A snapshot every few seconds, where the desktop app cannot relay live video (an older shell). */
 function Snapshot({ api, siteId, cameraId }: { api: DesktopSitesApi; siteId: string; cameraId: string }) {
   const [src, setSrc] = useState<string>();
   useEffect(() => {

@@ -21,7 +21,8 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiRoutes } from '../backend/src/contract/api.js';
-import type { VigilAlert, VigilEvent } from '../backend/src/contract/index.js';
+import type { Incident, SessionResponse, VigilEvent } from '../backend/src/contract/index.js';
+import { makeIncident } from '../backend/src/store/contract-suite.js';
 import { SqliteEventStore } from '../backend/src/store/sqlite-store.js';
 import { SecretStore } from '../main/secret-store.js';
 import { SettingsStore } from '../main/settings.js';
@@ -34,6 +35,7 @@ import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../tes
 import { skipWithout } from '../test/fixtures/require.js';
 import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
 
+const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const skip = skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
 
 async function freePort(): Promise<number> {
@@ -56,7 +58,7 @@ interface Site {
   backend?: BackendProcess;
 }
 
-/** Writes events and one open alert into the site's event store before its backend opens it. */
+/** Writes events and one open incident into the site's event store before its backend opens it. */
 async function seed(site: Site): Promise<void> {
   const dir = path.join(site.home, 'data');
   fs.mkdirSync(dir, { recursive: true });
@@ -79,18 +81,18 @@ async function seed(site: Site): Promise<void> {
     };
   });
   store.upsertEventsSync(events);
-  const alert: VigilAlert = {
-    id: `${site.id}-alert`,
-    ruleId: 'r1',
-    ruleName: `Person at ${site.name}`,
-    eventId: events[0]!.id,
-    cameraId: site.cameras[0]!.id,
-    label: 'person',
-    severity: 'critical',
-    state: 'new',
-    raisedTs: now - 30_000,
-  };
-  await store.upsertAlerts([alert]);
+  await store.incidents.upsertIncidents([
+    makeIncident({
+      id: `inc-${site.id}-1`,
+      cameraId: site.cameras[0]!.id,
+      startTs: now - 30_000,
+      lastTs: now - 20_000,
+      severity: 'critical',
+      ruleNames: [`Person at ${site.name}`],
+      eventIds: [events[0]!.id],
+      snapshots: [],
+    }),
+  ]);
   await store.dispose();
 }
 
@@ -298,7 +300,7 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
     return { context, page: await context.newPage() };
   }
 
-  it('two sites: a mixed wall, one alert desk, a search over both; one site stops, the other is undisturbed', async () => {
+  it('two sites: a mixed wall with live video, one incident desk, a search over both; one site stops, the other is undisturbed', async () => {
     const { context, page } = await open();
     const calls: string[] = [];
     page.on('request', (r) => calls.push(r.url()));
@@ -359,19 +361,35 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
     // North was added first, then south: its cameras join after the north tile.
     expect(layout).toEqual(['tile-north/gate', 'tile-south/gate', 'tile-south/dock']);
 
-    // One desk with the open alerts of both sites.
-    const desk = page.getByRole('region', { name: 'Alerts of all sites' });
-    await desk.getByText('Person at North depot').waitFor();
-    await desk.getByText('Person at South yard').waitFor();
-    // Acknowledged from the desk: the south site records it, and the desk no longer lists it.
+    // One desk with the open incidents of both sites, each named with its site.
+    const desk = page.getByRole('region', { name: 'Incidents of all sites' });
+    const item = (site: string) => desk.locator(`li[data-key="${site}/inc-${site}-1"]`);
+    await item('north').waitFor();
+    await item('south').waitFor();
+    await expect(item('north').textContent()).resolves.toMatch(
+      /^North depot · Person at North depot · North gate · 1 × person/,
+    );
+    await expect(item('south').textContent()).resolves.toMatch(
+      /^South yard · Person at South yard · South gate · 1 × person/,
+    );
+    // Acknowledged from the desk: the south site records it under its own rules (the person its token belongs to,
+    // as that site says), and the desk shows who.
     await desk.getByRole('button', { name: 'Acknowledge Person at South yard (South yard)' }).click();
-    await expect.poll(() => desk.getByText('Person at South yard').count()).toBe(0);
-    const acked = (await (
-      await fetch(`${south.backend!.url}/api/alerts?state=acknowledged`, {
-        headers: { authorization: `Bearer ${south.token}` },
-      })
-    ).json()) as VigilAlert[];
-    expect(acked.map((a) => [a.id, a.state])).toEqual([['south-alert', 'acknowledged']]);
+    const southGet = async <T>(p: string) =>
+      (await (
+        await fetch(`${south.backend!.url}${p}`, { headers: { authorization: `Bearer ${south.token}` } })
+      ).json()) as T;
+    const southUser = (await southGet<SessionResponse>('/api/session')).user;
+    await item('south').getByText(`acknowledged by ${southUser}`).waitFor();
+    const acked = await southGet<Incident>('/api/incidents/inc-south-1');
+    expect([acked.state, acked.acknowledgedBy]).toEqual(['acknowledged', southUser]);
+    await page.screenshot({ path: path.join(SHOTS, 'sites.png'), fullPage: true });
+    // The north one is untouched, on its own site and on the desk.
+    expect(
+      await item('north')
+        .getByRole('button', { name: /^Acknowledge/ })
+        .count(),
+    ).toBe(1);
 
     // One search, both sites' events, each site's total.
     const search = page.getByRole('region', { name: 'Search all sites' });
@@ -403,7 +421,7 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
     await totals.getByText('North depot: 3').waitFor();
     expect(await search.locator('tbody tr[data-site="north"]').count()).toBe(3);
     expect(await search.locator('tbody tr[data-site="south"]').count()).toBe(0);
-    await desk.getByText('Person at North depot').waitFor();
+    await item('north').waitFor();
 
     // It comes back on its address: the site reconnects by itself and its tiles return.
     south.backend = await startSite(south);

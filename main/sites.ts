@@ -32,9 +32,10 @@ const ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const SEGMENT = '(?!\\.{1,2}/)[A-Za-z0-9._~-]{1,200}';
 
 /**
- * The routes the relay carries: GET of what the wall, the alert desk and the search read, and the two actions of
- * the desk (acknowledge, resolve an alert). Everything else (settings, cameras, exports, backups) stays with each
- * site's own window.
+ * The routes the relay carries: GET of what the wall, the incident desk and the search read, and the desk's one
+ * action, acknowledging an incident (the site records who acknowledged by its own rules: the person its token
+ * belongs to). Everything else (settings, cameras, exports, backups, resolving, bulk or false-positive actions)
+ * stays with each site's own window. Live video goes through site-live.ts, not here.
  */
 const RELAY_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp; query: boolean }> = [
   { method: 'GET', path: /^\/api\/session$/, query: false },
@@ -44,8 +45,8 @@ const RELAY_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp; query:
   { method: 'GET', path: /^\/api\/events\/facets$/, query: true },
   { method: 'GET', path: new RegExp(`^/api/events/${SEGMENT}$`), query: false },
   { method: 'GET', path: new RegExp(`^/api/events/${SEGMENT}/snapshot\\.jpg$`), query: true },
-  { method: 'GET', path: /^\/api\/alerts$/, query: true },
-  { method: 'POST', path: new RegExp(`^/api/alerts/${SEGMENT}/(ack|resolve)$`), query: false },
+  { method: 'GET', path: /^\/api\/incidents$/, query: true },
+  { method: 'POST', path: new RegExp(`^/api/incidents/${SEGMENT}/ack$`), query: false },
 ];
 
 /**

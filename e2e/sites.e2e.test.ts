@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiRoutes } from '../backend/src/contract/api.js';
@@ -26,7 +27,6 @@ import { makeIncident } from '../backend/src/store/contract-suite.js';
 import { SqliteEventStore } from '../backend/src/store/sqlite-store.js';
 import { SecretStore } from '../main/secret-store.js';
 import { SettingsStore } from '../main/settings.js';
-import { MessageChannel } from 'node:worker_threads';
 import { SiteLiveRelay } from '../main/site-live.js';
 import { SiteRelay } from '../main/sites.js';
 import { FakeElectron } from '../main/test-fixtures/fake-electron.js';
@@ -436,5 +436,53 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
     // Closing the window ends the relayed live stream (the site's sockets close).
     await context.close();
     await expect.poll(() => live!.size, { timeout: 10_000 }).toBe(0);
+  }, 240_000);
+
+  it("another site's detection boxes are drawn on its live tile, relayed with the video", async () => {
+    // A third site filming the demo plaza (people walking) with detection on.
+    const west = {
+      id: 'west',
+      name: 'West plaza',
+      token: 'west-e2e-token-90ad4e',
+      port: await freePort(),
+      home: tempHome('vigil-site-west-'),
+      backend: undefined as BackendProcess | undefined,
+    };
+    try {
+      west.backend = await spawnBackend(
+        {
+          server: { port: west.port },
+          cameras: [
+            {
+              id: 'plaza',
+              name: 'Plaza',
+              main: {
+                kind: 'file',
+                path: path.join(import.meta.dirname, '..', 'assets/demo/vtest-h264.mp4'),
+                loop: true,
+              },
+              analysis: { fps: 2 },
+            },
+          ],
+        },
+        { home: west.home, env: { VIGIL_API_TOKEN: west.token }, timeoutMs: 90_000 },
+      );
+      relay!.add({ id: west.id, name: west.name, url: `http://127.0.0.1:${west.port}`, token: west.token });
+      const { context, page } = await open();
+      await page.goto(`${north.backend!.url}/#/sites`);
+      const tile = page.getByTestId('tile-west/plaza');
+      await tile.waitFor({ timeout: 20_000 });
+      const canvas = tile.locator('canvas');
+      await expect
+        .poll(() => canvas.getAttribute('data-labels'), { timeout: 120_000, intervals: [250] })
+        .toContain('person');
+      expect(Number(await canvas.getAttribute('data-boxes'))).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(SHOTS, 'sites-boxes.png') });
+      await context.close();
+    } finally {
+      relay!.remove('west');
+      await west.backend?.stop();
+      fs.rmSync(west.home, { recursive: true, force: true });
+    }
   }, 240_000);
 });

@@ -351,7 +351,11 @@ export class DesktopApp {
     );
     ipc.handle(IpcChannel.SitesList, () => this.#sites.list());
     ipc.handle(IpcChannel.SitesAdd, (args) => this.#sites.add(args[0]));
-    ipc.handle(IpcChannel.SitesRemove, (args) => this.#sites.remove(args[0]));
+    ipc.handle(IpcChannel.SitesRemove, (args) => {
+      const list = this.#sites.remove(args[0]);
+      this.#siteLive.closeSite(String(args[0]));
+      return list;
+    });
     ipc.handle(IpcChannel.SitesRequest, (args) => this.#sites.request(args[0]));
     // A site camera's live stream: the main process holds the site's sockets (and token); the window gets one end
     // of a MessageChannelMain. The port's 'close' event ends the stream when the window goes away.

@@ -191,9 +191,18 @@ describe('live video of other sites through the main process (two real backends)
       relay.open({ site: 'south', camera: 'plaza', nonce: 'tile-many-4' }, channel().port, 3),
     ).toThrow('at most 3 live streams of other sites per window');
     // Another window has its own allowance; closing a window ends only its streams.
-    relay.open({ site: 'south', camera: 'plaza', nonce: 'tile-other-1' }, channel().port, 4);
+    const other = channel();
+    relay.open({ site: 'south', camera: 'plaza', nonce: 'tile-other-1' }, other.port, 4);
     relay.closeWindow(3);
     expect(relay.size).toBe(1);
+    // A site removed from the list: its streams end at once (its token is no longer used).
+    relay.closeSite('north');
+    expect(relay.size).toBe(1);
+    relay.closeSite('south');
+    expect(relay.size).toBe(0);
+    await waitFor('the removal to reach the window', () =>
+      other.received.find((m) => m.type === 'closed' && m.reason === 'the site was removed'),
+    );
     relay.dispose();
     expect(relay.size).toBe(0);
   }, 60_000);

@@ -72,6 +72,7 @@ function detectionsOf(text: string, camera: string): FrameDetections | undefined
 
 interface Stream {
   windowId: number;
+  siteId: string;
   close(reason: string): void;
 }
 
@@ -123,6 +124,7 @@ export class SiteLiveRelay {
     let closed = false;
     const stream: Stream = {
       windowId,
+      siteId: request.site,
       close: (reason) => {
         if (closed) return;
         closed = true;
@@ -180,6 +182,11 @@ export class SiteLiveRelay {
   /** Ends the streams of one window (it closed or navigated away). */
   closeWindow(windowId: number): void {
     for (const s of [...this.#streams]) if (s.windowId === windowId) s.close('the window closed');
+  }
+
+  /** Ends the streams of a site (it was removed: its token must no longer be used). */
+  closeSite(siteId: string): void {
+    for (const s of [...this.#streams]) if (s.siteId === siteId) s.close('the site was removed');
   }
 
   dispose(): void {

@@ -167,7 +167,7 @@ function installStandIn(): void {
         await invoke('vigil:sites-live', 'live', r);
         // The page's own MessageChannel (this function runs in the page; the name would be the Node import here).
         const { port1, port2 } = new (
-          window as unknown as { MessageChannel: typeof MessageChannel }
+          window as unknown as { MessageChannel: new () => { port1: MessagePort; port2: MessagePort } }
         ).MessageChannel();
         pipe.onmessage = (e: MessageEvent<string | ArrayBuffer>) =>
           port1.postMessage(
@@ -474,7 +474,7 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
       await tile.waitFor({ timeout: 20_000 });
       const canvas = tile.locator('canvas');
       await expect
-        .poll(() => canvas.getAttribute('data-labels'), { timeout: 120_000, intervals: [250] })
+        .poll(() => canvas.getAttribute('data-labels'), { timeout: 120_000, interval: 250 })
         .toContain('person');
       expect(Number(await canvas.getAttribute('data-boxes'))).toBeGreaterThan(0);
       await page.screenshot({ path: path.join(SHOTS, 'sites-boxes.png') });

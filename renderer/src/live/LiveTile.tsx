@@ -24,6 +24,8 @@ export interface TileStats {
   droppedFrames: number;
   /** How far behind capture the picture is held so that detections keep up (ms). */
   targetDelayMs: number;
+  /** How long after capture this tile's detection sets arrive (ms; undefined: none yet). */
+  detectionLagMs?: number;
   /** Detections waiting for their frame. */
   pending: number;
   /** Overlay redraws (the overlay is drawn only when the boxes or the canvas change). */
@@ -162,6 +164,7 @@ function LiveTileView(props: {
         stats.droppedFrames = video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0;
         // Show frames late enough for their detections to have arrived: the picture waits for the boxes.
         const lag = detectionLagMs(feed);
+        stats.detectionLagMs = lag;
         mse.targetDelayMs = lag === undefined ? 0 : Math.min(MAX_HOLD_MS, lag + HOLD_MARGIN_MS);
         stats.targetDelayMs = mse.targetDelayMs;
         // Boxes belong to one analysis frame: drawn with the video frames until the next analysis frame is due (plus

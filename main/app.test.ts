@@ -132,6 +132,51 @@ describe('desktop app (fake Electron adapter, real backend processes)', () => {
     ).rejects.toThrow(/notification/);
   });
 
+  it("a site camera's live stream: the port goes to the calling window with its nonce, the token never does", async () => {
+    const { app, electron } = makeApp({}, { VIGIL_TEST_MODES: 'healthy' });
+    await app.run();
+    const main = electron.windows[0]!;
+    const url = await waitFor('app page', () => main.loaded.find((u) => u.startsWith('http://')));
+    // A site on a port where nothing listens: the stream opens and then says the site did not answer.
+    const token = 'east-site-token-4c2d';
+    await electron.invoke(
+      IpcChannel.SitesAdd,
+      [{ id: 'east', name: 'East', url: 'http://127.0.0.1:9', token }],
+      { frameUrl: url },
+    );
+    const request = { site: 'east', camera: 'gate', nonce: 'tile-east-gate-1' };
+    await electron.invoke(IpcChannel.SitesLive, [request], { frameUrl: url, webContentsId: 7 });
+    expect(
+      electron.windowPorts.map(({ webContentsId, channel, message }) => ({
+        webContentsId,
+        channel,
+        message,
+      })),
+    ).toEqual([{ webContentsId: 7, channel: IpcEvent.SiteLivePort, message: { nonce: 'tile-east-gate-1' } }]);
+    const got = await new Promise<unknown>((resolve) =>
+      electron.windowPorts[0]!.port.once('message', resolve),
+    );
+    expect(got).toEqual({
+      type: 'closed',
+      reason: expect.stringMatching(/^East did not answer \(/) as unknown,
+    });
+    expect(JSON.stringify(got)).not.toContain(token);
+    // Refused: another frame (Kibana), an unknown site, a camera id that is a path; no port is made for them.
+    await expect(
+      electron.invoke(IpcChannel.SitesLive, [request], {
+        frameUrl: 'http://kibana.example:5601/app',
+        isMainFrame: false,
+      }),
+    ).rejects.toThrow(/refused/);
+    await expect(
+      electron.invoke(IpcChannel.SitesLive, [{ ...request, site: 'west' }], { frameUrl: url }),
+    ).rejects.toThrow('no site "west"');
+    await expect(
+      electron.invoke(IpcChannel.SitesLive, [{ ...request, camera: '../api/backup' }], { frameUrl: url }),
+    ).rejects.toThrow(/^camera:/);
+    expect(electron.windowPorts).toHaveLength(1);
+  });
+
   it('wall windows: opened per display, remembered per display arrangement, restored on the next start', async () => {
     const first = makeApp({}, { VIGIL_TEST_MODES: 'healthy' });
     first.electron.screens = [display(1, 0, 1920, 1080, true), display(2, 1920), display(3, 3840)];

@@ -21,7 +21,8 @@ import { backendSecretKey, SecretStore, type BackendKeyAnswer } from './secret-s
 import { SettingsStore } from './settings.js';
 import { errorPage, startingPage } from './shell-pages.js';
 import { StatusTray } from './tray.js';
-import { SiteRelay } from './sites.js';
+import { SiteLiveRelay, validateLiveRequest } from './site-live.js';
+import { SiteRelay, SiteRequestError } from './sites.js';
 import { WindowManager } from './windows.js';
 import { installSessionSecurity, originOf, type SecurityPolicy } from './window-security.js';
 
@@ -103,6 +104,7 @@ export class DesktopApp {
   #settings!: SettingsStore;
   #connection!: ConnectionManager;
   #sites!: SiteRelay;
+  #siteLive!: SiteLiveRelay;
   #windows!: WindowManager;
   #ipc!: IpcRouter;
   #tray: StatusTray | undefined;
@@ -166,6 +168,7 @@ export class DesktopApp {
     });
     this.#sites = new SiteRelay({ settings: this.#settings, secrets });
     this.#sites.start();
+    this.#siteLive = new SiteLiveRelay({ connection: (id) => this.#sites.connection(id) });
     const policy: SecurityPolicy = {
       appOrigin: () => originOf(this.#connection.backend?.url),
       kibanaOrigin: () => originOf(this.#settings.value.kibanaUrl),
@@ -367,8 +370,23 @@ export class DesktopApp {
     );
     ipc.handle(IpcChannel.SitesList, () => this.#sites.list());
     ipc.handle(IpcChannel.SitesAdd, (args) => this.#sites.add(args[0]));
-    ipc.handle(IpcChannel.SitesRemove, (args) => this.#sites.remove(args[0]));
+    ipc.handle(IpcChannel.SitesRemove, (args) => {
+      const list = this.#sites.remove(args[0]);
+      this.#siteLive.closeSite(String(args[0]));
+      return list;
+    });
     ipc.handle(IpcChannel.SitesRequest, (args) => this.#sites.request(args[0]));
+    // A site camera's live stream: the main process holds the site's sockets (and token); the window gets one end
+    // of a MessageChannelMain. The port's 'close' event ends the stream when the window goes away.
+    ipc.handle(IpcChannel.SitesLive, (args, sender) => {
+      const request = validateLiveRequest(args[0]);
+      this.#sites.connection(request.site);
+      const port = this.#o.electron.openWindowPort(sender.webContentsId, IpcEvent.SiteLivePort, {
+        nonce: request.nonce,
+      });
+      if (!port) throw new SiteRequestError('the window is gone');
+      this.#siteLive.open(request, port, sender.webContentsId);
+    });
     ipc.handle(IpcChannel.RestartBackend, async () => {
       await this.#windows.showShellPage(startingPage('Restarting the backend.'));
       await this.#connection.restartBackend();
@@ -384,6 +402,7 @@ export class DesktopApp {
         this.#ipc?.dispose();
         this.#notifier?.dispose();
         this.#sites?.stop();
+        this.#siteLive?.dispose();
         await this.#connection?.stop();
         await this.#o.electron.session
           .removeCookie(this.#lastBackend?.url ?? 'http://127.0.0.1', SESSION_COOKIE)

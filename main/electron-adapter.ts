@@ -192,6 +192,20 @@ export interface SafeStorage {
   decryptString(encrypted: Buffer): string;
 }
 
+/**
+ * The main-process end of a channel whose other end went to a window: MessagePortMain
+ * (https://www.electronjs.org/docs/latest/api/message-port-main), Node-style events.
+ */
+export interface MainPort {
+  postMessage(message: unknown): void;
+  /** `data` of each message from the window. */
+  onMessage(listener: (data: unknown) => void): void;
+  /** 'close': the window's end was closed or went away. */
+  onClose(listener: () => void): void;
+  start(): void;
+  close(): void;
+}
+
 /** Everything the desktop shell asks of Electron. */
 export interface ElectronAdapter {
   readonly isPackaged: boolean;
@@ -226,6 +240,12 @@ export interface ElectronAdapter {
 
   handleIpc(channel: string, handler: (sender: IpcSender, args: unknown[]) => unknown): void;
   removeIpcHandler(channel: string): void;
+  /**
+   * Creates a channel (MessageChannelMain), posts one end to a window's webContents with `message`
+   * (webContents.postMessage(channel, message, [port]); the preload receives it in `event.ports`) and returns the
+   * other end; undefined when the window is gone.
+   */
+  openWindowPort(webContentsId: number, channel: string, message: unknown): MainPort | undefined;
 
   showOpenDialog(window: AppWindow | undefined, request: OpenDialogRequest): Promise<string[]>;
   showSaveDialog(window: AppWindow | undefined, request: SaveDialogRequest): Promise<string | undefined>;

@@ -32,7 +32,18 @@ interface WebContents extends Emitter {
   id: number;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
   send(channel: string, ...args: unknown[]): void;
+  /** docs/api/web-contents.md: postMessage(channel, message, [transfer]) sends MessagePortMain objects along. */
+  postMessage(channel: string, message: unknown, transfer?: MessagePortMain[]): void;
+  isDestroyed(): boolean;
   getURL(): string;
+}
+/** docs/api/message-port-main.md */
+interface MessagePortMain {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  on(event: 'close', listener: () => void): void;
+  start(): void;
+  close(): void;
 }
 interface BrowserWindow extends Emitter {
   id: number;
@@ -102,6 +113,9 @@ interface ElectronModule {
     };
   };
   screen: Emitter & { getAllDisplays(): ElectronDisplay[]; getPrimaryDisplay(): ElectronDisplay };
+  /** docs/api/message-channel-main.md: a pair of connected MessagePortMain. */
+  MessageChannelMain: new () => { port1: MessagePortMain; port2: MessagePortMain };
+  webContents: { fromId(id: number): WebContents | undefined };
   ipcMain: {
     handle(
       channel: string,
@@ -307,6 +321,19 @@ export function createElectronAdapter(): ElectronAdapter {
         ),
       ),
     removeIpcHandler: (channel) => e.ipcMain.removeHandler(channel),
+    openWindowPort: (webContentsId, channel, message) => {
+      const wc = e.webContents.fromId(webContentsId);
+      if (!wc || wc.isDestroyed()) return undefined;
+      const { port1, port2 } = new e.MessageChannelMain();
+      wc.postMessage(channel, message, [port2]);
+      return {
+        postMessage: (m) => port1.postMessage(m),
+        onMessage: (l) => port1.on('message', (event) => l(event.data)),
+        onClose: (l) => port1.on('close', l),
+        start: () => port1.start(),
+        close: () => port1.close(),
+      };
+    },
 
     showOpenDialog: async (window, request) => {
       const properties = [request.directory ? 'openDirectory' : 'openFile'];

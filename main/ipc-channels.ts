@@ -19,12 +19,15 @@ export enum IpcChannel {
   SitesAdd = 'vigil:sites-add',
   SitesRemove = 'vigil:sites-remove',
   SitesRequest = 'vigil:sites-request',
+  SitesLive = 'vigil:sites-live',
 }
 
 /** Messages the main process sends to windows (the preload subscribes only to these). */
 export enum IpcEvent {
   FocusCamera = 'vigil:focus-camera',
   ConnectionStatus = 'vigil:connection-status',
+  /** Carries a MessagePort (a site camera's live stream); the preload hands it to the page, see preload/index.cts. */
+  SiteLivePort = 'vigil:site-live-port',
 }
 
 /** Allowlist used by the preload and the handlers. */

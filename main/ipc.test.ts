@@ -4,6 +4,7 @@ import vm from 'node:vm';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { IpcRouter } from './ipc.js';
+import { DESKTOP_SITE_LIVE_MESSAGE } from '../backend/src/contract/desktop.js';
 import { IPC_CHANNELS, IPC_EVENTS, IpcChannel, IpcEvent, isIpcChannel } from './ipc-channels.js';
 import { FakeElectron } from './test-fixtures/fake-electron.js';
 import type { SecurityPolicy } from './window-security.js';
@@ -104,8 +105,15 @@ function runPreload() {
     if (name !== 'electron') throw new Error(`a sandboxed preload cannot require '${name}'`);
     return fakeElectron;
   };
-  vm.runInNewContext(js, { require: sandboxRequire, exports: {}, module: { exports: {} } });
-  return { exposed, invoked, listeners, required };
+  // The page's window, as far as the preload uses it (handing a site's live port to the page).
+  const posted: { message: unknown; targetOrigin: string; transfer: unknown[] }[] = [];
+  const window = {
+    location: { origin: 'http://127.0.0.1:8080' },
+    postMessage: (message: unknown, targetOrigin: string, transfer: unknown[]) =>
+      posted.push({ message, targetOrigin, transfer }),
+  };
+  vm.runInNewContext(js, { require: sandboxRequire, exports: {}, module: { exports: {} }, window });
+  return { exposed, invoked, listeners, required, posted };
 }
 
 describe('preload (run with a fake contextBridge and ipcRenderer, as in the sandbox)', () => {
@@ -117,7 +125,7 @@ describe('preload (run with a fake contextBridge and ipcRenderer, as in the sand
     expect(required).toEqual(['electron']);
     const sites = api.sites as Record<string, unknown>;
     expect(Object.isFrozen(sites)).toBe(true);
-    expect(Object.keys(sites).sort()).toEqual(['add', 'list', 'remove', 'request']);
+    expect(Object.keys(sites).sort()).toEqual(['add', 'list', 'openLive', 'remove', 'request']);
     for (const value of [...Object.values(api), ...Object.values(sites)]) {
       if (value === sites) continue;
       expect(value === true || typeof value === 'function').toBe(true);
@@ -175,5 +183,22 @@ describe('preload (run with a fake contextBridge and ipcRenderer, as in the sand
     expect(seen).toEqual([['gate']]);
     off();
     expect(listeners.get(IpcEvent.FocusCamera)).toEqual([]);
+  });
+
+  it("hands a site's live port to the page's own origin with its nonce, and nothing else", () => {
+    const { listeners, posted } = runPreload();
+    const deliver = listeners.get(IpcEvent.SiteLivePort)![0]!;
+    const port = { a: 'MessagePort' };
+    deliver({ ports: [port], sender: 'the IPC event must not leak' } as never, { nonce: 'tile-1234' });
+    deliver({ ports: [] } as never, { nonce: 'tile-5678' });
+    deliver({ ports: [port] } as never, { nonce: 42 });
+    expect(posted).toEqual([
+      {
+        message: { type: DESKTOP_SITE_LIVE_MESSAGE, nonce: 'tile-1234' },
+        targetOrigin: 'http://127.0.0.1:8080',
+        transfer: [port],
+      },
+    ]);
+    expect(IpcEvent.SiteLivePort).toBe(DESKTOP_SITE_LIVE_MESSAGE);
   });
 });

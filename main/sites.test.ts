@@ -11,15 +11,14 @@ import { relayPath, SiteRelay, SiteRequestError, validateSiteInput } from './sit
 import { FakeElectron } from './test-fixtures/fake-electron.js';
 
 describe('relayPath (what the relay carries to a site)', () => {
-  it('carries the reads of the wall, the alert desk and the search, and the two desk actions', () => {
+  it('carries the reads of the wall, the incident desk and the search, and the desk acknowledging an incident', () => {
     for (const [m, p] of [
       ['GET', '/api/cameras'],
       ['GET', '/api/cameras/gate-1/snapshot.jpg'],
       ['GET', '/api/events?label=person&limit=100'],
       ['GET', '/api/events/abc'],
-      ['GET', '/api/alerts?state=new'],
-      ['POST', '/api/alerts/a1/ack'],
-      ['POST', '/api/alerts/a1/resolve'],
+      ['GET', '/api/incidents?state=new,acknowledged&limit=200'],
+      ['POST', '/api/incidents/inc-gate-1765000000000/ack'],
     ] as const)
       expect(relayPath(m, p)).toBe(p);
   });
@@ -30,6 +29,17 @@ describe('relayPath (what the relay carries to a site)', () => {
       ['GET', '/api/settings'],
       ['GET', '/api/backup/jobs'],
       ['DELETE', '/api/alerts/a1'],
+      // Only acknowledging: no resolving, bulk acknowledging, false positives or reads of one incident's details.
+      ['POST', '/api/incidents/inc-1/resolve'],
+      ['POST', '/api/incidents/ack'],
+      ['POST', '/api/incidents/inc-1/false-positive'],
+      ['POST', '/api/incidents/inc-1/ack?note=x'],
+      ['GET', '/api/incidents/inc-1'],
+      ['GET', '/api/incidents/inc-1/ack'],
+      ['POST', '/api/incidents/../snoozes/ack'],
+      ['POST', '/api/incidents/%2e%2e/ack'],
+      ['GET', '/api/alerts?state=new'],
+      ['POST', '/api/alerts/a1/ack'],
       ['GET', '/api/events/../settings'],
       ['GET', '/api/events/%2e%2e/settings'],
       ['GET', '/api/cameras/..%2fsettings/snapshot.jpg'],

@@ -32,9 +32,10 @@ const ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const SEGMENT = '(?!\\.{1,2}/)[A-Za-z0-9._~-]{1,200}';
 
 /**
- * The routes the relay carries: GET of what the wall, the alert desk and the search read, and the two actions of
- * the desk (acknowledge, resolve an alert). Everything else (settings, cameras, exports, backups) stays with each
- * site's own window.
+ * The routes the relay carries: GET of what the wall, the incident desk and the search read, and the desk's one
+ * action, acknowledging an incident (the site records who acknowledged by its own rules: the person its token
+ * belongs to). Everything else (settings, cameras, exports, backups, resolving, bulk or false-positive actions)
+ * stays with each site's own window. Live video goes through site-live.ts, not here.
  */
 const RELAY_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp; query: boolean }> = [
   { method: 'GET', path: /^\/api\/session$/, query: false },
@@ -44,8 +45,8 @@ const RELAY_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp; query:
   { method: 'GET', path: /^\/api\/events\/facets$/, query: true },
   { method: 'GET', path: new RegExp(`^/api/events/${SEGMENT}$`), query: false },
   { method: 'GET', path: new RegExp(`^/api/events/${SEGMENT}/snapshot\\.jpg$`), query: true },
-  { method: 'GET', path: /^\/api\/alerts$/, query: true },
-  { method: 'POST', path: new RegExp(`^/api/alerts/${SEGMENT}/(ack|resolve)$`), query: false },
+  { method: 'GET', path: /^\/api\/incidents$/, query: true },
+  { method: 'POST', path: new RegExp(`^/api/incidents/${SEGMENT}/ack$`), query: false },
 ];
 
 /**
@@ -184,6 +185,12 @@ export class SiteRelay {
     const token = this.o.secrets.get(siteTokenSecret(entry.id));
     if (!token) throw new SiteRequestError(`site "${entry.name}" has no API token; add it again`);
     return { entry, token };
+  }
+
+  /** Where and as whom the main process reaches a site (for the live relay; never sent to a window). */
+  connection(id: unknown): { name: string; url: string; token: string } {
+    const { entry, token } = this.#site(id);
+    return { name: entry.name, url: entry.url, token };
   }
 
   /** Relays one request to a site. A site that does not answer gives status 0 and is marked offline. */

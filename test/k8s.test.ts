@@ -109,6 +109,37 @@ interface Container {
   resources: { requests: { cpu: string; memory: string }; limits?: { memory: string } };
   volumeMounts: Array<{ name: string; mountPath: string }>;
 }
+/** Mebibytes of a Kubernetes memory quantity (Mi, Gi). */
+function mebibytes(q: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(q);
+  if (!m) throw new Error(`memory quantity ${q}: write it in Mi or Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/** Millicores of a Kubernetes CPU quantity (500m, 1). */
+function millicores(q: string | number): number {
+  const s = String(q);
+  return s.endsWith('m') ? Number(s.slice(0, -1)) : Number(s) * 1000;
+}
+
+/**
+ * The idle footprint measured by bench/roles-idle, as noted above the role's resources in its base manifest
+ * ("... high-water mark 167 MiB; CPU 59m").
+ */
+function measuredIdle(role: string): { hwmMiB: number; cpuM: number } {
+  const text = fs.readFileSync(path.join(K8S, 'base', `${role}.yaml`), 'utf8');
+  const comment = text
+    .split('\n')
+    .filter((l) => l.trim().startsWith('#'))
+    .map((l) => l.trim().slice(1).trim())
+    .join(' ');
+  const m = /Idle, measured by bench\/roles-idle .*?high-water mark (\d+) MiB; CPU (\d+(?:\.\d+)?)m/.exec(
+    comment,
+  );
+  if (!m) throw new Error(`${role}.yaml: no idle measurement noted above its resources`);
+  return { hwmMiB: Number(m[1]), cpuM: Number(m[2]) };
+}
+
 interface DeploymentSpec {
   replicas: number;
   selector: { matchLabels: Record<string, string> };
@@ -174,8 +205,17 @@ for (const variant of ['base', 'overlays/small']) {
         const probePort = role === 'api' ? 'http' : 'metrics';
         for (const probe of [c.readinessProbe, c.livenessProbe])
           expect(probe.httpGet, role).toEqual({ path: '/healthz', port: probePort });
-        expect(c.resources.requests.cpu, role).toBeTruthy();
-        expect(c.resources.requests.memory, role).toBeTruthy();
+        // Requests from the measured idle footprint: memory at least 1.5 × its high-water mark, CPU at least twice
+        // the idle figure; the memory limit above the request.
+        const idle = measuredIdle(role);
+        const { requests, limits } = c.resources;
+        expect(mebibytes(requests.memory), `${role} memory request`).toBeGreaterThanOrEqual(
+          1.5 * idle.hwmMiB,
+        );
+        expect(millicores(requests.cpu), `${role} CPU request`).toBeGreaterThanOrEqual(2 * idle.cpuM);
+        expect(mebibytes(limits?.memory ?? '0Mi'), `${role} memory limit`).toBeGreaterThan(
+          mebibytes(requests.memory),
+        );
 
         // Environment: what the role reads, secrets only from Kubernetes Secrets of the role's own.
         const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e]));

@@ -13,6 +13,7 @@ import type {
   DesktopSaveDownloadRequest,
   DesktopSite,
   DesktopSiteInput,
+  DesktopSiteLiveRequest,
   DesktopSiteRequest,
   DesktopSiteResponse,
   VigilDesktopApi,
@@ -23,10 +24,16 @@ interface PreloadElectron {
   contextBridge: { exposeInMainWorld(key: string, api: unknown): void };
   ipcRenderer: {
     invoke(channel: string, ...args: unknown[]): Promise<unknown>;
-    on(channel: string, listener: (event: unknown, payload: unknown) => void): void;
-    removeListener(channel: string, listener: (event: unknown, payload: unknown) => void): void;
+    on(channel: string, listener: (event: { ports?: unknown[] }, payload: unknown) => void): void;
+    removeListener(channel: string, listener: (event: { ports?: unknown[] }, payload: unknown) => void): void;
   };
 }
+
+/** The page's window as the preload sees it (main/ is type-checked without the DOM library). */
+declare const window: {
+  postMessage(message: unknown, targetOrigin: string, transfer: unknown[]): void;
+  location: { origin: string };
+};
 
 // A sandboxed preload is CommonJS and may only require 'electron'.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,11 +56,13 @@ const CHANNEL = {
   sitesAdd: 'vigil:sites-add',
   sitesRemove: 'vigil:sites-remove',
   sitesRequest: 'vigil:sites-request',
+  sitesLive: 'vigil:sites-live',
 } as const satisfies Record<string, `${IpcChannel}`>;
 
 const EVENT = {
   focusCamera: 'vigil:focus-camera',
   connectionStatus: 'vigil:connection-status',
+  siteLivePort: 'vigil:site-live-port',
 } as const satisfies Record<string, `${IpcEvent}`>;
 
 function invoke<T>(channel: (typeof CHANNEL)[keyof typeof CHANNEL], ...args: unknown[]): Promise<T> {
@@ -103,7 +112,20 @@ const api: VigilDesktopApi = Object.freeze({
     add: (site: DesktopSiteInput) => invoke<DesktopSite[]>(CHANNEL.sitesAdd, site),
     remove: (id: string) => invoke<DesktopSite[]>(CHANNEL.sitesRemove, id),
     request: (request: DesktopSiteRequest) => invoke<DesktopSiteResponse>(CHANNEL.sitesRequest, request),
+    openLive: (request: DesktopSiteLiveRequest) => invoke<void>(CHANNEL.sitesLive, request),
   }),
 } satisfies VigilDesktopApi);
 
 contextBridge.exposeInMainWorld('vigil', api);
+
+// A site camera's live stream comes as a MessagePort (main/site-live.ts). The context bridge does not carry ports, so
+// the preload hands it to the page with window.postMessage, as Electron's MessagePorts tutorial does ("Communicating
+// directly between the main process and the main world of a context-isolated page",
+// https://www.electronjs.org/docs/latest/tutorial/message-ports). Only the page's own origin can receive it, and the
+// page knows its port by the nonce it chose (DESKTOP_SITE_LIVE_MESSAGE in contract/desktop.ts).
+ipcRenderer.on(EVENT.siteLivePort, (event, payload) => {
+  const nonce = (payload as { nonce?: unknown } | null)?.nonce;
+  const port = event.ports?.[0];
+  if (typeof nonce !== 'string' || !port) return;
+  window.postMessage({ type: EVENT.siteLivePort, nonce }, window.location.origin, [port]);
+});

@@ -8,6 +8,7 @@
  * - docs/api/utility-process.md and its sources: see fake-utility-process.ts.
  */
 import crypto from 'node:crypto';
+import { MessageChannel, type MessagePort as WorkerMessagePort } from 'node:worker_threads';
 import type { BackendChild, BackendLaunchOptions } from '../backend-child.js';
 import { wrapUtilityProcess } from '../utility-backend.js';
 import { FakeUtilityProcess } from './fake-utility-process.js';
@@ -20,6 +21,7 @@ import type {
   ElectronAdapter,
   HeadersReceivedDetails,
   IpcSender,
+  MainPort,
   NavigationEvent,
   NotificationSpec,
   PermissionRequest,
@@ -234,6 +236,23 @@ export class FakeElectron implements ElectronAdapter {
   };
   removeIpcHandler = (channel: string): void => {
     this.ipcHandlers.delete(channel);
+  };
+
+  /**
+   * Ports posted to windows (webContents.postMessage with a MessageChannelMain end), the window's end played by
+   * Node's MessagePort (node:worker_threads), which delivers the data itself where MessagePortMain gives `{ data }`.
+   */
+  windowPorts: { webContentsId: number; channel: string; message: unknown; port: WorkerMessagePort }[] = [];
+  openWindowPort = (webContentsId: number, channel: string, message: unknown): MainPort | undefined => {
+    const { port1, port2 } = new MessageChannel();
+    this.windowPorts.push({ webContentsId, channel, message, port: port2 });
+    return {
+      postMessage: (m) => port1.postMessage(m),
+      onMessage: (l) => port1.on('message', l),
+      onClose: (l) => port1.on('close', l),
+      start: () => port1.start(),
+      close: () => port1.close(),
+    };
   };
 
   /** Plays a renderer calling ipcRenderer.invoke(channel, ...args) from a frame. */

@@ -1,3 +1,5 @@
+import type { FrameDetections } from './media.js';
+
 /**
  * The object the desktop shell's preload exposes to the renderer as `window.vigil` (absent in a plain browser).
  * It is the renderer's only door to the desktop: the backend to talk to, native dialogs, displays, wall windows and
@@ -135,12 +137,41 @@ export interface DesktopSiteResponse {
   error?: string;
 }
 
+/**
+ * Asks for the live video of one camera of a site. The main process opens the site's live socket (and its
+ * detections of that camera) with the site's token and hands the window a MessagePort carrying them: the port
+ * arrives as a window `message` event whose data is `{ type: DESKTOP_SITE_LIVE_MESSAGE, nonce }` (the nonce the
+ * window chose), with the port in `event.ports[0]`.
+ */
+export interface DesktopSiteLiveRequest {
+  site: string;
+  camera: string;
+  /** Chosen by the window to recognise its port: 8–64 letters, digits, `-` or `_`. */
+  nonce: string;
+}
+
+/** `data.type` of the window message that carries a site's live port. */
+export const DESKTOP_SITE_LIVE_MESSAGE = 'vigil:site-live-port';
+
+/**
+ * Messages on a site's live port, main process → window: the live socket's text messages (info, time, error) and
+ * fMP4 fragments as they came, the site's detections of that camera, and why the stream ended. The window sends
+ * `{ type: 'close' }` to end it.
+ */
+export type DesktopSiteLiveMessage =
+  | { type: 'text'; data: string }
+  | { type: 'fmp4'; data: Uint8Array }
+  | { type: 'detections'; data: FrameDetections }
+  | { type: 'closed'; reason: string };
+
 /** The sites the desktop connects to at once (`window.vigil.sites`). */
 export interface DesktopSitesApi {
   list(): Promise<DesktopSite[]>;
   add(site: DesktopSiteInput): Promise<DesktopSite[]>;
   remove(id: string): Promise<DesktopSite[]>;
   request(request: DesktopSiteRequest): Promise<DesktopSiteResponse>;
+  /** Opens a site camera's live stream; the port follows as a window message (absent in older shells). */
+  openLive?(request: DesktopSiteLiveRequest): Promise<void>;
 }
 
 /** `window.vigil` */

@@ -6,7 +6,7 @@ const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
  * The incidents a guard must see, in the order to handle them: new before acknowledged, then escalated (a level
  * past the first notification was reached), then by severity, then newest. Resolved incidents are not shown.
  */
-export function orderIncidents(incidents: readonly Incident[]): Incident[] {
+export function orderIncidents<T extends Incident>(incidents: readonly T[]): T[] {
   return incidents
     .filter((i) => i.state !== 'resolved')
     .sort(

@@ -6,6 +6,7 @@ import { realtime } from './realtime';
 import type {
   AlertSiteSettings,
   CameraStatus,
+  FrameDetections,
   Incident,
   Snooze,
   VigilAlert,
@@ -148,25 +149,31 @@ export function mergeAlerts(current: VigilAlert[], incoming: VigilAlert[]): Vigi
   return [...byId.values()];
 }
 
+/**
+ * Keeps one detection set for the overlays of a feed: a camera id of this site, or another key for a camera of
+ * another site (see sites/live.ts), with its arrival delay and the gaps between analysis frames.
+ */
+export function recordDetections(feed: string, frame: FrameDetections): void {
+  detectionBuffer(feed).push(frame);
+  lastDetection.set(feed, Date.now());
+  const lags = detectionLags.get(feed) ?? [];
+  lags.push(Date.now() - frame.ts);
+  if (lags.length > 25) lags.shift();
+  detectionLags.set(feed, lags);
+  const iv = analysisIntervals.get(feed) ?? { lastTs: 0, gaps: [] };
+  const gap = frame.ts - iv.lastTs;
+  if (iv.lastTs && gap > 0 && gap < 10_000) {
+    iv.gaps.push(gap);
+    if (iv.gaps.length > 25) iv.gaps.shift();
+  }
+  iv.lastTs = Math.max(iv.lastTs, frame.ts);
+  analysisIntervals.set(feed, iv);
+}
+
 function onMessage(m: RealtimeMessage): void {
   switch (m.kind) {
     case 'detections':
-      detectionBuffer(m.data.cameraId).push(m.data);
-      lastDetection.set(m.data.cameraId, Date.now());
-      {
-        const lags = detectionLags.get(m.data.cameraId) ?? [];
-        lags.push(Date.now() - m.data.ts);
-        if (lags.length > 25) lags.shift();
-        detectionLags.set(m.data.cameraId, lags);
-        const iv = analysisIntervals.get(m.data.cameraId) ?? { lastTs: 0, gaps: [] };
-        const gap = m.data.ts - iv.lastTs;
-        if (iv.lastTs && gap > 0 && gap < 10_000) {
-          iv.gaps.push(gap);
-          if (iv.gaps.length > 25) iv.gaps.shift();
-        }
-        iv.lastTs = Math.max(iv.lastTs, m.data.ts);
-        analysisIntervals.set(m.data.cameraId, iv);
-      }
+      recordDetections(m.data.cameraId, m.data);
       break;
     case 'health': {
       const list = cameras.value.list;

@@ -2,7 +2,7 @@ import { memo, useEffect, useRef, useState } from 'react';
 import type { CameraStatus, FrameDetections, Zone } from '../../../backend/src/contract';
 import { analysisIntervalMs, detectionBuffer, detectionLagMs } from '../lib/store';
 import { wsUrl } from '../lib/realtime';
-import { MsePlayer, type PlayerState } from './mse';
+import { MsePlayer, type LiveSource, type PlayerState } from './mse';
 import { contentRect, drawDetections, drawZones, matchOptions } from './overlay';
 import { addTile, onVideoFrames, requestDraw, type LoopTile } from './wall-loop';
 
@@ -24,6 +24,8 @@ export interface TileStats {
   droppedFrames: number;
   /** How far behind capture the picture is held so that detections keep up (ms). */
   targetDelayMs: number;
+  /** How long after capture this tile's detection sets arrive (ms; undefined: none yet). */
+  detectionLagMs?: number;
   /** Detections waiting for their frame. */
   pending: number;
   /** Overlay redraws (the overlay is drawn only when the boxes or the canvas change). */
@@ -64,8 +66,13 @@ function LiveTileView(props: {
   showZones: boolean;
   zones: Zone[];
   index: number;
+  /** Where the video comes from when not this site's WS /api/live/:id (a camera of another site). */
+  source?: LiveSource;
+  /** Key of the tile's detection sets in the store: the camera id, unless the camera is another site's. */
+  feed?: string;
 }) {
-  const { camera, cameraId, showZones, zones, tileKey } = props;
+  const { camera, cameraId, showZones, zones, tileKey, source } = props;
+  const feed = props.feed ?? cameraId;
   const videoRef = useRef<HTMLVideoElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const clockRef = useRef<HTMLSpanElement>(null);
@@ -85,7 +92,7 @@ function LiveTileView(props: {
     const canvas = canvasRef.current;
     const clock = clockRef.current;
     if (!video || !canvas || !clock) return;
-    const mse = new MsePlayer(video, wsUrl(`/api/live/${encodeURIComponent(cameraId)}`), {
+    const mse = new MsePlayer(video, source ?? wsUrl(`/api/live/${encodeURIComponent(cameraId)}`), {
       onState: (state, reason) => setPlayer({ state, reason }),
     });
     mse.start();
@@ -104,7 +111,7 @@ function LiveTileView(props: {
     };
     window.vigilTiles ??= new Map();
     window.vigilTiles.set(tileKey, stats);
-    const buffer = detectionBuffer(cameraId);
+    const buffer = detectionBuffer(feed);
     const ctx = canvas.getContext('2d');
     const match = matchOptions();
     // Canvas size in CSS pixels, read only when the tile is resized (never per frame).
@@ -156,13 +163,14 @@ function LiveTileView(props: {
         stats.pending = buffer.size;
         stats.droppedFrames = video.getVideoPlaybackQuality?.().droppedVideoFrames ?? 0;
         // Show frames late enough for their detections to have arrived: the picture waits for the boxes.
-        const lag = detectionLagMs(cameraId);
+        const lag = detectionLagMs(feed);
+        stats.detectionLagMs = lag;
         mse.targetDelayMs = lag === undefined ? 0 : Math.min(MAX_HOLD_MS, lag + HOLD_MARGIN_MS);
         stats.targetDelayMs = mse.targetDelayMs;
         // Boxes belong to one analysis frame: drawn with the video frames until the next analysis frame is due (plus
         // one video frame of tolerance), then stale and cleared, also when the detector skipped that frame.
         const fps = analysisFpsRef.current;
-        const frameMs = fps > 0.5 ? 1000 / fps : (analysisIntervalMs(cameraId) ?? 200);
+        const frameMs = fps > 0.5 ? 1000 / fps : (analysisIntervalMs(feed) ?? 200);
         match.holdMs = Math.min(1000, Math.max(100, frameMs)) + 40;
         const wall = stats.displayedWallMs;
         const second = wall === undefined ? 0 : Math.floor(wall / 1000);
@@ -198,7 +206,7 @@ function LiveTileView(props: {
       tileRef.current = undefined;
       window.vigilTiles?.delete(tileKey);
     };
-  }, [cameraId, tileKey]);
+  }, [cameraId, tileKey, source, feed]);
 
   const camState = camera?.state ?? 'starting';
   const badgeState = camState === 'streaming' && player.state === 'stalled' ? 'reconnecting' : camState;
@@ -236,6 +244,8 @@ export const LiveTile = memo(
   (a, b) =>
     a.tileKey === b.tileKey &&
     a.cameraId === b.cameraId &&
+    a.source === b.source &&
+    a.feed === b.feed &&
     a.selected === b.selected &&
     a.showZones === b.showZones &&
     a.zones === b.zones &&

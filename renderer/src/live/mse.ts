@@ -12,6 +12,40 @@ function concat(parts: ArrayBuffer[]): ArrayBuffer {
   return out.buffer;
 }
 
+/** What a live stream delivers: text messages (info, time, error), fMP4 fragments, then its end. */
+export interface LiveHandlers {
+  text(text: string): void;
+  binary(data: ArrayBuffer): void;
+  /** The stream ended (the player reconnects after a pause). */
+  closed(reason: string): void;
+}
+
+/** Opens one connection to a live stream; `close()` ends it without calling `closed`. */
+export type LiveSource = (handlers: LiveHandlers) => { close(): void };
+
+/** The camera's own live WebSocket on this window's origin (WS /api/live/:id). */
+export function webSocketSource(url: string): LiveSource {
+  return (h) => {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    let open = true;
+    ws.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
+      if (typeof e.data === 'string') h.text(e.data);
+      else h.binary(e.data);
+    };
+    ws.onclose = (e) => {
+      if (open) h.closed(e.reason);
+      open = false;
+    };
+    return {
+      close: () => {
+        open = false;
+        ws.close();
+      },
+    };
+  };
+}
+
 export type PlayerState = 'connecting' | 'playing' | 'stalled' | 'error';
 
 export interface PlayerCallbacks {
@@ -44,7 +78,9 @@ const MAX_EXTRA_DELAY_S = 2;
  */
 export class MsePlayer {
   readonly timeMap = new TimeMap();
-  #ws: WebSocket | undefined;
+  #conn: { close(): void } | undefined;
+  #generation = 0;
+  readonly #source: LiveSource;
   #ms: MediaSource | undefined;
   #sb: SourceBuffer | undefined;
   #queue: ArrayBuffer[] = [];
@@ -64,11 +100,14 @@ export class MsePlayer {
   /** How far behind capture the picture should be shown (ms): at least the detection delay, so boxes keep up. */
   targetDelayMs = 0;
 
+  /** `source`: the URL of the camera's live WebSocket on this origin, or another source of the same messages. */
   constructor(
     private readonly video: HTMLVideoElement,
-    private readonly url: string,
+    source: string | LiveSource,
     private readonly callbacks: PlayerCallbacks,
-  ) {}
+  ) {
+    this.#source = typeof source === 'string' ? webSocketSource(source) : source;
+  }
 
   start(): void {
     this.#connect();
@@ -85,18 +124,21 @@ export class MsePlayer {
     if (this.#disposed) return;
     this.#setState('connecting');
     this.#teardownMedia();
-    const ws = new WebSocket(this.url);
-    ws.binaryType = 'arraybuffer';
-    this.#ws = ws;
-    ws.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-      if (typeof e.data === 'string') this.#onText(e.data);
-      else this.#onBinary(e.data);
-    };
-    ws.onclose = (e) => {
-      if (this.#disposed || ws !== this.#ws) return;
-      this.#setState('error', e.reason || 'live stream disconnected; reconnecting');
-      this.#retry = setTimeout(() => this.#connect(), 2000);
-    };
+    // Messages of an earlier connection (closed, or replaced by a reconnect) are ignored.
+    const generation = ++this.#generation;
+    this.#conn = this.#source({
+      text: (text) => {
+        if (generation === this.#generation) this.#onText(text);
+      },
+      binary: (data) => {
+        if (generation === this.#generation) this.#onBinary(data);
+      },
+      closed: (reason) => {
+        if (this.#disposed || generation !== this.#generation) return;
+        this.#setState('error', reason || 'live stream disconnected; reconnecting');
+        this.#retry = setTimeout(() => this.#connect(), 2000);
+      },
+    });
   }
 
   #onText(text: string): void {
@@ -266,9 +308,10 @@ export class MsePlayer {
     this.#disposed = true;
     clearInterval(this.#timer);
     clearTimeout(this.#retry);
-    const ws = this.#ws;
-    this.#ws = undefined;
-    ws?.close();
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#generation++;
+    conn?.close();
     this.#teardownMedia();
   }
 }

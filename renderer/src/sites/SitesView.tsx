@@ -1,19 +1,24 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DesktopSite, DesktopSitesApi } from '../../../backend/src/contract/desktop';
 import type { EventSearchResponse } from '../../../backend/src/contract/events-api';
-import type { VigilAlert } from '../../../backend/src/contract/index';
+import type { Incident } from '../../../backend/src/contract/index';
 import type { CameraStatus } from '../../../backend/src/contract/video-api';
+import type { Zone } from '../../../backend/src/contract/index';
+import { LiveTile } from '../live/LiveTile';
+import { siteFeedKey, siteLiveSource } from './live';
 import { bridgeErrorMessage } from '../desktop/bridge';
 import {
   answerOf,
-  mergeAlerts,
+  mergeIncidents,
   mergeSearch,
   parseSiteCameraKey,
   syncLayout,
   wallTiles,
+  type MergedIncidents,
   type MergedSearch,
-  type SiteAlert,
+  type SiteIncident,
 } from './model';
+import { objectsText } from '../alerts/incidents';
 import './sites.css';
 
 const LAYOUT_KEY = 'vigil.sites.layout';
@@ -29,12 +34,12 @@ function readJson<T>(key: string, fallback: T): T {
   }
 }
 
-/** Sites, their cameras and their open alerts, refreshed every few seconds through the desktop's relay. */
+/** Sites, their cameras and their open incidents, refreshed every few seconds through the desktop's relay. */
 function useSites(api: DesktopSitesApi) {
   const [sites, setSites] = useState<DesktopSite[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [cameras, setCameras] = useState<Map<string, CameraStatus[]>>(new Map());
-  const [alerts, setAlerts] = useState<SiteAlert[]>([]);
+  const [incidents, setIncidents] = useState<MergedIncidents>({ items: [], failed: [] });
   const refresh = useCallback(async () => {
     const list = await api.list();
     const reachable = list.filter((s) => s.state === 'online' || s.state === 'connecting');
@@ -46,9 +51,13 @@ function useSites(api: DesktopSitesApi) {
       ),
       Promise.all(
         reachable.map(async (s) =>
-          answerOf<VigilAlert[]>(
+          answerOf<Incident[]>(
             s,
-            await api.request({ site: s.id, method: 'GET', path: '/api/alerts?state=new' }),
+            await api.request({
+              site: s.id,
+              method: 'GET',
+              path: '/api/incidents?state=new,acknowledged&limit=200',
+            }),
           ),
         ),
       ),
@@ -57,7 +66,7 @@ function useSites(api: DesktopSitesApi) {
     setSites(await api.list());
     setLoaded(true);
     setCameras(new Map(cams.filter((a) => a.ok).map((a) => [a.site.id, a.ok ? a.data : []])));
-    setAlerts(mergeAlerts(open));
+    setIncidents(mergeIncidents(open));
   }, [api]);
   useEffect(() => {
     let live = true;
@@ -76,12 +85,12 @@ function useSites(api: DesktopSitesApi) {
       clearTimeout(timer);
     };
   }, [refresh]);
-  return { sites, loaded, cameras, alerts, setSites, refresh };
+  return { sites, loaded, cameras, incidents, setSites, refresh };
 }
 
-/** Several sites at once (desktop app): the site list, a wall mixing their cameras, one alert desk, one search. */
+/** Several sites at once (desktop app): the site list, a wall mixing their cameras, one incident desk, one search. */
 export function SitesView({ api }: { api: DesktopSitesApi }) {
-  const { sites, loaded, cameras, alerts, setSites, refresh } = useSites(api);
+  const { sites, loaded, cameras, incidents, setSites, refresh } = useSites(api);
   const [only, setOnly] = useState('');
   const [layout, setLayout] = useState<string[]>(() => readJson<string[]>(LAYOUT_KEY, []));
   const names = useRef(new Map<string, string>(readJson<Array<[string, string]>>(NAMES_KEY, [])));
@@ -109,7 +118,9 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
     () => wallTiles(layout, sites, cameras, names.current).filter((t) => !only || t.siteId === only),
     [layout, sites, cameras, only],
   );
-  const shownAlerts = alerts.filter((a) => !only || a.siteId === only);
+  const shownIncidents = incidents.items.filter((i) => !only || i.siteId === only);
+  const cameraName = (i: SiteIncident) =>
+    cameras.get(i.siteId)?.find((c) => c.id === i.cameraId)?.name ?? i.cameraId;
 
   return (
     <div className="sites-view">
@@ -129,14 +140,23 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
         <h2>Wall</h2>
         {tiles.length === 0 ? <p>No cameras yet.</p> : null}
         <div className="sites-wall">
-          {tiles.map((t) => (
+          {tiles.map((t, i) => (
             <figure
               key={t.key}
               className={`site-tile ${t.state}`}
               aria-label={`${t.siteName} · ${t.name}`}
               data-testid={`tile-${t.key}`}
             >
-              {t.state === 'streaming' ? (
+              {t.state === 'streaming' && api.openLive ? (
+                <SiteLiveTile
+                  api={api}
+                  tileKey={t.key}
+                  siteId={t.siteId}
+                  camera={cameras.get(t.siteId)?.find((c) => c.id === t.cameraId)}
+                  cameraId={t.cameraId}
+                  index={i}
+                />
+              ) : t.state === 'streaming' ? (
                 <Snapshot api={api} siteId={t.siteId} cameraId={t.cameraId} />
               ) : null}
               <figcaption>
@@ -148,38 +168,120 @@ export function SitesView({ api }: { api: DesktopSitesApi }) {
           ))}
         </div>
       </section>
-      <section aria-label="Alerts of all sites">
-        <h2>Alerts</h2>
-        {shownAlerts.length === 0 ? <p>No open alerts.</p> : null}
-        <ul className="sites-alerts">
-          {shownAlerts.map((a) => (
-            <li key={a.key} className={a.severity}>
-              <span className="site-name">{a.siteName}</span> · {a.ruleName} · {a.label} · {a.cameraId}{' '}
-              <button
-                type="button"
-                aria-label={`Acknowledge ${a.ruleName} (${a.siteName})`}
-                onClick={() =>
-                  void api
-                    .request({
-                      site: a.siteId,
-                      method: 'POST',
-                      path: `/api/alerts/${encodeURIComponent(a.id)}/ack`,
-                      body: {},
-                    })
-                    .then(() => refresh())
-                }
-              >
-                Acknowledge
-              </button>
-            </li>
+      <section aria-label="Incidents of all sites">
+        <h2>Incidents</h2>
+        {shownIncidents.length === 0 ? <p>No open incidents.</p> : null}
+        <ul className="sites-incidents">
+          {shownIncidents.map((i) => (
+            <SiteIncidentItem
+              key={i.key}
+              api={api}
+              incident={i}
+              cameraName={cameraName(i)}
+              onDone={() => void refresh()}
+            />
           ))}
         </ul>
+        {incidents.failed
+          .filter((f) => !only || f.siteId === only)
+          .map((f) => (
+            <p key={f.siteId} role="alert">
+              Incidents of {f.siteName} could not be read: {f.error}
+            </p>
+          ))}
       </section>
       <Search api={api} sites={sites} only={only} />
     </div>
   );
 }
 
+/**
+ * One incident on the desk of all sites, named with its site. Acknowledging goes through the relay to that site,
+ * which records who acknowledged by its own rules (the person its token belongs to) and may refuse.
+ */
+function SiteIncidentItem(props: {
+  api: DesktopSitesApi;
+  incident: SiteIncident;
+  cameraName: string;
+  onDone: () => void;
+}) {
+  const { api, incident: i } = props;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const rules = i.ruleNames.join(', ') || 'Incident';
+  const acknowledge = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await api.request({
+        site: i.siteId,
+        method: 'POST',
+        path: `/api/incidents/${encodeURIComponent(i.id)}/ack`,
+        body: {},
+      });
+      const a = answerOf<Incident>({ id: i.siteId, name: i.siteName }, r);
+      if (!a.ok) setError(`${i.siteName} did not acknowledge it: ${a.error}`);
+      props.onDone();
+    } catch (err) {
+      setError(bridgeErrorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <li className={`site-incident ${i.severity} ${i.state}`} data-key={i.key}>
+      <span className="site-name">{i.siteName}</span> · {rules} · {props.cameraName} · {objectsText(i)}{' '}
+      {i.state === 'acknowledged' ? (
+        <span className="muted">acknowledged by {i.acknowledgedBy ?? 'someone'}</span>
+      ) : (
+        <button
+          type="button"
+          disabled={busy}
+          aria-label={`Acknowledge ${rules} (${i.siteName})`}
+          onClick={() => void acknowledge()}
+        >
+          Acknowledge
+        </button>
+      )}
+      {error ? <span role="alert"> {error}</span> : null}
+    </li>
+  );
+}
+
+const NO_ZONES: Zone[] = [];
+
+/**
+ * Live video of another site's camera, with its detection boxes: the wall's own tile, fed through the desktop's
+ * relay instead of this origin's WebSocket (see live.ts).
+ */
+function SiteLiveTile(props: {
+  api: DesktopSitesApi;
+  tileKey: string;
+  siteId: string;
+  camera: CameraStatus | undefined;
+  cameraId: string;
+  index: number;
+}) {
+  const { api, siteId, cameraId } = props;
+  const source = useMemo(() => siteLiveSource(api, siteId, cameraId), [api, siteId, cameraId]);
+  return (
+    <div className="tile site-live">
+      <LiveTile
+        tileKey={props.tileKey}
+        camera={props.camera}
+        cameraId={cameraId}
+        selected={false}
+        showZones={false}
+        zones={NO_ZONES}
+        index={props.index}
+        source={source}
+        feed={siteFeedKey(siteId, cameraId)}
+      />
+    </div>
+  );
+}
+
+/** A snapshot every few seconds, where the desktop app cannot relay live video (an older shell). */
 function Snapshot({ api, siteId, cameraId }: { api: DesktopSitesApi; siteId: string; cameraId: string }) {
   const [src, setSrc] = useState<string>();
   useEffect(() => {

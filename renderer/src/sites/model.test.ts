@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { EventSearchResponse, EventSummary } from '../../../backend/src/contract/events-api';
-import type { VigilAlert } from '../../../backend/src/contract/index';
+import type { Incident } from '../../../backend/src/contract/index';
 import type { CameraStatus } from '../../../backend/src/contract/video-api';
 import {
   answerOf,
   defaultLayout,
-  mergeAlerts,
+  mergeIncidents,
   mergeSearch,
   parseSiteCameraKey,
   siteCameraKey,
@@ -112,25 +112,60 @@ describe('answerOf', () => {
   });
 });
 
-describe('mergeAlerts', () => {
-  it('puts the alerts of every site on one desk, critical first, then newest', () => {
-    const alert = (id: string, severity: VigilAlert['severity'], raisedTs: number): VigilAlert => ({
-      id,
-      ruleId: 'r',
-      ruleName: 'R',
-      eventId: 'e',
-      cameraId: 'gate',
-      label: 'person',
-      severity,
-      state: 'new',
-      raisedTs,
-    });
-    const desk = mergeAlerts([
-      { site: north, ok: true, data: [alert('a', 'info', 900), alert('b', 'critical', 100)] },
-      { site: south, ok: true, data: [alert('a', 'critical', 500)] },
-      { site: { id: 'x', name: 'X' }, ok: false, error: 'down' },
+describe('mergeIncidents', () => {
+  const incident = (id: string, over: Partial<Incident> = {}): Incident => ({
+    id,
+    cameraId: 'gate',
+    startTs: 1000,
+    lastTs: 1000,
+    severity: 'warning',
+    ruleIds: ['r'],
+    ruleNames: ['Person at the gate'],
+    labels: ['person'],
+    eventIds: ['e'],
+    objectCount: 1,
+    snapshots: [],
+    state: 'new',
+    notifications: [],
+    updatedTs: 1000,
+    ...over,
+  });
+
+  it('puts the incidents of every site on one desk in the order of a site desk, each named with its site', () => {
+    const desk = mergeIncidents([
+      {
+        site: north,
+        ok: true,
+        data: [
+          incident('inc-1', { severity: 'critical', startTs: 100 }),
+          incident('inc-2', { state: 'acknowledged', severity: 'critical', acknowledgedBy: 'ana' }),
+          incident('inc-3', { state: 'resolved' }),
+        ],
+      },
+      {
+        site: south,
+        ok: true,
+        // The same incident id on another site is another incident.
+        data: [incident('inc-1', { startTs: 900 }), incident('inc-4', { escalationLevel: 1, startTs: 50 })],
+      },
+      { site: { id: 'east', name: 'East' }, ok: false, error: 'HTTP 403: not allowed to handle alerts' },
     ]);
-    expect(desk.map((a) => a.key)).toEqual(['south/a', 'north/b', 'north/a']);
+    // New before acknowledged; escalated first; then severity; then newest. Resolved is not on the desk.
+    expect(desk.items.map((i) => i.key)).toEqual([
+      'south/inc-4',
+      'north/inc-1',
+      'south/inc-1',
+      'north/inc-2',
+    ]);
+    expect(desk.items.map((i) => i.siteName)).toEqual([
+      'South yard',
+      'North depot',
+      'South yard',
+      'North depot',
+    ]);
+    expect(desk.failed).toEqual([
+      { siteId: 'east', siteName: 'East', error: 'HTTP 403: not allowed to handle alerts' },
+    ]);
   });
 });
 

@@ -1,7 +1,8 @@
 import type { DesktopSite, DesktopSiteResponse } from '../../../backend/src/contract/desktop';
 import type { EventSearchResponse, EventSummary } from '../../../backend/src/contract/events-api';
 import type { CameraStatus } from '../../../backend/src/contract/video-api';
-import type { VigilAlert } from '../../../backend/src/contract/index';
+import type { Incident } from '../../../backend/src/contract/index';
+import { orderIncidents } from '../alerts/incidents';
 
 /**
  * Camera ids are unique only within a site: the wall of several sites names a tile `<site id>/<camera id>`. Site ids
@@ -70,23 +71,33 @@ export function mergeSearch(
   return { items: items.slice(0, limit), totals, failed, total: totals.reduce((n, t) => n + t.total, 0) };
 }
 
-export type SiteAlert = VigilAlert & { siteId: string; siteName: string; key: string };
+export type SiteIncident = Incident & { siteId: string; siteName: string; key: string };
 
-/** Open alerts of every site on one desk: most severe first, then newest. */
-export function mergeAlerts(answers: ReadonlyArray<SiteAnswer<VigilAlert[]>>): SiteAlert[] {
-  const rank: Record<string, number> = { critical: 0, warning: 1, info: 2 };
-  const out: SiteAlert[] = [];
+export interface MergedIncidents {
+  /** Open incidents of every site, in the order a guard handles them (as on a site's own desk). */
+  items: SiteIncident[];
+  /** Sites whose incidents could not be read, named, with the reason. */
+  failed: Array<{ siteId: string; siteName: string; error: string }>;
+}
+
+/**
+ * The incidents of every site on one desk, each named with its site: new before acknowledged, escalated first, then
+ * by severity, then newest (orderIncidents, the order of a site's own desk); resolved ones are left out.
+ */
+export function mergeIncidents(answers: ReadonlyArray<SiteAnswer<Incident[]>>): MergedIncidents {
+  const all: SiteIncident[] = [];
+  const failed: MergedIncidents['failed'] = [];
   for (const a of answers) {
-    if (!a.ok || !Array.isArray(a.data)) continue;
-    for (const al of a.data)
-      out.push({ ...al, siteId: a.site.id, siteName: a.site.name, key: siteCameraKey(a.site.id, al.id) });
+    if (!a.ok) {
+      failed.push({ siteId: a.site.id, siteName: a.site.name, error: a.error });
+      continue;
+    }
+    if (!Array.isArray(a.data)) continue;
+    for (const i of a.data)
+      all.push({ ...i, siteId: a.site.id, siteName: a.site.name, key: siteCameraKey(a.site.id, i.id) });
   }
-  return out.sort(
-    (x, y) =>
-      (rank[x.severity] ?? 9) - (rank[y.severity] ?? 9) ||
-      y.raisedTs - x.raisedTs ||
-      x.key.localeCompare(y.key),
-  );
+  all.sort((x, y) => x.key.localeCompare(y.key));
+  return { items: orderIncidents(all), failed };
 }
 
 /** One tile of the mixed wall. */

@@ -113,6 +113,7 @@ function contiguousRuns(segments: SegmentFile[]): SegmentFile[][] {
 function continuityText(items: ContinuityItem[], req: EvidenceExportRequest): string {
   const lines = [
     `Continuity report for ${req.cameraIds.join(', ')} from ${new Date(req.from).toISOString()} to ${new Date(req.to).toISOString()}`,
+    `Case ${req.caseNumber}: ${req.reason}`,
     '',
   ];
   if (!items.length) lines.push('The footage is continuous: no gaps and no deletions in the range.');
@@ -141,6 +142,8 @@ export class EvidenceExporter {
     const { options } = this;
     if (!req.cameraIds.length) throw new Error('choose at least one camera to export');
     if (!(req.to > req.from)) throw new Error('the end of the range must be after its start');
+    if (!req.reason.trim()) throw new Error('give the reason for the export');
+    if (!req.caseNumber.trim()) throw new Error('give the case number the export belongs to');
     const id = `${stamp(req.from)}_${safe(req.cameraIds.join('+')).slice(0, 60)}_${randomBytes(3).toString('hex')}`;
     await fsp.mkdir(options.exportsDir, { recursive: true });
     const work =
@@ -208,7 +211,8 @@ export class EvidenceExporter {
         to: req.to,
         exportedBy: user,
         exportedAt: Date.now(),
-        ...(req.reason ? { reason: req.reason } : {}),
+        reason: req.reason,
+        caseNumber: req.caseNumber,
         installation: options.installation ?? os.hostname(),
         keyFingerprint: options.key.fingerprint,
         files,
@@ -256,6 +260,7 @@ export class EvidenceExporter {
           from: req.from,
           to: req.to,
           reason: req.reason,
+          caseNumber: req.caseNumber,
           files: files.length,
           location,
           keyFingerprint: options.key.fingerprint,

@@ -1,10 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Limits } from '../contract/config/limits.js';
 import type { ApiError } from '../contract/api.js';
-import { BackupApiRoutes, type EvidenceExportResult } from '../contract/backup.js';
+import {
+  BackupApiRoutes,
+  MAX_CASE_NUMBER,
+  MAX_EXPORT_REASON,
+  type EvidenceExportResult,
+} from '../contract/backup.js';
+import { requestActor } from '../api/auth.js';
 import type { RouteModule } from '../api/server.js';
 import type { EvidenceExporter } from './exporter.js';
 import type { SigningKey } from './signing.js';
@@ -14,7 +20,17 @@ const ExportBody = z.strictObject({
   from: z.number().int().nonnegative().max(Limits.time),
   to: z.number().int().positive().max(Limits.time),
   format: z.enum(['zip', 'folder']).default('zip'),
-  reason: z.string().max(500).optional(),
+  reason: z
+    .string('the reason for the export (a request, an incident)')
+    .trim()
+    .min(3, 'the reason for the export (a request, an incident): at least 3 characters')
+    .max(MAX_EXPORT_REASON, `at most ${MAX_EXPORT_REASON} characters`),
+  caseNumber: z
+    .string('the case number the export belongs to')
+    .trim()
+    .min(1, 'the case number the export belongs to')
+    .max(MAX_CASE_NUMBER, `at most ${MAX_CASE_NUMBER} characters`)
+    .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._/#:-]*$/u, 'letters, digits, spaces and . _ / # : -'),
 });
 
 /** Longest range one export may cover: larger exports are split by the investigator. */
@@ -24,8 +40,8 @@ export interface ExportRoutesOptions {
   exporter: EvidenceExporter;
   exportsDir: string;
   key: SigningKey;
-  /** Who is exporting (the session's user). */
-  user: () => string;
+  /** Who is exporting; the request's actor (`requestActor`) by default. */
+  actorOf?: (req: FastifyRequest) => string;
 }
 
 /** /api/export: signed evidence export, its download, and the installation's public key. */
@@ -54,7 +70,7 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
         if (b.to - b.from > MAX_RANGE_MS)
           return bad('the range is longer than 24 hours; export it in parts', 'to');
         try {
-          const { manifest: _manifest, ...result } = await options.exporter.export(b, options.user());
+          const { manifest: _manifest, ...result } = await options.exporter.export(b, (options.actorOf ?? requestActor)(req));
           return result satisfies EvidenceExportResult;
         } catch (err) {
           return bad((err as Error).message);

@@ -203,7 +203,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     audit: storeEvents,
     holds: new VideoHoldSink(video),
   });
-  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, user: () => 'local' }));
+  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey }));
 
   // --- named wall layouts, shared by every window of the site ---
   const layouts = new LayoutStore(path.join(dataDir, 'ui', 'layouts.json'));

@@ -224,7 +224,10 @@ export function encodeCursor(
 }
 
 /** Sets a page's total (and `totalRelation` when it is a lower bound). */
-export function withTotal<T extends { total?: number; totalRelation?: 'gte' }>(page: T, counted: SearchTotal): T {
+export function withTotal<T extends { total?: number; totalRelation?: 'gte' }>(
+  page: T,
+  counted: SearchTotal,
+): T {
   page.total = counted.total;
   if (counted.atLeast) page.totalRelation = 'gte';
   else delete page.totalRelation;

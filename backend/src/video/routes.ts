@@ -123,6 +123,19 @@ export function videoRoutes(video: VideoService): RouteModule {
         },
       );
 
+      app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+        VideoRoutes.timeline,
+        async (req, reply) => {
+          try {
+            const to = timeParam(req.query.to, 'to', Date.now());
+            const from = timeParam(req.query.from, 'from', to - 86_400_000);
+            return video.timeline(req.params.id, from, to);
+          } catch (err) {
+            return sendError(reply, err);
+          }
+        },
+      );
+
       app.get<{ Params: { file: string }; Querystring: { from?: string; to?: string; download?: string } }>(
         VideoRoutes.clip,
         async (req, reply) => {

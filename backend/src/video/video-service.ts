@@ -19,9 +19,10 @@ import type {
   CameraStatus,
   ProbeResponse,
   RecordingsResponse,
+  RecordingTimelineResponse,
   StorageResponse,
 } from '../contract/video-api.js';
-import { HOLD_LIMITS, MAX_CLIP_MS } from '../contract/video-api.js';
+import { HOLD_LIMITS, MAX_CLIP_MS, MAX_TIMELINE_MS } from '../contract/video-api.js';
 import { findFfprobe } from '../platform/binaries.js';
 import { isDiskFullError, retryDelay } from '../platform/disk-full.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
@@ -517,6 +518,35 @@ export class VideoService implements Service {
     // The segment being written starts where the last one ended, or when the camera came (back) up.
     if (status?.recording) result.recordingSince = Math.max(last ?? status.since, status.since);
     return result;
+  }
+
+  /**
+   * The playback timeline of a camera over [from, to): recorded spans, recorder gaps with their causes, and the
+   * spans retention deleted (named as such, with its reason), so an investigator sees why footage is missing.
+   */
+  timeline(cameraId: string, from: number, to: number): RecordingTimelineResponse {
+    if (!(to > from)) throw new VideoRequestError(400, 'bad_request', '"to" must be after "from".', 'to');
+    if (to - from > MAX_TIMELINE_MS)
+      throw new VideoRequestError(
+        400,
+        'bad_request',
+        `A timeline covers at most ${MAX_TIMELINE_MS / 86_400_000} days; ask for a shorter range.`,
+        'to',
+      );
+    const rec = this.recordings(cameraId, from, to);
+    const gaps: RecordingTimelineResponse['gaps'] = rec.gaps.map((g) => ({ ...g }));
+    for (const d of this.#index.deletions(cameraId, from, to))
+      gaps.push({ start: d.start, end: d.end, cause: 'deleted by retention', detail: d.reason });
+    gaps.sort((a, b) => a.start - b.start);
+    const out: RecordingTimelineResponse = {
+      cameraId,
+      from,
+      to,
+      segments: rec.segments.map(({ start, end }) => ({ start, end })),
+      gaps,
+    };
+    if (rec.recordingSince !== undefined) out.recordingSince = rec.recordingSince;
+    return out;
   }
 
   /** Streams an MP4 of [from, to) assembled from segments with -c copy (starting at the keyframe before `from`). */

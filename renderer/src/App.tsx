@@ -9,6 +9,7 @@ import { DesktopConnectionBadge, DesktopView, desktopApi, useDesktopFocusCamera 
 import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
 import { KibanaView } from './kibana/KibanaView';
+import { PlaybackView } from './playback/PlaybackView';
 import { useApi } from './lib/hooks';
 import { api } from './lib/http';
 import { realtime } from './lib/realtime';
@@ -21,6 +22,7 @@ import { SystemView } from './system/SystemView';
 const VIEWS = [
   { id: 'live', label: 'Live' },
   { id: 'events', label: 'Events' },
+  { id: 'playback', label: 'Playback' },
   { id: 'dashboards', label: 'Dashboards' },
   { id: 'rules', label: 'Rules' },
   { id: 'cameras', label: 'Cameras' },
@@ -151,6 +153,7 @@ export function App() {
         <main className="view" aria-label={views.find((v) => v.id === view)?.label}>
           {view === 'live' ? <Wall focusCamera={focus} /> : null}
           {view === 'events' ? <EventsView /> : null}
+          {view === 'playback' ? <PlaybackView params={route.params} /> : null}
           {view === 'dashboards' ? <Dashboards /> : null}
           {view === 'rules' ? <RulesView /> : null}
           {view === 'cameras' ? <CamerasView /> : null}

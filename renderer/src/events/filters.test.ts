@@ -65,7 +65,9 @@ describe('the results header and the snapshot box', () => {
   it('draws the box of the snapshot frame, not the box of the top score', () => {
     const atSnapshot = [0.4, 0.1, 0.5, 0.45] as const;
     const later = [0.4, 0.4, 0.5, 0.75] as const;
-    expect(snapshotBox({ box: [...later], snapshot: { ts: 1000, box: [...atSnapshot] } })).toEqual(atSnapshot);
+    expect(snapshotBox({ box: [...later], snapshot: { ts: 1000, box: [...atSnapshot] } })).toEqual(
+      atSnapshot,
+    );
     // Stored before snapshots kept their box: the path point nearest the snapshot's time.
     expect(
       snapshotBox({

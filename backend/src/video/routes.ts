@@ -7,6 +7,8 @@ import { VideoRoutes } from '../contract/video-api.js';
 import type { RouteModule } from '../api/server.js';
 import { VideoRequestError, type VideoService } from './video-service.js';
 import { encodeJpeg } from '../platform/jpeg.js';
+import { byteRange } from './seekable-clips.js';
+import fs from 'node:fs';
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof VideoRequestError) {
@@ -136,26 +138,43 @@ export function videoRoutes(video: VideoService): RouteModule {
         },
       );
 
-      app.get<{ Params: { file: string }; Querystring: { from?: string; to?: string; download?: string } }>(
-        VideoRoutes.clip,
-        async (req, reply) => {
-          try {
-            const m = /^([a-z0-9][a-z0-9_-]{0,62})\.mp4$/.exec(req.params.file);
-            if (!m?.[1]) throw new VideoRequestError(404, 'not_found', 'Clips are /api/clips/<camera>.mp4.');
-            const from = timeParam(req.query.from, 'from');
-            const to = timeParam(req.query.to, 'to');
-            const { stream } = await video.clip(m[1], from, to);
-            reply.type('video/mp4');
-            if (req.query.download === '1') {
-              const name = `${m[1]}-${new Date(from).toISOString().replace(/[:.]/g, '-')}.mp4`;
-              reply.header('content-disposition', `attachment; filename="${name}"`);
-            }
-            return reply.send(stream);
-          } catch (err) {
-            return sendError(reply, err);
+      app.get<{
+        Params: { file: string };
+        Querystring: { from?: string; to?: string; download?: string; seekable?: string };
+      }>(VideoRoutes.clip, async (req, reply) => {
+        try {
+          const m = /^([a-z0-9][a-z0-9_-]{0,62})\.mp4$/.exec(req.params.file);
+          if (!m?.[1]) throw new VideoRequestError(404, 'not_found', 'Clips are /api/clips/<camera>.mp4.');
+          const from = timeParam(req.query.from, 'from');
+          const to = timeParam(req.query.to, 'to');
+          if (req.query.seekable === '1') {
+            // A whole file served in byte ranges: the browser can seek in it (see SeekableClipCache).
+            const { file, bytes } = await video.seekableClip(m[1], from, to);
+            reply
+              .type('video/mp4')
+              .header('accept-ranges', 'bytes')
+              .header('cache-control', 'private, max-age=60');
+            const range = byteRange(req.headers.range, bytes);
+            if (req.headers.range && !range)
+              return reply.code(416).header('content-range', `bytes */${bytes}`).send();
+            if (!range) return reply.header('content-length', bytes).send(fs.createReadStream(file));
+            return reply
+              .code(206)
+              .header('content-range', `bytes ${range.start}-${range.end}/${bytes}`)
+              .header('content-length', range.end - range.start + 1)
+              .send(fs.createReadStream(file, { start: range.start, end: range.end }));
           }
-        },
-      );
+          const { stream } = await video.clip(m[1], from, to);
+          reply.type('video/mp4');
+          if (req.query.download === '1') {
+            const name = `${m[1]}-${new Date(from).toISOString().replace(/[:.]/g, '-')}.mp4`;
+            reply.header('content-disposition', `attachment; filename="${name}"`);
+          }
+          return reply.send(stream);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
 
       app.get<{ Querystring: { limit?: string } }>(VideoRoutes.retentionLog, async (req) => {
         const limit = Math.min(10_000, Math.max(1, Number(req.query.limit) || 100));

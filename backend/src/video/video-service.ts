@@ -46,6 +46,7 @@ import { LocalDiskVideoStore } from './local-store.js';
 import { videoMetrics } from './metrics.js';
 import { RecordingIndex } from './recording-index.js';
 import { runRetention, type RetentionResult } from './retention.js';
+import { SeekableClipCache } from './seekable-clips.js';
 import { trackChild } from '../platform/child-tracker.js';
 
 export interface VideoServiceOptions {
@@ -115,6 +116,7 @@ export class VideoService implements Service {
   #indexRetryTimer: NodeJS.Timeout | undefined;
   #indexRetryAttempt = 0;
   #retentionTimer: NodeJS.Timeout | undefined;
+  #seekableClips: SeekableClipCache | undefined;
   #retentionRunning: Promise<RetentionResult> | undefined;
   #index!: RecordingIndex;
   #metrics!: ReturnType<typeof videoMetrics>;
@@ -549,6 +551,35 @@ export class VideoService implements Service {
     return out;
   }
 
+  /**
+   * The MP4 file of [from, to), whole and seekable (for playback tiles, which seek; see SeekableClipCache). The
+   * same bounds as a streamed clip.
+   */
+  async seekableClip(cameraId: string, from: number, to: number): Promise<{ file: string; bytes: number }> {
+    if (!(to > from)) throw new VideoRequestError(400, 'bad_request', '"to" must be after "from".', 'to');
+    if (to - from > MAX_CLIP_MS)
+      throw new VideoRequestError(
+        400,
+        'bad_request',
+        `A clip may cover at most ${MAX_CLIP_MS / 60_000} minutes; ask for a shorter range.`,
+        'to',
+      );
+    const segments = this.#index.segments(cameraId, from, to);
+    if (segments.length === 0)
+      throw new VideoRequestError(404, 'not_found', `No footage of "${cameraId}" between these times.`);
+    const parts = segments.map((segment) => ({ segment, file: this.store.localPath?.(segment.key) }));
+    if (parts.some((p) => !p.file))
+      throw new VideoRequestError(
+        501,
+        'not_implemented',
+        'Seekable clips need the recordings on a local disk; play the streamed clip instead.',
+      );
+    this.#seekableClips ??= new SeekableClipCache(this.o.ffmpeg);
+    return this.#seekableClips.get(cameraId, from, to, async () =>
+      parts.map((p) => ({ segment: p.segment, file: p.file as string })),
+    );
+  }
+
   /** Streams an MP4 of [from, to) assembled from segments with -c copy (starting at the keyframe before `from`). */
   async clip(
     cameraId: string,
@@ -713,6 +744,7 @@ export class VideoService implements Service {
   }
 
   async dispose(): Promise<void> {
+    this.#seekableClips?.dispose();
     if (this.#retentionTimer) clearInterval(this.#retentionTimer);
     clearTimeout(this.#indexRetryTimer);
     await Promise.all([...this.#cameras.values()].map((c) => c.dispose()));

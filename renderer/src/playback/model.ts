@@ -79,9 +79,9 @@ export function clipWindow(
   return { cameraId, from: firstPart.start, to: (parts.at(-1) as Span).end, parts };
 }
 
-/** The clip URL of a window. */
+/** The clip URL of a window: a whole file in byte ranges, since a browser cannot seek in a streamed clip. */
 export function clipUrl(w: ClipWindow): string {
-  return `/api/clips/${encodeURIComponent(w.cameraId)}.mp4?from=${w.from}&to=${w.to}`;
+  return `/api/clips/${encodeURIComponent(w.cameraId)}.mp4?from=${w.from}&to=${w.to}&seekable=1`;
 }
 
 /** Media time (s) in the window's clip that shows instant `t`; undefined outside the window. */

@@ -91,7 +91,7 @@ export class TileSync {
     if (!playing) {
       if (!v.paused) v.pause();
       // One seek per new instant: seeking again while a seek runs restarts the decode.
-      if (this.#lastPausedAt !== t && !v.seeking) {
+      if (!v.seeking && (this.#lastPausedAt !== t || Math.abs(v.currentTime - wanted) > 0.02)) {
         this.#lastPausedAt = t;
         if (Math.abs(v.currentTime - wanted) > 0.0005) v.currentTime = wanted;
       }

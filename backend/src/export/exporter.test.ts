@@ -119,7 +119,9 @@ describe('signed evidence export and `vigil verify`', () => {
     expect(probeDuration(first)).toBeGreaterThan(35);
     expect(probeDuration(first)).toBeLessThan(41);
     expect(probeDuration(path.join(r.location, clips[1]?.path ?? ''))).toBeGreaterThan(10);
-    expect(fs.readFileSync(path.join(r.location, 'continuity.txt'), 'utf8')).toMatch(/gap .* camera down/);
+    expect(fs.readFileSync(path.join(r.location, 'continuity/front.txt'), 'utf8')).toMatch(
+      /gap .* camera down/,
+    );
     expect(JSON.parse(fs.readFileSync(path.join(r.location, 'events.json'), 'utf8'))).toHaveLength(2);
     expect(fs.existsSync(path.join(r.location, 'snapshots/ev-1.jpg'))).toBe(true);
     expect(r.manifest).toMatchObject({
@@ -128,7 +130,7 @@ describe('signed evidence export and `vigil verify`', () => {
       reason: 'theft at the gate',
       caseNumber: '2026-042',
     });
-    expect(fs.readFileSync(path.join(r.location, 'continuity.txt'), 'utf8')).toContain(
+    expect(fs.readFileSync(path.join(r.location, 'continuity/front.txt'), 'utf8')).toContain(
       'Case 2026-042: theft at the gate',
     );
     expect(holds).toContainEqual({
@@ -141,6 +143,27 @@ describe('signed evidence export and `vigil verify`', () => {
       expect.objectContaining({ action: 'evidence.export', target: r.id, actor: 'investigator' }),
     );
 
+    const ok = await vigilVerify(r.location, home);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toContain('VERIFIED');
+  });
+
+  it('exports several cameras over one range as one signed package with a continuity report per camera', async () => {
+    // "front" recorded with a logged camera-down gap; "side" has no footage and nothing logged about why.
+    const r = await exporter.export(
+      { ...CASE, cameraIds: ['front', 'side'], from: T0 + 3_000, to: T0 + 75_000, format: 'folder' },
+      'investigator',
+    );
+    expect(r.manifest.cameras).toEqual(['front', 'side']);
+    const reports = r.manifest.files.filter((f) => f.kind === 'continuity' && f.cameraId);
+    expect(reports.map((f) => f.path).sort()).toEqual(['continuity/front.txt', 'continuity/side.txt']);
+    const front = fs.readFileSync(path.join(r.location, 'continuity/front.txt'), 'utf8');
+    expect(front).toMatch(/1 stretch\(es\) without footage, 20\.0 s/);
+    expect(front).toMatch(/gap .* \(20\.0 s\): camera down \(RTSP connection refused\)/);
+    const side = fs.readFileSync(path.join(r.location, 'continuity/side.txt'), 'utf8');
+    // The whole range of the silent camera is accounted for, its cause named as unknown rather than left out.
+    expect(side).toMatch(/gap .* \(72\.0 s\): no footage \(no cause logged\)/);
+    expect(r.warnings).toContain('no footage of camera "side" in the range');
     const ok = await vigilVerify(r.location, home);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toContain('VERIFIED');

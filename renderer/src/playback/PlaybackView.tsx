@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { EventSearchResponse, EventSummary } from '../../../backend/src/contract/events-api';
 import type { RecordingTimelineResponse } from '../../../backend/src/contract/video-api';
+import { ExportDialog } from '../export';
 import { api, formatTime } from '../lib/http';
 import { useCameras } from '../lib/store';
 import {
@@ -99,6 +100,7 @@ export function PlaybackView(props: { params: URLSearchParams }) {
   const tiles = useRef(new Map<string, TileSync>());
   const [, setRevision] = useState(0);
   const [note, setNote] = useState<string | undefined>();
+  const [exporting, setExporting] = useState<{ from: number; to: number } | undefined>();
 
   // A new route (the live wall's "go back", a link) moves the view there.
   useEffect(() => {
@@ -244,6 +246,16 @@ export function PlaybackView(props: { params: URLSearchParams }) {
           sync {Math.round(spread)} ms
         </span>
         {note ? <span className="muted small">{note}</span> : null}
+        <button
+          disabled={cameraIds.length === 0}
+          onClick={() => {
+            // The range on the timeline, up to now, at most a day (the longest export).
+            const to = Math.min(view.to, Date.now());
+            setExporting({ from: Math.max(view.from, to - 86_400_000), to });
+          }}
+        >
+          Export…
+        </button>
         <details className="pb-cameras">
           <summary>Cameras ({cameraIds.length})</summary>
           <fieldset aria-label="Cameras to play back">
@@ -283,6 +295,15 @@ export function PlaybackView(props: { params: URLSearchParams }) {
         ))}
         {cameraIds.length === 0 ? <div className="muted">Choose cameras to play back.</div> : null}
       </div>
+      {exporting ? (
+        <ExportDialog
+          cameraIds={cameraIds}
+          availableCameras={cameras.list.map((c) => ({ id: c.id, name: c.name }))}
+          from={exporting.from}
+          to={exporting.to}
+          onClose={() => setExporting(undefined)}
+        />
+      ) : null}
       <PlaybackTimeline
         cameraIds={cameraIds}
         name={name}

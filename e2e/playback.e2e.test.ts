@@ -46,8 +46,14 @@ interface Sample {
   state: string;
 }
 
-const sample = (): Promise<Sample[]> => page.evaluate(() => window.vigilPlayback?.sample() ?? []);
-const clockT = (): Promise<number> => page.evaluate(() => window.vigilPlayback?.clock().t ?? 0);
+/** The playback view's diagnostics object (declared by the renderer on `window`). */
+interface PlaybackProbe {
+  vigilPlayback?: { sample(): Sample[]; clock(): { t: number } };
+}
+const sample = (): Promise<Sample[]> =>
+  page.evaluate(() => (window as PlaybackProbe).vigilPlayback?.sample() ?? []);
+const clockT = (): Promise<number> =>
+  page.evaluate(() => (window as PlaybackProbe).vigilPlayback?.clock().t ?? 0);
 
 /** Waits until every tile shows footage in the given state. */
 async function tilesIn(state: 'playing' | 'paused', n = 2): Promise<Sample[]> {

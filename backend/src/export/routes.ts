@@ -70,7 +70,10 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
         if (b.to - b.from > MAX_RANGE_MS)
           return bad('the range is longer than 24 hours; export it in parts', 'to');
         try {
-          const { manifest: _manifest, ...result } = await options.exporter.export(b, (options.actorOf ?? requestActor)(req));
+          const { manifest: _manifest, ...result } = await options.exporter.export(
+            b,
+            (options.actorOf ?? requestActor)(req),
+          );
           return result satisfies EvidenceExportResult;
         } catch (err) {
           return bad((err as Error).message);

@@ -314,7 +314,9 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
         const totals: Array<number | undefined> = [];
         let cursor: string | undefined;
         do {
-          const r = await store.search(q({ ...input, ...filter, limit: '80', ...(cursor ? { cursor } : {}) }));
+          const r = await store.search(
+            q({ ...input, ...filter, limit: '80', ...(cursor ? { cursor } : {}) }),
+          );
           seen.push(...r.items.map((i) => i.id));
           totals.push(r.total);
           expect(r.totalRelation).toBeUndefined();
@@ -333,7 +335,7 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
       expect(all.total).toBe(575);
     });
 
-    it('keeps the box of the snapshot\'s own frame with the snapshot', async () => {
+    it("keeps the box of the snapshot's own frame with the snapshot", async () => {
       const t0 = Date.now() - 15 * MINUTE_MS;
       // A person walking down the picture: the snapshot is taken at 1 s; a higher score at 4 s moves the
       // event's box further down, but the snapshot stays the one from 1 s.
@@ -378,7 +380,12 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
           topScore: 0.9,
           box: [0.4, 0.5, 0.5, 0.85],
           path: [{ ts: t0 + 6000, box: [0.4, 0.5, 0.5, 0.85], score: 0.9 }],
-          snapshot: { ts: t0 + 6000, score: 0.9, box: [0.4, 0.5, 0.5, 0.85], frameJpeg: solidJpeg(1, 2, 3, 32) },
+          snapshot: {
+            ts: t0 + 6000,
+            score: 0.9,
+            box: [0.4, 0.5, 0.5, 0.85],
+            frameJpeg: solidJpeg(1, 2, 3, 32),
+          },
         }),
       ]);
       expect((await store.getEvent('ev-walk'))?.snapshot?.box).toEqual([0.4, 0.5, 0.5, 0.85]);

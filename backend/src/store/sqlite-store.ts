@@ -401,7 +401,8 @@ export class SqliteEventStore implements EventStore {
       ];
       if (start) values.push(merged.startTs);
       if (score) values.push(merged.topScore);
-      if (snap) values.push(snap.ts, snap.score, snap.box ? boxJson(snap.box) : null, crop ? 1 : 0, frame ? 1 : 0);
+      if (snap)
+        values.push(snap.ts, snap.score, snap.box ? boxJson(snap.box) : null, crop ? 1 : 0, frame ? 1 : 0);
       values.push(row.rid);
       this.#updateStatement(start, score, snap !== undefined).run(values);
       // An earlier start in another hour moves the event, and the zones it is counted in, to that hour.

@@ -10,6 +10,7 @@ import {
   follow,
   fractionOf,
   frameMs,
+  nominalFps,
   parsePlayback,
   playbackHash,
   spreadMs,
@@ -177,8 +178,7 @@ export function PlaybackView(props: { params: URLSearchParams }) {
   const fps = Math.max(0, ...cameraIds.map((id) => cameras.list.find((c) => c.id === id)?.fpsIn ?? 0));
   const step = (frames: number) => {
     setPlay(false);
-    // The nominal rate (the measured one wanders: 9.5 fps of a 10 fps camera).
-    jump(clock.now() + frames * frameMs(Math.round(fps) || undefined));
+    jump(clock.now() + frames * frameMs(nominalFps(fps)));
   };
 
   const findEvent = async (direction: 'previous' | 'next') => {

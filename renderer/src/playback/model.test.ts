@@ -4,6 +4,7 @@ import {
   correction,
   follow,
   mediaTimeAt,
+  nominalFps,
   parsePlayback,
   playbackHash,
   spreadMs,
@@ -56,6 +57,13 @@ describe('keeping tiles on one instant', () => {
     expect(early.rate).toBeLessThan(4);
     expect(correction(1, 2, 10)).toEqual({ rate: 1, seekTo: 10 });
     expect(correction(1, 0, 10)).toEqual({ rate: 1 });
+  });
+
+  it('steps by the frame of the rate the camera is set to, not the rate measured under load', () => {
+    expect(nominalFps(9.46)).toBe(10);
+    expect(nominalFps(11)).toBe(10);
+    expect(nominalFps(24.7)).toBe(25);
+    expect(nominalFps(0)).toBeUndefined();
   });
 
   it('measures the spread of the instants shown', () => {

@@ -202,6 +202,20 @@ export function parsePlayback(params: URLSearchParams, now: number): { cameraIds
   return { cameraIds, t: Number.isFinite(t) && t > 0 ? Math.min(t, now) : now - 5 * 60_000 };
 }
 
+/** Frame rates cameras are set to. */
+const NOMINAL_FPS = [5, 6, 7.5, 10, 12, 12.5, 15, 20, 24, 25, 30, 50, 60] as const;
+
+/**
+ * The frame rate a camera is set to, from the rate measured at the backend (which wanders with load: 9.5 or 11
+ * fps of a 10 fps camera); undefined when nothing was measured.
+ */
+export function nominalFps(measured: number | undefined): number | undefined {
+  if (!measured || measured < 0.5) return undefined;
+  let best: number = NOMINAL_FPS[0];
+  for (const f of NOMINAL_FPS) if (Math.abs(f - measured) < Math.abs(best - measured)) best = f;
+  return best;
+}
+
 /** The duration of one frame at `fps` (the step of the frame buttons), 40 ms when the rate is unknown. */
 export function frameMs(fps: number | undefined): number {
   return fps && fps > 0.5 ? 1000 / fps : 40;

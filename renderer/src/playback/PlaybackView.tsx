@@ -138,9 +138,13 @@ export function PlaybackView(props: { params: URLSearchParams }) {
         setPlaying(false);
       }
       const list = [...tiles.current.values()];
-      if (clock.playing && list.some((tile) => tile.holding(at))) clock.hold();
+      const waiting = clock.playing ? list.filter((tile) => tile.holding(at)) : [];
+      if (waiting.length) clock.hold();
       const instant = clock.now(at);
-      for (const tile of list) tile.sync(instant, clock.playing, clock.speed);
+      // While the clock waits for a tile, the others wait too (paused on the instant) instead of running ahead and
+      // having to seek back.
+      for (const tile of list)
+        tile.sync(instant, clock.playing && (waiting.length === 0 || waiting.includes(tile)), clock.speed);
       if (at - lastUi > 200) {
         lastUi = at;
         setT(Math.round(instant));

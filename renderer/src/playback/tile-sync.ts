@@ -11,6 +11,8 @@ const FETCH_AROUND_MS = 15 * 60_000;
 const RECENT_REFRESH_MS = 5_000;
 /** A tile waiting this long for its clip stops holding the others back. */
 const MAX_HOLD_MS = 6_000;
+/** Short dips in decoded data that do not count as a stall. */
+const LOW_DATA_MS = 300;
 
 /**
  * One playback tile's video element, kept on the shared clock: loads the clip that holds the instant (a run of
@@ -26,6 +28,7 @@ export class TileSync {
   #fetching = false;
   #fetchedAt = 0;
   #waitingSince: number | undefined;
+  #lowSince: number | undefined;
   #lastPausedAt: number | undefined;
   #disposed = false;
 
@@ -99,14 +102,19 @@ export class TileSync {
       return this.#set(v.readyState < 2 ? 'loading' : 'paused');
     }
     this.#lastPausedAt = undefined;
-    if (v.seeking || v.readyState < 3) {
-      this.#waitingSince ??= performance.now();
+    // A decoder a moment behind (HAVE_CURRENT_DATA for a few frames) is not a stall: only a seek in progress, or
+    // one lasting beyond LOW_DATA_MS, holds the others back.
+    const now = performance.now();
+    const low = v.readyState < 3;
+    this.#lowSince = low ? (this.#lowSince ?? now) : undefined;
+    if (v.seeking || (low && now - (this.#lowSince ?? now) > LOW_DATA_MS)) {
+      this.#waitingSince ??= now;
       if (v.paused) void v.play().catch(() => {});
       return this.#set('loading');
     }
     this.#waitingSince = undefined;
     const c = correction(speed, v.currentTime - wanted, wanted);
-    if (c.seekTo !== undefined) v.currentTime = c.seekTo;
+    if (c.seekTo !== undefined && !low) v.currentTime = c.seekTo;
     if (Math.abs(v.playbackRate - c.rate) > 1e-3) v.playbackRate = c.rate;
     if (v.paused) void v.play().catch(() => {});
     this.#set('playing');

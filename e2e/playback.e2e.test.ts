@@ -147,7 +147,10 @@ describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () =>
     await page.waitForTimeout(2000);
     const spreads: number[] = [];
     const first = await sample();
-    for (let i = 0; i < 30; i++) {
+    // 25 samples with both tiles playing (a tile waiting for its decoder on a loaded machine holds both, and is not
+    // a moment of playback), for at most 20 s.
+    let taken = 0;
+    for (const until = Date.now() + 20_000; spreads.length < 25 && Date.now() < until; taken++) {
       const s = await sample();
       if (s.every((x) => x.state === 'playing' && x.instant !== undefined)) spreads.push(spreadOf(s));
       await page.waitForTimeout(100);
@@ -157,7 +160,7 @@ describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () =>
     const median = spreads[Math.floor(spreads.length / 2)] ?? Infinity;
     const worst = spreads.at(-1) ?? Infinity;
     console.log(
-      `playback sync at 1x over ${spreads.length} samples: median spread ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (one frame: ${FRAME_MS} ms)`,
+      `playback sync at 1x over ${spreads.length} samples (${taken - spreads.length} of ${taken} taken while a tile waited): median spread ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (one frame: ${FRAME_MS} ms)`,
     );
     expect(spreads.length).toBeGreaterThan(20);
     // Both videos advanced by about the same three seconds of media time…
@@ -195,11 +198,13 @@ describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () =>
     );
     // Reported, not asserted: the one-frame target is for 1×, and at 4× two tiles decode 40 frames a second each
     // on a machine that also records, detects and (in CI) runs other tests; measured 4 to 100 ms (median) here.
-    await page.getByLabel('Speed').selectOption('1');
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
-    await tilesIn('paused');
 
-    // One frame forward: both tiles move by one frame, together.
+    // One frame forward from an instant inside the recording (4× may have run to the end of what is recorded):
+    // both tiles move by one frame, together.
+    await page.goto(`${backend!.url}/#/playback?cameras=plaza,gate&t=${start + 5_000}`);
+    await page.reload();
+    await tilesIn('paused');
     const before = await clockT();
     await page.getByRole('button', { name: 'Next frame' }).click();
     await expect.poll(clockT).toBeGreaterThan(before);

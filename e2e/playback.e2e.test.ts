@@ -57,19 +57,14 @@ const sample = (): Promise<Sample[]> =>
 const clockT = (): Promise<number> =>
   page.evaluate(() => (window as PlaybackProbe).vigilPlayback?.clock().t ?? 0);
 
-/** Waits until every tile shows footage in the given state. */
+/** Waits until every tile shows footage in the given state; names what the tiles were doing when it gives up. */
 async function tilesIn(state: 'playing' | 'paused', n = 2): Promise<Sample[]> {
   let last: Sample[] = [];
-  await expect
-    .poll(
-      async () => {
-        last = await sample();
-        return last.length === n && last.every((s) => s.state === state && s.instant !== undefined);
-      },
-      { timeout: 30_000, interval: 200 },
-    )
-    .toBe(true);
-  return last;
+  for (const until = Date.now() + 30_000; Date.now() < until; await page.waitForTimeout(200)) {
+    last = await sample();
+    if (last.length === n && last.every((s) => s.state === state && s.instant !== undefined)) return last;
+  }
+  throw new Error(`tiles not ${state} after 30 s: ${JSON.stringify(last)} at clock ${await clockT()}`);
 }
 
 const spreadOf = (s: Sample[]): number => {

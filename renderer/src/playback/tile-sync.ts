@@ -41,6 +41,41 @@ export class TileSync {
     video.playsInline = true;
     video.preload = 'auto';
     video.addEventListener('error', this.#onError);
+    this.#watchFrames();
+  }
+
+  /** Media-time steps between frames presented one after the other (the footage's own frame duration). */
+  readonly #frameSteps: number[] = [];
+
+  /** Duration of one frame of this camera's footage in ms, once some frames were shown; undefined before. */
+  frameMs(): number | undefined {
+    if (this.#frameSteps.length < 3) return undefined;
+    const sorted = [...this.#frameSteps].sort((a, b) => a - b);
+    return (sorted[Math.floor(sorted.length / 2)] as number) * 1000;
+  }
+
+  #watchFrames(): void {
+    const v = this.video as HTMLVideoElement & {
+      requestVideoFrameCallback?: (
+        cb: (now: number, meta: { mediaTime: number; presentedFrames: number }) => void,
+      ) => number;
+    };
+    if (!v.requestVideoFrameCallback) return;
+    let last: { mediaTime: number; presented: number } | undefined;
+    const onFrame = (_now: number, meta: { mediaTime: number; presentedFrames: number }) => {
+      if (this.#disposed) return;
+      // Consecutive frames only (none dropped in between): their media-time step is one frame.
+      if (last && meta.presentedFrames === last.presented + 1) {
+        const step = meta.mediaTime - last.mediaTime;
+        if (step > 0.004 && step < 1) {
+          this.#frameSteps.push(step);
+          if (this.#frameSteps.length > 31) this.#frameSteps.shift();
+        }
+      }
+      last = { mediaTime: meta.mediaTime, presented: meta.presentedFrames };
+      v.requestVideoFrameCallback?.(onFrame);
+    };
+    v.requestVideoFrameCallback(onFrame);
   }
 
   readonly #onError = (): void => {

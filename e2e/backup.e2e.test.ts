@@ -99,8 +99,13 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
     await expect.poll(() => section.textContent(), { timeout: 10_000 }).toMatch(/[0-9a-f]{64}/);
     await section.getByRole('button', { name: 'Export evidence…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Export evidence' });
-    await dialog.getByLabel('Reason (case number, request)').fill('case 7');
-    await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+    // Case number and reason are required: Export stays disabled until both are given.
+    const exportButton = dialog.getByRole('button', { name: 'Export', exact: true });
+    expect(await exportButton.isDisabled()).toBe(true);
+    await dialog.getByLabel('Case number (required)').fill('2026-7');
+    expect(await exportButton.isDisabled()).toBe(true);
+    await dialog.getByLabel(/^Reason \(required/).fill('footage requested by the police');
+    await exportButton.click();
     await expect
       .poll(() => dialog.getByRole('status').textContent(), { timeout: 30_000 })
       .toMatch(/Exported \d+ files/);
@@ -112,5 +117,10 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
     const file = path.join(home, 'evidence.zip');
     fs.writeFileSync(file, await zip.body());
     expect((await verifyEvidence(file)).intact).toBe(true);
+    const manifest = JSON.parse(
+      spawnSync('unzip', ['-p', file, 'manifest.json'], { encoding: 'utf8' }).stdout,
+    ) as { caseNumber: string; reason: string; exportedBy: string };
+    expect(manifest).toMatchObject({ caseNumber: '2026-7', reason: 'footage requested by the police' });
+    expect(manifest.exportedBy.length).toBeGreaterThan(0);
   });
 });

@@ -133,7 +133,10 @@ const calls = (page: Page) =>
 async function exportEvidence(page: Page): Promise<void> {
   await page.goto(`${backend!.url}/#/backup`);
   await page.getByRole('button', { name: 'Export evidence…' }).click();
-  await page.getByRole('dialog', { name: 'Export evidence' }).getByRole('button', { name: 'Export' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export evidence' });
+  await dialog.getByLabel('Case number (required)').fill('D-1');
+  await dialog.getByLabel(/^Reason \(required/).fill('desktop download check');
+  await dialog.getByRole('button', { name: 'Export' }).click();
   await page.getByText(/Exported \d+ files/).waitFor({ timeout: 30_000 });
 }
 

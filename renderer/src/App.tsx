@@ -11,6 +11,7 @@ import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
 import { HandoverBanner, handoverView } from './handover';
 import { KibanaView } from './kibana/KibanaView';
+import { PlaybackView } from './playback/PlaybackView';
 import { useApi } from './lib/hooks';
 import { api } from './lib/http';
 import { realtime } from './lib/realtime';
@@ -35,6 +36,7 @@ import { SystemView } from './system/SystemView';
 const VIEWS = [
   { id: 'live', label: 'Live' },
   { id: 'events', label: 'Events' },
+  { id: 'playback', label: 'Playback' },
   { id: 'dashboards', label: 'Dashboards' },
   { id: 'rules', label: 'Rules' },
   { id: 'cameras', label: 'Cameras' },
@@ -205,6 +207,7 @@ function Shell({
                 {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
                 {view === 'desktop' ? <DesktopView /> : null}
                 {view === 'sites' && sitesApi ? <SitesView api={sitesApi} /> : null}
+                {view === 'playback' ? <PlaybackView params={route.params} /> : null}
                 {view === 'people' ? <PeopleView /> : null}
                 {view === handoverView.id ? <handoverView.component session={session} /> : null}
               </>

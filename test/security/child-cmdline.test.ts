@@ -224,7 +224,14 @@ describe.skipIf(skip)('no camera password on any child process (real ffmpeg, rea
     expect(clip.result).toBeGreaterThan(1000);
     const exported = await watch(
       backend.proc.pid!,
-      call('POST', '/api/export', { cameraIds: ['cfg-url'], from, to, format: 'zip' }).then(async (r) => ({
+      call('POST', '/api/export', {
+        cameraIds: ['cfg-url'],
+        from,
+        to,
+        format: 'zip',
+        reason: 'camera URL check',
+        caseNumber: 'T-1',
+      }).then(async (r) => ({
         status: r.status,
         body: await r.text(),
       })),

@@ -72,7 +72,14 @@ describe('`vigil verify` and who signed an export', { timeout: 180_000 }, () => 
       installation: 'Harbour gate',
     });
     const r = await exporter.export(
-      { cameraIds: ['gate'], from: T0, to: T0 + 10_000, format: 'folder' },
+      {
+        cameraIds: ['gate'],
+        from: T0,
+        to: T0 + 10_000,
+        format: 'folder',
+        reason: 'forgery check',
+        caseNumber: 'F-1',
+      },
       'investigator',
     );
     genuine = r.location;

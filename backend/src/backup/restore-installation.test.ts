@@ -125,6 +125,8 @@ describe('backup of a running installation, restored into an empty one', () => {
       from,
       to,
       format: 'folder',
+      reason: 'restored installation check',
+      caseNumber: 'R-1',
     });
     expect(exp.status, JSON.stringify(exp.body)).toBe(200);
     expect((await verifyEvidence(exp.body.location)).intact).toBe(true);

@@ -169,9 +169,13 @@ export interface EvidenceManifest {
   cameras: string[];
   from: number;
   to: number;
+  /** Who exported: the signed-in person (the request's actor). */
   exportedBy: string;
   exportedAt: number;
-  reason?: string;
+  /** Why the footage was exported (a request, an incident); required. */
+  reason: string;
+  /** The case the export belongs to; required. */
+  caseNumber: string;
   installation: string;
   /** SHA-256 fingerprint (hex) of the public key in public-key.pem. */
   keyFingerprint: string;
@@ -188,14 +192,20 @@ export interface ContinuityItem {
   detail?: string;
 }
 
-/** POST /api/export body. */
+/** POST /api/export body. The reason and the case number are required: an export nobody can account for is not evidence. */
 export interface EvidenceExportRequest {
   cameraIds: string[];
   from: number;
   to: number;
   format: 'zip' | 'folder';
-  reason?: string;
+  reason: string;
+  caseNumber: string;
 }
+
+/** Longest export reason, in characters. */
+export const MAX_EXPORT_REASON = 500;
+/** Longest case number, in characters. */
+export const MAX_CASE_NUMBER = 64;
 
 /** POST /api/export answer. */
 export interface EvidenceExportResult {

@@ -48,7 +48,7 @@ export interface EventDetail extends EventSummary {
   path: Array<{ ts: number; box: Box; score: number }>;
   stationary: boolean;
   /** Time and score of the stored snapshot, when there is one (bytes: GET /api/events/:id/snapshot.jpg). */
-  snapshot?: { ts: number; score: number; crop: boolean; frame: boolean };
+  snapshot?: { ts: number; score: number; crop: boolean; frame: boolean; box?: Box };
   notes: EventNote[];
   /** Last time anything about the event changed (a merge, a note, a tag). */
   updatedTs: number;
@@ -59,8 +59,13 @@ export interface EventSearchResponse {
   items: EventSummary[];
   /** Pass as `cursor` to get the next page; absent on the last page. */
   nextCursor?: string;
-  /** Number of events matching the filters (first page only). */
-  total?: number;
+  /**
+   * Number of events matching the filters, on every page (later pages repeat the first page's count, carried by
+   * the cursor). A lower bound when `totalRelation` is 'gte': the store stopped counting there.
+   */
+  total: number;
+  /** Present when `total` is a lower bound ("more than N"). */
+  totalRelation?: 'gte';
 }
 
 /** GET /api/events/facets: counts over the same filters as a search. */

@@ -42,6 +42,11 @@ export interface VigilEvent {
 export interface EventSnapshot {
   ts: number;
   score: number;
+  /**
+   * Box of the object on the snapshot's own frame. The event's `box` follows its top score, which can come from
+   * another frame than the snapshot; drawing that one on the snapshot puts it beside a moving person.
+   */
+  box?: Box;
   /** JPEG of the full frame (base64 on the bus, omitted once stored). */
   frameJpeg?: string;
   /** JPEG of the crop around the object. */

@@ -61,6 +61,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   [routeKey('GET', V.snapshot)]: 'live.view',
   [routeKey('GET', V.live)]: 'live.view',
   [routeKey('GET', V.recordings)]: 'recordings.view',
+  [routeKey('GET', V.timeline)]: 'recordings.view',
   [routeKey('GET', V.clip)]: 'recordings.view',
   [routeKey('GET', V.retentionLog)]: 'storage.manage',
   [routeKey('GET', V.retention)]: 'storage.manage',

@@ -27,6 +27,8 @@ import type {
  *   of the event's label, camera id, camera name, zones, tags or notes; nothing in `q` is query syntax;
  * - order: startTs then id (code-unit order), both descending for "newest"; pages continue after the cursor's
  *   (startTs, id), so events arriving meanwhile never shift or repeat a page;
+ * - every page carries the search's total: the first page counts, its cursor carries the count to later pages;
+ *   it may be a lower bound ("more than N", totalRelation 'gte') where a store caps counting;
  * - facets count events per label and camera, and per zone (an event counts once in each of its zones);
  * - histogram buckets are UTC minutes, hours or days (see histogramInterval), empty buckets included.
  */
@@ -161,6 +163,14 @@ export interface EventQuery {
   limit: number;
   /** Position after which the page starts (keyset on startTs, id). */
   after?: { startTs: number; id: string };
+  /** The total the first page counted, carried by the cursor so every later page reports it without recounting. */
+  counted?: SearchTotal;
+}
+
+/** How many events a search matches: exact, or (`atLeast`) a lower bound where the store stops counting. */
+export interface SearchTotal {
+  total: number;
+  atLeast: boolean;
 }
 
 interface CursorState {
@@ -169,6 +179,9 @@ interface CursorState {
   f: number;
   t: number;
   o: 'newest' | 'oldest';
+  /** Total counted by the first page, and whether it is a lower bound. */
+  n?: number;
+  g?: 1;
 }
 
 function toBase64Url(text: string): string {
@@ -189,12 +202,36 @@ const CursorSchema = z.strictObject({
   f: z.number().int(),
   t: z.number().int(),
   o: z.enum(['newest', 'oldest']),
+  n: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  g: z.literal(1).optional(),
 });
 
-/** The opaque cursor for the page after `last`. It pins the time range, so later pages do not shift. */
-export function encodeCursor(query: EventQuery, last: { startTs: number; id: string }): string {
+/**
+ * The opaque cursor for the page after `last`. It pins the time range, so later pages do not shift, and carries
+ * the search's total, so every page reports the same count as the first.
+ */
+export function encodeCursor(
+  query: EventQuery,
+  last: { startTs: number; id: string },
+  counted?: SearchTotal,
+): string {
   const state: CursorState = { s: last.startTs, i: last.id, f: query.from, t: query.to, o: query.sort };
+  if (counted) {
+    state.n = counted.total;
+    if (counted.atLeast) state.g = 1;
+  }
   return toBase64Url(JSON.stringify(state));
+}
+
+/** Sets a page's total (and `totalRelation` when it is a lower bound). */
+export function withTotal<T extends { total?: number; totalRelation?: 'gte' }>(
+  page: T,
+  counted: SearchTotal,
+): T {
+  page.total = counted.total;
+  if (counted.atLeast) page.totalRelation = 'gte';
+  else delete page.totalRelation;
+  return page;
 }
 
 function decodeCursor(cursor: string): CursorState {
@@ -236,6 +273,7 @@ export function parseEventQuery(input: unknown, now = Date.now()): EventQuery {
   let to = p.to ?? (p.from !== undefined ? Math.max(end, p.from + 1) : end);
   let from = p.from ?? to - DAY_MS;
   let after: EventQuery['after'];
+  let counted: SearchTotal | undefined;
   let sort = p.sort ?? 'newest';
   if (p.cursor !== undefined && p.cursor !== '') {
     const c = decodeCursor(p.cursor);
@@ -245,6 +283,7 @@ export function parseEventQuery(input: unknown, now = Date.now()): EventQuery {
     to = c.t;
     sort = c.o;
     after = { startTs: c.s, id: c.i };
+    if (c.n !== undefined) counted = { total: c.n, atLeast: c.g === 1 };
   }
   if (from >= to) throw new StoreInputError('from', 'from must be earlier than to');
   let terms: string[] = [];
@@ -265,6 +304,7 @@ export function parseEventQuery(input: unknown, now = Date.now()): EventQuery {
     sort,
     limit: p.limit ?? DEFAULT_PAGE_SIZE,
     after,
+    ...(counted ? { counted } : {}),
   };
 }
 

@@ -62,6 +62,27 @@ export interface RecordingsResponse {
   recordingSince?: number;
 }
 
+/** Why a span of a camera's timeline has no footage: a recorder gap's cause, or retention's deletion. */
+export type TimelineGapCause = GapCause | 'deleted by retention';
+
+/**
+ * GET /api/recordings/:id/timeline?from&to: what a playback timeline draws for one camera: the recorded spans and
+ * every span without footage with its cause (recorder gaps: camera down, backend stopped, disk full, recording
+ * off; and footage retention deleted), oldest first.
+ */
+export interface RecordingTimelineResponse {
+  cameraId: string;
+  from: number;
+  to: number;
+  segments: Array<{ start: number; end: number }>;
+  gaps: Array<{ start: number; end: number; cause: TimelineGapCause; detail?: string }>;
+  /** Start of the segment being written now (footage up to now plays once it closes). */
+  recordingSince?: number;
+}
+
+/** Longest range one timeline request covers. */
+export const MAX_TIMELINE_MS = 31 * 86_400_000;
+
 /** GET /api/retention/log?limit */
 export type RetentionLogResponse = RetentionLogEntry[];
 
@@ -158,6 +179,7 @@ export const VideoRoutes = {
   snapshot: '/api/cameras/:id/snapshot.jpg',
   live: '/api/live/:id',
   recordings: '/api/recordings/:id',
+  timeline: '/api/recordings/:id/timeline',
   clip: '/api/clips/:file',
   retentionLog: '/api/retention/log',
   /** GET the retention in force and its forecast; PUT a RetentionUpdate. */

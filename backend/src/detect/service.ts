@@ -511,7 +511,7 @@ export class DetectionService implements Service {
       try {
         if (shot) {
           const jpegs = await this.#snapshots.encode(shot.image, shot.box);
-          const snapshot: EventSnapshot = { ts: shot.ts, score: shot.score, ...jpegs };
+          const snapshot: EventSnapshot = { ts: shot.ts, score: shot.score, box: shot.box, ...jpegs };
           event.snapshot = snapshot;
         }
         await this.#bus.publish(Topics.events, t.cameraId, event);

@@ -17,6 +17,7 @@ const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'backend/src/roles/cli.ts');
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+const CASE = { reason: 'review of the gate camera', caseNumber: 'C-7' };
 
 /**
  * `vigil verify` as a user runs it on the installation's machine: its own process, no backend started, the
@@ -101,7 +102,14 @@ describe('signed evidence export and `vigil verify`', () => {
 
   it('exports a folder of playable clips, snapshots, events and a continuity report; an unaltered export verifies', async () => {
     const r = await exporter.export(
-      { cameraIds: ['front'], from: T0 + 3_000, to: T0 + 75_000, format: 'folder', reason: 'case 42' },
+      {
+        cameraIds: ['front'],
+        from: T0 + 3_000,
+        to: T0 + 75_000,
+        format: 'folder',
+        reason: 'theft at the gate',
+        caseNumber: '2026-042',
+      },
       'investigator',
     );
     // One clip per continuous run: before and after the gap.
@@ -111,10 +119,20 @@ describe('signed evidence export and `vigil verify`', () => {
     expect(probeDuration(first)).toBeGreaterThan(35);
     expect(probeDuration(first)).toBeLessThan(41);
     expect(probeDuration(path.join(r.location, clips[1]?.path ?? ''))).toBeGreaterThan(10);
-    expect(fs.readFileSync(path.join(r.location, 'continuity.txt'), 'utf8')).toMatch(/gap .* camera down/);
+    expect(fs.readFileSync(path.join(r.location, 'continuity/front.txt'), 'utf8')).toMatch(
+      /gap .* camera down/,
+    );
     expect(JSON.parse(fs.readFileSync(path.join(r.location, 'events.json'), 'utf8'))).toHaveLength(2);
     expect(fs.existsSync(path.join(r.location, 'snapshots/ev-1.jpg'))).toBe(true);
-    expect(r.manifest).toMatchObject({ exportedBy: 'investigator', cameras: ['front'], reason: 'case 42' });
+    expect(r.manifest).toMatchObject({
+      exportedBy: 'investigator',
+      cameras: ['front'],
+      reason: 'theft at the gate',
+      caseNumber: '2026-042',
+    });
+    expect(fs.readFileSync(path.join(r.location, 'continuity/front.txt'), 'utf8')).toContain(
+      'Case 2026-042: theft at the gate',
+    );
     expect(holds).toContainEqual({
       cameraId: 'front',
       from: T0 + 3_000,
@@ -130,9 +148,30 @@ describe('signed evidence export and `vigil verify`', () => {
     expect(ok.out).toContain('VERIFIED');
   });
 
+  it('exports several cameras over one range as one signed package with a continuity report per camera', async () => {
+    // "front" recorded with a logged camera-down gap; "side" has no footage and nothing logged about why.
+    const r = await exporter.export(
+      { ...CASE, cameraIds: ['front', 'side'], from: T0 + 3_000, to: T0 + 75_000, format: 'folder' },
+      'investigator',
+    );
+    expect(r.manifest.cameras).toEqual(['front', 'side']);
+    const reports = r.manifest.files.filter((f) => f.kind === 'continuity' && f.cameraId);
+    expect(reports.map((f) => f.path).sort()).toEqual(['continuity/front.txt', 'continuity/side.txt']);
+    const front = fs.readFileSync(path.join(r.location, 'continuity/front.txt'), 'utf8');
+    expect(front).toMatch(/1 stretch\(es\) without footage, 20\.0 s/);
+    expect(front).toMatch(/gap .* \(20\.0 s\): camera down \(RTSP connection refused\)/);
+    const side = fs.readFileSync(path.join(r.location, 'continuity/side.txt'), 'utf8');
+    // The whole range of the silent camera is accounted for, its cause named as unknown rather than left out.
+    expect(side).toMatch(/gap .* \(72\.0 s\): no footage \(no cause logged\)/);
+    expect(r.warnings).toContain('no footage of camera "side" in the range');
+    const ok = await vigilVerify(r.location, home);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toContain('VERIFIED');
+  });
+
   it('one altered byte in a clip of a zip export: `vigil verify` fails and names the clip', async () => {
     const r = await exporter.export(
-      { cameraIds: ['front'], from: T0, to: T0 + 30_000, format: 'zip' },
+      { ...CASE, cameraIds: ['front'], from: T0, to: T0 + 30_000, format: 'zip' },
       'investigator',
     );
     expect(r.location.endsWith('.zip')).toBe(true);
@@ -152,7 +191,7 @@ describe('signed evidence export and `vigil verify`', () => {
 
   it('names added and missing files, and a manifest edited after signing', async () => {
     const r = await exporter.export(
-      { cameraIds: ['front'], from: T0, to: T0 + 20_000, format: 'folder' },
+      { ...CASE, cameraIds: ['front'], from: T0, to: T0 + 20_000, format: 'folder' },
       'investigator',
     );
     fs.writeFileSync(path.join(r.location, 'planted.mp4'), 'x');

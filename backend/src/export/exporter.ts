@@ -110,16 +110,52 @@ function contiguousRuns(segments: SegmentFile[]): SegmentFile[][] {
   return runs;
 }
 
-function continuityText(items: ContinuityItem[], req: EvidenceExportRequest): string {
+/** Cause written for footage missing where neither the recorder nor retention logged why. */
+export const UNEXPLAINED_CAUSE = 'no footage (no cause logged)';
+
+/**
+ * Every stretch of [from, to) without footage of one camera, with its cause: the recorder's gaps and retention's
+ * deletions as logged, and the holes nothing explains (named as such), so the report accounts for every second.
+ */
+export function cameraContinuity(
+  cameraId: string,
+  from: number,
+  to: number,
+  segments: ReadonlyArray<{ start: number; end: number }>,
+  logged: readonly ContinuityItem[],
+): ContinuityItem[] {
+  const items = logged
+    .filter((i) => i.cameraId === cameraId && i.end > from && i.start < to)
+    .map((i) => ({ ...i, start: Math.max(i.start, from), end: Math.min(i.end, to) }));
+  const covered = [...segments, ...items].map((s) => ({ start: s.start, end: s.end }));
+  covered.sort((a, b) => a.start - b.start);
+  let at = from;
+  const holes: ContinuityItem[] = [];
+  for (const c of covered) {
+    if (c.start - at > CONTIGUOUS_MS && at < to)
+      holes.push({ cameraId, start: at, end: Math.min(c.start, to), kind: 'gap', cause: UNEXPLAINED_CAUSE });
+    at = Math.max(at, c.end);
+  }
+  if (to - at > CONTIGUOUS_MS)
+    holes.push({ cameraId, start: at, end: to, kind: 'gap', cause: UNEXPLAINED_CAUSE });
+  return [...items, ...holes].sort((a, b) => a.start - b.start);
+}
+
+/** The continuity report of one camera, in words. */
+function continuityText(cameraId: string, items: ContinuityItem[], req: EvidenceExportRequest): string {
   const lines = [
-    `Continuity report for ${req.cameraIds.join(', ')} from ${new Date(req.from).toISOString()} to ${new Date(req.to).toISOString()}`,
+    `Continuity report for ${cameraId} from ${new Date(req.from).toISOString()} to ${new Date(req.to).toISOString()}`,
+    `Case ${req.caseNumber}: ${req.reason}`,
     '',
   ];
   if (!items.length) lines.push('The footage is continuous: no gaps and no deletions in the range.');
+  const missing = items.reduce((n, i) => n + (i.end - i.start), 0);
+  if (items.length)
+    lines.push(`${items.length} stretch(es) without footage, ${(missing / 1000).toFixed(1)} s in all:`, '');
   for (const i of items) {
     const secs = ((i.end - i.start) / 1000).toFixed(1);
     lines.push(
-      `${i.cameraId}: ${i.kind === 'gap' ? 'gap' : 'deleted'} ${new Date(i.start).toISOString()} – ${new Date(i.end).toISOString()} (${secs} s): ${i.cause}${i.detail ? ` (${i.detail})` : ''}`,
+      `${i.kind === 'gap' ? 'gap' : 'deleted'} ${new Date(i.start).toISOString()} – ${new Date(i.end).toISOString()} (${secs} s): ${i.cause}${i.detail ? ` (${i.detail})` : ''}`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -141,6 +177,8 @@ export class EvidenceExporter {
     const { options } = this;
     if (!req.cameraIds.length) throw new Error('choose at least one camera to export');
     if (!(req.to > req.from)) throw new Error('the end of the range must be after its start');
+    if (!req.reason.trim()) throw new Error('give the reason for the export');
+    if (!req.caseNumber.trim()) throw new Error('give the case number the export belongs to');
     const id = `${stamp(req.from)}_${safe(req.cameraIds.join('+')).slice(0, 60)}_${randomBytes(3).toString('hex')}`;
     await fsp.mkdir(options.exportsDir, { recursive: true });
     const work =
@@ -164,7 +202,17 @@ export class EvidenceExporter {
       const continuity: ContinuityItem[] = [];
       for (const cameraId of req.cameraIds) {
         const segments = await options.segments.segments(cameraId, req.from, req.to);
-        continuity.push(...(await options.segments.continuity(cameraId, req.from, req.to)));
+        const logged = await options.segments.continuity(cameraId, req.from, req.to);
+        const own = cameraContinuity(cameraId, req.from, req.to, segments, logged);
+        continuity.push(...own);
+        // One continuity report per camera: every stretch of the range without its footage, with the cause.
+        await fsp.mkdir(path.join(work, 'continuity'), { recursive: true });
+        const rel = `continuity/${safe(cameraId)}.txt`;
+        await fsp.writeFile(
+          path.join(work, 'continuity', `${safe(cameraId)}.txt`),
+          continuityText(cameraId, own, req),
+        );
+        await add(rel, 'continuity', cameraId);
         if (!segments.length) warnings.push(`no footage of camera "${cameraId}" in the range`);
         for (const run of contiguousRuns(segments)) {
           const first = run[0] as SegmentFile;
@@ -197,8 +245,6 @@ export class EvidenceExporter {
       continuity.sort((a, b) => a.start - b.start);
       await fsp.writeFile(path.join(work, 'continuity.json'), JSON.stringify(continuity, null, 2));
       await add('continuity.json', 'continuity');
-      await fsp.writeFile(path.join(work, 'continuity.txt'), continuityText(continuity, req));
-      await add('continuity.txt', 'continuity');
 
       const manifest: EvidenceManifest = {
         format: 'vigil-evidence/1',
@@ -208,7 +254,8 @@ export class EvidenceExporter {
         to: req.to,
         exportedBy: user,
         exportedAt: Date.now(),
-        ...(req.reason ? { reason: req.reason } : {}),
+        reason: req.reason,
+        caseNumber: req.caseNumber,
         installation: options.installation ?? os.hostname(),
         keyFingerprint: options.key.fingerprint,
         files,
@@ -256,6 +303,7 @@ export class EvidenceExporter {
           from: req.from,
           to: req.to,
           reason: req.reason,
+          caseNumber: req.caseNumber,
           files: files.length,
           location,
           keyFingerprint: options.key.fingerprint,

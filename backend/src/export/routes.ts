@@ -4,9 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Limits } from '../contract/config/limits.js';
 import type { ApiError } from '../contract/api.js';
-import { BackupApiRoutes, type EvidenceExportResult } from '../contract/backup.js';
-import type { RouteModule } from '../api/server.js';
+import {
+  BackupApiRoutes,
+  MAX_CASE_NUMBER,
+  MAX_EXPORT_REASON,
+  type EvidenceExportResult,
+} from '../contract/backup.js';
 import { requestActor } from '../api/auth.js';
+import type { RouteModule } from '../api/server.js';
 import { mayUseCamera } from '../api/scope.js';
 import type { EvidenceExporter } from './exporter.js';
 import type { SigningKey } from './signing.js';
@@ -16,7 +21,17 @@ const ExportBody = z.strictObject({
   from: z.number().int().nonnegative().max(Limits.time),
   to: z.number().int().positive().max(Limits.time),
   format: z.enum(['zip', 'folder']).default('zip'),
-  reason: z.string().max(500).optional(),
+  reason: z
+    .string('the reason for the export (a request, an incident)')
+    .trim()
+    .min(3, 'the reason for the export (a request, an incident): at least 3 characters')
+    .max(MAX_EXPORT_REASON, `at most ${MAX_EXPORT_REASON} characters`),
+  caseNumber: z
+    .string('the case number the export belongs to')
+    .trim()
+    .min(1, 'the case number the export belongs to')
+    .max(MAX_CASE_NUMBER, `at most ${MAX_CASE_NUMBER} characters`)
+    .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._/#:-]*$/u, 'letters, digits, spaces and . _ / # : -'),
 });
 
 /** Longest range one export may cover: larger exports are split by the investigator. */

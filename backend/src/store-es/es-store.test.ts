@@ -17,6 +17,7 @@ function storeOnMock(
   engine = new EsEngine(),
   cameraName?: (id: string) => string | undefined,
   spoolDir = fs.mkdtempSync(path.join(tmpRoot, 'spool-')),
+  totalCountLimit?: number,
 ) {
   const client = new Client({
     node: 'http://localhost:9200',
@@ -31,6 +32,7 @@ function storeOnMock(
     cameraName,
     drainIntervalMs: 60_000,
     retentionIntervalMs: 0,
+    ...(totalCountLimit ? { totalCountLimit } : {}),
   });
   return { engine, store };
 }
@@ -189,6 +191,26 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
         ],
       },
     });
+    await store.dispose();
+  });
+
+  it('says "more than N" on every page when a search matches more hits than it counts', async () => {
+    const { store } = storeOnMock(new EsEngine(), undefined, undefined, 10);
+    await store.setup();
+    const now = Date.now();
+    await store.upsertEvents(
+      Array.from({ length: 25 }, (_, i) => makeEvent({ id: `many-${i}`, startTs: now - 60_000 - i * 1000 })),
+    );
+    const pages: Array<{ total: number; relation?: string; n: number }> = [];
+    let cursor: string | undefined;
+    do {
+      const r = await store.search(parseEventQuery({ limit: '8', ...(cursor ? { cursor } : {}) }));
+      pages.push({ total: r.total, relation: r.totalRelation, n: r.items.length });
+      cursor = r.nextCursor;
+    } while (cursor);
+    expect(pages.map((p) => p.n)).toEqual([8, 8, 8, 1]);
+    // Elasticsearch stopped counting at 10: every page says "at least 10", none pretends 10 is the count.
+    expect(pages.every((p) => p.total === 10 && p.relation === 'gte')).toBe(true);
     await store.dispose();
   });
 

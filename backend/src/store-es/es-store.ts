@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errors, type Client } from '@elastic/elasticsearch';
-import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type { EventSnapshot, VigilAlert, VigilEvent } from '../contract/events.js';
+import type { Box } from '../contract/media.js';
 import type {
   AuditEntry,
   EventDetail,
@@ -20,6 +21,7 @@ import {
   DAY_MS,
   MINUTE_MS,
   encodeCursor,
+  withTotal,
   histogramInterval,
   MAX_HISTOGRAM_DAYS,
   searchTerms,
@@ -58,6 +60,8 @@ export interface EsEventStoreOptions {
   cameraName?: (cameraId: string) => string | undefined;
   /** Attempts for bulk items refused with 429 or 5xx. Default 5. */
   bulkAttempts?: number;
+  /** Where a search stops counting hits (TOTAL_COUNT_LIMIT by default). */
+  totalCountLimit?: number;
   /** How often the spool is retried. Default 5 s. */
   drainIntervalMs?: number;
   /** How often events older than the retention (and not retained) are deleted. Default 1 h; 0: never. */
@@ -76,6 +80,12 @@ export class EsBulkError extends Error {
     this.name = 'EsBulkError';
   }
 }
+
+/**
+ * Where a search stops counting its hits: past it the total is a lower bound ("more than 100,000 events"), as
+ * counting every hit of a huge range costs Elasticsearch a pass over all of them (`track_total_hits`).
+ */
+export const TOTAL_COUNT_LIMIT = 100_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -256,6 +266,11 @@ function toSummary(d: EsEventDoc): EventSummary {
   return s;
 }
 
+/** What of a snapshot is kept in the document beside its bytes: time, score and the box on its frame. */
+function snapshotMeta(s: EventSnapshot): { ts: number; score: number; box?: Box } {
+  return { ts: s.ts, score: s.score, ...(s.box ? { box: s.box } : {}) };
+}
+
 function toDetail(d: EsEventDoc): EventDetail {
   const out: EventDetail = {
     ...toSummary(d),
@@ -270,6 +285,7 @@ function toDetail(d: EsEventDoc): EventDetail {
       score: d.snapshot.score,
       crop: !!d.snapshotBytes?.crop,
       frame: !!d.snapshotBytes?.frame,
+      ...(d.snapshot.box ? { box: d.snapshot.box } : {}),
     };
   return out;
 }
@@ -297,6 +313,7 @@ export class EsEventStore implements EventStore {
   readonly #prefix: string;
   readonly #spoolFile: string;
   readonly #bulkAttempts: number;
+  readonly #totalCountLimit: number;
   readonly #cameraName: (id: string) => string | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
   #retentionTimer: NodeJS.Timeout | undefined;
@@ -309,6 +326,7 @@ export class EsEventStore implements EventStore {
     fs.mkdirSync(options.spoolDir, { recursive: true });
     this.#spoolFile = path.join(options.spoolDir, 'events.jsonl');
     this.#bulkAttempts = options.bulkAttempts ?? 5;
+    this.#totalCountLimit = options.totalCountLimit ?? TOTAL_COUNT_LIMIT;
     this.#cameraName = options.cameraName ?? (() => undefined);
     this.incidents = new EsIncidentStore(this.#es, `${this.#prefix}-incidents`);
     this.#drainTimer = setInterval(
@@ -549,7 +567,7 @@ export class EsEventStore implements EventStore {
         const base: EsEventDoc | undefined = entry?.doc ?? hit?._source;
         const { snapshot, ...rest } = e;
         const incoming: MergeableEvent = { ...rest };
-        if (snapshot) incoming.snapshot = { ts: snapshot.ts, score: snapshot.score };
+        if (snapshot) incoming.snapshot = snapshotMeta(snapshot);
         let doc: EsEventDoc;
         if (!base) {
           const cameraName = this.#cameraName(e.cameraId) ?? e.cameraId;
@@ -572,7 +590,7 @@ export class EsEventStore implements EventStore {
           updated.push(e.id);
         }
         if (snapshotIsBetter(base?.snapshot, snapshot)) {
-          doc.snapshot = { ts: snapshot.ts, score: snapshot.score };
+          doc.snapshot = snapshotMeta(snapshot);
           doc.snapshotBytes = { crop: snapshot.cropJpeg, frame: snapshot.frameJpeg };
           doc.hasSnapshot = true;
         } else if (base?.snapshot) {
@@ -652,19 +670,25 @@ export class EsEventStore implements EventStore {
       query: buildFilter(q),
       sort: [{ startTs: { order } }, { id: { order } }],
       size: q.limit + 1,
-      track_total_hits: q.after === undefined,
+      track_total_hits: q.counted ? false : this.#totalCountLimit,
       _source: { excludes: ['snapshotBytes', 'path', 'words', 'notes'] },
       ...(q.after ? { search_after: [q.after.startTs, q.after.id] } : {}),
     });
     const hits = res.hits.hits.map((h) => h._source as EsEventDoc);
     const items = hits.slice(0, q.limit).map(toSummary);
-    const out: EventSearchResponse = { items };
-    const last = items.at(-1);
-    if (hits.length > q.limit && last) out.nextCursor = encodeCursor(q, last);
-    if (q.after === undefined) {
+    let counted = q.counted;
+    if (!counted) {
+      // Counted with search_after on a later page (an old cursor without a count) the total would still be the
+      // whole query's: search_after pages the hits, not the count.
       const total = res.hits.total;
-      out.total = typeof total === 'number' ? total : (total?.value ?? items.length);
+      counted =
+        typeof total === 'number'
+          ? { total, atLeast: false }
+          : { total: total?.value ?? items.length, atLeast: total?.relation === 'gte' };
     }
+    const out: EventSearchResponse = withTotal({ items, total: 0 }, counted);
+    const last = items.at(-1);
+    if (hits.length > q.limit && last) out.nextCursor = encodeCursor(q, last, counted);
     return out;
   }
 

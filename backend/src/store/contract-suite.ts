@@ -294,6 +294,103 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
       }
     });
 
+    it('gives every page the total of the whole search, and facets that add up to it', async () => {
+      const now = Date.now();
+      // 575 events over 30 hours (whole hours answered by counters, the ends event by event), two cameras and
+      // three labels: the count an investigator saw as "80 events" after the first pages loaded.
+      const labels = ['person', 'car', 'bicycle'];
+      const batch = Array.from({ length: 575 }, (_, i) =>
+        makeEvent({
+          id: `t${String(i).padStart(3, '0')}`,
+          startTs: now - 30 * HOUR_MS + i * 3 * MINUTE_MS + 17,
+          cameraId: i % 4 === 0 ? 'cam-b' : 'cam-a',
+          label: labels[i % 3] as string,
+        }),
+      );
+      for (let i = 0; i < batch.length; i += 100) await store.upsertEvents(batch.slice(i, i + 100));
+      const input = { from: String(now - 31 * HOUR_MS), to: String(now) };
+      for (const filter of [{}, { labels: 'car' }, { q: 'dock' }]) {
+        const seen: string[] = [];
+        const totals: Array<number | undefined> = [];
+        let cursor: string | undefined;
+        do {
+          const r = await store.search(
+            q({ ...input, ...filter, limit: '80', ...(cursor ? { cursor } : {}) }),
+          );
+          seen.push(...r.items.map((i) => i.id));
+          totals.push(r.total);
+          expect(r.totalRelation).toBeUndefined();
+          cursor = r.nextCursor;
+        } while (cursor && totals.length < 20);
+        expect(new Set(seen).size).toBe(seen.length);
+        // Every page, the last included, says how many the whole search has: the number of events paged through.
+        expect(totals.length).toBeGreaterThan(1);
+        expect(totals).toEqual(totals.map(() => seen.length));
+        const facets = await store.facets(q({ ...input, ...filter }));
+        const sum = (o: Record<string, number>) => Object.values(o).reduce((n, v) => n + v, 0);
+        expect(sum(facets.labels)).toBe(seen.length);
+        expect(sum(facets.cameras)).toBe(seen.length);
+      }
+      const all = await store.search(q({ ...input, limit: '80' }));
+      expect(all.total).toBe(575);
+    });
+
+    it("keeps the box of the snapshot's own frame with the snapshot", async () => {
+      const t0 = Date.now() - 15 * MINUTE_MS;
+      // A person walking down the picture: the snapshot is taken at 1 s; a higher score at 4 s moves the
+      // event's box further down, but the snapshot stays the one from 1 s.
+      const atSnapshot: VigilEvent['box'] = [0.4, 0.1, 0.5, 0.45];
+      const later: VigilEvent['box'] = [0.4, 0.4, 0.5, 0.75];
+      const start = makeEvent({
+        id: 'ev-walk',
+        startTs: t0,
+        lastTs: t0 + 1000,
+        topScore: 0.8,
+        box: atSnapshot,
+        path: [{ ts: t0 + 1000, box: atSnapshot, score: 0.8 }],
+        snapshot: {
+          ts: t0 + 1000,
+          score: 0.8,
+          box: atSnapshot,
+          cropJpeg: solidJpeg(200, 10, 10),
+          frameJpeg: solidJpeg(10, 200, 10, 32),
+        },
+      });
+      const update = makeEvent({
+        id: 'ev-walk',
+        phase: 'update',
+        startTs: t0,
+        lastTs: t0 + 4000,
+        topScore: 0.81,
+        box: later,
+        path: [{ ts: t0 + 4000, box: later, score: 0.81 }],
+      });
+      await store.upsertEvents([start]);
+      await store.upsertEvents([update]);
+      const got = await store.getEvent('ev-walk');
+      expect(got?.box).toEqual(later);
+      expect(got?.snapshot).toMatchObject({ ts: t0 + 1000, box: atSnapshot, frame: true });
+      // A better snapshot brings its own box.
+      await store.upsertEvents([
+        makeEvent({
+          id: 'ev-walk',
+          phase: 'update',
+          startTs: t0,
+          lastTs: t0 + 6000,
+          topScore: 0.9,
+          box: [0.4, 0.5, 0.5, 0.85],
+          path: [{ ts: t0 + 6000, box: [0.4, 0.5, 0.5, 0.85], score: 0.9 }],
+          snapshot: {
+            ts: t0 + 6000,
+            score: 0.9,
+            box: [0.4, 0.5, 0.5, 0.85],
+            frameJpeg: solidJpeg(1, 2, 3, 32),
+          },
+        }),
+      ]);
+      expect((await store.getEvent('ev-walk'))?.snapshot?.box).toEqual([0.4, 0.5, 0.5, 0.85]);
+    });
+
     it('counts facets and a histogram over the same filters', async () => {
       const now = Date.now();
       const base = Math.floor((now - 2 * HOUR_MS) / HOUR_MS) * HOUR_MS;

@@ -23,6 +23,7 @@ export const VigilEventSchema = z.object({
     .object({
       ts,
       score: z.number().min(0).max(1),
+      box: box.optional(),
       frameJpeg: z.string().optional(),
       cropJpeg: z.string().optional(),
     })

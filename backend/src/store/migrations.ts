@@ -155,6 +155,9 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE INDEX incidents_start ON incidents (start_ts, id);
       CREATE INDEX incidents_state_start ON incidents (state, start_ts);
     `),
+  // 7: the box of the object on the snapshot's own frame (JSON), so the box drawn on a snapshot is the one of that
+  // frame. Older rows have none; readers fall back to the path point of the snapshot's time.
+  (db) => db.exec('ALTER TABLE events ADD COLUMN snapshot_box TEXT'),
 ];
 
 /** Counter tables of one time unit, filled from the events present, and the triggers that keep them. */

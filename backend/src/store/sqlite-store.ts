@@ -26,6 +26,8 @@ import {
   MINUTE_MS,
   StoreInputError,
   encodeCursor,
+  withTotal,
+  type SearchTotal,
   histogramInterval,
   type AlertListOptions,
   type EventPatch,
@@ -67,6 +69,7 @@ interface EventRow {
   stationary: number;
   snapshot_ts: number | null;
   snapshot_score: number | null;
+  snapshot_box: string | null;
   has_crop: number;
   has_frame: number;
   updated_ts: number;
@@ -77,7 +80,7 @@ interface EventRow {
 
 type SummaryRow = Omit<
   EventRow,
-  'path' | 'notes' | 'snapshot_ts' | 'snapshot_score' | 'stationary' | 'updated_ts'
+  'path' | 'notes' | 'snapshot_ts' | 'snapshot_score' | 'snapshot_box' | 'stationary' | 'updated_ts'
 >;
 
 const SUMMARY_COLUMNS =
@@ -117,6 +120,7 @@ function toDetail(r: EventRow): EventDetail {
       score: r.snapshot_score,
       crop: r.has_crop === 1,
       frame: r.has_frame === 1,
+      ...(r.snapshot_box ? { box: JSON.parse(r.snapshot_box) as Box } : {}),
     };
   return d;
 }
@@ -137,7 +141,11 @@ function rowToMergeable(r: EventRow): MergeableEvent {
   };
   if (r.end_ts !== null) m.endTs = r.end_ts;
   if (r.snapshot_ts !== null && r.snapshot_score !== null)
-    m.snapshot = { ts: r.snapshot_ts, score: r.snapshot_score };
+    m.snapshot = {
+      ts: r.snapshot_ts,
+      score: r.snapshot_score,
+      ...(r.snapshot_box ? { box: JSON.parse(r.snapshot_box) as Box } : {}),
+    };
   return m;
 }
 
@@ -312,7 +320,7 @@ export class SqliteEventStore implements EventStore {
          ON CONFLICT (id) DO NOTHING`,
       ),
       snapshot: db.prepare(
-        'UPDATE events SET snapshot_ts = @ts, snapshot_score = @score, has_crop = @crop, has_frame = @frame WHERE rid = @rid',
+        'UPDATE events SET snapshot_ts = @ts, snapshot_score = @score, snapshot_box = @box, has_crop = @crop, has_frame = @frame WHERE rid = @rid',
       ),
 
       annotate: db.prepare(
@@ -393,7 +401,8 @@ export class SqliteEventStore implements EventStore {
       ];
       if (start) values.push(merged.startTs);
       if (score) values.push(merged.topScore);
-      if (snap) values.push(snap.ts, snap.score, crop ? 1 : 0, frame ? 1 : 0);
+      if (snap)
+        values.push(snap.ts, snap.score, snap.box ? boxJson(snap.box) : null, crop ? 1 : 0, frame ? 1 : 0);
       values.push(row.rid);
       this.#updateStatement(start, score, snap !== undefined).run(values);
       // An earlier start in another hour moves the event, and the zones it is counted in, to that hour.
@@ -427,7 +436,7 @@ export class SqliteEventStore implements EventStore {
       const set = ['phase', 'last_ts', 'end_ts', 'box', 'zones', 'path', 'stationary', 'updated_ts'];
       if (start) set.push('start_ts');
       if (score) set.push('top_score');
-      if (snapshot) set.push('snapshot_ts', 'snapshot_score', 'has_crop', 'has_frame');
+      if (snapshot) set.push('snapshot_ts', 'snapshot_score', 'snapshot_box', 'has_crop', 'has_frame');
       // Parameters by position (in the order of `set`, then rid): binding by name looks each one up in an object.
       stmt = this.db.prepare(`UPDATE events SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE rid = ?`);
       this.#updates.set(key, stmt);
@@ -470,6 +479,7 @@ export class SqliteEventStore implements EventStore {
           rid,
           ts: snap.ts,
           score: snap.score,
+          box: snap.box ? boxJson(snap.box) : null,
           crop: crop ? 1 : 0,
           frame: frame ? 1 : 0,
         });
@@ -481,7 +491,7 @@ export class SqliteEventStore implements EventStore {
   #takeSnapshot(
     incoming: VigilEvent,
     row: EventRow | undefined,
-  ): { snap?: { ts: number; score: number }; crop: boolean; frame: boolean } {
+  ): { snap?: { ts: number; score: number; box?: Box }; crop: boolean; frame: boolean } {
     const storedSnap = row && row.snapshot_score !== null ? { score: row.snapshot_score } : undefined;
     let crop = row?.has_crop === 1;
     let frame = row?.has_frame === 1;
@@ -494,7 +504,8 @@ export class SqliteEventStore implements EventStore {
     // A better snapshot without one of the two images: the old image of that kind no longer matches.
     if (!c) fs.rmSync(this.#snapshotPath(incoming.id, 'crop'), { force: true });
     if (!f) fs.rmSync(this.#snapshotPath(incoming.id, 'frame'), { force: true });
-    return { snap: { ts: incoming.snapshot.ts, score: incoming.snapshot.score }, crop, frame };
+    const { ts, score, box } = incoming.snapshot;
+    return { snap: { ts, score, ...(box ? { box } : {}) }, crop, frame };
   }
 
   /** Rewrites an event's free text, at once or (`text`) with the rest of its transaction's. */
@@ -594,28 +605,33 @@ export class SqliteEventStore implements EventStore {
     const dir = desc ? 'DESC' : 'ASC';
     // A free-text search reads and sorts every match for its page anyway, so it counts them in the same pass
     // instead of running the text query a second time.
-    const countHere = !q.after && q.terms.length > 0;
+    const countHere = !q.counted && q.terms.length > 0;
     const rows = this.db
       .prepare<Record<string, unknown>, SummaryRow & { total?: number }>(
         `SELECT ${SUMMARY_COLUMNS}${countHere ? ', count(*) OVER () AS total' : ''} FROM events e WHERE ${sql}${cursorSql} ORDER BY e.start_ts ${dir}, e.id ${dir} LIMIT ${q.limit + 1}`,
       )
       .all(params);
     const items = rows.slice(0, q.limit).map(toSummary);
-    const out: EventSearchResponse = { items };
-    const last = items[items.length - 1];
-    if (rows.length > q.limit && last) out.nextCursor = encodeCursor(q, last);
-    if (countHere) out.total = rows[0]?.total ?? 0;
-    else if (!q.after) {
-      const { sql: countSql, params: countParams } = this.#where(q);
-      out.total = (
-        this.db
-          .prepare<Record<string, unknown>, { n: number }>(
-            `SELECT count(*) AS n FROM events e WHERE ${countSql}`,
-          )
-          .get(countParams) as { n: number }
-      ).n;
+    let counted = q.counted;
+    if (!counted && countHere) {
+      // The window count covers rows after the cursor only: on a later page (an old cursor without a count) it
+      // is not the search's total.
+      counted = q.after ? this.#count(q) : { total: rows[0]?.total ?? 0, atLeast: false };
     }
+    counted ??= this.#count(q);
+    const out: EventSearchResponse = withTotal({ items, total: 0 }, counted);
+    const last = items[items.length - 1];
+    if (rows.length > q.limit && last) out.nextCursor = encodeCursor(q, last, counted);
     return out;
+  }
+
+  /** Events matching a search's filters over its whole range (the cursor's position does not count). */
+  #count(q: EventQuery): SearchTotal {
+    const { sql, params } = this.#where(q);
+    const row = this.db
+      .prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM events e WHERE ${sql}`)
+      .get(params) as { n: number };
+    return { total: row.n, atLeast: false };
   }
 
   /**

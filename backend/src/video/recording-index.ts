@@ -177,6 +177,15 @@ export class RecordingIndex {
       .all(limit) as RetentionLogEntry[];
   }
 
+  /** Retention's deletions of a camera's footage overlapping [from, to), oldest first (at most `limit`). */
+  deletions(cameraId: string, from: number, to: number, limit = 10_000): RetentionLogEntry[] {
+    return this.db
+      .prepare(
+        'SELECT ts, camera AS cameraId, start, "end", bytes, reason FROM retention_log WHERE camera = ? AND "end" > ? AND start < ? ORDER BY start LIMIT ?',
+      )
+      .all(cameraId, from, to, limit) as RetentionLogEntry[];
+  }
+
   /** Runtime camera definitions; the config file's cameras seed ids never seen before. */
   seedCameras(cameras: readonly CameraConfig[]): void {
     const insert = this.db.prepare('INSERT OR IGNORE INTO cameras (id, json) VALUES (?, ?)');

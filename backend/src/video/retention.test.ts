@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoldRecord, RetentionLogEntry } from '../contract/video.js';
+import type { RecordingTimelineResponse } from '../contract/video-api.js';
 import { apiGet, startTestApp, TOKEN, waitFor } from '../../../test/helpers/video.js';
 
 describe('retention with a tiny disk budget (real recording of the demo footage)', () => {
@@ -57,6 +58,18 @@ describe('retention with a tiny disk budget (real recording of the demo footage)
     expect(log.every((e) => e.cameraId === 'lobby' && e.bytes > 0 && /disk budget/.test(e.reason))).toBe(
       true,
     );
+
+    // The playback timeline shows the deleted footage as gaps caused by retention, and the held segment as footage.
+    const from = before[0]!.start;
+    const to = before.at(-1)!.end;
+    const timeline = await apiGet<RecordingTimelineResponse>(
+      app,
+      `/api/recordings/lobby/timeline?from=${from}&to=${to}`,
+    );
+    expect(timeline.segments).toEqual([{ start: held.start, end: held.end }]);
+    const deleted = timeline.gaps.filter((g) => g.cause === 'deleted by retention');
+    expect(deleted.map((g) => g.start)).toEqual(before.filter((s) => s.key !== held.key).map((s) => s.start));
+    expect(deleted.every((g) => /disk budget/.test(g.detail ?? ''))).toBe(true);
 
     // Once the hold is released, the held segment goes too.
     const del = await fetch(`${app.url}/api/holds/${hold.id}`, {

@@ -9,6 +9,8 @@ import { mayUseCamera } from '../api/scope.js';
 import type { CameraRight } from '../contract/people.js';
 import { VideoRequestError, type VideoService } from './video-service.js';
 import { encodeJpeg } from '../platform/jpeg.js';
+import { byteRange } from './seekable-clips.js';
+import fs from 'node:fs';
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof VideoRequestError) {
@@ -135,27 +137,58 @@ export function videoRoutes(video: VideoService): RouteModule {
         },
       );
 
-      app.get<{ Params: { file: string }; Querystring: { from?: string; to?: string; download?: string } }>(
-        VideoRoutes.clip,
+      app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+        VideoRoutes.timeline,
         async (req, reply) => {
           try {
-            const m = /^([a-z0-9][a-z0-9_-]{0,62})\.mp4$/.exec(req.params.file);
-            if (!m?.[1]) throw new VideoRequestError(404, 'not_found', 'Clips are /api/clips/<camera>.mp4.');
-            requireRight(req, m[1], 'recordings');
-            const from = timeParam(req.query.from, 'from');
-            const to = timeParam(req.query.to, 'to');
-            const { stream } = await video.clip(m[1], from, to);
-            reply.type('video/mp4');
-            if (req.query.download === '1') {
-              const name = `${m[1]}-${new Date(from).toISOString().replace(/[:.]/g, '-')}.mp4`;
-              reply.header('content-disposition', `attachment; filename="${name}"`);
-            }
-            return reply.send(stream);
+            requireRight(req, req.params.id, 'recordings');
+            const to = timeParam(req.query.to, 'to', Date.now());
+            const from = timeParam(req.query.from, 'from', to - 86_400_000);
+            return video.timeline(req.params.id, from, to);
           } catch (err) {
             return sendError(reply, err);
           }
         },
       );
+
+      app.get<{
+        Params: { file: string };
+        Querystring: { from?: string; to?: string; download?: string; seekable?: string };
+      }>(VideoRoutes.clip, async (req, reply) => {
+        try {
+          const m = /^([a-z0-9][a-z0-9_-]{0,62})\.mp4$/.exec(req.params.file);
+          if (!m?.[1]) throw new VideoRequestError(404, 'not_found', 'Clips are /api/clips/<camera>.mp4.');
+          requireRight(req, m[1], 'recordings');
+          const from = timeParam(req.query.from, 'from');
+          const to = timeParam(req.query.to, 'to');
+          if (req.query.seekable === '1') {
+            // A whole file served in byte ranges: the browser can seek in it (see SeekableClipCache).
+            const { file, bytes } = await video.seekableClip(m[1], from, to);
+            reply
+              .type('video/mp4')
+              .header('accept-ranges', 'bytes')
+              .header('cache-control', 'private, max-age=60');
+            const range = byteRange(req.headers.range, bytes);
+            if (req.headers.range && !range)
+              return reply.code(416).header('content-range', `bytes */${bytes}`).send();
+            if (!range) return reply.header('content-length', bytes).send(fs.createReadStream(file));
+            return reply
+              .code(206)
+              .header('content-range', `bytes ${range.start}-${range.end}/${bytes}`)
+              .header('content-length', range.end - range.start + 1)
+              .send(fs.createReadStream(file, { start: range.start, end: range.end }));
+          }
+          const { stream } = await video.clip(m[1], from, to);
+          reply.type('video/mp4');
+          if (req.query.download === '1') {
+            const name = `${m[1]}-${new Date(from).toISOString().replace(/[:.]/g, '-')}.mp4`;
+            reply.header('content-disposition', `attachment; filename="${name}"`);
+          }
+          return reply.send(stream);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      });
 
       app.get<{ Querystring: { limit?: string } }>(VideoRoutes.retentionLog, async (req) => {
         const limit = Math.min(10_000, Math.max(1, Number(req.query.limit) || 100));

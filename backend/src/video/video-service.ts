@@ -20,9 +20,10 @@ import type {
   ProbeResponse,
   RecordingsResponse,
   RetentionResponse,
+  RecordingTimelineResponse,
   StorageResponse,
 } from '../contract/video-api.js';
-import { HOLD_LIMITS, MAX_CLIP_MS } from '../contract/video-api.js';
+import { HOLD_LIMITS, MAX_CLIP_MS, MAX_TIMELINE_MS } from '../contract/video-api.js';
 import { findFfprobe } from '../platform/binaries.js';
 import { isDiskFullError, retryDelay } from '../platform/disk-full.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
@@ -47,6 +48,7 @@ import { videoMetrics } from './metrics.js';
 import { RecordingIndex } from './recording-index.js';
 import { runRetention, type RetentionResult } from './retention.js';
 import { FORECAST_WINDOW_MS, forecastRetention, RetentionSettings } from './retention-settings.js';
+import { SeekableClipCache } from './seekable-clips.js';
 import { trackChild } from '../platform/child-tracker.js';
 
 export interface VideoServiceOptions {
@@ -116,6 +118,7 @@ export class VideoService implements Service {
   #indexRetryTimer: NodeJS.Timeout | undefined;
   #indexRetryAttempt = 0;
   #retentionTimer: NodeJS.Timeout | undefined;
+  #seekableClips: SeekableClipCache | undefined;
   #retentionRunning: Promise<RetentionResult> | undefined;
   /** Retention in force: the configuration file's, with the changes made in the UI. */
   #retention!: RetentionSettings;
@@ -524,6 +527,64 @@ export class VideoService implements Service {
     return result;
   }
 
+  /**
+   * The playback timeline of a camera over [from, to): recorded spans, recorder gaps with their causes, and the
+   * spans retention deleted (named as such, with its reason), so an investigator sees why footage is missing.
+   */
+  timeline(cameraId: string, from: number, to: number): RecordingTimelineResponse {
+    if (!(to > from)) throw new VideoRequestError(400, 'bad_request', '"to" must be after "from".', 'to');
+    if (to - from > MAX_TIMELINE_MS)
+      throw new VideoRequestError(
+        400,
+        'bad_request',
+        `A timeline covers at most ${MAX_TIMELINE_MS / 86_400_000} days; ask for a shorter range.`,
+        'to',
+      );
+    const rec = this.recordings(cameraId, from, to);
+    const gaps: RecordingTimelineResponse['gaps'] = rec.gaps.map((g) => ({ ...g }));
+    for (const d of this.#index.deletions(cameraId, from, to))
+      gaps.push({ start: d.start, end: d.end, cause: 'deleted by retention', detail: d.reason });
+    gaps.sort((a, b) => a.start - b.start);
+    const out: RecordingTimelineResponse = {
+      cameraId,
+      from,
+      to,
+      segments: rec.segments.map(({ start, end }) => ({ start, end })),
+      gaps,
+    };
+    if (rec.recordingSince !== undefined) out.recordingSince = rec.recordingSince;
+    return out;
+  }
+
+  /**
+   * The MP4 file of [from, to), whole and seekable (for playback tiles, which seek; see SeekableClipCache). The
+   * same bounds as a streamed clip.
+   */
+  async seekableClip(cameraId: string, from: number, to: number): Promise<{ file: string; bytes: number }> {
+    if (!(to > from)) throw new VideoRequestError(400, 'bad_request', '"to" must be after "from".', 'to');
+    if (to - from > MAX_CLIP_MS)
+      throw new VideoRequestError(
+        400,
+        'bad_request',
+        `A clip may cover at most ${MAX_CLIP_MS / 60_000} minutes; ask for a shorter range.`,
+        'to',
+      );
+    const segments = this.#index.segments(cameraId, from, to);
+    if (segments.length === 0)
+      throw new VideoRequestError(404, 'not_found', `No footage of "${cameraId}" between these times.`);
+    const parts = segments.map((segment) => ({ segment, file: this.store.localPath?.(segment.key) }));
+    if (parts.some((p) => !p.file))
+      throw new VideoRequestError(
+        501,
+        'not_implemented',
+        'Seekable clips need the recordings on a local disk; play the streamed clip instead.',
+      );
+    this.#seekableClips ??= new SeekableClipCache(this.o.ffmpeg);
+    return this.#seekableClips.get(cameraId, from, to, async () =>
+      parts.map((p) => ({ segment: p.segment, file: p.file as string })),
+    );
+  }
+
   /** Streams an MP4 of [from, to) assembled from segments with -c copy (starting at the keyframe before `from`). */
   async clip(
     cameraId: string,
@@ -727,6 +788,7 @@ export class VideoService implements Service {
   }
 
   async dispose(): Promise<void> {
+    this.#seekableClips?.dispose();
     if (this.#retentionTimer) clearInterval(this.#retentionTimer);
     clearTimeout(this.#indexRetryTimer);
     await Promise.all([...this.#cameras.values()].map((c) => c.dispose()));

@@ -3,7 +3,7 @@ import { ExportDialog } from '../export';
 import { api, formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
 import type { EventDetail, EventSummary } from '../../../backend/src/contract';
-import { clipRange } from './filters';
+import { clipRange, snapshotBox } from './filters';
 
 /** An event: snapshot with its box, clip from the recordings, notes, tags, retain, download. */
 export function EventDetailPanel(props: { summary: EventSummary; cameraName: string; seek?: number }) {
@@ -46,7 +46,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
   };
 
   const notes = ev.notes ?? [];
-  const box = ev.box;
+  const box = snapshotBox(ev);
   return (
     <div className="event-detail" data-detail={ev.id}>
       <h2>

@@ -12,6 +12,7 @@ import {
   resolveRange,
   toLocalInput,
   type EventFilter,
+  resultCount,
 } from './filters';
 import { CameraTimeline } from './Timeline';
 
@@ -38,7 +39,7 @@ export function EventsView() {
   const [anchor, setAnchor] = useState(() => Date.now());
   const [items, setItems] = useState<EventSummary[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
-  const [total, setTotal] = useState<number | undefined>();
+  const [counted, setCounted] = useState<Pick<EventSearchResponse, 'total' | 'totalRelation'> | undefined>();
   const [status, setStatus] = useState<{ loading: boolean; error?: string; notAvailable?: boolean }>({
     loading: false,
   });
@@ -67,7 +68,7 @@ export function EventsView() {
         reset ? page.items : [...prev, ...page.items.filter((i) => !prev.some((p) => p.id === i.id))],
       );
       setCursor(page.nextCursor);
-      setTotal(page.total);
+      setCounted({ total: page.total, totalRelation: page.totalRelation });
       setStatus({ loading: false });
     },
     [filter, anchor],
@@ -75,6 +76,7 @@ export function EventsView() {
 
   useEffect(() => {
     setItems([]);
+    setCounted(undefined);
     setCursor(undefined);
     void load(true);
   }, [load]);
@@ -225,7 +227,7 @@ export function EventsView() {
           <div className="muted small">
             {status.error
               ? null
-              : `${total ?? items.length} events · ${formatTime(range.from, true)} – ${formatTime(range.to)}`}
+              : `${resultCount(counted, items.length)} · ${formatTime(range.from, true)} – ${formatTime(range.to)}`}
           </div>
           {status.error ? (
             <div className="unavailable">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_CLIP_MS } from '../../../backend/src/contract/video-api';
-import { DEFAULT_FILTER, clipRange, filterToQuery, resolveRange } from './filters';
+import { DEFAULT_FILTER, clipRange, filterToQuery, resolveRange, resultCount, snapshotBox } from './filters';
 
 const NOW = 1_764_000_000_000;
 
@@ -52,5 +52,33 @@ describe('event filter → query string', () => {
       from: 7000,
       to: 7000 + MAX_CLIP_MS,
     });
+  });
+});
+
+describe('the results header and the snapshot box', () => {
+  it('counts the whole search, not the cards loaded, and says "more than" for a lower bound', () => {
+    expect(resultCount({ total: 575 }, 80)).toBe('575 events');
+    expect(resultCount({ total: 1 }, 1)).toBe('1 event');
+    expect(resultCount({ total: 100_000, totalRelation: 'gte' }, 80)).toBe('more than 100,000 events');
+  });
+
+  it('draws the box of the snapshot frame, not the box of the top score', () => {
+    const atSnapshot = [0.4, 0.1, 0.5, 0.45] as const;
+    const later = [0.4, 0.4, 0.5, 0.75] as const;
+    expect(snapshotBox({ box: [...later], snapshot: { ts: 1000, box: [...atSnapshot] } })).toEqual(
+      atSnapshot,
+    );
+    // Stored before snapshots kept their box: the path point nearest the snapshot's time.
+    expect(
+      snapshotBox({
+        box: [...later],
+        snapshot: { ts: 1100 },
+        path: [
+          { ts: 1000, box: [...atSnapshot] },
+          { ts: 4000, box: [...later] },
+        ],
+      }),
+    ).toEqual(atSnapshot);
+    expect(snapshotBox({ box: [...later] })).toEqual(later);
   });
 });

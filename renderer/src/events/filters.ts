@@ -1,5 +1,6 @@
 /** The event search filter and its query string (GET /api/events and its facets/histogram siblings). */
 import { MAX_CLIP_MS } from '../../../backend/src/contract/video-api';
+import type { Box } from '../../../backend/src/contract/media';
 
 export type RangePreset = '5m' | '1h' | '24h' | '7d' | 'custom';
 
@@ -86,4 +87,35 @@ export function toLocalInput(ts: number): string {
   const d = new Date(ts);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/**
+ * The box to draw on an event's snapshot: the one stored with the snapshot (the box of the frame it was taken
+ * from); for events stored before snapshots kept their box, the path point nearest the snapshot's time. The
+ * event's own `box` follows its top score and can come from another second of a moving person.
+ */
+export function snapshotBox(ev: {
+  box?: Box;
+  snapshot?: { ts: number; box?: Box };
+  path?: ReadonlyArray<{ ts: number; box: Box }>;
+}): Box | undefined {
+  if (ev.snapshot?.box) return ev.snapshot.box;
+  const ts = ev.snapshot?.ts;
+  if (ts !== undefined && ev.path?.length) {
+    let best = ev.path[0];
+    for (const p of ev.path) if (best && Math.abs(p.ts - ts) < Math.abs(best.ts - ts)) best = p;
+    if (best) return best.box;
+  }
+  return ev.box;
+}
+
+/** The results header's count: the store's total for the whole search, never the number of cards loaded. */
+export function resultCount(
+  page: { total?: number; totalRelation?: 'eq' | 'gte' } | undefined,
+  loaded: number,
+): string {
+  if (page?.total === undefined) return loaded ? `${loaded}+ events` : '… events';
+  const n = page.total.toLocaleString('en-US');
+  if (page.totalRelation === 'gte') return `more than ${n} events`;
+  return page.total === 1 ? '1 event' : `${n} events`;
 }

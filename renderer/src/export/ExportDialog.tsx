@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { EvidenceExportResult } from '../../../backend/src/contract/backup';
-import { BackupApiRoutes } from '../../../backend/src/contract/backup';
+import { BackupApiRoutes, MAX_CASE_NUMBER, MAX_EXPORT_REASON } from '../../../backend/src/contract/backup';
 import { call, formatBytes, type Result } from '../backup/http';
 import '../backup/backup.css';
 import { DownloadLink } from '../desktop';
@@ -40,6 +40,12 @@ export function ExportDialog(props: ExportDialogProps) {
   const [from, setFrom] = useState(toLocalInput(props.from));
   const [to, setTo] = useState(toLocalInput(props.to));
   const [reason, setReason] = useState('');
+  const [caseNumber, setCaseNumber] = useState('');
+  // Both are required: the signed manifest names them with the person who exported.
+  const missing = [
+    ...(caseNumber.trim() ? [] : ['a case number']),
+    ...(reason.trim().length >= 3 ? [] : ['a reason']),
+  ];
   const [format, setFormat] = useState<'zip' | 'folder'>('zip');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Result<EvidenceExportResult>>();
@@ -51,7 +57,8 @@ export function ExportDialog(props: ExportDialogProps) {
       from: new Date(from).getTime(),
       to: new Date(to).getTime(),
       format,
-      ...(reason ? { reason } : {}),
+      reason: reason.trim(),
+      caseNumber: caseNumber.trim(),
     });
     setBusy(false);
     setResult(r);
@@ -85,8 +92,24 @@ export function ExportDialog(props: ExportDialogProps) {
           <input type="datetime-local" step={1} value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
         <label>
-          Reason (case number, request)
-          <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
+          Case number (required)
+          <input
+            value={caseNumber}
+            required
+            aria-required="true"
+            onChange={(e) => setCaseNumber(e.target.value)}
+            maxLength={MAX_CASE_NUMBER}
+          />
+        </label>
+        <label>
+          Reason (required: the request or incident)
+          <input
+            value={reason}
+            required
+            aria-required="true"
+            onChange={(e) => setReason(e.target.value)}
+            maxLength={MAX_EXPORT_REASON}
+          />
         </label>
         <label>
           Format
@@ -132,7 +155,16 @@ export function ExportDialog(props: ExportDialogProps) {
           </div>
         )}
         <div>
-          <button className="primary" disabled={busy || selected.length === 0} onClick={() => void submit()}>
+          {missing.length && !result?.ok ? (
+            <p className="muted" role="note">
+              Give {missing.join(' and ')} to export.
+            </p>
+          ) : null}
+          <button
+            className="primary"
+            disabled={busy || selected.length === 0 || missing.length > 0}
+            onClick={() => void submit()}
+          >
             {busy ? 'Exporting…' : 'Export'}
           </button>
           <button onClick={props.onClose}>{result?.ok ? 'Close' : 'Cancel'}</button>

@@ -16,6 +16,10 @@ import {
   type WallLayout,
 } from './layout';
 import { LiveTile } from './LiveTile';
+import { playbackHash } from '../playback/model';
+
+/** How far back "go back" opens playback, in minutes. */
+const BACK_MINUTES = [1, 2, 5, 10, 15, 30, 60] as const;
 import { savedLayouts } from './saved-layouts';
 
 const CURRENT_KEY = 'vigil.wall.current';
@@ -50,6 +54,7 @@ export function Wall(props: {
   const [selected, setSelected] = useState(0);
   const [maximized, setMaximized] = useState<number | null>(null);
   const [showZones, setShowZones] = useState(false);
+  const [backMinutes, setBackMinutes] = useState(5);
   const [zones, setZones] = useState<Record<string, Zone[]>>({});
   const [zonesNote, setZonesNote] = useState<string | undefined>();
   const tileRefs = useRef<Array<HTMLDivElement | null>>([]);
@@ -173,6 +178,11 @@ export function Wall(props: {
     return <div className="muted">{error ?? 'Loading cameras…'}</div>;
   }
 
+  /** Opens playback of these cameras `backMinutes` ago (the moment something was seen on the wall). */
+  const goBack = (ids: string[]) => {
+    if (ids.length) location.hash = playbackHash(ids, Date.now() - backMinutes * 60_000);
+  };
+
   const grid = gridTemplate(layout.kind);
   const byId = new Map(cameras.map((c) => [c.id, c]));
 
@@ -247,6 +257,24 @@ export function Wall(props: {
           <input type="checkbox" checked={showZones} onChange={(e) => setShowZones(e.target.checked)} /> Zones
         </label>
         {zonesNote && showZones ? <div className="muted small">{zonesNote}</div> : null}
+        <div className="side-title">Play back</div>
+        <label className="check">
+          Go back
+          <select
+            aria-label="Minutes to go back"
+            value={backMinutes}
+            onChange={(e) => setBackMinutes(Number(e.target.value))}
+          >
+            {BACK_MINUTES.map((m) => (
+              <option key={m} value={m}>
+                {m} min
+              </option>
+            ))}
+          </select>
+        </label>
+        <button onClick={() => goBack(layout.tiles.filter((id): id is string => !!id))}>
+          Go back {backMinutes} min on the wall
+        </button>
         <button onClick={openSecondWall}>Open second wall</button>
         <div className="muted small keys">Keys: 1–9 tile · F full screen · A acknowledge</div>
       </aside>
@@ -292,6 +320,19 @@ export function Wall(props: {
                 <span className="tile-num">{i + 1}</span>Drag a camera here
               </div>
             )}
+            {id ? (
+              <button
+                className="tile-back icon"
+                aria-label={`Go back ${backMinutes} minutes on ${byId.get(id)?.name ?? id}`}
+                title={`Play back the last ${backMinutes} minutes`}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  goBack([id]);
+                }}
+              >
+                ⟲
+              </button>
+            ) : null}
             {id ? (
               <button
                 className="tile-clear icon"

@@ -64,6 +64,7 @@ export const VIEW_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
   backup: ['backup.manage'],
   kibana: ['dashboards.view'],
   people: ['users.manage'],
+  playback: ['recordings.view'],
   handover: ['handover.own', 'handover.review'],
 };
 

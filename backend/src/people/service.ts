@@ -12,7 +12,6 @@ import {
   type UserAccount,
   type UserPatch,
 } from '../contract/people.js';
-import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api/access.js';
 import { hashed, INSTANCE_TOKEN_USER, randomSecret, safeEqual, SETUP_USER } from '../api/auth.js';
 import { createLogger } from '../platform/log.js';

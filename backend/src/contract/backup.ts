@@ -149,7 +149,7 @@ export interface EvidenceFile {
   path: string;
   size: number;
   sha256: string;
-  kind: 'clip' | 'snapshot' | 'events' | 'continuity' | 'other';
+  kind: 'clip' | 'snapshot' | 'events' | 'continuity' | 'audit' | 'other';
   cameraId?: string;
 }
 
@@ -186,6 +186,8 @@ export interface EvidenceExportRequest {
   to: number;
   format: 'zip' | 'folder';
   reason?: string;
+  /** The case the footage is exported for (recorded in the audit log). */
+  caseId?: string;
 }
 
 /** POST /api/export answer. */

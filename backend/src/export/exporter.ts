@@ -199,6 +199,11 @@ export class EvidenceExporter {
       await add('continuity.json', 'continuity');
       await fsp.writeFile(path.join(work, 'continuity.txt'), continuityText(continuity, req));
       await add('continuity.txt', 'continuity');
+      // Who watched, played back and exported this footage before it left: the cameras' audit entries, with their
+      // chain hashes (each can be checked against the installation's log), under the manifest's signature.
+      const history = await options.audit.history(req.cameraIds);
+      await fsp.writeFile(path.join(work, 'audit.json'), JSON.stringify(history, null, 2));
+      await add('audit.json', 'audit');
 
       const manifest: EvidenceManifest = {
         format: 'vigil-evidence/1',
@@ -247,15 +252,16 @@ export class EvidenceExporter {
         }
       }
       await options.audit.record({
-        ts: manifest.exportedAt,
         actor: user,
-        action: 'evidence.export',
+        cameras: req.cameraIds,
         target: id,
         detail: {
           cameras: req.cameraIds,
           from: req.from,
           to: req.to,
-          reason: req.reason,
+          ...(req.caseId ? { caseId: req.caseId } : {}),
+          ...(req.reason ? { reason: req.reason } : {}),
+          format: req.format,
           files: files.length,
           location,
           keyFingerprint: options.key.fingerprint,

@@ -5,7 +5,10 @@ import { z } from 'zod';
 import { Limits } from '../contract/config/limits.js';
 import type { ApiError } from '../contract/api.js';
 import { BackupApiRoutes, type EvidenceExportResult } from '../contract/backup.js';
+import type { FastifyRequest } from 'fastify';
 import type { RouteModule } from '../api/server.js';
+import { requestActor } from '../api/auth.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { EvidenceExporter } from './exporter.js';
 import type { SigningKey } from './signing.js';
 
@@ -15,6 +18,7 @@ const ExportBody = z.strictObject({
   to: z.number().int().positive().max(Limits.time),
   format: z.enum(['zip', 'folder']).default('zip'),
   reason: z.string().max(500).optional(),
+  caseId: z.string().max(100).optional(),
 });
 
 /** Longest range one export may cover: larger exports are split by the investigator. */
@@ -24,8 +28,10 @@ export interface ExportRoutesOptions {
   exporter: EvidenceExporter;
   exportsDir: string;
   key: SigningKey;
-  /** Who is exporting (the session's user). */
-  user: () => string;
+  /** Who is exporting (the session's user); `requestActor` by default. */
+  user?: (req: FastifyRequest) => string;
+  /** Records downloads of exports. */
+  audit: AuditRecorder;
 }
 
 /** /api/export: signed evidence export, its download, and the installation's public key. */
@@ -54,7 +60,10 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
         if (b.to - b.from > MAX_RANGE_MS)
           return bad('the range is longer than 24 hours; export it in parts', 'to');
         try {
-          const { manifest: _manifest, ...result } = await options.exporter.export(b, options.user());
+          const { manifest: _manifest, ...result } = await options.exporter.export(
+            b,
+            (options.user ?? requestActor)(req),
+          );
           return result satisfies EvidenceExportResult;
         } catch (err) {
           return bad((err as Error).message);
@@ -68,6 +77,7 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
           const body: ApiError = { error: 'not_found', message: `there is no zip export "${id}"` };
           return reply.code(404).send(body);
         }
+        await options.audit.record(req, 'export', { target: id, detail: { downloaded: true } });
         return reply
           .type('application/zip')
           .header('content-disposition', `attachment; filename="vigil-evidence-${id}.zip"`)

@@ -26,6 +26,14 @@ import {
   type RunningRole,
 } from './role.js';
 import { LayoutStore } from '../layouts/layout-store.js';
+import type { AuditLog } from '../contract/audit.js';
+import { AuditRecorder, BusAuditWriter } from '../audit/recorder.js';
+import { auditRoutes } from '../audit/routes.js';
+import { auditDbFile } from '../audit/service.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
+import { loadOrCreateSigningKey } from '../export/signing.js';
+import { createEsAuditLog } from '../store-es/create.js';
+import { appDataDir } from '../platform/paths.js';
 import { layoutRoutes } from '../layouts/routes.js';
 
 export interface ApiRoleOptions extends RoleOptions {
@@ -77,7 +85,9 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
   // --- detection settings (zones, masks, alert rules; the shared settings topic) ---
   const settings = new SharedDetectSettings(bus, 'api');
   services.add({ name: 'detect-settings', start: () => settings.load(), dispose: () => settings.dispose() });
-  routes.push(detectRoutes({ settings }));
+  routes.push(
+    detectRoutes({ settings }, (req, target, detail) => audit.record(req, 'alert-rule', { target, detail })),
+  );
 
   // --- store (search, facets, histogram, annotations, alerts; Redis cache and live stats) ---
   const cameraNames = new Map(config.cameras.map((c) => [c.id, c.name]));
@@ -115,6 +125,25 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     store = () => sqlite.store;
   }
 
+  // --- audit log: records go on the bus to the events role, which chains them; reads come from where it stores
+  // them (Elasticsearch, or the audit.db beside the SQLite event store). Checkpoints are checked with the
+  // installation's key: the roles of one cluster share it (the same keys folder). ---
+  const audit = services.add(new AuditRecorder(new BusAuditWriter(bus)));
+  const publicKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys')).publicKey;
+  let auditLog: () => AuditLog;
+  if (config.cluster.eventStore.kind === 'elasticsearch') {
+    const esAudit = createEsAuditLog(config.cluster.eventStore, { reader: publicKey }, options.env);
+    services.add({ name: 'audit-log', start: () => esAudit.setup(), dispose: () => esAudit.dispose() });
+    auditLog = () => esAudit;
+  } else {
+    // Opened at first use: the events role creates the file.
+    let sqliteAudit: SqliteAuditLog | undefined;
+    services.add({ name: 'audit-log', start: async () => {}, dispose: async () => sqliteAudit?.dispose() });
+    auditLog = () =>
+      (sqliteAudit ??= new SqliteAuditLog({ file: auditDbFile(options.dataDir), publicKey, readOnly: true }));
+  }
+  routes.push(auditRoutes({ log: auditLog }));
+
   // --- named wall layouts (kept in this api instance's data folder) ---
   const layouts = new LayoutStore(path.join(options.dataDir, 'ui', 'layouts.json'));
   layouts.load();
@@ -127,6 +156,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
   routes.push(
     eventRoutes({
       store,
+      audit,
       onAlertChanged: (alert) => (fanout ? fanout.publish(alert) : deliverAlert(alert)),
     }),
   );
@@ -139,6 +169,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
       alertSettings: loadedAlertSettings(path.join(options.dataDir, 'alerts', 'settings.json')),
       feedback: new FeedbackStore(path.join(options.dataDir, 'feedback')),
       onIncidentChanged: (incident) => void realtime.publish('incident', incident),
+      audit,
     }),
   );
   services.add(realtime);

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import type { VigilAlert } from '../contract/events.js';
-import { EventsApiRoutes, type AuditAction } from '../contract/events-api.js';
+import { EventsApiRoutes } from '../contract/events-api.js';
+import type { AuditAction } from '../contract/audit.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import {
   AlertAckSchema,
   AlertListSchema,
@@ -24,7 +26,9 @@ export interface EventRoutesOptions {
   store: EventStore | (() => EventStore);
   /** Protects an event's footage when it is retained (video holds); optional. */
   retain?: RetainPort;
-  /** Who is asking, for the audit log and notes. The local app has one user. */
+  /** Where searches, views and changes are recorded. */
+  audit: AuditRecorder;
+  /** Who is asking, for notes. The local app has one user. */
   actorOf?: (req: FastifyRequest) => string;
   now?: () => number;
   /** Told of an alert acknowledged or resolved here, so live clients (of every api instance) see the change. */
@@ -62,7 +66,7 @@ function auditFilters(q: EventQuery): Record<string, unknown> {
   return d;
 }
 
-/** HTTP routes of the event store: search, facets, histogram, event detail and annotations, alerts, audit. */
+/** HTTP routes of the event store: search, facets, histogram, event detail and annotations, alerts. */
 export function eventRoutes(options: EventRoutesOptions): RouteModule {
   const getStore = typeof options.store === 'function' ? options.store : () => options.store as EventStore;
   let store: EventStore = undefined as unknown as EventStore;
@@ -75,20 +79,13 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
     action: AuditAction,
     target?: string,
     detail?: Record<string, unknown>,
-  ) => {
-    try {
-      await store.appendAudit({
-        ts: now(),
-        actor: actorOf(req),
-        action,
-        ...(target !== undefined ? { target } : {}),
-        ...(detail ? { detail } : {}),
-      });
-    } catch (err) {
-      log.error({ err, action }, 'could not write the audit log');
-      throw err;
-    }
-  };
+    camera?: string,
+  ) =>
+    options.audit.record(actorOf(req), action, {
+      ...(target !== undefined ? { target } : {}),
+      ...(detail ? { detail } : {}),
+      ...(camera ? { camera } : {}),
+    });
 
   const alertChanged = async (alert: VigilAlert) => {
     try {
@@ -140,7 +137,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
           const event = await store.getEvent(req.params.id);
           if (!event) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
-          await audit(req, 'view', event.id);
+          await audit(req, 'view', event.id, undefined, event.cameraId);
           return event;
         }),
       );
@@ -157,7 +154,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
             ...(patch.note !== undefined ? { note: true } : {}),
             ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
             ...(patch.retain !== undefined ? { retain: patch.retain } : {}),
-          });
+          }, after.cameraId);
           if (options.retain && before.retained !== after.retained) {
             try {
               await options.retain.onRetainChanged(after, after.retained);
@@ -254,17 +251,6 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           if (!(await store.deleteSavedSearch(req.params.id)))
             return notFound(reply, `Saved search "${req.params.id.slice(0, 100)}"`);
           return reply.code(204).send();
-        }),
-      );
-
-      app.get<{ Querystring: { limit?: string } }>(
-        EventsApiRoutes.audit,
-        handle(async (req: FastifyRequest<{ Querystring: { limit?: string } }>) => {
-          const raw = req.query.limit ?? '200';
-          const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-          if (!(limit >= 1 && limit <= 1000))
-            throw new StoreInputError('limit', 'limit must be from 1 to 1000');
-          return store.listAudit(limit);
         }),
       );
 

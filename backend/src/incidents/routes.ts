@@ -205,12 +205,18 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         );
         const note = parsed.data.note || `not a ${shot.label}: suppressed`;
         const resolved = await store.incidents.actOnIncident(incident.id, { kind: 'resolve', by, ts, note });
-        await audit(req, 'false-positive', incident.id, {
-          eventId: shot.eventId,
-          suppression: suppression.id,
-          region: suppression.region,
-          ...(suppression.expiresTs ? { expiresTs: suppression.expiresTs } : {}),
-        }, incident.cameraId);
+        await audit(
+          req,
+          'false-positive',
+          incident.id,
+          {
+            eventId: shot.eventId,
+            suppression: suppression.id,
+            region: suppression.region,
+            ...(suppression.expiresTs ? { expiresTs: suppression.expiresTs } : {}),
+          },
+          incident.cameraId,
+        );
         if (resolved) changed(resolved);
         return { incident: resolved, suppression, feedback };
       });

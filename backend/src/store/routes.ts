@@ -150,11 +150,17 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           if (!before) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
           const after = await store.updateEvent(req.params.id, patch, actorOf(req), now());
           if (!after) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
-          await audit(req, 'update', after.id, {
-            ...(patch.note !== undefined ? { note: true } : {}),
-            ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
-            ...(patch.retain !== undefined ? { retain: patch.retain } : {}),
-          }, after.cameraId);
+          await audit(
+            req,
+            'update',
+            after.id,
+            {
+              ...(patch.note !== undefined ? { note: true } : {}),
+              ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
+              ...(patch.retain !== undefined ? { retain: patch.retain } : {}),
+            },
+            after.cameraId,
+          );
           if (options.retain && before.retained !== after.retained) {
             try {
               await options.retain.onRetainChanged(after, after.retained);

@@ -96,8 +96,9 @@ describe.skipIf(skip)('Audit view in headless Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'audit-view.png') });
 
     // Only playbacks of plaza.
-    await page.getByLabel('Action').selectOption('playback');
-    await page.getByLabel('Camera').fill('plaza');
+    const filters = page.getByRole('form', { name: 'Audit filters' });
+    await filters.getByLabel('Action').selectOption('playback');
+    await filters.getByLabel('Camera', { exact: true }).fill('plaza');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForFunction(
       () => document.querySelectorAll('table[aria-label="Audit entries"] tbody tr').length === 1,

@@ -3,6 +3,7 @@ import { AuditApiRoutes, type AuditPage, type AuditVerifyReport } from '../../..
 import { DownloadLink } from '../desktop/DownloadLink';
 import { useApi } from '../lib/hooks';
 import { formatTime } from '../lib/http';
+import './audit.css';
 import { ACTIONS, auditCsvUrl, auditListUrl, detailText, EMPTY_FILTERS, type AuditFilters } from './query';
 
 const PAGE = 100;
@@ -20,11 +21,13 @@ function ChainStatus() {
   } else {
     const r = result.data;
     cls = 'ok-text';
-    text = `Chain intact: ${r.entries} entries, ${r.checkpoints} signed checkpoints${
-      r.signaturesChecked
-        ? `, signed through entry ${r.signedThrough}`
-        : ' (signatures not checked: no installation key)'
-    }.`;
+    const unsigned =
+      r.lastSeq > r.signedThrough
+        ? `; entries ${r.signedThrough + 1}–${r.lastSeq} are signed at the next checkpoint`
+        : '';
+    text = r.signaturesChecked
+      ? `Chain intact: ${r.entries} entries, ${r.checkpoints} signed checkpoints${unsigned}.`
+      : `Chain intact: ${r.entries} entries; checkpoint signatures not checked (no installation key here).`;
   }
   return (
     <div className="row" aria-label="Audit chain status">

@@ -32,10 +32,16 @@ export const auditListUrl = (f: AuditFilters, extra?: Record<string, string>) =>
   `${AuditApiRoutes.audit}${auditQuery(f, extra)}`;
 export const auditCsvUrl = (f: AuditFilters) => `${AuditApiRoutes.auditCsv}${auditQuery(f)}`;
 
-/** One line of what an entry's detail says, for the table. */
+/** Detail fields that hold a time in ms since the epoch. */
+const TIME_KEYS = /^(from|to|ts|untilTs|expiresTs)$/;
+
+/** One line of what an entry's detail says, for the table (times as local date and time). */
 export function detailText(detail: Record<string, unknown> | undefined): string {
   if (!detail) return '';
   return Object.entries(detail)
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => {
+      if (TIME_KEYS.test(k) && typeof v === 'number') return `${k}: ${new Date(v).toLocaleString()}`;
+      return `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    })
     .join(', ');
 }

@@ -86,7 +86,13 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
   const settings = new SharedDetectSettings(bus, 'api');
   services.add({ name: 'detect-settings', start: () => settings.load(), dispose: () => settings.dispose() });
   routes.push(
-    detectRoutes({ settings }, (req, target, detail) => audit.record(req, 'alert-rule', { target, detail })),
+    detectRoutes({ settings }, (req, target, detail, kind) =>
+      audit.record(req, kind?.action ?? 'alert-rule', {
+        target,
+        detail,
+        ...(kind ? { camera: kind.camera } : {}),
+      }),
+    ),
   );
 
   // --- store (search, facets, histogram, annotations, alerts; Redis cache and live stats) ---

@@ -166,7 +166,13 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- detection (motion, objects, tracking, events, alerts) ---
   const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));
   routes.push(
-    detectRoutes(detection, (req, target, detail) => audit.record(req, 'alert-rule', { target, detail })),
+    detectRoutes(detection, (req, target, detail, kind) =>
+      audit.record(req, kind?.action ?? 'alert-rule', {
+        target,
+        detail,
+        ...(kind ? { camera: kind.camera } : {}),
+      }),
+    ),
   );
 
   // --- incidents (what guards act on), escalation and notification channels ---
@@ -188,6 +194,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       incidents: () => eventStore.store.incidents,
       settings: alertSettings,
       onChanged: publishIncident,
+      audit,
       // Desktop notifications and sound: the incident, with its notification recorded, reaches every window.
       channel: {
         desktop: () => {

@@ -12,8 +12,11 @@ import type { BackupManifest, BackupManifestFile } from '../contract/backup.js';
 
 /** Folders of the data folder that backups never contain: a manifest naming them is not one Vigil wrote. */
 export const RESERVED_DIRS = ['backup-state', 'exports', '.restore-staging', 'recordings-staging'] as const;
-/** The databases a restore may merge into, relative to the data folder (the event store and the recording index). */
-export const KNOWN_DATABASES = ['events.db', 'recordings.sqlite'] as const;
+/**
+ * The databases a restore may merge into, relative to the data folder (the event store, the recording index and the
+ * audit log).
+ */
+export const KNOWN_DATABASES = ['events.db', 'recordings.sqlite', 'audit.db'] as const;
 
 const DB_EXT = /\.(db|sqlite|sqlite3)$/i;
 const DB_SIDE_FILE = /\.(db|sqlite|sqlite3)-(wal|shm|journal)$/i;

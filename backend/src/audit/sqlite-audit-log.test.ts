@@ -9,6 +9,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditAction } from '../contract/audit.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../export/signing.js';
 import { auditEntryHash, signCheckpoint } from './chain.js';
+import { runAuditLogContractSuite } from './contract-suite.js';
 import { SqliteAuditLog } from './sqlite-audit-log.js';
 
 const run = promisify(execFile);
@@ -70,6 +71,16 @@ function asAttacker(): Database.Database {
     db.exec(`DROP TRIGGER ${t}`);
   return db;
 }
+
+runAuditLogContractSuite('SQLite', async () => {
+  const dir = fs.mkdtempSync(path.join(tmpRoot, 'suite-'));
+  return new SqliteAuditLog({
+    file: path.join(dir, 'audit.db'),
+    key: loadOrCreateSigningKey(path.join(dir, 'keys')),
+    checkpointEvery: 1_000_000,
+    checkpointIntervalMs: 0,
+  });
+});
 
 describe('the audit log (SQLite, hash chain, signed checkpoints)', () => {
   it('lists newest first with filters, counts every match, pages with before, and refuses UPDATE and DELETE', async () => {

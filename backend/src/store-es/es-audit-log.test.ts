@@ -12,6 +12,7 @@ import {
 } from '../../../test/fixtures/kafka.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { AuditBusChainer } from '../audit/bus-chainer.js';
+import { runAuditLogContractSuite } from '../audit/contract-suite.js';
 import { AuditRecorder, BusAuditWriter } from '../audit/recorder.js';
 import { KafkaBus } from '../bus/kafka-bus.js';
 import { DEFAULT_TOPIC_SETTINGS } from '../bus/kafka-topics.js';
@@ -55,6 +56,12 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+runAuditLogContractSuite('Elasticsearch on @elastic/elasticsearch-mock (in-memory DSL engine)', async () => {
+  const { log } = logOnMock(new EsEngine(), { checkpointEvery: 1_000_000 });
+  await log.setup();
+  return log;
+});
 
 describe('Elasticsearch audit log on @elastic/elasticsearch-mock', () => {
   it('installs strict templates, chains, lists with filters, checkpoints and verifies; an api reader sees the same', async () => {

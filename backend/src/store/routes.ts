@@ -212,7 +212,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           const by = body.by ?? actorOf(req);
           const alert = await store.acknowledgeAlert(req.params.id, by, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
-          await audit(req, 'acknowledge', alert.id, { by });
+          await audit(req, 'acknowledge', alert.id, { by }, alert.cameraId);
           await alertChanged(alert);
           return alert;
         }),
@@ -223,7 +223,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
           const alert = await store.resolveAlert(req.params.id, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
-          await audit(req, 'resolve', alert.id);
+          await audit(req, 'resolve', alert.id, undefined, alert.cameraId);
           await alertChanged(alert);
           return alert;
         }),

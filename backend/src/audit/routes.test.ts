@@ -23,7 +23,7 @@ const server = new ApiServer({
   port: 0,
   auth,
   mode: 'local',
-  routes: [auditRoutes({ log, visibleActors: () => team })],
+  routes: [auditRoutes({ log, visibleActors: () => team, audit: new AuditRecorder(logWriter(() => log)) })],
 });
 
 async function get(url: string) {
@@ -88,6 +88,11 @@ describe('GET /api/audit', () => {
     // The search detail is JSON (starts with {), quoted because it holds commas, quotes and a newline.
     expect(text).toContain('"{""q"":""+1, \\""quoted\\""\\nline""}"');
     expect(csvCell('-2')).toBe("'-2");
+    // The export itself is recorded.
+    expect((await log.list({ limit: 1 })).entries[0]).toMatchObject({
+      action: 'export',
+      target: 'audit log (CSV)',
+    });
     expect(csvCell('+1')).toBe("'+1");
     expect(csvCell('plain')).toBe('plain');
   });
@@ -97,9 +102,9 @@ describe('GET /api/audit', () => {
     const report = (await (await get('/api/audit/verify')).json()) as AuditVerifyReport;
     expect(report).toMatchObject({
       ok: true,
-      entries: 4,
-      lastSeq: 4,
-      signedThrough: 4,
+      entries: 6,
+      lastSeq: 6,
+      signedThrough: 6,
       signaturesChecked: true,
     });
   });

@@ -9,6 +9,7 @@ import {
 } from '../contract/audit.js';
 import { inputErrorFrom } from '../contract/store.js';
 import type { RouteModule } from '../api/server.js';
+import type { AuditRecorder } from './recorder.js';
 
 /** Rows of one CSV download at most (newest first); the header says when it was cut. */
 export const CSV_MAX_ROWS = 100_000;
@@ -20,6 +21,8 @@ export interface AuditRoutesOptions {
    * every list, CSV and count to these actors (`AuditFilter.actors`).
    */
   visibleActors?: (req: FastifyRequest) => readonly string[] | undefined;
+  /** Records each CSV export of the log (it leaves the installation like footage does). */
+  audit?: AuditRecorder;
 }
 
 /** A CSV cell: quoted when needed, and never read as a formula by a spreadsheet (= + - @ get a leading '). */
@@ -75,6 +78,8 @@ export function auditRoutes(options: AuditRoutesOptions): RouteModule {
       app.get(AuditApiRoutes.auditCsv, async (req, reply) => {
         const filter = parseFilter(req, reply, options.visibleActors?.(req));
         if (!filter) return reply;
+        const { limit: _limit, actors: _actors, ...asked } = filter;
+        await options.audit?.record(req, 'export', { target: 'audit log (CSV)', detail: { ...asked } });
         const page = await log().list({ ...filter, limit: CSV_MAX_ROWS });
         let body = `${CSV_HEADER.join(',')}\r\n`;
         for (const e of page.entries) body += csvLine(e);

@@ -148,7 +148,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     auditLog = () =>
       (sqliteAudit ??= new SqliteAuditLog({ file: auditDbFile(options.dataDir), publicKey, readOnly: true }));
   }
-  routes.push(auditRoutes({ log: auditLog }));
+  routes.push(auditRoutes({ log: auditLog, audit }));
 
   // --- named wall layouts (kept in this api instance's data folder) ---
   const layouts = new LayoutStore(path.join(options.dataDir, 'ui', 'layouts.json'));

@@ -123,7 +123,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     }),
   );
   const audit = services.add(new AuditRecorder(logWriter(() => auditLog.log)));
-  routes.push(auditRoutes({ log: () => auditLog.log }));
+  routes.push(auditRoutes({ log: () => auditLog.log, audit }));
 
   // --- store (events, search) ---
   const eventStore = services.add(

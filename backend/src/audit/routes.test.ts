@@ -133,3 +133,34 @@ describe('AuditRecorder', () => {
     expect(recorder.health().status).toBe('ok');
   });
 });
+
+describe('GET /api/audit/export.csv of a long log', () => {
+  it('pages through every entry, newest first (not cut at one search page)', async () => {
+    const big = new SqliteAuditLog({ file: path.join(dir, 'big.db'), checkpointIntervalMs: 0 });
+    const bigServer = new ApiServer({
+      host: '127.0.0.1',
+      port: 0,
+      auth,
+      mode: 'local',
+      routes: [auditRoutes({ log: big })],
+    });
+    try {
+      for (let i = 1; i <= 2_500; i++)
+        await big.append({ ts: i, actor: 'ann', action: 'view', target: `ev-${i}` });
+      await bigServer.start();
+      const r = await bigServer.app.inject({
+        method: 'GET',
+        url: '/api/audit/export.csv?user=ann',
+        headers: { authorization: `Bearer ${auth.token}` },
+      });
+      const lines = r.body.trim().split('\r\n');
+      expect(lines).toHaveLength(2_501);
+      expect(lines[1]).toMatch(/^2500,/);
+      expect(lines.at(-1)).toMatch(/^1,/);
+      expect(r.headers['x-total-count']).toBe('2500');
+    } finally {
+      await bigServer.dispose();
+      await big.dispose();
+    }
+  });
+});

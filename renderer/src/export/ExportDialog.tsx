@@ -40,6 +40,7 @@ export function ExportDialog(props: ExportDialogProps) {
   const [from, setFrom] = useState(toLocalInput(props.from));
   const [to, setTo] = useState(toLocalInput(props.to));
   const [reason, setReason] = useState('');
+  const [caseId, setCaseId] = useState('');
   const [format, setFormat] = useState<'zip' | 'folder'>('zip');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Result<EvidenceExportResult>>();
@@ -52,6 +53,7 @@ export function ExportDialog(props: ExportDialogProps) {
       to: new Date(to).getTime(),
       format,
       ...(reason ? { reason } : {}),
+      ...(caseId.trim() ? { caseId: caseId.trim() } : {}),
     });
     setBusy(false);
     setResult(r);
@@ -83,6 +85,10 @@ export function ExportDialog(props: ExportDialogProps) {
         <label>
           To
           <input type="datetime-local" step={1} value={to} onChange={(e) => setTo(e.target.value)} />
+        </label>
+        <label>
+          Case
+          <input value={caseId} onChange={(e) => setCaseId(e.target.value)} maxLength={100} />
         </label>
         <label>
           Reason (case number, request)

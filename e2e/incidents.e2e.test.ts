@@ -127,8 +127,10 @@ describe.skipIf(skip)(
         }),
       ]);
       // Changes to rules are audited.
-      const audit = (await (await call('GET', '/api/audit?limit=20')).json()) as Array<{ action: string }>;
-      expect(audit.some((a) => a.action === 'alert-rule')).toBe(true);
+      const audit = (await (await call('GET', '/api/audit?limit=20')).json()) as {
+        entries: Array<{ action: string }>;
+      };
+      expect(audit.entries.some((a) => a.action === 'alert-rule')).toBe(true);
 
       // It fires: an incident of the rule appears in the panel, with its snapshot strip.
       const card = page.locator('li.alert', { hasText: 'Person on the plaza' }).first();

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { AlertsPanel } from './alerts/AlertsPanel';
 import { RulesView } from './alerts/RulesView';
+import { auditView } from './audit';
 import { backupView } from './backup';
 import type { HealthResponse, KibanaResponse } from '../../backend/src/contract/api';
 import { fetchSession, logout, type SessionState } from './api';
@@ -42,6 +43,7 @@ const VIEWS = [
   { id: 'cameras', label: 'Cameras' },
   { id: 'system', label: 'System' },
   { id: backupView.id, label: backupView.label },
+  { id: auditView.id, label: auditView.label },
 ] as const;
 
 function useHashRoute() {
@@ -204,6 +206,7 @@ function Shell({
                 {view === 'cameras' ? <CamerasView /> : null}
                 {view === 'system' ? <SystemView /> : null}
                 {view === backupView.id ? <backupView.component /> : null}
+                {view === auditView.id ? <auditView.component /> : null}
                 {view === 'kibana' && kibana ? <KibanaView kibana={kibana} /> : null}
                 {view === 'desktop' ? <DesktopView /> : null}
                 {view === 'sites' && sitesApi ? <SitesView api={sitesApi} /> : null}

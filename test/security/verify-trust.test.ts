@@ -68,7 +68,7 @@ describe('`vigil verify` and who signed an export', { timeout: 180_000 }, () => 
         events: async () => [{ id: 'ev-1', cameraId: 'gate', ts: T0 + 2_000, label: 'person', score: 0.9 }],
         snapshot: async () => undefined,
       },
-      audit: { record: () => {} },
+      audit: { record: () => {}, history: async () => [] },
       installation: 'Harbour gate',
     });
     const r = await exporter.export(

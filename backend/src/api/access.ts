@@ -27,6 +27,8 @@ export interface Principal {
   /** The cameras the caller may see, per right. */
   readonly cameras?: CameraScope;
   readonly team?: string;
+  /** A supervisor's team: the people whose audit entries and handovers they review. */
+  readonly teamMembers?: readonly string[];
   readonly displayName?: string;
   /** How far back the archive reaches for this caller (minutes); undefined: no limit. */
   readonly lookbackMinutes?: number;

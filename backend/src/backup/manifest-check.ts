@@ -12,8 +12,17 @@ import type { BackupManifest, BackupManifestFile } from '../contract/backup.js';
 
 /** Folders of the data folder that backups never contain: a manifest naming them is not one Vigil wrote. */
 export const RESERVED_DIRS = ['backup-state', 'exports', '.restore-staging', 'recordings-staging'] as const;
-/** The databases a restore may merge into, relative to the data folder (the event store and the recording index). */
-export const KNOWN_DATABASES = ['events.db', 'recordings.sqlite', 'people.db', 'handovers.db'] as const;
+/**
+ * The databases a restore may merge into, relative to the data folder (the event store, the recording index, the
+ * audit log, people and shift handovers).
+ */
+export const KNOWN_DATABASES = [
+  'events.db',
+  'recordings.sqlite',
+  'audit.db',
+  'people.db',
+  'handovers.db',
+] as const;
 
 const DB_EXT = /\.(db|sqlite|sqlite3)$/i;
 const DB_SIDE_FILE = /\.(db|sqlite|sqlite3)-(wal|shm|journal)$/i;

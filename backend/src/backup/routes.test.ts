@@ -14,12 +14,15 @@ import type {
 } from '../contract/backup.js';
 import { BackupConfig } from '../contract/config/backup.js';
 import { backupRoutes } from './routes.js';
+import { AuditRecorder, logWriter } from '../audit/recorder.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
 import { BackupService } from './service.js';
 
 describe('backup API', () => {
   let home: string;
   let server: ApiServer;
   let service: BackupService;
+  let auditLog: SqliteAuditLog;
   const auth = new SessionAuth();
   const call = async <T>(
     method: string,
@@ -46,19 +49,22 @@ describe('backup API', () => {
       dataDir,
     });
     await service.start();
+    // Outside the data folder: the audit log is not what this test backs up.
+    auditLog = new SqliteAuditLog({ file: path.join(home, 'audit.db') });
     server = new ApiServer({
       host: '127.0.0.1',
       port: 0,
       auth,
       people: tempPeople(),
       mode: 'local',
-      routes: [backupRoutes(service)],
+      routes: [backupRoutes(service, new AuditRecorder(logWriter(() => auditLog)))],
     });
     await server.start();
   });
   afterAll(async () => {
     await server.dispose();
     await service.dispose();
+    await auditLog.dispose();
     fs.rmSync(home, { recursive: true, force: true });
   });
 
@@ -110,6 +116,15 @@ describe('backup API', () => {
     });
     expect(missing.status).toBe(404);
     expect(missing.body.message).toMatch(/no backup "nope"/);
+
+    // The job saved, the run started and the verify are in the audit log, newest first.
+    const audit = (await auditLog.list({ limit: 10 })).entries;
+    expect(audit.map((e) => [e.action, e.target])).toEqual([
+      ['verify', 'backup target nas'],
+      ['backup', 'backup job nightly'],
+      ['setting-change', 'backup job nightly'],
+    ]);
+    expect(audit[0]?.detail).toMatchObject({ backupId: backups.body[0]?.id, ok: true });
   });
 
   it('keeps jobs added in the UI across restarts', async () => {

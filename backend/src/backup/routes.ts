@@ -1,4 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AuditAction } from '../contract/audit.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import { BackupApiRoutes } from '../contract/backup.js';
@@ -40,8 +42,19 @@ export function sendRequestError(reply: FastifyReply, error: unknown): FastifyRe
   throw err;
 }
 
-/** /api/backup/…: targets (with "test connection"), jobs, run, cancel, progress, history, verify, restore. */
-export function backupRoutes(service: BackupService): RouteModule {
+/** What an audit entry keeps of a verify or restore answer: whether it held, never file lists. */
+function verifySummary(r: unknown): Record<string, unknown> {
+  const o = (r ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of ['ok', 'verified', 'restored', 'message'] as const) if (k in o) out[k] = o[k];
+  return out;
+}
+
+/**
+ * /api/backup/…: targets (with "test connection"), jobs, run, cancel, progress, history, verify, restore. With a
+ * recorder, changes to targets and jobs, runs, verifies and restores are audited.
+ */
+export function backupRoutes(service: BackupService, audit?: AuditRecorder): RouteModule {
   return {
     name: 'backup',
     register(app: FastifyInstance) {
@@ -55,10 +68,20 @@ export function backupRoutes(service: BackupService): RouteModule {
           },
         >(
           fn: (req: { params: Q['Params']; body: Q['Body']; query: Q['Querystring'] }) => unknown,
+          action?: (
+            req: { params: Q['Params']; body: Q['Body'] },
+            result: unknown,
+          ) => { action: AuditAction; target?: string; detail?: Record<string, unknown> },
         ) =>
-        async (req: { params: unknown; body: unknown; query: unknown }, reply: FastifyReply) => {
+        async (req: FastifyRequest, reply: FastifyReply) => {
           try {
-            return await fn(req as { params: Q['Params']; body: Q['Body']; query: Q['Querystring'] });
+            const typed = req as unknown as { params: Q['Params']; body: Q['Body']; query: Q['Querystring'] };
+            const result = await fn(typed);
+            if (audit && action) {
+              const { action: a, ...subject } = action(typed, result);
+              await audit.recordAfter(req, a, subject);
+            }
+            return result;
           } catch (err) {
             return sendRequestError(reply, err);
           }
@@ -68,18 +91,39 @@ export function backupRoutes(service: BackupService): RouteModule {
       app.get(R.targets, async () => service.targets());
       app.post(
         R.targets,
-        guard<P>((req) => service.putTarget(req.body as BackupTargetConfigInput)),
+        guard<P>(
+          (req) => service.putTarget(req.body as BackupTargetConfigInput),
+          (_req, r) => ({
+            action: 'setting-change',
+            target: `backup target ${(r as { id?: string }).id ?? ''}`,
+            detail: { change: 'saved' },
+          }),
+        ),
       );
       app.put(
         `${R.targets}/:id`,
-        guard<P>((req) => service.putTarget(req.body as BackupTargetConfigInput, req.params.id)),
+        guard<P>(
+          (req) => service.putTarget(req.body as BackupTargetConfigInput, req.params.id),
+          (req) => ({
+            action: 'setting-change',
+            target: `backup target ${req.params.id}`,
+            detail: { change: 'saved' },
+          }),
+        ),
       );
       app.delete(
         `${R.targets}/:id`,
-        guard<P>(async (req) => {
-          await service.deleteTarget(req.params.id);
-          return { ok: true };
-        }),
+        guard<P>(
+          async (req) => {
+            await service.deleteTarget(req.params.id);
+            return { ok: true };
+          },
+          (req) => ({
+            action: 'setting-change',
+            target: `backup target ${req.params.id}`,
+            detail: { change: 'removed' },
+          }),
+        ),
       );
       // Test a target before saving it (body: its settings) or a saved one (by id).
       app.post(
@@ -98,22 +142,46 @@ export function backupRoutes(service: BackupService): RouteModule {
       app.get(R.jobs, async () => service.jobs());
       app.post(
         R.jobs,
-        guard<P>((req) => service.putJob(req.body as BackupJobConfigInput)),
+        guard<P>(
+          (req) => service.putJob(req.body as BackupJobConfigInput),
+          (_req, r) => ({
+            action: 'setting-change',
+            target: `backup job ${(r as { id?: string }).id ?? ''}`,
+            detail: { change: 'saved' },
+          }),
+        ),
       );
       app.put(
         `${R.jobs}/:id`,
-        guard<P>((req) => service.putJob(req.body as BackupJobConfigInput, req.params.id)),
+        guard<P>(
+          (req) => service.putJob(req.body as BackupJobConfigInput, req.params.id),
+          (req) => ({
+            action: 'setting-change',
+            target: `backup job ${req.params.id}`,
+            detail: { change: 'saved' },
+          }),
+        ),
       );
       app.delete(
         `${R.jobs}/:id`,
-        guard<P>(async (req) => {
-          await service.deleteJob(req.params.id);
-          return { ok: true };
-        }),
+        guard<P>(
+          async (req) => {
+            await service.deleteJob(req.params.id);
+            return { ok: true };
+          },
+          (req) => ({
+            action: 'setting-change',
+            target: `backup job ${req.params.id}`,
+            detail: { change: 'removed' },
+          }),
+        ),
       );
       app.post(
         `${R.jobs}/:id/run`,
-        guard<P>((req) => service.runNow(req.params.id)),
+        guard<P>(
+          (req) => service.runNow(req.params.id),
+          (req) => ({ action: 'backup', target: `backup job ${req.params.id}`, detail: { run: 'started' } }),
+        ),
       );
       app.post(
         `${R.jobs}/:id/cancel`,
@@ -132,17 +200,31 @@ export function backupRoutes(service: BackupService): RouteModule {
       );
       app.post(
         R.verify,
-        guard<P>((req) => {
-          const b = VerifyBody.parse(req.body);
-          return service.verify(b.targetId, b.backupId);
-        }),
+        guard<P>(
+          (req) => {
+            const b = VerifyBody.parse(req.body);
+            return service.verify(b.targetId, b.backupId);
+          },
+          (req, r) => ({
+            action: 'verify',
+            target: `backup target ${(req.body as { targetId?: string }).targetId ?? ''}`,
+            detail: { backupId: (req.body as { backupId?: string }).backupId, ...verifySummary(r) },
+          }),
+        ),
       );
       app.post(
         R.restore,
-        guard<P>((req) => {
-          const b = RestoreBody.parse(req.body);
-          return service.restore(b.targetId, b.backupId, b);
-        }),
+        guard<P>(
+          (req) => {
+            const b = RestoreBody.parse(req.body);
+            return service.restore(b.targetId, b.backupId, b);
+          },
+          (req, r) => ({
+            action: 'restore',
+            target: `backup target ${(req.body as { targetId?: string }).targetId ?? ''}`,
+            detail: { backupId: (req.body as { backupId?: string }).backupId, ...verifySummary(r) },
+          }),
+        ),
       );
     },
   };

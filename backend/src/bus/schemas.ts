@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Topics, type Topic } from '../contract/bus.js';
+import { AuditRecordMessage } from '../contract/audit.js';
 
 /**
  * Wire schemas of the JSON topics. A consumer validates every message before its handler sees it; a message that
@@ -195,4 +196,5 @@ export const DEFAULT_SCHEMAS: Partial<Record<Topic, z.ZodType>> = {
   [Topics.health]: HealthSchema,
   [Topics.deadLetter]: DeadLetterSchema,
   [Topics.settings]: DetectSettingsChangeSchema,
+  [Topics.audit]: z.looseObject(AuditRecordMessage.shape),
 };

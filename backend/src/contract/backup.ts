@@ -158,7 +158,7 @@ export interface EvidenceFile {
   path: string;
   size: number;
   sha256: string;
-  kind: 'clip' | 'snapshot' | 'events' | 'continuity' | 'other';
+  kind: 'clip' | 'snapshot' | 'events' | 'continuity' | 'audit' | 'other';
   cameraId?: string;
 }
 

@@ -17,6 +17,11 @@ export const Topics = {
   incidents: 'vigil.incidents.v1',
   /** Camera health changes. */
   health: 'vigil.health.v1',
+  /**
+   * Audit records from the api instances to the events role, which chains and stores them. One key (`audit`), so
+   * one partition keeps them in order.
+   */
+  audit: 'vigil.audit.v1',
   /** Messages that failed validation, with the reason (cluster mode). */
   deadLetter: 'vigil.dlq.v1',
   /**

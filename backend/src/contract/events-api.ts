@@ -13,7 +13,6 @@ export const EventsApiRoutes = {
   alertResolve: '/api/alerts/:id/resolve',
   savedSearches: '/api/saved-searches',
   savedSearch: '/api/saved-searches/:id',
-  audit: '/api/audit',
   liveStats: '/api/stats/live',
 } as const;
 
@@ -116,43 +115,6 @@ export interface SavedSearch {
 export interface SavedSearchBody {
   name: string;
   query: Record<string, string>;
-}
-
-/** What an audit entry records. */
-export type AuditAction =
-  | 'search'
-  | 'view'
-  | 'snapshot'
-  | 'export'
-  | 'update'
-  | 'acknowledge'
-  | 'resolve'
-  | 'saved-search'
-  | 'false-positive'
-  | 'snooze'
-  | 'suppression'
-  | 'alert-rule'
-  | 'alert-settings'
-  | 'sign-in'
-  | 'sign-in-failed'
-  | 'sign-out'
-  | 'lockout'
-  | 'user'
-  | 'token'
-  | 'camera-group'
-  | 'people-settings'
-  | 'handover';
-
-/** One line of the append-only audit log: who did what to which thing, and when. */
-export interface AuditEntry {
-  id: number;
-  ts: number;
-  actor: string;
-  action: AuditAction;
-  /** The event, alert, camera or search concerned. */
-  target?: string;
-  /** Parameters (search filters, clip range …). */
-  detail?: Record<string, unknown>;
 }
 
 /** GET /api/stats/live: events started in the current minute, per camera and label. */

@@ -1,4 +1,5 @@
 import { ApiRoutes } from './api.js';
+import { AuditApiRoutes } from './audit.js';
 import { BackupApiRoutes } from './backup.js';
 import { DetectApiRoutes } from './detect-api.js';
 import { EventsApiRoutes } from './events-api.js';
@@ -101,8 +102,12 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   [routeKey('GET', E.savedSearches)]: 'events.search',
   [routeKey('POST', E.savedSearches)]: 'events.search',
   [routeKey('DELETE', E.savedSearch)]: 'events.search',
-  [routeKey('GET', E.audit)]: 'audit.view',
   [routeKey('GET', E.liveStats)]: 'dashboards.view',
+
+  // The audit log (a supervisor's is narrowed to their team inside the handler).
+  [routeKey('GET', AuditApiRoutes.audit)]: 'audit.view',
+  [routeKey('GET', AuditApiRoutes.auditCsv)]: 'audit.view',
+  [routeKey('GET', AuditApiRoutes.auditVerify)]: 'audit.view',
 
   // Incidents and triage.
   [routeKey('GET', I.incidents)]: 'alerts.handle',

@@ -3,7 +3,6 @@ import { Limits } from './config/limits.js';
 import type { AlertState, VigilAlert, VigilEvent } from './events.js';
 import type { IncidentStore } from './incidents.js';
 import type {
-  AuditEntry,
   EventDetail,
   EventFacetsResponse,
   EventHistogramResponse,
@@ -385,7 +384,7 @@ export interface RetainPort {
   onRetainChanged(event: EventDetail, retained: boolean): Promise<void> | void;
 }
 
-/** The event store: events, snapshots, alerts, investigator annotations, saved searches and the audit log. */
+/** The event store: events, snapshots, alerts, investigator annotations and saved searches. */
 export interface EventStore {
   /** Which implementation ("sqlite", "elasticsearch"), for logs and health. */
   readonly kind: string;
@@ -413,10 +412,6 @@ export interface EventStore {
   createSavedSearch(body: SavedSearchBody, actor: string, now?: number): Promise<SavedSearch>;
   listSavedSearches(): Promise<SavedSearch[]>;
   deleteSavedSearch(id: string): Promise<boolean>;
-  /** Appends to the audit log (never updated or deleted). */
-  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
-  /** Newest first. */
-  listAudit(limit?: number): Promise<AuditEntry[]>;
   /** Events started in the minute that contains `now`, per camera and label. */
   liveStats(now?: number): Promise<LiveStatsResponse>;
   /** Incidents: grouped rule hits and their state. */

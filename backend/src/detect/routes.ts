@@ -21,6 +21,8 @@ export type SettingsAudit = (
   req: FastifyRequest,
   target: string,
   detail: Record<string, unknown>,
+  /** Zones and masks are `rule-change` of a camera; alert rules are `alert-rule` (the default). */
+  kind?: { action: 'rule-change'; camera: string },
 ) => Promise<void> | void;
 
 const Point = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]);
@@ -146,6 +148,12 @@ export function detectRoutes(service: DetectRoutesSource, audit?: SettingsAudit)
         const parsed = ZonesBody.safeParse(req.body);
         if (!parsed.success) return badRequest(reply, parsed.error);
         await service.settings.setZones(id, parsed.data);
+        await audit?.(
+          req,
+          `zones ${id}`,
+          { zones: parsed.data.zones.map((z) => z.name), masks: parsed.data.masks.length },
+          { action: 'rule-change', camera: id },
+        );
         return service.settings.zones(id);
       });
 

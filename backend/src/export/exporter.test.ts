@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeDuration, realSegments } from '../../../test/fixtures/footage.js';
+import type { AuditEntry } from '../contract/audit.js';
 import type { ContinuityItem } from '../contract/backup.js';
 import { findFfmpeg } from '../platform/binaries.js';
 import { EvidenceExporter } from './exporter.js';
@@ -36,10 +37,42 @@ async function vigilVerify(target: string, home: string): Promise<{ code: number
   }
 }
 
+/** Who looked at camera "front" before the export (the entries as the audit log holds them). */
+const history: AuditEntry[] = [
+  {
+    seq: 1,
+    ts: T0,
+    actor: 'guard-1',
+    action: 'live-start',
+    camera: 'front',
+    prevHash: '0'.repeat(64),
+    hash: 'a'.repeat(64),
+  },
+  {
+    seq: 2,
+    ts: T0 + 1,
+    actor: 'guard-1',
+    action: 'live-start',
+    camera: 'back',
+    prevHash: 'a'.repeat(64),
+    hash: 'b'.repeat(64),
+  },
+  {
+    seq: 3,
+    ts: T0 + 2,
+    actor: 'inv-2',
+    action: 'playback',
+    camera: 'front',
+    detail: { from: T0, to: T0 + 60_000 },
+    prevHash: 'b'.repeat(64),
+    hash: 'c'.repeat(64),
+  },
+];
+
 describe('signed evidence export and `vigil verify`', () => {
   let home: string;
   let exporter: EvidenceExporter;
-  const audit: { action: string; target: string; actor: string }[] = [];
+  const audit: { cameras: readonly string[]; target: string; actor: string }[] = [];
   const holds: { cameraId: string; from: number; to: number }[] = [];
 
   beforeAll(() => {
@@ -80,7 +113,11 @@ describe('signed evidence export and `vigil verify`', () => {
           events.filter((e) => cams.includes(e.cameraId) && e.ts >= from && e.ts < to),
         snapshot: async (id) => (id === 'ev-1' ? jpeg : undefined),
       },
-      audit: { record: (e) => void audit.push(e) },
+      // The audit log: the exporter records each export and packs the cameras' earlier entries into audit.json.
+      audit: {
+        record: (e) => void audit.push(e),
+        history: async (cams) => history.filter((h) => h.camera !== undefined && cams.includes(h.camera)),
+      },
       holds: {
         hold: async (h) => {
           holds.push(h);
@@ -140,12 +177,27 @@ describe('signed evidence export and `vigil verify`', () => {
       reason: `evidence export ${r.id}`,
     });
     expect(audit).toContainEqual(
-      expect.objectContaining({ action: 'evidence.export', target: r.id, actor: 'investigator' }),
+      expect.objectContaining({ cameras: ['front'], target: r.id, actor: 'investigator' }),
     );
+    // Who watched and played this camera's footage before it left travels with it, under the signature.
+    const travelled = JSON.parse(
+      fs.readFileSync(path.join(r.location, 'audit.json'), 'utf8'),
+    ) as AuditEntry[];
+    expect(travelled.map((e) => [e.seq, e.actor, e.action])).toEqual([
+      [1, 'guard-1', 'live-start'],
+      [3, 'inv-2', 'playback'],
+    ]);
+    expect(r.manifest.files).toContainEqual(expect.objectContaining({ path: 'audit.json', kind: 'audit' }));
 
     const ok = await vigilVerify(r.location, home);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toContain('VERIFIED');
+
+    // Someone removes a viewer from the travelling history: the manifest's signature no longer covers the file.
+    fs.writeFileSync(path.join(r.location, 'audit.json'), JSON.stringify(travelled.slice(1), null, 2));
+    const bad = await vigilVerify(r.location, home);
+    expect(bad.code, bad.out).toBe(1);
+    expect(bad.out).toContain('audit.json');
   });
 
   it('exports several cameras over one range as one signed package with a continuity report per camera', async () => {

@@ -245,6 +245,11 @@ export class EvidenceExporter {
       continuity.sort((a, b) => a.start - b.start);
       await fsp.writeFile(path.join(work, 'continuity.json'), JSON.stringify(continuity, null, 2));
       await add('continuity.json', 'continuity');
+      // Who watched, played back and exported this footage before it left: the cameras' audit entries, with their
+      // chain hashes (each can be checked against the installation's log), under the manifest's signature.
+      const history = await options.audit.history(req.cameraIds);
+      await fsp.writeFile(path.join(work, 'audit.json'), JSON.stringify(history, null, 2));
+      await add('audit.json', 'audit');
 
       const manifest: EvidenceManifest = {
         format: 'vigil-evidence/1',
@@ -294,9 +299,8 @@ export class EvidenceExporter {
         }
       }
       await options.audit.record({
-        ts: manifest.exportedAt,
         actor: user,
-        action: 'evidence.export',
+        cameras: req.cameraIds,
         target: id,
         detail: {
           cameras: req.cameraIds,
@@ -304,6 +308,7 @@ export class EvidenceExporter {
           to: req.to,
           reason: req.reason,
           caseNumber: req.caseNumber,
+          format: req.format,
           files: files.length,
           location,
           keyFingerprint: options.key.fingerprint,

@@ -1,4 +1,6 @@
+import type { AuditEntry, AuditLog } from '../contract/audit.js';
 import type { ContinuityItem } from '../contract/backup.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { EventStore } from '../contract/store.js';
 import type { VideoService } from '../video/video-service.js';
 import type {
@@ -49,8 +51,8 @@ export class VideoSegmentSource implements SegmentSource {
   }
 }
 
-/** Events and snapshots of the event store; the audit log of the same store. */
-export class StoreEventSource implements EventSource, AuditSink {
+/** Events and snapshots of the event store. */
+export class StoreEventSource implements EventSource {
   constructor(private readonly store: () => EventStore) {}
 
   async events(cameraIds: readonly string[], from: number, to: number): Promise<ExportedEvent[]> {
@@ -82,21 +84,33 @@ export class StoreEventSource implements EventSource, AuditSink {
       (await this.store().readSnapshot(eventId, 'crop'));
     return bytes ? Buffer.from(bytes) : undefined;
   }
+}
+
+/** The audit log: exports are recorded through the recorder, the cameras' history read from the log. */
+export class AuditLogSink implements AuditSink {
+  constructor(
+    private readonly recorder: AuditRecorder,
+    private readonly log: () => AuditLog,
+  ) {}
 
   async record(entry: {
-    ts: number;
     actor: string;
-    action: string;
+    cameras: readonly string[];
     target: string;
     detail: Record<string, unknown>;
   }): Promise<void> {
-    await this.store().appendAudit({
-      ts: entry.ts,
-      actor: entry.actor,
-      action: 'export',
-      target: entry.target,
-      detail: { ...entry.detail, what: entry.action },
-    });
+    for (const camera of entry.cameras)
+      await this.recorder.record(entry.actor, 'export', {
+        camera,
+        target: entry.target,
+        detail: entry.detail,
+      });
+  }
+
+  async history(cameraIds: readonly string[]): Promise<AuditEntry[]> {
+    const all: AuditEntry[] = [];
+    for (const camera of new Set(cameraIds)) all.push(...(await this.log().all({ camera })));
+    return all.sort((a, b) => a.seq - b.seq);
   }
 }
 

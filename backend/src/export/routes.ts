@@ -13,6 +13,7 @@ import {
 import { requestActor } from '../api/auth.js';
 import type { RouteModule } from '../api/server.js';
 import { mayUseCamera } from '../api/scope.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { EvidenceExporter } from './exporter.js';
 import type { SigningKey } from './signing.js';
 
@@ -41,6 +42,8 @@ export interface ExportRoutesOptions {
   exporter: EvidenceExporter;
   exportsDir: string;
   key: SigningKey;
+  /** Records downloads of exports. */
+  audit: AuditRecorder;
 }
 
 /** /api/export: signed evidence export, its download, and the installation's public key. */
@@ -93,6 +96,7 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
           const body: ApiError = { error: 'not_found', message: `there is no zip export "${id}"` };
           return reply.code(404).send(body);
         }
+        await options.audit.record(req, 'export', { target: id, detail: { downloaded: true } });
         return reply
           .type('application/zip')
           .header('content-disposition', `attachment; filename="vigil-evidence-${id}.zip"`)

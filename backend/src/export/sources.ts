@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../contract/audit.js';
 import type { ContinuityItem } from '../contract/backup.js';
 
 /** One recorded segment file of a camera. */
@@ -33,15 +34,17 @@ export interface EventSource {
   snapshot(eventId: string): Promise<Buffer | undefined>;
 }
 
-/** Where exports are recorded (the audit log). */
+/** The audit log, as the exporter sees it: where an export is recorded, and the history that travels with it. */
 export interface AuditSink {
+  /** Records an export of these cameras' footage (one entry per camera, so each camera's history shows it). */
   record(entry: {
-    ts: number;
     actor: string;
-    action: string;
+    cameras: readonly string[];
     target: string;
     detail: Record<string, unknown>;
   }): void | Promise<void>;
+  /** Every entry concerning these cameras, oldest first: who watched, played and exported their footage. */
+  history(cameraIds: readonly string[]): Promise<AuditEntry[]>;
 }
 
 /** Protects footage from retention (POST /api/holds in the recorder). */

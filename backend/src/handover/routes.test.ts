@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditRecorder, logWriter } from '../audit/recorder.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
 import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
@@ -23,6 +25,9 @@ const handovers = new SqliteHandoverStore(path.join(dir, 'handovers.db'));
 const bus = new MemoryBus();
 const recorder = new CameraOutageRecorder({ bus, store: handovers, group: 'test.outages' });
 const people = tempPeople();
+// The audit log every handover lands in (a real chained log; checkpoints are not what this test is about).
+const auditLog = new SqliteAuditLog({ file: path.join(dir, 'audit.db'), checkpointIntervalMs: 0 });
+const audit = new AuditRecorder(logWriter(() => auditLog));
 const auth = new SessionAuth();
 // The shift runs on a clock the test moves: sign-ins happen now, the shift ends eight hours later.
 const start = Date.now();
@@ -34,7 +39,7 @@ const server = new ApiServer({
   auth,
   people,
   mode: 'local',
-  routes: [handoverRoutes({ handovers, store: () => store, people, now: clock })],
+  routes: [handoverRoutes({ handovers, store: () => store, people, audit, now: clock })],
 });
 
 const grant = (...cams: string[]) => cams.map((target) => ({ target, rights: ['live' as const] }));
@@ -214,7 +219,7 @@ describe('handover routes', () => {
     });
     expect(handover.summary.handled).toHaveLength(2);
     expect(handover.summary.outages).toHaveLength(2);
-    const [entry] = await store.listAudit(1);
+    const [entry] = (await auditLog.list({ limit: 1 })).entries;
     expect(entry).toMatchObject({
       actor: 'guard-a',
       action: 'handover',
@@ -261,7 +266,7 @@ describe('handover routes', () => {
       acknowledgedName: 'Ben Night',
       ackNote: 'will check the latch',
     });
-    const [entry] = await store.listAudit(1);
+    const [entry] = (await auditLog.list({ limit: 1 })).entries;
     expect(entry).toMatchObject({
       actor: 'guard-b',
       action: 'handover',

@@ -16,6 +16,7 @@ import {
 import type { EventStore } from '../contract/store.js';
 import type { Principal } from '../api/access.js';
 import { requestActor } from '../api/auth.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { RouteModule } from '../api/server.js';
 import type { People } from '../people/service.js';
 import { CameraScope } from '../people/scope.js';
@@ -25,8 +26,10 @@ import { addressedTo, awaiting, isOwn, visible, type HandoverViewer } from './vi
 
 export interface HandoverRoutesOptions {
   handovers: HandoverStore;
-  /** Incidents, and the audit log every handover and acknowledgement is written to. */
+  /** Incidents. */
   store: () => EventStore;
+  /** The audit log every handover and acknowledgement is written to. */
+  audit: AuditRecorder;
   /** Accounts: when a person last signed in (the start of their shift) and who is in a supervisor's team. */
   people: People;
   now?: () => number;
@@ -83,7 +86,7 @@ export function handoverRoutes(options: HandoverRoutesOptions): RouteModule {
   }
 
   const audit = (req: FastifyRequest, target: string, detail: Record<string, unknown>) =>
-    options.store().appendAudit({ ts: now(), actor: requestActor(req), action: 'handover', target, detail });
+    options.audit.record(req, 'handover', { target, detail });
 
   return {
     name: 'handover',

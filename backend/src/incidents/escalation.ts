@@ -8,6 +8,7 @@ import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { sendWithRetries, type ChannelSendOptions } from './channels.js';
 import type { AlertSettingsStore } from './site-settings.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 
 export interface EscalationServiceOptions {
   incidents: () => IncidentStore;
@@ -19,6 +20,8 @@ export interface EscalationServiceOptions {
   /** Wait before the first retry of a failed channel, ms (doubles each retry). */
   backoffMs?: number;
   channel?: ChannelSendOptions;
+  /** Records each escalation past the first level (actor `system`). */
+  audit?: AuditRecorder;
   now?: () => number;
 }
 
@@ -145,6 +148,12 @@ export class EscalationService implements Service {
       stored = (await this.options.incidents().recordNotification(incident.id, n)) ?? stored;
     }
     if (stored) this.options.onChanged?.(stored);
+    if (levelIndex > 0)
+      await this.options.audit?.recordAfter('system', 'escalate', {
+        camera: incident.cameraId,
+        target: incident.id,
+        detail: { level: levelIndex, levelName: level.name, sent: outcomes.filter((o) => o.ok).length },
+      });
   }
 
   health(): ServiceHealth {

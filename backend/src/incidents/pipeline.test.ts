@@ -27,6 +27,8 @@ import { skipWithout } from '../../../test/fixtures/require.js';
 import { FeedbackStore } from './feedback.js';
 import { incidentRoutes } from './routes.js';
 import { AlertSettingsStore } from './site-settings.js';
+import { AuditRecorder, logWriter } from '../audit/recorder.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
 
 const skip = skipWithout(
   'ffmpeg and vtest-h264.mp4',
@@ -51,6 +53,7 @@ const PERSON_RULE: AlertRuleLike = {
 class Site {
   readonly bus = new MemoryBus();
   readonly store: SqliteEventStore;
+  readonly auditLog: SqliteAuditLog;
   readonly writer: EventWriter;
   readonly events: VigilEvent[] = [];
   readonly alerts: VigilAlert[] = [];
@@ -65,6 +68,7 @@ class Site {
     private readonly config: Record<string, unknown>,
   ) {
     this.store = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+    this.auditLog = new SqliteAuditLog({ file: path.join(dir, 'audit.db') });
     this.writer = new EventWriter({ bus: this.bus, store: this.store, maxDelayMs: 5 });
   }
 
@@ -95,6 +99,7 @@ class Site {
           settings: () => this.service.settings,
           alertSettings: new AlertSettingsStore(path.join(this.dir, 'alerts.json')),
           feedback: new FeedbackStore(path.join(this.dir, 'feedback')),
+          audit: new AuditRecorder(logWriter(() => this.auditLog)),
         }),
       ],
     });
@@ -140,6 +145,7 @@ class Site {
     await this.writer.dispose();
     await this.bus.dispose();
     await this.store.dispose();
+    await this.auditLog.dispose();
   }
 }
 

@@ -11,11 +11,14 @@ import { SqliteEventStore } from '../store/sqlite-store.js';
 import { FeedbackStore } from './feedback.js';
 import { incidentRoutes } from './routes.js';
 import { AlertSettingsStore } from './site-settings.js';
+import { AuditRecorder, logWriter } from '../audit/recorder.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-incident-routes-'));
 const store = new SqliteEventStore({ file: path.join(dir, 'events.db') });
 const settings = new DetectSettingsStore(path.join(dir, 'detect.json'));
 const alertSettings = new AlertSettingsStore(path.join(dir, 'alerts', 'settings.json'));
+const auditLog = new SqliteAuditLog({ file: path.join(dir, 'audit.db') });
 const auth = new SessionAuth();
 const pushed: string[] = [];
 const server = new ApiServer({
@@ -31,6 +34,7 @@ const server = new ApiServer({
       alertSettings,
       feedback: new FeedbackStore(path.join(dir, 'feedback')),
       onIncidentChanged: (i) => void pushed.push(`${i.id}:${i.state}`),
+      audit: new AuditRecorder(logWriter(() => auditLog)),
     }),
   ],
 });
@@ -60,6 +64,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.dispose();
+  await auditLog.dispose();
   await store.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -85,7 +90,7 @@ describe('incident routes', () => {
       'inc-3',
     ]);
     expect((await api('GET', '/api/incidents?severity=critical&camera=cam-a')).data).toHaveLength(1);
-    const audit = await store.listAudit(5);
+    const audit = (await auditLog.list({ limit: 5 })).entries;
     expect(audit[0]).toMatchObject({
       actor: 'instance-token',
       action: 'acknowledge',

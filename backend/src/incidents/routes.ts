@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
-import type { AuditAction } from '../contract/events-api.js';
+import type { AuditAction } from '../contract/audit.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import {
   AlertSiteSettingsSchema,
   FalsePositiveBody,
@@ -33,6 +34,8 @@ export interface IncidentRoutesOptions {
   feedback: FeedbackStore;
   /** Told of every incident changed here, so live clients see it at once. */
   onIncidentChanged?: (incident: Incident) => void;
+  /** Where every change is recorded. */
+  audit: AuditRecorder;
   now?: () => number;
 }
 
@@ -75,13 +78,12 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         action: AuditAction,
         target: string,
         detail?: Record<string, unknown>,
+        camera?: string,
       ) =>
-        options.store().appendAudit({
-          ts: now(),
-          actor: requestActor(req),
-          action,
+        options.audit.record(req, action, {
           target,
           ...(detail ? { detail } : {}),
+          ...(camera ? { camera } : {}),
         });
       const changed = (i: Incident) => options.onIncidentChanged?.(i);
 
@@ -125,7 +127,7 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
             .store()
             .incidents.actOnIncident(req.params.id, { kind, by, ts: now(), ...(note ? { note } : {}) });
           if (!i) return notFound(reply, `no incident "${req.params.id.slice(0, 100)}"`);
-          await audit(req, kind, i.id, note ? { note } : undefined);
+          await audit(req, kind, i.id, note ? { note } : undefined, i.cameraId);
           changed(i);
           return i;
         });
@@ -217,12 +219,18 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         );
         const note = parsed.data.note || `not a ${shot.label}: suppressed`;
         const resolved = await store.incidents.actOnIncident(incident.id, { kind: 'resolve', by, ts, note });
-        await audit(req, 'false-positive', incident.id, {
-          eventId: shot.eventId,
-          suppression: suppression.id,
-          region: suppression.region,
-          ...(suppression.expiresTs ? { expiresTs: suppression.expiresTs } : {}),
-        });
+        await audit(
+          req,
+          'false-positive',
+          incident.id,
+          {
+            eventId: shot.eventId,
+            suppression: suppression.id,
+            region: suppression.region,
+            ...(suppression.expiresTs ? { expiresTs: suppression.expiresTs } : {}),
+          },
+          incident.cameraId,
+        );
         if (resolved) changed(resolved);
         return { incident: resolved, suppression, feedback };
       });

@@ -119,7 +119,7 @@ export function peopleRoutes(people: People): RouteModule {
           await people.store.putGroup(req.body);
           await people.audit({
             actor: requestActor(req),
-            action: 'camera-group',
+            action: 'camera-group-change',
             target: req.body.name,
             detail: { cameras: req.body.cameras },
           });
@@ -138,7 +138,7 @@ export function peopleRoutes(people: People): RouteModule {
             );
           await people.audit({
             actor: requestActor(req),
-            action: 'camera-group',
+            action: 'camera-group-change',
             target: req.params.name,
             detail: { removed: true },
           });
@@ -177,7 +177,7 @@ export function peopleRoutes(people: People): RouteModule {
           await people.store.putSettings(settings);
           await people.audit({
             actor: requestActor(req),
-            action: 'people-settings',
+            action: 'setting-change',
             detail: { ...settings },
           });
           return settings;

@@ -27,10 +27,10 @@ export interface PeopleAuditEntry {
     | 'sign-in-failed'
     | 'sign-out'
     | 'lockout'
-    | 'user'
-    | 'token'
-    | 'camera-group'
-    | 'people-settings';
+    | 'user-change'
+    | 'token-change'
+    | 'camera-group-change'
+    | 'setting-change';
   target?: string;
   detail?: Record<string, unknown>;
 }
@@ -163,6 +163,11 @@ export class People {
       user.role === 'admin'
         ? CameraScope.everything()
         : CameraScope.of(user.cameras, await this.store.listGroups(), ROLE_CAMERA_RIGHTS[user.role]);
+    const team = user.team?.toLowerCase();
+    const teamMembers =
+      user.role === 'supervisor' && team
+        ? (await this.store.listUsers()).filter((u) => u.team?.toLowerCase() === team).map((u) => u.name)
+        : undefined;
     return {
       ...base,
       user: user.name,
@@ -170,6 +175,7 @@ export class People {
       permissions,
       cameras,
       ...(user.team ? { team: user.team } : {}),
+      ...(teamMembers ? { teamMembers } : {}),
       ...(user.displayName ? { displayName: user.displayName } : {}),
       ...(permissions.has('events.search') ? {} : { lookbackMinutes: settings.guardLookbackMinutes }),
     };
@@ -218,7 +224,7 @@ export class People {
     if (!added) throw new PeopleError(409, `There is already a person called "${body.name}".`, 'name');
     await this.#audit({
       actor,
-      action: 'user',
+      action: 'user-change',
       target: body.name,
       detail: { change: 'added', role: body.role, cameras: body.cameras },
     });
@@ -238,7 +244,7 @@ export class People {
     const after = await this.store.updateUser(name, patch);
     await this.#audit({
       actor,
-      action: 'user',
+      action: 'user-change',
       target: before.name,
       detail: { change: 'updated', ...patch },
     });
@@ -251,14 +257,14 @@ export class People {
     if (user.role === 'admin' && !user.disabled && (await this.#activeAdmins()) <= 1)
       throw new PeopleError(409, 'This is the last administrator: make someone else an administrator first.');
     await this.store.removeUser(name);
-    await this.#audit({ actor, action: 'user', target: user.name, detail: { change: 'removed' } });
+    await this.#audit({ actor, action: 'user-change', target: user.name, detail: { change: 'removed' } });
   }
 
   async setPassword(name: string, password: string, actor: string): Promise<void> {
     const user = await this.store.getUser(name);
     if (!user) throw new PeopleError(404, `There is no person called "${name}".`);
     await this.store.setPassword(name, await hashPassword(password));
-    await this.#audit({ actor, action: 'user', target: user.name, detail: { change: 'password' } });
+    await this.#audit({ actor, action: 'user-change', target: user.name, detail: { change: 'password' } });
   }
 
   async #activeAdmins(): Promise<number> {
@@ -282,7 +288,7 @@ export class People {
     await this.store.addToken({ ...info, secretHash: hashed(secret) });
     await this.#audit({
       actor,
-      action: 'token',
+      action: 'token-change',
       target: id,
       detail: { change: 'created', name: body.name, permissions: body.permissions },
     });
@@ -292,7 +298,7 @@ export class People {
   async revokeToken(id: string, actor: string): Promise<void> {
     if (!(await this.store.revokeToken(id, this.#now())))
       throw new PeopleError(404, 'There is no such token, or it was already revoked.');
-    await this.#audit({ actor, action: 'token', target: id, detail: { change: 'revoked' } });
+    await this.#audit({ actor, action: 'token-change', target: id, detail: { change: 'revoked' } });
   }
 
   async listTokens(): Promise<ApiTokenInfo[]> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { SessionAuth, sessionPolicyOf, type ApiAuth } from '../api/auth.js';
 import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer, type RouteModule } from '../api/server.js';
+import { teamAuditScope } from '../audit/team-scope.js';
 import { createPeople, osUserName } from '../people/create.js';
 import { RedisAlertFanout, SharedSessionAuth } from '../api/shared-redis.js';
 import type { VigilAlert } from '../contract/events.js';
@@ -29,6 +30,14 @@ import {
   type RunningRole,
 } from './role.js';
 import { LayoutStore } from '../layouts/layout-store.js';
+import type { AuditLog } from '../contract/audit.js';
+import { AuditRecorder, BusAuditWriter } from '../audit/recorder.js';
+import { auditRoutes } from '../audit/routes.js';
+import { auditDbFile } from '../audit/service.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
+import { loadOrCreateSigningKey } from '../export/signing.js';
+import { createEsAuditLog } from '../store-es/create.js';
+import { appDataDir } from '../platform/paths.js';
 import { layoutRoutes } from '../layouts/routes.js';
 
 export interface ApiRoleOptions extends RoleOptions {
@@ -80,7 +89,15 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
   // --- detection settings (zones, masks, alert rules; the shared settings topic) ---
   const settings = new SharedDetectSettings(bus, 'api');
   services.add({ name: 'detect-settings', start: () => settings.load(), dispose: () => settings.dispose() });
-  routes.push(detectRoutes({ settings }));
+  routes.push(
+    detectRoutes({ settings }, (req, target, detail, kind) =>
+      audit.record(req, kind?.action ?? 'alert-rule', {
+        target,
+        detail,
+        ...(kind ? { camera: kind.camera } : {}),
+      }),
+    ),
+  );
 
   // --- store (search, facets, histogram, annotations, alerts; Redis cache and live stats) ---
   const cameraNames = new Map(config.cameras.map((c) => [c.id, c.name]));
@@ -118,6 +135,25 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     store = () => sqlite.store;
   }
 
+  // --- audit log: records go on the bus to the events role, which chains them; reads come from where it stores
+  // them (Elasticsearch, or the audit.db beside the SQLite event store). Checkpoints are checked with the
+  // installation's key: the roles of one cluster share it (the same keys folder). ---
+  const audit = services.add(new AuditRecorder(new BusAuditWriter(bus)));
+  const publicKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys')).publicKey;
+  let auditLog: () => AuditLog;
+  if (config.cluster.eventStore.kind === 'elasticsearch') {
+    const esAudit = createEsAuditLog(config.cluster.eventStore, { reader: publicKey }, options.env);
+    services.add({ name: 'audit-log', start: () => esAudit.setup(), dispose: () => esAudit.dispose() });
+    auditLog = () => esAudit;
+  } else {
+    // Opened at first use: the events role creates the file.
+    let sqliteAudit: SqliteAuditLog | undefined;
+    services.add({ name: 'audit-log', start: async () => {}, dispose: async () => sqliteAudit?.dispose() });
+    auditLog = () =>
+      (sqliteAudit ??= new SqliteAuditLog({ file: auditDbFile(options.dataDir), publicKey, readOnly: true }));
+  }
+  routes.push(auditRoutes({ log: auditLog, audit, visibleActors: teamAuditScope }));
+
   // --- named wall layouts (kept in this api instance's data folder) ---
   const layouts = new LayoutStore(path.join(options.dataDir, 'ui', 'layouts.json'));
   layouts.load();
@@ -130,6 +166,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
   routes.push(
     eventRoutes({
       store,
+      audit,
       onAlertChanged: (alert) => (fanout ? fanout.publish(alert) : deliverAlert(alert)),
     }),
   );
@@ -142,6 +179,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
       alertSettings: loadedAlertSettings(path.join(options.dataDir, 'alerts', 'settings.json')),
       feedback: new FeedbackStore(path.join(options.dataDir, 'feedback')),
       onIncidentChanged: (incident) => void realtime.publish('incident', incident),
+      audit,
     }),
   );
   const people = createPeople(services, {
@@ -157,7 +195,7 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     bus,
     group: `${liveGroup}.handover-outages`,
   });
-  routes.push(handoverRoutes({ handovers, store, people }));
+  routes.push(handoverRoutes({ handovers, store, people, audit }));
   services.add(realtime);
   if (fanout) services.add(fanout);
   routes.push(realtime);

@@ -21,6 +21,7 @@ const USAGE = `Usage: vigil [local] [--config <file>] [--host <addr>] [--port <n
        vigil restore --target <id> [<backup id>|latest] [--verify-only] [--config <file>]
        vigil user add <name> --role <guard|investigator|supervisor|admin> [--cameras <id,id,...>]
        vigil user list | remove <name> | passwd <name>
+       vigil audit verify [--data <dir>] [--config <file>]
 
 Starts the Vigil backend with every stage embedded and serves the UI, or one role of a cluster
 (stages in separate processes over Kafka; see the "cluster" section of the configuration).
@@ -39,6 +40,13 @@ added or is missing, and shows the signing installation's name and key fingerpri
   Exit codes: 0 intact and signed by a trusted key; 1 altered, incomplete or not a signed export;
   2 bad arguments; 3 intact but the signer was NOT checked (no trusted key); 4 intact but signed by a key
   that is not trusted.
+
+audit verify checks the audit log (<data>/audit.db) without stopping Vigil: every entry's hash and link to the one
+before, and the signature of every checkpoint with this installation's key. It names the first broken entry.
+  --data <dir>      the data folder (default: the one of the configuration)
+  Exit codes: 0 intact and signed; 1 an entry was changed, deleted, inserted or cut off, or a checkpoint's
+  signature does not hold; 2 bad arguments or the log cannot be read; 3 intact but the signatures were NOT
+  checked (no installation key on this machine).
 
 restore puts a backup back into this installation while Vigil is stopped: every file is checked against the
 backup's manifest first, and nothing is written when any is missing or corrupt, or when the manifest names a
@@ -107,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
       force: { type: 'boolean' },
       role: { type: 'string' },
       cameras: { type: 'string' },
+      data: { type: 'string' },
     },
   });
   if (values.help) {
@@ -133,6 +142,14 @@ async function main(argv: string[]): Promise<number> {
     return verify.verifyExitCode(report);
   }
   let role: RoleName | undefined;
+  if (command === 'audit' && positionals[1] !== 'verify') {
+    console.error(`vigil audit: the command is "vigil audit verify".\n\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'audit' && values.data) {
+    const { auditVerifyCommand } = await import('../audit/verify-command.js');
+    return auditVerifyCommand(values.data, appDataDir(), (line) => console.log(line));
+  }
   if (command === 'role') {
     const name = positionals[1] ?? '';
     const { ROLE_NAMES } = await import('./role.js');
@@ -146,9 +163,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`vigil restore: name the backup target with --target <id>.\n\n${USAGE}`);
       return 2;
     }
-  } else if (command !== 'local' && command !== 'user') {
+  } else if (command !== 'local' && command !== 'user' && command !== 'audit') {
     console.error(
-      `Unknown command "${command}". Use "local", "role <name>", "verify <export>", "restore" or "user".\n\n${USAGE}`,
+      `Unknown command "${command}". Use "local", "role <name>", "verify <export>", "audit verify", "restore" or "user".\n\n${USAGE}`,
     );
     return 2;
   }
@@ -175,6 +192,10 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (command === 'audit') {
+    const { auditVerifyCommand } = await import('../audit/verify-command.js');
+    return auditVerifyCommand(loaded.dataDir, appDataDir(), (line) => console.log(line));
+  }
   configureLogging({ level: loaded.config.logging.level });
   const log = createLogger('roles.cli');
   if (command === 'user') {

@@ -30,6 +30,7 @@ export const DEAD_LETTER_GROUPS: Partial<Record<(typeof Topics)[keyof typeof Top
   [Topics.events]: ROLE_GROUPS.events,
   [Topics.alerts]: ROLE_GROUPS.events,
   [Topics.incidents]: ROLE_GROUPS.events,
+  [Topics.audit]: ROLE_GROUPS.events,
   [Topics.detections]: null,
   [Topics.health]: null,
   [Topics.settings]: null,
@@ -52,6 +53,7 @@ export function topicSettings(config: ClusterBusConfig): KafkaTopicSettings {
       [Topics.alerts]: h.alerts * HOUR,
       [Topics.incidents]: h.incidents * HOUR,
       [Topics.health]: h.health * HOUR,
+      [Topics.audit]: h.audit * HOUR,
       [Topics.deadLetter]: h.deadLetter * HOUR,
     },
   };

@@ -7,6 +7,13 @@ import { EventStoreService } from '../store/service.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { CachedEventStore } from '../store/cached-store.js';
+import { AuditBusChainer, type MessageAuditLog } from '../audit/bus-chainer.js';
+import { auditDbFile } from '../audit/service.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
+import { loadOrCreateSigningKey, type SigningKey } from '../export/signing.js';
+import { createEsAuditLog } from '../store-es/create.js';
+import { appDataDir } from '../platform/paths.js';
+import path from 'node:path';
 import {
   ROLE_GROUPS,
   roleBus,
@@ -27,6 +34,8 @@ export interface EventsRoleOptions extends RoleOptions {
   sink?: EventSink;
   /** Messages written at the same time (partitions handled in parallel). Default 4. */
   concurrency?: number;
+  /** The key that signs audit checkpoints; the installation's key (in the app data folder) by default. */
+  signingKey?: SigningKey;
 }
 
 /**
@@ -39,6 +48,41 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
   const services = new ServiceHost();
   const bus = roleBus(services, 'events', options);
   roleMetricsServer(services, 'events', options.config.cluster.metricsPort);
+
+  // --- audit log: chains the records the api instances publish, in Elasticsearch or in <data>/audit.db ---
+  const signingKey = options.signingKey ?? loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));
+  let auditLog: MessageAuditLog | undefined;
+  if (options.config.cluster.eventStore.kind === 'elasticsearch') {
+    const esAudit = createEsAuditLog(options.config.cluster.eventStore, { writer: signingKey }, options.env);
+    services.add({
+      name: 'audit-log',
+      start: async () => {
+        await esAudit.setup();
+        auditLog = esAudit;
+      },
+      dispose: () => esAudit.dispose(),
+    });
+  } else {
+    let sqliteAudit: SqliteAuditLog | undefined;
+    services.add({
+      name: 'audit-log',
+      start: async () => {
+        sqliteAudit = new SqliteAuditLog({ file: auditDbFile(options.dataDir), key: signingKey });
+        auditLog = sqliteAudit;
+      },
+      dispose: async () => sqliteAudit?.dispose(),
+    });
+  }
+  services.add(
+    new AuditBusChainer({
+      bus,
+      group: ROLE_GROUPS.events,
+      log: () => {
+        if (!auditLog) throw new Error('the audit log is not open yet');
+        return auditLog;
+      },
+    }),
+  );
 
   // --- store (event store from cluster.eventStore) ---
   let sink = options.sink;

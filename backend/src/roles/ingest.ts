@@ -5,6 +5,7 @@ import { SharedSessionAuth } from '../api/shared-redis.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { clusterVideoStore } from '../store-video/create.js';
 import { videoRoutes } from '../video/routes.js';
+import { AuditRecorder, BusAuditWriter } from '../audit/recorder.js';
 import { VideoService } from '../video/video-service.js';
 import { createLogger } from '../platform/log.js';
 import { roleBus, roleMetricsServer, sharedRedis, type RoleOptions, type RunningRole } from './role.js';
@@ -49,6 +50,8 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
   const auth: ApiAuth = redis
     ? services.add(new SharedSessionAuth({ ...redis, token: options.token, policy }))
     : new SessionAuth(options.token, policy);
+  // Live views, playback and camera changes served here go to the audit log through the bus, like the api role's.
+  const audit = services.add(new AuditRecorder(new BusAuditWriter(bus)));
   const api: ApiServer = services.add(
     new ApiServer({
       host: config.server.host,
@@ -63,7 +66,7 @@ export async function startIngestRole(options: RoleOptions): Promise<RunningRole
       }),
       osUser: osUserName(),
       mode: 'cluster',
-      routes: [videoRoutes(video)],
+      routes: [videoRoutes(video, audit)],
       health: () => services.health(api),
     }),
   );

@@ -15,7 +15,15 @@ import { BackupService } from '../backup/service.js';
 import { backupRoutes } from '../backup/routes.js';
 import { eventStoreFullTextRebuild } from '../backup/event-store-fulltext.js';
 import { EvidenceExporter } from '../export/exporter.js';
-import { StoreEventSource, VideoHoldSink, VideoSegmentSource } from '../export/local-sources.js';
+import {
+  AuditLogSink,
+  StoreEventSource,
+  VideoHoldSink,
+  VideoSegmentSource,
+} from '../export/local-sources.js';
+import { AuditRecorder, logWriter } from '../audit/recorder.js';
+import { auditRoutes } from '../audit/routes.js';
+import { AuditLogService } from '../audit/service.js';
 import { exportRoutes } from '../export/routes.js';
 import { loadOrCreateSigningKey } from '../export/signing.js';
 import { videoRoutes } from '../video/routes.js';
@@ -27,7 +35,6 @@ import { DetectionService } from '../detect/service.js';
 import { detectRoutes } from '../detect/routes.js';
 import { LayoutStore } from '../layouts/layout-store.js';
 import { layoutRoutes } from '../layouts/routes.js';
-import { requestActor } from '../api/auth.js';
 import type { Incident } from '../contract/incidents.js';
 import { ChannelError } from '../incidents/channels.js';
 import { EscalationService } from '../incidents/escalation.js';
@@ -36,6 +43,7 @@ import { incidentRoutes } from '../incidents/routes.js';
 import { createHandovers } from '../handover/create.js';
 import { handoverRoutes } from '../handover/routes.js';
 import { AlertSettingsStore } from '../incidents/site-settings.js';
+import { teamAuditScope } from '../audit/team-scope.js';
 import { createPeople, osUserName } from '../people/create.js';
 import { peopleRoutes } from '../people/routes.js';
 import type { People } from '../people/service.js';
@@ -109,6 +117,21 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   const bus = new MemoryBus();
   services.add({ name: 'bus', start: async () => {}, dispose: () => bus.dispose() });
 
+  // --- audit log (its own database; checkpoints signed with the installation's key; disposed late, so the
+  // last checkpoint signs everything recorded until the API stopped) ---
+  const signingKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));
+  const auditLog = services.add(
+    new AuditLogService({
+      dataDir,
+      key: signingKey,
+      legacyEventsDb: config.store.file
+        ? path.resolve(dataDir, config.store.file)
+        : path.join(dataDir, 'events.db'),
+    }),
+  );
+  const audit = services.add(new AuditRecorder(logWriter(() => auditLog.log)));
+  routes.push(auditRoutes({ log: () => auditLog.log, audit, visibleActors: teamAuditScope }));
+
   // --- store (events, search) ---
   const eventStore = services.add(
     new EventStoreService({
@@ -125,13 +148,16 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   const people = createPeople(services, {
     dataDir,
     audit: (entry) =>
-      eventStore.store.appendAudit({ ts: Date.now(), ...entry, actor: entry.actor.slice(0, 64) }),
+      audit.record(entry.actor.slice(0, 64), entry.action, {
+        ...(entry.target !== undefined ? { target: entry.target } : {}),
+        ...(entry.detail ? { detail: entry.detail } : {}),
+      }),
   });
   routes.push(peopleRoutes(people));
 
   // --- shift handovers (and the camera outages they report, recorded before the cameras start) ---
   const handovers = createHandovers(services, { dataDir, bus, group: 'handover.outages' });
-  routes.push(handoverRoutes({ handovers, store: () => eventStore.store, people }));
+  routes.push(handoverRoutes({ handovers, store: () => eventStore.store, people, audit }));
 
   // --- video (cameras, recording, live, retention) ---
   const ffmpeg = options.runtime.ffmpeg?.path ?? 'ffmpeg';
@@ -146,13 +172,14 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       secretKey: options.secretKey,
     }),
   );
-  routes.push(videoRoutes(video));
+  routes.push(videoRoutes(video, audit));
   // A retained event keeps its footage: a hold over the event's time range (with a margin either side), removed
   // again when the event is no longer retained.
   routes.push(
     eventRoutes({
       store: () => eventStore.store,
       retain: retainedEventHolds(video),
+      audit,
       // An acknowledgement made in one window shows in the others at once.
       onAlertChanged: (alert) => void realtime.publish('alert', alert),
     }),
@@ -161,13 +188,11 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   // --- detection (motion, objects, tracking, events, alerts) ---
   const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));
   routes.push(
-    detectRoutes(detection, (req, target, detail) =>
-      eventStore.store.appendAudit({
-        ts: Date.now(),
-        actor: requestActor(req),
-        action: 'alert-rule',
+    detectRoutes(detection, (req, target, detail, kind) =>
+      audit.record(req, kind?.action ?? 'alert-rule', {
         target,
         detail,
+        ...(kind ? { camera: kind.camera } : {}),
       }),
     ),
   );
@@ -183,6 +208,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       alertSettings,
       feedback: new FeedbackStore(path.join(dataDir, 'feedback')),
       onIncidentChanged: publishIncident,
+      audit,
     }),
   );
   services.add(
@@ -190,6 +216,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       incidents: () => eventStore.store.incidents,
       settings: alertSettings,
       onChanged: publishIncident,
+      audit,
       // Desktop notifications and sound: the incident, with its notification recorded, reaches every window.
       channel: {
         desktop: () => {
@@ -208,8 +235,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       databases: installationDatabases(dataDir, config.store.file),
     }),
   );
-  routes.push(backupRoutes(backup));
-  const signingKey = loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));
+  routes.push(backupRoutes(backup, audit));
   const exportsDir = path.join(dataDir, 'exports');
   const storeEvents = new StoreEventSource(() => eventStore.store);
   const exporter = new EvidenceExporter({
@@ -218,10 +244,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     key: signingKey,
     segments: new VideoSegmentSource(video),
     events: storeEvents,
-    audit: storeEvents,
+    audit: new AuditLogSink(audit, () => auditLog.log),
     holds: new VideoHoldSink(video),
   });
-  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey }));
+  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, audit }));
 
   // --- named wall layouts, shared by every window of the site ---
   const layouts = new LayoutStore(path.join(dataDir, 'ui', 'layouts.json'));

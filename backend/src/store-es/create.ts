@@ -2,6 +2,8 @@ import path from 'node:path';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import type { ClusterEventStoreConfig } from '../contract/config/cluster.js';
 import { ClusterSetupError, readSecret, tlsOptions } from '../platform/secrets.js';
+import type { SigningKey } from '../export/signing.js';
+import { EsAuditLog } from './es-audit-log.js';
 import { EsEventStore } from './es-store.js';
 
 /** The Elasticsearch event store from `cluster.eventStore`, credentials from the environment. Call setup() next. */
@@ -11,6 +13,33 @@ export function createEsEventStore(
   cameraName?: (id: string) => string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): EsEventStore {
+  return new EsEventStore({
+    client: createEsClient(config, env),
+    indexPrefix: config.indexPrefix,
+    retentionDays: config.retentionDays,
+    spoolDir: config.spoolDir || path.join(dataDir, 'es-spool'),
+    cameraName,
+  });
+}
+
+/** The audit log in the cluster's Elasticsearch (`<indexPrefix>-audit`). Call setup() next. */
+export function createEsAuditLog(
+  config: ClusterEventStoreConfig,
+  key: { writer: SigningKey } | { reader: SigningKey['publicKey'] },
+  env: NodeJS.ProcessEnv = process.env,
+): EsAuditLog {
+  return new EsAuditLog({
+    client: createEsClient(config, env),
+    indexPrefix: config.indexPrefix,
+    ...('writer' in key ? { key: key.writer } : { publicKey: key.reader }),
+  });
+}
+
+/** An Elasticsearch client for `cluster.eventStore`, credentials from the environment. */
+export function createEsClient(
+  config: ClusterEventStoreConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Client {
   const options: ClientOptions = { node: config.node, maxRetries: 3, requestTimeout: 30_000 };
   const apiKey = readSecret('cluster.eventStore.apiKeyEnv', config.apiKeyEnv, env);
   if (apiKey) options.auth = { apiKey };
@@ -23,11 +52,5 @@ export function createEsEventStore(
   }
   const tls = tlsOptions('cluster.eventStore', config);
   if (tls) options.tls = tls;
-  return new EsEventStore({
-    client: new Client(options),
-    indexPrefix: config.indexPrefix,
-    retentionDays: config.retentionDays,
-    spoolDir: config.spoolDir || path.join(dataDir, 'es-spool'),
-    cameraName,
-  });
+  return new Client(options);
 }

@@ -72,9 +72,8 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
       'PUT /_index_template/vigil-events',
       'PUT /_index_template/vigil-alerts',
       'PUT /_index_template/vigil-saved-searches',
-      'PUT /_index_template/vigil-audit',
       'PUT /_index_template/vigil-incidents',
-      'GET /vigil-alerts,vigil-saved-searches,vigil-audit',
+      'GET /vigil-alerts,vigil-saved-searches',
     ]);
     expect(engine.policies.get('vigil-events')).toEqual({ policy: ilmPolicy('vigil').policy });
     expect(JSON.stringify(engine.policies.get('vigil-events'))).not.toContain('delete');
@@ -106,12 +105,9 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
     await store.upsertAlerts([alert, { ...alert, id: 'r:2', raisedTs: 2000 }]);
     expect((await store.listAlerts()).map((a) => a.id)).toEqual(['r:2', 'r:1']);
     await store.createSavedSearch({ name: 'people', query: { labels: 'person' } }, 'ann');
-    await store.appendAudit({ ts: 1, actor: 'ann', action: 'search', detail: { q: 'x' } });
     expect(await store.listSavedSearches()).toHaveLength(1);
-    expect(await store.listAudit()).toHaveLength(1);
     expect([...engine.meta.keys()].sort()).toEqual([
       'vigil-alerts',
-      'vigil-audit',
       `vigil-events-${new Date().toISOString().slice(0, 7).replace('-', '.')}`,
       'vigil-saved-searches',
     ]);

@@ -6,7 +6,6 @@ import { errors, type Client } from '@elastic/elasticsearch';
 import type { EventSnapshot, VigilAlert, VigilEvent } from '../contract/events.js';
 import type { Box } from '../contract/media.js';
 import type {
-  AuditEntry,
   EventDetail,
   EventFacetsResponse,
   EventHistogramResponse,
@@ -153,7 +152,7 @@ export function indexTemplate(prefix: string) {
   };
 }
 
-/** Templates of the single-index kinds: alerts, saved searches, the audit log. */
+/** Templates of the single-index kinds: alerts, saved searches (the audit log has its own, in es-audit-log.ts). */
 export function indexTemplates(prefix: string) {
   const single = (kind: string, properties: Record<string, object>) => ({
     name: `${prefix}-${kind}`,
@@ -185,14 +184,6 @@ export function indexTemplates(prefix: string) {
       query: stored,
       createdBy: keyword,
       createdTs: date,
-    }),
-    single('audit', {
-      id: { type: 'long' },
-      ts: date,
-      actor: keyword,
-      action: keyword,
-      target: keyword,
-      detail: stored,
     }),
   ];
 }
@@ -350,13 +341,13 @@ export class EsEventStore implements EventStore {
   get #events() {
     return `${this.#prefix}-events-*`;
   }
-  #index(kind: 'alerts' | 'saved-searches' | 'audit') {
+  #index(kind: 'alerts' | 'saved-searches') {
     return `${this.#prefix}-${kind}`;
   }
 
   /**
    * Installs the ILM policy and the index templates (idempotent; run at start). Templates apply to indices created
-   * afterwards: an alerts, saved-search or audit index created by an older version without one keeps its guessed
+   * afterwards: an alerts or saved-search index created by an older version without one keeps its guessed
    * mapping, and is reported here with what to do.
    */
   async setup(): Promise<void> {
@@ -364,7 +355,7 @@ export class EsEventStore implements EventStore {
     for (const t of indexTemplates(this.#prefix)) await this.#es.indices.putIndexTemplate(t);
     await this.#es.indices.putIndexTemplate(incidentIndexTemplate(this.#prefix));
     const existing = (await this.#es.indices.get({
-      index: (['alerts', 'saved-searches', 'audit'] as const).map((k) => this.#index(k)).join(','),
+      index: (['alerts', 'saved-searches'] as const).map((k) => this.#index(k)).join(','),
       ignore_unavailable: true,
       allow_no_indices: true,
     })) as Record<string, { mappings?: { dynamic?: unknown } }>;
@@ -943,28 +934,6 @@ export class EsEventStore implements EventStore {
       if (err instanceof errors.ResponseError && err.statusCode === 404) return false;
       throw err;
     }
-  }
-
-  async appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void> {
-    // Ids must be numbers in the API: time-ordered, unique enough across writers.
-    const id = entry.ts * 1000 + crypto.randomInt(1000);
-    await this.#es.index({
-      index: this.#index('audit'),
-      id: String(id),
-      document: { ...entry, id },
-      op_type: 'create',
-      refresh: 'wait_for',
-    });
-  }
-
-  async listAudit(limit = 100): Promise<AuditEntry[]> {
-    const res = await this.#es.search<AuditEntry>({
-      index: this.#index('audit'),
-      ignore_unavailable: true,
-      size: Math.min(Math.max(1, limit), 1000),
-      sort: [{ ts: { order: 'desc' } }, { id: { order: 'desc' } }],
-    });
-    return res.hits.hits.map((h) => h._source as AuditEntry);
   }
 
   async liveStats(now = Date.now()): Promise<LiveStatsResponse> {

@@ -4,7 +4,6 @@ import { Redis } from 'ioredis';
 import type { IncidentStore } from '../contract/incidents.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type {
-  AuditEntry,
   EventDetail,
   EventFacetsResponse,
   EventHistogramResponse,
@@ -283,12 +282,6 @@ export class CachedEventStore implements EventStore {
   }
   deleteSavedSearch(id: string): Promise<boolean> {
     return this.inner.deleteSavedSearch(id);
-  }
-  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void> {
-    return this.inner.appendAudit(entry);
-  }
-  listAudit(limit?: number): Promise<AuditEntry[]> {
-    return this.inner.listAudit(limit);
   }
 
   /** Live counters from Redis (one HGETALL); from the database while Redis is away. */

@@ -10,12 +10,16 @@ import { MINUTE_MS } from '../contract/store.js';
 import { makeEvent, solidJpeg } from './contract-suite.js';
 import { eventRoutes } from './routes.js';
 import { SqliteEventStore } from './sqlite-store.js';
+import { AuditRecorder, logWriter } from '../audit/recorder.js';
+import { auditRoutes } from '../audit/routes.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-routes-'));
 const store = new SqliteEventStore({
   file: path.join(dir, 'events.db'),
   cameraName: (id) => (id === 'cam-a' ? 'Loading dock' : undefined),
 });
+const auditLog = new SqliteAuditLog({ file: path.join(dir, 'audit.db') });
 const auth = new SessionAuth();
 const retainCalls: Array<[string, boolean]> = [];
 let failHolds = false;
@@ -26,8 +30,10 @@ const server = new ApiServer({
   people: tempPeople(),
   mode: 'local',
   routes: [
+    auditRoutes({ log: auditLog }),
     eventRoutes({
       store,
+      audit: new AuditRecorder(logWriter(() => auditLog)),
       retain: {
         onRetainChanged: (event: EventDetail, retained: boolean) => {
           if (failHolds) throw new Error('video store unreachable');
@@ -84,6 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.dispose();
   await store.dispose();
+  await auditLog.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -107,7 +114,7 @@ describe('event store HTTP API', () => {
     expect(hist.data.interval).toBe('minute');
     expect((hist.data.buckets as Array<{ count: number }>).reduce((n, b) => n + b.count, 0)).toBe(3);
     const audit = await api('GET', '/api/audit?limit=5');
-    expect(audit.data[0]).toMatchObject({
+    expect(audit.data.entries[0]).toMatchObject({
       actor: 'instance-token',
       action: 'search',
       detail: { q: 'loading dock' },
@@ -133,9 +140,10 @@ describe('event store HTTP API', () => {
       field: 'kind',
     });
     expect((await api('GET', '/api/events/nope')).status).toBe(404);
-    expect((await api('GET', '/api/audit?limit=1')).data[0]).toMatchObject({
+    expect((await api('GET', '/api/audit?limit=1')).data.entries[0]).toMatchObject({
       action: 'view',
       target: 'ev-1',
+      camera: 'cam-a',
     });
   });
 

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ApiError } from '../contract/api.js';
 import type { VigilAlert } from '../contract/events.js';
-import { EventsApiRoutes, type AuditAction } from '../contract/events-api.js';
+import { EventsApiRoutes } from '../contract/events-api.js';
+import type { AuditAction } from '../contract/audit.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import {
   AlertAckSchema,
   AlertListSchema,
@@ -25,7 +27,9 @@ export interface EventRoutesOptions {
   store: EventStore | (() => EventStore);
   /** Protects an event's footage when it is retained (video holds); optional. */
   retain?: RetainPort;
-  /** Who is asking, for the audit log and notes. The local app has one user. */
+  /** Where searches, views and changes are recorded. */
+  audit: AuditRecorder;
+  /** Who is asking, for notes. The local app has one user. */
   actorOf?: (req: FastifyRequest) => string;
   now?: () => number;
   /** Told of an alert acknowledged or resolved here, so live clients (of every api instance) see the change. */
@@ -97,7 +101,7 @@ function auditFilters(q: EventQuery): Record<string, unknown> {
   return d;
 }
 
-/** HTTP routes of the event store: search, facets, histogram, event detail and annotations, alerts, audit. */
+/** HTTP routes of the event store: search, facets, histogram, event detail and annotations, alerts. */
 export function eventRoutes(options: EventRoutesOptions): RouteModule {
   const getStore = typeof options.store === 'function' ? options.store : () => options.store as EventStore;
   let store: EventStore = undefined as unknown as EventStore;
@@ -110,20 +114,13 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
     action: AuditAction,
     target?: string,
     detail?: Record<string, unknown>,
-  ) => {
-    try {
-      await store.appendAudit({
-        ts: now(),
-        actor: actorOf(req),
-        action,
-        ...(target !== undefined ? { target } : {}),
-        ...(detail ? { detail } : {}),
-      });
-    } catch (err) {
-      log.error({ err, action }, 'could not write the audit log');
-      throw err;
-    }
-  };
+    camera?: string,
+  ) =>
+    options.audit.record(actorOf(req), action, {
+      ...(target !== undefined ? { target } : {}),
+      ...(detail ? { detail } : {}),
+      ...(camera ? { camera } : {}),
+    });
 
   const alertChanged = async (alert: VigilAlert) => {
     try {
@@ -176,7 +173,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           const event = await store.getEvent(req.params.id);
           if (!event) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
           requireEventVisible(req, event, now());
-          await audit(req, 'view', event.id);
+          await audit(req, 'view', event.id, undefined, event.cameraId);
           return event;
         }),
       );
@@ -190,11 +187,17 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           requireEventVisible(req, before, now());
           const after = await store.updateEvent(req.params.id, patch, actorOf(req), now());
           if (!after) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
-          await audit(req, 'update', after.id, {
-            ...(patch.note !== undefined ? { note: true } : {}),
-            ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
-            ...(patch.retain !== undefined ? { retain: patch.retain } : {}),
-          });
+          await audit(
+            req,
+            'update',
+            after.id,
+            {
+              ...(patch.note !== undefined ? { note: true } : {}),
+              ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
+              ...(patch.retain !== undefined ? { retain: patch.retain } : {}),
+            },
+            after.cameraId,
+          );
           if (options.retain && before.retained !== after.retained) {
             try {
               await options.retain.onRetainChanged(after, after.retained);
@@ -253,7 +256,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           const by = (req.principal?.role === 'token' ? body.by : undefined) ?? actorOf(req);
           const alert = await store.acknowledgeAlert(req.params.id, by, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
-          await audit(req, 'acknowledge', alert.id, { by });
+          await audit(req, 'acknowledge', alert.id, { by }, alert.cameraId);
           await alertChanged(alert);
           return alert;
         }),
@@ -267,7 +270,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
             throw new HiddenError(`Alert "${req.params.id.slice(0, 100)}" does not exist`);
           const alert = await store.resolveAlert(req.params.id, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
-          await audit(req, 'resolve', alert.id);
+          await audit(req, 'resolve', alert.id, undefined, alert.cameraId);
           await alertChanged(alert);
           return alert;
         }),
@@ -301,17 +304,6 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           if (!(await store.deleteSavedSearch(req.params.id)))
             return notFound(reply, `Saved search "${req.params.id.slice(0, 100)}"`);
           return reply.code(204).send();
-        }),
-      );
-
-      app.get<{ Querystring: { limit?: string } }>(
-        EventsApiRoutes.audit,
-        handle(async (req: FastifyRequest<{ Querystring: { limit?: string } }>) => {
-          const raw = req.query.limit ?? '200';
-          const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-          if (!(limit >= 1 && limit <= 1000))
-            throw new StoreInputError('limit', 'limit must be from 1 to 1000');
-          return store.listAudit(limit);
         }),
       );
 

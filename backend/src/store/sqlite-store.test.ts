@@ -141,14 +141,6 @@ describe('SQLite event store', () => {
     store.db.exec("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')");
     await store.dispose();
   });
-
-  it('refuses to change or delete audit entries', async () => {
-    const store = new SqliteEventStore({ file: freshFile() });
-    await store.appendAudit({ ts: 1, actor: 'alice', action: 'export', target: 'cam-a' });
-    expect(() => store.db.prepare("UPDATE audit SET actor = 'mallory'").run()).toThrow(/append-only/);
-    expect(() => store.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
-    await store.dispose();
-  });
 });
 
 describe('SQLite event store: hourly and daily counters', () => {

@@ -6,8 +6,6 @@ import Database from 'better-sqlite3';
 import { SqliteIncidentStore } from './sqlite-incidents.js';
 import type { EventPathPoint, VigilAlert, VigilEvent } from '../contract/events.js';
 import type {
-  AuditAction,
-  AuditEntry,
   EventDetail,
   EventFacetsResponse,
   EventHistogramResponse,
@@ -334,9 +332,6 @@ export class SqliteEventStore implements EventStore {
       alertUpsert: db.prepare(
         `INSERT INTO alerts (id, state, raised_ts, event_id, data) VALUES (@id, @state, @raised_ts, @event_id, @data)
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, raised_ts = excluded.raised_ts, data = excluded.data`,
-      ),
-      audit: db.prepare(
-        'INSERT INTO audit (ts, actor, action, target, detail) VALUES (@ts, @actor, @action, @target, @detail)',
       ),
     };
     this.#counters = new CounterStatements(db);
@@ -899,39 +894,6 @@ export class SqliteEventStore implements EventStore {
 
   async deleteSavedSearch(id: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM saved_searches WHERE id = ?').run(id).changes > 0;
-  }
-
-  async appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void> {
-    this.#stmts.audit.run({
-      ts: entry.ts,
-      actor: entry.actor,
-      action: entry.action,
-      target: entry.target ?? null,
-      detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
-    });
-  }
-
-  async listAudit(limit = 200): Promise<AuditEntry[]> {
-    const n = Math.min(Math.max(1, Math.floor(limit)), 1000);
-    return this.db
-      .prepare<
-        [],
-        {
-          id: number;
-          ts: number;
-          actor: string;
-          action: AuditAction;
-          target: string | null;
-          detail: string | null;
-        }
-      >(`SELECT * FROM audit ORDER BY id DESC LIMIT ${n}`)
-      .all()
-      .map((r) => {
-        const e: AuditEntry = { id: r.id, ts: r.ts, actor: r.actor, action: r.action };
-        if (r.target !== null) e.target = r.target;
-        if (r.detail !== null) e.detail = JSON.parse(r.detail) as Record<string, unknown>;
-        return e;
-      });
   }
 
   async liveStats(now = Date.now()): Promise<LiveStatsResponse> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiError } from '../contract/api.js';
+import type { AuditPage } from '../contract/audit.js';
 import { Topics } from '../contract/bus.js';
 import type { AnalysisFrame } from '../contract/media.js';
 import type { CameraDetail, CameraStatus, ProbeResponse } from '../contract/video-api.js';
@@ -81,5 +82,10 @@ describe('camera management API and sub streams (real ffmpeg)', () => {
     expect((await send(app, 'DELETE', '/api/cameras/pattern')).status).toBe(204);
     expect((await send(app, 'GET', '/api/cameras/pattern')).status).toBe(404);
     expect(await apiGet<CameraStatus[]>(app, '/api/cameras')).toEqual([]);
+
+    // Each change is in the audit log, against the camera; a refused one (duplicate, invalid) is not.
+    const log = await apiGet<AuditPage>(app, '/api/audit?camera=pattern&action=camera-change');
+    expect(log.entries.map((e) => e.detail?.change)).toEqual(['removed', 'changed', 'added']);
+    expect(log.entries.every((e) => e.actor === 'local')).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/recorder.js';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
@@ -39,8 +40,11 @@ function timeParam(value: unknown, name: string, fallback?: number): number {
   return n;
 }
 
-/** Routes of the video area (see VideoRoutes). */
-export function videoRoutes(video: VideoService): RouteModule {
+/**
+ * Routes of the video area (see VideoRoutes). With a recorder, camera changes, playback and each live view (opened
+ * and closed, per camera) are audited.
+ */
+export function videoRoutes(video: VideoService, audit?: AuditRecorder): RouteModule {
   return {
     name: 'video',
     async register(app: FastifyInstance) {
@@ -63,14 +67,21 @@ export function videoRoutes(video: VideoService): RouteModule {
       });
       app.post(VideoRoutes.cameras, async (req, reply) => {
         try {
-          return reply.code(201).send(await video.addCamera(req.body));
+          const added = await video.addCamera(req.body);
+          await audit?.recordAfter(req, 'camera-change', { camera: added.id, detail: { change: 'added' } });
+          return reply.code(201).send(added);
         } catch (err) {
           return sendError(reply, err);
         }
       });
       app.put<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
         try {
-          return await video.updateCamera(req.params.id, req.body);
+          const updated = await video.updateCamera(req.params.id, req.body);
+          await audit?.recordAfter(req, 'camera-change', {
+            camera: req.params.id,
+            detail: { change: 'changed' },
+          });
+          return updated;
         } catch (err) {
           return sendError(reply, err);
         }
@@ -78,6 +89,10 @@ export function videoRoutes(video: VideoService): RouteModule {
       app.delete<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
         try {
           await video.removeCamera(req.params.id);
+          await audit?.recordAfter(req, 'camera-change', {
+            camera: req.params.id,
+            detail: { change: 'removed' },
+          });
           return reply.code(204).send();
         } catch (err) {
           return sendError(reply, err);
@@ -119,8 +134,22 @@ export function videoRoutes(video: VideoService): RouteModule {
           return;
         }
         const remove = cam.live.add(socket);
-        socket.on('close', remove);
-        socket.on('error', remove);
+        // A guard's live view is never refused for want of an audit entry; a failed write shows in health.
+        const camera = req.params.id;
+        const openedTs = Date.now();
+        void audit?.recordAfter(req, 'live-start', { camera });
+        let closed = false;
+        const close = () => {
+          remove();
+          if (closed) return;
+          closed = true;
+          void audit?.recordAfter(req, 'live-stop', {
+            camera,
+            detail: { seconds: Math.round((Date.now() - openedTs) / 1000) },
+          });
+        };
+        socket.on('close', close);
+        socket.on('error', close);
       });
 
       app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
@@ -161,6 +190,12 @@ export function videoRoutes(video: VideoService): RouteModule {
           requireRight(req, m[1], 'recordings');
           const from = timeParam(req.query.from, 'from');
           const to = timeParam(req.query.to, 'to');
+          // Recorded footage is played only once the playback is in the audit log.
+          await audit?.record(req, 'playback', {
+            camera: m[1],
+            target: `clip ${new Date(from).toISOString()}`,
+            detail: { from, to, ...(req.query.download === '1' ? { download: true } : {}) },
+          });
           if (req.query.seekable === '1') {
             // A whole file served in byte ranges: the browser can seek in it (see SeekableClipCache).
             const { file, bytes } = await video.seekableClip(m[1], from, to);

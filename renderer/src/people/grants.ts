@@ -65,6 +65,7 @@ export const VIEW_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
   kibana: ['dashboards.view'],
   people: ['users.manage'],
   playback: ['recordings.view'],
+  audit: ['audit.view'],
   handover: ['handover.own', 'handover.review'],
 };
 

@@ -117,6 +117,12 @@ export const ClusterBusConfig = z
             alerts: z.int().min(1).max(87_600).default(168).describe('Alerts.'),
             incidents: z.int().min(1).max(87_600).default(168).describe('Incidents.'),
             health: z.int().min(1).max(87_600).default(168).describe('Camera health changes.'),
+            audit: z
+              .int()
+              .min(1)
+              .max(87_600)
+              .default(336)
+              .describe('Audit records on their way to the events role (stored for good there).'),
             deadLetter: z.int().min(1).max(87_600).default(336).describe('Dead letters.'),
           })
           .prefault({})

@@ -165,6 +165,9 @@ interface Client {
   cameras?: Set<string>;
   /** Whether the caller may see a camera at all (their camera rights): nothing else ever reaches them. */
   sees: (cameraId: string) => boolean;
+  /** The caller's permissions and team (who receives escalations). */
+  permissions: ReadonlySet<string>;
+  team?: string;
   alive: boolean;
   dropped: number;
 }
@@ -224,12 +227,28 @@ export class RealtimeHub implements Service, RouteModule {
           ? new Set(query.cameras.split(',').filter(Boolean))
           : undefined;
       const scope = cameraScope(req);
-      this.#attach(socket, cameras, (id) => scope.sees(id));
+      this.#attach({
+        socket,
+        cameras,
+        sees: (id) => scope.sees(id),
+        permissions: req.principal?.permissions ?? new Set(),
+        ...(req.principal?.team ? { team: req.principal.team } : {}),
+        alive: true,
+        dropped: 0,
+      });
     });
   }
 
-  #attach(socket: WebSocket, cameras: Set<string> | undefined, sees: (cameraId: string) => boolean): void {
-    const client: Client = { socket, cameras, sees, alive: true, dropped: 0 };
+  /** How many connected people hold a permission (of a team, when given), e.g. supervisors on duty. */
+  connectedWith(permission: string, team?: string): number {
+    let n = 0;
+    for (const c of this.#clients)
+      if (c.permissions.has(permission) && (!team || c.team?.toLowerCase() === team.toLowerCase())) n++;
+    return n;
+  }
+
+  #attach(client: Client): void {
+    const { socket } = client;
     this.#clients.add(client);
     wsClients.set(this.#clients.size);
     socket.on('pong', () => (client.alive = true));

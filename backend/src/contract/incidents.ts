@@ -286,7 +286,7 @@ export interface FeedbackItem {
   markedTs: number;
 }
 
-export type NotificationChannelKind = 'desktop' | 'webhook' | 'mqtt' | 'email';
+export type NotificationChannelKind = 'desktop' | 'supervisors' | 'webhook' | 'mqtt' | 'email';
 
 const EnvName = z
   .string()
@@ -308,6 +308,12 @@ const httpUrl = z
 /** A notification channel, as an administrator configures it. Secrets are named environment variables. */
 export const NotificationChannelSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...ChannelBase, kind: z.literal('desktop') }),
+  /** The supervisors on duty (signed in, with `escalations.receive`), optionally of one team: notification and sound. */
+  z.strictObject({
+    ...ChannelBase,
+    kind: z.literal('supervisors'),
+    team: z.string().trim().max(64).optional(),
+  }),
   z.strictObject({
     ...ChannelBase,
     kind: z.literal('webhook'),

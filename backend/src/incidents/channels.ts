@@ -47,6 +47,8 @@ export interface ChannelSendOptions {
   timeoutMs?: number;
   /** Desktop notifications (and sound) go to the open windows through this. */
   desktop?: (payload: IncidentNotificationPayload) => void;
+  /** How many supervisors on duty (of a team, when given) have a window open to be notified in. */
+  supervisorsOnDuty?: (team?: string) => number;
 }
 
 function subject(p: IncidentNotificationPayload): string {
@@ -68,6 +70,14 @@ export async function sendThroughChannel(
     case 'desktop': {
       if (!options.desktop) throw new ChannelError('no window is connected to show desktop notifications');
       options.desktop(payload);
+      return;
+    }
+    case 'supervisors': {
+      // The incident, with this notification recorded, reaches every window; supervisors' windows show it.
+      if (!options.supervisorsOnDuty?.(channel.team))
+        throw new ChannelError(
+          `no supervisor${channel.team ? ` of team ${channel.team}` : ''} is signed in to receive it`,
+        );
       return;
     }
     case 'webhook': {

@@ -222,6 +222,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
         desktop: () => {
           if (realtime.clients === 0) throw new ChannelError('no window of Vigil is open to show it');
         },
+        supervisorsOnDuty: (team) => realtime.connectedWith('escalations.receive', team),
       },
     }),
   );

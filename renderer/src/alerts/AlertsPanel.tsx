@@ -13,6 +13,7 @@ import {
 } from '../lib/store';
 import { failedChannels, objectsText, orderIncidents } from './incidents';
 import { desktopApi, useDesktopIncidentNotifications } from '../desktop';
+import { useCan } from '../people';
 
 function beep(urgent: boolean): void {
   try {
@@ -63,6 +64,7 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   const [bulkNote, setBulkNote] = useState('');
   const [notes, setNotes] = useState<Record<string, string>>({});
   const shown = orderIncidents(incidents);
+  const receivesEscalations = useCan()('escalations.receive');
   const notified = useRef(new Map<string, number>());
   const name = useCallback((id: string) => cameras.find((c) => c.id === id)?.name ?? id, [cameras]);
   useDesktopIncidentNotifications(shown, name, camerasLoaded);
@@ -76,13 +78,18 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
       if (last === undefined || level > last) {
         notified.current.set(i.id, level);
         if (settings?.sound) beep(level >= 1);
-        const desktop = i.notifications.filter((n) => n.channelKind === 'desktop' && n.level === level);
+        // Escalations to the supervisors on duty show only in the windows of those who receive them.
+        const desktop = i.notifications.filter(
+          (n) =>
+            n.level === level &&
+            (n.channelKind === 'desktop' || (n.channelKind === 'supervisors' && receivesEscalations)),
+        );
         // In the desktop app, native notifications (with a click that shows the camera) come from the shell.
         if (desktop.length && last !== undefined && !desktopApi())
           desktopNotify(i, `Vigil: ${desktop[0]?.levelName ?? 'incident'}`);
       }
     }
-  }, [shown, settings?.sound]);
+  }, [shown, settings?.sound, receivesEscalations]);
 
   const act = async (i: Incident, kind: 'ack' | 'resolve') => {
     const note = notes[i.id]?.trim();

@@ -17,6 +17,7 @@ import {
 } from './layout';
 import { LiveTile } from './LiveTile';
 import { playbackHash } from '../playback/model';
+import { useCan } from '../people';
 
 /** How far back "go back" opens playback, in minutes. */
 const BACK_MINUTES = [1, 2, 5, 10, 15, 30, 60] as const;
@@ -45,6 +46,7 @@ export function Wall(props: {
   focusCamera?: { cameraId: string; n: number };
 }) {
   const currentKey = props.windowName ? `${CURRENT_KEY}.${props.windowName}` : CURRENT_KEY;
+  const canPlayBack = useCan()('recordings.view');
   const { list: cameras, error, loaded } = useCameras();
   const [layout, setLayout] = useState<WallLayout | undefined>(() =>
     initialLayout(props.urlLayout, currentKey),
@@ -257,24 +259,29 @@ export function Wall(props: {
           <input type="checkbox" checked={showZones} onChange={(e) => setShowZones(e.target.checked)} /> Zones
         </label>
         {zonesNote && showZones ? <div className="muted small">{zonesNote}</div> : null}
-        <div className="side-title">Play back</div>
-        <label className="check">
-          Go back
-          <select
-            aria-label="Minutes to go back"
-            value={backMinutes}
-            onChange={(e) => setBackMinutes(Number(e.target.value))}
-          >
-            {BACK_MINUTES.map((m) => (
-              <option key={m} value={m}>
-                {m} min
-              </option>
-            ))}
-          </select>
-        </label>
-        <button onClick={() => goBack(layout.tiles.filter((id): id is string => !!id))}>
-          Go back {backMinutes} min on the wall
-        </button>
+        {/* Playback is the recordings: only for those who may view them. */}
+        {canPlayBack ? (
+          <>
+            <div className="side-title">Play back</div>
+            <label className="check">
+              Go back
+              <select
+                aria-label="Minutes to go back"
+                value={backMinutes}
+                onChange={(e) => setBackMinutes(Number(e.target.value))}
+              >
+                {BACK_MINUTES.map((m) => (
+                  <option key={m} value={m}>
+                    {m} min
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button onClick={() => goBack(layout.tiles.filter((id): id is string => !!id))}>
+              Go back {backMinutes} min on the wall
+            </button>
+          </>
+        ) : null}
         <button onClick={openSecondWall}>Open second wall</button>
         <div className="muted small keys">Keys: 1–9 tile · F full screen · A acknowledge</div>
       </aside>
@@ -320,7 +327,7 @@ export function Wall(props: {
                 <span className="tile-num">{i + 1}</span>Drag a camera here
               </div>
             )}
-            {id ? (
+            {id && canPlayBack ? (
               <button
                 className="tile-back icon"
                 aria-label={`Go back ${backMinutes} minutes on ${byId.get(id)?.name ?? id}`}

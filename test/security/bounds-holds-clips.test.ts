@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PERMISSIONS } from '../../backend/src/contract/people.js';
+import { CameraScope } from '../../backend/src/people/scope.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeDuration, realSegments } from '../fixtures/footage.js';
@@ -44,6 +46,15 @@ describe('holds and clips take bounded ranges', () => {
     }
     // The video routes alone on a bare server: authentication is not what is tested here.
     app = Fastify();
+    // The caller the server's access check would have set: someone with every right on every camera.
+    app.addHook('onRequest', async (req) => {
+      req.principal = {
+        user: 'test',
+        via: 'token',
+        permissions: new Set(PERMISSIONS),
+        cameras: CameraScope.everything(),
+      };
+    });
     await videoRoutes(video).register(app);
     await app.ready();
   });

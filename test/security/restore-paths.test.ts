@@ -462,7 +462,13 @@ describe('POST /api/backup/restore with a hostile backup', () => {
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ error: 'bad_request', field: 'backupId' });
     expect(r.body.message).toMatch(/Nothing was restored.*"recordings\/\.\.\/\.\.\/escaped\.mp4"/);
-    expect(snapshot(victim.home)).toEqual(before);
+    // Nothing but the backup history's record of the refused restore changed.
+    const history = 'site/data/backup-state/history.json';
+    const after = snapshot(victim.home);
+    expect(fs.readFileSync(path.join(victim.home, history), 'utf8')).toContain(id);
+    delete after[history];
+    delete before[history];
+    expect(after).toEqual(before);
     expect(fs.existsSync(path.join(victim.home, 'site/escaped.mp4'))).toBe(false);
   });
 

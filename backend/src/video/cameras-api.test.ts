@@ -86,6 +86,6 @@ describe('camera management API and sub streams (real ffmpeg)', () => {
     // Each change is in the audit log, against the camera; a refused one (duplicate, invalid) is not.
     const log = await apiGet<AuditPage>(app, '/api/audit?camera=pattern&action=camera-change');
     expect(log.entries.map((e) => e.detail?.change)).toEqual(['removed', 'changed', 'added']);
-    expect(log.entries.every((e) => e.actor === 'local')).toBe(true);
+    expect(log.entries.every((e) => e.actor === 'instance-token')).toBe(true);
   });
 });

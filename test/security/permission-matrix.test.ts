@@ -233,6 +233,8 @@ describe('camera rights apply to everything the backend answers', () => {
       cameraIds: ['yard'],
       from: now - 60_000,
       to: now,
+      reason: 'checking the yard',
+      caseNumber: 'C-1',
     });
     expect(exportYard.status).toBe(404);
   });

@@ -8,9 +8,8 @@
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiRoutes } from '../backend/src/contract/api.js';
 import type { Incident } from '../backend/src/contract/index.js';
-import { spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
+import { openBrowserSession, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
@@ -104,13 +103,8 @@ let browser: Browser | undefined;
 async function newContext(desktop: boolean): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser!.newContext({ viewport: { width: 1400, height: 900 } });
   const url = new URL(backend!.url);
-  // The cookie holds a session id, opened with the token as the desktop shell does (never the token itself).
-  const res = await fetch(`${backend!.url}${ApiRoutes.authSession}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${backend!.token}` },
-  });
-  const sessionId = /vigil_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
-  if (!sessionId) throw new Error(`no session: HTTP ${res.status}`);
+  // The cookie holds a session id of a signed-in administrator (never the token itself).
+  const sessionId = await openBrowserSession(backend!);
   await context.addCookies([
     {
       name: 'vigil_session',

@@ -172,11 +172,9 @@ describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their
     const audit = await fetch(`${backend.url}/api/audit?limit=50`, {
       headers: { authorization: `Bearer ${backend.token}` },
     });
-    const entries = (await audit.json()) as Array<{
-      actor: string;
-      action: string;
-      detail?: { kind?: string };
-    }>;
+    const { entries } = (await audit.json()) as {
+      entries: Array<{ actor: string; action: string; detail?: { kind?: string } }>;
+    };
     const handovers = entries.filter((e) => e.action === 'handover').map((e) => [e.actor, e.detail?.kind]);
     expect(handovers).toEqual(
       expect.arrayContaining([

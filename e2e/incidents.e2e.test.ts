@@ -163,7 +163,7 @@ describe.skipIf(skip)(
       await first.getByRole('button', { name: /^Acknowledge/ }).click();
       await page.locator(`li.alert.state-acknowledged[data-incident="${id}"]`).waitFor();
       const acked = (await incidents('acknowledged')).find((i) => i.id === id);
-      expect(acked).toMatchObject({ acknowledgedBy: 'local', ackNote: 'guard went to look' });
+      expect(acked).toMatchObject({ acknowledgedBy: 'test-admin', ackNote: 'guard went to look' });
 
       const rest = await page
         .locator('li.alert.state-new')
@@ -191,7 +191,7 @@ describe.skipIf(skip)(
         .poll(() => page.locator(`li.alert[data-incident="${id}"]`).count(), { timeout: 10_000 })
         .toBe(0);
       const resolved = (await incidents('resolved')).find((i) => i.id === id);
-      expect(resolved).toMatchObject({ resolvedBy: 'local', resolveNote: 'not a person: suppressed' });
+      expect(resolved).toMatchObject({ resolvedBy: 'test-admin', resolveNote: 'not a person: suppressed' });
       const suppressions = (await (await call('GET', '/api/suppressions')).json()) as Array<{
         incidentId: string;
       }>;

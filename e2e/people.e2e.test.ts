@@ -156,7 +156,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     const labels = (await nav.getByRole('button').allTextContents()).filter(
       (t) => !['Change password', 'Sign out'].includes(t),
     );
-    expect(labels).toEqual(['Live', 'Recent', 'Dashboards']);
+    expect(labels).toEqual(['Live', 'Recent', 'Dashboards', 'Handover']);
     // The alerts panel stays: a guard handles alerts.
     await page.screenshot({ path: path.join(SHOTS, 'guard-view.png') });
 

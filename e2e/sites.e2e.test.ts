@@ -22,7 +22,6 @@ import { MessageChannel } from 'node:worker_threads';
 import NodeWebSocket from 'ws';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiRoutes } from '../backend/src/contract/api.js';
 import type { Incident, SessionResponse, VigilEvent } from '../backend/src/contract/index.js';
 import { makeIncident } from '../backend/src/store/contract-suite.js';
 import { SqliteEventStore } from '../backend/src/store/sqlite-store.js';
@@ -31,7 +30,7 @@ import { SettingsStore } from '../main/settings.js';
 import { SiteLiveRelay } from '../main/site-live.js';
 import { SiteRelay } from '../main/sites.js';
 import { FakeElectron } from '../main/test-fixtures/fake-electron.js';
-import { spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
+import { openBrowserSession, spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
 import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
@@ -244,13 +243,8 @@ describe.skipIf(skip)('many sites in one desktop (headless Chromium, two real ba
 
   async function open(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser!.newContext({ viewport: { width: 1400, height: 1000 } });
-    // The window's own session on the site that serves it, opened with the token as the desktop shell does.
-    const res = await fetch(`${north.backend!.url}${ApiRoutes.authSession}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${north.token}` },
-    });
-    const sessionId = /vigil_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
-    expect(sessionId).toBeTruthy();
+    // The window's own session on the site that serves it: an administrator signed in there.
+    const sessionId = await openBrowserSession({ url: north.backend!.url, token: north.token });
     await context.addCookies([
       {
         name: 'vigil_session',

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logInBrowser } from '../fixtures/backend.js';
+import { ensureAccount, logInBrowser } from '../fixtures/backend.js';
 import { Topics } from '../../backend/src/contract/bus.js';
 import type { HealthResponse } from '../../backend/src/contract/api.js';
 import { VigilConfig } from '../../backend/src/contract/config.js';
@@ -171,6 +171,8 @@ describe.skipIf(skip)('a full disk (a real tmpfs filled to ENOSPC)', () => {
     await waitFor('a first indexed segment', () => indexedKeys().length >= 1, 30_000);
     expect((await health()).status).toBe('ok');
 
+    // The guard who will look at the header signs up while there is room (an account is written to disk too).
+    await ensureAccount({ url: app.url, token: TOKEN });
     // The disk fills up (another program, a growing log …).
     const filled = fillDisk(filler());
     expect(filled).toBeGreaterThan(0);

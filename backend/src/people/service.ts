@@ -111,7 +111,10 @@ export class People {
       return { ok: false, reason: 'locked', retryAfterSeconds: Math.ceil((locked - now) / 1000) };
     }
     if (matches && user && !user.disabled) {
-      await this.store.recordSignIn(user.name, now);
+      // Bookkeeping only: a full disk must not keep a guard from signing in.
+      await this.store.recordSignIn(user.name, now).catch((err: unknown) => {
+        this.#log.error({ err, user: user.name }, 'could not record a sign-in (the person is signed in)');
+      });
       await this.#audit({ actor: user.name, action: 'sign-in' });
       return { ok: true, user };
     }

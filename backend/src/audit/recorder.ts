@@ -20,7 +20,9 @@ export interface AuditSubject {
 
 /**
  * The key of every audit message on the bus: one key, so one partition holds them all and the events role chains
- * them in the order the api instances published them.
+ * them in the order the api instances published them. kafkajs' default partitioner sends equal keys to one
+ * partition (murmur2 of the key, https://kafka.js.org/docs/producing#default-partitioners), and Kafka keeps order
+ * only within a partition (https://kafka.apache.org/documentation/#intro_concepts_and_terms).
  */
 export const AUDIT_BUS_KEY = 'audit';
 

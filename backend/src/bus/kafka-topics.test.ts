@@ -78,6 +78,13 @@ describe.skipIf(skip)(
         expect(config(bus.kafkaTopic(Topics.frames), 'retention.ms')).toBe(String(3_600_000));
         expect(config(bus.kafkaTopic(Topics.events), 'retention.ms')).toBe(String(168 * 3_600_000));
         expect(config(bus.kafkaTopic(Topics.deadLetter), 'retention.ms')).toBe(String(336 * 3_600_000));
+        // Every audit record carries one key (one partition keeps their order). A compacted topic keeps only "the
+        // last known value for each message key" (https://kafka.apache.org/documentation/#topicconfigs_cleanup.policy),
+        // which would drop every record but the newest before the events role chains it: the audit topic deletes by
+        // age only, after two weeks, like the dead letters.
+        expect(config(bus.kafkaTopic(Topics.audit), 'cleanup.policy')).toBe('delete');
+        expect(config(bus.kafkaTopic(Topics.audit), 'retention.ms')).toBe(String(336 * 3_600_000));
+        expect(config(bus.kafkaTopic(Topics.incidents), 'cleanup.policy')).toBe('delete');
       } finally {
         await a.disconnect();
       }

@@ -1,9 +1,9 @@
-import { BackupTargetConfig } from '../../contract/config/backup.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { BackupTargetConfig } from '../../contract/config/backup.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3rver, type S3Fixture } from '../../../../test/fixtures/s3.js';
 import { startWebHdfsFixture, type WebHdfsFixture } from '../../../../test/fixtures/webhdfs.js';

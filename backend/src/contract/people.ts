@@ -138,8 +138,14 @@ export const UserName = z
   .max(64, 'at most 64 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only');
 
+/** The shortest password accepted (the UI checks it before asking the backend). */
+export const PASSWORD_MIN_LENGTH = 10;
+
 /** Passwords: long enough to resist guessing, bounded so hashing a huge one cannot stall the server. */
-export const Password = z.string().min(10, 'at least 10 characters').max(256, 'at most 256 characters');
+export const Password = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(256, 'at most 256 characters');
 
 /** A camera id, a camera group (`@name`) or every camera (`*`). */
 export const GrantTarget = z

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { changeOwnPassword } from './auth';
 import { Field } from './Field';
 import { roleLabel, useSession } from './session';
+import { newPasswordProblem, PASSWORD_HINT } from './password-rule';
 
 /** In the header: who is signed in, their own password change, and signing out. */
 export function AccountMenu() {
@@ -58,8 +59,8 @@ function ChangePasswordDialog({ user, onClose }: { user: string; onClose: () => 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!current) return fail('current', 'Enter your current password.');
-    if (password.length < 10) return fail('password', 'At least 10 characters.');
-    if (again !== password) return fail('again', 'The two new passwords differ: type the same one twice.');
+    const problem = newPasswordProblem(password, again);
+    if (problem) return fail(problem.field, problem.message);
     setBusy(true);
     const r = await changeOwnPassword(user, current, password);
     setBusy(false);
@@ -102,7 +103,7 @@ function ChangePasswordDialog({ user, onClose }: { user: string; onClose: () => 
               label="New password"
               type="password"
               autoComplete="new-password"
-              hint="At least 10 characters."
+              hint={PASSWORD_HINT}
               value={password}
               error={errors.password}
               onChange={(e) => setPassword(e.target.value)}

@@ -19,6 +19,7 @@ import { NoticeLine, type Notice } from './Notice';
 import { capGrants, describeGrants, fromGrants, rightsOf, toGrants } from './grants';
 import { roleLabel, useSession } from './session';
 import './people.css';
+import { newPasswordProblem } from './password-rule';
 
 /** An administrator's desk: people, camera groups, API tokens and the sign-in settings. */
 export function PeopleView() {
@@ -194,7 +195,8 @@ function ResetPassword({ user, onDone }: { user: string; onDone: (text: string) 
   const [error, setError] = useState<string | undefined>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (password.length < 10) return setError('At least 10 characters.');
+    const problem = newPasswordProblem(password);
+    if (problem) return setError(problem.message);
     const r = await api.post(userPath(R.userPassword, user), { password });
     if (r.ok) onDone(`${user}'s password is reset: tell them the new one in person.`);
     else setError(r.message);
@@ -244,7 +246,8 @@ function PersonForm(props: {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!p && !name.trim()) return setErrors({ name: 'Enter a user name.' });
-    if (!p && password.length < 10) return setErrors({ password: 'At least 10 characters.' });
+    const problem = p ? undefined : newPasswordProblem(password);
+    if (problem) return setErrors({ password: problem.message });
     const cameras = toGrants(grants);
     if (role !== 'admin' && cameras.length === 0)
       return setErrors({ cameras: 'Pick the cameras this person may see (or all cameras).' });

@@ -3,6 +3,7 @@ import type { SessionResponse } from '../../../backend/src/contract/people';
 import { authStatus, createFirstAdmin, signIn } from './auth';
 import { Field } from './Field';
 import './people.css';
+import { newPasswordProblem, PASSWORD_HINT } from './password-rule';
 
 type Errors = Partial<Record<'username' | 'password' | 'again' | 'form', string>>;
 
@@ -150,8 +151,8 @@ export function FirstAdminPage({ onCreated }: { onCreated: (session: SessionResp
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!username.trim()) return fail('username', 'Choose a user name.');
-    if (password.length < 10) return fail('password', 'At least 10 characters.');
-    if (again !== password) return fail('again', 'The two passwords differ: type the same one twice.');
+    const problem = newPasswordProblem(password, again);
+    if (problem) return fail(problem.field, problem.message);
     setBusy(true);
     const r = await createFirstAdmin(username.trim(), password);
     setBusy(false);
@@ -186,7 +187,7 @@ export function FirstAdminPage({ onCreated }: { onCreated: (session: SessionResp
           name="password"
           type="password"
           autoComplete="new-password"
-          hint="At least 10 characters."
+          hint={PASSWORD_HINT}
           value={password}
           error={errors.password}
           onChange={(e) => setPassword(e.target.value)}

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openMigratedDatabase } from '../platform/sqlite.js';
 import type { Handover } from '../contract/handover.js';
 import type { HandoverAck, HandoverStore, OutageRecord } from './store.js';
 
@@ -43,17 +42,7 @@ export class SqliteHandoverStore implements HandoverStore {
   readonly #db: Database.Database;
 
   constructor(readonly file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('busy_timeout = 5000');
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[v]!);
-        this.#db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+    this.#db = openMigratedDatabase(file, MIGRATIONS);
   }
 
   async add(h: Handover): Promise<void> {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openMigratedDatabase } from '../platform/sqlite.js';
 import { PeopleSettings, type CameraGroup, type UserPatch } from '../contract/people.js';
 import type { NewStoredUser, PeopleStore, StoredToken, StoredUser } from './store.js';
 
@@ -104,17 +104,7 @@ export class SqlitePeopleStore implements PeopleStore {
   readonly #db: Database.Database;
 
   constructor(readonly file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('busy_timeout = 5000');
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[v]!);
-        this.#db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+    this.#db = openMigratedDatabase(file, MIGRATIONS);
     // Only its owner reads the password hashes.
     fs.chmodSync(file, 0o600);
   }

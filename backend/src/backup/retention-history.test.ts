@@ -4,10 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempPeople } from '../../../test/fixtures/people.js';
+import { startTestApi, type TestApi } from '../../../test/fixtures/api.js';
 import { realSegments } from '../../../test/fixtures/footage.js';
-import { SessionAuth } from '../api/auth.js';
-import { ApiServer } from '../api/server.js';
 import type { BackupJobView, BackupRunRecord, BackupSummary } from '../contract/backup.js';
 import { BackupConfig } from '../contract/config/backup.js';
 import { backupRoutes } from './routes.js';
@@ -16,23 +14,10 @@ import { BackupService } from './service.js';
 describe('backup retention and history (folder target, real footage)', () => {
   let home: string;
   let dataDir: string;
-  let server: ApiServer;
   let service: BackupService;
-  const auth = new SessionAuth();
   let added = 0;
-  const call = async <T>(
-    method: string,
-    url: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const r = await server.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { authorization: `Bearer ${auth.token}` },
-      ...(body !== undefined ? { payload: body as object } : {}),
-    });
-    return { status: r.statusCode, body: r.json() as T };
-  };
+  let api: TestApi;
+  const call = <T>(method: string, url: string, body?: unknown) => api.call<T>(method, url, body);
   /** New footage arrives, then the job runs: one more backup on the target. */
   const backUp = async (jobId: string): Promise<BackupRunRecord> => {
     const seg = realSegments()[added % realSegments().length]!;
@@ -60,18 +45,10 @@ describe('backup retention and history (folder target, real footage)', () => {
       dataDir,
     });
     await service.start();
-    server = new ApiServer({
-      host: '127.0.0.1',
-      port: 0,
-      auth,
-      people: tempPeople(),
-      mode: 'local',
-      routes: [backupRoutes(service)],
-    });
-    await server.start();
+    api = await startTestApi([backupRoutes(service)]);
   });
   afterAll(async () => {
-    await server.dispose();
+    await api.dispose();
     await service.dispose();
     fs.rmSync(home, { recursive: true, force: true });
   });

@@ -2,10 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempPeople } from '../../../test/fixtures/people.js';
+import { startTestApi, type TestApi } from '../../../test/fixtures/api.js';
 import { realSegments } from '../../../test/fixtures/footage.js';
-import { SessionAuth } from '../api/auth.js';
-import { ApiServer } from '../api/server.js';
 import type {
   BackupJobView,
   BackupRunRecord,
@@ -20,23 +18,10 @@ import { BackupService } from './service.js';
 
 describe('backup API', () => {
   let home: string;
-  let server: ApiServer;
   let service: BackupService;
   let auditLog: SqliteAuditLog;
-  const auth = new SessionAuth();
-  const call = async <T>(
-    method: string,
-    url: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const r = await server.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { authorization: `Bearer ${auth.token}` },
-      ...(body !== undefined ? { payload: body as object } : {}),
-    });
-    return { status: r.statusCode, body: r.json() as T };
-  };
+  let api: TestApi;
+  const call = <T>(method: string, url: string, body?: unknown) => api.call<T>(method, url, body);
 
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-backup-api-'));
@@ -51,18 +36,10 @@ describe('backup API', () => {
     await service.start();
     // Outside the data folder: the audit log is not what this test backs up.
     auditLog = new SqliteAuditLog({ file: path.join(home, 'audit.db') });
-    server = new ApiServer({
-      host: '127.0.0.1',
-      port: 0,
-      auth,
-      people: tempPeople(),
-      mode: 'local',
-      routes: [backupRoutes(service, new AuditRecorder(logWriter(() => auditLog)))],
-    });
-    await server.start();
+    api = await startTestApi([backupRoutes(service, new AuditRecorder(logWriter(() => auditLog)))]);
   });
   afterAll(async () => {
-    await server.dispose();
+    await api.dispose();
     await service.dispose();
     await auditLog.dispose();
     fs.rmSync(home, { recursive: true, force: true });

@@ -2,9 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempPeople } from '../../../test/fixtures/people.js';
-import { SessionAuth } from '../api/auth.js';
-import { ApiServer } from '../api/server.js';
+import { startTestApi, type TestApi } from '../../../test/fixtures/api.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { DetectConfig } from '../contract/config/detect.js';
 import type { AlertRule, CameraZones, DetectStats } from '../contract/detect-api.js';
@@ -13,21 +11,9 @@ import { DetectionService } from './service.js';
 
 describe('detection HTTP API', () => {
   let dataDir: string;
-  let server: ApiServer;
+  let api: TestApi;
   let service: DetectionService;
-  const auth = new SessionAuth('test-token-0123456789abcdef');
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${auth.token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
-  };
+  const call = (method: string, url: string, body?: unknown) => api.call(method, url, body);
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-detect-api-'));
@@ -38,18 +24,10 @@ describe('detection HTTP API', () => {
       dataDir,
     });
     await service.start();
-    server = new ApiServer({
-      host: '127.0.0.1',
-      port: 0,
-      auth,
-      people: tempPeople(),
-      mode: 'local',
-      routes: [detectRoutes(service)],
-    });
-    await server.start();
+    api = await startTestApi([detectRoutes(service)]);
   });
   afterAll(async () => {
-    await server?.dispose();
+    await api?.dispose();
     await service?.dispose();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -163,6 +141,6 @@ describe('detection HTTP API', () => {
   it('reports detector statistics', async () => {
     const stats = (await call('GET', '/api/detect/stats')).body as unknown as DetectStats;
     expect(stats).toMatchObject({ model: 'centernet', inferenceMsP50: 0, perCamera: {} });
-    expect((await fetch(`${server.url}/api/detect/stats`)).status).toBe(401);
+    expect((await fetch(`${api.server.url}/api/detect/stats`)).status).toBe(401);
   });
 });

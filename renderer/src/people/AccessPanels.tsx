@@ -14,7 +14,7 @@ import { useApi } from '../lib/hooks';
 import { api, formatTime, type ApiResult } from '../lib/http';
 import { Unavailable } from '../lib/Unavailable';
 import { userPath } from './auth';
-import { Field } from './Field';
+import { Field, FormError } from './Field';
 import { GrantEditor, type CameraChoice } from './GrantEditor';
 import { describeGrants, toGrants } from './grants';
 import { NoticeLine, noticeOf as notice, type Notice } from './Notice';
@@ -284,11 +284,7 @@ export function TokensPanel(props: { cameras: CameraChoice[]; groups: string[] }
           hint="Empty: works until revoked."
           onChange={(e) => setDays(e.target.value)}
         />
-        {errors.form ? (
-          <div className="field-error form-error" role="alert">
-            {errors.form}
-          </div>
-        ) : null}
+        <FormError message={errors.form} />
         <button type="submit">Create token</button>
       </form>
     </section>

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { changeOwnPassword } from './auth';
-import { Field } from './Field';
+import { Field, FormError, NewPasswordFields } from './Field';
 import { roleLabel, useSession } from './session';
-import { newPasswordProblem, PASSWORD_HINT } from './password-rule';
+import { newPasswordProblem } from './password-rule';
 
 /** In the header: who is signed in, their own password change, and signing out. */
 export function AccountMenu() {
@@ -98,30 +98,14 @@ function ChangePasswordDialog({ user, onClose }: { user: string; onClose: () => 
               error={errors.current}
               onChange={(e) => setCurrent(e.target.value)}
             />
-            <Field
-              ref={refs.password}
-              label="New password"
-              type="password"
-              autoComplete="new-password"
-              hint={PASSWORD_HINT}
-              value={password}
-              error={errors.password}
-              onChange={(e) => setPassword(e.target.value)}
+            <NewPasswordFields
+              labels={{ password: 'New password', again: 'New password again' }}
+              refs={refs}
+              values={{ password, again }}
+              errors={errors}
+              onChange={(field, value) => (field === 'password' ? setPassword : setAgain)(value)}
             />
-            <Field
-              ref={refs.again}
-              label="New password again"
-              type="password"
-              autoComplete="new-password"
-              value={again}
-              error={errors.again}
-              onChange={(e) => setAgain(e.target.value)}
-            />
-            {errors.form ? (
-              <div className="field-error form-error" role="alert">
-                {errors.form}
-              </div>
-            ) : null}
+            <FormError message={errors.form} />
             <div className="row">
               <button type="submit" className="primary" disabled={busy}>
                 Change password

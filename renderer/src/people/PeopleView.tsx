@@ -13,7 +13,7 @@ import { useCameras } from '../lib/store';
 import { Unavailable } from '../lib/Unavailable';
 import { GroupsPanel, SettingsPanel, TokensPanel } from './AccessPanels';
 import { userPath } from './auth';
-import { Field } from './Field';
+import { Field, FormError } from './Field';
 import { GrantEditor, type CameraChoice } from './GrantEditor';
 import { NoticeLine, type Notice } from './Notice';
 import { capGrants, describeGrants, fromGrants, rightsOf, toGrants } from './grants';
@@ -343,11 +343,7 @@ function PersonForm(props: {
             error={errors.cameras}
           />
         )}
-        {errors.form ? (
-          <div className="field-error form-error" role="alert">
-            {errors.form}
-          </div>
-        ) : null}
+        <FormError message={errors.form} />
         <div className="row">
           <button type="submit" className="primary" disabled={busy}>
             {p ? 'Save changes' : 'Add person'}

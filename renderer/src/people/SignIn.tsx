@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { SessionResponse } from '../../../backend/src/contract/people';
 import { authStatus, createFirstAdmin, signIn } from './auth';
-import { Field } from './Field';
+import { Field, FormError, NewPasswordFields } from './Field';
 import './people.css';
-import { newPasswordProblem, PASSWORD_HINT } from './password-rule';
+import { newPasswordProblem } from './password-rule';
 
 type Errors = Partial<Record<'username' | 'password' | 'again' | 'form', string>>;
 
@@ -116,11 +116,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (session: SessionRespon
             if (errors.password) setErrors({});
           }}
         />
-        {errors.form ? (
-          <div className="field-error form-error" role="alert">
-            {errors.form}
-          </div>
-        ) : null}
+        <FormError message={errors.form} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
@@ -181,32 +177,14 @@ export function FirstAdminPage({ onCreated }: { onCreated: (session: SessionResp
           error={errors.username}
           onChange={(e) => setUsername(e.target.value)}
         />
-        <Field
-          ref={refs.password}
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          hint={PASSWORD_HINT}
-          value={password}
-          error={errors.password}
-          onChange={(e) => setPassword(e.target.value)}
+        <NewPasswordFields
+          labels={{ password: 'Password', again: 'Password again' }}
+          refs={refs}
+          values={{ password, again }}
+          errors={errors}
+          onChange={(field, value) => (field === 'password' ? setPassword : setAgain)(value)}
         />
-        <Field
-          ref={refs.again}
-          label="Password again"
-          name="again"
-          type="password"
-          autoComplete="new-password"
-          value={again}
-          error={errors.again}
-          onChange={(e) => setAgain(e.target.value)}
-        />
-        {errors.form ? (
-          <div className="field-error form-error" role="alert">
-            {errors.form}
-          </div>
-        ) : null}
+        <FormError message={errors.form} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Creating…' : 'Create administrator and sign in'}
         </button>

@@ -231,26 +231,13 @@ export class ConnectionManager {
     });
   }
 
-  async #probe(url: string, token: string): Promise<'ok' | 'unauthorized' | 'unreachable'> {
+  async #probe(url: string, token: string): Promise<BackendProbe> {
     this.#remoteAbort = new AbortController();
     const signal = AbortSignal.any([
       this.#remoteAbort.signal,
       AbortSignal.timeout(this.o.requestTimeoutMs ?? 5000),
     ]);
-    try {
-      const health = await fetch(`${url}${ApiRoutes.health}`, { signal });
-      await health.body?.cancel();
-      if (!health.ok) return 'unreachable';
-      const session = await fetch(`${url}${ApiRoutes.session}`, {
-        signal,
-        headers: { authorization: `Bearer ${token}` },
-      });
-      await session.body?.cancel();
-      if (session.status === 401 || session.status === 403) return 'unauthorized';
-      return session.ok ? 'ok' : 'unreachable';
-    } catch {
-      return 'unreachable';
-    }
+    return probeBackend(url, token, signal);
   }
 
   #stopRemote(): void {
@@ -337,5 +324,30 @@ export class ConnectionManager {
     this.#offSupervisor = undefined;
     await this.#supervisor?.stop();
     this.#emit({ mode: this.o.settings.value.mode, state: 'stopped' }, undefined);
+  }
+}
+
+/** What a probe of a backend found: it answers and accepts the token, refuses the token, or does not answer. */
+export type BackendProbe = 'ok' | 'unauthorized' | 'unreachable';
+
+/**
+ * Probes a backend at `url`: its health, then its session with `token` in the Authorization header. Redirects are
+ * refused, so the token is never sent on to another origin.
+ */
+export async function probeBackend(url: string, token: string, signal: AbortSignal): Promise<BackendProbe> {
+  try {
+    const health = await fetch(`${url}${ApiRoutes.health}`, { signal, redirect: 'error' });
+    await health.body?.cancel();
+    if (!health.ok) return 'unreachable';
+    const session = await fetch(`${url}${ApiRoutes.session}`, {
+      signal,
+      redirect: 'error',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await session.body?.cancel();
+    if (session.status === 401 || session.status === 403) return 'unauthorized';
+    return session.ok ? 'ok' : 'unreachable';
+  } catch {
+    return 'unreachable';
   }
 }

@@ -4,8 +4,7 @@ import type {
   DesktopSiteRequest,
   DesktopSiteResponse,
 } from '../backend/src/contract/desktop.js';
-import { ApiRoutes } from '../backend/src/contract/api.js';
-import { ConnectionSettingsError, validateOrigin } from './connection.js';
+import { ConnectionSettingsError, probeBackend, validateOrigin } from './connection.js';
 import { createMainLogger } from './log.js';
 import type { SecretStore } from './secret-store.js';
 import type { SettingsStore, SiteEntry } from './settings.js';
@@ -240,21 +239,7 @@ export class SiteRelay {
     const token = this.o.secrets.get(siteTokenSecret(entry.id));
     if (!token) return 'unauthorized';
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs ?? 5000);
-    try {
-      const health = await fetch(`${entry.url}${ApiRoutes.health}`, { signal, redirect: 'error' });
-      await health.body?.cancel();
-      if (!health.ok) return 'unreachable';
-      const session = await fetch(`${entry.url}${ApiRoutes.session}`, {
-        signal,
-        redirect: 'error',
-        headers: { authorization: `Bearer ${token}` },
-      });
-      await session.body?.cancel();
-      if (session.status === 401 || session.status === 403) return 'unauthorized';
-      return session.ok ? 'ok' : 'unreachable';
-    } catch {
-      return 'unreachable';
-    }
+    return probeBackend(entry.url, token, signal);
   }
 
   /** Probes every site whose probe is due (online sites now and then, offline ones with backoff). */

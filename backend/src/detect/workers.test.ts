@@ -14,7 +14,8 @@ import { DelegatingDetector } from '../../../test/helpers/detector.js';
 import { tensorflow } from './detectors/tfjs-runtime.js';
 import type { DetectOptions, DetectResult, ObjectDetector, RgbImage } from './detectors/types.js';
 import { WorkerDetector } from './detectors/worker-detector.js';
-import { DetectionService, detectWorkerCount } from './service.js';
+import { detectWorkerCount } from './scheduler.js';
+import { DetectionService } from './service.js';
 
 const skip = skipWithout(
   'ffmpeg and vtest-h264.mp4',

@@ -5,7 +5,7 @@ import type { AnalysisFrame } from '../contract/media.js';
 import type { Logger } from '../platform/log.js';
 import { RecentSamples } from '../platform/recent-samples.js';
 import { WorkerDetector } from './detectors/worker-detector.js';
-import type { ObjectDetector, PixelRect, RawDetection } from './detectors/types.js';
+import type { ObjectDetector, PixelRect, RawDetection } from '../contract/detector.js';
 import { detectMetrics } from './metrics.js';
 import { composeMosaic, MOSAIC_CELLS, mosaicLayout, splitMosaic, type MosaicLayout } from './mosaic.js';
 

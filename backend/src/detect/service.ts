@@ -8,7 +8,7 @@ import { EventLifecycle } from '../events/lifecycle.js';
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { detectorNames, UnknownDetectorError } from './detectors/registry.js';
-import type { ObjectDetector, PixelRect, RawDetection } from './detectors/types.js';
+import type { ObjectDetector, PixelRect, RawDetection } from '../contract/detector.js';
 import { boxArea } from './geometry.js';
 import { detectMetrics } from './metrics.js';
 import { cropAround, MotionDetector } from './motion.js';

@@ -4,7 +4,7 @@ import type { DetectConfig } from '../contract/config/detect.js';
 import type { EventPhase, EventSnapshot, VigilAlert, VigilEvent } from '../contract/events.js';
 import type { Incident } from '../contract/incidents.js';
 import type { AnalysisFrame, Box } from '../contract/media.js';
-import type { RgbImage } from '../detect/detectors/types.js';
+import type { RgbImage } from '../contract/detector.js';
 import { detectMetrics } from '../detect/metrics.js';
 import type { DetectSettings } from '../detect/settings-store.js';
 import type { Track, TrackUpdate } from '../detect/tracker.js';

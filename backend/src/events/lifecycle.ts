@@ -200,7 +200,7 @@ export class EventLifecycle {
 
   /**
    * Publishes an event message. The message is built now (the track's state at this frame); the snapshot, when it
-   * changed, is encoded in libuv's thread pool and the message published after it, in order per event, while the
+   * changed, is encoded (`platform/jpeg.ts`) and the message published after it, in order per event, while the
    * detector moves on to the next frame.
    */
   #publishEvent(st: CameraEvents, t: Track, phase: EventPhase, receivedAt?: number): void {

@@ -13,7 +13,7 @@ import { DetectConfig } from '../../backend/src/contract/config/detect.js';
 import type { Tensor } from '@tensorflow/tfjs';
 import { createDetector } from '../../backend/src/detect/detectors/registry.js';
 import type { TfBackend } from '../../backend/src/detect/detectors/tfjs-runtime.js';
-import type { ObjectDetector } from '../../backend/src/detect/detectors/types.js';
+import type { ObjectDetector } from '../../backend/src/contract/detector.js';
 import { WorkerDetector } from '../../backend/src/detect/detectors/worker-detector.js';
 import { MotionDetector } from '../../backend/src/detect/motion.js';
 import { DetectionService } from '../../backend/src/detect/service.js';

@@ -3,7 +3,7 @@ import type {
   DetectResult,
   ObjectDetector,
   RgbImage,
-} from '../../backend/src/detect/detectors/types.js';
+} from '../../backend/src/contract/detector.js';
 
 /**
  * A real detector seen through a wrapper: it answers for the wrapped one and passes every call on. Tests extend it

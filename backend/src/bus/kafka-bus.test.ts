@@ -180,6 +180,41 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
     await expect(bus.publish(Topics.events, 'cam', { id: 'x' })).rejects.toThrow(/does not match its schema/);
   });
 
+  it('starts a new group on a lossy topic at the newest message, and on a lossless topic at the oldest', async () => {
+    // kafkajs: `fromBeginning` decides where a group without committed offsets starts
+    // (https://kafka.js.org/docs/consuming#a-name-from-beginning-a-frombeginning); the bus sets it from the
+    // contract's TOPIC_DELIVERY.
+    const run = randomUUID().slice(0, 8);
+    const producer = newBus();
+    const overlay = (n: number) => ({
+      cameraId: `${run}-cam`,
+      ts: 1_700_000_000_000 + n,
+      width: 640,
+      height: 480,
+      detections: [],
+    });
+    await producer.publish(Topics.detections, `${run}-cam`, overlay(0));
+    await producer.publish(Topics.events, `${run}-cam`, sampleEvent(run, `${run}-cam`, 0));
+    const bus = newBus();
+    const overlays: number[] = [];
+    const events: string[] = [];
+    await bus.subscribe<{ cameraId: string; ts: number }>(
+      Topics.detections,
+      (d) => void (d.cameraId === `${run}-cam` && overlays.push(d.ts - 1_700_000_000_000)),
+      { group: `overlays-${run}` },
+    );
+    await bus.subscribe<VigilEvent>(Topics.events, (e) => void (e.id.startsWith(run) && events.push(e.id)), {
+      group: `store-${run}`,
+    });
+    await producer.publish(Topics.detections, `${run}-cam`, overlay(1));
+    await producer.publish(Topics.events, `${run}-cam`, sampleEvent(run, `${run}-cam`, 1));
+    await waitFor(() => overlays.length >= 1 && events.length >= 2, 'the overlay and both events');
+    await new Promise((r) => setTimeout(r, 500));
+    // The overlay published before the group existed was stale: never delivered. The event was not lost.
+    expect(overlays).toEqual([1]);
+    expect(events).toHaveLength(2);
+  });
+
   it('lets one role group consume two topics (events and alerts)', async () => {
     const run = randomUUID().slice(0, 8);
     const group = `events-role-${run}`;

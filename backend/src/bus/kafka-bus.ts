@@ -15,7 +15,7 @@ import {
 import client from 'prom-client';
 import type { z } from 'zod';
 import type { Bus, SubscribeOptions, Subscription, Topic, TopicStats } from '../contract/bus.js';
-import { Topics } from '../contract/bus.js';
+import { isLossy, Topics } from '../contract/bus.js';
 import type { AnalysisFrame } from '../contract/media.js';
 import { createLogger, type Logger } from '../platform/log.js';
 import { decodeFrame, encodeFrame, FrameTooLargeError } from './frame-codec.js';
@@ -65,8 +65,8 @@ export interface KafkaBusOptions {
   /** Wire schema per JSON topic; defaults to DEFAULT_SCHEMAS. */
   schemas?: Partial<Record<Topic, z.ZodType>>;
   /**
-   * Where a consumer group without committed offsets starts. Default: frames and detections from the newest
-   * message (stale frames are worthless), everything else from the oldest (nothing lost).
+   * Where a consumer group without committed offsets starts. Default: lossy topics (`TOPIC_DELIVERY`: frames,
+   * detections) from the newest message (stale frames are worthless), everything else from the oldest.
    */
   startFrom?: Partial<Record<Topic, 'earliest' | 'latest'>>;
   /** Consumer session timeout; a member silent this long is replaced and its partitions redelivered. */
@@ -124,7 +124,7 @@ const metrics = {
   }),
   dropped: new client.Counter({
     name: 'vigil_bus_kafka_dropped_total',
-    help: 'Lossy messages (frames, detections) dropped before reaching Kafka, by topic.',
+    help: 'Messages of lossy topics (frames, detections) dropped before reaching Kafka, by topic.',
     labelNames: ['topic'],
   }),
 };
@@ -287,8 +287,8 @@ export class KafkaBus implements Bus {
         messages: [{ key, value, headers }],
       });
     } catch (err) {
-      // Lossy topics never hold ingest up: a frame that cannot be sent is dropped like a late one.
-      if (topic === Topics.frames || topic === Topics.detections) {
+      // Lossy topics never hold their producer up: a frame that cannot be sent is dropped like a late one.
+      if (isLossy(topic)) {
         return this.#drop(topic, key, err instanceof Error ? err.message : String(err));
       }
       throw err;
@@ -387,8 +387,7 @@ export class KafkaBus implements Bus {
     const attempts = Math.max(1, this.options.handlerAttempts ?? 3);
     const fromBeginning =
       options.replay === true ||
-      (this.options.startFrom?.[topic] ??
-        (topic === Topics.frames || topic === Topics.detections ? 'latest' : 'earliest')) === 'earliest';
+      (this.options.startFrom?.[topic] ?? (isLossy(topic) ? 'latest' : 'earliest')) === 'earliest';
     // A replaying reader is caught up once it has handled the last offset each partition had when it started.
     const replayTargets = options.replay ? await this.#endOffsets(topic, log) : new Map<number, bigint>();
     let caughtUp!: () => void;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Topics } from '../contract/bus.js';
+import { TOPIC_DELIVERY, Topics, type Topic } from '../contract/bus.js';
 import { MemoryBus, DEFAULT_TOPIC_POLICIES } from './memory-bus.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -73,6 +73,53 @@ describe('MemoryBus', () => {
     await bus.drain();
     expect(seen).toEqual([0, 1, 2, 3, 4]);
     expect(bus.stats(Topics.events).dropped).toBe(0);
+    await bus.dispose();
+  });
+
+  it('drops only on the topics the contract calls lossy: the others make publish wait and lose nothing', async () => {
+    // Every topic with a queue of two, as each topic's own policy in the contract (TOPIC_DELIVERY) makes it.
+    const topics = Object.values(Topics);
+    const bus = new MemoryBus(
+      Object.fromEntries(
+        topics.map((t) => [t, { ...DEFAULT_TOPIC_POLICIES[t], capacity: 2 }]),
+      ) as typeof DEFAULT_TOPIC_POLICIES,
+    );
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const seen = new Map<Topic, number[]>(topics.map((t) => [t, []]));
+    for (const t of topics)
+      await bus.subscribe<number>(
+        t,
+        async (m) => {
+          await gate;
+          seen.get(t)?.push(m);
+        },
+        { group: 'reader' },
+      );
+    // One message taken by the stuck reader, two queued, three more: a lossy topic drops, a lossless one waits.
+    const settled = new Map<Topic, number>(topics.map((t) => [t, 0]));
+    const publishes = topics.flatMap((t) =>
+      [0, 1, 2, 3, 4, 5].map((i) =>
+        bus.publish(t, 'cam-a', i).then(() => settled.set(t, (settled.get(t) ?? 0) + 1)),
+      ),
+    );
+    await tick();
+    for (const t of topics) {
+      if (TOPIC_DELIVERY[t].delivery === 'lossy') {
+        expect(settled.get(t), `${t}: publish never waits`).toBe(6);
+        expect(bus.stats(t).dropped, `${t}: the oldest queued are dropped`).toBe(3);
+      } else {
+        expect(settled.get(t), `${t}: publish waits for room`).toBeLessThan(6);
+        expect(bus.stats(t).dropped, `${t}: nothing dropped`).toBe(0);
+      }
+    }
+    release();
+    await Promise.all(publishes);
+    await bus.drain();
+    for (const t of topics)
+      expect(seen.get(t), t).toEqual(TOPIC_DELIVERY[t].delivery === 'lossy' ? [0, 4, 5] : [0, 1, 2, 3, 4, 5]);
+    expect(TOPIC_DELIVERY[Topics.frames].delivery).toBe('lossy');
+    expect(TOPIC_DELIVERY[Topics.events].delivery).toBe('lossless');
     await bus.dispose();
   });
 

@@ -1,12 +1,5 @@
-import type {
-  Bus,
-  OverflowPolicy,
-  SubscribeOptions,
-  Subscription,
-  Topic,
-  TopicStats,
-} from '../contract/bus.js';
-import { COMPACTED_TOPICS, Topics } from '../contract/bus.js';
+import type { Bus, SubscribeOptions, Subscription, Topic, TopicStats } from '../contract/bus.js';
+import { COMPACTED_TOPICS, isLossy, Topics } from '../contract/bus.js';
 import { createLogger } from '../platform/log.js';
 
 interface Queued {
@@ -14,24 +7,39 @@ interface Queued {
   message: unknown;
 }
 
-/** Per-topic capacity and overflow policy of the in-process bus. */
-export interface TopicPolicy {
+/** What a full queue of the in-process bus does. */
+export type OverflowPolicy =
+  /** Drop the oldest queued message with the same key (lossy topics: the producer never waits). */
+  | 'drop-oldest-per-key'
+  /** Make `publish` wait until there is room (lossless topics: nothing is lost). */
+  | 'block';
+
+/** The queue of one topic per consumer group in the in-process bus. */
+export interface QueuePolicy {
   capacity: number;
   overflow: OverflowPolicy;
 }
 
-/** Frames are lossy (ingest never blocks); everything else applies back-pressure and loses nothing. */
-export const DEFAULT_TOPIC_POLICIES: Record<Topic, TopicPolicy> = {
-  [Topics.frames]: { capacity: 16, overflow: 'drop-oldest-per-key' },
-  [Topics.detections]: { capacity: 256, overflow: 'drop-oldest-per-key' },
-  [Topics.events]: { capacity: 1024, overflow: 'block' },
-  [Topics.alerts]: { capacity: 1024, overflow: 'block' },
-  [Topics.incidents]: { capacity: 1024, overflow: 'block' },
-  [Topics.health]: { capacity: 256, overflow: 'block' },
-  [Topics.audit]: { capacity: 1024, overflow: 'block' },
-  [Topics.deadLetter]: { capacity: 256, overflow: 'drop-oldest-per-key' },
-  [Topics.settings]: { capacity: 256, overflow: 'block' },
+/** Messages queued per consumer group before a topic overflows. */
+const CAPACITY: Record<Topic, number> = {
+  [Topics.frames]: 16,
+  [Topics.detections]: 256,
+  [Topics.events]: 1024,
+  [Topics.alerts]: 1024,
+  [Topics.incidents]: 1024,
+  [Topics.health]: 256,
+  [Topics.audit]: 1024,
+  [Topics.deadLetter]: 256,
+  [Topics.settings]: 256,
 };
+
+/** Each topic's queue: its capacity, and its overflow as the contract's delivery policy says (`TOPIC_DELIVERY`). */
+export const DEFAULT_TOPIC_POLICIES: Record<Topic, QueuePolicy> = Object.fromEntries(
+  Object.values(Topics).map((t) => [
+    t,
+    { capacity: CAPACITY[t], overflow: isLossy(t) ? 'drop-oldest-per-key' : 'block' },
+  ]),
+) as Record<Topic, QueuePolicy>;
 
 type Handler = (message: unknown, key: string) => Promise<void> | void;
 
@@ -45,7 +53,7 @@ class GroupQueue {
   constructor(
     readonly topic: Topic,
     readonly name: string,
-    readonly policy: TopicPolicy,
+    readonly policy: QueuePolicy,
     readonly stats: TopicStats,
     readonly log: ReturnType<typeof createLogger>,
   ) {}
@@ -123,7 +131,7 @@ export class MemoryBus implements Bus {
   readonly #retained = new Map<Topic, Map<string, unknown>>();
   #disposed = false;
 
-  constructor(private readonly policies: Record<Topic, TopicPolicy> = DEFAULT_TOPIC_POLICIES) {}
+  constructor(private readonly policies: Record<Topic, QueuePolicy> = DEFAULT_TOPIC_POLICIES) {}
 
   stats(topic: Topic): TopicStats {
     let s = this.#stats.get(topic);

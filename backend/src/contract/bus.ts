@@ -5,7 +5,7 @@
 
 /** Versioned topic names (also the Kafka topic names). */
 export const Topics = {
-  /** Analysis frames from video ingest to detection. Lossy: the oldest frame of a camera is dropped when full. */
+  /** Analysis frames from video ingest to detection. Lossy (`TOPIC_DELIVERY`). */
   frames: 'vigil.frames.v1',
   /** Per-frame detections with the frame timestamp, for live overlays. */
   detections: 'vigil.detections.v1',
@@ -33,15 +33,53 @@ export const Topics = {
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
-/** Topics that keep the latest message of each key (Kafka: cleanup.policy=compact), read with `replay`. */
-export const COMPACTED_TOPICS: ReadonlySet<Topic> = new Set<Topic>([Topics.settings]);
+/**
+ * How a topic delivers its messages. Every bus reads it from `TOPIC_DELIVERY`, so a topic is lossy or lossless in
+ * one place, whichever bus carries it.
+ */
+export interface TopicDeliveryPolicy {
+  /**
+   * `lossy`: a message is worth something only while it is fresh (an analysis frame, a live overlay), and its
+   * producer must never wait. A reader that falls behind loses the oldest queued message of the same key (the
+   * embedded bus); a message the broker cannot take is dropped and counted (Kafka); a new consumer group starts at
+   * the newest message. `lossless`: nothing is lost. `publish` waits for room (back-pressure) or fails, and a new
+   * consumer group starts at the oldest retained message.
+   */
+  delivery: 'lossy' | 'lossless';
+  /**
+   * The latest message of each key is kept for ever (Kafka: cleanup.policy=compact), and a reader that replays the
+   * topic (`replay`) starts with the current state, as from a table.
+   */
+  compacted: boolean;
+}
 
-/** What a topic does when its queue is full. */
-export type OverflowPolicy =
-  /** Drop the oldest queued message with the same key (frames: ingest never blocks). */
-  | 'drop-oldest-per-key'
-  /** Make `publish` wait until there is room (events: nothing is lost). */
-  | 'block';
+const lossy: TopicDeliveryPolicy = { delivery: 'lossy', compacted: false };
+const lossless: TopicDeliveryPolicy = { delivery: 'lossless', compacted: false };
+
+/** The delivery policy of every topic. */
+export const TOPIC_DELIVERY: Readonly<Record<Topic, TopicDeliveryPolicy>> = {
+  // Video ingest never waits for detection, nor detection for the live overlays: a late frame is worthless.
+  [Topics.frames]: lossy,
+  [Topics.detections]: lossy,
+  [Topics.events]: lossless,
+  [Topics.alerts]: lossless,
+  [Topics.incidents]: lossless,
+  [Topics.health]: lossless,
+  [Topics.audit]: lossless,
+  // A dead letter is the only trace of a message that could not be handled.
+  [Topics.deadLetter]: lossless,
+  [Topics.settings]: { delivery: 'lossless', compacted: true },
+};
+
+/** Whether a topic drops messages rather than hold its producer up (`TOPIC_DELIVERY`). */
+export function isLossy(topic: Topic): boolean {
+  return TOPIC_DELIVERY[topic].delivery === 'lossy';
+}
+
+/** Topics that keep the latest message of each key (Kafka: cleanup.policy=compact), read with `replay`. */
+export const COMPACTED_TOPICS: ReadonlySet<Topic> = new Set<Topic>(
+  Object.values(Topics).filter((t) => TOPIC_DELIVERY[t].compacted),
+);
 
 /** A subscription; dispose to stop receiving. */
 export interface Subscription {
@@ -72,7 +110,7 @@ export interface TopicStats {
 
 /** The bus contract. `key` is the camera id: order is kept per key. */
 export interface Bus {
-  /** Publishes a message. Resolves when the bus has accepted it (for 'block' topics, when there was room). */
+  /** Publishes a message. Resolves when the bus has accepted it (for lossless topics, when there was room). */
   publish<T>(topic: Topic, key: string, message: T): Promise<void>;
   /**
    * Calls `handler` for each message. A handler that throws does not stop the subscription; the error is logged

@@ -1,6 +1,6 @@
 import type { Box } from '../contract/media.js';
 import { fullRect, inputShapeFor, resizeInto, type InputShape } from './detectors/preprocess.js';
-import type { RawDetection, RgbImage } from './detectors/types.js';
+import type { RawDetection, RgbImage } from '../contract/detector.js';
 
 /** Most frames in one mosaic. */
 export const MOSAIC_CELLS = 4;

@@ -1,6 +1,6 @@
 import type { Box } from '../contract/media.js';
 import type { NormPoint } from '../contract/detect-api.js';
-import type { RgbImage } from './detectors/types.js';
+import type { RgbImage } from '../contract/detector.js';
 import { rasterisePolygons } from './geometry.js';
 
 export interface MotionOptions {

@@ -12,7 +12,7 @@ import { decodeFrames, VTEST_H264, videoFramesAvailable } from '../../../test/fi
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { DelegatingDetector } from '../../../test/helpers/detector.js';
 import { createDetector } from './detectors/registry.js';
-import type { DetectOptions, ObjectDetector, RgbImage } from './detectors/types.js';
+import type { DetectOptions, ObjectDetector, RgbImage } from '../contract/detector.js';
 import { DetectionService } from './service.js';
 
 const skip = skipWithout(

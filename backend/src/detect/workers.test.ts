@@ -12,9 +12,10 @@ import { decodeFrames, VTEST_H264, videoFramesAvailable } from '../../../test/fi
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { DelegatingDetector } from '../../../test/helpers/detector.js';
 import { tensorflow } from './detectors/tfjs-runtime.js';
-import type { DetectOptions, DetectResult, ObjectDetector, RgbImage } from './detectors/types.js';
+import type { DetectOptions, DetectResult, ObjectDetector, RgbImage } from '../contract/detector.js';
 import { WorkerDetector } from './detectors/worker-detector.js';
-import { DetectionService, detectWorkerCount } from './service.js';
+import { detectWorkerCount } from './scheduler.js';
+import { DetectionService } from './service.js';
 
 const skip = skipWithout(
   'ffmpeg and vtest-h264.mp4',

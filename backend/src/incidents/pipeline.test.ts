@@ -13,7 +13,7 @@ import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type { Incident } from '../contract/incidents.js';
 import type { AnalysisFrame } from '../contract/media.js';
 import { createDetector } from '../detect/detectors/registry.js';
-import type { ObjectDetector } from '../detect/detectors/types.js';
+import type { ObjectDetector } from '../contract/detector.js';
 import { DetectionService } from '../detect/service.js';
 import { EventWriter } from '../store/event-writer.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';

@@ -1,5 +1,5 @@
 import { SharedDetectSettings } from '../detect/shared-settings.js';
-import type { ObjectDetector } from '../detect/detectors/types.js';
+import type { ObjectDetector } from '../contract/detector.js';
 import { DetectionService } from '../detect/service.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';

@@ -18,7 +18,7 @@ import type { AlertRule, CameraZones } from '../contract/detect-api.js';
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type { AnalysisFrame } from '../contract/media.js';
 import { createDetector } from '../detect/detectors/registry.js';
-import type { DetectOptions, ObjectDetector, RgbImage } from '../detect/detectors/types.js';
+import type { DetectOptions, ObjectDetector, RgbImage } from '../contract/detector.js';
 import type { DetectionService } from '../detect/service.js';
 import { startApiRole } from './api.js';
 import { startDetectRole } from './detect.js';

@@ -12,7 +12,13 @@ import {
   type Tf,
   type TfBackend,
 } from './tfjs-runtime.js';
-import type { DetectOptions, DetectResult, ObjectDetector, RawDetection, RgbImage } from './types.js';
+import type {
+  DetectOptions,
+  DetectResult,
+  ObjectDetector,
+  RawDetection,
+  RgbImage,
+} from '../../contract/detector.js';
 
 export interface TfDetectorOptions {
   backend: 'auto' | TfBackend;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { createDetector } from './registry.js';
 import type { TfDetectorOptions } from './centernet.js';
-import type { DetectOptions, ObjectDetector } from './types.js';
+import type { DetectOptions, ObjectDetector } from '../../contract/detector.js';
 
 export type WorkerRequest =
   | { type: 'init'; name: string; options: TfDetectorOptions }

@@ -18,7 +18,7 @@ import {
   tensorflow,
   withInputSize,
 } from './tfjs-runtime.js';
-import type { ObjectDetector, RgbImage } from './types.js';
+import type { ObjectDetector, RgbImage } from '../../contract/detector.js';
 
 interface GroundTruth {
   width: number;

@@ -4,7 +4,13 @@ import { COCO_LABELS } from './coco-labels.js';
 import { toImageBox, type TfDetectorOptions } from './centernet.js';
 import { cropResizeToFloat, fullRect } from './preprocess.js';
 import { loadDetectorModel, warmUp, type Tf, type TfBackend } from './tfjs-runtime.js';
-import type { DetectOptions, DetectResult, ObjectDetector, RawDetection, RgbImage } from './types.js';
+import type {
+  DetectOptions,
+  DetectResult,
+  ObjectDetector,
+  RawDetection,
+  RgbImage,
+} from '../../contract/detector.js';
 
 /** Bins of the distance distribution per box side (General Focal Loss head, reg_max = 10). */
 const BINS = 11;

@@ -1,4 +1,4 @@
-import type { PixelRect, RgbImage } from './types.js';
+import type { PixelRect, RgbImage } from '../../contract/detector.js';
 
 /** Layout of the model input tensor. */
 export type TensorLayout = 'nhwc' | 'nchw';

@@ -1,5 +1,5 @@
 import type { TfDetectorOptions } from './centernet.js';
-import type { ObjectDetector } from './types.js';
+import type { ObjectDetector } from '../../contract/detector.js';
 
 /** Creates a detector plugin from its options. */
 export type DetectorFactory = (options: TfDetectorOptions) => Promise<ObjectDetector>;

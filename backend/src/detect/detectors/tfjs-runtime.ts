@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
 import { createLogger } from '../../platform/log.js';
-import type { ObjectDetector } from './types.js';
+import type { ObjectDetector } from '../../contract/detector.js';
 import { installWasmKernelOverrides } from './wasm-kernels.js';
 
 /** The TensorFlow.js namespace, whichever package provided it. */

@@ -6,7 +6,7 @@ import { createLogger } from '../../platform/log.js';
 import type { TfDetectorOptions } from './centernet.js';
 import type { WorkerRequest, WorkerResponse } from './detector-worker.js';
 import { detectorNames, UnknownDetectorError } from './registry.js';
-import type { DetectOptions, DetectResult, ObjectDetector, RgbImage } from './types.js';
+import type { DetectOptions, DetectResult, ObjectDetector, RgbImage } from '../../contract/detector.js';
 
 const log = createLogger('detect.worker');
 

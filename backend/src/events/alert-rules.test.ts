@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertRuleLike } from '../contract/detect-api.js';
 import type { Box, Detection } from '../contract/media.js';
 import { AlertRuleEngine, scheduleActive } from './alert-rules.js';
-import { Tracker } from './tracker.js';
+import { Tracker } from '../detect/tracker.js';
 
 const at = (hh: number, mm: number, day = 15) => new Date(2026, 0, day, hh, mm).getTime(); // 15 Jan 2026: Thursday
 

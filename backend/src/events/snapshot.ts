@@ -1,6 +1,6 @@
 import type { Box } from '../contract/media.js';
 import { encodeJpeg } from '../platform/jpeg.js';
-import type { PixelRect, RgbImage } from './detectors/types.js';
+import type { PixelRect, RgbImage } from '../contract/detector.js';
 
 /** Shape of the event cards' thumbnails (width / height); a crop of another shape is cut again by the card. */
 export const THUMBNAIL_ASPECT = 4 / 3;

@@ -1,4 +1,9 @@
-import type { Box } from '../../contract/media.js';
+/**
+ * The object detector contract: what the detection stage hands a detector plugin (CenterNet and NanoDet in
+ * TensorFlow.js today, in a worker thread) and what it gets back. Plugins register by name in
+ * `detect/detectors/registry.ts`.
+ */
+import type { Box } from './media.js';
 
 /** Packed RGB pixels (3 bytes per pixel, row-major). An AnalysisFrame is one. */
 export interface RgbImage {

@@ -3,8 +3,8 @@ import { normaliseAlertRule } from '../contract/detect-api.js';
 import type { VigilAlert } from '../contract/events.js';
 import type { Snooze, Suppression } from '../contract/incidents.js';
 import type { Box } from '../contract/media.js';
-import { boxCentre } from './geometry.js';
-import type { Track } from './tracker.js';
+import { boxCentre } from '../detect/geometry.js';
+import type { Track } from '../detect/tracker.js';
 
 /** "HH:MM" → minutes since midnight. */
 function minutes(hhmm: string): number {

@@ -1,17 +1,18 @@
 /**
  * The renderer's one API client: paths built from the contract's route tables, one request function, one result
  * shape. No page writes an `/api/…` string of its own; a route missing here belongs in its contract table.
+ * Imports carry `.js` so that Node tests of this module (under test/) resolve them as the backend does.
  */
-import { ApiRoutes, type ApiError } from '../../../backend/src/contract/api';
-import { AuditApiRoutes } from '../../../backend/src/contract/audit';
-import { BackupApiRoutes } from '../../../backend/src/contract/backup';
-import { DetectApiRoutes } from '../../../backend/src/contract/detect-api';
-import { EventsApiRoutes } from '../../../backend/src/contract/events-api';
-import { HandoverApiRoutes } from '../../../backend/src/contract/handover';
-import { IncidentApiRoutes } from '../../../backend/src/contract/incidents';
-import { LayoutsApiRoutes } from '../../../backend/src/contract/layouts-api';
-import { PeopleApiRoutes } from '../../../backend/src/contract/people';
-import { VideoRoutes } from '../../../backend/src/contract/video-api';
+import { ApiRoutes, type ApiError } from '../../../backend/src/contract/api.js';
+import { AuditApiRoutes } from '../../../backend/src/contract/audit.js';
+import { BackupApiRoutes } from '../../../backend/src/contract/backup.js';
+import { DetectApiRoutes } from '../../../backend/src/contract/detect-api.js';
+import { EventsApiRoutes } from '../../../backend/src/contract/events-api.js';
+import { HandoverApiRoutes } from '../../../backend/src/contract/handover.js';
+import { IncidentApiRoutes } from '../../../backend/src/contract/incidents.js';
+import { LayoutsApiRoutes } from '../../../backend/src/contract/layouts-api.js';
+import { PeopleApiRoutes } from '../../../backend/src/contract/people.js';
+import { VideoRoutes } from '../../../backend/src/contract/video-api.js';
 
 /** Every route table of the contract, by area. */
 export const Routes = {

@@ -101,4 +101,21 @@ describe.skipIf(skip)('camera form in headless Chromium', () => {
     await expect.poll(() => id.getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
     expect(await description(id)).toContain('A camera with id "plaza" already exists');
   });
+
+  it('a camera of the configuration file is marked as such and its settings cannot be changed here', async () => {
+    await page.goto(`${backend.url}/#/cameras`);
+    const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Plaza', exact: true }) });
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.locator('.badge', { hasText: 'config file' }).count()).toBe(1);
+    expect(await row.getByRole('button', { name: 'Remove' }).count()).toBe(0);
+    await row.getByRole('button', { name: 'View' }).click();
+    const form = page.getByRole('region', { name: 'Camera settings' });
+    await expect
+      .poll(() => form.getByRole('note').innerText())
+      .toMatch(/Set in the configuration file: change it there/);
+    expect(await form.getByLabel('Name', { exact: true }).isDisabled()).toBe(true);
+    expect(await form.getByLabel('Path', { exact: true }).isDisabled()).toBe(true);
+    expect(await form.getByRole('button', { name: 'Save' }).count()).toBe(0);
+    await form.getByRole('button', { name: 'Cancel' }).click();
+  });
 });

@@ -14,7 +14,7 @@ import { HandoverBanner, handoverView } from './handover';
 import { KibanaView } from './kibana/KibanaView';
 import { PlaybackView } from './playback/PlaybackView';
 import { useApi } from './lib/hooks';
-import { api } from './lib/http';
+import { api, Routes } from './lib/api-client';
 import { realtime } from './lib/realtime';
 import { parseRoute } from './lib/route';
 import {
@@ -81,7 +81,7 @@ export function App() {
     setSession(s);
     if (s.kind === 'ready' && !s.session.setup) {
       startFeeds();
-      void api.get<KibanaResponse>('/api/kibana').then((r) => {
+      void api.get<KibanaResponse>(Routes.app.kibana).then((r) => {
         if (r.ok && r.data.enabled) setKibana(r.data);
       });
     }

@@ -1,5 +1,5 @@
-import { ApiRoutes } from '../../backend/src/contract/api';
 import type { SessionResponse } from '../../backend/src/contract/people';
+import { request, Routes } from './lib/api-client';
 
 /** Result of asking the backend who we are. */
 export type SessionState =
@@ -10,17 +10,13 @@ export type SessionState =
 
 /** Ends this browser's session (its cookie is removed); the UI then asks for a new login link. */
 export async function logout(): Promise<void> {
-  await fetch(ApiRoutes.logout, { method: 'POST', credentials: 'same-origin' }).catch(() => undefined);
+  await request('POST', Routes.app.logout);
 }
 
 /** Fetches the session; the cookie set by the login link (or the desktop shell) authenticates it. */
 export async function fetchSession(): Promise<SessionState> {
-  try {
-    const res = await fetch(ApiRoutes.session, { credentials: 'same-origin' });
-    if (res.status === 401) return { kind: 'unauthorized' };
-    if (!res.ok) return { kind: 'offline', message: `The backend answered ${res.status}.` };
-    return { kind: 'ready', session: (await res.json()) as SessionResponse };
-  } catch {
-    return { kind: 'offline', message: 'The backend is not reachable.' };
-  }
+  const r = await request<SessionResponse>('GET', Routes.app.session);
+  if (r.ok) return { kind: 'ready', session: r.data };
+  if (r.status === 401) return { kind: 'unauthorized' };
+  return { kind: 'offline', message: r.status === 0 ? r.message : `The backend answered ${r.status}.` };
 }

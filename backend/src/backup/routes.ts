@@ -101,7 +101,7 @@ export function backupRoutes(service: BackupService, audit?: AuditRecorder): Rou
         ),
       );
       app.put(
-        `${R.targets}/:id`,
+        R.target,
         guard<P>(
           (req) => service.putTarget(req.body as BackupTargetConfigInput, req.params.id),
           (req) => ({
@@ -112,7 +112,7 @@ export function backupRoutes(service: BackupService, audit?: AuditRecorder): Rou
         ),
       );
       app.delete(
-        `${R.targets}/:id`,
+        R.target,
         guard<P>(
           async (req) => {
             await service.deleteTarget(req.params.id);
@@ -127,15 +127,15 @@ export function backupRoutes(service: BackupService, audit?: AuditRecorder): Rou
       );
       // Test a target before saving it (body: its settings) or a saved one (by id).
       app.post(
-        `${R.targets}/test`,
+        R.targetTest,
         guard<P>((req) => service.testTarget(req.body as BackupTargetConfigInput)),
       );
       app.post(
-        `${R.targets}/:id/test`,
+        R.savedTargetTest,
         guard<P>((req) => service.testTarget(req.params.id)),
       );
       app.get(
-        `${R.targets}/:id/backups`,
+        R.targetBackups,
         guard<P>((req) => service.listBackups(req.params.id)),
       );
 
@@ -152,7 +152,7 @@ export function backupRoutes(service: BackupService, audit?: AuditRecorder): Rou
         ),
       );
       app.put(
-        `${R.jobs}/:id`,
+        R.job,
         guard<P>(
           (req) => service.putJob(req.body as BackupJobConfigInput, req.params.id),
           (req) => ({
@@ -163,7 +163,7 @@ export function backupRoutes(service: BackupService, audit?: AuditRecorder): Rou
         ),
       );
       app.delete(
-        `${R.jobs}/:id`,
+        R.job,
         guard<P>(
           async (req) => {
             await service.deleteJob(req.params.id);
@@ -177,14 +177,14 @@ export function backupRoutes(service: BackupService, audit?: AuditRecorder): Rou
         ),
       );
       app.post(
-        `${R.jobs}/:id/run`,
+        R.jobRun,
         guard<P>(
           (req) => service.runNow(req.params.id),
           (req) => ({ action: 'backup', target: `backup job ${req.params.id}`, detail: { run: 'started' } }),
         ),
       );
       app.post(
-        `${R.jobs}/:id/cancel`,
+        R.jobCancel,
         guard<P>((req) => ({ cancelled: service.cancel(req.params.id) })),
       );
 

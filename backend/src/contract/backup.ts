@@ -255,10 +255,22 @@ export interface EvidenceVerifyReport {
 
 export const BackupApiRoutes = {
   targets: '/api/backup/targets',
+  target: '/api/backup/targets/:id',
+  /** POST a target's settings: checks them without saving. */
+  targetTest: '/api/backup/targets/test',
+  /** POST: checks a saved target. */
+  savedTargetTest: '/api/backup/targets/:id/test',
+  targetBackups: '/api/backup/targets/:id/backups',
   jobs: '/api/backup/jobs',
+  job: '/api/backup/jobs/:id',
+  jobRun: '/api/backup/jobs/:id/run',
+  jobCancel: '/api/backup/jobs/:id/cancel',
   progress: '/api/backup/progress',
   history: '/api/backup/history',
   verify: '/api/backup/verify',
   restore: '/api/backup/restore',
   export: '/api/export',
+  /** GET: the fingerprint of the key exports are signed with. */
+  exportKey: '/api/export/key',
+  exportDownload: '/api/export/:id/download',
 } as const;

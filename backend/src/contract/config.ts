@@ -38,7 +38,10 @@ export const VigilConfig = z
       .max(Limits.cameras)
       .default([CameraConfig.parse(DEMO_CAMERA)])
       .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique')
-      .describe('Cameras. The default is one demo camera playing the bundled footage.'),
+      .describe(
+        'Cameras. Those listed here are set by this file at every start and read-only in the app; the default is one ' +
+          'demo camera playing the bundled footage, added once and then edited in the app.',
+      ),
     backup: BackupConfig,
     store: StoreConfig,
     cluster: ClusterConfig,

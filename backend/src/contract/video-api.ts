@@ -28,6 +28,11 @@ export interface CameraStatus {
   width?: number;
   height?: number;
   codec?: string;
+  /**
+   * Whether the camera is declared in the configuration file. Its settings then come from the file at every start
+   * and the API refuses to change or remove it (409 `set_in_config_file`); zones stay editable in the app.
+   */
+  setInConfigFile?: boolean;
 }
 
 /** GET /api/cameras/:id: the status plus the camera's configuration, without secrets (only `passwordSet`). */

@@ -13,6 +13,7 @@ import type {
   EvidenceFile,
   EvidenceManifest,
 } from '../contract/backup.js';
+import { BackupApiRoutes } from '../contract/backup.js';
 import { createLogger } from '../platform/log.js';
 import type { SigningKey } from './signing.js';
 import type { AuditSink, EventSource, HoldSink, SegmentFile, SegmentSource } from './sources.js';
@@ -320,7 +321,9 @@ export class EvidenceExporter {
         id,
         format: req.format,
         location,
-        ...(req.format === 'zip' ? { downloadUrl: `/api/export/${encodeURIComponent(id)}/download` } : {}),
+        ...(req.format === 'zip'
+          ? { downloadUrl: BackupApiRoutes.exportDownload.replace(':id', encodeURIComponent(id)) }
+          : {}),
         files: files.length,
         bytes,
         keyFingerprint: options.key.fingerprint,

@@ -52,7 +52,7 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
     name: 'export',
     register(app: FastifyInstance) {
       const base = BackupApiRoutes.export;
-      app.get(`${base}/key`, async () => ({
+      app.get(BackupApiRoutes.exportKey, async () => ({
         fingerprint: options.key.fingerprint,
         publicKeyPem: options.key.publicKeyPem,
       }));
@@ -89,7 +89,7 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
         }
       });
 
-      app.get<{ Params: { id: string } }>(`${base}/:id/download`, async (req, reply) => {
+      app.get<{ Params: { id: string } }>(BackupApiRoutes.exportDownload, async (req, reply) => {
         const id = req.params.id;
         const file = path.join(options.exportsDir, `${id}.zip`);
         if (!/^[A-Za-z0-9_+-]+$/.test(id) || !fs.existsSync(file)) {

@@ -186,12 +186,6 @@ export class RecordingIndex {
       .all(cameraId, from, to, limit) as RetentionLogEntry[];
   }
 
-  /** Runtime camera definitions; the config file's cameras seed ids never seen before. */
-  seedCameras(cameras: readonly CameraConfig[]): void {
-    const insert = this.db.prepare('INSERT OR IGNORE INTO cameras (id, json) VALUES (?, ?)');
-    for (const c of cameras) insert.run(c.id, JSON.stringify(c));
-  }
-
   cameras(): CameraConfig[] {
     return this.cameraRows().map((r) => r.json as CameraConfig);
   }

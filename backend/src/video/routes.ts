@@ -76,6 +76,7 @@ export function videoRoutes(video: VideoService, audit?: AuditRecorder): RouteMo
       });
       app.put<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
         try {
+          video.refuseIfSetInConfigFile(req.params.id, 'changed');
           const updated = await video.updateCamera(req.params.id, req.body);
           await audit?.recordAfter(req, 'camera-change', {
             camera: req.params.id,
@@ -88,6 +89,7 @@ export function videoRoutes(video: VideoService, audit?: AuditRecorder): RouteMo
       });
       app.delete<{ Params: { id: string } }>(VideoRoutes.camera, async (req, reply) => {
         try {
+          video.refuseIfSetInConfigFile(req.params.id, 'removed');
           await video.removeCamera(req.params.id);
           await audit?.recordAfter(req, 'camera-change', {
             camera: req.params.id,

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import type { Bus } from '../contract/bus.js';
-import { CameraConfig, CameraInput, StreamSourceInput } from '../contract/config/cameras.js';
+import { CameraConfig, CameraInput, DEMO_CAMERA, StreamSourceInput } from '../contract/config/cameras.js';
 import { CameraRetentionUpdate, RetentionUpdate, type VideoConfig } from '../contract/config/video.js';
 import type {
   GapCause,
@@ -54,7 +55,11 @@ import { trackChild } from '../platform/child-tracker.js';
 export interface VideoServiceOptions {
   dataDir: string;
   video: VideoConfig;
-  /** Cameras from the config file; they seed the runtime camera list. */
+  /**
+   * Cameras from the config file. The file wins for the cameras it declares: their stored settings are replaced by
+   * the file's at every start, and the API refuses to change them. The defaults' demo camera only seeds a fresh
+   * installation and is then the app's to edit.
+   */
   cameras: readonly CameraConfig[];
   bus: Bus;
   ffmpeg: string;
@@ -65,6 +70,11 @@ export interface VideoServiceOptions {
   secrets?: SecretStore;
   /** The key of that encrypted file when the desktop shell keeps it in the OS secret store; a key file otherwise. */
   secretKey?: Buffer;
+}
+
+/** Whether the camera list is the defaults' (no `cameras` in the file): the demo camera and nothing else. */
+function isDefaultCameraList(cameras: readonly CameraConfig[]): boolean {
+  return cameras.length === 1 && isDeepStrictEqual(cameras[0], CameraConfig.parse(DEMO_CAMERA));
 }
 
 const CameraId_ = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -105,6 +115,8 @@ export class VideoService implements Service {
   readonly name = 'video';
   readonly #log = createLogger('video.service');
   readonly #cameras = new Map<string, CameraPipeline>();
+  /** Ids of the cameras the configuration file declares (their settings are the file's). */
+  readonly #setInConfigFile = new Set<string>();
   readonly #lastEnd = new Map<string, number>();
   /** When each camera was started by this process (the start of its history when nothing is stored yet). */
   readonly #cameraStartedAt = new Map<string, number>();
@@ -168,11 +180,16 @@ export class VideoService implements Service {
     this.#log.info({ cameras: this.#cameras.size }, 'video started');
   }
 
-  /** Seeds the configuration file's new cameras, with any password in a URL moved to the secret store. */
+  /**
+   * Stores the configuration file's cameras, with any password in a URL moved to the secret store. A camera the file
+   * declares is written at every start (the file wins, even over an earlier removal in the app); the defaults' demo
+   * camera is only added to a fresh installation.
+   */
   #seedCameras(): void {
+    const fromFile = !isDefaultCameraList(this.o.cameras);
     const known = new Set(this.#index.cameraRows(true).map((r) => r.id));
-    const seeded = this.o.cameras.map((cam) => {
-      if (known.has(cam.id)) return cam;
+    const seeded = this.o.cameras.flatMap((cam) => {
+      if (!fromFile && known.has(cam.id)) return [];
       const { config, passwords } = prepareCamera(cam, undefined);
       if (passwords.main || passwords.sub) {
         this.#log.warn(
@@ -181,9 +198,26 @@ export class VideoService implements Service {
         );
         savePasswords(this.secrets, cam.id, passwords);
       }
-      return config;
+      if (fromFile) this.#setInConfigFile.add(cam.id);
+      return [config];
     });
-    this.#index.seedCameras(seeded);
+    for (const cam of seeded) this.#index.saveCamera(cam);
+  }
+
+  /**
+   * Refuses (409) a change or removal through the API of a camera the configuration file declares: the file would
+   * undo it at the next start. An unknown camera answers 404 as before.
+   */
+  refuseIfSetInConfigFile(id: string, what: 'changed' | 'removed'): void {
+    this.camera(id);
+    if (!this.#setInConfigFile.has(id)) return;
+    throw new VideoRequestError(
+      409,
+      'set_in_config_file',
+      `Camera "${id}" is set in the configuration file and cannot be ${what} here: ${
+        what === 'changed' ? 'change it' : 'remove it from'
+      } the file's "cameras" list and restart Vigil.`,
+    );
   }
 
   /** Stored cameras written by older versions may hold passwords inside their URLs: move them to the secret store. */
@@ -419,7 +453,7 @@ export class VideoService implements Service {
   statuses(): CameraStatus[] {
     const diskFull = this.#diskFullSince !== undefined;
     return [...this.#cameras.values()].map((c) => {
-      const s = c.status();
+      const s = this.#withOrigin(c.status());
       // Footage that cannot be stored is not being recorded, whatever ffmpeg is doing right now.
       return diskFull && s.recording
         ? { ...s, recording: false, reason: s.reason ?? 'disk full: recording paused' }
@@ -430,7 +464,11 @@ export class VideoService implements Service {
   /** A camera's status and configuration; never a password, only whether one is stored. */
   detail(id: string): CameraDetail {
     const cam = this.camera(id);
-    return { ...cam.status(), config: cameraView(cam.config, this.secrets) };
+    return { ...this.#withOrigin(cam.status()), config: cameraView(cam.config, this.secrets) };
+  }
+
+  #withOrigin(s: CameraStatus): CameraStatus {
+    return this.#setInConfigFile.has(s.id) ? { ...s, setInConfigFile: true } : s;
   }
 
   /** Refuses (400, naming the field) a source the source policy does not allow. */

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Incident, Snooze } from '../../../backend/src/contract';
-import { api, formatTime } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import {
   loadSnoozes,
@@ -94,7 +95,7 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   const act = async (i: Incident, kind: 'ack' | 'resolve') => {
     const note = notes[i.id]?.trim();
     const r = await api.post<Incident>(
-      `/api/incidents/${encodeURIComponent(i.id)}/${kind}`,
+      path(kind === 'ack' ? Routes.incidents.ack : Routes.incidents.resolve, { id: i.id }),
       note ? { note } : {},
     );
     if (r.ok) {
@@ -107,7 +108,7 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   const bulkAck = async () => {
     const ids = [...selected];
     const note = bulkNote.trim();
-    const r = await api.post<{ acknowledged: Incident[]; missing: string[] }>('/api/incidents/ack', {
+    const r = await api.post<{ acknowledged: Incident[]; missing: string[] }>(Routes.incidents.bulkAck, {
       ids,
       ...(note ? { note } : {}),
     });
@@ -120,12 +121,9 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   };
 
   const notAPerson = async (i: Incident, eventId: string) => {
-    const r = await api.post<{ incident?: Incident }>(
-      `/api/incidents/${encodeURIComponent(i.id)}/false-positive`,
-      {
-        eventId,
-      },
-    );
+    const r = await api.post<{ incident?: Incident }>(path(Routes.incidents.falsePositive, { id: i.id }), {
+      eventId,
+    });
     if (r.ok) {
       if (r.data.incident) setIncidents([r.data.incident]);
       setActionError(undefined);
@@ -133,12 +131,12 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
   };
 
   const snooze = async (kind: 'camera' | 'rule', target: string, minutes: number) => {
-    const r = await api.post<Snooze>('/api/snoozes', { kind, target, minutes });
+    const r = await api.post<Snooze>(Routes.incidents.snoozes, { kind, target, minutes });
     if (!r.ok) setActionError(r.message);
     await loadSnoozes();
   };
   const unsnooze = async (s: Snooze) => {
-    const r = await api.del(`/api/snoozes/${s.kind}/${encodeURIComponent(s.target)}`);
+    const r = await api.del(path(Routes.incidents.snooze, { kind: s.kind, target: s.target }));
     if (!r.ok) setActionError(r.message);
     await loadSnoozes();
   };
@@ -245,7 +243,7 @@ export function AlertsPanel(props: { onJump: (cameraId: string) => void }) {
                   {i.snapshots.map((s) => (
                     <figure key={s.eventId}>
                       <img
-                        src={`/api/events/${encodeURIComponent(s.eventId)}/snapshot.jpg`}
+                        src={path(Routes.events.snapshot, { id: s.eventId })}
                         alt={`${s.label} ${Math.round(s.score * 100)} %`}
                         loading="lazy"
                       />

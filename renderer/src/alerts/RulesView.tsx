@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { AlertRule, AlertSiteSettings, CameraZones } from '../../../backend/src/contract';
-import { api } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
 import { loadAlertSettings, setAlertSettings, useAlertSettings, useCameras } from '../lib/store';
 
 const LABELS = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'];
@@ -110,7 +110,7 @@ export function RulesView() {
   const [zones, setZones] = useState<string[]>([]);
 
   const load = async () => {
-    const r = await api.get<AlertRule[]>('/api/alert-rules');
+    const r = await api.get<AlertRule[]>(Routes.detect.alertRules);
     if (r.ok) setRules(r.data);
   };
   useEffect(() => {
@@ -120,9 +120,9 @@ export function RulesView() {
   const zoneCameras = (draft.cameraIds.length ? draft.cameraIds : cameras.map((c) => c.id)).join(',');
   useEffect(() => {
     const ids = zoneCameras ? zoneCameras.split(',') : [];
-    void Promise.all(
-      ids.map((id) => api.get<CameraZones>(`/api/cameras/${encodeURIComponent(id)}/zones`)),
-    ).then((rs) => setZones([...new Set(rs.flatMap((r) => (r.ok ? r.data.zones.map((z) => z.name) : [])))]));
+    void Promise.all(ids.map((id) => api.get<CameraZones>(path(Routes.detect.zones, { id })))).then((rs) =>
+      setZones([...new Set(rs.flatMap((r) => (r.ok ? r.data.zones.map((z) => z.name) : [])))]),
+    );
   }, [zoneCameras]);
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft({ ...draft, [key]: value });
@@ -135,8 +135,8 @@ export function RulesView() {
     setSaved(undefined);
     if (Object.keys(local).length) return;
     const r = draft.id
-      ? await api.put<AlertRule>(`/api/alert-rules/${encodeURIComponent(draft.id)}`, bodyOf(draft))
-      : await api.post<AlertRule>('/api/alert-rules', bodyOf(draft));
+      ? await api.put<AlertRule>(path(Routes.detect.alertRule, { id: draft.id }), bodyOf(draft))
+      : await api.post<AlertRule>(Routes.detect.alertRules, bodyOf(draft));
     if (r.ok) {
       setSaved(`Saved "${r.data.name}".`);
       setDraft(draftOf(r.data));
@@ -149,7 +149,7 @@ export function RulesView() {
   };
 
   const remove = async (r: AlertRule) => {
-    const res = await api.del(`/api/alert-rules/${encodeURIComponent(r.id)}`);
+    const res = await api.del(path(Routes.detect.alertRule, { id: r.id }));
     if (res.ok) {
       if (draft.id === r.id) setDraft(EMPTY);
       await load();
@@ -380,7 +380,7 @@ function SiteAlertSettings() {
       setMessage('Channels and escalation levels must be valid JSON lists.');
       return;
     }
-    const r = await api.put<AlertSiteSettings>('/api/alert-settings', {
+    const r = await api.put<AlertSiteSettings>(Routes.incidents.alertSettings, {
       ...settings,
       channels,
       escalation,

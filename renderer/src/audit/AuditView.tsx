@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { AuditApiRoutes, type AuditPage, type AuditVerifyReport } from '../../../backend/src/contract/audit';
 import { DownloadLink } from '../desktop/DownloadLink';
 import { useApi } from '../lib/hooks';
-import { formatTime } from '../lib/http';
+import { formatTime } from '../lib/format';
 import './audit.css';
 import { ACTIONS, auditCsvUrl, auditListUrl, detailText, EMPTY_FILTERS, type AuditFilters } from './query';
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import type {
   BackupJobView,
   BackupProgress,
@@ -10,27 +10,13 @@ import type {
   BackupVerifyReport,
 } from '../../../backend/src/contract/backup';
 import { BackupApiRoutes as R } from '../../../backend/src/contract/backup';
-import { call, formatBytes, formatDuration, formatTime, type Result } from './http';
+import { path, request, Routes, type ApiResult } from '../lib/api-client';
+import { formatBytes, formatDateTime, formatDuration } from '../lib/format';
+import { useApi } from '../lib/hooks';
 import { ExportDialog } from '../export/ExportDialog';
 import './backup.css';
 
-/** Reloads a GET endpoint now and every `everyMs`. */
-function usePoll<T>(url: string, everyMs: number): { data: Result<T> | undefined; reload: () => void } {
-  const [data, setData] = useState<Result<T>>();
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let cancelled = false;
-    void call<T>('GET', url).then((r) => !cancelled && setData(r));
-    const t = setTimeout(() => setTick((n) => n + 1), everyMs);
-    return () => {
-      cancelled = true;
-      clearTimeout(t);
-    };
-  }, [url, everyMs, tick]);
-  return { data, reload: useCallback(() => setTick((n) => n + 1), []) };
-}
-
-function ErrorLine({ result }: { result: Result<unknown> | undefined }) {
+function ErrorLine({ result }: { result: ApiResult<unknown> | undefined }) {
   return result && !result.ok ? (
     <p className="error-text" role="alert">
       {result.message}
@@ -77,7 +63,7 @@ function RetentionEditor({ job, onSaved }: { job: BackupJobView; onSaved: () => 
     keepDaily: job.keepDaily,
     keepWeekly: job.keepWeekly,
   });
-  const [result, setResult] = useState<Result<unknown>>();
+  const [result, setResult] = useState<ApiResult<unknown>>();
   if (job.source !== 'ui') return <span className="muted"> (set in the config file)</span>;
   if (!open)
     return (
@@ -86,7 +72,7 @@ function RetentionEditor({ job, onSaved }: { job: BackupJobView; onSaved: () => 
       </button>
     );
   const save = async () => {
-    const r = await call('PUT', `${R.jobs}/${encodeURIComponent(job.id)}`, {
+    const r = await request('PUT', path(R.job, { id: job.id }), {
       id: job.id,
       name: job.name,
       targetId: job.targetId,
@@ -141,11 +127,11 @@ function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; relo
     user: 'vigil',
     root: '/vigil-backup',
   });
-  const [saved, setSaved] = useState<Result<unknown>>();
+  const [saved, setSaved] = useState<ApiResult<unknown>>();
   const test = async (id: string) => {
     setTests((t) => ({ ...t, [id]: 'testing' }));
-    const r = await call<BackupTargetTestResult>('POST', `${R.targets}/${encodeURIComponent(id)}/test`);
-    setTests((t) => ({ ...t, [id]: r.ok ? r.value : { ok: false, message: r.message } }));
+    const r = await request<BackupTargetTestResult>('POST', path(R.savedTargetTest, { id }));
+    setTests((t) => ({ ...t, [id]: r.ok ? r.data : { ok: false, message: r.message } }));
   };
   const body = () =>
     form.kind === 'folder'
@@ -154,16 +140,16 @@ function TargetsSection({ targets, reload }: { targets: BackupTargetView[]; relo
         ? { id: form.id, kind: 'hdfs', namenodeUrl: form.namenodeUrl, user: form.user, root: form.root }
         : { id: form.id, kind: 's3', endpoint: form.endpoint, bucket: form.bucket, prefix: form.prefix };
   const add = async () => {
-    const r = await call('POST', R.targets, body());
+    const r = await request('POST', R.targets, body());
     setSaved(r);
     if (r.ok) reload();
   };
   const testNew = async () => {
-    const r = await call<BackupTargetTestResult>('POST', `${R.targets}/test`, body());
-    setTests((t) => ({ ...t, '': r.ok ? r.value : { ok: false, message: r.message } }));
+    const r = await request<BackupTargetTestResult>('POST', R.targetTest, body());
+    setTests((t) => ({ ...t, '': r.ok ? r.data : { ok: false, message: r.message } }));
   };
   const remove = async (id: string) => {
-    const r = await call('DELETE', `${R.targets}/${encodeURIComponent(id)}`);
+    const r = await request('DELETE', path(R.target, { id }));
     setSaved(r);
     reload();
   };
@@ -313,7 +299,7 @@ function JobsSection(props: {
     keepDaily: 7,
     keepWeekly: 4,
   });
-  const [result, setResult] = useState<Result<unknown>>();
+  const [result, setResult] = useState<ApiResult<unknown>>();
   const schedule =
     form.kind === 'daily'
       ? { kind: 'daily', at: form.at }
@@ -321,7 +307,7 @@ function JobsSection(props: {
         ? { kind: 'every', hours: form.hours }
         : { kind: 'manual' };
   const add = async () => {
-    const r = await call('POST', R.jobs, {
+    const r = await request('POST', R.jobs, {
       id: form.id,
       targetId: form.targetId || targets[0]?.id,
       schedule,
@@ -334,7 +320,7 @@ function JobsSection(props: {
     if (r.ok) reload();
   };
   const act = async (id: string, what: 'run' | 'cancel') => {
-    setResult(await call('POST', `${R.jobs}/${encodeURIComponent(id)}/${what}`));
+    setResult(await request('POST', path(what === 'run' ? R.jobRun : R.jobCancel, { id })));
     reload();
   };
   return (
@@ -351,7 +337,7 @@ function JobsSection(props: {
             {j.bandwidthMBps > 0 ? ` · limited to ${j.bandwidthMBps} MB/s` : ''} · {retentionWords(j)}{' '}
             <RetentionEditor key={`${j.keepLast}/${j.keepDaily}/${j.keepWeekly}`} job={j} onSaved={reload} />
             {j.nextRunAt && !j.running ? (
-              <span className="muted"> · next {formatTime(j.nextRunAt)}</span>
+              <span className="muted"> · next {formatDateTime(j.nextRunAt)}</span>
             ) : null}{' '}
             {j.running ? (
               <button onClick={() => void act(j.id, 'cancel')}>Cancel</button>
@@ -498,7 +484,7 @@ function HistorySection({ history }: { history: BackupRunRecord[] }) {
           <tbody>
             {history.map((h) => (
               <tr key={h.runId}>
-                <td>{formatTime(h.startedAt)}</td>
+                <td>{formatDateTime(h.startedAt)}</td>
                 <td>
                   {KIND_WORDS[h.kind ?? 'backup']}
                   {h.kind && h.kind !== 'backup' && h.backupId ? (
@@ -541,24 +527,22 @@ function HistorySection({ history }: { history: BackupRunRecord[] }) {
 /** The restore and verify wizard: pick a target, a backup, then verify only or restore. */
 function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
   const [targetId, setTargetId] = useState('');
-  const [backups, setBackups] = useState<Result<BackupSummary[]>>();
+  const [backups, setBackups] = useState<ApiResult<BackupSummary[]>>();
   const [backupId, setBackupId] = useState('');
   const [options, setOptions] = useState({ metadata: true, recordings: true });
   const [busy, setBusy] = useState<'' | 'verify' | 'restore'>('');
-  const [verify, setVerify] = useState<Result<BackupVerifyReport>>();
-  const [restore, setRestore] = useState<Result<BackupRestoreReport>>();
+  const [verify, setVerify] = useState<ApiResult<BackupVerifyReport>>();
+  const [restore, setRestore] = useState<ApiResult<BackupRestoreReport>>();
   const pickTarget = async (id: string) => {
     setTargetId(id);
     setBackupId('');
     setVerify(undefined);
     setRestore(undefined);
-    setBackups(
-      id ? await call<BackupSummary[]>('GET', `${R.targets}/${encodeURIComponent(id)}/backups`) : undefined,
-    );
+    setBackups(id ? await request<BackupSummary[]>('GET', path(R.targetBackups, { id })) : undefined);
   };
   const runVerify = async () => {
     setBusy('verify');
-    setVerify(await call<BackupVerifyReport>('POST', R.verify, { targetId, backupId }));
+    setVerify(await request<BackupVerifyReport>('POST', R.verify, { targetId, backupId }));
     setBusy('');
   };
   const runRestore = async () => {
@@ -569,7 +553,7 @@ function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
     )
       return;
     setBusy('restore');
-    setRestore(await call<BackupRestoreReport>('POST', R.restore, { targetId, backupId, ...options }));
+    setRestore(await request<BackupRestoreReport>('POST', R.restore, { targetId, backupId, ...options }));
     setBusy('');
   };
   return (
@@ -591,12 +575,12 @@ function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
           <label>
             2. Backup
             <select value={backupId} onChange={(e) => setBackupId(e.target.value)}>
-              <option value="">{backups.value.length ? 'choose…' : 'no backup on this target'}</option>
-              {backups.value.map((b) => (
+              <option value="">{backups.data.length ? 'choose…' : 'no backup on this target'}</option>
+              {backups.data.map((b) => (
                 <option key={b.id} value={b.id}>
                   {b.problem
                     ? `${b.id} · refused: not a backup Vigil can restore`
-                    : `${formatTime(b.finishedAt)} · ${b.jobId} · ${b.files} files, ${formatBytes(b.totalBytes)}`}
+                    : `${formatDateTime(b.finishedAt)} · ${b.jobId} · ${b.files} files, ${formatBytes(b.totalBytes)}`}
                 </option>
               ))}
             </select>
@@ -636,19 +620,19 @@ function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
       <ErrorLine result={restore} />
       {verify?.ok && (
         <div role="status" aria-label="Verify result">
-          {verify.value.ok ? (
-            <p className="ok-text">All {verify.value.filesChecked} files match the manifest.</p>
+          {verify.data.ok ? (
+            <p className="ok-text">All {verify.data.filesChecked} files match the manifest.</p>
           ) : (
             <>
               <p className="error-text">
-                {verify.value.corrupt.length} corrupt and {verify.value.missing.length} missing of{' '}
-                {verify.value.filesChecked} files:
+                {verify.data.corrupt.length} corrupt and {verify.data.missing.length} missing of{' '}
+                {verify.data.filesChecked} files:
               </p>
               <ul>
-                {verify.value.corrupt.map((f) => (
+                {verify.data.corrupt.map((f) => (
                   <li key={f}>corrupt: {f}</li>
                 ))}
-                {verify.value.missing.map((f) => (
+                {verify.data.missing.map((f) => (
                   <li key={f}>missing: {f}</li>
                 ))}
               </ul>
@@ -657,8 +641,8 @@ function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
         </div>
       )}
       {restore?.ok && (
-        <p role="status" className={restore.value.ok ? 'ok-text' : 'error-text'}>
-          {restore.value.message}
+        <p role="status" className={restore.data.ok ? 'ok-text' : 'error-text'}>
+          {restore.data.message}
         </p>
       )}
     </section>
@@ -668,16 +652,16 @@ function RestoreSection({ targets }: { targets: BackupTargetView[] }) {
 /** Evidence export from here too (the event view and the timeline open the same dialog), and the signing key. */
 function EvidenceSection() {
   const [open, setOpen] = useState(false);
-  const key = usePoll<{ fingerprint: string }>(`${R.export}/key`, 600_000);
-  const cameras = usePoll<{ id: string; name: string }[]>('/api/cameras', 60_000);
-  const list = cameras.data?.ok ? cameras.data.value.map((c) => ({ id: c.id, name: c.name })) : [];
+  const key = useApi<{ fingerprint: string }>(R.exportKey, 600_000);
+  const cameras = useApi<{ id: string; name: string }[]>(Routes.video.cameras, 60_000);
+  const list = cameras.result?.ok ? cameras.result.data.map((c) => ({ id: c.id, name: c.name })) : [];
   const now = Date.now();
   return (
     <section aria-label="Evidence export">
       <h2>Evidence export</h2>
       <p className="muted">
         Signing key fingerprint (SHA-256):{' '}
-        <span className="fingerprint">{key.data?.ok ? key.data.value.fingerprint : '…'}</span>
+        <span className="fingerprint">{key.result?.ok ? key.result.data.fingerprint : '…'}</span>
       </p>
       <button className="primary" disabled={list.length === 0} onClick={() => setOpen(true)}>
         Export evidence…
@@ -697,28 +681,28 @@ function EvidenceSection() {
 
 /** The Backup page: targets, jobs with progress, history, and the restore / verify wizard. */
 export function BackupPage() {
-  const targets = usePoll<BackupTargetView[]>(R.targets, 30_000);
-  const jobs = usePoll<BackupJobView[]>(R.jobs, 5_000);
-  const progress = usePoll<BackupProgress[]>(R.progress, 1_000);
-  const history = usePoll<BackupRunRecord[]>(`${R.history}?limit=30`, 5_000);
+  const targets = useApi<BackupTargetView[]>(R.targets, 30_000);
+  const jobs = useApi<BackupJobView[]>(R.jobs, 5_000);
+  const progress = useApi<BackupProgress[]>(R.progress, 1_000);
+  const history = useApi<BackupRunRecord[]>(path(R.history, {}, { limit: 30 }), 5_000);
   const reload = () => {
     targets.reload();
     jobs.reload();
     history.reload();
     progress.reload();
   };
-  const t = targets.data?.ok ? targets.data.value : [];
+  const t = targets.result?.ok ? targets.result.data : [];
   return (
     <div className="backup-page">
-      <ErrorLine result={targets.data} />
+      <ErrorLine result={targets.result} />
       <TargetsSection targets={t} reload={reload} />
       <JobsSection
-        jobs={jobs.data?.ok ? jobs.data.value : []}
+        jobs={jobs.result?.ok ? jobs.result.data : []}
         targets={t}
-        progress={progress.data?.ok ? progress.data.value : []}
+        progress={progress.result?.ok ? progress.result.data : []}
         reload={reload}
       />
-      <HistorySection history={history.data?.ok ? history.data.value : []} />
+      <HistorySection history={history.result?.ok ? history.result.data : []} />
       <RestoreSection targets={t} />
       <EvidenceSection />
     </div>

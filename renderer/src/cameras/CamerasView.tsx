@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
 import { reloadCameras, useCameras } from '../lib/store';
 import type { CameraDetail, CameraStatus, ProbeResponse } from '../../../backend/src/contract';
 import { ZoneEditor } from './ZoneEditor';
@@ -26,6 +26,8 @@ interface Draft {
   enabled: boolean;
   location: string;
   isNew: boolean;
+  /** Declared in the configuration file: shown read-only, since the file's settings win at every start. */
+  setInConfigFile: boolean;
   /** The stored configuration being edited: fields the form does not show are sent back unchanged. */
   config?: CameraDetail['config'];
 }
@@ -57,6 +59,7 @@ function draftFrom(c: CameraStatus & { config?: CameraDetail['config'] }): Draft
     enabled: c.enabled,
     location: c.location ?? '',
     isNew: false,
+    setInConfigFile: Boolean(c.setInConfigFile),
     config: c.config,
   };
 }
@@ -72,7 +75,12 @@ const EMPTY: Draft = {
   enabled: true,
   location: '',
   isNew: true,
+  setInConfigFile: false,
 };
+
+/** Why a camera of the configuration file cannot be changed here. */
+const SET_IN_FILE_NOTE =
+  'Set in the configuration file: change it there and restart Vigil; the file wins at every start. Zones stay editable here.';
 
 export function CamerasView() {
   const { list, error } = useCameras();
@@ -86,7 +94,7 @@ export function CamerasView() {
   const [zonesFor, setZonesFor] = useState<string | undefined>();
 
   const edit = async (c: CameraStatus) => {
-    const r = await api.get<CameraDetail>(`/api/cameras/${encodeURIComponent(c.id)}`);
+    const r = await api.get<CameraDetail>(path(Routes.video.camera, { id: c.id }));
     setDraft(draftFrom(r.ok ? { ...c, ...r.data } : c));
     setProbe({ busy: false });
     setSaveMsg(undefined);
@@ -96,7 +104,7 @@ export function CamerasView() {
   const test = async () => {
     if (!draft) return;
     setProbe({ busy: true });
-    const r = await api.post<ProbeResponse>('/api/cameras/probe', {
+    const r = await api.post<ProbeResponse>(Routes.video.probe, {
       source: sourceOf(draft),
       ...(draft.isNew ? {} : { cameraId: draft.id }),
     });
@@ -119,8 +127,8 @@ export function CamerasView() {
       location: draft.location,
     };
     const r = draft.isNew
-      ? await api.post('/api/cameras', body)
-      : await api.put(`/api/cameras/${encodeURIComponent(draft.id)}`, body);
+      ? await api.post(Routes.video.cameras, body)
+      : await api.put(path(Routes.video.camera, { id: draft.id }), body);
     if (r.ok) {
       setSaveMsg('Saved.');
       setSaveError(undefined);
@@ -136,7 +144,7 @@ export function CamerasView() {
 
   const remove = async (id: string) => {
     if (!window.confirm(`Remove camera ${id}? Its recordings stay until retention deletes them.`)) return;
-    const r = await api.del(`/api/cameras/${encodeURIComponent(id)}`);
+    const r = await api.del(path(Routes.video.camera, { id }));
     setSaveMsg(r.ok ? 'Removed.' : r.message);
     void reloadCameras();
   };
@@ -191,7 +199,17 @@ export function CamerasView() {
             {list.map((c) => (
               <tr key={c.id}>
                 <td>{c.name}</td>
-                <td className="muted">{c.id}</td>
+                <td className="muted">
+                  {c.id}
+                  {c.setInConfigFile ? (
+                    <>
+                      {' '}
+                      <span className="badge" title={SET_IN_FILE_NOTE}>
+                        config file
+                      </span>
+                    </>
+                  ) : null}
+                </td>
                 <td>
                   <span className={`badge state-${c.state}`}>{c.state}</span>{' '}
                   <span className="muted small">{c.reason ?? ''}</span>
@@ -199,9 +217,9 @@ export function CamerasView() {
                 <td>{c.width ? `${c.width}×${c.height} ${c.codec ?? ''}` : '–'}</td>
                 <td>{c.location}</td>
                 <td className="actions">
-                  <button onClick={() => void edit(c)}>Edit</button>
+                  <button onClick={() => void edit(c)}>{c.setInConfigFile ? 'View' : 'Edit'}</button>
                   <button onClick={() => setZonesFor(c.id)}>Zones</button>
-                  <button onClick={() => void remove(c.id)}>Remove</button>
+                  {c.setInConfigFile ? null : <button onClick={() => void remove(c.id)}>Remove</button>}
                 </td>
               </tr>
             ))}
@@ -211,7 +229,12 @@ export function CamerasView() {
       </section>
       {draft ? (
         <section className="panel" aria-label="Camera settings">
-          <h3>{draft.isNew ? 'New camera' : `Edit ${draft.name}`}</h3>
+          <h3>{draft.isNew ? 'New camera' : draft.setInConfigFile ? draft.name : `Edit ${draft.name}`}</h3>
+          {draft.setInConfigFile ? (
+            <p className="muted" role="note">
+              {SET_IN_FILE_NOTE}
+            </p>
+          ) : null}
           <form
             className="form"
             onSubmit={(e) => {
@@ -219,118 +242,122 @@ export function CamerasView() {
               void save();
             }}
           >
-            <div className="field">
+            <fieldset className="plain" disabled={draft.setInConfigFile}>
+              <div className="field">
+                <label>
+                  Id
+                  <input
+                    value={draft.id}
+                    disabled={!draft.isNew}
+                    pattern={CAMERA_ID_PATTERN}
+                    title='Lower-case letters, digits, "-" and "_", at most 63 characters'
+                    required
+                    {...errorProps('id')}
+                    onChange={(e) => change('id', { id: e.target.value })}
+                  />
+                </label>
+                {errorAt('id')}
+              </div>
+              <div className="field">
+                <label>
+                  Name
+                  <input
+                    value={draft.name}
+                    required
+                    {...errorProps('name')}
+                    onChange={(e) => change('name', { name: e.target.value })}
+                  />
+                </label>
+                {errorAt('name')}
+              </div>
               <label>
-                Id
-                <input
-                  value={draft.id}
-                  disabled={!draft.isNew}
-                  pattern={CAMERA_ID_PATTERN}
-                  title='Lower-case letters, digits, "-" and "_", at most 63 characters'
-                  required
-                  {...errorProps('id')}
-                  onChange={(e) => change('id', { id: e.target.value })}
-                />
+                Source
+                <select
+                  value={draft.kind}
+                  onChange={(e) => change('url', { kind: e.target.value as SourceKind })}
+                >
+                  <option value="rtsp">RTSP camera</option>
+                  <option value="url">Other URL (HTTP, HLS, RTMP, SRT…)</option>
+                  <option value="file">File</option>
+                </select>
               </label>
-              {errorAt('id')}
-            </div>
-            <div className="field">
-              <label>
-                Name
+              <div className="field">
+                <label>
+                  {draft.kind === 'file' ? 'Path' : 'URL'}
+                  <input
+                    value={draft.url}
+                    required
+                    maxLength={draft.kind === 'file' ? 4096 : 2048}
+                    {...errorProps('url')}
+                    onChange={(e) => change('url', { url: e.target.value })}
+                  />
+                </label>
+                {errorAt('url')}
+              </div>
+              {draft.kind !== 'file' ? (
+                <>
+                  <div className="field">
+                    <label>
+                      User name
+                      <input
+                        value={draft.username}
+                        autoComplete="off"
+                        maxLength={256}
+                        {...errorProps('username')}
+                        onChange={(e) => change('username', { username: e.target.value })}
+                      />
+                    </label>
+                    {errorAt('username')}
+                  </div>
+                  <div className="field">
+                    <label>
+                      Password{' '}
+                      <span className="muted small">
+                        {draft.passwordSet ? 'set — leave blank to keep it' : 'not set'}
+                      </span>
+                      <input
+                        type="password"
+                        value={draft.password}
+                        autoComplete="new-password"
+                        maxLength={1024}
+                        placeholder={draft.passwordSet ? '••••••••' : ''}
+                        {...errorProps('password')}
+                        onChange={(e) => change('password', { password: e.target.value })}
+                      />
+                    </label>
+                    {errorAt('password')}
+                  </div>
+                </>
+              ) : null}
+              <div className="field">
+                <label>
+                  Location
+                  <input
+                    value={draft.location}
+                    {...errorProps('location')}
+                    onChange={(e) => change('location', { location: e.target.value })}
+                  />
+                </label>
+                {errorAt('location')}
+              </div>
+              <label className="check">
                 <input
-                  value={draft.name}
-                  required
-                  {...errorProps('name')}
-                  onChange={(e) => change('name', { name: e.target.value })}
-                />
+                  type="checkbox"
+                  checked={draft.enabled}
+                  onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })}
+                />{' '}
+                Enabled
               </label>
-              {errorAt('name')}
-            </div>
-            <label>
-              Source
-              <select
-                value={draft.kind}
-                onChange={(e) => change('url', { kind: e.target.value as SourceKind })}
-              >
-                <option value="rtsp">RTSP camera</option>
-                <option value="url">Other URL (HTTP, HLS, RTMP, SRT…)</option>
-                <option value="file">File</option>
-              </select>
-            </label>
-            <div className="field">
-              <label>
-                {draft.kind === 'file' ? 'Path' : 'URL'}
-                <input
-                  value={draft.url}
-                  required
-                  maxLength={draft.kind === 'file' ? 4096 : 2048}
-                  {...errorProps('url')}
-                  onChange={(e) => change('url', { url: e.target.value })}
-                />
-              </label>
-              {errorAt('url')}
-            </div>
-            {draft.kind !== 'file' ? (
-              <>
-                <div className="field">
-                  <label>
-                    User name
-                    <input
-                      value={draft.username}
-                      autoComplete="off"
-                      maxLength={256}
-                      {...errorProps('username')}
-                      onChange={(e) => change('username', { username: e.target.value })}
-                    />
-                  </label>
-                  {errorAt('username')}
-                </div>
-                <div className="field">
-                  <label>
-                    Password{' '}
-                    <span className="muted small">
-                      {draft.passwordSet ? 'set — leave blank to keep it' : 'not set'}
-                    </span>
-                    <input
-                      type="password"
-                      value={draft.password}
-                      autoComplete="new-password"
-                      maxLength={1024}
-                      placeholder={draft.passwordSet ? '••••••••' : ''}
-                      {...errorProps('password')}
-                      onChange={(e) => change('password', { password: e.target.value })}
-                    />
-                  </label>
-                  {errorAt('password')}
-                </div>
-              </>
-            ) : null}
-            <div className="field">
-              <label>
-                Location
-                <input
-                  value={draft.location}
-                  {...errorProps('location')}
-                  onChange={(e) => change('location', { location: e.target.value })}
-                />
-              </label>
-              {errorAt('location')}
-            </div>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={draft.enabled}
-                onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })}
-              />{' '}
-              Enabled
-            </label>
+            </fieldset>
             <div className="row">
               <button type="button" onClick={() => void test()} disabled={probe.busy}>
                 {probe.busy ? 'Testing…' : 'Test'}
               </button>
-              <button type="submit" className="primary">
-                Save
-              </button>
+              {draft.setInConfigFile ? null : (
+                <button type="submit" className="primary">
+                  Save
+                </button>
+              )}
               <button type="button" onClick={() => setDraft(undefined)}>
                 Cancel
               </button>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
 import type { CameraZones } from '../../../backend/src/contract';
 
 type Poly = Array<[number, number]>;
@@ -17,7 +17,7 @@ export function ZoneEditor(props: { cameraId: string; onClose: () => void }) {
   const svg = useRef<SVGSVGElement>(null);
 
   useEffect(() => {
-    void api.get<CameraZones>(`/api/cameras/${id}/zones`).then((r) => {
+    void api.get<CameraZones>(path(Routes.detect.zones, { id })).then((r) => {
       if (r.ok) setConfig({ zones: r.data.zones ?? [], masks: r.data.masks ?? [] });
       else
         setLoadNote(
@@ -51,7 +51,7 @@ export function ZoneEditor(props: { cameraId: string; onClose: () => void }) {
   };
 
   const save = async () => {
-    const r = await api.put<CameraZones>(`/api/cameras/${id}/zones`, config);
+    const r = await api.put<CameraZones>(path(Routes.detect.zones, { id }), config);
     setMsg(
       r.ok ? 'Zones saved.' : r.notAvailable ? 'Saving zones: not available on this backend.' : r.message,
     );
@@ -90,7 +90,7 @@ export function ZoneEditor(props: { cameraId: string; onClose: () => void }) {
           </div>
         ) : (
           <img
-            src={`/api/cameras/${id}/snapshot.jpg?t=${stamp}`}
+            src={path(Routes.video.snapshot, { id }, { t: stamp })}
             alt="Camera snapshot"
             onError={() => setSnapshotBroken(true)}
           />

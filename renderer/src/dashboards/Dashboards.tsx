@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { api } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
 import { useCameras } from '../lib/store';
 import type {
   EventFacetsResponse,
@@ -95,7 +95,7 @@ export function Dashboards() {
             [
               id,
               await api.get<EventHistogramResponse>(
-                `/api/events/histogram?from=${from}&to=${to}&cameras=${encodeURIComponent(id)}`,
+                path(Routes.events.histogram, {}, { from, to, cameras: [id] }),
               ),
             ] as const,
         ),
@@ -110,7 +110,7 @@ export function Dashboards() {
           hist.map(([id, r]) => [id, r.ok ? r.data : { interval: 'hour', buckets: [] }]),
           fmt,
         );
-      const facets = await api.get<EventFacetsResponse>(`/api/events/facets?from=${from}&to=${to}`);
+      const facets = await api.get<EventFacetsResponse>(path(Routes.events.facets, {}, { from, to }));
       if (facets.ok) {
         next.labels = Object.entries(facets.data.labels ?? {})
           .map(([label, count]) => ({ label, count }))
@@ -125,9 +125,7 @@ export function Dashboards() {
           async (id) =>
             [
               id,
-              await api.get<RecordingsResponse>(
-                `/api/recordings/${encodeURIComponent(id)}?from=${from}&to=${to}`,
-              ),
+              await api.get<RecordingsResponse>(path(Routes.video.recordings, { id }, { from, to })),
             ] as const,
         ),
       );

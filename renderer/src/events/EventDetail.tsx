@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { ExportDialog } from '../export';
-import { api, formatTime } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { useApi } from '../lib/hooks';
 import type { EventDetail, EventSummary } from '../../../backend/src/contract';
 import { clipRange, snapshotBox } from './filters';
@@ -10,7 +11,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
   const { summary } = props;
   const isEvent = !summary.id.startsWith('scrub-');
   const { result, reload } = useApi<EventDetail>(
-    isEvent ? `/api/events/${encodeURIComponent(summary.id)}` : null,
+    isEvent ? path(Routes.events.event, { id: summary.id }) : null,
   );
   const ev: EventSummary & Partial<EventDetail> = result?.ok ? { ...summary, ...result.data } : summary;
   const [note, setNote] = useState('');
@@ -23,7 +24,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
     props.seek !== undefined
       ? { from: Math.round(props.seek), to: Math.round(props.seek + 30_000) }
       : clipRange(ev);
-  const clipUrl = `/api/clips/${encodeURIComponent(ev.cameraId)}.mp4?from=${range.from}&to=${range.to}`;
+  const clipUrl = path(Routes.video.clip, { file: `${ev.cameraId}.mp4` }, range);
   // Footage of the last seconds is still in the segment being written: retry until it is on disk.
   const [attempt, setAttempt] = useState(0);
   const recent = Date.now() - range.to < 60_000;
@@ -40,7 +41,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
   }, [result]);
 
   const patch = async (body: { note?: string; tags?: string[]; retain?: boolean }, done: string) => {
-    const r = await api.patch<EventDetail>(`/api/events/${encodeURIComponent(ev.id)}`, body);
+    const r = await api.patch<EventDetail>(path(Routes.events.event, { id: ev.id }), body);
     setSaveMsg(r.ok ? done : r.notAvailable ? 'Saving: not available on this backend.' : r.message);
     if (r.ok) reload();
   };
@@ -63,7 +64,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
           <div className="snapshot">
             <img
               alt={`Snapshot of ${ev.label}`}
-              src={`/api/events/${encodeURIComponent(ev.id)}/snapshot.jpg?kind=frame`}
+              src={path(Routes.events.snapshot, { id: ev.id }, { kind: 'frame' })}
               onError={(e) => e.currentTarget.classList.add('broken')}
             />
             {box ? (

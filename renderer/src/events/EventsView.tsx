@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, formatTime } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { useApi } from '../lib/hooks';
 import { Unavailable } from '../lib/Unavailable';
 import { useCameras } from '../lib/store';
@@ -47,7 +48,7 @@ export function EventsView() {
   const [seek, setSeek] = useState<{ cameraId: string; ts: number } | undefined>();
   const sentinel = useRef<HTMLDivElement>(null);
   const query = filterToQuery(filter, anchor);
-  const facets = useApi<EventFacetsResponse>(`/api/events/facets?${query}`);
+  const facets = useApi<EventFacetsResponse>(path(Routes.events.facets, {}, query));
 
   useEffect(() => {
     sessionStorage.setItem('vigil.events.filter', JSON.stringify(filter));
@@ -57,7 +58,7 @@ export function EventsView() {
     async (reset: boolean, after?: string) => {
       setStatus({ loading: true });
       const r = await api.get<EventSearchResponse>(
-        `/api/events?${filterToQuery(filter, anchor, { limit: PAGE, cursor: after })}`,
+        path(Routes.events.events, {}, filterToQuery(filter, anchor, { limit: PAGE, cursor: after })),
       );
       if (!r.ok) {
         setStatus({ loading: false, error: r.message, notAvailable: r.notAvailable });
@@ -249,7 +250,7 @@ export function EventsView() {
                   className="thumb"
                   loading="lazy"
                   alt={`${ev.label} on ${name(ev.cameraId)}`}
-                  src={`/api/events/${encodeURIComponent(ev.id)}/snapshot.jpg?kind=crop`}
+                  src={path(Routes.events.snapshot, { id: ev.id }, { kind: 'crop' })}
                   onError={(e) => e.currentTarget.classList.add('broken')}
                 />
                 <span className="result-label">

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react';
 import { ExportDialog } from '../export';
-import { formatTime } from '../lib/http';
+import { path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { useApi } from '../lib/hooks';
 import type { EventSummary, RecordingsResponse } from '../../../backend/src/contract';
 
@@ -23,7 +24,7 @@ export function CameraTimeline(props: {
   const { from, to } = props;
   const span = Math.max(1, to - from);
   const { result } = useApi<RecordingsResponse>(
-    `/api/recordings/${encodeURIComponent(props.cameraId)}?from=${Math.round(from)}&to=${Math.round(to)}`,
+    path(Routes.video.recordings, { id: props.cameraId }, { from: Math.round(from), to: Math.round(to) }),
   );
   const bar = useRef<HTMLDivElement>(null);
   const [exporting, setExporting] = useState(false);

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import type { EvidenceExportResult } from '../../../backend/src/contract/backup';
 import { BackupApiRoutes, MAX_CASE_NUMBER, MAX_EXPORT_REASON } from '../../../backend/src/contract/backup';
-import { call, formatBytes, type Result } from '../backup/http';
+import { request, type ApiResult } from '../lib/api-client';
+import { formatBytes } from '../lib/format';
 import '../backup/backup.css';
 import { DownloadLink } from '../desktop';
 
@@ -48,11 +49,11 @@ export function ExportDialog(props: ExportDialogProps) {
   ];
   const [format, setFormat] = useState<'zip' | 'folder'>('zip');
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<Result<EvidenceExportResult>>();
+  const [result, setResult] = useState<ApiResult<EvidenceExportResult>>();
 
   const submit = async () => {
     setBusy(true);
-    const r = await call<EvidenceExportResult>('POST', BackupApiRoutes.export, {
+    const r = await request<EvidenceExportResult>('POST', BackupApiRoutes.export, {
       cameraIds: selected,
       from: new Date(from).getTime(),
       to: new Date(to).getTime(),
@@ -62,7 +63,7 @@ export function ExportDialog(props: ExportDialogProps) {
     });
     setBusy(false);
     setResult(r);
-    if (r.ok) props.onExported?.(r.value);
+    if (r.ok) props.onExported?.(r.data);
   };
 
   return (
@@ -133,21 +134,21 @@ export function ExportDialog(props: ExportDialogProps) {
         {result?.ok && (
           <div role="status">
             <p className="ok-text">
-              Exported {result.value.files} files ({formatBytes(result.value.bytes)}).
+              Exported {result.data.files} files ({formatBytes(result.data.bytes)}).
             </p>
-            {result.value.downloadUrl ? (
+            {result.data.downloadUrl ? (
               <p>
-                <DownloadLink href={result.value.downloadUrl} fileName={exportFileName(result.value)}>
+                <DownloadLink href={result.data.downloadUrl} fileName={exportFileName(result.data)}>
                   Download the export
                 </DownloadLink>
               </p>
             ) : (
-              <p>Written to {result.value.location}</p>
+              <p>Written to {result.data.location}</p>
             )}
             <p className="muted">
-              Signing key fingerprint: <span className="fingerprint">{result.value.keyFingerprint}</span>
+              Signing key fingerprint: <span className="fingerprint">{result.data.keyFingerprint}</span>
             </p>
-            {result.value.warnings.map((w) => (
+            {result.data.warnings.map((w) => (
               <p key={w} className="error-text">
                 {w}
               </p>

@@ -10,9 +10,9 @@ import type {
 } from '../../../backend/src/contract/handover';
 import { HandoverApiRoutes } from '../../../backend/src/contract/handover';
 import type { SessionResponse } from '../../../backend/src/contract/people';
-import { formatDuration } from '../backup/http';
 import { useApi } from '../lib/hooks';
-import { api, formatTime } from '../lib/http';
+import { api, path } from '../lib/api-client';
+import { formatDuration, formatTime } from '../lib/format';
 import './handover.css';
 
 /** The view's route id ("#/handover"). */
@@ -21,7 +21,7 @@ export const handoverViewId = 'handover';
 /** How often the list of handovers (and the banner) asks again. */
 export const HANDOVER_REFRESH_MS = 30_000;
 
-const ackPath = (id: string) => HandoverApiRoutes.ack.replace(':id', encodeURIComponent(id));
+const ackPath = (id: string) => path(HandoverApiRoutes.ack, { id });
 const who = (h: Handover) => h.authorName ?? h.author;
 
 function IncidentLine({ i }: { i: HandoverIncident }) {

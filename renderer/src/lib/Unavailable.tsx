@@ -1,4 +1,4 @@
-import type { ApiResult } from './http';
+import type { ApiResult } from './api-client';
 
 /** What a panel shows when its data could not be loaded: "not available" for a missing endpoint, else the reason. */
 export function Unavailable({ result, what }: { result: ApiResult<unknown> | undefined; what: string }) {

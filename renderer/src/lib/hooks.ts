@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type ApiResult } from './http';
+import { api, type ApiResult } from './api-client';
 
 /** Loads a GET endpoint; reloads when the path changes or every `refreshMs`. */
 export function useApi<T>(

@@ -1,4 +1,5 @@
 import type { RealtimeMessage } from '../../../backend/src/contract';
+import { Routes } from './api-client';
 
 type Listener = (message: RealtimeMessage) => void;
 
@@ -81,7 +82,7 @@ let shared: RealtimeClient | undefined;
 /** The window's realtime connection (opened on first use). */
 export function realtime(): RealtimeClient {
   if (!shared) {
-    shared = new RealtimeClient(wsUrl('/api/ws'));
+    shared = new RealtimeClient(wsUrl(Routes.app.realtime));
     shared.start();
   }
   return shared;

@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react';
 import type { RealtimeMessage } from '../../../backend/src/contract';
 import { DetectionBuffer } from '../live/overlay';
-import { api } from './http';
+import { api, path, Routes } from './api-client';
 import { realtime } from './realtime';
 import type {
   AlertSiteSettings,
@@ -85,8 +85,15 @@ export function lastDetectionAt(cameraId: string): number | undefined {
   return lastDetection.get(cameraId);
 }
 
+/** The incidents not yet resolved, as the alert panel and the sites view ask for them. */
+export const OPEN_INCIDENTS_PATH = path(
+  Routes.incidents.incidents,
+  {},
+  { state: ['new', 'acknowledged'], limit: 200 },
+);
+
 async function loadCameras(): Promise<void> {
-  const r = await api.get<CameraStatus[]>('/api/cameras');
+  const r = await api.get<CameraStatus[]>(Routes.video.cameras);
   if (r.ok) cameras.set({ list: Array.isArray(r.data) ? r.data : [], loaded: true });
   else
     cameras.set({
@@ -97,7 +104,7 @@ async function loadCameras(): Promise<void> {
 }
 
 async function loadIncidents(): Promise<void> {
-  const r = await api.get<Incident[]>('/api/incidents?state=new,acknowledged&limit=200');
+  const r = await api.get<Incident[]>(OPEN_INCIDENTS_PATH);
   if (r.ok && Array.isArray(r.data)) {
     // The list is the truth for what is open; realtime updates newer than it are kept.
     const fresh = mergeIncidents([], r.data);
@@ -116,13 +123,13 @@ async function loadIncidents(): Promise<void> {
 
 /** Loads the active snoozes (shown to everyone on duty). */
 export async function loadSnoozes(): Promise<void> {
-  const r = await api.get<Snooze[]>('/api/snoozes');
+  const r = await api.get<Snooze[]>(Routes.incidents.snoozes);
   if (r.ok && Array.isArray(r.data)) snoozes.set(r.data);
 }
 
 /** Loads the site's alert settings (sound, channels, escalation). */
 export async function loadAlertSettings(): Promise<void> {
-  const r = await api.get<AlertSiteSettings>('/api/alert-settings');
+  const r = await api.get<AlertSiteSettings>(Routes.incidents.alertSettings);
   if (r.ok && r.data) alertSettings.set(r.data);
 }
 

@@ -1,6 +1,7 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import type { CameraStatus, FrameDetections, Zone } from '../../../backend/src/contract';
 import { analysisIntervalMs, detectionBuffer, detectionLagMs } from '../lib/store';
+import { path, Routes } from '../lib/api-client';
 import { wsUrl } from '../lib/realtime';
 import { MsePlayer, type LiveSource, type PlayerState } from './mse';
 import { contentRect, drawDetections, drawZones, matchOptions } from './overlay';
@@ -92,7 +93,7 @@ function LiveTileView(props: {
     const canvas = canvasRef.current;
     const clock = clockRef.current;
     if (!video || !canvas || !clock) return;
-    const mse = new MsePlayer(video, source ?? wsUrl(`/api/live/${encodeURIComponent(cameraId)}`), {
+    const mse = new MsePlayer(video, source ?? wsUrl(path(Routes.video.live, { id: cameraId })), {
       onState: (state, reason) => setPlayer({ state, reason }),
     });
     mse.start();

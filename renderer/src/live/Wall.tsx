@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { NamedLayout } from '../../../backend/src/contract';
-import { api } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
 import { useCameras } from '../lib/store';
 import type { Zone, CameraZones } from '../../../backend/src/contract';
 import {
@@ -109,10 +109,7 @@ export function Wall(props: {
     let cancelled = false;
     const ids = layout.tiles.filter((t): t is string => !!t && !(t in zones));
     void Promise.all(
-      ids.map(
-        async (id) =>
-          [id, await api.get<CameraZones>(`/api/cameras/${encodeURIComponent(id)}/zones`)] as const,
-      ),
+      ids.map(async (id) => [id, await api.get<CameraZones>(path(Routes.detect.zones, { id }))] as const),
     ).then((results) => {
       if (cancelled) return;
       const next = { ...zones };

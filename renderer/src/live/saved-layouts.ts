@@ -1,23 +1,23 @@
 import type { NamedLayout, WallLayout } from '../../../backend/src/contract';
-import { api, type ApiResult } from '../lib/http';
+import { api, path, Routes, type ApiResult } from '../lib/api-client';
 import { isLayout } from './layout';
 
 /** Where named layouts were kept before the backend saved them; moved to the backend once, then removed. */
 const OLD_LOCAL_KEY = 'vigil.layouts';
 
-const path = (name: string) => `/api/layouts/${encodeURIComponent(name)}`;
+const layoutPath = (name: string) => path(Routes.layouts.layout, { name });
 
 /** Named wall layouts of the site, saved on the backend so that every window and browser sees the same ones. */
 export const savedLayouts = {
   async list(): Promise<ApiResult<NamedLayout[]>> {
     await moveLocalLayouts();
-    return api.get<NamedLayout[]>('/api/layouts');
+    return api.get<NamedLayout[]>(Routes.layouts.layouts);
   },
   save(name: string, layout: WallLayout): Promise<ApiResult<NamedLayout>> {
-    return api.put<NamedLayout>(path(name.trim()), layout);
+    return api.put<NamedLayout>(layoutPath(name.trim()), layout);
   },
   remove(name: string): Promise<ApiResult<void>> {
-    return api.del<void>(path(name));
+    return api.del<void>(layoutPath(name));
   },
 };
 
@@ -34,7 +34,7 @@ async function moveLocalLayouts(): Promise<void> {
   }
   const names = Object.keys(local);
   if (names.length === 0) return;
-  const existing = await api.get<NamedLayout[]>('/api/layouts');
+  const existing = await api.get<NamedLayout[]>(Routes.layouts.layouts);
   if (!existing.ok) return;
   const taken = new Set(existing.data.map((l) => l.name));
   let failed = false;

@@ -11,9 +11,9 @@ import {
   type PeopleSettings,
 } from '../../../backend/src/contract/people';
 import { useApi } from '../lib/hooks';
-import { api, formatTime, type ApiResult } from '../lib/http';
+import { api, path, type ApiResult } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { Unavailable } from '../lib/Unavailable';
-import { userPath } from './auth';
 import { Field, FormError } from './Field';
 import { GrantEditor, type CameraChoice } from './GrantEditor';
 import { describeGrants, toGrants } from './grants';
@@ -33,7 +33,7 @@ export function GroupsPanel(props: {
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (!name.trim()) return setError('Name the group.');
-    const r = await api.put(userPath(R.group, name.trim()), { name: name.trim(), cameras: picked });
+    const r = await api.put(path(R.group, { name: name.trim() }), { name: name.trim(), cameras: picked });
     if (!r.ok) return setError(r.message);
     setError(undefined);
     setNote({ kind: 'ok', text: `Group ${name.trim()} is saved.` });
@@ -69,7 +69,7 @@ export function GroupsPanel(props: {
                     <button
                       type="button"
                       onClick={async () => {
-                        const r = await api.del(userPath(R.group, g.name));
+                        const r = await api.del(path(R.group, { name: g.name }));
                         setNote(notice(r, `Group ${g.name} is removed.`));
                         props.groups.reload();
                       }}
@@ -221,7 +221,7 @@ export function TokensPanel(props: { cameras: CameraChoice[]; groups: string[] }
                       <button
                         type="button"
                         onClick={async () => {
-                          const r = await api.del(userPath(R.token, t.id));
+                          const r = await api.del(path(R.token, { id: t.id }));
                           setNote(notice(r, `Token ${t.name} is revoked: it stops working now.`));
                           tokens.reload();
                         }}

@@ -1,4 +1,4 @@
-import type { ApiResult } from '../lib/http';
+import type { ApiResult } from '../lib/api-client';
 
 /** The outcome of an action, in words: announced politely when it worked, as an alert when it did not. */
 export type Notice = { kind: 'ok' | 'error'; text: string } | undefined;

@@ -8,11 +8,11 @@ import {
   type UserAccount,
 } from '../../../backend/src/contract/people';
 import { useApi, useNow } from '../lib/hooks';
-import { api, formatTime, type ApiResult } from '../lib/http';
+import { api, path, type ApiResult } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { useCameras } from '../lib/store';
 import { Unavailable } from '../lib/Unavailable';
 import { GroupsPanel, SettingsPanel, TokensPanel } from './AccessPanels';
-import { userPath } from './auth';
 import { Field, FormError } from './Field';
 import { GrantEditor, type CameraChoice } from './GrantEditor';
 import { NoticeLine, type Notice } from './Notice';
@@ -140,7 +140,7 @@ function PeopleTable(props: {
                   type="button"
                   onClick={async () =>
                     report(
-                      await api.put(userPath(R.user, u.name), { disabled: !u.disabled }),
+                      await api.put(path(R.user, { name: u.name }), { disabled: !u.disabled }),
                       `${u.name} is ${u.disabled ? 'enabled again' : 'disabled: their sessions ended'}.`,
                     )
                   }
@@ -159,7 +159,7 @@ function PeopleTable(props: {
                     className="danger"
                     onClick={async () => {
                       setConfirming(undefined);
-                      report(await api.del(userPath(R.user, u.name)), `${u.name} is removed.`);
+                      report(await api.del(path(R.user, { name: u.name })), `${u.name} is removed.`);
                     }}
                   >
                     Yes, remove
@@ -197,7 +197,7 @@ function ResetPassword({ user, onDone }: { user: string; onDone: (text: string) 
     e.preventDefault();
     const problem = newPasswordProblem(password);
     if (problem) return setError(problem.message);
-    const r = await api.post(userPath(R.userPassword, user), { password });
+    const r = await api.post(path(R.userPassword, { name: user }), { password });
     if (r.ok) onDone(`${user}'s password is reset: tell them the new one in person.`);
     else setError(r.message);
   };
@@ -259,7 +259,7 @@ function PersonForm(props: {
       cameras,
     };
     const r = p
-      ? await api.put(userPath(R.user, p.name), body)
+      ? await api.put(path(R.user, { name: p.name }), body)
       : await api.post(R.users, { ...body, name: name.trim(), password });
     setBusy(false);
     if (r.ok)

@@ -1,5 +1,5 @@
 import { PeopleApiRoutes, type SessionResponse } from '../../../backend/src/contract/people';
-import { api, type ApiResult } from '../lib/http';
+import { api, path, type ApiResult } from '../lib/api-client';
 
 /** POST /api/auth/login: signs in with a user name and password (the answer sets the session cookie). */
 export function signIn(username: string, password: string): Promise<ApiResult<SessionResponse>> {
@@ -18,10 +18,5 @@ export function authStatus(): Promise<ApiResult<{ accounts: boolean }>> {
 
 /** POST /api/users/:name/password: one's own new password, with the current one. */
 export function changeOwnPassword(user: string, current: string, password: string): Promise<ApiResult<void>> {
-  return api.post<void>(userPath(PeopleApiRoutes.userPassword, user), { current, password });
-}
-
-/** A people route with its `:name` filled in. */
-export function userPath(route: string, name: string): string {
-  return route.replace(':name', encodeURIComponent(name)).replace(':id', encodeURIComponent(name));
+  return api.post<void>(path(PeopleApiRoutes.userPassword, { name: user }), { current, password });
 }

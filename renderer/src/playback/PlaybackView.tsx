@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { EventSearchResponse, EventSummary } from '../../../backend/src/contract/events-api';
 import type { RecordingTimelineResponse } from '../../../backend/src/contract/video-api';
 import { ExportDialog } from '../export';
-import { api, formatTime } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { useCameras } from '../lib/store';
 import {
   MAX_PLAYBACK_CAMERAS,
@@ -190,12 +191,12 @@ export function PlaybackView(props: { params: URLSearchParams }) {
   const findEvent = async (direction: 'previous' | 'next') => {
     if (!cameraIds.length) return;
     const now = clock.now();
-    const q =
+    const range =
       direction === 'next'
-        ? `from=${Math.floor(now) + 1}&to=${Math.max(Date.now(), Math.floor(now) + 2)}&sort=oldest`
-        : `from=${Math.max(0, Math.floor(now) - 30 * 86_400_000)}&to=${Math.floor(now)}&sort=newest`;
+        ? { from: Math.floor(now) + 1, to: Math.max(Date.now(), Math.floor(now) + 2), sort: 'oldest' }
+        : { from: Math.max(0, Math.floor(now) - 30 * 86_400_000), to: Math.floor(now), sort: 'newest' };
     const r = await api.get<EventSearchResponse>(
-      `/api/events?${q}&limit=1&cameras=${cameraIds.map(encodeURIComponent).join(',')}`,
+      path(Routes.events.events, {}, { ...range, limit: 1, cameras: cameraIds }),
     );
     const ev = r.ok ? r.data.items[0] : undefined;
     setNote(r.ok ? (ev ? undefined : `No ${direction} event on these cameras.`) : `Events: ${r.message}`);
@@ -406,11 +407,9 @@ function PlaybackTimeline(props: {
       void Promise.all(
         cameraIds.map(async (id) => {
           const [tl, ev] = await Promise.all([
-            api.get<RecordingTimelineResponse>(
-              `/api/recordings/${encodeURIComponent(id)}/timeline?from=${from}&to=${to}`,
-            ),
+            api.get<RecordingTimelineResponse>(path(Routes.video.timeline, { id }, { from, to })),
             api.get<EventSearchResponse>(
-              `/api/events?cameras=${encodeURIComponent(id)}&from=${from}&to=${to}&sort=oldest&limit=500`,
+              path(Routes.events.events, {}, { cameras: [id], from, to, sort: 'oldest', limit: 500 }),
             ),
           ]);
           return [id, { timeline: tl.ok ? tl.data : undefined, events: ev.ok ? ev.data.items : [] }] as const;

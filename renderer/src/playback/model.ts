@@ -3,6 +3,7 @@
  * between a clip's media time and the wall clock, the drift correction that keeps tiles on one instant, the
  * timeline's zoom levels and scale, and the playback URL.
  */
+import { path, Routes } from '../lib/api-client';
 
 /** Most cameras one playback view shows. */
 export const MAX_PLAYBACK_CAMERAS = 16;
@@ -36,7 +37,7 @@ export interface Span {
 }
 
 /**
- * One clip a tile plays: `/api/clips/<camera>.mp4?from&to`, starting exactly at a segment's start (so no key frame
+ * One clip a tile plays: the camera's clip (`Routes.video.clip`) from `from` to `to`, starting exactly at a segment's start (so no key frame
  * before it is pulled in and media time 0 is `from`), with the media time each segment starts at in the clip.
  */
 export interface ClipWindow {
@@ -81,7 +82,7 @@ export function clipWindow(
 
 /** The clip URL of a window: a whole file in byte ranges, since a browser cannot seek in a streamed clip. */
 export function clipUrl(w: ClipWindow): string {
-  return `/api/clips/${encodeURIComponent(w.cameraId)}.mp4?from=${w.from}&to=${w.to}&seekable=1`;
+  return path(Routes.video.clip, { file: `${w.cameraId}.mp4` }, { from: w.from, to: w.to, seekable: 1 });
 }
 
 /** Media time (s) in the window's clip that shows instant `t`; undefined outside the window. */

@@ -1,5 +1,5 @@
 import type { RecordingTimelineResponse } from '../../../backend/src/contract/video-api';
-import { api } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
 import { clipUrl, clipWindow, correction, mediaTimeAt, wallTimeAt, type ClipWindow } from './model';
 
 /** What a tile is doing at the shared instant. */
@@ -175,7 +175,7 @@ export class TileSync {
     const to = Math.round(Math.min(now, t + FETCH_AROUND_MS));
     void api
       .get<RecordingTimelineResponse>(
-        `/api/recordings/${encodeURIComponent(this.cameraId)}/timeline?from=${from}&to=${Math.max(to, from + 1)}`,
+        path(Routes.video.timeline, { id: this.cameraId }, { from, to: Math.max(to, from + 1) }),
       )
       .then((r) => {
         this.#fetching = false;

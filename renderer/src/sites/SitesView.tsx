@@ -7,6 +7,8 @@ import type { Zone } from '../../../backend/src/contract/index';
 import { LiveTile } from '../live/LiveTile';
 import { siteFeedKey, siteLiveSource } from './live';
 import { bridgeErrorMessage } from '../desktop/bridge';
+import { path, Routes } from '../lib/api-client';
+import { OPEN_INCIDENTS_PATH } from '../lib/store';
 import {
   answerOf,
   mergeIncidents,
@@ -46,7 +48,10 @@ function useSites(api: DesktopSitesApi) {
     const [cams, open] = await Promise.all([
       Promise.all(
         reachable.map(async (s) =>
-          answerOf<CameraStatus[]>(s, await api.request({ site: s.id, method: 'GET', path: '/api/cameras' })),
+          answerOf<CameraStatus[]>(
+            s,
+            await api.request({ site: s.id, method: 'GET', path: Routes.video.cameras }),
+          ),
         ),
       ),
       Promise.all(
@@ -56,7 +61,7 @@ function useSites(api: DesktopSitesApi) {
             await api.request({
               site: s.id,
               method: 'GET',
-              path: '/api/incidents?state=new,acknowledged&limit=200',
+              path: OPEN_INCIDENTS_PATH,
             }),
           ),
         ),
@@ -216,7 +221,7 @@ function SiteIncidentItem(props: {
       const r = await api.request({
         site: i.siteId,
         method: 'POST',
-        path: `/api/incidents/${encodeURIComponent(i.id)}/ack`,
+        path: path(Routes.incidents.ack, { id: i.id }),
         body: {},
       });
       const a = answerOf<Incident>({ id: i.siteId, name: i.siteName }, r);
@@ -291,7 +296,7 @@ function Snapshot({ api, siteId, cameraId }: { api: DesktopSitesApi; siteId: str
         .request({
           site: siteId,
           method: 'GET',
-          path: `/api/cameras/${encodeURIComponent(cameraId)}/snapshot.jpg`,
+          path: path(Routes.video.snapshot, { id: cameraId }),
         })
         .then((r) => live && r.dataUrl && setSrc(r.dataUrl))
         .catch(() => {});
@@ -372,14 +377,14 @@ function Search({ api, sites, only }: { api: DesktopSitesApi; sites: DesktopSite
   const [busy, setBusy] = useState(false);
   const run = async () => {
     setBusy(true);
-    const q = new URLSearchParams({ limit: '100', ...(label ? { label } : {}) });
+    const q = { limit: 100, label };
     const targets = sites.filter((s) => !only || s.id === only);
     const answers = await Promise.all(
       targets.map(async (s) =>
         answerOf<EventSearchResponse>(
           s,
           await api
-            .request({ site: s.id, method: 'GET', path: `/api/events?${q}` })
+            .request({ site: s.id, method: 'GET', path: path(Routes.events.events, {}, q) })
             .catch((err: unknown) => ({ status: 0, error: bridgeErrorMessage(err) })),
         ),
       ),

@@ -1,25 +1,9 @@
 import { useState } from 'react';
 import type { CameraStatus, RetentionResponse } from '../../../backend/src/contract';
-import { api, formatBytes, type ApiResult } from '../lib/http';
+import { api, path, Routes, type ApiResult } from '../lib/api-client';
+import { formatBytes, formatDays, formatSpan } from '../lib/format';
 import { useApi } from '../lib/hooks';
 import { Unavailable } from '../lib/Unavailable';
-
-/** "12.5 days", "about 3 months": how long, for people. */
-export function formatDays(days: number): string {
-  if (days < 1) return `${Math.max(0, Math.round(days * 24))} hours`;
-  if (days < 60) return `${Math.round(days * 10) / 10} days`;
-  if (days < 730) return `about ${Math.round(days / 30.4)} months`;
-  return `about ${Math.round(days / 365)} years`;
-}
-
-/** A measured span in words: "40 seconds", "12 minutes", "5 hours", "3.5 days". */
-export function formatSpan(ms: number): string {
-  const s = ms / 1000;
-  if (s < 90) return `${Math.round(s)} seconds`;
-  if (s < 5400) return `${Math.round(s / 60)} minutes`;
-  if (s < 129_600) return `${Math.round(s / 3600)} hours`;
-  return formatDays(s / 86_400);
-}
 
 function ageWords(days: number): string {
   return days > 0 ? `${days} day${days === 1 ? '' : 's'}` : 'no age limit';
@@ -30,7 +14,7 @@ function ageWords(days: number): string {
  * how many days of footage the video store holds at that rate.
  */
 export function RetentionPanel({ cameras }: { cameras: CameraStatus[] }) {
-  const { result, reload } = useApi<RetentionResponse>('/api/retention', 60_000);
+  const { result, reload } = useApi<RetentionResponse>(Routes.video.retention, 60_000);
   const [globalDays, setGlobalDays] = useState<string | undefined>();
   const [cameraDays, setCameraDays] = useState<Record<string, string>>({});
   const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>();
@@ -83,7 +67,9 @@ export function RetentionPanel({ cameras }: { cameras: CameraStatus[] }) {
         onSubmit={(e) => {
           e.preventDefault();
           void api
-            .put<RetentionResponse>('/api/retention', { maxAgeDays: Number(globalDays ?? r.maxAgeDays) })
+            .put<RetentionResponse>(Routes.video.retention, {
+              maxAgeDays: Number(globalDays ?? r.maxAgeDays),
+            })
             .then((res) => done(res, 'Retention'));
         }}
       >
@@ -123,7 +109,7 @@ export function RetentionPanel({ cameras }: { cameras: CameraStatus[] }) {
             const value = cameraDays[id] ?? (own !== undefined ? String(own) : '');
             const save = (maxAgeDays: number | null) =>
               void api
-                .put<RetentionResponse>(`/api/retention/cameras/${encodeURIComponent(id)}`, { maxAgeDays })
+                .put<RetentionResponse>(path(Routes.video.cameraRetention, { id }), { maxAgeDays })
                 .then((res) => done(res, `Retention of ${nameOf(id)}`));
             return (
               <tr key={id}>

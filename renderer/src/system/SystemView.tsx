@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { Line, LineChart, ResponsiveContainer, Tooltip, YAxis } from 'recharts';
 import type { HealthResponse } from '../../../backend/src/contract';
-import { formatBytes, formatTime } from '../lib/http';
+import { path, Routes } from '../lib/api-client';
+import { formatBytes, formatTime } from '../lib/format';
 import { useApi } from '../lib/hooks';
 import { Unavailable } from '../lib/Unavailable';
 import { useCameras } from '../lib/store';
@@ -63,7 +64,7 @@ const SERIES: Array<{
     unit: 'MB',
     read: (s) => {
       const v = sumMetric(s, 'process_resident_memory_bytes');
-      return v === undefined ? undefined : v / 2 ** 20;
+      return v === undefined ? undefined : v / 1e6;
     },
   },
   {
@@ -83,7 +84,7 @@ function useMetricHistory(): { points: Point[]; error?: string; latest?: MetricS
     let cancelled = false;
     const poll = async () => {
       try {
-        const res = await fetch('/metrics', { credentials: 'same-origin' });
+        const res = await fetch(Routes.app.metrics, { credentials: 'same-origin' });
         if (!res.ok)
           throw new Error(res.status === 404 ? 'Metrics: not available.' : `Metrics: HTTP ${res.status}`);
         const samples = parsePrometheus(await res.text());
@@ -112,9 +113,9 @@ function useMetricHistory(): { points: Point[]; error?: string; latest?: MetricS
 export function SystemView() {
   const health = useApi<HealthResponse>('/healthz', 5000);
   const { list: cameras, error: camError } = useCameras();
-  const storage = useApi<StorageResponse>('/api/storage', 30_000);
-  const retention = useApi<RetentionLogEntry[]>('/api/retention/log?limit=50', 30_000);
-  const detect = useApi<DetectStats>('/api/detect/stats', 5000);
+  const storage = useApi<StorageResponse>(Routes.video.storage, 30_000);
+  const retention = useApi<RetentionLogEntry[]>(path(Routes.video.retentionLog, {}, { limit: 50 }), 30_000);
+  const detect = useApi<DetectStats>(Routes.detect.stats, 5000);
   const metrics = useMetricHistory();
 
   const services = health.result?.ok ? Object.entries(health.result.data.services) : [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDays, formatSpan } from './RetentionPanel';
+import { formatDays, formatSpan } from '../lib/format';
 
 describe('retention in words', () => {
   it('says how long footage fits, and over how much footage the rate was measured', () => {

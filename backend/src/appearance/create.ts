@@ -23,7 +23,10 @@ export interface AppearanceOptions {
  * The one factory of the appearance index: opened when the services start, closed when they stop, and, for the
  * role that writes events, the reader of the events topic that fills it. Returns how to get the open index.
  */
-export function createAppearanceIndex(services: ServiceHost, options: AppearanceOptions): () => AppearanceIndex {
+export function createAppearanceIndex(
+  services: ServiceHost,
+  options: AppearanceOptions,
+): () => AppearanceIndex {
   let index: AppearanceIndex | undefined;
   services.add({
     name: 'appearance',

@@ -23,8 +23,8 @@ const MIN_SAT = 0.18;
 const MIN_VAL = 0.18;
 /** Gradient orientation bins of the texture statistics. */
 const ORIENT_BINS = 4;
-/** Weight of the texture block against the colour block (both unit length before weighting). */
-const TEXTURE_WEIGHT = 0.5;
+/** Weight of the texture block against the colour block (both unit length before weighting); 0.5 and 0 measured lower top-1. */
+const TEXTURE_WEIGHT = 1;
 /** At most this many pixels sampled per part: the cost stays the same for a near and a far person. */
 const MAX_SAMPLES = 2500;
 

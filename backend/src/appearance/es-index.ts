@@ -72,7 +72,9 @@ export class EsAppearanceIndex implements AppearanceIndex {
   }
 
   async put(entries: readonly AppearanceEntry[]): Promise<void> {
-    const usable = entries.filter((e) => e.appearance.v === 1 && e.appearance.vector.length === APPEARANCE_LENGTH);
+    const usable = entries.filter(
+      (e) => e.appearance.v === 1 && e.appearance.vector.length === APPEARANCE_LENGTH,
+    );
     if (!usable.length) return;
     const operations = usable.flatMap((e) => [
       { index: { _index: this.#index, _id: e.eventId } },
@@ -114,10 +116,7 @@ export class EsAppearanceIndex implements AppearanceIndex {
   async nearest(q: NearestQuery): Promise<NearestHit[]> {
     if (q.cameras && q.cameras.length === 0) return [];
     if (q.appearance.v !== 1 || q.appearance.vector.length !== APPEARANCE_LENGTH) return [];
-    const filter: object[] = [
-      { term: { family: q.family } },
-      { range: { ts: { gte: q.from, lte: q.to } } },
-    ];
+    const filter: object[] = [{ term: { family: q.family } }, { range: { ts: { gte: q.from, lte: q.to } } }];
     if (q.cameras) filter.push({ terms: { cameraId: [...q.cameras] } });
     const mustNot: object[] = [];
     if (q.excludeCameras?.length) mustNot.push({ terms: { cameraId: [...q.excludeCameras] } });
@@ -152,7 +151,6 @@ export class EsAppearanceIndex implements AppearanceIndex {
     return res.deleted ?? 0;
   }
 
-  async dispose(): Promise<void> {
-    await this.#es.close();
-  }
+  /** The client belongs to whoever passed it (as with the event store). */
+  async dispose(): Promise<void> {}
 }

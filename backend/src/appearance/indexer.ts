@@ -16,9 +16,7 @@ export class AppearanceIndexer implements Service {
   #subscription: Subscription | undefined;
   #lastError: string | undefined;
 
-  constructor(
-    private readonly options: { bus: Bus; index: () => AppearanceIndex; group: string },
-  ) {}
+  constructor(private readonly options: { bus: Bus; index: () => AppearanceIndex; group: string }) {}
 
   async start(): Promise<void> {
     this.#subscription = await this.options.bus.subscribe<VigilEvent>(
@@ -33,7 +31,10 @@ export class AppearanceIndexer implements Service {
     const parsed = AppearanceSchema.safeParse(event.appearance);
     if (!parsed.success) {
       // A malformed descriptor loses only the search by appearance of this event; the event itself is stored.
-      this.#log.warn({ event: event.id }, 'an event arrived with a malformed appearance descriptor; not indexed');
+      this.#log.warn(
+        { event: event.id },
+        'an event arrived with a malformed appearance descriptor; not indexed',
+      );
       return;
     }
     try {

@@ -80,7 +80,11 @@ export function sightingRoutes(options: SightingRoutesOptions): RouteModule {
           let from = q.from ?? source.startTs - SIGHTINGS_WINDOW_MS;
           const to = q.to ?? (source.endTs ?? source.lastTs) + SIGHTINGS_WINDOW_MS;
           if (to < from) {
-            const body: ApiError = { error: 'bad_request', message: 'to must not be before from', field: 'to' };
+            const body: ApiError = {
+              error: 'bad_request',
+              message: 'to must not be before from',
+              field: 'to',
+            };
             return reply.code(400).send(body);
           }
           // A guard's look-back: a window the guard chose past it is refused, the default one is shortened.

@@ -75,7 +75,8 @@ export class SqliteAppearanceIndex implements AppearanceIndex {
   }
 
   async get(eventId: string): Promise<AppearanceEntry | undefined> {
-    const row = this.#db.prepare('SELECT * FROM appearance WHERE event_id = ?').get(eventId) as Row | undefined;
+    const row = this.#db.prepare('SELECT * FROM appearance WHERE event_id = ?').get(eventId) as
+      Row | undefined;
     if (!row) return undefined;
     return {
       eventId: row.event_id,

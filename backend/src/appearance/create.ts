@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
 import type { AppearanceIndex } from '../contract/appearance.js';
 import type { Bus } from '../contract/bus.js';
+import type { ClusterEventStoreConfig } from '../contract/config/cluster.js';
+import { createEsClient } from '../store-es/create.js';
 import type { ServiceHost } from '../platform/lifecycle.js';
 import { EsAppearanceIndex } from './es-index.js';
 import { AppearanceIndexer } from './indexer.js';
@@ -10,8 +11,11 @@ import { APPEARANCE_DB, SqliteAppearanceIndex } from './sqlite-index.js';
 export interface AppearanceOptions {
   /** Data folder of the embedded index (`<data>/appearance.db`). */
   dataDir: string;
-  /** The cluster's Elasticsearch instead of the embedded index. */
-  elasticsearch?: { client: Client; indexPrefix: string };
+  /**
+   * A cluster role's event store: with Elasticsearch the index lives there (`<indexPrefix>-appearance`), with SQLite
+   * in the data folder beside the events database.
+   */
+  cluster?: { eventStore: ClusterEventStoreConfig; env?: NodeJS.ProcessEnv };
   /**
    * Fill the index from the events topic in this consumer group (the role that writes events); absent for a
    * reader of an index another process fills (the cluster's api role).
@@ -31,8 +35,12 @@ export function createAppearanceIndex(
   services.add({
     name: 'appearance',
     start: async () => {
-      if (options.elasticsearch) {
-        const es = new EsAppearanceIndex(options.elasticsearch);
+      const eventStore = options.cluster?.eventStore;
+      if (eventStore?.kind === 'elasticsearch') {
+        const es = new EsAppearanceIndex({
+          client: createEsClient(eventStore, options.cluster?.env),
+          indexPrefix: eventStore.indexPrefix,
+        });
         await es.setup();
         index = es;
       } else index = new SqliteAppearanceIndex(path.join(options.dataDir, APPEARANCE_DB));

@@ -24,11 +24,15 @@ const START_TS = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 /**
  * Floors from measured figures (22 left-camera tracks with a labelled same person on the right camera, ranked
- * against all 33 person tracks of the right camera, 2 analysis frames per second, centernet), 2026-12: see
- * fixtures/README.md. One query is 4.5 points: the floors sit one query under the measurement. A broken crop, a
- * box in the wrong coordinates or a colour conversion gone wrong ranks near chance (top-1 about 0.03, top-5 0.15).
+ * against all 33 person tracks of the right camera; the full clip at 2 analysis frames per second, centernet),
+ * 2026-12: top-1 0.227 (5 of 22), top-5 0.682 (15 of 22); see fixtures/README.md for how the pairs were made and
+ * the variants measured. One query is 4.5 points: the floors sit one query under the measurement. Chance is about
+ * 0.03 (top-1) and 0.15 (top-5): a broken crop, a box in the wrong coordinates or a colour conversion gone wrong
+ * falls far under the floors. Most people on the plaza wear dark clothes, and a person's track often breaks in two
+ * on the right camera (the other half, unlabelled, then ranks first): the figures are a floor for the descriptor on
+ * hard footage, not its ceiling.
  */
-const FLOORS = { top1: 0.22, top5: 0.68 };
+const FLOORS = { top1: 0.18, top5: 0.63 };
 
 describe.skipIf(skip)(
   'finding a person on another camera (real footage, real detector, two virtual cameras)',

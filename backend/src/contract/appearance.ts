@@ -63,7 +63,13 @@ export interface AppearanceIndex {
 }
 
 const msParam = z
-  .union([z.number(), z.string().max(16).regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch')])
+  .union([
+    z.number(),
+    z
+      .string()
+      .max(16)
+      .regex(/^\d{1,16}$/, 'a time in milliseconds since the epoch'),
+  ])
   .transform(Number)
   .pipe(z.number().int().min(0).max(4_102_444_800_000, 'a time before 2100 in milliseconds since the epoch'));
 

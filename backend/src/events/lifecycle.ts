@@ -13,6 +13,7 @@ import { createLogger } from '../platform/log.js';
 import { RecentSamples } from '../platform/recent-samples.js';
 import { AlertRuleEngine, suppressionFor } from './alert-rules.js';
 import { SnapshotEncoder } from './snapshot.js';
+import { describeAppearance } from '../appearance/descriptor.js';
 
 /** The best picture of an event so far: the frame it was seen best in, and where. */
 interface BestShot {
@@ -231,6 +232,8 @@ export class EventLifecycle {
           const jpegs = await this.#snapshots.encode(shot.image, shot.box);
           const snapshot: EventSnapshot = { ts: shot.ts, score: shot.score, box: shot.box, ...jpegs };
           event.snapshot = snapshot;
+          const appearance = describeAppearance(shot.image, shot.box);
+          if (appearance) event.appearance = appearance;
         }
         await this.#bus.publish(Topics.events, t.cameraId, event);
         if (phase === 'start' && receivedAt !== undefined) {

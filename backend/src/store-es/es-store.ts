@@ -31,6 +31,7 @@ import {
   type EventStore,
   type UpsertResult,
 } from '../contract/store.js';
+import { acknowledgeAlert, mergeAlert, resolveAlert } from '../contract/transitions.js';
 import { EsIncidentStore, incidentIndexTemplate } from './es-incidents.js';
 import { createLogger } from '../platform/log.js';
 import { mergeEvent, snapshotIsBetter, type MergeableEvent } from '../store/merge.js';
@@ -775,7 +776,6 @@ export class EsEventStore implements EventStore {
   async upsertAlerts(alerts: readonly VigilAlert[]): Promise<void> {
     if (!alerts.length) return;
     const index = this.#index('alerts');
-    const rank = { new: 0, acknowledged: 1, resolved: 2 } as const;
     let pending = [...alerts];
     // Optimistic concurrency, as for events: each write names the version it was merged from, and an alert another
     // writer changed meanwhile (an operator's acknowledgement) is read and merged again, so its state never goes back.
@@ -796,8 +796,7 @@ export class EsEventStore implements EventStore {
       >();
       for (const a of pending) {
         const prev = next.get(a.id) ?? { ...stored.get(a.id), from: [] };
-        const p = prev.alert;
-        const alert = p && rank[p.state] >= rank[a.state] ? { ...a, ...p } : { ...p, ...a };
+        const alert = prev.alert ? mergeAlert(prev.alert, a) : a;
         next.set(a.id, { ...prev, alert, from: [...prev.from, a] });
       }
       const operations: object[] = [];
@@ -870,6 +869,7 @@ export class EsEventStore implements EventStore {
       }
       if (!hit.found || !hit._source) return undefined;
       const next = change(hit._source);
+      if (next === hit._source) return next;
       try {
         await this.#es.index({
           index,
@@ -888,15 +888,11 @@ export class EsEventStore implements EventStore {
   }
 
   acknowledgeAlert(id: string, by: string, now = Date.now()): Promise<VigilAlert | undefined> {
-    return this.#setAlert(id, (a) =>
-      a.state === 'new' ? { ...a, state: 'acknowledged', acknowledgedBy: by, acknowledgedTs: now } : a,
-    );
+    return this.#setAlert(id, (a) => acknowledgeAlert(a, by, now));
   }
 
   resolveAlert(id: string, now = Date.now()): Promise<VigilAlert | undefined> {
-    return this.#setAlert(id, (a) =>
-      a.state === 'resolved' ? a : { ...a, state: 'resolved', resolvedTs: now },
-    );
+    return this.#setAlert(id, (a) => resolveAlert(a, now));
   }
 
   async createSavedSearch(body: SavedSearchBody, actor: string, now = Date.now()): Promise<SavedSearch> {

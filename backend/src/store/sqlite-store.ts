@@ -33,9 +33,9 @@ import {
   type EventStore,
   type UpsertResult,
 } from '../contract/store.js';
+import { acknowledgeAlert, mergeAlert, resolveAlert } from '../contract/transitions.js';
 import { createLogger } from '../platform/log.js';
 import { CounterDeltas, CounterStatements } from './counters.js';
-import { mergeAlert } from './event-schema.js';
 import { mergeEvent, mergePaths, snapshotIsBetter, type MergeableEvent } from './merge.js';
 import { migrate } from './migrations.js';
 
@@ -838,13 +838,9 @@ export class SqliteEventStore implements EventStore {
     return this.db.transaction(() => {
       const row = this.#stmts.alertById.get(id);
       if (!row) return undefined;
-      const a = JSON.parse(row.data) as VigilAlert;
-      if (a.state === 'new') {
-        a.state = 'acknowledged';
-        a.acknowledgedBy = by;
-        a.acknowledgedTs = now;
-        this.#putAlert(a);
-      }
+      const stored = JSON.parse(row.data) as VigilAlert;
+      const a = acknowledgeAlert(stored, by, now);
+      if (a !== stored) this.#putAlert(a);
       return a;
     })();
   }
@@ -853,12 +849,9 @@ export class SqliteEventStore implements EventStore {
     return this.db.transaction(() => {
       const row = this.#stmts.alertById.get(id);
       if (!row) return undefined;
-      const a = JSON.parse(row.data) as VigilAlert;
-      if (a.state !== 'resolved') {
-        a.state = 'resolved';
-        a.resolvedTs = now;
-        this.#putAlert(a);
-      }
+      const stored = JSON.parse(row.data) as VigilAlert;
+      const a = resolveAlert(stored, now);
+      if (a !== stored) this.#putAlert(a);
       return a;
     })();
   }

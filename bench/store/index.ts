@@ -197,7 +197,7 @@ try {
     .all();
   for (let i = 0; i < some.length; i += 10) {
     const id = some[i]?.id as string;
-    await store.updateEvent(
+    await store.annotations.updateEvent(
       id,
       { note: pick(NOTES), tags: rand() < 0.3 ? ['case-12'] : [], retain: rand() < 0.4 },
       'investigator',

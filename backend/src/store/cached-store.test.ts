@@ -84,7 +84,7 @@ describe.skipIf(skip)('Redis-cached event store (real redis-server)', () => {
     const after = await cached.search(q);
     expect(after.items[0]?.id).toBe('fresh');
     expect(after.total).toBe((before.total ?? 0) + 1);
-    await cached.updateEvent('c297', { tags: ['urgent'] }, 'alice');
+    await cached.annotations.updateEvent('c297', { tags: ['urgent'] }, 'alice');
     expect((await cached.search(q)).items.find((i) => i.id === 'c297')?.tags).toEqual(['urgent']);
     await sameAnswers(Date.now());
   });

@@ -2,23 +2,22 @@ import type { ConnectionOptions } from 'node:tls';
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { IncidentStore } from '../contract/incidents.js';
-import type { VigilAlert, VigilEvent } from '../contract/events.js';
+import type { VigilEvent } from '../contract/events.js';
 import type {
   EventDetail,
   EventFacetsResponse,
   EventHistogramResponse,
   EventSearchResponse,
   LiveStatsResponse,
-  SavedSearch,
-  SavedSearchBody,
 } from '../contract/events-api.js';
 import {
   HOUR_MS,
   MINUTE_MS,
-  type AlertListOptions,
-  type EventPatch,
+  type AlertStore,
+  type AnnotationStore,
   type EventQuery,
   type EventStore,
+  type SavedSearchStore,
   type UpsertResult,
 } from '../contract/store.js';
 import type { ServiceHealth } from '../platform/lifecycle.js';
@@ -62,6 +61,12 @@ export class CachedEventStore implements EventStore {
   readonly stats: CacheStats = { hits: 0, misses: 0, outages: 0 };
   readonly redis: Redis;
   readonly #log = createLogger('store.cache');
+  /** Not cached: alerts and incidents change with every acknowledgement and are read by few. */
+  readonly alerts: AlertStore;
+  readonly incidents: IncidentStore;
+  readonly savedSearches: SavedSearchStore;
+  /** A note, tag or retain flag changes what searches answer: each change invalidates the event's camera. */
+  readonly annotations: AnnotationStore;
   readonly #prefix: string;
   readonly #ttl: number;
   /** False until the cache epoch has been renewed after (re)connecting, or after a failed invalidation. */
@@ -73,6 +78,16 @@ export class CachedEventStore implements EventStore {
     options: RedisCacheOptions,
   ) {
     this.kind = `${inner.kind}+redis`;
+    this.alerts = inner.alerts;
+    this.incidents = inner.incidents;
+    this.savedSearches = inner.savedSearches;
+    this.annotations = {
+      updateEvent: async (id, patch, actor, now) => {
+        const out = await inner.annotations.updateEvent(id, patch, actor, now);
+        if (out) await this.#invalidate([out.cameraId]);
+        return out;
+      },
+    };
     this.#prefix = `${options.keyPrefix ?? 'vigil:'}store:`;
     this.#ttl = options.ttlSeconds ?? 30;
     this.redis = new Redis(options.url, {
@@ -242,46 +257,6 @@ export class CachedEventStore implements EventStore {
 
   readSnapshot(id: string, kind: 'crop' | 'frame'): Promise<Uint8Array | undefined> {
     return this.inner.readSnapshot(id, kind);
-  }
-
-  async updateEvent(
-    id: string,
-    patch: EventPatch,
-    actor: string,
-    now?: number,
-  ): Promise<EventDetail | undefined> {
-    const out = await this.inner.updateEvent(id, patch, actor, now);
-    if (out) await this.#invalidate([out.cameraId]);
-    return out;
-  }
-
-  upsertAlerts(alerts: readonly VigilAlert[]): Promise<void> {
-    return this.inner.upsertAlerts(alerts);
-  }
-  /** Incidents are not cached: they change with every acknowledgement and are read by few. */
-  get incidents(): IncidentStore {
-    return this.inner.incidents;
-  }
-  getAlert(id: string): Promise<VigilAlert | undefined> {
-    return this.inner.getAlert(id);
-  }
-  listAlerts(options?: AlertListOptions): Promise<VigilAlert[]> {
-    return this.inner.listAlerts(options);
-  }
-  acknowledgeAlert(id: string, by: string, now?: number): Promise<VigilAlert | undefined> {
-    return this.inner.acknowledgeAlert(id, by, now);
-  }
-  resolveAlert(id: string, now?: number): Promise<VigilAlert | undefined> {
-    return this.inner.resolveAlert(id, now);
-  }
-  createSavedSearch(body: SavedSearchBody, actor: string, now?: number): Promise<SavedSearch> {
-    return this.inner.createSavedSearch(body, actor, now);
-  }
-  listSavedSearches(): Promise<SavedSearch[]> {
-    return this.inner.listSavedSearches();
-  }
-  deleteSavedSearch(id: string): Promise<boolean> {
-    return this.inner.deleteSavedSearch(id);
   }
 
   /** Live counters from Redis (one HGETALL); from the database while Redis is away. */

@@ -87,7 +87,7 @@ describe('event writer', () => {
     await bus.drain();
     expect(await store.getEvent('broken')).toBeUndefined();
     expect(await store.getEvent('good')).toBeDefined();
-    expect(await store.getAlert('al-1')).toMatchObject({ state: 'new', ruleName: 'Intrusion' });
+    expect(await store.alerts.getAlert('al-1')).toMatchObject({ state: 'new', ruleName: 'Intrusion' });
   });
 
   it('commits what it holds when disposed', async () => {

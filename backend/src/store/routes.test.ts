@@ -73,7 +73,7 @@ beforeAll(async () => {
     makeEvent({ id: 'ev-2', startTs: now - 4 * MINUTE_MS, label: 'car', cameraId: 'cam-b' }),
     makeEvent({ id: 'ev-3', startTs: now - 3 * MINUTE_MS }),
   ]);
-  await store.upsertAlerts([
+  await store.alerts.upsertAlerts([
     {
       id: 'al-1',
       ruleId: 'r',

@@ -13,7 +13,7 @@ import {
   type EventQueryInput,
 } from '../../backend/src/contract/store.js';
 import { CachedEventStore } from '../../backend/src/store/cached-store.js';
-import { solidJpeg } from '../../backend/src/store/contract-suite.js';
+import { solidJpeg } from '../../test/contracts/event-store.js';
 import { SqliteEventStore } from '../../backend/src/store/sqlite-store.js';
 import { useRedis } from '../../test/fixtures/redis.js';
 import { machineLine } from '../machine.js';

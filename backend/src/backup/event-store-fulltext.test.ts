@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEventQuery } from '../contract/store.js';
-import { makeEvent } from '../store/contract-suite.js';
+import { makeEvent } from '../../../test/contracts/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
 import { restoreBackup, runBackup } from './engine.js';
 import { eventStoreFullTextRebuild } from './event-store-fulltext.js';

@@ -5,7 +5,7 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EsEngine } from '../../../test/fixtures/es-engine.js';
 import { parseEventQuery } from '../contract/store.js';
-import { makeEvent, runEventStoreContractSuite } from '../store/contract-suite.js';
+import { makeEvent, runEventStoreContractSuite } from '../../../test/contracts/event-store.js';
 import type { VigilAlert } from '../contract/events.js';
 import { DAY_MS } from '../contract/store.js';
 import { buildFilter, EsBulkError, EsEventStore, ilmPolicy, indexTemplates } from './es-store.js';

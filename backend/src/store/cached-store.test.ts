@@ -11,7 +11,7 @@ import {
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { HOUR_MS, MINUTE_MS, parseEventQuery, type EventQueryInput } from '../contract/store.js';
 import { CachedEventStore } from './cached-store.js';
-import { makeEvent } from './contract-suite.js';
+import { makeEvent } from '../../../test/contracts/event-store.js';
 import { SqliteEventStore } from './sqlite-store.js';
 
 const skip = skipWithout('redis-server', redisServerInstalled(), REDIS_INSTALL_HINT);

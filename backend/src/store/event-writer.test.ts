@@ -6,7 +6,7 @@ import { Topics } from '../contract/bus.js';
 import type { VigilEvent } from '../contract/events.js';
 import { parseEventQuery } from '../contract/store.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { makeEvent } from './contract-suite.js';
+import { makeEvent } from '../../../test/contracts/event-store.js';
 import { EventWriter } from './event-writer.js';
 import { SqliteEventStore } from './sqlite-store.js';
 

@@ -7,7 +7,7 @@ import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import type { EventDetail } from '../contract/events-api.js';
 import { MINUTE_MS } from '../contract/store.js';
-import { makeEvent, solidJpeg } from './contract-suite.js';
+import { makeEvent, solidJpeg } from '../../../test/contracts/event-store.js';
 import { eventRoutes } from './routes.js';
 import { SqliteEventStore } from './sqlite-store.js';
 import { AuditRecorder, logWriter } from '../audit/recorder.js';

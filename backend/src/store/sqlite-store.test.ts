@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEventQuery } from '../contract/store.js';
-import { makeEvent, runEventStoreContractSuite } from './contract-suite.js';
+import { makeEvent, runEventStoreContractSuite } from '../../../test/contracts/event-store.js';
 import { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION, migrate } from './migrations.js';
 import { SqliteEventStore } from './sqlite-store.js';
 

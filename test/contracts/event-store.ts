@@ -1,7 +1,7 @@
 import jpeg from 'jpeg-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { VigilAlert, VigilEvent } from '../contract/events.js';
-import type { Incident } from '../contract/incidents.js';
+import type { VigilAlert, VigilEvent } from '../../backend/src/contract/events.js';
+import type { Incident } from '../../backend/src/contract/incidents.js';
 import {
   HOUR_MS,
   MINUTE_MS,
@@ -9,7 +9,7 @@ import {
   StoreInputError,
   type EventQueryInput,
   type EventStore,
-} from '../contract/store.js';
+} from '../../backend/src/contract/store.js';
 
 /** What a store under test is built from. */
 export interface StoreFactoryContext {

@@ -23,7 +23,7 @@ import NodeWebSocket from 'ws';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident, SessionResponse, VigilEvent } from '../backend/src/contract/index.js';
-import { makeIncident } from '../backend/src/store/contract-suite.js';
+import { makeIncident } from '../test/contracts/event-store.js';
 import { SqliteEventStore } from '../backend/src/store/sqlite-store.js';
 import { SecretStore } from '../main/secret-store.js';
 import { SettingsStore } from '../main/settings.js';

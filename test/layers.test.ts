@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ESLint } from 'eslint';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -29,6 +30,25 @@ describe('layer rule (npm run lint)', () => {
       expect.stringContaining("backend code must not import 'react'"),
       expect.stringContaining('backend code must not import from main/'),
     ]);
+  });
+
+  it('lets backend tests import the contract suites in test/, but no shipped backend module', async () => {
+    const shipped = await layerErrors('backend-imports-test.ts', 'backend/src/store/bad.ts');
+    expect(shipped).toEqual([expect.stringContaining('only tests may import test code')]);
+    expect(await layerErrors('backend-imports-test.ts', 'backend/src/store/bad.test.ts')).toEqual([]);
+  });
+
+  it('builds the backend without a contract suite or anything else that needs vitest', () => {
+    const config = ts.getParsedCommandLineOfConfigFile(
+      path.join(ROOT, 'tsconfig.backend.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+    );
+    const files = (config?.fileNames ?? []).map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
+    expect(files.length).toBeGreaterThan(100);
+    expect(files.filter((f) => !f.startsWith('backend/src/'))).toEqual([]);
+    const withVitest = files.filter((f) => /from 'vitest'/.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
+    expect(withVitest).toEqual([]);
   });
 
   it('keeps the contract pure: only contract files and zod', async () => {

@@ -13,7 +13,7 @@ import {
   type EventQueryInput,
 } from '../../backend/src/contract/store.js';
 import { CachedEventStore } from '../../backend/src/store/cached-store.js';
-import { solidJpeg } from '../../backend/src/store/contract-suite.js';
+import { solidJpeg } from '../../test/contracts/event-store.js';
 import { SqliteEventStore } from '../../backend/src/store/sqlite-store.js';
 import { useRedis } from '../../test/fixtures/redis.js';
 import { machineLine } from '../machine.js';
@@ -197,7 +197,7 @@ try {
     .all();
   for (let i = 0; i < some.length; i += 10) {
     const id = some[i]?.id as string;
-    await store.updateEvent(
+    await store.annotations.updateEvent(
       id,
       { note: pick(NOTES), tags: rand() < 0.3 ? ['case-12'] : [], retain: rand() < 0.4 },
       'investigator',

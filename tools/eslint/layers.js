@@ -3,7 +3,8 @@
  * The layer rule: folders say where code may run (see docs/ARCHITECTURE.md).
  *
  * - backend/src/contract: pure TypeScript; imports other contract files and an allowlist of pure packages only.
- * - backend/src (other folders): plain Node; never electron, react or main/ or renderer/ code.
+ * - backend/src (other folders): plain Node; never electron, react or main/ or renderer/ code; test/ (contract
+ *   suites, fixtures) only from *.test.ts files, so the build never carries test code.
  * - renderer: browser; no Node module, no electron, backend code only from backend/src/contract.
  * - main: Electron; backend code only from backend/src/contract and backend/src/roles.
  */
@@ -14,6 +15,7 @@ const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 /** Packages the contract may use: pure, isomorphic, no I/O. */
 const CONTRACT_PACKAGES = new Set(['zod']);
 const UI_PACKAGES = ['react', 'react-dom', 'recharts'];
+const TEST_FILE = /\.test\.tsx?$/;
 
 /** @param {string} file */
 function layerOf(file) {
@@ -72,6 +74,8 @@ export function checkImport(layer, spec, file) {
     case 'backend':
       if (target.startsWith('main/') || target.startsWith('renderer/'))
         return `backend code must not import from main/ or renderer/ ('${spec}')`;
+      if (target.startsWith('test/') && !TEST_FILE.test(file))
+        return `only tests may import test code (contract suites, fixtures), not shipped backend code ('${spec}')`;
       return undefined;
     case 'renderer':
       if (target.startsWith('backend/') && !inContract)

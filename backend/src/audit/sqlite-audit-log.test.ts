@@ -9,7 +9,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditAction } from '../contract/audit.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../export/signing.js';
 import { auditEntryHash, signCheckpoint } from './chain.js';
-import { runAuditLogContractSuite } from './contract-suite.js';
+import { runAuditLogContractSuite } from '../../../test/contracts/audit-log.js';
 import { SqliteAuditLog } from './sqlite-audit-log.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEventQuery } from '../contract/store.js';
-import { makeEvent } from '../store/contract-suite.js';
+import { makeEvent } from '../../../test/contracts/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
 import { restoreBackup, runBackup } from './engine.js';
 import { eventStoreFullTextRebuild } from './event-store-fulltext.js';
@@ -24,7 +24,7 @@ describe('free text of events merged by a restore', () => {
     const siteA = tmp('vigil-fts-a-');
     const a = new SqliteEventStore({ file: path.join(siteA, 'events.db') });
     await a.upsertEvents([makeEvent({ id: 'ev-a', zones: ['loading-dock'] })]);
-    await a.updateEvent('ev-a', { tags: ['evidence'], note: 'red jacket near the gate' }, 'ops');
+    await a.annotations.updateEvent('ev-a', { tags: ['evidence'], note: 'red jacket near the gate' }, 'ops');
     await a.dispose();
     const target = new FolderTarget(tmp('vigil-fts-target-'));
     const r = await runBackup({ dataDir: siteA, target, jobId: 'j', targetId: 't' });

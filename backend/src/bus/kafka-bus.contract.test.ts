@@ -6,7 +6,7 @@ import {
   type KafkaHandle,
 } from '../../../test/fixtures/kafka.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
-import { busContractSuite } from './contract-suite.js';
+import { busContractSuite } from '../../../test/contracts/bus.js';
 import { KafkaBus } from './kafka-bus.js';
 import { DEFAULT_TOPIC_SETTINGS } from './kafka-topics.js';
 

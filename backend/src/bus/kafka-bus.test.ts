@@ -16,7 +16,7 @@ import { Topics } from '../contract/bus.js';
 import type { AnalysisFrame } from '../contract/media.js';
 import type { VigilEvent } from '../contract/events.js';
 import { INSTALL_DIR } from '../platform/paths.js';
-import { sampleEvent, waitFor } from './contract-suite.js';
+import { sampleEvent, waitFor } from '../../../test/contracts/bus.js';
 import { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
 import { DEFAULT_TOPIC_SETTINGS } from './kafka-topics.js';
 import type { DeadLetter } from './schemas.js';

@@ -1,4 +1,4 @@
-import { busContractSuite } from './contract-suite.js';
+import { busContractSuite } from '../../../test/contracts/bus.js';
 import { MemoryBus } from './memory-bus.js';
 
 // One in-process bus stands for the whole "cluster": every bus() call returns it.

@@ -82,12 +82,6 @@ export function maxSeverity(a: AlertSeverity, b: AlertSeverity): AlertSeverity {
   return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
 }
 
-function union(a: readonly string[], b: readonly string[], max = Infinity): string[] {
-  const out = [...a];
-  for (const x of b) if (!out.includes(x) && out.length < max) out.push(x);
-  return out;
-}
-
 /** The best `max` snapshots of both lists, one per event, best score first. */
 export function bestSnapshots(
   a: readonly IncidentSnapshot[],
@@ -102,71 +96,10 @@ export function bestSnapshots(
   return [...byEvent.values()].sort((x, y) => y.score - x.score || x.ts - y.ts).slice(0, max);
 }
 
-/**
- * Merges an activity message into the stored incident (both stores use this): times widen, objects, rules and
- * snapshots are unions, severity the highest; state, notes and notifications stay as stored.
- */
-export function mergeIncidentActivity(stored: Incident, incoming: Incident, maxSnapshots = 6): Incident {
-  const endTs =
-    incoming.endTs !== undefined && incoming.endTs >= stored.lastTs ? incoming.endTs : stored.endTs;
-  const eventIds = union(stored.eventIds, incoming.eventIds, MAX_INCIDENT_EVENTS);
-  return {
-    ...stored,
-    startTs: Math.min(stored.startTs, incoming.startTs),
-    lastTs: Math.max(stored.lastTs, incoming.lastTs),
-    ...(endTs !== undefined ? { endTs } : {}),
-    severity: maxSeverity(stored.severity, incoming.severity),
-    ruleIds: union(stored.ruleIds, incoming.ruleIds),
-    ruleNames: union(stored.ruleNames, incoming.ruleNames),
-    labels: union(stored.labels, incoming.labels),
-    eventIds,
-    objectCount: Math.max(stored.objectCount, incoming.objectCount, eventIds.length),
-    snapshots: bestSnapshots(stored.snapshots, incoming.snapshots, maxSnapshots),
-    updatedTs: Math.max(stored.updatedTs, incoming.updatedTs),
-  };
-}
-
 /** A state change by a person. Acknowledge only moves a new incident; resolve any unresolved one. */
 export type IncidentAction =
   | { kind: 'acknowledge'; by: string; ts: number; note?: string }
   | { kind: 'resolve'; by: string; ts: number; note?: string };
-
-/** Applies a person's action (both stores use this). Returns the incident unchanged when it does not apply. */
-export function applyIncidentAction(i: Incident, action: IncidentAction): Incident {
-  if (action.kind === 'acknowledge') {
-    if (i.state !== 'new') return i;
-    return {
-      ...i,
-      state: 'acknowledged',
-      acknowledgedBy: action.by,
-      acknowledgedTs: action.ts,
-      ...(action.note ? { ackNote: action.note } : {}),
-      updatedTs: Math.max(i.updatedTs, action.ts),
-    };
-  }
-  if (i.state === 'resolved') return i;
-  return {
-    ...i,
-    state: 'resolved',
-    // Resolving a new incident also acknowledges it: someone looked at it.
-    ...(i.state === 'new' ? { acknowledgedBy: action.by, acknowledgedTs: action.ts } : {}),
-    resolvedBy: action.by,
-    resolvedTs: action.ts,
-    ...(action.note ? { resolveNote: action.note } : {}),
-    updatedTs: Math.max(i.updatedTs, action.ts),
-  };
-}
-
-/** Records a notification on the incident (both stores use this); the list keeps the newest entries. */
-export function addIncidentNotification(i: Incident, n: IncidentNotification): Incident {
-  const notifications = [...i.notifications, n].slice(-MAX_INCIDENT_NOTIFICATIONS);
-  return {
-    ...i,
-    notifications,
-    escalationLevel: Math.max(i.escalationLevel ?? -1, n.level),
-    updatedTs: Math.max(i.updatedTs, n.ts),
-  };
-}
 
 const MAX_TS = 4_102_444_800_000;
 const tsParam = z

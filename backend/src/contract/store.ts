@@ -384,8 +384,11 @@ export interface RetainPort {
   onRetainChanged(event: EventDetail, retained: boolean): Promise<void> | void;
 }
 
-/** The event store: events, snapshots, alerts, investigator annotations and saved searches. */
-export interface EventStore {
+/**
+ * Events and search: the records the pipeline writes (one per tracked object, with its snapshot) and investigators
+ * search. The one part of the store a cache sits in front of.
+ */
+export interface EventSearchStore {
   /** Which implementation ("sqlite", "elasticsearch"), for logs and health. */
   readonly kind: string;
   /**
@@ -400,21 +403,48 @@ export interface EventStore {
   histogram(query: EventQuery): Promise<EventHistogramResponse>;
   /** JPEG bytes of the stored snapshot, or undefined. */
   readSnapshot(id: string, kind: 'crop' | 'frame'): Promise<Uint8Array | undefined>;
-  /** Appends a note, replaces tags, sets retain. Undefined when the event does not exist. */
-  updateEvent(id: string, patch: EventPatch, actor: string, now?: number): Promise<EventDetail | undefined>;
-  /** Idempotent upsert of alerts; a redelivered alert never moves its state backwards. */
+  /** Events started in the minute that contains `now`, per camera and label. */
+  liveStats(now?: number): Promise<LiveStatsResponse>;
+}
+
+/**
+ * Alerts: one per rule hit on an event, with the state a guard changes (new → acknowledged → resolved). Every
+ * change goes through the shared transitions (`contract/transitions.ts`).
+ */
+export interface AlertStore {
+  /** Idempotent upsert of alerts (mergeAlert); a redelivered alert never moves its state backwards. */
   upsertAlerts(alerts: readonly VigilAlert[]): Promise<void>;
   getAlert(id: string): Promise<VigilAlert | undefined>;
   /** Newest first. */
   listAlerts(options?: AlertListOptions): Promise<VigilAlert[]>;
   acknowledgeAlert(id: string, by: string, now?: number): Promise<VigilAlert | undefined>;
   resolveAlert(id: string, now?: number): Promise<VigilAlert | undefined>;
+}
+
+/** Investigators' annotations of events: notes, tags and the retain flag (searchable with the event). */
+export interface AnnotationStore {
+  /** Appends a note, replaces tags, sets retain. Undefined when the event does not exist. */
+  updateEvent(id: string, patch: EventPatch, actor: string, now?: number): Promise<EventDetail | undefined>;
+}
+
+/** Searches investigators keep by name, shared by everyone on the site. */
+export interface SavedSearchStore {
   createSavedSearch(body: SavedSearchBody, actor: string, now?: number): Promise<SavedSearch>;
   listSavedSearches(): Promise<SavedSearch[]>;
   deleteSavedSearch(id: string): Promise<boolean>;
-  /** Events started in the minute that contains `now`, per camera and label. */
-  liveStats(now?: number): Promise<LiveStatsResponse>;
+}
+
+/**
+ * The event store, split by responsibility: events and search (its own methods), alerts and incidents (the state
+ * guards change), annotations and saved searches (what investigators add). One implementation per deployment
+ * (SQLite, Elasticsearch) provides every part; a cache wraps only the part it caches. The audit log is a contract
+ * of its own (`AuditLog`).
+ */
+export interface EventStore extends EventSearchStore {
+  readonly alerts: AlertStore;
   /** Incidents: grouped rule hits and their state. */
   readonly incidents: IncidentStore;
+  readonly annotations: AnnotationStore;
+  readonly savedSearches: SavedSearchStore;
   dispose(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { Topics } from '../contract/bus.js';
 import type { Handover, HandoverDraft, HandoverListResponse } from '../contract/handover.js';
 import type { NewUserBody } from '../contract/people.js';
-import { makeIncident } from '../store/contract-suite.js';
+import { makeIncident } from '../../../test/contracts/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
 import { CameraOutageRecorder } from './outages.js';
 import { handoverRoutes } from './routes.js';

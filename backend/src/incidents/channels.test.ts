@@ -11,7 +11,7 @@ import {
   WEBHOOK_TIMESTAMP_HEADER,
   type IncidentNotificationPayload,
 } from '../contract/incidents.js';
-import { makeIncident } from '../store/contract-suite.js';
+import { makeIncident } from '../../../test/contracts/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { sendWithRetries, verifyWebhookSignature } from './channels.js';

@@ -6,7 +6,7 @@ import { tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { DetectSettingsStore } from '../detect/settings-store.js';
-import { makeIncident } from '../store/contract-suite.js';
+import { makeIncident } from '../../../test/contracts/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
 import { FeedbackStore } from './feedback.js';
 import { incidentRoutes } from './routes.js';

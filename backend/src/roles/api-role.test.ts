@@ -150,7 +150,7 @@ describe.skipIf(kafkaSkip)(
           'the alert stored and acknowledged',
         );
         const store = (events.services.services.find((s) => s.name === 'store') as EventStoreService).store;
-        const stored = await store.listAlerts({ limit: 10 });
+        const stored = await store.alerts.listAlerts({ limit: 10 });
         expect(stored.find((a) => a.id === alert.id)?.state).toBe('acknowledged');
         const later = personEvent(run, 'gate', 3, base);
         await detect.publish(Topics.events, later.cameraId, later);

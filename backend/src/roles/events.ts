@@ -113,7 +113,7 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
     services.add({
       name: 'alerts-writer',
       start: async () => {
-        alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => target.upsertAlerts([a]), {
+        alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => target.alerts.upsertAlerts([a]), {
           group: ROLE_GROUPS.events,
         });
         incidentsSub = await bus.subscribe<Incident>(

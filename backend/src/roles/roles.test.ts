@@ -12,7 +12,7 @@ import {
 } from '../../../test/fixtures/kafka.js';
 import { freeTcpPort } from '../../../test/fixtures/ports.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
-import { sampleEvent, waitFor } from '../bus/contract-suite.js';
+import { sampleEvent, waitFor } from '../../../test/contracts/bus.js';
 import { KafkaBus } from '../bus/kafka-bus.js';
 import { Topics } from '../contract/bus.js';
 import { VigilConfig } from '../contract/config.js';

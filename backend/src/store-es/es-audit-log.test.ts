@@ -12,7 +12,7 @@ import {
 } from '../../../test/fixtures/kafka.js';
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { AuditBusChainer } from '../audit/bus-chainer.js';
-import { runAuditLogContractSuite } from '../audit/contract-suite.js';
+import { runAuditLogContractSuite } from '../../../test/contracts/audit-log.js';
 import { AuditRecorder, BusAuditWriter } from '../audit/recorder.js';
 import { KafkaBus } from '../bus/kafka-bus.js';
 import { DEFAULT_TOPIC_SETTINGS } from '../bus/kafka-topics.js';

@@ -1,14 +1,16 @@
 import { errors, type Client } from '@elastic/elasticsearch';
+import type {
+  Incident,
+  IncidentAction,
+  IncidentNotification,
+  IncidentQuery,
+  IncidentStore,
+} from '../contract/incidents.js';
 import {
   addIncidentNotification,
   applyIncidentAction,
   mergeIncidentActivity,
-  type Incident,
-  type IncidentAction,
-  type IncidentNotification,
-  type IncidentQuery,
-  type IncidentStore,
-} from '../contract/incidents.js';
+} from '../contract/transitions.js';
 
 /**
  * Index template of the incidents index, strict like every index Vigil writes: a field Vigil does not know is

@@ -5,7 +5,7 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EsEngine } from '../../../test/fixtures/es-engine.js';
 import { parseEventQuery } from '../contract/store.js';
-import { makeEvent, runEventStoreContractSuite } from '../store/contract-suite.js';
+import { makeEvent, runEventStoreContractSuite } from '../../../test/contracts/event-store.js';
 import type { VigilAlert } from '../contract/events.js';
 import { DAY_MS } from '../contract/store.js';
 import { buildFilter, EsBulkError, EsEventStore, ilmPolicy, indexTemplates } from './es-store.js';
@@ -102,10 +102,10 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
       state: 'new',
       raisedTs: 1000,
     };
-    await store.upsertAlerts([alert, { ...alert, id: 'r:2', raisedTs: 2000 }]);
-    expect((await store.listAlerts()).map((a) => a.id)).toEqual(['r:2', 'r:1']);
-    await store.createSavedSearch({ name: 'people', query: { labels: 'person' } }, 'ann');
-    expect(await store.listSavedSearches()).toHaveLength(1);
+    await store.alerts.upsertAlerts([alert, { ...alert, id: 'r:2', raisedTs: 2000 }]);
+    expect((await store.alerts.listAlerts()).map((a) => a.id)).toEqual(['r:2', 'r:1']);
+    await store.savedSearches.createSavedSearch({ name: 'people', query: { labels: 'person' } }, 'ann');
+    expect(await store.savedSearches.listSavedSearches()).toHaveLength(1);
     expect([...engine.meta.keys()].sort()).toEqual([
       'vigil-alerts',
       `vigil-events-${new Date().toISOString().slice(0, 7).replace('-', '.')}`,
@@ -114,7 +114,7 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
     for (const [name, meta] of engine.meta) expect(meta.mappings.dynamic, name).toBe('strict');
     // A field the mapping does not know is refused, as a strict mapping does (400 strict_dynamic_mapping_exception).
     await expect(
-      store.upsertAlerts([{ ...alert, id: 'r:3', extra: 'x' } as unknown as VigilAlert]),
+      store.alerts.upsertAlerts([{ ...alert, id: 'r:3', extra: 'x' } as unknown as VigilAlert]),
     ).rejects.toThrow(/r:3: 400 strict_dynamic_mapping_exception: .*dynamic introduction of \[extra\]/);
     await store.dispose();
   });
@@ -130,7 +130,7 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
       makeEvent({ id: 'kept', startTs: start }),
       makeEvent({ id: 'old', startTs: start + 1000 }),
     ]);
-    await store.updateEvent('kept', { retain: true }, 'inspector');
+    await store.annotations.updateEvent('kept', { retain: true }, 'inspector');
     // A year later ILM runs its policy on the January index (the engine applies the installed policy's phases).
     clock = Date.UTC(2027, 0, 10);
     engine.runIlm();
@@ -141,7 +141,7 @@ describe('Elasticsearch event store on @elastic/elasticsearch-mock', () => {
     expect((await store.getEvent('kept'))?.id).toBe('kept');
     expect((await store.getEvent('recent'))?.id).toBe('recent');
     // Released: the next sweep deletes it, and the January index with it.
-    await store.updateEvent('kept', { retain: false }, 'inspector');
+    await store.annotations.updateEvent('kept', { retain: false }, 'inspector');
     expect(await store.enforceRetention(clock)).toEqual({
       deleted: 1,
       indicesDeleted: ['vigil-events-2026.01'],
@@ -345,7 +345,7 @@ describe('Elasticsearch alerts under concurrent writers (two store instances on 
     const events = storeOnMock(engine).store; // the events role
     const api = storeOnMock(engine).store; // an operator's api role
     await events.setup();
-    await events.upsertAlerts([base]);
+    await events.alerts.upsertAlerts([base]);
     return { engine, events, api };
   }
 
@@ -365,8 +365,11 @@ describe('Elasticsearch alerts under concurrent writers (two store instances on 
         }
       },
     });
-    await events.upsertAlerts([{ ...base, escalations: 1 }]);
-    expect(await api.getAlert(base.id)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'ann' });
+    await events.alerts.upsertAlerts([{ ...base, escalations: 1 }]);
+    expect(await api.alerts.getAlert(base.id)).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'ann',
+    });
     await events.dispose();
     await api.dispose();
   });
@@ -381,11 +384,11 @@ describe('Elasticsearch alerts under concurrent writers (two store instances on 
         if (doc) idx?.set(base.id, { source: { ...doc.source, escalations: 1 }, seqNo: doc.seqNo + 1000 });
       },
     });
-    expect(await api.acknowledgeAlert(base.id, 'ann', 50)).toMatchObject({
+    expect(await api.alerts.acknowledgeAlert(base.id, 'ann', 50)).toMatchObject({
       state: 'acknowledged',
       escalations: 1,
     });
-    expect(await events.getAlert(base.id)).toMatchObject({ state: 'acknowledged', escalations: 1 });
+    expect(await events.alerts.getAlert(base.id)).toMatchObject({ state: 'acknowledged', escalations: 1 });
     await events.dispose();
     await api.dispose();
   });
@@ -393,11 +396,11 @@ describe('Elasticsearch alerts under concurrent writers (two store instances on 
   it('racing redeliveries, escalations and acknowledgements never lose the acknowledgement', async () => {
     const { events, api } = await twoWriters();
     await Promise.all([
-      ...Array.from({ length: 5 }, (_, i) => events.upsertAlerts([{ ...base, escalations: i + 1 }])),
-      api.acknowledgeAlert(base.id, 'ann', 77),
-      ...Array.from({ length: 5 }, () => events.upsertAlerts([base])),
+      ...Array.from({ length: 5 }, (_, i) => events.alerts.upsertAlerts([{ ...base, escalations: i + 1 }])),
+      api.alerts.acknowledgeAlert(base.id, 'ann', 77),
+      ...Array.from({ length: 5 }, () => events.alerts.upsertAlerts([base])),
     ]);
-    expect(await api.getAlert(base.id)).toMatchObject({
+    expect(await api.alerts.getAlert(base.id)).toMatchObject({
       state: 'acknowledged',
       acknowledgedBy: 'ann',
       acknowledgedTs: 77,

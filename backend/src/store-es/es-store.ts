@@ -1,9 +1,8 @@
 import { fillBuckets } from '../store/histogram.js';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errors, type Client } from '@elastic/elasticsearch';
-import type { EventSnapshot, VigilAlert, VigilEvent } from '../contract/events.js';
+import type { EventSnapshot, VigilEvent } from '../contract/events.js';
 import type { Box } from '../contract/media.js';
 import type {
   EventDetail,
@@ -13,8 +12,6 @@ import type {
   EventSearchResponse,
   EventSummary,
   LiveStatsResponse,
-  SavedSearch,
-  SavedSearchBody,
 } from '../contract/events-api.js';
 import {
   DAY_MS,
@@ -25,13 +22,15 @@ import {
   MAX_HISTOGRAM_DAYS,
   searchTerms,
   StoreInputError,
-  type AlertListOptions,
+  type AnnotationStore,
   type EventPatch,
   type EventQuery,
   type EventStore,
   type UpsertResult,
 } from '../contract/store.js';
+import { EsAlertStore } from './es-alerts.js';
 import { EsIncidentStore, incidentIndexTemplate } from './es-incidents.js';
+import { EsSavedSearchStore } from './es-saved-searches.js';
 import { createLogger } from '../platform/log.js';
 import { mergeEvent, snapshotIsBetter, type MergeableEvent } from '../store/merge.js';
 
@@ -310,6 +309,11 @@ export class EsEventStore implements EventStore {
   #retentionTimer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
   readonly incidents: EsIncidentStore;
+  readonly alerts: EsAlertStore;
+  readonly savedSearches: EsSavedSearchStore;
+  readonly annotations: AnnotationStore = {
+    updateEvent: (id, patch, actor, now) => this.#annotate(id, patch, actor, now),
+  };
 
   constructor(private readonly options: EsEventStoreOptions) {
     this.#es = options.client;
@@ -320,6 +324,8 @@ export class EsEventStore implements EventStore {
     this.#totalCountLimit = options.totalCountLimit ?? TOTAL_COUNT_LIMIT;
     this.#cameraName = options.cameraName ?? (() => undefined);
     this.incidents = new EsIncidentStore(this.#es, `${this.#prefix}-incidents`);
+    this.alerts = new EsAlertStore(this.#es, this.#index('alerts'), this.#bulkAttempts);
+    this.savedSearches = new EsSavedSearchStore(this.#es, this.#index('saved-searches'));
     this.#drainTimer = setInterval(
       () => void this.drainSpool().catch(() => {}),
       options.drainIntervalMs ?? 5_000,
@@ -740,7 +746,8 @@ export class EsEventStore implements EventStore {
     return b64 ? Buffer.from(b64, 'base64') : undefined;
   }
 
-  async updateEvent(
+  /** Appends a note, replaces tags, sets retain; a write conditional on the event not having changed meanwhile. */
+  async #annotate(
     id: string,
     patch: EventPatch,
     actor: string,
@@ -770,170 +777,6 @@ export class EsEventStore implements EventStore {
       }
     }
     throw new Error(`event ${id} kept changing while it was being updated`);
-  }
-
-  async upsertAlerts(alerts: readonly VigilAlert[]): Promise<void> {
-    if (!alerts.length) return;
-    const index = this.#index('alerts');
-    const rank = { new: 0, acknowledged: 1, resolved: 2 } as const;
-    let pending = [...alerts];
-    // Optimistic concurrency, as for events: each write names the version it was merged from, and an alert another
-    // writer changed meanwhile (an operator's acknowledgement) is read and merged again, so its state never goes back.
-    for (let attempt = 1; pending.length; attempt++) {
-      const existing = await this.#es
-        .mget<VigilAlert>({ index, ids: [...new Set(pending.map((a) => a.id))] })
-        .catch((err) => {
-          if (err instanceof errors.ResponseError && err.statusCode === 404) return { docs: [] };
-          throw err;
-        });
-      const stored = new Map<string, { alert: VigilAlert; seqNo?: number; primaryTerm?: number }>();
-      for (const d of existing.docs)
-        if ('found' in d && d.found && d._source)
-          stored.set(d._id, { alert: d._source, seqNo: d._seq_no, primaryTerm: d._primary_term });
-      const next = new Map<
-        string,
-        { alert: VigilAlert; seqNo?: number; primaryTerm?: number; from: VigilAlert[] }
-      >();
-      for (const a of pending) {
-        const prev = next.get(a.id) ?? { ...stored.get(a.id), from: [] };
-        const p = prev.alert;
-        const alert = p && rank[p.state] >= rank[a.state] ? { ...a, ...p } : { ...p, ...a };
-        next.set(a.id, { ...prev, alert, from: [...prev.from, a] });
-      }
-      const operations: object[] = [];
-      const order: string[] = [];
-      for (const [id, n] of next) {
-        operations.push(
-          n.seqNo !== undefined
-            ? { index: { _index: index, _id: id, if_seq_no: n.seqNo, if_primary_term: n.primaryTerm } }
-            : { create: { _index: index, _id: id } },
-          n.alert,
-        );
-        order.push(id);
-      }
-      const res = await this.#es.bulk({ operations, refresh: 'wait_for' });
-      if (!res.errors) return;
-      const retry: VigilAlert[] = [];
-      const failures: string[] = [];
-      res.items.forEach((item, i) => {
-        const r = item.index ?? item.create;
-        const id = order[i] as string;
-        if (!r?.error) return;
-        if (r.status === 409 || r.status === 429 || r.status >= 500)
-          retry.push(...(next.get(id)?.from ?? []));
-        else failures.push(`${id}: ${r.status} ${r.error.type}: ${r.error.reason ?? ''}`);
-      });
-      if (failures.length)
-        throw new Error(`Elasticsearch refused alert(s): ${failures.slice(0, 3).join('; ')}`);
-      if (attempt >= Math.max(10, this.#bulkAttempts))
-        throw new Error(`${retry.length} alert(s) kept changing or were refused for now; try again`);
-      // Jittered, so writers that collided do not collide again in step.
-      await sleep(Math.min(2_000, (5 + Math.random() * 20) * 2 ** attempt));
-      pending = retry;
-    }
-  }
-
-  async getAlert(id: string): Promise<VigilAlert | undefined> {
-    try {
-      const res = await this.#es.get<VigilAlert>({ index: this.#index('alerts'), id });
-      return res.found ? res._source : undefined;
-    } catch (err) {
-      if (err instanceof errors.ResponseError && err.statusCode === 404) return undefined;
-      throw err;
-    }
-  }
-
-  async listAlerts(options: AlertListOptions = {}): Promise<VigilAlert[]> {
-    const res = await this.#es.search<VigilAlert>({
-      index: this.#index('alerts'),
-      ignore_unavailable: true,
-      size: Math.min(Math.max(1, options.limit ?? 200), 1000),
-      query: options.state ? { term: { state: options.state } } : { match_all: {} },
-      sort: [{ raisedTs: { order: 'desc' } }, { id: { order: 'desc' } }],
-    });
-    return res.hits.hits.map((h) => h._source as VigilAlert);
-  }
-
-  /**
-   * Applies a state change to the stored alert with optimistic concurrency: the write names the version it was
-   * computed from, and when another writer got there first the alert is read again and the change re-applied.
-   */
-  async #setAlert(id: string, change: (a: VigilAlert) => VigilAlert): Promise<VigilAlert | undefined> {
-    const index = this.#index('alerts');
-    for (let attempt = 1; ; attempt++) {
-      let hit;
-      try {
-        hit = await this.#es.get<VigilAlert>({ index, id });
-      } catch (err) {
-        if (err instanceof errors.ResponseError && err.statusCode === 404) return undefined;
-        throw err;
-      }
-      if (!hit.found || !hit._source) return undefined;
-      const next = change(hit._source);
-      try {
-        await this.#es.index({
-          index,
-          id,
-          document: next,
-          if_seq_no: hit._seq_no,
-          if_primary_term: hit._primary_term,
-          refresh: 'wait_for',
-        });
-        return next;
-      } catch (err) {
-        if (!(err instanceof errors.ResponseError && err.statusCode === 409) || attempt >= 10) throw err;
-        await sleep(Math.min(1_000, (5 + Math.random() * 10) * 2 ** attempt));
-      }
-    }
-  }
-
-  acknowledgeAlert(id: string, by: string, now = Date.now()): Promise<VigilAlert | undefined> {
-    return this.#setAlert(id, (a) =>
-      a.state === 'new' ? { ...a, state: 'acknowledged', acknowledgedBy: by, acknowledgedTs: now } : a,
-    );
-  }
-
-  resolveAlert(id: string, now = Date.now()): Promise<VigilAlert | undefined> {
-    return this.#setAlert(id, (a) =>
-      a.state === 'resolved' ? a : { ...a, state: 'resolved', resolvedTs: now },
-    );
-  }
-
-  async createSavedSearch(body: SavedSearchBody, actor: string, now = Date.now()): Promise<SavedSearch> {
-    const s: SavedSearch = {
-      id: crypto.randomUUID(),
-      name: body.name,
-      query: body.query,
-      createdBy: actor,
-      createdTs: now,
-    };
-    await this.#es.index({
-      index: this.#index('saved-searches'),
-      id: s.id,
-      document: s,
-      refresh: 'wait_for',
-    });
-    return s;
-  }
-
-  async listSavedSearches(): Promise<SavedSearch[]> {
-    const res = await this.#es.search<SavedSearch>({
-      index: this.#index('saved-searches'),
-      ignore_unavailable: true,
-      size: 1000,
-      sort: [{ createdTs: { order: 'asc' } }],
-    });
-    return res.hits.hits.map((h) => h._source as SavedSearch);
-  }
-
-  async deleteSavedSearch(id: string): Promise<boolean> {
-    try {
-      const res = await this.#es.delete({ index: this.#index('saved-searches'), id, refresh: 'wait_for' });
-      return res.result === 'deleted';
-    } catch (err) {
-      if (err instanceof errors.ResponseError && err.statusCode === 404) return false;
-      throw err;
-    }
   }
 
   async liveStats(now = Date.now()): Promise<LiveStatsResponse> {

@@ -11,8 +11,23 @@ import {
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { HOUR_MS, MINUTE_MS, parseEventQuery, type EventQueryInput } from '../contract/store.js';
 import { CachedEventStore } from './cached-store.js';
-import { makeEvent } from './contract-suite.js';
+import { MemoryEventCache } from './memory-cache.js';
+import { makeEvent, runEventStoreContractSuite } from '../../../test/contracts/event-store.js';
 import { SqliteEventStore } from './sqlite-store.js';
+
+let n = 0;
+// The cached store is an event store like any other: the whole contract holds through the in-memory cache.
+runEventStoreContractSuite('sqlite behind the in-memory cache', async ({ cameraNames }) => {
+  const store = new CachedEventStore(
+    new SqliteEventStore({
+      file: path.join(dir, `contract-${++n}`, 'events.db'),
+      cameraName: (id) => cameraNames[id],
+    }),
+    new MemoryEventCache(),
+  );
+  await store.ready();
+  return store;
+});
 
 const skip = skipWithout('redis-server', redisServerInstalled(), REDIS_INSTALL_HINT);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-cache-'));
@@ -84,7 +99,7 @@ describe.skipIf(skip)('Redis-cached event store (real redis-server)', () => {
     const after = await cached.search(q);
     expect(after.items[0]?.id).toBe('fresh');
     expect(after.total).toBe((before.total ?? 0) + 1);
-    await cached.updateEvent('c297', { tags: ['urgent'] }, 'alice');
+    await cached.annotations.updateEvent('c297', { tags: ['urgent'] }, 'alice');
     expect((await cached.search(q)).items.find((i) => i.id === 'c297')?.tags).toEqual(['urgent']);
     await sameAnswers(Date.now());
   });

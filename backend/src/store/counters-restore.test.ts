@@ -7,7 +7,7 @@ import { restoreBackup, runBackup } from '../backup/engine.js';
 import { eventStoreFullTextRebuild } from '../backup/event-store-fulltext.js';
 import { FolderTarget } from '../backup/targets/folder.js';
 import { parseEventQuery } from '../contract/store.js';
-import { makeEvent } from './contract-suite.js';
+import { makeEvent } from '../../../test/contracts/event-store.js';
 import { migrate } from './migrations.js';
 import { SqliteEventStore } from './sqlite-store.js';
 

@@ -47,20 +47,3 @@ export const VigilAlertSchema = z.object({
   resolvedTs: ts.optional(),
   escalations: z.int().min(0).optional(),
 }) satisfies z.ZodType<VigilAlert>;
-
-const STATE_RANK = { new: 0, acknowledged: 1, resolved: 2 } as const;
-
-/** Merges a redelivered or updated alert: the state never moves backwards; who acknowledged it is kept. */
-export function mergeAlert(stored: VigilAlert, incoming: VigilAlert): VigilAlert {
-  const forward = STATE_RANK[incoming.state] > STATE_RANK[stored.state];
-  const merged: VigilAlert = { ...stored, ...incoming, state: forward ? incoming.state : stored.state };
-  merged.raisedTs = Math.min(stored.raisedTs, incoming.raisedTs);
-  if (stored.acknowledgedBy !== undefined) {
-    merged.acknowledgedBy = stored.acknowledgedBy;
-    if (stored.acknowledgedTs !== undefined) merged.acknowledgedTs = stored.acknowledgedTs;
-  }
-  if (stored.resolvedTs !== undefined) merged.resolvedTs = stored.resolvedTs;
-  const esc = Math.max(stored.escalations ?? 0, incoming.escalations ?? 0);
-  if (esc > 0) merged.escalations = esc;
-  return merged;
-}

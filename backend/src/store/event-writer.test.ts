@@ -6,7 +6,7 @@ import { Topics } from '../contract/bus.js';
 import type { VigilEvent } from '../contract/events.js';
 import { parseEventQuery } from '../contract/store.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { makeEvent } from './contract-suite.js';
+import { makeEvent } from '../../../test/contracts/event-store.js';
 import { EventWriter } from './event-writer.js';
 import { SqliteEventStore } from './sqlite-store.js';
 
@@ -87,7 +87,7 @@ describe('event writer', () => {
     await bus.drain();
     expect(await store.getEvent('broken')).toBeUndefined();
     expect(await store.getEvent('good')).toBeDefined();
-    expect(await store.getAlert('al-1')).toMatchObject({ state: 'new', ruleName: 'Intrusion' });
+    expect(await store.alerts.getAlert('al-1')).toMatchObject({ state: 'new', ruleName: 'Intrusion' });
   });
 
   it('commits what it holds when disposed', async () => {

@@ -104,7 +104,7 @@ export class EventWriter implements Service {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.options.store.upsertAlerts([parsed.data as VigilAlert]);
+        await this.options.store.alerts.upsertAlerts([parsed.data as VigilAlert]);
         break;
       } catch (err) {
         if (!isDiskFullError(err) || this.#disposing) throw err;

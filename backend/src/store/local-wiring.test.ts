@@ -7,7 +7,7 @@ import { VigilConfig } from '../contract/config.js';
 import type { EventSearchResponse } from '../contract/events-api.js';
 import { inspectRuntime } from '../platform/binaries.js';
 import { startLocalApp, type RunningApp } from '../roles/local.js';
-import { makeEvent } from './contract-suite.js';
+import { makeEvent } from '../../../test/contracts/event-store.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-local-store-'));
 let app: RunningApp | undefined;

@@ -7,7 +7,7 @@ import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import type { EventDetail } from '../contract/events-api.js';
 import { MINUTE_MS } from '../contract/store.js';
-import { makeEvent, solidJpeg } from './contract-suite.js';
+import { makeEvent, solidJpeg } from '../../../test/contracts/event-store.js';
 import { eventRoutes } from './routes.js';
 import { SqliteEventStore } from './sqlite-store.js';
 import { AuditRecorder, logWriter } from '../audit/recorder.js';
@@ -73,7 +73,7 @@ beforeAll(async () => {
     makeEvent({ id: 'ev-2', startTs: now - 4 * MINUTE_MS, label: 'car', cameraId: 'cam-b' }),
     makeEvent({ id: 'ev-3', startTs: now - 3 * MINUTE_MS }),
   ]);
-  await store.upsertAlerts([
+  await store.alerts.upsertAlerts([
     {
       id: 'al-1',
       ruleId: 'r',

@@ -185,7 +185,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
           const before = await store.getEvent(req.params.id);
           if (!before) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
           requireEventVisible(req, before, now());
-          const after = await store.updateEvent(req.params.id, patch, actorOf(req), now());
+          const after = await store.annotations.updateEvent(req.params.id, patch, actorOf(req), now());
           if (!after) return notFound(reply, `Event "${req.params.id.slice(0, 100)}"`);
           await audit(
             req,
@@ -241,7 +241,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
         EventsApiRoutes.alerts,
         handle(async (req) => {
           const opts = parseBody(AlertListSchema, req.query);
-          return (await store.listAlerts(opts)).filter((a) => seesEventsOf(req, a.cameraId));
+          return (await store.alerts.listAlerts(opts)).filter((a) => seesEventsOf(req, a.cameraId));
         }),
       );
 
@@ -249,12 +249,12 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
         EventsApiRoutes.alertAck,
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
           const body = parseBody(AlertAckSchema, req.body);
-          const existing = await store.getAlert(req.params.id);
+          const existing = await store.alerts.getAlert(req.params.id);
           if (existing && !seesEventsOf(req, existing.cameraId))
             throw new HiddenError(`Alert "${req.params.id.slice(0, 100)}" does not exist`);
           // Who acknowledged is the caller; only the instance token (automation) may name someone else.
           const by = (req.principal?.role === 'token' ? body.by : undefined) ?? actorOf(req);
-          const alert = await store.acknowledgeAlert(req.params.id, by, now());
+          const alert = await store.alerts.acknowledgeAlert(req.params.id, by, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
           await audit(req, 'acknowledge', alert.id, { by }, alert.cameraId);
           await alertChanged(alert);
@@ -265,10 +265,10 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
       app.post<{ Params: { id: string } }>(
         EventsApiRoutes.alertResolve,
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
-          const existing = await store.getAlert(req.params.id);
+          const existing = await store.alerts.getAlert(req.params.id);
           if (existing && !seesEventsOf(req, existing.cameraId))
             throw new HiddenError(`Alert "${req.params.id.slice(0, 100)}" does not exist`);
-          const alert = await store.resolveAlert(req.params.id, now());
+          const alert = await store.alerts.resolveAlert(req.params.id, now());
           if (!alert) return notFound(reply, `Alert "${req.params.id.slice(0, 100)}"`);
           await audit(req, 'resolve', alert.id, undefined, alert.cameraId);
           await alertChanged(alert);
@@ -278,7 +278,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
 
       app.get(
         EventsApiRoutes.savedSearches,
-        handle(async () => store.listSavedSearches()),
+        handle(async () => store.savedSearches.listSavedSearches()),
       );
 
       app.post(
@@ -292,7 +292,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
             if (err instanceof StoreInputError) throw new StoreInputError(`query.${err.field}`, err.message);
             throw err;
           }
-          const saved = await store.createSavedSearch(body, actorOf(req), now());
+          const saved = await store.savedSearches.createSavedSearch(body, actorOf(req), now());
           await audit(req, 'saved-search', saved.id, { name: saved.name });
           return reply.code(201).send(saved);
         }),
@@ -301,7 +301,7 @@ export function eventRoutes(options: EventRoutesOptions): RouteModule {
       app.delete<{ Params: { id: string } }>(
         EventsApiRoutes.savedSearch,
         handle(async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
-          if (!(await store.deleteSavedSearch(req.params.id)))
+          if (!(await store.savedSearches.deleteSavedSearch(req.params.id)))
             return notFound(reply, `Saved search "${req.params.id.slice(0, 100)}"`);
           return reply.code(204).send();
         }),

@@ -1,14 +1,16 @@
 import type Database from 'better-sqlite3';
+import type {
+  Incident,
+  IncidentAction,
+  IncidentNotification,
+  IncidentQuery,
+  IncidentStore,
+} from '../contract/incidents.js';
 import {
   addIncidentNotification,
   applyIncidentAction,
   mergeIncidentActivity,
-  type Incident,
-  type IncidentAction,
-  type IncidentNotification,
-  type IncidentQuery,
-  type IncidentStore,
-} from '../contract/incidents.js';
+} from '../contract/transitions.js';
 
 /** Incidents in the event database (table `incidents`, schema step 6); each change is one transaction. */
 export class SqliteIncidentStore implements IncidentStore {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEventQuery } from '../contract/store.js';
-import { makeEvent, runEventStoreContractSuite } from './contract-suite.js';
+import { makeEvent, runEventStoreContractSuite } from '../../../test/contracts/event-store.js';
 import { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION, migrate } from './migrations.js';
 import { SqliteEventStore } from './sqlite-store.js';
 
@@ -48,7 +48,7 @@ describe('SQLite event store', () => {
     expect((await store.search(parseEventQuery({ q: 'alley bike' }))).items.map((i) => i.id)).toEqual([
       'legacy',
     ]);
-    expect(await store.updateEvent('legacy', { retain: true }, 'alice')).toMatchObject({
+    expect(await store.annotations.updateEvent('legacy', { retain: true }, 'alice')).toMatchObject({
       retained: true,
       tags: [],
     });
@@ -135,7 +135,7 @@ describe('SQLite event store', () => {
     expect(await ids('yard dock')).toEqual(['new-1']);
     expect(await ids('person')).toEqual(['new-1', 'new-2', 'old']);
     expect((await store.search(parseEventQuery({ q: 'person' }))).total).toBe(3);
-    await store.updateEvent('new-2', { note: 'courier at the side door' }, 'alice');
+    await store.annotations.updateEvent('new-2', { note: 'courier at the side door' }, 'alice');
     expect(await ids('courier')).toEqual(['new-2']);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
     store.db.exec("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')");

@@ -3,8 +3,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteAlertStore } from './sqlite-alerts.js';
 import { SqliteIncidentStore } from './sqlite-incidents.js';
-import type { EventPathPoint, VigilAlert, VigilEvent } from '../contract/events.js';
+import { SqliteSavedSearchStore } from './sqlite-saved-searches.js';
+import type { EventPathPoint, VigilEvent } from '../contract/events.js';
 import type {
   EventDetail,
   EventFacetsResponse,
@@ -13,8 +15,6 @@ import type {
   EventSearchResponse,
   EventSummary,
   LiveStatsResponse,
-  SavedSearch,
-  SavedSearchBody,
 } from '../contract/events-api.js';
 import type { Box } from '../contract/media.js';
 import {
@@ -27,7 +27,7 @@ import {
   withTotal,
   type SearchTotal,
   histogramInterval,
-  type AlertListOptions,
+  type AnnotationStore,
   type EventPatch,
   type EventQuery,
   type EventStore,
@@ -35,7 +35,6 @@ import {
 } from '../contract/store.js';
 import { createLogger } from '../platform/log.js';
 import { CounterDeltas, CounterStatements } from './counters.js';
-import { mergeAlert } from './event-schema.js';
 import { mergeEvent, mergePaths, snapshotIsBetter, type MergeableEvent } from './merge.js';
 import { migrate } from './migrations.js';
 
@@ -281,6 +280,11 @@ export class SqliteEventStore implements EventStore {
   readonly #counters: CounterStatements;
   #writesSinceOptimize = 0;
   readonly incidents: SqliteIncidentStore;
+  readonly alerts: SqliteAlertStore;
+  readonly savedSearches: SqliteSavedSearchStore;
+  readonly annotations: AnnotationStore = {
+    updateEvent: async (id, patch, actor, now) => this.#annotate(id, patch, actor, now),
+  };
 
   constructor(options: SqliteEventStoreOptions) {
     this.file = options.file;
@@ -328,14 +332,11 @@ export class SqliteEventStore implements EventStore {
       zonesOf: db.prepare<[number], string>('SELECT zone FROM event_zones WHERE event_rid = ?').pluck(),
       ftsInsert: db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)'),
       ftsDelete: db.prepare('DELETE FROM events_fts WHERE rowid = ?'),
-      alertById: db.prepare<[string], { data: string }>('SELECT data FROM alerts WHERE id = ?'),
-      alertUpsert: db.prepare(
-        `INSERT INTO alerts (id, state, raised_ts, event_id, data) VALUES (@id, @state, @raised_ts, @event_id, @data)
-         ON CONFLICT (id) DO UPDATE SET state = excluded.state, raised_ts = excluded.raised_ts, data = excluded.data`,
-      ),
     };
     this.#counters = new CounterStatements(db);
     this.incidents = new SqliteIncidentStore(db);
+    this.alerts = new SqliteAlertStore(db);
+    this.savedSearches = new SqliteSavedSearchStore(db);
   }
 
   #snapshotPath(id: string, kind: 'crop' | 'frame'): string {
@@ -767,12 +768,8 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  async updateEvent(
-    id: string,
-    patch: EventPatch,
-    actor: string,
-    now = Date.now(),
-  ): Promise<EventDetail | undefined> {
+  /** Appends a note, replaces tags, sets retain, and re-indexes the event's free text; one transaction. */
+  #annotate(id: string, patch: EventPatch, actor: string, now = Date.now()): EventDetail | undefined {
     return this.db.transaction(() => {
       const row = this.#stmts.byId.get(id);
       if (!row) return undefined;
@@ -791,109 +788,6 @@ export class SqliteEventStore implements EventStore {
         this.#reindex(row.rid, row, undefined, undefined, tags, notes);
       return toDetail(this.#stmts.byId.get(id) as EventRow);
     })();
-  }
-
-  async upsertAlerts(alerts: readonly VigilAlert[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const incoming of alerts) {
-        const stored = this.#stmts.alertById.get(incoming.id);
-        const a = stored ? mergeAlert(JSON.parse(stored.data) as VigilAlert, incoming) : incoming;
-        this.#putAlert(a);
-      }
-    })();
-  }
-
-  #putAlert(a: VigilAlert): void {
-    this.#stmts.alertUpsert.run({
-      id: a.id,
-      state: a.state,
-      raised_ts: a.raisedTs,
-      event_id: a.eventId,
-      data: JSON.stringify(a),
-    });
-  }
-
-  async getAlert(id: string): Promise<VigilAlert | undefined> {
-    const row = this.#stmts.alertById.get(id);
-    return row ? (JSON.parse(row.data) as VigilAlert) : undefined;
-  }
-
-  async listAlerts(options: AlertListOptions = {}): Promise<VigilAlert[]> {
-    const limit = Math.min(Math.max(1, options.limit ?? 200), 1000);
-    const rows = options.state
-      ? this.db
-          .prepare<[string], { data: string }>(
-            `SELECT data FROM alerts WHERE state = ? ORDER BY raised_ts DESC, id DESC LIMIT ${limit}`,
-          )
-          .all(options.state)
-      : this.db
-          .prepare<[], { data: string }>(
-            `SELECT data FROM alerts ORDER BY raised_ts DESC, id DESC LIMIT ${limit}`,
-          )
-          .all();
-    return rows.map((r) => JSON.parse(r.data) as VigilAlert);
-  }
-
-  async acknowledgeAlert(id: string, by: string, now = Date.now()): Promise<VigilAlert | undefined> {
-    return this.db.transaction(() => {
-      const row = this.#stmts.alertById.get(id);
-      if (!row) return undefined;
-      const a = JSON.parse(row.data) as VigilAlert;
-      if (a.state === 'new') {
-        a.state = 'acknowledged';
-        a.acknowledgedBy = by;
-        a.acknowledgedTs = now;
-        this.#putAlert(a);
-      }
-      return a;
-    })();
-  }
-
-  async resolveAlert(id: string, now = Date.now()): Promise<VigilAlert | undefined> {
-    return this.db.transaction(() => {
-      const row = this.#stmts.alertById.get(id);
-      if (!row) return undefined;
-      const a = JSON.parse(row.data) as VigilAlert;
-      if (a.state !== 'resolved') {
-        a.state = 'resolved';
-        a.resolvedTs = now;
-        this.#putAlert(a);
-      }
-      return a;
-    })();
-  }
-
-  async createSavedSearch(body: SavedSearchBody, actor: string, now = Date.now()): Promise<SavedSearch> {
-    const s: SavedSearch = {
-      id: crypto.randomUUID(),
-      name: body.name,
-      query: body.query,
-      createdBy: actor,
-      createdTs: now,
-    };
-    this.db
-      .prepare('INSERT INTO saved_searches (id, name, query, created_by, created_ts) VALUES (?, ?, ?, ?, ?)')
-      .run(s.id, s.name, JSON.stringify(s.query), s.createdBy, s.createdTs);
-    return s;
-  }
-
-  async listSavedSearches(): Promise<SavedSearch[]> {
-    return this.db
-      .prepare<[], { id: string; name: string; query: string; created_by: string; created_ts: number }>(
-        'SELECT * FROM saved_searches ORDER BY name COLLATE NOCASE, created_ts',
-      )
-      .all()
-      .map((r) => ({
-        id: r.id,
-        name: r.name,
-        query: JSON.parse(r.query) as Record<string, string>,
-        createdBy: r.created_by,
-        createdTs: r.created_ts,
-      }));
-  }
-
-  async deleteSavedSearch(id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM saved_searches WHERE id = ?').run(id).changes > 0;
   }
 
   async liveStats(now = Date.now()): Promise<LiveStatsResponse> {

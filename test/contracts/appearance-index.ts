@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppearanceEntry, AppearanceIndex } from '../contract/appearance.js';
-import { APPEARANCE_LENGTH } from './descriptor.js';
+import type { AppearanceEntry, AppearanceIndex } from '../../backend/src/contract/appearance.js';
+import { APPEARANCE_LENGTH } from '../../backend/src/appearance/descriptor.js';
 
 /** A unit vector of the descriptor's length pointing mostly along `axis`, a little along `lean`. */
 export function axisVector(axis: number, lean = 0, amount = 0): number[] {

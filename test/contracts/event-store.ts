@@ -1,7 +1,7 @@
 import jpeg from 'jpeg-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { VigilAlert, VigilEvent } from '../contract/events.js';
-import type { Incident } from '../contract/incidents.js';
+import type { VigilAlert, VigilEvent } from '../../backend/src/contract/events.js';
+import type { Incident } from '../../backend/src/contract/incidents.js';
 import {
   HOUR_MS,
   MINUTE_MS,
@@ -9,7 +9,7 @@ import {
   StoreInputError,
   type EventQueryInput,
   type EventStore,
-} from '../contract/store.js';
+} from '../../backend/src/contract/store.js';
 
 /** What a store under test is built from. */
 export interface StoreFactoryContext {
@@ -230,7 +230,7 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
         makeEvent({ id: 'dock', cameraId: 'cam-a', zones: ['north-gate'] }),
         makeEvent({ id: 'entrance', cameraId: 'cam-b', label: 'car' }),
       ]);
-      await store.updateEvent(
+      await store.annotations.updateEvent(
         'entrance',
         { note: 'Red van parked by the barrier', tags: ['suspicious'] },
         'alice',
@@ -431,19 +431,24 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
 
     it('keeps notes, tags and the retain flag, and filters on retained', async () => {
       await store.upsertEvents([makeEvent({ id: 'keep' }), makeEvent({ id: 'other' })]);
-      await store.updateEvent(
+      await store.annotations.updateEvent(
         'keep',
         { note: 'Matches the incident report', tags: ['case-12'] },
         'alice',
         1000,
       );
-      const after = await store.updateEvent('keep', { note: 'Footage exported', retain: true }, 'bob', 2000);
+      const after = await store.annotations.updateEvent(
+        'keep',
+        { note: 'Footage exported', retain: true },
+        'bob',
+        2000,
+      );
       expect(after?.notes).toEqual([
         { ts: 1000, by: 'alice', text: 'Matches the incident report' },
         { ts: 2000, by: 'bob', text: 'Footage exported' },
       ]);
       expect(after).toMatchObject({ tags: ['case-12'], retained: true });
-      expect(await store.updateEvent('missing', { retain: true }, 'bob')).toBeUndefined();
+      expect(await store.annotations.updateEvent('missing', { retain: true }, 'bob')).toBeUndefined();
       expect((await store.search(q({ retained: 'true' }))).items.map((i) => i.id)).toEqual(['keep']);
       expect((await store.search(q({ retained: 'false' }))).items.map((i) => i.id)).toEqual(['other']);
       // A later pipeline update does not wipe the investigator's work.
@@ -458,28 +463,35 @@ export function runEventStoreContractSuite(name: string, factory: EventStoreFact
     it('stores alerts, acknowledges and resolves them; a redelivery never moves state back', async () => {
       const a1 = makeAlert({ id: 'al-1', raisedTs: 1000 });
       const a2 = makeAlert({ id: 'al-2', raisedTs: 2000, severity: 'warning' });
-      await store.upsertAlerts([a1, a2]);
-      expect((await store.listAlerts()).map((a) => a.id)).toEqual(['al-2', 'al-1']);
-      const acked = await store.acknowledgeAlert('al-1', 'guard-7', 5000);
+      await store.alerts.upsertAlerts([a1, a2]);
+      expect((await store.alerts.listAlerts()).map((a) => a.id)).toEqual(['al-2', 'al-1']);
+      const acked = await store.alerts.acknowledgeAlert('al-1', 'guard-7', 5000);
       expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'guard-7', acknowledgedTs: 5000 });
-      await store.upsertAlerts([{ ...a1, escalations: 2 }]);
-      expect(await store.getAlert('al-1')).toMatchObject({
+      await store.alerts.upsertAlerts([{ ...a1, escalations: 2 }]);
+      expect(await store.alerts.getAlert('al-1')).toMatchObject({
         state: 'acknowledged',
         acknowledgedBy: 'guard-7',
         escalations: 2,
       });
-      expect((await store.listAlerts({ state: 'new' })).map((a) => a.id)).toEqual(['al-2']);
-      expect(await store.resolveAlert('al-2', 6000)).toMatchObject({ state: 'resolved', resolvedTs: 6000 });
-      expect((await store.listAlerts({ state: 'resolved' })).map((a) => a.id)).toEqual(['al-2']);
-      expect(await store.acknowledgeAlert('nope', 'x')).toBeUndefined();
+      expect((await store.alerts.listAlerts({ state: 'new' })).map((a) => a.id)).toEqual(['al-2']);
+      expect(await store.alerts.resolveAlert('al-2', 6000)).toMatchObject({
+        state: 'resolved',
+        resolvedTs: 6000,
+      });
+      expect((await store.alerts.listAlerts({ state: 'resolved' })).map((a) => a.id)).toEqual(['al-2']);
+      expect(await store.alerts.acknowledgeAlert('nope', 'x')).toBeUndefined();
     });
 
     it('keeps saved searches', async () => {
-      const s = await store.createSavedSearch({ name: 'Night cars', query: { labels: 'car' } }, 'alice', 10);
-      expect(await store.listSavedSearches()).toEqual([s]);
-      expect(await store.deleteSavedSearch(s.id)).toBe(true);
-      expect(await store.deleteSavedSearch(s.id)).toBe(false);
-      expect(await store.listSavedSearches()).toEqual([]);
+      const s = await store.savedSearches.createSavedSearch(
+        { name: 'Night cars', query: { labels: 'car' } },
+        'alice',
+        10,
+      );
+      expect(await store.savedSearches.listSavedSearches()).toEqual([s]);
+      expect(await store.savedSearches.deleteSavedSearch(s.id)).toBe(true);
+      expect(await store.savedSearches.deleteSavedSearch(s.id)).toBe(false);
+      expect(await store.savedSearches.listSavedSearches()).toEqual([]);
     });
 
     it('counts the events started in the current minute per camera and label', async () => {

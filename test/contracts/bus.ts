@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Bus } from '../contract/bus.js';
-import { Topics } from '../contract/bus.js';
-import type { VigilEvent } from '../contract/events.js';
-import { settingsKey, type DetectSettingsChange } from '../contract/detect-api.js';
+import type { Bus } from '../../backend/src/contract/bus.js';
+import { Topics } from '../../backend/src/contract/bus.js';
+import type { VigilEvent } from '../../backend/src/contract/events.js';
+import { settingsKey, type DetectSettingsChange } from '../../backend/src/contract/detect-api.js';
 
 /** What a bus implementation under test provides to the shared suite. */
 export interface BusUnderTest {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_GENESIS_HASH, type AuditAction, type AuditLog } from '../contract/audit.js';
-import { auditEntryHash } from './chain.js';
+import { AUDIT_GENESIS_HASH, type AuditAction, type AuditLog } from '../../backend/src/contract/audit.js';
+import { auditEntryHash } from '../../backend/src/audit/chain.js';
 
 /**
  * What every implementation of `AuditLog` must do (SQLite embedded, Elasticsearch in a cluster). `make` returns an

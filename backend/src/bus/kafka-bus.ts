@@ -28,6 +28,9 @@ import {
 } from './kafka-topics.js';
 import { DEFAULT_SCHEMAS, type DeadLetter } from './schemas.js';
 
+/** Topics only worth reading live: a new consumer group starts at their end (the others at their start). */
+const LIVE_TOPICS: ReadonlySet<string> = new Set([Topics.frames, Topics.detections, Topics.notifications]);
+
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /** SASL credentials, already read from the secret store by the caller. */
@@ -387,8 +390,7 @@ export class KafkaBus implements Bus {
     const attempts = Math.max(1, this.options.handlerAttempts ?? 3);
     const fromBeginning =
       options.replay === true ||
-      (this.options.startFrom?.[topic] ??
-        (topic === Topics.frames || topic === Topics.detections ? 'latest' : 'earliest')) === 'earliest';
+      (this.options.startFrom?.[topic] ?? (LIVE_TOPICS.has(topic) ? 'latest' : 'earliest')) === 'earliest';
     // A replaying reader is caught up once it has handled the last offset each partition had when it started.
     const replayTargets = options.replay ? await this.#endOffsets(topic, log) : new Map<number, bigint>();
     let caughtUp!: () => void;

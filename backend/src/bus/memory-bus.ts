@@ -28,6 +28,7 @@ export const DEFAULT_TOPIC_POLICIES: Record<Topic, TopicPolicy> = {
   [Topics.alerts]: { capacity: 1024, overflow: 'block' },
   [Topics.incidents]: { capacity: 1024, overflow: 'block' },
   [Topics.health]: { capacity: 256, overflow: 'block' },
+  [Topics.notifications]: { capacity: 256, overflow: 'block' },
   [Topics.audit]: { capacity: 1024, overflow: 'block' },
   [Topics.deadLetter]: { capacity: 256, overflow: 'drop-oldest-per-key' },
   [Topics.settings]: { capacity: 256, overflow: 'block' },

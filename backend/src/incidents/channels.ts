@@ -7,7 +7,7 @@ import {
   type IncidentNotificationPayload,
   type NotificationChannel,
 } from '../contract/incidents.js';
-import { readSecret, SecretError } from '../platform/secrets.js';
+import { ClusterSetupError, readSecret } from '../platform/secrets.js';
 
 /** A channel could not deliver; the message says why in words and never carries a secret. */
 export class ChannelError extends Error {
@@ -22,7 +22,7 @@ function secretFrom(env: NodeJS.ProcessEnv, name: string | undefined, what: stri
   try {
     return readSecret(what, name, env);
   } catch (err) {
-    if (err instanceof SecretError)
+    if (err instanceof ClusterSetupError)
       throw new ChannelError(`the environment variable ${name} (${what}) is not set`, { cause: err });
     throw err;
   }

@@ -7,20 +7,14 @@ import fs from 'node:fs';
  */
 export class ClusterSetupError extends Error {}
 
-/**
- * A secret that cannot be read: an environment variable a config field names that is unset or empty, a secret or
- * certificate file that is missing, unreadable or empty. The one error of the one secret reader (this module), so
- * every role, store factory and channel fails the same way: the message names the field and the variable or file,
- * never the value.
- */
-export class SecretError extends ClusterSetupError {
-  override name = 'SecretError';
-}
+// This module is the one secret reader: every role, store factory and notification channel reads the secrets the
+// configuration names through it, and every failure is a ClusterSetupError naming the field and the variable or
+// file, never the value (a role stops with it; a notification channel records it on the incident as its failure).
 
 /**
  * Reads a secret from the environment variable a config field names (`cluster.bus.sasl.passwordEnv` →
  * `VIGIL_KAFKA_PASSWORD`). Secrets never live in the config file; in Kubernetes and Docker they come from the
- * platform's secret store as environment variables. Undefined when the field is not set; a SecretError naming
+ * platform's secret store as environment variables. Undefined when the field is not set; a ClusterSetupError naming
  * the field and the variable when the variable is unset or empty.
  */
 export function readSecret(
@@ -31,14 +25,14 @@ export function readSecret(
   if (!name) return undefined;
   const value = env[name];
   if (value === undefined || value === '') {
-    throw new SecretError(`${field}: environment variable ${name} is not set`);
+    throw new ClusterSetupError(`${field}: environment variable ${name} is not set`);
   }
   return value;
 }
 
 /**
  * Reads a secret from a file a config field names (a token mounted from a Kubernetes Secret, refreshed in place by
- * the platform): read at each call, trimmed. Undefined when the field is not set; a SecretError naming the
+ * the platform): read at each call, trimmed. Undefined when the field is not set; a ClusterSetupError naming the
  * field when the file cannot be read or is empty.
  */
 export async function readSecretFile(field: string, file: string | undefined): Promise<string | undefined> {
@@ -47,9 +41,9 @@ export async function readSecretFile(field: string, file: string | undefined): P
   try {
     value = (await fs.promises.readFile(file, 'utf8')).trim();
   } catch (err) {
-    throw new SecretError(`${field}: cannot read ${file} (${(err as Error).message})`, { cause: err });
+    throw new ClusterSetupError(`${field}: cannot read ${file} (${(err as Error).message})`, { cause: err });
   }
-  if (!value) throw new SecretError(`${field}: ${file} is empty`);
+  if (!value) throw new ClusterSetupError(`${field}: ${file} is empty`);
   return value;
 }
 
@@ -62,18 +56,18 @@ export function tlsOptions(
   const cert = readPemFile(`${field}.certFile`, files.certFile);
   const key = readPemFile(`${field}.keyFile`, files.keyFile);
   if (Boolean(cert) !== Boolean(key))
-    throw new SecretError(`${field}: set both certFile and keyFile for a client certificate`);
+    throw new ClusterSetupError(`${field}: set both certFile and keyFile for a client certificate`);
   const rejectUnauthorized = files.rejectUnauthorized ?? true;
   if (!ca && !cert && rejectUnauthorized) return undefined;
   return { ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}), rejectUnauthorized };
 }
 
-/** Reads a PEM file a config field names (a CA, a client certificate or key); a SecretError when it cannot. */
+/** Reads a PEM file a config field names (a CA, a client certificate or key); a ClusterSetupError when it cannot. */
 export function readPemFile(field: string, file: string | undefined): string | undefined {
   if (!file) return undefined;
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SecretError(`${field}: cannot read ${file} (${(err as Error).message})`, { cause: err });
+    throw new ClusterSetupError(`${field}: cannot read ${file} (${(err as Error).message})`, { cause: err });
   }
 }

@@ -22,6 +22,8 @@ import { KafkaBus } from '../bus/kafka-bus.js';
 import { Topics } from '../contract/bus.js';
 import { VigilConfig } from '../contract/config.js';
 import type { Incident, IncidentNotification } from '../contract/incidents.js';
+import { inspectRuntime } from '../platform/binaries.js';
+import { startLocalApp } from './local.js';
 import { startRole, type RunningRole } from './role.js';
 
 // The Kafka here is a fake: librdkafka's mock cluster (test/fixtures/kafka-mock/mock_cluster.c), which speaks the
@@ -68,6 +70,68 @@ function incident(id: string, now: number): Incident {
     updatedTs: now,
   };
 }
+
+describe('escalation in the local app (the same events stage, in-process bus)', () => {
+  it('notifies an incident raised on the bus in the open window, and records "no window open" when none is', async () => {
+    const dataDir = tempHome('vigil-local-escalation-');
+    const config = VigilConfig.parse({ cameras: [], server: { host: '127.0.0.1', port: 0 } });
+    const app = await startLocalApp({ config, dataDir, runtime: inspectRuntime(), rendererDir: dataDir });
+    const headers = { authorization: `Bearer ${app.auth.token}` };
+    let ws: WebSocket | undefined;
+    try {
+      const saved = await fetch(`${app.url}/api/alert-settings`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          channels: [{ id: 'desk', name: 'Desktop', kind: 'desktop' }],
+          escalation: [{ name: 'Raised', afterSec: 0, channelIds: ['desk'] }],
+          retries: 0,
+        }),
+      });
+      expect(saved.status).toBe(200);
+      const received: Incident[] = [];
+      ws = new WebSocket(`${app.url.replace('http', 'ws')}/api/ws`, { headers });
+      ws.on('message', (raw) => {
+        const m = JSON.parse(String(raw)) as { kind: string; data: Incident };
+        if (m.kind === 'incident') received.push(m.data);
+      });
+      await new Promise((resolve, reject) => ws?.once('open', resolve).once('error', reject));
+
+      await app.bus.publish(Topics.incidents, 'gate', incident('local-first', Date.now()));
+      await waitFor(
+        () => received.some((i) => i.id === 'local-first' && i.notifications.length > 0),
+        'the notified incident reaches the window',
+        15_000,
+      );
+      expect(received.find((i) => i.notifications.length > 0)?.notifications).toEqual([
+        expect.objectContaining({ channelId: 'desk', status: 'sent', level: 0 }),
+      ]);
+
+      ws.close();
+      await waitFor(() => app.services.health().realtime?.detail?.startsWith('0 clients') ?? false, 'closed');
+      await app.bus.publish(Topics.incidents, 'gate', incident('local-second', Date.now()));
+      let later: Incident | undefined;
+      const deadline = Date.now() + 15_000;
+      while (!later?.notifications.length) {
+        if (Date.now() > deadline)
+          throw new Error('timed out waiting for the second incident to be notified');
+        await new Promise((r) => setTimeout(r, 200));
+        const res = await fetch(`${app.url}/api/incidents/local-second`, { headers });
+        later = res.ok ? ((await res.json()) as Incident) : undefined;
+      }
+      expect(later.notifications).toEqual([
+        expect.objectContaining({
+          channelId: 'desk',
+          status: 'failed',
+          error: expect.stringContaining('no window of Vigil is open'),
+        }),
+      ]);
+    } finally {
+      ws?.close();
+      await app.dispose();
+    }
+  }, 60_000);
+});
 
 describe.skipIf(skip)('escalation in the cluster (fake Kafka: librdkafka mock cluster; real Redis)', () => {
   let kafka: KafkaHandle;

@@ -34,7 +34,13 @@ export class AlertSettingsStore implements AlertSettings {
   /** Reads the file; a damaged file is logged and the defaults are used (the file is kept for inspection). */
   load(): void {
     if (!fs.existsSync(this.file)) return;
-    const parsed = AlertSiteSettingsSchema.safeParse(JSON.parse(fs.readFileSync(this.file, 'utf8')));
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+    } catch {
+      json = undefined;
+    }
+    const parsed = AlertSiteSettingsSchema.safeParse(json);
     if (parsed.success) this.#settings = parsed.data;
     else
       this.#log.error(
@@ -87,7 +93,11 @@ export class RedisAlertSettings implements AlertSettings, Service {
   readonly #listeners: Array<(s: AlertSiteSettings) => void> = [];
   #settings: AlertSiteSettings = AlertSiteSettingsSchema.parse({});
 
-  constructor(options: SharedRedisOptions) {
+  constructor(
+    options: SharedRedisOptions,
+    /** Settings an instance kept in its data folder before they were shared: they seed Redis once, if it has none. */
+    private readonly seedFile?: string,
+  ) {
     const prefix = options.keyPrefix ?? 'vigil:';
     // Keys and channels carry the prefix by hand: ioredis' keyPrefix does not apply to pub/sub channels.
     this.#key = `${prefix}alerts:settings`;
@@ -112,7 +122,17 @@ export class RedisAlertSettings implements AlertSettings, Service {
       this.#log.warn({ err }, 'Redis unreachable: the alert settings are read once it is back'),
     );
     if (this.#subscriber.status === 'ready') await this.#subscriber.subscribe(this.#channel).catch(() => {});
+    await this.#seed();
     await this.#reload();
+  }
+
+  /** Carries settings kept in the data folder over into Redis when Redis holds none yet (SET NX: the first wins). */
+  async #seed(): Promise<void> {
+    if (!this.seedFile || !fs.existsSync(this.seedFile)) return;
+    const local = new AlertSettingsStore(this.seedFile);
+    local.load();
+    const seeded = await this.#client.set(this.#key, JSON.stringify(local.get()), 'NX').catch(() => null);
+    if (seeded === 'OK') this.#log.info({ file: this.seedFile }, 'alert settings carried over into Redis');
   }
 
   async #reload(): Promise<void> {
@@ -183,6 +203,7 @@ export function createAlertSettings(
   dataDir: string,
   cache: SharedCache | undefined,
 ): AlertSettings {
-  if (cache) return services.add(new RedisAlertSettings(cache.redis));
-  return loadedAlertSettings(path.join(dataDir, 'alerts', 'settings.json'));
+  const file = path.join(dataDir, 'alerts', 'settings.json');
+  if (cache) return services.add(new RedisAlertSettings(cache.redis, file));
+  return loadedAlertSettings(file);
 }

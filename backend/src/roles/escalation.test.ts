@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { tempHome } from '../../../test/fixtures/backend.js';
@@ -270,6 +271,11 @@ describe.skipIf(skip)('escalation in the cluster (fake Kafka: librdkafka mock cl
       await producer.dispose();
       for (const role of roles.reverse()) await role.dispose();
       await hook.close();
+      // This run's keys (settings, claims) go; the shared Redis keeps nothing of it.
+      const cleanup = new Redis(redis.url);
+      const keys = await cleanup.keys(`vigil-test-${run}:*`);
+      if (keys.length) await cleanup.del(...keys);
+      cleanup.disconnect();
     }
   }, 150_000);
 });

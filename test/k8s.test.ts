@@ -11,7 +11,7 @@ import { parseAllDocuments, parse } from 'yaml';
 import { kafkaGroupId } from '../backend/src/bus/kafka-bus.js';
 import { Topics } from '../backend/src/contract/bus.js';
 import { VigilConfig } from '../backend/src/contract/config.js';
-import { ROLE_GROUPS } from '../backend/src/roles/cluster-bus.js';
+import { ROLE_GROUPS } from '../backend/src/bus/create.js';
 import { ROLE_NAMES } from '../backend/src/roles/role.js';
 
 // kubectl cannot run here: the manifests are built with the few Kustomize features they use (resources,

@@ -51,6 +51,12 @@ describe('layer rule (npm run lint)', () => {
     expect(withVitest).toEqual([]);
   });
 
+  it('keeps the composition on top: a capability imports nothing from backend/src/roles', async () => {
+    const errors = await layerErrors('backend-imports-roles.ts', 'backend/src/store-es/bad.ts');
+    expect(errors).toEqual([expect.stringContaining('only backend/src/roles composes the stages')]);
+    expect(await layerErrors('backend-imports-roles.ts', 'backend/src/roles/fine.ts')).toEqual([]);
+  });
+
   it('keeps the contract pure: only contract files and zod', async () => {
     const errors = await layerErrors('contract-imports-node.ts', 'backend/src/contract/bad.ts');
     expect(errors).toHaveLength(3);

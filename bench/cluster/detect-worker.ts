@@ -13,7 +13,7 @@ import type { VigilEvent } from '../../backend/src/contract/events.js';
 import type { AnalysisFrame } from '../../backend/src/contract/media.js';
 import type { DetectionService } from '../../backend/src/detect/service.js';
 import { configureLogging } from '../../backend/src/platform/log.js';
-import { startDetectRole } from '../../backend/src/roles/detect.js';
+import { startRole } from '../../backend/src/roles/role.js';
 
 configureLogging({ level: 'error' });
 const [brokers = '', detector = 'centernet'] = process.argv.slice(2);
@@ -55,7 +55,7 @@ const config = VigilConfig.parse({
   detect: { detector },
   cluster: { bus: { kind: 'kafka', brokers: brokers.split(',') } },
 });
-const role = await startDetectRole({ config, dataDir, bus });
+const role = await startRole('detect', { config, dataDir, bus });
 const detection = role.services.services.find((s) => s.name === 'detect') as DetectionService;
 // Ready once the model has loaded (it loads in the background after the role starts).
 while (detection.health().detail === 'detector loading') await new Promise((r) => setTimeout(r, 100));

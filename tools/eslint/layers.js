@@ -4,7 +4,8 @@
  *
  * - backend/src/contract: pure TypeScript; imports other contract files and an allowlist of pure packages only.
  * - backend/src (other folders): plain Node; never electron, react or main/ or renderer/ code; test/ (contract
- *   suites, fixtures) only from *.test.ts files, so the build never carries test code.
+ *   suites, fixtures) only from *.test.ts files, so the build never carries test code; nothing from
+ *   backend/src/roles (the composition sits on top; tests may start it).
  * - renderer: browser; no Node module, no electron, backend code only from backend/src/contract.
  * - main: Electron; backend code only from backend/src/contract and backend/src/roles.
  */
@@ -71,12 +72,20 @@ export function checkImport(layer, spec, file) {
       return inContract
         ? undefined
         : `backend/src/contract may import only other contract files, not '${spec}'`;
-    case 'backend':
+    case 'backend': {
       if (target.startsWith('main/') || target.startsWith('renderer/'))
         return `backend code must not import from main/ or renderer/ ('${spec}')`;
       if (target.startsWith('test/') && !TEST_FILE.test(file))
         return `only tests may import test code (contract suites, fixtures), not shipped backend code ('${spec}')`;
+      const from = path.relative(process.cwd(), file).split(path.sep).join('/');
+      if (
+        target.startsWith('backend/src/roles/') &&
+        !from.startsWith('backend/src/roles/') &&
+        !from.endsWith('.test.ts')
+      )
+        return `only backend/src/roles composes the stages: a capability must not import from it ('${spec}')`;
       return undefined;
+    }
     case 'renderer':
       if (target.startsWith('backend/') && !inContract)
         return `renderer may import backend code only from backend/src/contract, not '${spec}'`;

@@ -144,6 +144,8 @@ const TOPIC_KINDS: ReadonlyArray<[Topic, RealtimeKind]> = [
   [Topics.events, 'event'],
   [Topics.alerts, 'alert'],
   [Topics.health, 'health'],
+  // Incidents just notified by an escalation (their notifications recorded): desktop notifications and sound.
+  [Topics.notifications, 'incident'],
 ];
 
 export interface RealtimeHubOptions {
@@ -245,6 +247,13 @@ export class RealtimeHub implements Service, RouteModule {
     for (const c of this.#clients)
       if (c.permissions.has(permission) && (!team || c.team?.toLowerCase() === team.toLowerCase())) n++;
     return n;
+  }
+
+  /** The team (lower case; '' for none) of each connected person holding a permission, for shared presence. */
+  connectedTeams(permission: string): string[] {
+    const teams: string[] = [];
+    for (const c of this.#clients) if (c.permissions.has(permission)) teams.push(c.team?.toLowerCase() ?? '');
+    return teams;
   }
 
   #attach(client: Client): void {

@@ -29,7 +29,8 @@ export interface SharedRedisOptions {
   keyPrefix?: string;
 }
 
-function connect(options: SharedRedisOptions): Redis {
+/** A connection to the shared Redis (lazy: call connect()); commands fail fast while it is unreachable. */
+export function connectRedis(options: SharedRedisOptions): Redis {
   return new Redis(options.url, {
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
@@ -65,7 +66,7 @@ export class SharedSessionAuth implements ApiAuth, Service {
     this.#prefix = `${options.keyPrefix ?? 'vigil:'}auth:`;
     this.#policy = options.policy ?? DEFAULT_SESSION_POLICY;
     this.#now = options.now ?? Date.now;
-    this.redis = connect(options);
+    this.redis = connectRedis(options);
     this.redis.on('error', (err: Error) => {
       if (!this.#down)
         this.#log.warn({ err: err.message }, 'Redis unavailable: browser sessions are refused');
@@ -181,8 +182,8 @@ export class RedisAlertFanout implements Service {
     private readonly deliver: (alert: VigilAlert) => void,
   ) {
     this.#channel = `${options.keyPrefix ?? 'vigil:'}alerts`;
-    this.#publisher = connect(options);
-    this.#subscriber = connect(options);
+    this.#publisher = connectRedis(options);
+    this.#subscriber = connectRedis(options);
     for (const r of [this.#publisher, this.#subscriber])
       r.on('error', (err: Error) => this.#log.debug({ err: err.message }, 'Redis error'));
     this.#subscriber.on('message', (channel: string, text: string) => {

@@ -28,6 +28,8 @@ import {
 } from './kafka-topics.js';
 import { DEFAULT_SCHEMAS, type DeadLetter } from './schemas.js';
 
+/** Topics only worth reading live: a new consumer group starts at their end (the others at their start). */
+
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /** SASL credentials, already read from the secret store by the caller. */

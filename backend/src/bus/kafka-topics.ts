@@ -29,6 +29,7 @@ export const DEFAULT_TOPIC_SETTINGS: KafkaTopicSettings = {
     [Topics.alerts]: 168 * HOUR,
     [Topics.incidents]: 168 * HOUR,
     [Topics.health]: 168 * HOUR,
+    [Topics.notifications]: HOUR,
     [Topics.audit]: 336 * HOUR,
     [Topics.deadLetter]: 336 * HOUR,
   },

@@ -28,6 +28,7 @@ const CAPACITY: Record<Topic, number> = {
   [Topics.alerts]: 1024,
   [Topics.incidents]: 1024,
   [Topics.health]: 256,
+  [Topics.notifications]: 256,
   [Topics.audit]: 1024,
   [Topics.deadLetter]: 256,
   [Topics.settings]: 256,

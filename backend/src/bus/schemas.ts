@@ -202,6 +202,7 @@ export const DEFAULT_SCHEMAS: Partial<Record<Topic, z.ZodType>> = {
   [Topics.alerts]: VigilAlertSchema,
   [Topics.incidents]: IncidentSchema,
   [Topics.health]: HealthSchema,
+  [Topics.notifications]: IncidentSchema,
   [Topics.deadLetter]: DeadLetterSchema,
   [Topics.settings]: DetectSettingsChangeSchema,
   [Topics.audit]: z.looseObject(AuditRecordMessage.shape),

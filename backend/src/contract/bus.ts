@@ -18,6 +18,12 @@ export const Topics = {
   /** Camera health changes. */
   health: 'vigil.health.v1',
   /**
+   * Incidents as stored just after an escalation notified them (their notifications recorded), from the stage that
+   * escalates (events) to every api instance, which delivers them to its open windows: desktop notifications and
+   * sound. Live only: an api instance reads it from the latest message.
+   */
+  notifications: 'vigil.notifications.v1',
+  /**
    * Audit records from the api instances to the events role, which chains and stores them. One key (`audit`), so
    * one partition keeps them in order.
    */
@@ -65,6 +71,9 @@ export const TOPIC_DELIVERY: Readonly<Record<Topic, TopicDeliveryPolicy>> = {
   [Topics.alerts]: lossless,
   [Topics.incidents]: lossless,
   [Topics.health]: lossless,
+  // A push to the windows open now: the incident and its notifications are stored, and every desk shows them; a
+  // window opened later must not replay old sounds.
+  [Topics.notifications]: lossy,
   [Topics.audit]: lossless,
   // A dead letter is the only trace of a message that could not be handled.
   [Topics.deadLetter]: lossless,
@@ -84,6 +93,11 @@ export const COMPACTED_TOPICS: ReadonlySet<Topic> = new Set<Topic>(
 /** A subscription; dispose to stop receiving. */
 export interface Subscription {
   dispose(): Promise<void>;
+  /**
+   * The partitions of the topic this member holds right now, on a partitioned bus (Kafka); absent on a bus without
+   * partitions, where a subscriber gets every message of its group.
+   */
+  assignment?(): number[];
 }
 
 export interface SubscribeOptions {

@@ -7,18 +7,25 @@ import {
   type IncidentNotificationPayload,
   type NotificationChannel,
 } from '../contract/incidents.js';
+import { ClusterSetupError, readSecret } from '../platform/secrets.js';
 
 /** A channel could not deliver; the message says why in words and never carries a secret. */
 export class ChannelError extends Error {
   override name = 'ChannelError';
 }
 
-/** Reads a secret from the environment; a missing one is a clear failure, never an unsigned or anonymous send. */
+/**
+ * Reads a secret through the one secret reader; a missing one is a clear failure of this send (never an unsigned or
+ * anonymous one), recorded on the incident like any other channel failure.
+ */
 function secretFrom(env: NodeJS.ProcessEnv, name: string | undefined, what: string): string | undefined {
-  if (!name) return undefined;
-  const value = env[name];
-  if (!value) throw new ChannelError(`the environment variable ${name} (${what}) is not set`);
-  return value;
+  try {
+    return readSecret(what, name, env);
+  } catch (err) {
+    if (err instanceof ClusterSetupError)
+      throw new ChannelError(`the environment variable ${name} (${what}) is not set`, { cause: err });
+    throw err;
+  }
 }
 
 /**

@@ -7,12 +7,12 @@ import type {
 import type { Service, ServiceHealth } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { sendWithRetries, type ChannelSendOptions } from './channels.js';
-import type { AlertSettingsStore } from './site-settings.js';
+import type { AlertSettings } from './site-settings.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 
 export interface EscalationServiceOptions {
   incidents: () => IncidentStore;
-  settings: AlertSettingsStore;
+  settings: AlertSettings;
   /** Told of each incident after a notification was recorded on it (live clients). */
   onChanged?: (incident: Incident) => void;
   /** How often unacknowledged incidents are checked, ms. */
@@ -22,6 +22,12 @@ export interface EscalationServiceOptions {
   channel?: ChannelSendOptions;
   /** Records each escalation past the first level (actor `system`). */
   audit?: AuditRecorder;
+  /**
+   * Claims the right to notify an incident at a level, when several instances escalate the same incidents (the
+   * cluster's events replicas): only the instance whose claim succeeds notifies. Absent: this instance is the only
+   * one (the local app).
+   */
+  claim?: (incidentId: string, level: number) => Promise<boolean>;
   now?: () => number;
 }
 
@@ -99,9 +105,26 @@ export class EscalationService implements Service {
       const level = levels[next];
       if (!level || now - incident.startTs < level.afterSec * 1000 || this.#busy.has(incident.id)) continue;
       this.#busy.add(incident.id);
-      work.push(this.#notify(incident, next).finally(() => this.#busy.delete(incident.id)));
+      work.push(
+        this.#claimed(incident.id, next)
+          .then(async (ours) => {
+            if (ours) await this.#notify(incident, next);
+          })
+          .finally(() => this.#busy.delete(incident.id)),
+      );
     }
     await Promise.all(work);
+  }
+
+  /** Whether this instance notifies the level (another instance holding the claim does; a failed claim retries). */
+  async #claimed(incidentId: string, level: number): Promise<boolean> {
+    if (!this.options.claim) return true;
+    try {
+      return await this.options.claim(incidentId, level);
+    } catch (err) {
+      this.#log.warn({ err, incident: incidentId, level }, 'could not claim the escalation; trying again');
+      return false;
+    }
   }
 
   async #notify(incident: Incident, levelIndex: number): Promise<void> {

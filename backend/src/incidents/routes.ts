@@ -24,13 +24,13 @@ import { narrowCameras, seesEventsOf } from '../api/scope.js';
 import type { RouteModule } from '../api/server.js';
 import type { DetectSettings } from '../detect/settings-store.js';
 import type { FeedbackStore } from './feedback.js';
-import type { AlertSettingsStore } from './site-settings.js';
+import type { AlertSettings } from './site-settings.js';
 
 export interface IncidentRoutesOptions {
   store: () => EventStore;
   /** Snoozes and suppressions live with the detection settings (every detect instance reads them). */
   settings: () => DetectSettings;
-  alertSettings: AlertSettingsStore;
+  alertSettings: AlertSettings;
   feedback: FeedbackStore;
   /** Told of every incident changed here, so live clients see it at once. */
   onIncidentChanged?: (incident: Incident) => void;
@@ -311,7 +311,7 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
       app.put(IncidentApiRoutes.alertSettings, async (req, reply) => {
         const parsed = AlertSiteSettingsSchema.safeParse(req.body ?? {});
         if (!parsed.success) return badRequest(reply, parsed.error);
-        const saved = options.alertSettings.set(parsed.data);
+        const saved = await options.alertSettings.set(parsed.data);
         await audit(req, 'alert-settings', 'site', {
           sound: saved.sound,
           channels: saved.channels.map((c) => `${c.id} (${c.kind})`),

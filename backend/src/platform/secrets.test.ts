@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithout } from '../../../test/fixtures/require.js';
 import { VigilConfig } from '../contract/config.js';
-import { kafkaOptions } from '../roles/cluster-bus.js';
-import { sharedRedis } from '../roles/role.js';
+import { kafkaOptions } from '../bus/create.js';
+import { createCache } from '../cache/create.js';
 import { createEsEventStore } from '../store-es/create.js';
 import { ClusterSetupError, readSecret, readSecretFile, tlsOptions } from './secrets.js';
 
@@ -97,14 +97,14 @@ describe('secret reader', () => {
         },
       },
     });
-    expect(sharedRedis({ config, dataDir: dir, env: { R_USER: 'vigil-api', R_PASS: 'pw' } })).toMatchObject({
+    expect(createCache(config, { R_USER: 'vigil-api', R_PASS: 'pw' })?.redis).toMatchObject({
       username: 'vigil-api',
       password: 'pw',
       tls: { ca: 'CA', rejectUnauthorized: true },
     });
     // A redis:// URL never gets TLS options.
     const plain = VigilConfig.parse({ cameras: [], cluster: { redis: { url: 'redis://r:6379' } } });
-    expect(sharedRedis({ config: plain, dataDir: dir, env: {} })).not.toHaveProperty('tls');
+    expect(createCache(plain, {})?.redis).not.toHaveProperty('tls');
   });
 });
 

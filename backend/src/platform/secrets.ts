@@ -7,6 +7,10 @@ import fs from 'node:fs';
  */
 export class ClusterSetupError extends Error {}
 
+// This module is the one secret reader: every role, store factory and notification channel reads the secrets the
+// configuration names through it, and every failure is a ClusterSetupError naming the field and the variable or
+// file, never the value (a role stops with it; a notification channel records it on the incident as its failure).
+
 /**
  * Reads a secret from the environment variable a config field names (`cluster.bus.sasl.passwordEnv` →
  * `VIGIL_KAFKA_PASSWORD`). Secrets never live in the config file; in Kubernetes and Docker they come from the

@@ -25,9 +25,7 @@ import type { EventDetail, EventSearchResponse } from '../contract/events-api.js
 import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type { CachedEventStore } from '../store/cached-store.js';
 import type { EventStoreService } from '../store/service.js';
-import { startApiRole, type RunningApiRole } from './api.js';
-import { startEventsRole } from './events.js';
-import type { RunningRole } from './role.js';
+import { startRole, type RunningRole } from './role.js';
 
 /** A person event on `cameraId`, `n` seconds after `base`. */
 function personEvent(run: string, cameraId: string, n: number, base: number): VigilEvent {
@@ -116,8 +114,8 @@ describe.skipIf(kafkaSkip)(
         },
       });
       const token = 'sqlite-api-role-token-0123456789';
-      const events = await startEventsRole({ config, dataDir });
-      const api = await startApiRole({ config, dataDir, token, rendererDir: tempHome() });
+      const events = await startRole('events', { config, dataDir });
+      const api = await startRole('api', { config, dataDir, token, rendererDir: tempHome() });
       const detect = new KafkaBus({
         brokers: kafka.brokers,
         clientId: 'vigil-test-detect',
@@ -191,17 +189,17 @@ describe.skipIf(redisSkip)('two api instances sharing Redis (real Redis)', () =>
     // The events role and each api instance have buses of their own: whatever one instance learns from another
     // comes through Redis (or the database), not through a shared bus.
     const pipeline = new MemoryBus();
-    const events = await startEventsRole({ config, dataDir, bus: pipeline });
+    const events = await startRole('events', { config, dataDir, bus: pipeline });
     // Different bearer tokens: only what Redis shares can let a session opened on one work on the other.
     const [one, two] = await Promise.all([
-      startApiRole({
+      startRole('api', {
         config,
         dataDir,
         bus: new MemoryBus(),
         token: 'instance-one-token-0123456789',
         rendererDir: tempHome(),
       }),
-      startApiRole({
+      startRole('api', {
         config,
         dataDir,
         bus: new MemoryBus(),
@@ -212,7 +210,7 @@ describe.skipIf(redisSkip)('two api instances sharing Redis (real Redis)', () =>
     const sockets: WebSocket[] = [];
     try {
       // --- a login link issued by instance one opens a (first-administrator) session both accept, once ---
-      const link = new URL(await one.loginUrl());
+      const link = new URL(String(await one.loginUrl?.()));
       const login = await fetch(`${two.url}/login${link.search}`, { redirect: 'manual' });
       expect(login.status).toBe(303);
       const setupCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
@@ -261,7 +259,7 @@ describe.skipIf(redisSkip)('two api instances sharing Redis (real Redis)', () =>
         async () => (await onOne<EventSearchResponse>('GET', search)).data.items.length === 3,
         'the events stored',
       );
-      const cacheOf = (role: RunningApiRole) =>
+      const cacheOf = (role: RunningRole) =>
         (role.services.services.find((s) => s.name === 'store') as EventStoreService)
           .store as CachedEventStore;
       const hitsBefore = cacheOf(two).stats.hits;
@@ -316,7 +314,7 @@ describe('api role routes', () => {
       fs.readFileSync(path.join(import.meta.dirname, '../../../docs/openapi.json'), 'utf8'),
     ) as { paths: Record<string, Record<string, unknown>> };
     const token = 'openapi-api-role-token-0123456789';
-    const api = await startApiRole({
+    const api = await startRole('api', {
       config: VigilConfig.parse({ cameras: [], server: { port: 0 } }),
       dataDir: tempHome(),
       bus: new MemoryBus(),

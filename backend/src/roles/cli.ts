@@ -248,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
   if (role) {
     let running;
     try {
-      const { startRole } = await import('./start-role.js');
+      const { startRole } = await import('./role.js');
       running = await startRole(role, {
         config: loaded.config,
         dataDir: loaded.dataDir,
@@ -307,7 +307,7 @@ async function main(argv: string[]): Promise<number> {
   else {
     process.stdout.write(
       `\nVigil is running. This installation has no administrator yet: open this link in a browser to create one\n` +
-        `(or run: npx vigil user add <name> --role admin):\n\n  ${app.loginUrl()}\n\n`,
+        `(or run: npx vigil user add <name> --role admin):\n\n  ${await app.loginUrl()}\n\n`,
     );
     offerLoginLinks(() => app.loginUrl(), loaded.config.server.sessions.loginCodeMinutes);
   }

@@ -1,61 +1,119 @@
 import { Topics, type Subscription } from '../contract/bus.js';
+import type { VigilEvent } from '../contract/events.js';
 import type { Incident } from '../contract/incidents.js';
-import type { VigilAlert, VigilEvent } from '../contract/events.js';
-import type { KafkaSubscription } from '../bus/kafka-bus.js';
-import { createEsEventStore } from '../store-es/create.js';
-import { EventStoreService } from '../store/service.js';
+import type { AppearanceIndex } from '../contract/appearance.js';
+import type { EventStore } from '../contract/store.js';
 import { createAppearanceIndex } from '../appearance/create.js';
-import { ServiceHost } from '../platform/lifecycle.js';
-import { createLogger } from '../platform/log.js';
-import { CachedEventStore } from '../store/cached-store.js';
+import { ROLE_GROUPS } from '../bus/create.js';
 import { AuditBusChainer, type MessageAuditLog } from '../audit/bus-chainer.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import { auditDbFile } from '../audit/service.js';
 import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
-import { loadOrCreateSigningKey, type SigningKey } from '../export/signing.js';
+import type { SigningKey } from '../export/signing.js';
+import { ChannelError } from '../incidents/channels.js';
+import { EscalationService } from '../incidents/escalation.js';
+import { ESCALATION_PERMISSION, type WindowPresence } from '../incidents/presence.js';
+import type { AlertSettings } from '../incidents/site-settings.js';
 import { createEsAuditLog } from '../store-es/create.js';
-import { appDataDir } from '../platform/paths.js';
-import path from 'node:path';
-import {
-  ROLE_GROUPS,
-  roleBus,
-  roleMetricsServer,
-  sharedCache,
-  type RoleOptions,
-  type RunningRole,
-} from './role.js';
+import { createEventStore, partitionsHealth } from '../store/create.js';
+import type { StageContracts } from './contracts.js';
 
-/** Where the events role writes. Writes are idempotent: an event id written twice is one event. */
+/** Where the events stage writes instead of the event store (tests). Writes are idempotent by event id. */
 export interface EventSink {
   /** Resolves once the event is durably stored (the bus commits the message only then). */
   upsertEvent(event: VigilEvent): Promise<void>;
 }
 
-export interface EventsRoleOptions extends RoleOptions {
-  /** The event store to write to (built from `cluster.eventStore` by the caller). */
+export interface EventsStageOptions {
+  /** The event store's implementation (the local app: SQLite; a cluster: `cluster.eventStore.kind`). */
+  store: 'sqlite' | 'elasticsearch';
+  /** The site's alert settings: which channels each escalation level notifies. */
+  alertSettings: AlertSettings;
+  /** The windows open on the api instances, for the desktop and supervisors-on-duty channels. */
+  presence: WindowPresence;
+  /** Records each escalation past the first level. */
+  audit: AuditRecorder;
+  /** Cluster: lets one events instance notify each incident level (see RedisEscalationLock). */
+  claim?: (incidentId: string, level: number) => Promise<boolean>;
+  /** Cluster: chain the audit records the api and ingest instances publish, signed with this key. */
+  chainAudit?: SigningKey;
+  /** Told of each incident as stored (SQLite: the local app's open windows). */
+  onIncidentStored?: (incident: Incident) => void;
+  /** Write events here instead of the event store, and escalate nothing (tests). */
   sink?: EventSink;
   /** Messages written at the same time (partitions handled in parallel). Default 4. */
   concurrency?: number;
-  /** The key that signs audit checkpoints; the installation's key (in the app data folder) by default. */
-  signingKey?: SigningKey;
+}
+
+/** What the events stage built: the store it writes (for the local app's API to read). */
+export interface EventsStage {
+  readonly store: (() => EventStore) | undefined;
+  /** The appearance index it fills from the events topic ("find this person on other cameras"). */
+  readonly appearance: (() => AppearanceIndex) | undefined;
 }
 
 /**
- * The events role: consumes `vigil.events.v1` in the `vigil-events` consumer group and writes each event to the
- * event store. At least once: a message is committed only after the store acknowledged the write; the store's
- * upsert by deterministic id makes a redelivery harmless.
+ * The events stage: writes the events, alerts and incidents the detect stage publishes into the event store (at
+ * least once: a message is committed only after the store acknowledged the write; the store's upsert by
+ * deterministic id makes a redelivery harmless), and escalates the incidents that stay new: each level's channels
+ * are notified, the notifications recorded on the incident, and the incident published on
+ * `vigil.notifications.v1` for the api instances to show in their windows. In a cluster it also chains the audit
+ * records the other roles publish.
  */
-export async function startEventsRole(options: EventsRoleOptions): Promise<RunningRole> {
-  const log = createLogger('roles.events');
-  const services = new ServiceHost();
-  const bus = roleBus(services, 'events', options);
-  roleMetricsServer(services, 'events', options.config.cluster.metricsPort);
+export function eventsStage(c: StageContracts, options: EventsStageOptions): EventsStage {
+  if (options.chainAudit) chainAudit(c, options.chainAudit);
+  if (options.sink) {
+    writeToSink(c, options.sink, options.concurrency ?? 4);
+    return { store: undefined, appearance: undefined };
+  }
+  const store = createEventStore(c.services, {
+    config: c.config,
+    dataDir: c.dataDir,
+    bus: c.bus,
+    kind: options.store,
+    writer: true,
+    env: c.env,
+    ...(c.cache ? { cache: c.cache } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.onIncidentStored ? { onIncidentStored: options.onIncidentStored } : {}),
+  });
 
-  // --- audit log: chains the records the api instances publish, in Elasticsearch or in <data>/audit.db ---
-  const signingKey = options.signingKey ?? loadOrCreateSigningKey(path.join(appDataDir(), 'keys'));
+  const { presence } = options;
+  c.services.add(
+    new EscalationService({
+      incidents: () => store().incidents,
+      settings: options.alertSettings,
+      // The incident, with its notification recorded, reaches every open window: desktop notification and sound.
+      onChanged: (incident) => void c.bus.publish(Topics.notifications, incident.cameraId, incident),
+      audit: options.audit,
+      ...(options.claim ? { claim: options.claim } : {}),
+      channel: {
+        env: c.env,
+        desktop: () => {
+          if (presence.windows() === 0) throw new ChannelError('no window of Vigil is open to show it');
+        },
+        supervisorsOnDuty: (team) => presence.connectedWith(ESCALATION_PERMISSION, team),
+      },
+    }),
+  );
+  // The appearance descriptors of events, from the events topic in a group of their own: in Elasticsearch beside
+  // the events, or in <data>/appearance.db.
+  const appearance = createAppearanceIndex(c.services, {
+    dataDir: c.dataDir,
+    ...(options.store === 'elasticsearch'
+      ? { cluster: { eventStore: c.config.cluster.eventStore, env: c.env } }
+      : {}),
+    writer: { bus: c.bus, group: ROLE_GROUPS.appearance },
+  });
+  return { store, appearance };
+}
+
+/** The audit log: chains the records the api instances publish, in Elasticsearch or in <data>/audit.db. */
+function chainAudit(c: StageContracts, signingKey: SigningKey): void {
   let auditLog: MessageAuditLog | undefined;
-  if (options.config.cluster.eventStore.kind === 'elasticsearch') {
-    const esAudit = createEsAuditLog(options.config.cluster.eventStore, { writer: signingKey }, options.env);
-    services.add({
+  if (c.config.cluster.eventStore.kind === 'elasticsearch') {
+    const esAudit = createEsAuditLog(c.config.cluster.eventStore, { writer: signingKey }, c.env);
+    c.services.add({
       name: 'audit-log',
       start: async () => {
         await esAudit.setup();
@@ -65,18 +123,18 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
     });
   } else {
     let sqliteAudit: SqliteAuditLog | undefined;
-    services.add({
+    c.services.add({
       name: 'audit-log',
       start: async () => {
-        sqliteAudit = new SqliteAuditLog({ file: auditDbFile(options.dataDir), key: signingKey });
+        sqliteAudit = new SqliteAuditLog({ file: auditDbFile(c.dataDir), key: signingKey });
         auditLog = sqliteAudit;
       },
       dispose: async () => sqliteAudit?.dispose(),
     });
   }
-  services.add(
+  c.services.add(
     new AuditBusChainer({
-      bus,
+      bus: c.bus,
       group: ROLE_GROUPS.events,
       log: () => {
         if (!auditLog) throw new Error('the audit log is not open yet');
@@ -84,97 +142,21 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
       },
     }),
   );
+}
 
-  // --- appearance index ("find this person on other cameras"), filled from the events topic ---
-  createAppearanceIndex(services, {
-    dataDir: options.dataDir,
-    cluster: { eventStore: options.config.cluster.eventStore, env: options.env },
-    writer: { bus, group: ROLE_GROUPS.appearance },
-  });
-
-  // --- store (event store from cluster.eventStore) ---
-  let sink = options.sink;
-  if (!sink && options.config.cluster.eventStore.kind === 'elasticsearch') {
-    const cameraNames = new Map(options.config.cameras.map((c) => [c.id, c.name]));
-    const es = createEsEventStore(
-      options.config.cluster.eventStore,
-      options.dataDir,
-      (id) => cameraNames.get(id),
-      options.env,
-    );
-    // Writes go through the shared cache (when configured) so that the api instances' cached answers are
-    // invalidated by them.
-    const cache = sharedCache(options);
-    const target = cache ? new CachedEventStore(es, cache) : es;
-    services.add({ name: 'event-store', start: () => es.setup(), dispose: () => target.dispose() });
-    sink = { upsertEvent: async (e) => void (await target.upsertEvents([e])) };
-    let alertsSub: Subscription | undefined;
-    let incidentsSub: Subscription | undefined;
-    services.add({
-      name: 'alerts-writer',
-      start: async () => {
-        alertsSub = await bus.subscribe<VigilAlert>(Topics.alerts, (a) => target.alerts.upsertAlerts([a]), {
-          group: ROLE_GROUPS.events,
-        });
-        incidentsSub = await bus.subscribe<Incident>(
-          Topics.incidents,
-          (i) => target.incidents.upsertIncidents([i]),
-          { group: ROLE_GROUPS.events },
-        );
-      },
-      dispose: async () => {
-        await alertsSub?.dispose();
-        await incidentsSub?.dispose();
-      },
-    });
-  }
-
-  // SQLite (single site split into roles on one machine): the store's own batched writer consumes events and
-  // alerts from the bus and acknowledges each message only once its batch is committed to the database.
-  if (!sink && options.config.cluster.eventStore.kind === 'sqlite') {
-    const cache = sharedCache(options);
-    const cameraNames = new Map(options.config.cameras.map((c) => [c.id, c.name]));
-    services.add(
-      new EventStoreService({
-        config: options.config.store,
-        dataDir: options.dataDir,
-        bus,
-        cameraName: (id) => cameraNames.get(id),
-        ...(cache ? { cache } : {}),
-      }),
-    );
-    await services.start();
-    log.info({ store: 'sqlite' }, 'events role ready');
-    return { role: 'events', bus, services, dispose: () => services.dispose() };
-  }
-
+function writeToSink(c: StageContracts, sink: EventSink, concurrency: number): void {
   let sub: Subscription | undefined;
-  services.add({
+  c.services.add({
     name: 'events-writer',
     start: async () => {
-      if (!sink) {
-        log.warn('no event store configured: events are not written');
-        return;
-      }
-      sub = await bus.subscribe<VigilEvent>(Topics.events, (event) => sink.upsertEvent(event), {
+      sub = await c.bus.subscribe<VigilEvent>(Topics.events, (event) => sink.upsertEvent(event), {
         group: ROLE_GROUPS.events,
-        concurrency: options.concurrency ?? 4,
+        concurrency,
       });
     },
-    // Which partitions of the events topic this instance holds (Kafka): an instance holding none writes nothing.
-    health: () => {
-      if (!sub || !('assignment' in sub)) return { status: 'ok' };
-      const partitions = (sub as KafkaSubscription).assignment();
-      return partitions.length
-        ? { status: 'ok', detail: `partitions ${partitions.join(',')}` }
-        : { status: 'ok', detail: 'no partitions assigned' };
-    },
+    health: () => partitionsHealth(sub),
     dispose: async () => {
       await sub?.dispose();
     },
   });
-
-  await services.start();
-  log.info('events role ready');
-  return { role: 'events', bus, services, dispose: () => services.dispose() };
 }

@@ -17,9 +17,7 @@ import { VTEST_H264, videoFramesAvailable } from '../../../test/fixtures/video-f
 import { VigilConfig, type VigilConfigInput } from '../contract/config.js';
 import type { EventSearchResponse } from '../contract/events-api.js';
 import type { EventStoreService } from '../store/service.js';
-import { startEventsRole } from './events.js';
-import { startIngestRole } from './ingest.js';
-import type { RunningRole } from './role.js';
+import { startRole, type RunningRole } from './role.js';
 
 const skip =
   skipWithout('the Kafka mock cluster (librdkafka)', kafkaMockAvailable(), KAFKA_MOCK_INSTALL_HINT) ||
@@ -127,7 +125,7 @@ describe.skipIf(skip)('cluster pipeline on the librdkafka mock cluster (real foo
 
       const eventsHome = tempHome('vigil-events-role-');
       homes.push(eventsHome);
-      events = await startEventsRole({
+      events = await startRole('events', {
         config: VigilConfig.parse({ cameras: [], cluster: { bus } }),
         dataDir: eventsHome,
       });
@@ -136,7 +134,7 @@ describe.skipIf(skip)('cluster pipeline on the librdkafka mock cluster (real foo
       const ingestHome = tempHome('vigil-ingest-role-');
       homes.push(ingestHome);
       const t0 = Date.now();
-      ingest = await startIngestRole({
+      ingest = await startRole('ingest', {
         config: VigilConfig.parse({
           server: { port: 0 },
           cameras: [

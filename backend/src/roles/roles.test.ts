@@ -17,11 +17,9 @@ import { KafkaBus } from '../bus/kafka-bus.js';
 import { Topics } from '../contract/bus.js';
 import { VigilConfig } from '../contract/config.js';
 import type { VigilEvent } from '../contract/events.js';
-import { kafkaOptions } from './cluster-bus.js';
+import { kafkaOptions } from '../bus/create.js';
 import { WebSocket } from 'ws';
-import { startApiRole } from './api.js';
-import { startEventsRole } from './events.js';
-import type { RunningRole } from './role.js';
+import { startRole, type RunningRole } from './role.js';
 
 describe('cluster roles: configuration', () => {
   const kafkaConfig = (bus: object) => VigilConfig.parse({ cameras: [], cluster: { bus } }).cluster.bus;
@@ -49,7 +47,7 @@ describe('cluster roles: configuration', () => {
   it('serves /metrics and /healthz on cluster.metricsPort for roles without an API server', async () => {
     const port = await freeTcpPort();
     const config = VigilConfig.parse({ cameras: [], cluster: { metricsPort: port } });
-    const role = await startEventsRole({ config, dataDir: tempHome() });
+    const role = await startRole('events', { config, dataDir: tempHome() });
     try {
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(metrics.status).toBe(200);
@@ -146,8 +144,8 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
       },
     });
     const [a, b] = await Promise.all([
-      startEventsRole({ config, dataDir: tempHome(), sink: sink(0) }),
-      startEventsRole({ config, dataDir: tempHome(), sink: sink(1) }),
+      startRole('events', { config, dataDir: tempHome(), sink: sink(0) }),
+      startRole('events', { config, dataDir: tempHome(), sink: sink(1) }),
     ]);
     const producer = new KafkaBus({
       brokers: kafka.brokers,
@@ -197,7 +195,7 @@ describe.skipIf(skip)('cluster roles on the librdkafka mock cluster', () => {
       server: { port: 0 },
       cluster: { bus: kafka.busConfig() },
     });
-    const api = await startApiRole({
+    const api = await startRole('api', {
       config,
       dataDir: tempHome(),
       token: 'api-role-test-token-0123456789',

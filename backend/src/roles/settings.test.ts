@@ -20,9 +20,7 @@ import type { AnalysisFrame } from '../contract/media.js';
 import { createDetector } from '../detect/detectors/registry.js';
 import type { DetectOptions, ObjectDetector, RgbImage } from '../contract/detector.js';
 import type { DetectionService } from '../detect/service.js';
-import { startApiRole } from './api.js';
-import { startDetectRole } from './detect.js';
-import type { RunningRole } from './role.js';
+import { startRole, type RunningRole } from './role.js';
 
 const skip =
   skipWithout('the Kafka mock cluster (librdkafka)', kafkaMockAvailable(), KAFKA_MOCK_INSTALL_HINT) ||
@@ -92,10 +90,15 @@ describe.skipIf(skip)(
         { group: `observer-${run}` },
       );
 
-      const api = await startApiRole({ config, dataDir: tempHome(), token: TOKEN, rendererDir: tempHome() });
+      const api = await startRole('api', {
+        config,
+        dataDir: tempHome(),
+        token: TOKEN,
+        rendererDir: tempHome(),
+      });
       const [a, b] = await Promise.all([
-        startDetectRole({ config, dataDir: tempHome(), detector }),
-        startDetectRole({ config, dataDir: tempHome(), detector }),
+        startRole('detect', { config, dataDir: tempHome(), detector }),
+        startRole('detect', { config, dataDir: tempHome(), detector }),
       ]);
       let c: RunningRole | undefined;
 
@@ -206,7 +209,7 @@ describe.skipIf(skip)(
         // Both instances leave; one started after the change reads it from the settings topic.
         await Promise.all([a.dispose(), b.dispose()]);
         const lateStart = Date.now();
-        c = await startDetectRole({ config, dataDir: tempHome(), detector });
+        c = await startRole('detect', { config, dataDir: tempHome(), detector });
         const late = c;
         expect(detectionOf(late).settings.zones(cameras[1] as string)).toEqual(plaza);
         expect(

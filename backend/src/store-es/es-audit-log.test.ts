@@ -20,7 +20,7 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import type { Bus } from '../contract/bus.js';
 import { Topics } from '../contract/bus.js';
 import { loadOrCreateSigningKey } from '../export/signing.js';
-import { ROLE_GROUPS } from '../roles/cluster-bus.js';
+import { ROLE_GROUPS } from '../bus/create.js';
 import { auditIndexTemplates, EsAuditLog } from './es-audit-log.js';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-es-audit-'));

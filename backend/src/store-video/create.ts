@@ -3,8 +3,11 @@ import type { VideoStore } from '../contract/video.js';
 import { readSecret } from '../platform/secrets.js';
 import { HdfsVideoStore } from './hdfs-store.js';
 
-/** The configured cluster video store, or undefined for the default local-disk store. */
-export function clusterVideoStore(
+/**
+ * The video-store factory: HDFS (`cluster.videoStore.kind: hdfs`, the delegation token from the environment), or
+ * undefined for the default local-disk store the video service keeps under the data folder.
+ */
+export function createVideoStore(
   config: ClusterVideoStoreConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): VideoStore | undefined {

@@ -117,6 +117,12 @@ export const ClusterBusConfig = z
             alerts: z.int().min(1).max(87_600).default(168).describe('Alerts.'),
             incidents: z.int().min(1).max(87_600).default(168).describe('Incidents.'),
             health: z.int().min(1).max(87_600).default(168).describe('Camera health changes.'),
+            notifications: z
+              .int()
+              .min(1)
+              .max(87_600)
+              .default(1)
+              .describe('Escalation notifications on their way to the open windows (live only).'),
             audit: z
               .int()
               .min(1)

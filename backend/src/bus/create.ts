@@ -1,9 +1,10 @@
 import type { ClusterBusConfig } from '../contract/config/cluster.js';
 import type { Bus } from '../contract/bus.js';
 import { Topics } from '../contract/bus.js';
-import { KafkaBus, type KafkaBusOptions } from '../bus/kafka-bus.js';
-import type { KafkaTopicSettings } from '../bus/kafka-topics.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import type { ServiceHost } from '../platform/lifecycle.js';
+import { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+import type { KafkaTopicSettings } from './kafka-topics.js';
+import { MemoryBus } from './memory-bus.js';
 import {
   ClusterSetupError,
   readPemFile,
@@ -11,8 +12,6 @@ import {
   readSecretFile,
   tlsOptions,
 } from '../platform/secrets.js';
-
-export { ClusterSetupError } from '../platform/secrets.js';
 
 /** Consumer groups: one per role, so each message is handled once per role, by one of its instances. */
 export const ROLE_GROUPS = {
@@ -33,6 +32,7 @@ export const DEAD_LETTER_GROUPS: Partial<Record<(typeof Topics)[keyof typeof Top
   [Topics.alerts]: ROLE_GROUPS.events,
   [Topics.incidents]: ROLE_GROUPS.events,
   [Topics.audit]: ROLE_GROUPS.events,
+  [Topics.notifications]: null,
   [Topics.detections]: null,
   [Topics.health]: null,
   [Topics.settings]: null,
@@ -56,6 +56,7 @@ export function topicSettings(config: ClusterBusConfig): KafkaTopicSettings {
       [Topics.incidents]: h.incidents * HOUR,
       [Topics.health]: h.health * HOUR,
       [Topics.audit]: h.audit * HOUR,
+      [Topics.notifications]: h.notifications * HOUR,
       [Topics.deadLetter]: h.deadLetter * HOUR,
     },
   };
@@ -115,7 +116,26 @@ export function kafkaOptions(
   };
 }
 
-/** The bus a role uses: the in-process one, or Kafka. */
-export function createBus(config: ClusterBusConfig, role: string, env: NodeJS.ProcessEnv = process.env): Bus {
-  return config.kind === 'kafka' ? new KafkaBus(kafkaOptions(config, role, env)) : new MemoryBus();
+/**
+ * The bus factory: the in-process bus (`cluster.bus.kind: memory`) or Kafka, created unless one is given (tests,
+ * benchmarks), and registered as the first service of `services` so that it is disposed last. On Kafka its start
+ * creates or checks the topics: a role that cannot stops there, naming the topic and the permission.
+ */
+export function createBus(
+  services: ServiceHost,
+  config: ClusterBusConfig,
+  role: string,
+  env: NodeJS.ProcessEnv = process.env,
+  given?: Bus,
+): Bus {
+  const bus =
+    given ?? (config.kind === 'kafka' ? new KafkaBus(kafkaOptions(config, role, env)) : new MemoryBus());
+  services.add({
+    name: 'bus',
+    start: async () => {
+      if (bus instanceof KafkaBus) await bus.ensureTopics();
+    },
+    dispose: () => bus.dispose(),
+  });
+  return bus;
 }

@@ -36,7 +36,7 @@ import { detectRoutes } from '../detect/routes.js';
 import { LayoutStore } from '../layouts/layout-store.js';
 import { layoutRoutes } from '../layouts/routes.js';
 import type { Incident } from '../contract/incidents.js';
-import { ChannelError } from '../incidents/channels.js';
+import { ChannelError, type ChannelSendOptions } from '../incidents/channels.js';
 import { EscalationService } from '../incidents/escalation.js';
 import { FeedbackStore } from '../incidents/feedback.js';
 import { incidentRoutes } from '../incidents/routes.js';
@@ -201,6 +201,15 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
   const alertSettings = new AlertSettingsStore(path.join(dataDir, 'alerts', 'settings.json'));
   alertSettings.load();
   const publishIncident = (incident: Incident) => void realtime.publish('incident', incident);
+  // Desktop notifications and sound: the incident, with its notification recorded, reaches every window.
+  // Secrets entered in the settings are kept with the camera passwords.
+  const channel: ChannelSendOptions = {
+    desktop: () => {
+      if (realtime.clients === 0) throw new ChannelError('no window of Vigil is open to show it');
+    },
+    supervisorsOnDuty: (team) => realtime.connectedWith('escalations.receive', team),
+    secrets: video.secrets,
+  };
   routes.push(
     incidentRoutes({
       store: () => eventStore.store,
@@ -209,6 +218,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       feedback: new FeedbackStore(path.join(dataDir, 'feedback')),
       onIncidentChanged: publishIncident,
       audit,
+      secrets: video.secrets,
+      channel,
     }),
   );
   services.add(
@@ -217,13 +228,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       settings: alertSettings,
       onChanged: publishIncident,
       audit,
-      // Desktop notifications and sound: the incident, with its notification recorded, reaches every window.
-      channel: {
-        desktop: () => {
-          if (realtime.clients === 0) throw new ChannelError('no window of Vigil is open to show it');
-        },
-        supervisorsOnDuty: (team) => realtime.connectedWith('escalations.receive', team),
-      },
+      channel,
     }),
   );
 

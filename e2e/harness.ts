@@ -49,8 +49,10 @@ export interface E2eOptions {
   account?: TestAccount | false;
   /** Whether one context and page are opened for the tests; `false` when each test opens its own. */
   page?: boolean;
-  /** Whether the data folder is removed afterwards (default: yes; `backend.home` is never removed). */
+  /** Whether the data folder is removed afterwards (default: yes, unless the test gave its own `backend.home`). */
   removeHome?: boolean;
+  /** Called with the page once it is open, before any test (to listen to its console, say). */
+  onPage?: (page: Page) => void;
 }
 
 /** What a test file works with once the harness has started it. */
@@ -106,6 +108,7 @@ export function useE2e(options: E2eOptions | (() => E2eOptions | Promise<E2eOpti
       context = await browser.newContext({ viewport: o.viewport ?? { width: 1400, height: 900 } });
       if (o.account !== false) await logInBrowser(context, backend, o.account || {});
       page = await context.newPage();
+      o.onPage?.(page);
     }
   }, 180_000);
 

@@ -70,6 +70,8 @@ export interface E2eSession {
   json<T>(method: string, p: string, body?: unknown): Promise<T>;
   /** A new context signed in as `account` (an administrator unless given), with one page; closed afterwards. */
   signedIn(account?: TestAccount, viewport?: Viewport): Promise<{ context: BrowserContext; page: Page }>;
+  /** A new context without a session (a browser that has not signed in), with one page; closed afterwards. */
+  signedOut(viewport?: Viewport): Promise<{ context: BrowserContext; page: Page }>;
   /** Saves a screenshot of the page (or of a part of it) as `e2e/screenshots/<name>.png`. */
   shot(name: string, target?: Page | Locator, options?: { fullPage?: boolean }): Promise<void>;
 }
@@ -160,9 +162,13 @@ export function useE2e(options: E2eOptions | (() => E2eOptions | Promise<E2eOpti
       return (await (await session.call(method, p, body)).json()) as T;
     },
     async signedIn(account = {}, viewport = { width: 1400, height: 900 }) {
+      const opened = await session.signedOut(viewport);
+      await logInBrowser(opened.context, need(backend, 'backend'), account);
+      return opened;
+    },
+    async signedOut(viewport = { width: 1400, height: 900 }) {
       const c = await need(browser, 'browser').newContext({ viewport });
       extra.push(c);
-      await logInBrowser(c, need(backend, 'backend'), account);
       return { context: c, page: await c.newPage() };
     },
     async shot(name, target, shotOptions) {

@@ -23,7 +23,9 @@ async function watchLive(b: BackendProcess, camera: string): Promise<void> {
 
 describe.skipIf(skipWithoutChromiumOrFootage())('Audit view in headless Chromium', () => {
   const e2e = useE2e({
-    config: { cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } }] },
+    config: {
+      cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } }],
+    },
   });
 
   it('shows the actions just taken, newest first, with the chain intact; filters and exports CSV', async () => {

@@ -17,7 +17,9 @@ async function description(input: Locator): Promise<string | null> {
 describe.skipIf(skipWithoutChromium())('camera form in headless Chromium', () => {
   const consoleErrors: string[] = [];
   const e2e = useE2e({
-    config: { cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }] },
+    config: {
+      cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }],
+    },
     viewport: { width: 1280, height: 900 },
     onPage: (page) =>
       page.on('console', (m) => {

@@ -32,7 +32,11 @@ export function skipWithoutChromium(): boolean {
 export function skipWithoutChromiumOrFootage(): boolean {
   return (
     skipWithoutChromium() ||
-    skipWithout('ffmpeg and the demo footage', videoFramesAvailable(VTEST_H264), 'sudo apt-get install ffmpeg')
+    skipWithout(
+      'ffmpeg and the demo footage',
+      videoFramesAvailable(VTEST_H264),
+      'sudo apt-get install ffmpeg',
+    )
   );
 }
 

@@ -16,7 +16,9 @@ const overlaps = (a: Box, b: Box): boolean =>
 
 describe.skipIf(skipWithoutChromium())('live wall full screen in headless Chromium', () => {
   const e2e = useE2e({
-    config: { cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }] },
+    config: {
+      cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }],
+    },
     viewport: { width: 1280, height: 800 },
   });
 

@@ -1,5 +1,9 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { AlertSiteSettings, ChannelTestResult, NotificationChannelKind } from '../../../backend/src/contract';
+import type {
+  AlertSiteSettings,
+  ChannelTestResult,
+  NotificationChannelKind,
+} from '../../../backend/src/contract';
 import { api, formatTime } from '../lib/http';
 import { loadAlertSettings, setAlertSettings, useAlertSettings, useIncidents } from '../lib/store';
 import {
@@ -20,7 +24,8 @@ import {
   type LevelDraft,
 } from './escalation-editor';
 
-const kindLabel = (kind: NotificationChannelKind) => CHANNEL_KINDS.find((k) => k.kind === kind)?.label ?? kind;
+const kindLabel = (kind: NotificationChannelKind) =>
+  CHANNEL_KINDS.find((k) => k.kind === kind)?.label ?? kind;
 const SECRET_LABEL: Partial<Record<NotificationChannelKind, string>> = {
   webhook: 'Signing secret',
   mqtt: 'Password',
@@ -29,7 +34,9 @@ const SECRET_LABEL: Partial<Record<NotificationChannelKind, string>> = {
 
 /** The backend names the field of a refusal (`escalation.0.channelIds.1`): the editor's key for it. */
 function errorKey(field: string): string {
-  return field.replace(/^(escalation\.\d+\.channelIds)\.\d+$/, '$1').replace(/^(channels\.\d+\.to)\.\d+$/, '$1');
+  return field
+    .replace(/^(escalation\.\d+\.channelIds)\.\d+$/, '$1')
+    .replace(/^(channels\.\d+\.to)\.\d+$/, '$1');
 }
 
 function FieldError({ errors, at }: { errors: EditorErrors; at: string }) {
@@ -85,7 +92,8 @@ export function EscalationEditor() {
   }, [loaded]);
   // What each saved channel looks like, to tell an edited one (test it after saving) from a saved one.
   const savedForm = useMemo(
-    () => new Map((settings?.channels ?? []).map((c) => [c.id, JSON.stringify(channelOf(channelDraftOf(c)))])),
+    () =>
+      new Map((settings?.channels ?? []).map((c) => [c.id, JSON.stringify(channelOf(channelDraftOf(c)))])),
     [settings],
   );
   const deliveries = useMemo(() => lastDeliveries(incidents, tests), [incidents, tests]);
@@ -120,9 +128,17 @@ export function EscalationEditor() {
     if (r.ok) {
       setAlertSettings(r.data);
       // The same cards and levels, now saved (keys kept, so nothing on screen jumps).
-      const drafts = r.data.channels.map((c, i) => ({ ...channelDraftOf(c), key: named[i]?.key ?? `saved-${c.id}` }));
+      const drafts = r.data.channels.map((c, i) => ({
+        ...channelDraftOf(c),
+        key: named[i]?.key ?? `saved-${c.id}`,
+      }));
       setChannels(drafts);
-      setLevels(r.data.escalation.map((l, i) => ({ ...levelDraftOf(l, drafts), key: levels[i]?.key ?? `level-${i}` })));
+      setLevels(
+        r.data.escalation.map((l, i) => ({
+          ...levelDraftOf(l, drafts),
+          key: levels[i]?.key ?? `level-${i}`,
+        })),
+      );
       setMessage('Saved for the whole site.');
     } else {
       const key = r.field ? errorKey(r.field) : undefined;
@@ -134,12 +150,11 @@ export function EscalationEditor() {
 
   const sendTest = async (c: ChannelDraft) => {
     setTesting(c.key);
-    const r = await api.post<ChannelTestResult>(`/api/alert-settings/channels/${encodeURIComponent(c.id)}/test`);
+    const r = await api.post<ChannelTestResult>(
+      `/api/alert-settings/channels/${encodeURIComponent(c.id)}/test`,
+    );
     setTesting(undefined);
-    setTests((t) => [
-      ...t,
-      r.ok ? r.data : { channelId: c.id, ok: false, ts: Date.now(), error: r.message },
-    ]);
+    setTests((t) => [...t, r.ok ? r.data : { channelId: c.id, ok: false, ts: Date.now(), error: r.message }]);
   };
 
   const field = (c: ChannelDraft, i: number, name: string, label: string, input: ReactNode): ReactNode => (
@@ -357,8 +372,8 @@ export function EscalationEditor() {
 
       <h3>Escalation chain</h3>
       <p className="muted small">
-        Each level notifies its channels when an incident is still unacknowledged that many minutes after it was
-        raised. Level 1 at 0 minutes notifies as soon as an incident is raised.
+        Each level notifies its channels when an incident is still unacknowledged that many minutes after it
+        was raised. Level 1 at 0 minutes notifies as soon as an incident is raised.
       </p>
       {levels.length === 0 ? <p className="muted small">No level: incidents notify no one.</p> : null}
       <ol className="level-list">

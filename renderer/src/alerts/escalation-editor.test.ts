@@ -37,10 +37,15 @@ describe('escalation editor: validation in words, next to each field', () => {
 
   it('checks each kind’s own fields: broker and topic, SMTP host, port, sender and recipients', () => {
     const mqtt = { ...newChannel('mqtt'), name: 'Broker', url: 'http://broker', topic: 'site/#' };
-    const mail = { ...newChannel('email'), name: 'Mail', port: '70000', from: 'vigil', to: 'a@b.example, nope' };
+    const mail = {
+      ...newChannel('email'),
+      name: 'Mail',
+      port: '70000',
+      from: 'vigil',
+      to: 'a@b.example, nope',
+    };
     expect(validateEscalation([mqtt, mail], [])).toEqual({
-      'channels.0.url':
-        'Enter a broker address starting with mqtt:// or mqtts:// (e.g. mqtt://broker:1883)',
+      'channels.0.url': 'Enter a broker address starting with mqtt:// or mqtts:// (e.g. mqtt://broker:1883)',
       'channels.0.topic': 'A topic to publish on has no #, + or spaces',
       'channels.1.host': 'Enter the SMTP server’s host name',
       'channels.1.port': 'Enter a port from 1 to 65535 (usually 587, or 465 with TLS)',
@@ -82,7 +87,13 @@ describe('escalation editor: what it sends', () => {
     ];
     const body = settingsOf(AlertSiteSettingsSchema.parse({}), [hook, mail], levels);
     expect(body.channels).toEqual([
-      { id: 'ops-desk', name: 'Ops desk', kind: 'webhook', url: 'https://desk.example/hook', secret: 'signing-key' },
+      {
+        id: 'ops-desk',
+        name: 'Ops desk',
+        kind: 'webhook',
+        url: 'https://desk.example/hook',
+        secret: 'signing-key',
+      },
       {
         id: 'ops-desk-2',
         name: 'Ops desk',
@@ -130,7 +141,15 @@ describe('escalation editor: last delivery per channel', () => {
   it('takes the newest of the incident notifications and the tests, with the reason of a failure', () => {
     const incident = {
       notifications: [
-        { ts: 10, level: 0, levelName: 'On raise', channelId: 'hook', channelKind: 'webhook', status: 'sent', attempts: 1 },
+        {
+          ts: 10,
+          level: 0,
+          levelName: 'On raise',
+          channelId: 'hook',
+          channelKind: 'webhook',
+          status: 'sent',
+          attempts: 1,
+        },
         {
           ts: 30,
           level: 1,
@@ -145,7 +164,11 @@ describe('escalation editor: last delivery per channel', () => {
     } as unknown as Incident;
     const d = lastDeliveries([incident], [{ channelId: 'hook', ok: false, ts: 20, error: 'HTTP 500' }]);
     expect(d.get('hook')).toEqual({ ok: false, ts: 20, via: 'test', error: 'HTTP 500' });
-    expect(d.get('mail')).toMatchObject({ ok: false, via: 'Supervisor', error: expect.stringContaining('SMTP') });
+    expect(d.get('mail')).toMatchObject({
+      ok: false,
+      via: 'Supervisor',
+      error: expect.stringContaining('SMTP'),
+    });
     expect(d.has('desk')).toBe(false);
   });
 });

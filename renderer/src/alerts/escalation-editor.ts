@@ -266,7 +266,15 @@ export function channelOf(c: ChannelDraft): NotificationChannel {
         ...secret,
       };
     case 'mqtt':
-      return { ...base, kind: 'mqtt', url: c.url.trim(), topic: c.topic.trim(), ...username, ...envs, ...secret };
+      return {
+        ...base,
+        kind: 'mqtt',
+        url: c.url.trim(),
+        topic: c.topic.trim(),
+        ...username,
+        ...envs,
+        ...secret,
+      };
     case 'email':
       return {
         ...base,

@@ -1,36 +1,12 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { AuditPage } from '../backend/src/contract/audit.js';
-import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
-import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
-import { skipWithout } from '../test/fixtures/require.js';
-import { VTEST_H264, videoFramesAvailable } from '../test/fixtures/video-frames.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-
-const skip =
-  skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT) ||
-  skipWithout('ffmpeg and the demo footage', videoFramesAvailable(VTEST_H264), 'sudo apt-get install ffmpeg');
-
-let backend: BackendProcess | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let page: Page;
-
-async function call(method: string, p: string): Promise<Response> {
-  if (!backend) throw new Error('backend not started');
-  return fetch(`${backend.url}${p}`, { method, headers: { authorization: `Bearer ${backend.token}` } });
-}
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { BackendProcess } from '../test/fixtures/backend.js';
+import { VTEST_H264 } from '../test/fixtures/video-frames.js';
+import { skipWithoutChromiumOrFootage, useE2e } from './harness.js';
 
 /** Opens the camera's live view for a moment, as a wall tile does, and closes it. */
-async function watchLive(camera: string): Promise<void> {
-  const b = backend as BackendProcess;
+async function watchLive(b: BackendProcess, camera: string): Promise<void> {
   const ws = new WebSocket(`${b.url.replace(/^http/, 'ws')}/api/live/${camera}`, {
     headers: { authorization: `Bearer ${b.token}` },
   });
@@ -45,31 +21,21 @@ async function watchLive(camera: string): Promise<void> {
   });
 }
 
-describe.skipIf(skip)('Audit view in headless Chromium', () => {
-  beforeAll(async () => {
-    buildRendererIfStale();
-    backend = await spawnBackend(
-      { cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } }] },
-      { timeoutMs: 60_000 },
-    );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
+describe.skipIf(skipWithoutChromiumOrFootage())('Audit view in headless Chromium', () => {
+  const e2e = useE2e({
+    config: {
+      cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } }],
+    },
   });
 
   it('shows the actions just taken, newest first, with the chain intact; filters and exports CSV', async () => {
+    const { page, backend } = e2e;
+    const call = e2e.call;
     // A search, a playback of recorded footage, a live view opened and closed.
     expect((await call('GET', '/api/events?q=bicycle')).status).toBe(200);
     const now = Date.now();
     await call('GET', `/api/clips/plaza.mp4?from=${now - 60_000}&to=${now - 30_000}`);
-    await watchLive('plaza');
+    await watchLive(backend, 'plaza');
     // The live view's closing is recorded once the backend has seen the socket close.
     const deadline = Date.now() + 10_000;
     let api: AuditPage;
@@ -85,15 +51,14 @@ describe.skipIf(skip)('Audit view in headless Chromium', () => {
       'search',
     ]);
 
-    await page.goto(`${backend?.url}/#/audit`);
+    await page.goto(`${backend.url}/#/audit`);
     const rows = page.locator('table[aria-label="Audit entries"] tbody tr');
     await rows.first().waitFor();
     await page.getByTestId('audit-chain').filter({ hasText: 'Chain intact' }).waitFor();
     const actions = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action')));
     expect(actions.slice(0, 4)).toEqual(['live-stop', 'live-start', 'playback', 'search']);
     expect(await rows.nth(2).innerText()).toContain('plaza');
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'audit-view.png') });
+    await e2e.shot('audit-view');
 
     // Only playbacks of plaza.
     const filters = page.getByRole('form', { name: 'Audit filters' });

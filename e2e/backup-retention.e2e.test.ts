@@ -2,25 +2,13 @@
 // first from the restore list, and verifies appear in the history next to the runs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BackupJobView } from '../backend/src/contract/backup.js';
-import { logInBrowser, spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import { tempHome } from '../test/fixtures/backend.js';
 import { realSegments } from '../test/fixtures/footage.js';
-import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
-import { skipWithout } from '../test/fixtures/require.js';
+import { skipWithoutChromium, useE2e } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
-
-describe.skipIf(skip)('backup retention on the Backup page in headless Chromium', () => {
-  let backend: BackendProcess;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
+describe.skipIf(skipWithoutChromium())('backup retention on the Backup page in headless Chromium', () => {
   let home: string;
   let added = 0;
   /** New footage in the data folder, so that the next run has something to back up. */
@@ -28,33 +16,23 @@ describe.skipIf(skip)('backup retention on the Backup page in headless Chromium'
     const seg = realSegments()[added % 3]!;
     fs.copyFileSync(seg, path.join(home, `data/recordings/plaza/n${added++}.mp4`));
   };
-
-  beforeAll(async () => {
-    buildRendererIfStale();
+  const e2e = useE2e(() => {
     home = tempHome('vigil-backup-retention-e2e-');
     fs.mkdirSync(path.join(home, 'data/recordings/plaza'), { recursive: true });
     newFootage();
-    backend = await spawnBackend(
-      {
+    return {
+      config: {
         dataDir: path.join(home, 'data'),
         backup: { targets: [{ id: 'nas', name: 'NAS share', kind: 'folder', path: path.join(home, 'nas') }] },
       },
-      { home, timeoutMs: 60_000 },
-    );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
-  }, 120_000);
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
-    if (home) fs.rmSync(home, { recursive: true, force: true });
+      backend: { home },
+      removeHome: true,
+      viewport: { width: 1400, height: 1000 },
+    };
   });
 
   it('a job keeps its last N backups as set and shown on the page; runs, removals and verifies are in the history', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/backup`);
     const jobs = page.getByRole('region', { name: 'Backup jobs' });
     const form = jobs.getByLabel('Add a job');
@@ -101,7 +79,6 @@ describe.skipIf(skip)('backup retention on the Backup page in headless Chromium'
       await page.request.get(`${backend.url}/api/backup/jobs`)
     ).json()) as BackupJobView[];
     expect(views.find((j) => j.id === 'hourly')).toMatchObject({ keepLast: 5, keepDaily: 1, keepWeekly: 0 });
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'backup-retention.png'), fullPage: true });
+    await e2e.shot('backup-retention', page, { fullPage: true });
   });
 });

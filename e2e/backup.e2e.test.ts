@@ -1,45 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logInBrowser, spawnBackend, tempHome, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import { describe, expect, it } from 'vitest';
+import { tempHome } from '../test/fixtures/backend.js';
 import { realSegments, vtestPath } from '../test/fixtures/footage.js';
-import { skipWithout } from '../test/fixtures/require.js';
 import { verifyEvidence } from '../backend/src/export/verify.js';
+import { skipWithoutChromium, useE2e } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
-
-describe.skipIf(skip)('Backup page in headless Chromium against the real backend', () => {
-  let backend: BackendProcess;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
+describe.skipIf(skipWithoutChromium())('Backup page in headless Chromium against the real backend', () => {
   let home: string;
-
-  beforeAll(async () => {
-    if (!fs.existsSync(path.join(ROOT, 'dist/renderer/index.html'))) {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-        {
-          cwd: ROOT,
-          stdio: 'inherit',
-        },
-      );
-      if (r.status !== 0) throw new Error('renderer build failed');
-    }
+  const e2e = useE2e(() => {
     home = tempHome('vigil-backup-e2e-');
     // Footage already recorded in the data folder: three real segments.
     fs.mkdirSync(path.join(home, 'data/recordings/plaza'), { recursive: true });
     for (const [i, seg] of realSegments().slice(0, 3).entries())
       fs.copyFileSync(seg, path.join(home, `data/recordings/plaza/${i}.mp4`));
-    backend = await spawnBackend(
-      {
+    return {
+      config: {
         video: { segmentSeconds: 2 },
         cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }],
         dataDir: path.join(home, 'data'),
@@ -50,22 +27,13 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
           ],
         },
       },
-      { home, timeoutMs: 60_000 },
-    );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
-  }, 120_000);
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
-    if (home) fs.rmSync(home, { recursive: true, force: true });
+      backend: { home },
+      removeHome: true,
+    };
   });
 
   it('tests the target, runs the job to completion, and verifies the backup from the wizard', async () => {
+    const { page, backend } = e2e;
     await page.goto(backend.url);
     await page.getByRole('button', { name: 'Backup', exact: true }).click();
     const targets = page.getByRole('region', { name: 'Backup targets' });
@@ -90,11 +58,11 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
     await expect
       .poll(() => wizard.getByRole('status').textContent(), { timeout: 20_000 })
       .toMatch(/All ([5-9]|\d\d+) files match the manifest/);
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'backup.png'), fullPage: true });
+    await e2e.shot('backup', page, { fullPage: true });
   });
 
   it('exports signed evidence from the Export dialog and offers the zip for download', async () => {
+    const { page, backend } = e2e;
     const section = page.getByRole('region', { name: 'Evidence export' });
     await expect.poll(() => section.textContent(), { timeout: 10_000 }).toMatch(/[0-9a-f]{64}/);
     await section.getByRole('button', { name: 'Export evidence…' }).click();
@@ -111,7 +79,7 @@ describe.skipIf(skip)('Backup page in headless Chromium against the real backend
       .toMatch(/Exported \d+ files/);
     const href = await dialog.getByRole('link', { name: 'Download the export' }).getAttribute('href');
     expect(href).toMatch(/^\/api\/export\/.+\/download$/);
-    await page.screenshot({ path: path.join(SHOTS, 'export-dialog.png') });
+    await e2e.shot('export-dialog');
     const zip = await page.request.get(`${backend.url}${href}`);
     expect(zip.headers()['content-type']).toBe('application/zip');
     const file = path.join(home, 'evidence.zip');

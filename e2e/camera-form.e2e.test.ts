@@ -1,20 +1,10 @@
 // The camera form in Chromium: the browser itself checks the Id (its `pattern` is compiled with the `v` flag, where
 // a bare "-" in a class is a syntax error: https://html.spec.whatwg.org/multipage/input.html#attr-input-pattern), and
 // an error the backend answers on save stands next to the field it is about, in words, not as a key path.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import type { Locator } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { vtestPath } from '../test/fixtures/footage.js';
-import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
-import { skipWithout } from '../test/fixtures/require.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
+import { skipWithoutChromium, useE2e } from './harness.js';
 
 /** The text of the element an input names as its description (aria-describedby), or null. */
 async function description(input: Locator): Promise<string | null> {
@@ -24,36 +14,21 @@ async function description(input: Locator): Promise<string | null> {
   });
 }
 
-describe.skipIf(skip)('camera form in headless Chromium', () => {
-  let backend: BackendProcess;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
+describe.skipIf(skipWithoutChromium())('camera form in headless Chromium', () => {
   const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    buildRendererIfStale();
-    backend = await spawnBackend(
-      { cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }] },
-      { timeoutMs: 60_000 },
-    );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-  }, 120_000);
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
-    if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
+  const e2e = useE2e({
+    config: {
+      cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }],
+    },
+    viewport: { width: 1280, height: 900 },
+    onPage: (page) =>
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(m.text());
+      }),
   });
 
   it('the browser refuses an Id with capitals or spaces (its pattern compiles) and takes a good one', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/cameras`);
     await page.getByRole('button', { name: 'Add camera' }).click();
     const form = page.getByRole('region', { name: 'Camera settings' });
@@ -66,6 +41,7 @@ describe.skipIf(skip)('camera form in headless Chromium', () => {
   });
 
   it('a URL the backend refuses is named next to the URL field in words, with no key path on the page', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/cameras`);
     await page.getByRole('button', { name: 'Add camera' }).click();
     const form = page.getByRole('region', { name: 'Camera settings' });
@@ -82,14 +58,14 @@ describe.skipIf(skip)('camera form in headless Chromium', () => {
     expect(e.y - (u.y + u.height)).toBeLessThan(30);
     expect(Math.abs(e.x - u.x)).toBeLessThan(20);
     expect(await page.locator('body').innerText()).not.toMatch(/main\.(url|path)/);
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'camera-form-error.png') });
+    await e2e.shot('camera-form-error');
     // Correcting the field clears its error.
     await url.fill('rtsp://127.0.0.1:8554/gate');
     expect(await url.getAttribute('aria-invalid')).not.toBe('true');
   });
 
   it('an Id that already exists is named next to the Id field', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/cameras`);
     await page.getByRole('button', { name: 'Add camera' }).click();
     const form = page.getByRole('region', { name: 'Camera settings' });
@@ -101,8 +77,8 @@ describe.skipIf(skip)('camera form in headless Chromium', () => {
     await expect.poll(() => id.getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
     expect(await description(id)).toContain('A camera with id "plaza" already exists');
   });
-
   it('a camera of the configuration file is marked as such and its settings cannot be changed here', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/cameras`);
     const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Plaza', exact: true }) });
     await row.waitFor({ timeout: 15_000 });

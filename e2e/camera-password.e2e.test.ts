@@ -1,69 +1,38 @@
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { CameraDetail, CameraStatus } from '../backend/src/contract/video-api.js';
-import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { RTSP_INSTALL_HINT, RtspFixture, rtspFixtureAvailable } from '../test/fixtures/rtsp.js';
 import { waitFor } from '../test/helpers/video.js';
+import { skipWithoutChromium, useE2e } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PASSWORD = 'Form-pw:2026';
 
 const skip =
-  skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT) ||
-  skipWithout('the RTSP fixture', rtspFixtureAvailable(), RTSP_INSTALL_HINT);
+  skipWithoutChromium() || skipWithout('the RTSP fixture', rtspFixtureAvailable(), RTSP_INSTALL_HINT);
 
 describe.skipIf(skip)('camera form: user name and password (headless Chromium, real backend)', () => {
-  let rtsp: RtspFixture;
-  let backend: BackendProcess;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  const call = async (p: string): Promise<Response> =>
-    fetch(`${backend.url}${p}`, { headers: { authorization: `Bearer ${backend.token}` } });
-
-  beforeAll(async () => {
-    const r = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-      { cwd: ROOT, stdio: 'inherit' },
-    );
-    if (r.status !== 0) throw new Error('renderer build failed');
+  let rtsp: RtspFixture | undefined;
+  afterAll(() => rtsp?.dispose());
+  const e2e = useE2e(async () => {
     rtsp = await RtspFixture.start({ user: 'admin', password: PASSWORD });
-    backend = await spawnBackend(
-      {
+    return {
+      config: {
         cameras: [],
         detect: { enabled: false },
         video: { networkSources: { loopbackPorts: [rtsp.port] } },
       },
-      { timeoutMs: 60_000 },
-    );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
-  }, 240_000);
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
-    await rtsp?.dispose();
-    if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
+    };
   });
+  const call = (p: string): Promise<Response> => e2e.call('GET', p);
 
   it('adds a camera with a password, shows it as "set", never fills it in, and keeps it when left blank', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/cameras`);
     await page.getByRole('button', { name: 'Add camera' }).click();
     const form = page.getByRole('region', { name: 'Camera settings' });
     await form.getByLabel('Id', { exact: true }).fill('gate');
     await form.getByLabel('Name', { exact: true }).fill('Gate');
-    await form.getByLabel('URL', { exact: true }).fill(`rtsp://127.0.0.1:${rtsp.port}/secure`);
+    await form.getByLabel('URL', { exact: true }).fill(`rtsp://127.0.0.1:${rtsp!.port}/secure`);
     await form.getByLabel('User name', { exact: true }).fill('admin');
     await form.getByLabel(/^Password/).fill(PASSWORD);
     await form.getByRole('button', { name: 'Test' }).click();

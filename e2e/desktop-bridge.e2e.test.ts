@@ -5,16 +5,13 @@
  * preload's behaviour (main/preload/index.cts): each method resolves or rejects like ipcRenderer.invoke, whose
  * rejections Electron prefixes with "Error invoking remote method '<channel>': ". It records what the page asked.
  */
-import fs from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../backend/src/contract/index.js';
-import { openBrowserSession, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
-import { skipWithout } from '../test/fixtures/require.js';
-import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
+import type { BackendProcess } from '../test/fixtures/backend.js';
+import { skipWithoutChromium, useE2e, type E2eSession } from './harness.js';
 
-const skip = skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
+const skip = skipWithoutChromium();
 
 /** The stand-in for the preload's window.vigil; `window.desktop` lets the test play the main process. */
 function installStandIn(): void {
@@ -97,27 +94,14 @@ function installStandIn(): void {
   });
 }
 
+let e2e: E2eSession;
 let backend: BackendProcess | undefined;
-let browser: Browser | undefined;
 
+/** A page signed in as an administrator (a session id in the cookie, never the token itself), with the stand-in. */
 async function newContext(desktop: boolean): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser!.newContext({ viewport: { width: 1400, height: 900 } });
-  const url = new URL(backend!.url);
-  // The cookie holds a session id of a signed-in administrator (never the token itself).
-  const sessionId = await openBrowserSession(backend!);
-  await context.addCookies([
-    {
-      name: 'vigil_session',
-      value: sessionId,
-      domain: url.hostname,
-      path: '/',
-      httpOnly: true,
-      sameSite: 'Strict',
-    },
-  ]);
-  if (desktop) await context.addInitScript(installStandIn);
-  const page = await context.newPage();
-  return { context, page };
+  const opened = await e2e.signedIn();
+  if (desktop) await opened.context.addInitScript(installStandIn);
+  return opened;
 }
 
 const calls = (page: Page) =>
@@ -137,20 +121,13 @@ async function exportEvidence(page: Page): Promise<void> {
 describe.skipIf(skip)(
   'the renderer with and without the desktop bridge (headless Chromium, real backend)',
   () => {
-    beforeAll(async () => {
-      buildRendererIfStale();
-      backend = await spawnBackend(
-        // A camera that is listed but not connected: exports and names work, no ffmpeg runs.
-        { cameras: [{ id: 'gate', name: 'Gate', enabled: false, main: { kind: 'testPattern' } }] },
-        { timeoutMs: 60_000 },
-      );
-      browser = await launchChromium();
-    }, 180_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await backend?.stop();
-      if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
+    e2e = useE2e({
+      // A camera that is listed but not connected: exports and names work, no ffmpeg runs.
+      config: { cameras: [{ id: 'gate', name: 'Gate', enabled: false, main: { kind: 'testPattern' } }] },
+      page: false,
+    });
+    beforeAll(() => {
+      backend = e2e.backend;
     });
 
     it('browser mode: no Desktop view, exports are a plain download link', async () => {

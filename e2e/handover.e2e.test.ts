@@ -1,24 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureAccount,
-  logInBrowser,
-  spawnBackend,
-  tempHome,
-  type BackendProcess,
-  type TestAccount,
-} from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
-import { skipWithout } from '../test/fixtures/require.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureAccount, tempHome, type TestAccount } from '../test/fixtures/backend.js';
+import { skipWithoutChromium, useE2e } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
+const skip = skipWithoutChromium();
 
 /** A TCP port nothing listens on: a camera there is down from the start (connection refused). */
 async function closedPort(): Promise<number> {
@@ -34,34 +21,10 @@ const GUARD_B: TestAccount = { user: 'guard-b', role: 'guard', cameras: ['gate']
 const SUPERVISOR: TestAccount = { user: 'sup-night', role: 'supervisor', cameras: ['gate'] };
 
 describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their supervisor', () => {
-  let backend: BackendProcess;
-  let browser: Browser;
-  let home: string;
-  const contexts: BrowserContext[] = [];
-
-  /** A browser of its own for one person, signed in as them. */
-  async function pageOf(account: TestAccount): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    contexts.push(context);
-    await logInBrowser(context, backend, account);
-    const page = await context.newPage();
-    await page.goto(backend.url);
-    return page;
-  }
-
-  beforeAll(async () => {
-    if (!fs.existsSync(path.join(ROOT, 'dist/renderer/index.html'))) {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-        { cwd: ROOT, stdio: 'inherit' },
-      );
-      if (r.status !== 0) throw new Error('renderer build failed');
-    }
-    fs.mkdirSync(SHOTS, { recursive: true });
-    home = tempHome('vigil-handover-e2e-');
-    backend = await spawnBackend(
-      {
+  const e2e = useE2e(async () => {
+    const home = tempHome('vigil-handover-e2e-');
+    return {
+      config: {
         cameras: [
           {
             id: 'gate',
@@ -71,8 +34,21 @@ describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their
         ],
         dataDir: path.join(home, 'data'),
       },
-      { home, timeoutMs: 60_000 },
-    );
+      backend: { home },
+      removeHome: true,
+      page: false,
+    };
+  });
+
+  /** A browser of its own for one person, signed in as them. */
+  async function pageOf(account: TestAccount): Promise<Page> {
+    const { page } = await e2e.signedIn(account);
+    await page.goto(e2e.backend.url);
+    return page;
+  }
+
+  beforeAll(async () => {
+    const { backend } = e2e;
     // The three people of the night team, with the names the handover shows.
     for (const [account, displayName] of [
       [GUARD_A, 'Ada Night'],
@@ -87,14 +63,6 @@ describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their
       });
       expect(res.status).toBe(200);
     }
-    browser = await launchChromium();
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close();
-    await browser?.close();
-    await backend?.stop();
-    if (home) fs.rmSync(home, { recursive: true, force: true });
   });
 
   it('guard A ends the shift with the prepared summary and notes', async () => {
@@ -110,7 +78,7 @@ describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their
     await end
       .getByRole('textbox', { name: 'Notes for the next guard' })
       .fill('Gate camera is offline: technician booked for 9:00. Side door latch sticks.');
-    await page.screenshot({ path: path.join(SHOTS, 'handover-end-shift.png') });
+    await e2e.shot('handover-end-shift', page);
     await end.getByRole('button', { name: 'Hand over and end shift' }).click();
     await expect
       .poll(() => end.getByRole('status').textContent(), { timeout: 10_000 })
@@ -126,7 +94,7 @@ describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their
     await expect
       .poll(() => banner.textContent(), { timeout: 10_000 })
       .toMatch(/Handover from Ada Night waiting/);
-    await page.screenshot({ path: path.join(SHOTS, 'handover-banner.png') });
+    await e2e.shot('handover-banner', page);
     await banner.getByRole('button', { name: 'Read and acknowledge' }).click();
     const waiting = page.getByRole('article', { name: 'Handover from Ada Night' });
     await expect.poll(() => waiting.textContent(), { timeout: 10_000 }).toMatch(/technician booked for 9:00/);
@@ -134,7 +102,7 @@ describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their
     await waiting
       .getByRole('textbox', { name: 'Acknowledgement note' })
       .fill('Read; will meet the technician');
-    await page.screenshot({ path: path.join(SHOTS, 'handover-acknowledge.png') });
+    await e2e.shot('handover-acknowledge', page);
     await waiting.getByRole('button', { name: 'Acknowledge' }).click();
     await expect.poll(() => waiting.count(), { timeout: 10_000 }).toBe(0);
     const list = page.getByRole('region', { name: 'Handovers', exact: true });
@@ -167,8 +135,9 @@ describe.skipIf(skip)('Shift handover in headless Chromium: two guards and their
     );
     await rows.nth(2).getByRole('button', { name: 'Details' }).click();
     await expect.poll(() => list.textContent(), { timeout: 5000 }).toMatch(/Side door latch sticks/);
-    await page.screenshot({ path: path.join(SHOTS, 'handover-supervisor.png') });
+    await e2e.shot('handover-supervisor', page);
     // Both shifts and the acknowledgement are in the audit log.
+    const { backend } = e2e;
     const audit = await fetch(`${backend.url}/api/audit?limit=50`, {
       headers: { authorization: `Bearer ${backend.token}` },
     });

@@ -1,70 +1,37 @@
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../backend/src/contract/incidents.js';
-import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
-import { skipWithout } from '../test/fixtures/require.js';
-import { VTEST_H264, videoFramesAvailable } from '../test/fixtures/video-frames.js';
+import type { BackendProcess } from '../test/fixtures/backend.js';
+import { VTEST_H264 } from '../test/fixtures/video-frames.js';
+import { skipWithoutChromiumOrFootage, useE2e, type E2eSession } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
+const skip = skipWithoutChromiumOrFootage();
 
-const skip =
-  skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT) ||
-  skipWithout('ffmpeg and the demo footage', videoFramesAvailable(VTEST_H264), 'sudo apt-get install ffmpeg');
-
+let e2e: E2eSession;
 let backend: BackendProcess | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
 
-async function call(method: string, p: string, body?: unknown): Promise<Response> {
-  if (!backend) throw new Error('backend not started');
-  return fetch(`${backend.url}${p}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${backend.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const call = (method: string, p: string, body?: unknown): Promise<Response> => e2e.call(method, p, body);
 
 const incidents = async (state: string): Promise<Incident[]> =>
   (await (await call('GET', `/api/incidents?state=${state}`)).json()) as Incident[];
 
-async function shot(name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => e2e.shot(name);
 
 describe.skipIf(skip)(
   'alert desk in headless Chromium: rules, incidents, false positives (demo camera)',
   () => {
+    e2e = useE2e({
+      config: {
+        cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } }],
+        // Incidents stay open while the test acts on them.
+        detect: { incidents: { quietGapSec: 600 } },
+      },
+      viewport: { width: 1600, height: 900 },
+    });
+
     beforeAll(async () => {
-      if (!fs.existsSync(path.join(ROOT, 'dist/renderer/index.html'))) {
-        const r = spawnSync(
-          process.execPath,
-          [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-          {
-            cwd: ROOT,
-            stdio: 'inherit',
-          },
-        );
-        if (r.status !== 0) throw new Error('renderer build failed');
-      }
-      backend = await spawnBackend(
-        {
-          cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } }],
-          // Incidents stay open while the test acts on them.
-          detect: { incidents: { quietGapSec: 600 } },
-        },
-        { timeoutMs: 60_000 },
-      );
+      ({ backend, page } = e2e);
       // Two zones, left and right half: rules naming them raise incidents of their own.
       const half = (x0: number, x1: number) => [
         [x0, 0],
@@ -79,17 +46,6 @@ describe.skipIf(skip)(
         ],
         masks: [],
       });
-      browser = await launchChromium();
-      context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
-      await logInBrowser(context, backend);
-      page = await context.newPage();
-    }, 120_000);
-
-    afterAll(async () => {
-      await context?.close();
-      await browser?.close();
-      await backend?.stop();
-      if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
     });
 
     it('the admin creates a rule in the editor (mistakes shown next to their fields) and sees it fire', async () => {

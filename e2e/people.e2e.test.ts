@@ -1,16 +1,10 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAccount, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureAccount, type BackendProcess } from '../test/fixtures/backend.js';
 import { vtestPath } from '../test/fixtures/footage.js';
-import { skipWithout } from '../test/fixtures/require.js';
+import { skipWithoutChromium, useE2e } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
+const skip = skipWithoutChromium();
 
 /** Sign-in answers take a password check (scrypt), slow on a busy machine: polls wait up to 20 s. */
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 20_000 });
@@ -20,32 +14,24 @@ const GUARD = { user: 'night-guard', password: 'guard-password-42' };
 
 describe.skipIf(skip)('People: sign-in, first administrator and roles in headless Chromium', () => {
   let backend: BackendProcess;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    if (!fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')))
-      throw new Error('build the renderer first: npm run build:renderer');
-    // Two cameras the backend lists but does not connect to: enough to grant one and not the other.
-    const camera = (id: string, name: string) => ({
-      id,
-      name,
-      enabled: false,
-      main: { kind: 'file' as const, path: vtestPath(), loop: true },
-    });
-    backend = await spawnBackend({ cameras: [camera('lobby', 'Lobby'), camera('dock', 'Loading dock')] });
-    browser = await launchChromium();
-    fs.mkdirSync(SHOTS, { recursive: true });
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await backend?.stop();
-    if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
+  // Two cameras the backend lists but does not connect to: enough to grant one and not the other.
+  const camera = (id: string, name: string) => ({
+    id,
+    name,
+    enabled: false,
+    main: { kind: 'file' as const, path: vtestPath(), loop: true },
+  });
+  // A new installation: nobody signed in, no account yet.
+  const e2e = useE2e({
+    config: { cameras: [camera('lobby', 'Lobby'), camera('dock', 'Loading dock')] },
+    page: false,
+  });
+  beforeAll(() => {
+    backend = e2e.backend;
   });
 
   async function freshPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    return context.newPage();
+    return (await e2e.signedOut()).page;
   }
 
   async function signInThroughForm(page: Page, user: string, password: string): Promise<void> {
@@ -63,7 +49,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     expect(await note.textContent()).toContain('login link');
     // The user name field has the focus: a person can type straight away.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('username');
-    await page.screenshot({ path: path.join(SHOTS, 'signin-first-admin.png') });
+    await e2e.shot('signin-first-admin', page);
 
     // The login link the backend printed opens a setup session: the first-administrator form.
     const link = /https?:\/\/\S+\/login\?code=\S+/.exec(backend.output())?.[0];
@@ -77,7 +63,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await page.getByLabel('Password again').fill('something-else-42');
     await page.getByRole('button', { name: 'Create administrator and sign in' }).click();
     await poll(() => page.getByRole('alert').first().textContent()).toContain('The two passwords differ');
-    await page.screenshot({ path: path.join(SHOTS, 'first-admin-form.png') });
+    await e2e.shot('first-admin-form', page);
     await page.getByLabel('Password again').fill(ADMIN.password);
     await page.getByLabel('Password again').press('Enter');
     // Straight into the app, as the new administrator.
@@ -111,7 +97,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     // A guard may only watch live: recordings and export are not offered.
     expect(await form.getByRole('checkbox', { name: 'Lobby: live' }).isChecked()).toBe(true);
     expect(await form.getByRole('checkbox', { name: 'Lobby: recordings' }).count()).toBe(0);
-    await page.screenshot({ path: path.join(SHOTS, 'people-add-guard.png'), fullPage: true });
+    await e2e.shot('people-add-guard', page, { fullPage: true });
     await form.getByRole('button', { name: 'Add person' }).click();
 
     await poll(() => people.getByRole('status').textContent()).toBe(`${GUARD.user} is added as Guard.`);
@@ -130,7 +116,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await me.getByRole('button', { name: 'Remove' }).click();
     await me.getByRole('button', { name: 'Yes, remove' }).click();
     await poll(() => people.getByRole('alert').textContent()).toMatch(/administrator/i);
-    await page.screenshot({ path: path.join(SHOTS, 'people.png'), fullPage: true });
+    await e2e.shot('people', page, { fullPage: true });
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await poll(() => page.getByRole('heading', { name: 'Sign in to Vigil' }).isVisible()).toBe(true);
@@ -147,7 +133,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     expect(await password.getAttribute('aria-invalid')).toBe('true');
     expect(await password.inputValue()).toBe('');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('password');
-    await page.screenshot({ path: path.join(SHOTS, 'signin-wrong-password.png') });
+    await e2e.shot('signin-wrong-password', page);
 
     await password.fill(GUARD.password);
     await password.press('Enter');
@@ -158,21 +144,21 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     );
     expect(labels).toEqual(['Live', 'Recent', 'Dashboards', 'Handover']);
     // The alerts panel stays: a guard handles alerts.
-    await page.screenshot({ path: path.join(SHOTS, 'guard-view.png') });
+    await e2e.shot('guard-view', page);
 
     // "Recent" shows the events of the guard's look-back window (15 minutes by default).
     await nav.getByRole('button', { name: 'Recent', exact: true }).click();
     await poll(() => page.getByRole('note', { name: 'Look-back' }).textContent()).toContain(
       'the last 15 minutes',
     );
-    await page.screenshot({ path: path.join(SHOTS, 'guard-recent.png') });
+    await e2e.shot('guard-recent', page);
 
     // A link to a view beyond the role says so calmly instead of showing a blank page.
     await page.goto(`${backend.url}/#/people`);
     await poll(() => page.getByRole('note').first().textContent()).toContain(
       'Your role (Guard) does not include People',
     );
-    await page.screenshot({ path: path.join(SHOTS, 'guard-not-allowed.png') });
+    await e2e.shot('guard-not-allowed', page);
     await page.context().close();
   });
 
@@ -204,7 +190,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await poll(() => page.getByRole('button', { name: 'Sign in' }).isEnabled()).toBe(true);
     await poll(() => page.getByRole('alert').textContent()).toMatch(/try again in \d+ s/);
     expect(await page.getByLabel('Signed in').count()).toBe(0);
-    await page.screenshot({ path: path.join(SHOTS, 'signin-locked.png') });
+    await e2e.shot('signin-locked', page);
     await page.context().close();
   });
 
@@ -232,7 +218,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await box.getByRole('button', { name: 'Copy' }).click();
     await poll(() => box.getByRole('button', { name: 'Copied' }).count()).toBe(1);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
-    await page.screenshot({ path: path.join(SHOTS, 'people-token-secret.png') });
+    await e2e.shot('people-token-secret', page);
     await box.getByRole('button', { name: 'I have stored it' }).click();
     expect(await tokens.getByRole('alert', { name: 'New token secret' }).count()).toBe(0);
 
@@ -257,7 +243,7 @@ describe.skipIf(skip)('People: sign-in, first administrator and roles in headles
     await dialog.getByLabel('New password again').press('Enter');
     await poll(() => dialog.getByRole('alert').textContent()).toBe('The current password is wrong.');
     expect(await dialog.getByLabel('Current password').getAttribute('aria-invalid')).toBe('true');
-    await page.screenshot({ path: path.join(SHOTS, 'change-password.png') });
+    await e2e.shot('change-password', page);
     await dialog.getByLabel('Current password').fill(GUARD.password);
     await dialog.getByRole('button', { name: 'Change password' }).click();
     await poll(() => dialog.getByRole('status').textContent()).toContain('Your password is changed');

@@ -2,29 +2,20 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingTimelineResponse } from '../backend/src/contract/video-api.js';
-import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import type { BackendProcess } from '../test/fixtures/backend.js';
 import { vtestPath } from '../test/fixtures/footage.js';
-import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
-import { skipWithout } from '../test/fixtures/require.js';
 import { waitFor } from '../test/helpers/video.js';
-import { VTEST_H264, videoFramesAvailable } from '../test/fixtures/video-frames.js';
+import { skipWithoutChromiumOrFootage, useE2e, type E2eSession } from './harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
 /** The demo footage runs at 10 frames per second: one frame is 100 ms. */
 const FRAME_MS = 100;
 
-const skip =
-  skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT) ||
-  skipWithout('ffmpeg and the demo footage', videoFramesAvailable(VTEST_H264), 'sudo apt-get install ffmpeg');
-
+let e2e: E2eSession;
 let backend: BackendProcess | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
 /** An instant both cameras recorded (set by the first test). */
 let start = 0;
@@ -36,10 +27,7 @@ async function get<T>(p: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function shot(name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => e2e.shot(name);
 
 interface Sample {
   cameraId: string;
@@ -72,30 +60,26 @@ const spreadOf = (s: Sample[]): number => {
   return Math.max(...xs) - Math.min(...xs);
 };
 
-describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () => {
+describe.skipIf(skipWithoutChromiumOrFootage())('synced multi-camera playback in headless Chromium', () => {
+  // Two cameras on the demo footage, started by the backend a moment apart: their two-second segments begin at
+  // different instants, so each tile plays a different clip and the view must line them up on the wall clock.
+  e2e = useE2e({
+    config: {
+      video: { segmentSeconds: 2 },
+      cameras: [
+        { id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } },
+        {
+          id: 'gate',
+          name: 'Gate',
+          main: { kind: 'file', path: vtestPath(), loop: true },
+          analysis: { enabled: false },
+        },
+      ],
+    },
+  });
+
   beforeAll(async () => {
-    buildRendererIfStale();
-    // Two cameras on the demo footage, started by the backend a moment apart: their two-second segments begin at
-    // different instants, so each tile plays a different clip and the view must line them up on the wall clock.
-    backend = await spawnBackend(
-      {
-        video: { segmentSeconds: 2 },
-        cameras: [
-          { id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } },
-          {
-            id: 'gate',
-            name: 'Gate',
-            main: { kind: 'file', path: vtestPath(), loop: true },
-            analysis: { enabled: false },
-          },
-        ],
-      },
-      { timeoutMs: 60_000 },
-    );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
+    ({ backend, page } = e2e);
     // 24 s of footage on both cameras before playing it back.
     await waitFor(
       'twelve segments of both cameras',
@@ -112,12 +96,6 @@ describe.skipIf(skip)('synced multi-camera playback in headless Chromium', () =>
       1000,
     );
   }, 180_000);
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
-  });
 
   it('plays the demo camera and a second camera on the same instant', async () => {
     const plaza = await get<RecordingTimelineResponse>(

@@ -1,40 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage } from '../backend/src/contract/audit.js';
-import {
-  logInBrowser,
-  openBrowserSession,
-  spawnBackend,
-  type BackendProcess,
-  type TestAccount,
-} from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
-import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
-import { skipWithout } from '../test/fixtures/require.js';
-import { VTEST_H264, videoFramesAvailable } from '../test/fixtures/video-frames.js';
+import { openBrowserSession, type BackendProcess, type TestAccount } from '../test/fixtures/backend.js';
+import { VTEST_H264 } from '../test/fixtures/video-frames.js';
+import { skipWithoutChromiumOrFootage, useE2e, type E2eSession } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-
-const skip =
-  skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT) ||
-  skipWithout('ffmpeg and the demo footage', videoFramesAvailable(VTEST_H264), 'sudo apt-get install ffmpeg');
+const skip = skipWithoutChromiumOrFootage();
 
 const GUARD: TestAccount = { user: 'gwen', role: 'guard', cameras: ['plaza'] };
 const INVESTIGATOR: TestAccount = { user: 'ivan', role: 'investigator', cameras: ['plaza', 'yard'] };
 const ADMIN: TestAccount = { user: 'ada', role: 'admin' };
 
+let e2e: E2eSession;
 let backend: BackendProcess | undefined;
-let browser: Browser | undefined;
 
 /** A page signed in as one person. */
 async function pageAs(account: TestAccount): Promise<Page> {
-  const context = await browser!.newContext({ viewport: { width: 1400, height: 900 } });
-  await logInBrowser(context, backend!, account);
-  return context.newPage();
+  return (await e2e.signedIn(account)).page;
 }
 
 /** A request from a page, with its session cookie and its own origin, as the UI makes it. */
@@ -57,30 +41,24 @@ function fromPage(page: Page, method: string, url: string, body?: unknown) {
 describe.skipIf(skip)(
   'each role in headless Chromium: what a guard, an investigator and an administrator get',
   () => {
-    beforeAll(async () => {
-      buildRendererIfStale();
-      backend = await spawnBackend(
-        {
-          video: { segmentSeconds: 2 },
-          detect: { enabled: false },
-          cameras: [
-            { id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } },
-            {
-              id: 'yard',
-              name: 'Yard',
-              main: { kind: 'testPattern', width: 160, height: 120, fps: 5 },
-              analysis: { enabled: false },
-            },
-          ],
-        },
-        { timeoutMs: 60_000 },
-      );
-      browser = await launchChromium();
-    }, 120_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await backend?.stop();
+    e2e = useE2e({
+      config: {
+        video: { segmentSeconds: 2 },
+        detect: { enabled: false },
+        cameras: [
+          { id: 'plaza', name: 'Plaza', main: { kind: 'file', path: VTEST_H264, loop: true } },
+          {
+            id: 'yard',
+            name: 'Yard',
+            main: { kind: 'testPattern', width: 160, height: 120, fps: 5 },
+            analysis: { enabled: false },
+          },
+        ],
+      },
+      page: false,
+    });
+    beforeAll(() => {
+      backend = e2e.backend;
     });
 
     it('the guard sees only the assigned camera and is refused the archive and export', async () => {
@@ -114,8 +92,7 @@ describe.skipIf(skip)(
       expect(await nav.getByRole('button', { name: 'Backup', exact: true }).count()).toBe(0);
       // Nor playback of recordings, which is an investigator's.
       expect(await page.getByRole('button', { name: /Go back .* on the wall/ }).count()).toBe(0);
-      fs.mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: path.join(SHOTS, 'roles-guard.png') });
+      await e2e.shot('roles-guard', page);
       await page.context().close();
     }, 120_000);
 
@@ -192,7 +169,7 @@ describe.skipIf(skip)(
       expect(exportRow).toBeGreaterThanOrEqual(0);
       // Newest first: the export is above the guard's sign-in.
       expect(guardSignIn).toBeGreaterThan(exportRow);
-      await admin.screenshot({ path: path.join(SHOTS, 'roles-audit.png') });
+      await e2e.shot('roles-audit', admin);
       await admin.context().close();
     }, 120_000);
   },

@@ -1,75 +1,43 @@
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  logInBrowser,
-  openBrowserSession,
-  spawnBackend,
-  type BackendProcess,
-} from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import { openBrowserSession, type BackendProcess } from '../test/fixtures/backend.js';
 import { skipWithout } from '../test/fixtures/require.js';
 import { RTSP_INSTALL_HINT, RtspFixture, rtspFixtureAvailable } from '../test/fixtures/rtsp.js';
+import { skipWithoutChromium, useE2e, type E2eSession } from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
 const CAMERA = 'plaza';
 
 const skip =
-  skipWithout('headless Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT) ||
-  skipWithout('the RTSP fixture', rtspFixtureAvailable(), RTSP_INSTALL_HINT);
+  skipWithoutChromium() || skipWithout('the RTSP fixture', rtspFixtureAvailable(), RTSP_INSTALL_HINT);
 
+let e2e: E2eSession;
 let rtsp: RtspFixture | undefined;
 let backend: BackendProcess | undefined;
 let browser: Browser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
 
 /** GET/POST to the backend as the desktop shell does (Bearer token). */
-async function call(method: string, p: string, body?: unknown): Promise<Response> {
-  if (!backend) throw new Error('backend not started');
-  return fetch(`${backend.url}${p}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${backend.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const call = (method: string, p: string, body?: unknown): Promise<Response> => e2e.call(method, p, body);
 
-async function shot(name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => e2e.shot(name);
 
 describe.skipIf(skip)('operator UI in headless Chromium against the real backend', () => {
-  beforeAll(async () => {
-    // The UI is served from the built renderer.
-    if (!fs.existsSync(path.join(ROOT, 'dist/renderer/index.html'))) {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
-        {
-          cwd: ROOT,
-          stdio: 'inherit',
-        },
-      );
-      if (r.status !== 0) throw new Error('renderer build failed');
-    }
+  afterAll(() => rtsp?.dispose());
+  e2e = useE2e(async () => {
     rtsp = await RtspFixture.start();
-    backend = await spawnBackend(
-      {
+    return {
+      config: {
         cameras: [
           { id: CAMERA, name: 'Plaza', main: { kind: 'rtsp', url: rtsp.url }, location: 'RTSP test camera' },
         ],
       },
-      { timeoutMs: 60_000 },
-    );
+      viewport: { width: 1600, height: 900 },
+    };
+  });
+
+  beforeAll(async () => {
+    ({ backend, browser, page } = e2e);
     // An alert rule for people, so that the footage raises an incident to acknowledge.
     await call('POST', '/api/alert-rules', {
       name: 'Person in the plaza',
@@ -79,18 +47,6 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
       severity: 'critical',
       enabled: true,
     }).catch(() => undefined);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
-  }, 120_000);
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
-    await rtsp?.dispose();
-    if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
   });
 
   it('refuses requests and WebSocket upgrades without the token (401)', async () => {
@@ -197,7 +153,7 @@ describe.skipIf(skip)('operator UI in headless Chromium against the real backend
         CAMERA,
         { timeout: 30_000 },
       );
-      await second.screenshot({ path: path.join(SHOTS, 'wall-second-window.png') });
+      await e2e.shot('wall-second-window', second);
       // Deleting it there removes it for everyone.
       await second.getByRole('button', { name: 'Delete layout Night shift' }).click();
       await expect

@@ -1,20 +1,9 @@
 // A guard double-clicks a tile to fill the screen and leaves full screen with Esc. Chromium handles that Esc itself
 // (the page gets no keydown: https://fullscreen.spec.whatwg.org/#ui "the user agent … exit fullscreen"), so the wall
 // must follow `fullscreenchange`, or the tile stays blown up over the navigation and swallows its clicks.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logInBrowser, spawnBackend, type BackendProcess } from '../test/fixtures/backend.js';
-import { CHROMIUM_INSTALL_HINT, chromiumAvailable, launchChromium } from '../test/fixtures/browser.js';
+import { describe, expect, it } from 'vitest';
 import { vtestPath } from '../test/fixtures/footage.js';
-import { buildRendererIfStale } from '../test/fixtures/renderer-build.js';
-import { skipWithout } from '../test/fixtures/require.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-const skip = skipWithout('Chromium', chromiumAvailable(), CHROMIUM_INSTALL_HINT);
+import { skipWithoutChromium, useE2e } from './harness.js';
 
 interface Box {
   x: number;
@@ -25,32 +14,16 @@ interface Box {
 const overlaps = (a: Box, b: Box): boolean =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
-describe.skipIf(skip)('live wall full screen in headless Chromium', () => {
-  let backend: BackendProcess;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-
-  beforeAll(async () => {
-    buildRendererIfStale();
-    backend = await spawnBackend(
-      { cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }] },
-      { timeoutMs: 60_000 },
-    );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await logInBrowser(context, backend);
-    page = await context.newPage();
-  }, 120_000);
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await backend?.stop();
-    if (backend) fs.rmSync(backend.home, { recursive: true, force: true });
+describe.skipIf(skipWithoutChromium())('live wall full screen in headless Chromium', () => {
+  const e2e = useE2e({
+    config: {
+      cameras: [{ id: 'plaza', name: 'Plaza', main: { kind: 'file', path: vtestPath(), loop: true } }],
+    },
+    viewport: { width: 1280, height: 800 },
   });
 
   it('after full screen ends without a keydown (Esc in the browser), the tile is back in the grid and the navigation takes clicks', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/live`);
     const tile = page.locator('.tile[data-tile="0"]');
     await page.locator('video[data-camera="plaza"]').waitFor({ timeout: 20_000 });
@@ -74,6 +47,7 @@ describe.skipIf(skip)('live wall full screen in headless Chromium', () => {
   });
 
   it('the button that empties a tile does not cover the REC mark or the clock', async () => {
+    const { page, backend } = e2e;
     await page.goto(`${backend.url}/#/live`);
     const tile = page.locator('.tile[data-tile="0"]');
     await tile.locator('.rec').waitFor({ timeout: 20_000 });
@@ -84,7 +58,6 @@ describe.skipIf(skip)('live wall full screen in headless Chromium', () => {
     const clock = (await tile.locator('.tile-clock').boundingBox())!;
     expect(overlaps(close, rec)).toBe(false);
     expect(overlaps(close, clock)).toBe(false);
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await tile.screenshot({ path: path.join(SHOTS, 'wall-tile-controls.png') });
+    await e2e.shot('wall-tile-controls', tile);
   });
 });

@@ -233,6 +233,21 @@ const ChannelBase = {
   id: ChannelId,
   name: z.string().trim().min(1, 'a name').max(80, 'at most 80 characters'),
 };
+/**
+ * A channel's secret (a webhook's signing key, an MQTT or SMTP password) is write-only: a settings body may carry
+ * `secret` to set or replace it (empty: remove it), the backend keeps it in its encrypted secret store, never in
+ * the settings file, and answers only `secretSet`. A `secretSet` sent back is ignored.
+ */
+const ChannelSecret = {
+  secret: z.string().max(500, 'at most 500 characters').optional(),
+  secretSet: z.boolean().optional(),
+};
+/** Channel kinds that carry a secret, and what it is called in words. */
+export const CHANNEL_SECRET_NAMES: Partial<Record<NotificationChannelKind, string>> = {
+  webhook: 'signing secret',
+  mqtt: 'password',
+  email: 'password',
+};
 const httpUrl = z
   .string()
   .max(2000)
@@ -251,8 +266,9 @@ export const NotificationChannelSchema = z.discriminatedUnion('kind', [
     ...ChannelBase,
     kind: z.literal('webhook'),
     url: httpUrl,
-    /** Environment variable with the HMAC key; the body is signed with HMAC-SHA256. */
-    secretEnv: EnvName,
+    /** Environment variable with the HMAC key, when the key is not kept by the backend (`secret`). */
+    secretEnv: EnvName.optional(),
+    ...ChannelSecret,
   }),
   z.strictObject({
     ...ChannelBase,
@@ -266,8 +282,11 @@ export const NotificationChannelSchema = z.discriminatedUnion('kind', [
       .min(1, 'a topic')
       .max(200)
       .regex(/^[^#+\s]+$/, 'a topic without wildcards'),
+    /** The user name (not a secret), or the environment variable holding it. */
+    username: z.string().trim().max(200, 'at most 200 characters').optional(),
     usernameEnv: EnvName.optional(),
     passwordEnv: EnvName.optional(),
+    ...ChannelSecret,
   }),
   z.strictObject({
     ...ChannelBase,
@@ -278,8 +297,11 @@ export const NotificationChannelSchema = z.discriminatedUnion('kind', [
     secure: z.boolean().default(false),
     from: z.email('an e-mail address').max(254),
     to: z.array(z.email('an e-mail address').max(254)).min(1, 'at least one recipient').max(20),
+    /** The user name (not a secret), or the environment variable holding it. */
+    username: z.string().trim().max(200, 'at most 200 characters').optional(),
     usernameEnv: EnvName.optional(),
     passwordEnv: EnvName.optional(),
+    ...ChannelSecret,
   }),
 ]);
 export type NotificationChannel = z.infer<typeof NotificationChannelSchema>;
@@ -357,6 +379,17 @@ export interface IncidentNotificationPayload {
     | 'state'
   >;
   sentTs: number;
+  /** Sent by "Send test" in the settings: no incident behind it. */
+  test?: boolean;
+}
+
+/** What "Send test" of one channel answered (POST /api/alert-settings/channels/:id/test). */
+export interface ChannelTestResult {
+  channelId: string;
+  ok: boolean;
+  ts: number;
+  /** Why it failed, in words (never a secret). */
+  error?: string;
 }
 
 /** Header names of a signed webhook: `sha256=<hex HMAC of "<timestamp>.<body>">` and the timestamp in ms. */
@@ -379,6 +412,7 @@ export const IncidentApiRoutes = {
   feedbackExport: '/api/feedback/export',
   feedbackImage: '/api/feedback/:id/image.jpg',
   alertSettings: '/api/alert-settings',
+  channelTest: '/api/alert-settings/channels/:id/test',
 } as const;
 
 /** The incident part of the event store: both stores implement it, the store contract suite checks it. */

@@ -127,6 +127,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   [routeKey('GET', I.feedbackImage)]: 'rules.manage',
   [routeKey('GET', I.alertSettings)]: 'alerts.handle',
   [routeKey('PUT', I.alertSettings)]: 'settings.manage',
+  [routeKey('POST', I.channelTest)]: 'settings.manage',
 
   // Shift handover. The list shows one's own and those addressed to one, a supervisor's team's (handover.review),
   // all of them to an administrator: decided in the handler.

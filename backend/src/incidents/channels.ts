@@ -48,8 +48,15 @@ export function verifyWebhookSignature(
   return expected.length === got.length && crypto.timingSafeEqual(expected, got);
 }
 
+/** The name under which the backend's secret store keeps a channel's secret (signing key or password). */
+export function channelSecretName(channelId: string): string {
+  return `alert-channel/${channelId}/secret`;
+}
+
 export interface ChannelSendOptions {
   env?: NodeJS.ProcessEnv;
+  /** Where secrets entered in the settings are kept; a kept secret comes before a named environment variable. */
+  secrets?: { get(name: string): string | undefined };
   /** Per attempt, ms. */
   timeoutMs?: number;
   /** Desktop notifications (and sound) go to the open windows through this. */
@@ -88,7 +95,11 @@ export async function sendThroughChannel(
       return;
     }
     case 'webhook': {
-      const key = secretFrom(env, channel.secretEnv, 'webhook signing key') as string;
+      const key =
+        options.secrets?.get(channelSecretName(channel.id)) ??
+        secretFrom(env, channel.secretEnv, 'webhook signing key');
+      // Never an unsigned delivery: a receiver could not tell it from a forged one.
+      if (!key) throw new ChannelError('no signing secret is set for this webhook');
       const timestamp = String(payload.sentTs);
       let res: Response;
       try {
@@ -112,8 +123,10 @@ export async function sendThroughChannel(
       return;
     }
     case 'mqtt': {
-      const username = secretFrom(env, channel.usernameEnv, 'MQTT user name');
-      const password = secretFrom(env, channel.passwordEnv, 'MQTT password');
+      const username = channel.username || secretFrom(env, channel.usernameEnv, 'MQTT user name');
+      const password =
+        options.secrets?.get(channelSecretName(channel.id)) ??
+        secretFrom(env, channel.passwordEnv, 'MQTT password');
       let client: mqtt.MqttClient | undefined;
       try {
         client = await mqtt.connectAsync(channel.url, {
@@ -134,8 +147,10 @@ export async function sendThroughChannel(
       return;
     }
     case 'email': {
-      const user = secretFrom(env, channel.usernameEnv, 'SMTP user name');
-      const pass = secretFrom(env, channel.passwordEnv, 'SMTP password');
+      const user = channel.username || secretFrom(env, channel.usernameEnv, 'SMTP user name');
+      const pass =
+        options.secrets?.get(channelSecretName(channel.id)) ??
+        secretFrom(env, channel.passwordEnv, 'SMTP password');
       const transport = nodemailer.createTransport({
         host: channel.host,
         port: channel.port,

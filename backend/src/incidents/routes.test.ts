@@ -11,6 +11,9 @@ import { SqliteEventStore } from '../store/sqlite-store.js';
 import { FeedbackStore } from './feedback.js';
 import { incidentRoutes } from './routes.js';
 import { AlertSettingsStore } from './site-settings.js';
+import http from 'node:http';
+import { MemorySecretStore } from '../platform/secret-store.js';
+import { channelSecretName, verifyWebhookSignature } from './channels.js';
 import { AuditRecorder, logWriter } from '../audit/recorder.js';
 import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
 
@@ -20,6 +23,7 @@ const settings = new DetectSettingsStore(path.join(dir, 'detect.json'));
 const alertSettings = new AlertSettingsStore(path.join(dir, 'alerts', 'settings.json'));
 const auditLog = new SqliteAuditLog({ file: path.join(dir, 'audit.db') });
 const auth = new SessionAuth();
+const secrets = new MemorySecretStore();
 const pushed: string[] = [];
 const server = new ApiServer({
   host: '127.0.0.1',
@@ -35,6 +39,7 @@ const server = new ApiServer({
       feedback: new FeedbackStore(path.join(dir, 'feedback')),
       onIncidentChanged: (i) => void pushed.push(`${i.id}:${i.state}`),
       audit: new AuditRecorder(logWriter(() => auditLog)),
+      secrets,
     }),
   ],
 });
@@ -149,5 +154,65 @@ describe('incident routes', () => {
     reread.load();
     expect(reread.get()).toMatchObject({ sound: false, escalation: [{ afterSec: 60 }] });
     expect((await api('GET', '/api/alert-settings')).data).toMatchObject({ sound: false, retries: 3 });
+  });
+
+  it('keep a channel’s secret write-only: stored apart, answered only as set, kept when not sent again', async () => {
+    const received: Array<{ body: string; ts: string; sig: string }> = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push({
+          body,
+          ts: String(req.headers['x-vigil-timestamp']),
+          sig: String(req.headers['x-vigil-signature']),
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as { port: number }).port;
+    try {
+      const hook = { id: 'ops', name: 'Ops desk', kind: 'webhook', url: `http://127.0.0.1:${port}/hook` };
+      const escalation = [{ name: 'On raise', afterSec: 0, channelIds: ['ops'] }];
+      const missing = await api('PUT', '/api/alert-settings', { channels: [hook], escalation });
+      expect(missing).toMatchObject({
+        status: 400,
+        data: { field: 'channels.0.secret', message: 'channels.0.secret: enter a signing secret' },
+      });
+      const saved = await api('PUT', '/api/alert-settings', {
+        channels: [{ ...hook, secret: 'correct-horse-signing' }],
+        escalation,
+      });
+      expect(saved.status).toBe(200);
+      expect(saved.data.channels[0]).toEqual({ ...hook, secretSet: true });
+      expect(JSON.stringify((await api('GET', '/api/alert-settings')).data)).not.toContain('correct-horse');
+      expect(fs.readFileSync(alertSettings.file, 'utf8')).not.toContain('correct-horse');
+      expect(secrets.get(channelSecretName('ops'))).toBe('correct-horse-signing');
+      // Saved again as the editor sends it (the flag, no secret): the secret stays.
+      const again = await api('PUT', '/api/alert-settings', {
+        channels: [{ ...hook, name: 'Ops desk 2', secretSet: true }],
+        escalation,
+      });
+      expect(again.data.channels[0]).toMatchObject({ name: 'Ops desk 2', secretSet: true });
+
+      const test = await api('POST', '/api/alert-settings/channels/ops/test');
+      expect(test).toMatchObject({ status: 200, data: { channelId: 'ops', ok: true } });
+      expect(received).toHaveLength(1);
+      const got = received[0]!;
+      expect(verifyWebhookSignature('correct-horse-signing', got.ts, got.body, got.sig)).toBe(true);
+      expect(JSON.parse(got.body)).toMatchObject({ type: 'vigil.incident', test: true });
+
+      receiver.close();
+      const down = await api('POST', '/api/alert-settings/channels/ops/test');
+      expect(down.data).toMatchObject({ ok: false, error: expect.stringContaining('could not be reached') });
+      expect((await api('POST', '/api/alert-settings/channels/nope/test')).status).toBe(404);
+
+      // Removing the channel removes its secret.
+      await api('PUT', '/api/alert-settings', { channels: [], escalation: [] });
+      expect(secrets.has(channelSecretName('ops'))).toBe(false);
+    } finally {
+      receiver.close();
+    }
   });
 });

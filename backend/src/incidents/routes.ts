@@ -12,8 +12,13 @@ import {
   IncidentBulkAckBody,
   IncidentListParams,
   SnoozeBody,
+  CHANNEL_SECRET_NAMES,
+  type AlertSiteSettings,
+  type ChannelTestResult,
   type Incident,
+  type IncidentNotificationPayload,
   type IncidentQuery,
+  type NotificationChannel,
   type Snooze,
   type Suppression,
 } from '../contract/incidents.js';
@@ -23,6 +28,8 @@ import { requestActor } from '../api/auth.js';
 import { narrowCameras, seesEventsOf } from '../api/scope.js';
 import type { RouteModule } from '../api/server.js';
 import type { DetectSettings } from '../detect/settings-store.js';
+import type { SecretStore } from '../platform/secret-store.js';
+import { channelSecretName, sendWithRetries, type ChannelSendOptions } from './channels.js';
 import type { FeedbackStore } from './feedback.js';
 import type { AlertSettings } from './site-settings.js';
 
@@ -36,7 +43,57 @@ export interface IncidentRoutesOptions {
   onIncidentChanged?: (incident: Incident) => void;
   /** Where every change is recorded. */
   audit: AuditRecorder;
+  /** Where channel secrets entered in the settings are kept; without it only environment variables name them. */
+  secrets?: SecretStore;
+  /** How "Send test" reaches desktop windows and supervisors (the escalation service's own options). */
+  channel?: ChannelSendOptions;
   now?: () => number;
+}
+
+/** A channel as the settings file keeps it: no secret, no "secret set" flag. */
+function withoutSecret(c: NotificationChannel): NotificationChannel {
+  if (!('secret' in c) && !('secretSet' in c)) return c;
+  const copy: Record<string, unknown> = { ...c };
+  delete copy.secret;
+  delete copy.secretSet;
+  return copy as NotificationChannel;
+}
+
+/** The settings as the API answers them: each secret only as "set" or not, never its value. */
+export function settingsWithSecretFlags(
+  settings: AlertSiteSettings,
+  secrets: Pick<SecretStore, 'has'> | undefined,
+): AlertSiteSettings {
+  return {
+    ...settings,
+    channels: settings.channels.map((c) =>
+      CHANNEL_SECRET_NAMES[c.kind]
+        ? { ...withoutSecret(c), secretSet: Boolean(secrets?.has(channelSecretName(c.id))) }
+        : c,
+    ),
+  };
+}
+
+/** What "Send test" sends: an incident-shaped message marked as a test, so a receiver can tell it apart. */
+function testPayload(channel: NotificationChannel, ts: number): IncidentNotificationPayload {
+  return {
+    type: 'vigil.incident',
+    level: 0,
+    levelName: 'Test',
+    test: true,
+    incident: {
+      id: `test-${channel.id}-${ts}`,
+      cameraId: 'test',
+      startTs: ts,
+      lastTs: ts,
+      severity: 'info',
+      ruleNames: ['Test notification'],
+      labels: [],
+      objectCount: 0,
+      state: 'new',
+    },
+    sentTs: ts,
+  };
 }
 
 function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
@@ -306,18 +363,81 @@ export function incidentRoutes(options: IncidentRoutesOptions): RouteModule {
         return reply.type('image/jpeg').send(bytes);
       });
 
-      app.get(IncidentApiRoutes.alertSettings, async () => options.alertSettings.get());
+      const secrets = options.secrets;
+      const withFlags = (settings: AlertSiteSettings) => settingsWithSecretFlags(settings, secrets);
+      const refuse = (reply: FastifyReply, field: string, message: string) => {
+        const body: ApiError = { error: 'bad_request', field, message: `${field}: ${message}` };
+        return reply.code(400).send(body);
+      };
+
+      app.get(IncidentApiRoutes.alertSettings, async () => withFlags(options.alertSettings.get()));
 
       app.put(IncidentApiRoutes.alertSettings, async (req, reply) => {
         const parsed = AlertSiteSettingsSchema.safeParse(req.body ?? {});
         if (!parsed.success) return badRequest(reply, parsed.error);
-        const saved = await options.alertSettings.set(parsed.data);
+        // Secrets go to the secret store, never into the settings file; a channel without a new one keeps its own.
+        const writes = new Map<string, string>();
+        for (const [i, c] of parsed.data.channels.entries()) {
+          const given = 'secret' in c ? c.secret : undefined;
+          if (given !== undefined) {
+            if (!secrets)
+              return refuse(
+                reply,
+                `channels.${i}.secret`,
+                'this server keeps no secrets; name an environment variable instead',
+              );
+            writes.set(channelSecretName(c.id), given);
+          }
+          if (c.kind === 'webhook' && !c.secretEnv) {
+            const name = channelSecretName(c.id);
+            const kept = writes.has(name) ? Boolean(writes.get(name)) : Boolean(secrets?.has(name));
+            if (!kept) return refuse(reply, `channels.${i}.secret`, 'enter a signing secret');
+          }
+        }
+        const before = options.alertSettings.get().channels.map((c) => c.id);
+        const saved = await options.alertSettings.set({
+          ...parsed.data,
+          channels: parsed.data.channels.map(withoutSecret),
+        });
+        for (const [name, value] of writes) secrets?.set(name, value);
+        // A removed channel's secret goes with it.
+        const kept = new Set(saved.channels.map((c) => c.id));
+        for (const id of before) if (!kept.has(id)) secrets?.delete(channelSecretName(id));
         await audit(req, 'alert-settings', 'site', {
           sound: saved.sound,
           channels: saved.channels.map((c) => `${c.id} (${c.kind})`),
           escalation: saved.escalation.map((l) => `${l.name} after ${l.afterSec}s`),
+          // Which secrets changed, never their values.
+          ...(writes.size
+            ? { secretsChanged: [...writes.keys()].map((n) => n.split('/')[1]).filter(Boolean) }
+            : {}),
         });
-        return saved;
+        return withFlags(saved);
+      });
+
+      app.post<{ Params: { id: string } }>(IncidentApiRoutes.channelTest, async (req, reply) => {
+        const channel = options.alertSettings.get().channels.find((c) => c.id === req.params.id);
+        if (!channel) return notFound(reply, `no channel "${req.params.id.slice(0, 40)}"; save it first`);
+        const ts = now();
+        const outcome = await sendWithRetries(
+          channel,
+          testPayload(channel, ts),
+          { retries: 0 },
+          { ...options.channel, ...(secrets ? { secrets } : {}) },
+        );
+        const result: ChannelTestResult = {
+          channelId: channel.id,
+          ok: outcome.ok,
+          ts,
+          ...(outcome.error ? { error: outcome.error } : {}),
+        };
+        await audit(req, 'alert-settings', `channel:${channel.id}`, {
+          test: true,
+          kind: channel.kind,
+          ok: outcome.ok,
+          ...(outcome.error ? { error: outcome.error } : {}),
+        });
+        return result;
       });
     },
   };

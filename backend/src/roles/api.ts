@@ -15,6 +15,9 @@ import { handoverRoutes } from '../handover/routes.js';
 import { FeedbackStore } from '../incidents/feedback.js';
 import { RedisPresence } from '../incidents/presence.js';
 import { incidentRoutes } from '../incidents/routes.js';
+import { ChannelError } from '../incidents/channels.js';
+import { ESCALATION_PERMISSION } from '../incidents/presence.js';
+import type { SecretStore } from '../platform/secret-store.js';
 import type { AlertSettings } from '../incidents/site-settings.js';
 import { LayoutStore } from '../layouts/layout-store.js';
 import { layoutRoutes } from '../layouts/routes.js';
@@ -48,6 +51,8 @@ export interface ApiStageOptions {
   /** Zones, masks, alert rules (and, with detection in this process, its statistics). */
   detect: DetectRoutesSource;
   alertSettings: AlertSettings;
+  /** Where secrets entered in the alert settings are kept; without it channels name environment variables only. */
+  secrets?: SecretStore;
   /** A retained event keeps its footage (only where the video is in this process). */
   retain?: RetainPort;
   /** The cameras' video routes, when the ingest stage runs in this process. */
@@ -127,6 +132,16 @@ export function apiStage(c: StageContracts, o: ApiStageOptions): ApiStage {
       feedback: new FeedbackStore(path.join(c.dataDir, 'feedback')),
       onIncidentChanged: (incident) => void realtime.publish('incident', incident),
       audit,
+      ...(o.secrets ? { secrets: o.secrets } : {}),
+      // A test from the settings goes through the channel as an escalation would, from this instance.
+      channel: {
+        env: c.env,
+        ...(o.secrets ? { secrets: o.secrets } : {}),
+        desktop: () => {
+          if (realtime.clients === 0) throw new ChannelError('no window of Vigil is open to show it');
+        },
+        supervisorsOnDuty: (team) => realtime.connectedWith(ESCALATION_PERMISSION, team),
+      },
     }),
   );
   if (o.site) routes.push(...o.site);

@@ -10,7 +10,7 @@ import type { AuditRecorder } from '../audit/recorder.js';
 import { auditDbFile } from '../audit/service.js';
 import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
 import type { SigningKey } from '../export/signing.js';
-import { ChannelError } from '../incidents/channels.js';
+import { ChannelError, type ChannelSendOptions } from '../incidents/channels.js';
 import { EscalationService } from '../incidents/escalation.js';
 import { ESCALATION_PERMISSION, type WindowPresence } from '../incidents/presence.js';
 import type { AlertSettings } from '../incidents/site-settings.js';
@@ -33,6 +33,8 @@ export interface EventsStageOptions {
   presence: WindowPresence;
   /** Records each escalation past the first level. */
   audit: AuditRecorder;
+  /** Where secrets entered in the alert settings are kept (channel signing keys, passwords). */
+  secrets?: ChannelSendOptions['secrets'];
   /** Cluster: lets one events instance notify each incident level (see RedisEscalationLock). */
   claim?: (incidentId: string, level: number) => Promise<boolean>;
   /** Cluster: chain the audit records the api and ingest instances publish, signed with this key. */
@@ -89,6 +91,7 @@ export function eventsStage(c: StageContracts, options: EventsStageOptions): Eve
       ...(options.claim ? { claim: options.claim } : {}),
       channel: {
         env: c.env,
+        ...(options.secrets ? { secrets: options.secrets } : {}),
         desktop: () => {
           if (presence.windows() === 0) throw new ChannelError('no window of Vigil is open to show it');
         },

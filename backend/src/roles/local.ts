@@ -129,11 +129,14 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     windows: () => realtime.clients,
     connectedWith: (permission, team) => realtime.connectedWith(permission, team),
   };
+  // Secrets entered in the alert settings (channel signing keys, passwords) are kept with the camera passwords.
+  const channelSecrets = { get: (name: string) => video.secrets.get(name) };
   const events = eventsStage(c, {
     store: 'sqlite',
     alertSettings,
     presence,
     audit,
+    secrets: channelSecrets,
     // Incidents as stored (state kept, activity merged) go to every open window.
     onIncidentStored: (incident) => void realtime.publish('incident', incident),
   });
@@ -200,6 +203,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     appearance,
     detect: detection,
     alertSettings,
+    secrets: video.secrets,
     // A retained event keeps its footage: a hold over the event's time range (with a margin either side), removed
     // again when the event is no longer retained.
     retain: retainedEventHolds(video),

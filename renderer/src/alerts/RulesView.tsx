@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
-import type { AlertRule, AlertSiteSettings, CameraZones } from '../../../backend/src/contract';
+import type { AlertRule, CameraZones } from '../../../backend/src/contract';
 import { api, path, Routes } from '../lib/api-client';
-import { loadAlertSettings, setAlertSettings, useAlertSettings, useCameras } from '../lib/store';
+import { useCameras } from '../lib/store';
+import { EscalationEditor } from './EscalationEditor';
 
 const LABELS = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'];
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -342,89 +343,8 @@ export function RulesView() {
           </div>
           {err('form')}
         </form>
-        <SiteAlertSettings />
+        <EscalationEditor />
       </section>
     </div>
-  );
-}
-
-/** The site's sound, notification channels and escalation levels (JSON for channels and levels). */
-function SiteAlertSettings() {
-  const settings = useAlertSettings();
-  const [text, setText] = useState<{ channels: string; escalation: string } | undefined>();
-  const [message, setMessage] = useState<string | undefined>();
-  useEffect(() => {
-    void loadAlertSettings();
-  }, []);
-  const loaded = settings !== undefined;
-  useEffect(() => {
-    if (settings)
-      setText(
-        (t) =>
-          t ?? {
-            channels: JSON.stringify(settings.channels, null, 2),
-            escalation: JSON.stringify(settings.escalation, null, 2),
-          },
-      );
-    // Filled once, when the settings first arrive; later edits are the administrator's.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [loaded]);
-  if (!settings || !text) return null;
-  const save = async (next: Partial<AlertSiteSettings>) => {
-    let channels: unknown;
-    let escalation: unknown;
-    try {
-      channels = JSON.parse(text.channels);
-      escalation = JSON.parse(text.escalation);
-    } catch {
-      setMessage('Channels and escalation levels must be valid JSON lists.');
-      return;
-    }
-    const r = await api.put<AlertSiteSettings>(Routes.incidents.alertSettings, {
-      ...settings,
-      channels,
-      escalation,
-      ...next,
-    });
-    if (r.ok) {
-      setAlertSettings(r.data);
-      setMessage('Saved for the whole site.');
-    } else setMessage(r.message);
-  };
-  return (
-    <section aria-label="Site alert settings">
-      <h2>Escalation and notification</h2>
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={settings.sound}
-          onChange={(e) => void save({ sound: e.target.checked })}
-        />{' '}
-        sound for new incidents (every window of the site)
-      </label>
-      <p className="muted small">
-        Channels: desktop, webhook (url, secretEnv), mqtt (url, topic), email (host, port, from, to). Secrets
-        are the names of environment variables on the backend. Levels: name, afterSec (0 = when raised),
-        channelIds.
-      </p>
-      <label>
-        Channels
-        <textarea
-          rows={6}
-          value={text.channels}
-          onChange={(e) => setText({ ...text, channels: e.target.value })}
-        />
-      </label>
-      <label>
-        Escalation levels
-        <textarea
-          rows={6}
-          value={text.escalation}
-          onChange={(e) => setText({ ...text, escalation: e.target.value })}
-        />
-      </label>
-      <button onClick={() => void save({})}>Save escalation</button>{' '}
-      {message ? <span role="status">{message}</span> : null}
-    </section>
   );
 }

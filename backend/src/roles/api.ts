@@ -39,6 +39,8 @@ import { loadOrCreateSigningKey } from '../export/signing.js';
 import { createEsAuditLog } from '../store-es/create.js';
 import { appDataDir } from '../platform/paths.js';
 import { layoutRoutes } from '../layouts/routes.js';
+import { createInvestigation } from '../investigation/create.js';
+import { investigationRoutes } from '../investigation/routes.js';
 
 export interface ApiRoleOptions extends RoleOptions {
   rendererDir?: string;
@@ -196,6 +198,8 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
     group: `${liveGroup}.handover-outages`,
   });
   routes.push(handoverRoutes({ handovers, store, people, audit }));
+  // The site map and trails, kept in this instance's data folder like the wall layouts and handovers.
+  routes.push(investigationRoutes({ ...createInvestigation(options.dataDir), store, audit }));
   services.add(realtime);
   if (fanout) services.add(fanout);
   routes.push(realtime);

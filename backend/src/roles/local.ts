@@ -35,6 +35,8 @@ import { DetectionService } from '../detect/service.js';
 import { detectRoutes } from '../detect/routes.js';
 import { LayoutStore } from '../layouts/layout-store.js';
 import { layoutRoutes } from '../layouts/routes.js';
+import { createInvestigation } from '../investigation/create.js';
+import { investigationRoutes } from '../investigation/routes.js';
 import type { Incident } from '../contract/incidents.js';
 import { ChannelError } from '../incidents/channels.js';
 import { EscalationService } from '../incidents/escalation.js';
@@ -248,7 +250,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     audit: new AuditLogSink(audit, () => auditLog.log),
     holds: new VideoHoldSink(video),
   });
-  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, audit }));
+  // --- investigation: the site map and trails across cameras (exported with their trail.json) ---
+  const investigation = createInvestigation(dataDir);
+  routes.push(investigationRoutes({ ...investigation, store: () => eventStore.store, audit }));
+  routes.push(exportRoutes({ exporter, exportsDir, key: signingKey, audit, investigation }));
 
   // --- named wall layouts, shared by every window of the site ---
   const layouts = new LayoutStore(path.join(dataDir, 'ui', 'layouts.json'));

@@ -1,0 +1,11 @@
+import path from 'node:path';
+import { SiteMapStore, TrailStore } from './store.js';
+
+/** Folder of the site map and the trails inside the data folder (backed up with the rest of it). */
+export const INVESTIGATION_DIR = 'investigation';
+
+/** The site map and trails of an installation (or of one api instance of a cluster), under its data folder. */
+export function createInvestigation(dataDir: string): { siteMap: SiteMapStore; trails: TrailStore } {
+  const folder = path.join(dataDir, INVESTIGATION_DIR);
+  return { siteMap: new SiteMapStore(folder), trails: new TrailStore(folder) };
+}

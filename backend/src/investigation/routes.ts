@@ -43,6 +43,10 @@ function summary(t: Trail): TrailSummary {
   };
 }
 
+const unsupportedType = Object.assign(new Error('unsupported media type'), {
+  code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+}) as FastifyError;
+
 /** Fastify's own refusals of a plan upload, in words an administrator can act on. */
 function planUploadError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): unknown {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -152,8 +156,10 @@ export function investigationRoutes(options: InvestigationRoutesOptions): RouteM
       app.put(
         R.sitemapPlan,
         { bodyLimit: PLAN_MAX_BYTES, errorHandler: planUploadError, schema: { response: { 200: SiteMap } } },
-        async (req) => {
-          const plan = await normalisePlan(req.body as Buffer);
+        async (req, reply) => {
+          // JSON (or form data) is parsed by the server's own parsers: not a picture.
+          if (!Buffer.isBuffer(req.body)) return planUploadError(unsupportedType, req, reply);
+          const plan = await normalisePlan(req.body);
           await audit.record(req, 'site-map', {
             target: 'plan',
             detail: { type: plan.type, width: plan.width, height: plan.height, bytes: plan.bytes.length },

@@ -66,7 +66,11 @@ export const PlanInfo = z.strictObject({
   type: z.enum(PLAN_TYPES),
   width: z.number().int().min(1).max(PLAN_MAX_SIDE),
   height: z.number().int().min(1).max(PLAN_MAX_SIDE),
-  bytes: z.number().int().min(0).max(PLAN_MAX_BYTES * 4),
+  bytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(PLAN_MAX_BYTES * 4),
   updatedAt: z.number().min(0).max(Limits.time),
   updatedBy: z.string().max(200),
 });
@@ -75,7 +79,9 @@ export type PlanInfo = z.infer<typeof PlanInfo>;
 /** GET /api/sitemap. */
 export const SiteMap = z
   .strictObject({
-    plan: PlanInfo.optional().describe('The plan image (GET /api/sitemap/plan); absent until one is uploaded.'),
+    plan: PlanInfo.optional().describe(
+      'The plan image (GET /api/sitemap/plan); absent until one is uploaded.',
+    ),
     placements: z.array(CameraPlacement).max(Limits.cameras),
     updatedAt: z.number().min(0).max(Limits.time),
   })

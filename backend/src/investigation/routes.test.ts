@@ -66,8 +66,18 @@ async function as(user: string, method: string, url: string, body?: unknown, typ
 }
 
 const now = Date.now();
-const gateEvent = makeEvent({ id: 'gate-person-1', cameraId: 'gate', startTs: now - 120_000, lastTs: now - 110_000 });
-const yardEvent = makeEvent({ id: 'yard-person-1', cameraId: 'yard', startTs: now - 60_000, lastTs: now - 50_000 });
+const gateEvent = makeEvent({
+  id: 'gate-person-1',
+  cameraId: 'gate',
+  startTs: now - 120_000,
+  lastTs: now - 110_000,
+});
+const yardEvent = makeEvent({
+  id: 'yard-person-1',
+  cameraId: 'yard',
+  startTs: now - 60_000,
+  lastTs: now - 50_000,
+});
 
 async function auditOf(action: 'site-map' | 'trail') {
   return (await auditLog.list({ action, limit: 50 })).entries;
@@ -102,7 +112,13 @@ const png = (width: number, height: number) =>
 
 describe('site map', () => {
   it('refuses what is not a plan image, with a message that says what to upload', async () => {
-    const text = await as('boss', 'PUT', '/api/sitemap/plan', Buffer.from('not a picture at all'), 'image/png');
+    const text = await as(
+      'boss',
+      'PUT',
+      '/api/sitemap/plan',
+      Buffer.from('not a picture at all'),
+      'image/png',
+    );
     expect(text.status).toBe(400);
     expect(text.data.message).toMatch(/not a readable image.*PNG, JPEG or WebP/);
 
@@ -110,7 +126,13 @@ describe('site map', () => {
     expect(json.status).toBe(415);
     expect(json.data.message).toMatch(/PNG, JPEG or WebP/);
 
-    const huge = await as('boss', 'PUT', '/api/sitemap/plan', Buffer.alloc(11 * 1024 * 1024, 1), 'image/jpeg');
+    const huge = await as(
+      'boss',
+      'PUT',
+      '/api/sitemap/plan',
+      Buffer.alloc(11 * 1024 * 1024, 1),
+      'image/jpeg',
+    );
     expect(huge.status).toBe(413);
     expect(huge.data.message).toMatch(/larger than 10 MB/);
 
@@ -181,7 +203,11 @@ describe('site map', () => {
 
     const put = await as('boss', 'PUT', '/api/sitemap/cameras', { placements });
     expect(put.status).toBe(200);
-    expect(put.data.placements.map((p: { cameraId: string }) => p.cameraId)).toEqual(['dock', 'gate', 'yard']);
+    expect(put.data.placements.map((p: { cameraId: string }) => p.cameraId)).toEqual([
+      'dock',
+      'gate',
+      'yard',
+    ]);
 
     const seen = async (user: string) =>
       ((await as(user, 'GET', '/api/sitemap')).data as SiteMap).placements.map((p) => p.cameraId);
@@ -191,7 +217,11 @@ describe('site map', () => {
     expect((await as('inv', 'GET', '/api/sitemap')).data.placements[0]).toEqual(placements[0]);
 
     const entries = await auditOf('site-map');
-    expect(entries[0]).toMatchObject({ actor: 'boss', target: 'cameras', detail: { placed: ['gate', 'yard', 'dock'] } });
+    expect(entries[0]).toMatchObject({
+      actor: 'boss',
+      target: 'cameras',
+      detail: { placed: ['gate', 'yard', 'dock'] },
+    });
   });
 });
 
@@ -250,7 +280,10 @@ describe('trails', () => {
     const put = await as('inv', 'PUT', `/api/trails/${trail.id}`, {
       name: 'Red jacket, north side',
       caseNumber: 'CASE-17',
-      sightings: [{ eventId: 'gate-person-1', confirmed: true }, { eventId: 'yard-person-1', confirmed: true }],
+      sightings: [
+        { eventId: 'gate-person-1', confirmed: true },
+        { eventId: 'yard-person-1', confirmed: true },
+      ],
     });
     expect(put.status).toBe(200);
     expect(put.data.sightings.map((s: { confirmed: boolean }) => s.confirmed)).toEqual([true, true]);

@@ -116,7 +116,11 @@ export function investigationRoutes(options: InvestigationRoutesOptions): RouteM
       change,
       name: t.name,
       caseNumber: t.caseNumber,
-      sightings: t.sightings.map((s) => ({ eventId: s.eventId, cameraId: s.cameraId, confirmed: s.confirmed })),
+      sightings: t.sightings.map((s) => ({
+        eventId: s.eventId,
+        cameraId: s.cameraId,
+        confirmed: s.confirmed,
+      })),
     },
   });
 
@@ -130,15 +134,11 @@ export function investigationRoutes(options: InvestigationRoutesOptions): RouteM
         (_req, body, done) => done(null, body),
       );
 
-      app.get(
-        R.sitemap,
-        { schema: { response: { 200: SiteMap } } },
-        async (req): Promise<SiteMap> => {
-          const map = siteMap.get();
-          // Only the cameras the caller may see are shown on the map.
-          return { ...map, placements: map.placements.filter((p) => mayUseCamera(req, p.cameraId)) };
-        },
-      );
+      app.get(R.sitemap, { schema: { response: { 200: SiteMap } } }, async (req): Promise<SiteMap> => {
+        const map = siteMap.get();
+        // Only the cameras the caller may see are shown on the map.
+        return { ...map, placements: map.placements.filter((p) => mayUseCamera(req, p.cameraId)) };
+      });
 
       app.get(R.sitemapPlan, async (_req, reply) => {
         const plan = siteMap.plan();

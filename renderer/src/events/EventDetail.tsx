@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { ExportDialog } from '../export';
+import { TrailActions } from '../investigation';
 import { api, formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
 import type { EventDetail, EventSummary } from '../../../backend/src/contract';
@@ -99,6 +100,7 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
           <button className="button" onClick={() => setExporting(true)}>
             Export evidence…
           </button>
+          {isEvent ? <TrailActions eventId={ev.id} /> : null}
           {exporting ? (
             <ExportDialog
               cameraIds={[ev.cameraId]}

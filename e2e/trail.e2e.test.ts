@@ -134,14 +134,17 @@ describe.skipIf(skip)('a trail across two cameras on the site map, exported and 
     await page.getByRole('status').filter({ hasText: 'Plan uploaded.' }).waitFor();
     const overlay = page.locator('.sitemap-overlay');
     await overlay.waitFor();
-    const box = (await overlay.boundingBox())!;
+    let box = (await overlay.boundingBox())!;
     expect(box.width / box.height).toBeCloseTo(1.5, 1);
 
-    // West: chosen, then a click on the plan; east: placed, then dragged to the other side.
+    // West: chosen, then a click on the plan; east: placed, then dragged to the other side. The plan stays where
+    // it is while the administrator works on it.
     await page.getByRole('button', { name: 'Place West entrance' }).click();
     await page.mouse.click(box.x + box.width * 0.2, box.y + box.height * 0.5);
     await page.getByRole('button', { name: 'Place East entrance' }).click();
+    expect(await overlay.boundingBox()).toEqual(box);
     await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.2);
+    box = (await overlay.boundingBox())!;
     const east = page.locator('.sitemap-camera[data-camera="east"] circle');
     const at = (await east.boundingBox())!;
     await page.mouse.move(at.x + at.width / 2, at.y + at.height / 2);
@@ -205,7 +208,9 @@ describe.skipIf(skip)('a trail across two cameras on the site map, exported and 
     await page.locator('.sighting-list li.current').waitFor();
     await shot(page, 'trail-map');
 
-    // Played back in order: the second sighting highlights its camera and shows its snapshot.
+    // Played back in order: from the first sighting, the next one highlights its camera and shows its snapshot.
+    await page.locator('.sighting-step').first().click();
+    await page.locator(`.trail-marker.current[data-camera="${order[0]}"]`).waitFor();
     await page.getByRole('button', { name: 'Next sighting' }).click();
     await page.locator(`.trail-marker.current[data-camera="${order[1]}"]`).waitFor();
     await page.waitForFunction(

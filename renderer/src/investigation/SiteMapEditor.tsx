@@ -32,6 +32,21 @@ async function uploadPlan(file: File): Promise<string | undefined> {
   }
 }
 
+/** What the last upload or save came to, shown beside what it is about (so the plan never moves under the mouse). */
+interface Note {
+  about: 'plan' | 'cameras';
+  ok: boolean;
+  text: string;
+}
+
+function Message({ message }: { message: Note }) {
+  return (
+    <span className={message.ok ? 'ok-text' : 'error-text'} role={message.ok ? 'status' : 'alert'}>
+      {message.text}
+    </span>
+  );
+}
+
 /**
  * The site map editor (administrators): upload the plan, then place each camera by choosing it and clicking on the
  * plan, drag cameras to move them, and set the direction each one looks.
@@ -43,7 +58,7 @@ export function SiteMapEditor() {
   const [dirty, setDirty] = useState(false);
   const [placing, setPlacing] = useState<string | undefined>();
   const [selected, setSelected] = useState<string | undefined>();
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
+  const [message, setMessage] = useState<Note | undefined>();
   const [busy, setBusy] = useState(false);
   const map = result?.ok ? result.data : undefined;
 
@@ -70,7 +85,7 @@ export function SiteMapEditor() {
     setBusy(true);
     const r = await api.put<SiteMap>(InvestigationApiRoutes.sitemapCameras, { placements: draft });
     setBusy(false);
-    setMessage(r.ok ? { ok: true, text: 'Camera places saved.' } : { ok: false, text: r.message });
+    setMessage({ about: 'cameras', ok: r.ok, text: r.ok ? 'Camera places saved.' : r.message });
     if (r.ok) {
       setDirty(false);
       reload();
@@ -81,7 +96,7 @@ export function SiteMapEditor() {
     setBusy(true);
     const refused = await uploadPlan(file);
     setBusy(false);
-    setMessage(refused ? { ok: false, text: refused } : { ok: true, text: 'Plan uploaded.' });
+    setMessage({ about: 'plan', ok: !refused, text: refused ?? 'Plan uploaded.' });
     if (!refused) reload();
   };
 
@@ -107,13 +122,9 @@ export function SiteMapEditor() {
               e.target.value = '';
             }}
           />
-        </label>
+        </label>{' '}
+        {message?.about === 'plan' ? <Message message={message} /> : null}
       </div>
-      {message ? (
-        <p className={message.ok ? 'ok-text' : 'error-text'} role={message.ok ? 'status' : 'alert'}>
-          {message.text}
-        </p>
-      ) : null}
       {map?.plan ? (
         <div className="sitemap-editor-body">
           <SiteMapPlan
@@ -198,6 +209,7 @@ export function SiteMapEditor() {
               </button>
               {dirty ? <span className="muted small">Not saved yet.</span> : null}
             </div>
+            {message?.about === 'cameras' ? <Message message={message} /> : null}
           </div>
         </div>
       ) : null}

@@ -46,7 +46,9 @@ export function TrailEditor(props: TrailEditorProps) {
   const [exporting, setExporting] = useState(false);
   const [name, setName] = useState(trail.name);
   const [caseNumber, setCaseNumber] = useState(trail.caseNumber);
-  const sightings = trail.sightings;
+  // Shown at once as the investigator changes them; back to the saved ones when the backend refuses.
+  const [sightings, setSightings] = useState<readonly TrailSighting[]>(trail.sightings);
+  useEffect(() => setSightings(trail.sightings), [trail.sightings]);
   const at = sightings[Math.min(current, sightings.length - 1)];
 
   useEffect(() => {
@@ -63,13 +65,15 @@ export function TrailEditor(props: TrailEditorProps) {
   }, [playing, current, sightings.length]);
 
   const save = async (
-    next: readonly Pick<TrailSighting, 'eventId' | 'confirmed'>[],
+    next: readonly TrailSighting[],
     done: string,
     names = { name: trail.name, caseNumber: trail.caseNumber },
   ) => {
+    setSightings(next);
     const r = await api.put<Trail>(trailPath(trail.id), trailBody(names, next));
     setMessage(r.ok ? { ok: true, text: done } : { ok: false, text: r.message });
     if (r.ok) props.onChanged(r.data);
+    else setSightings(trail.sightings);
     return r.ok;
   };
   const add = async (id: string) => {
@@ -185,8 +189,11 @@ export function TrailEditor(props: TrailEditorProps) {
                   onClick={() => setCurrent(i)}
                   aria-current={i === current ? 'step' : undefined}
                 >
-                  <span className="sighting-n">{i + 1}</span> {props.cameraName(s.cameraId)} ·{' '}
-                  {formatTime(s.ts, true)} · {s.label}
+                  <span className="sighting-n">{i + 1}</span>
+                  <strong>{props.cameraName(s.cameraId)}</strong>
+                  <span className="sighting-when">
+                    {formatTime(s.ts, true)} · {s.label}
+                  </span>
                 </button>
                 <label className="check small">
                   <input

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import type { PlanInfo } from '../contract/investigation.js';
 import {
   MAX_TRAILS,
-  PlanInfo,
   SiteMap,
   sortSightings,
   Trail,

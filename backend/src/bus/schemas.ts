@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Topics, type Topic } from '../contract/bus.js';
 import { AuditRecordMessage } from '../contract/audit.js';
+import { APPEARANCE_MAX_LENGTH } from '../contract/events.js';
 
 /**
  * Wire schemas of the JSON topics. A consumer validates every message before its handler sees it; a message that
@@ -26,6 +27,12 @@ export const FrameDetectionsSchema = z.looseObject({
   detections: z.array(DetectionSchema),
 });
 
+/** An appearance descriptor on an event: a bounded vector of finite numbers. */
+export const AppearanceSchema = z.object({
+  v: z.literal(1),
+  vector: z.array(z.number().min(-1).max(1)).min(1).max(APPEARANCE_MAX_LENGTH),
+});
+
 export const VigilEventSchema = z.looseObject({
   id: z.string().min(1),
   cameraId: z.string().min(1),
@@ -47,6 +54,7 @@ export const VigilEventSchema = z.looseObject({
       cropJpeg: z.string().optional(),
     })
     .optional(),
+  appearance: AppearanceSchema.optional(),
 });
 
 export const VigilAlertSchema = z.looseObject({

@@ -8,6 +8,7 @@ export const EventsApiRoutes = {
   histogram: '/api/events/histogram',
   event: '/api/events/:id',
   snapshot: '/api/events/:id/snapshot.jpg',
+  sightings: '/api/events/:id/sightings',
   alerts: '/api/alerts',
   alertAck: '/api/alerts/:id/ack',
   alertResolve: '/api/alerts/:id/resolve',
@@ -125,4 +126,31 @@ export interface LiveStatsResponse {
   perCamera: Record<string, Record<string, number>>;
   /** Where the figures came from: the Redis cache, or the event database. */
   source: 'cache' | 'store';
+}
+
+/** GET /api/events/:id/sightings query: ms since the epoch; `sameCamera` 1 includes the source's own camera. */
+export interface SightingsQuery {
+  from?: number;
+  to?: number;
+  /** 1..50, default 20. */
+  limit?: number;
+  sameCamera?: 0 | 1;
+}
+
+/** An event that looks like the source event, with how similar. */
+export interface Sighting {
+  event: EventSummary;
+  /** Similarity 0..1, higher is closer. */
+  score: number;
+}
+
+/**
+ * GET /api/events/:id/sightings: events of the same kind (people with people, vehicles with vehicles) on the
+ * cameras the caller may see, most similar first. Default window: 30 minutes either side of the source event.
+ * `hasDescriptor` is false when the source event has no appearance to compare (no snapshot, too small).
+ */
+export interface SightingsResponse {
+  eventId: string;
+  hasDescriptor: boolean;
+  items: Sighting[];
 }

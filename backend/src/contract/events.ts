@@ -36,7 +36,21 @@ export interface VigilEvent {
   stationary?: boolean;
   /** Best snapshot, when one was taken. */
   snapshot?: EventSnapshot;
+  /** Appearance of the object on the best snapshot (for finding it on other cameras), when it could be described. */
+  appearance?: Appearance;
 }
+
+/**
+ * An appearance descriptor: colour and texture statistics of an object's parts, a unit vector compared by cosine
+ * similarity. `v` names how it was computed; vectors of different versions are not compared.
+ */
+export interface Appearance {
+  v: 1;
+  vector: number[];
+}
+
+/** Longest appearance vector any version may have (bounds on the bus and in the stores). */
+export const APPEARANCE_MAX_LENGTH = 256;
 
 /** Best snapshot of an event: JPEG crop and full frame, as bytes on the bus or paths once stored. */
 export interface EventSnapshot {

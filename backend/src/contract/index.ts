@@ -5,6 +5,7 @@ export * from './bus.js';
 export * from './config.js';
 export * from './events.js';
 export * from './events-api.js';
+export * from './appearance.js';
 export * from './store.js';
 export * from './media.js';
 export * from './desktop.js';

@@ -97,6 +97,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   [routeKey('GET', E.event)]: 'events.recent',
   [routeKey('PATCH', E.event)]: 'events.annotate',
   [routeKey('GET', E.snapshot)]: 'events.recent',
+  [routeKey('GET', E.sightings)]: 'events.recent',
   [routeKey('GET', E.alerts)]: 'alerts.handle',
   [routeKey('POST', E.alertAck)]: 'alerts.handle',
   [routeKey('POST', E.alertResolve)]: 'alerts.handle',

@@ -20,6 +20,7 @@ import { composeMosaic, MOSAIC_CELLS, mosaicLayout, splitMosaic, type MosaicLayo
 import { cropAround, MotionDetector } from './motion.js';
 import { DetectSettingsStore, type DetectSettings } from './settings-store.js';
 import { SnapshotEncoder } from './snapshot.js';
+import { describeAppearance } from '../appearance/descriptor.js';
 import { Tracker, type Track } from './tracker.js';
 
 export interface DetectionServiceOptions {
@@ -513,6 +514,8 @@ export class DetectionService implements Service {
           const jpegs = await this.#snapshots.encode(shot.image, shot.box);
           const snapshot: EventSnapshot = { ts: shot.ts, score: shot.score, box: shot.box, ...jpegs };
           event.snapshot = snapshot;
+          const appearance = describeAppearance(shot.image, shot.box);
+          if (appearance) event.appearance = appearance;
         }
         await this.#bus.publish(Topics.events, t.cameraId, event);
         if (phase === 'start' && receivedAt !== undefined) {

@@ -18,6 +18,8 @@ import { createEsEventStore } from '../store-es/create.js';
 import { CachedEventStore } from '../store/cached-store.js';
 import { eventRoutes } from '../store/routes.js';
 import { EventStoreService } from '../store/service.js';
+import { createAppearanceIndex } from '../appearance/create.js';
+import { sightingRoutes } from '../appearance/routes.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { INSTALL_DIR } from '../platform/paths.js';
@@ -172,6 +174,12 @@ export async function startApiRole(options: ApiRoleOptions): Promise<RunningApiR
       onAlertChanged: (alert) => (fanout ? fanout.publish(alert) : deliverAlert(alert)),
     }),
   );
+  // --- appearance: sightings read the index the events role fills ---
+  const appearance = createAppearanceIndex(services, {
+    dataDir: options.dataDir,
+    cluster: { eventStore: config.cluster.eventStore, env: options.env },
+  });
+  routes.push(sightingRoutes({ store: () => store(), index: appearance, audit }));
   // Incidents: stored by the events role; acted on here. Changes made here reach this instance's windows at once,
   // the others' within their next refresh.
   routes.push(

@@ -18,6 +18,8 @@ export { ClusterSetupError } from '../platform/secrets.js';
 export const ROLE_GROUPS = {
   detect: 'vigil-detect',
   events: 'vigil-events',
+  /** The events role's reader of event descriptors into the appearance index (a group of its own on the topic). */
+  appearance: 'vigil-appearance',
 } as const;
 
 /**

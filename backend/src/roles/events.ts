@@ -4,6 +4,7 @@ import type { VigilAlert, VigilEvent } from '../contract/events.js';
 import type { KafkaSubscription } from '../bus/kafka-bus.js';
 import { createEsEventStore } from '../store-es/create.js';
 import { EventStoreService } from '../store/service.js';
+import { createAppearanceIndex } from '../appearance/create.js';
 import { ServiceHost } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/log.js';
 import { CachedEventStore } from '../store/cached-store.js';
@@ -83,6 +84,13 @@ export async function startEventsRole(options: EventsRoleOptions): Promise<Runni
       },
     }),
   );
+
+  // --- appearance index ("find this person on other cameras"), filled from the events topic ---
+  createAppearanceIndex(services, {
+    dataDir: options.dataDir,
+    cluster: { eventStore: options.config.cluster.eventStore, env: options.env },
+    writer: { bus, group: ROLE_GROUPS.appearance },
+  });
 
   // --- store (event store from cluster.eventStore) ---
   let sink = options.sink;

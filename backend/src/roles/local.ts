@@ -31,6 +31,8 @@ import { VideoService } from '../video/video-service.js';
 import { clusterVideoStore } from '../store-video/create.js';
 import { eventRoutes } from '../store/routes.js';
 import { EventStoreService } from '../store/service.js';
+import { createAppearanceIndex } from '../appearance/create.js';
+import { sightingRoutes } from '../appearance/routes.js';
 import { DetectionService } from '../detect/service.js';
 import { detectRoutes } from '../detect/routes.js';
 import { LayoutStore } from '../layouts/layout-store.js';
@@ -186,6 +188,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
       onAlertChanged: (alert) => void realtime.publish('alert', alert),
     }),
   );
+
+  // --- appearance (descriptors of events from the events topic; "find this person on other cameras") ---
+  const appearance = createAppearanceIndex(services, { dataDir, writer: { bus, group: 'appearance' } });
+  routes.push(sightingRoutes({ store: () => eventStore.store, index: appearance, audit }));
 
   // --- detection (motion, objects, tracking, events, alerts) ---
   const detection = services.add(new DetectionService({ config: config.detect, bus, dataDir }));

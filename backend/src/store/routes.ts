@@ -76,7 +76,7 @@ export function scopedEventQuery(req: FastifyRequest, now: number): EventQuery {
 }
 
 /** Throws unless the caller may see this event: 404 for another camera's, 403 for one past the look-back. */
-function requireEventVisible(
+export function requireEventVisible(
   req: FastifyRequest,
   event: { id: string; cameraId: string; startTs: number },
   now: number,

@@ -5,10 +5,18 @@ import { api, formatTime } from '../lib/http';
 import { useApi } from '../lib/hooks';
 import type { EventDetail, EventSummary } from '../../../backend/src/contract';
 import { clipRange, snapshotBox } from './filters';
+import { sightingNoun, Sightings } from './Sightings';
 
 /** An event: snapshot with its box, clip from the recordings, notes, tags, retain, download. */
-export function EventDetailPanel(props: { summary: EventSummary; cameraName: string; seek?: number }) {
+export function EventDetailPanel(props: {
+  summary: EventSummary;
+  cameraName: string;
+  seek?: number;
+  /** Opens another event (a sighting of this one on another camera). */
+  onOpen?: (event: EventSummary) => void;
+}) {
   const { summary } = props;
+  const [findSightings, setFindSightings] = useState(false);
   const isEvent = !summary.id.startsWith('scrub-');
   const { result, reload } = useApi<EventDetail>(
     isEvent ? `/api/events/${encodeURIComponent(summary.id)}` : null,
@@ -169,6 +177,20 @@ export function EventDetailPanel(props: { summary: EventSummary; cameraName: str
             <button type="submit">Add note</button>
           </form>
           {saveMsg ? <div className="muted small">{saveMsg}</div> : null}
+        </div>
+      ) : null}
+      {isEvent ? (
+        <div className="find-sightings">
+          {findSightings ? (
+            <>
+              <h3>Sightings of {sightingNoun(ev.label)}</h3>
+              <Sightings eventId={ev.id} label={ev.label} onOpen={props.onOpen} />
+            </>
+          ) : (
+            <button className="button" onClick={() => setFindSightings(true)}>
+              Find {sightingNoun(ev.label)} on other cameras
+            </button>
+          )}
         </div>
       ) : null}
     </div>

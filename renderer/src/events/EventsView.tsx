@@ -273,6 +273,10 @@ export function EventsView() {
               summary={selected}
               cameraName={name(selected.cameraId)}
               seek={seek?.cameraId === selected.cameraId ? seek.ts : undefined}
+              onOpen={(event) => {
+                setSeek(undefined);
+                setSelected(event);
+              }}
             />
           ) : (
             <div className="muted">Select an event to see its snapshot and play its clip.</div>

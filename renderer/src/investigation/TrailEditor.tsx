@@ -30,7 +30,11 @@ export interface TrailEditorProps {
   onChanged: (trail: Trail) => void;
   onDeleted: () => void;
   /** Candidates for the next sightings, next to the sighting played back (where the backend finds them). */
-  candidates?: (sighting: TrailSighting, add: (eventId: string) => Promise<void>) => ReactNode;
+  candidates?: (
+    sighting: TrailSighting,
+    add: (eventId: string) => Promise<void>,
+    inTrail: (eventId: string) => boolean,
+  ) => ReactNode;
 }
 
 /**
@@ -39,7 +43,8 @@ export interface TrailEditorProps {
  */
 export function TrailEditor(props: TrailEditorProps) {
   const { trail } = props;
-  const [current, setCurrent] = useState(0);
+  // The sighting played back, by its event: it stays the same one when sightings are added before it.
+  const [currentId, setCurrentId] = useState<string | undefined>(trail.sightings[0]?.eventId);
   const [playing, setPlaying] = useState(false);
   const [eventId, setEventId] = useState('');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
@@ -49,7 +54,12 @@ export function TrailEditor(props: TrailEditorProps) {
   // Shown at once as the investigator changes them; back to the saved ones when the backend refuses.
   const [sightings, setSightings] = useState<readonly TrailSighting[]>(trail.sightings);
   useEffect(() => setSightings(trail.sightings), [trail.sightings]);
-  const at = sightings[Math.min(current, sightings.length - 1)];
+  const current = Math.max(
+    0,
+    sightings.findIndex((s) => s.eventId === currentId),
+  );
+  const setCurrent = (i: number) => setCurrentId(sightings[i]?.eventId);
+  const at = sightings[current];
 
   useEffect(() => {
     setName(trail.name);
@@ -62,7 +72,8 @@ export function TrailEditor(props: TrailEditorProps) {
       else setPlaying(false);
     }, PLAY_STEP_MS);
     return () => clearTimeout(t);
-  }, [playing, current, sightings.length]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- setCurrent reads the sightings given here
+  }, [playing, current, sightings]);
 
   const save = async (
     next: readonly TrailSighting[],
@@ -76,7 +87,7 @@ export function TrailEditor(props: TrailEditorProps) {
     else setSightings(trail.sightings);
     return r.ok;
   };
-  const add = async (id: string) => {
+  const add = async (id: string, show = false) => {
     const wanted = id.trim();
     if (!wanted) return;
     if (sightings.some((s) => s.eventId === wanted)) {
@@ -97,8 +108,7 @@ export function TrailEditor(props: TrailEditorProps) {
     setMessage({ ok: true, text: 'Sighting added: confirm it once it is the person you follow.' });
     setEventId('');
     props.onChanged(r.data);
-    const index = r.data.sightings.findIndex((s) => s.eventId === wanted);
-    if (index >= 0) setCurrent(index);
+    if (show) setCurrentId(wanted);
   };
   const remove = async () => {
     if (!window.confirm(`Delete the trail “${trail.name}”? Its exports stay as they are.`)) return;
@@ -232,7 +242,7 @@ export function TrailEditor(props: TrailEditorProps) {
             className="row"
             onSubmit={(e) => {
               e.preventDefault();
-              void add(eventId);
+              void add(eventId, true);
             }}
           >
             <input
@@ -286,7 +296,9 @@ export function TrailEditor(props: TrailEditorProps) {
               <video key={clipUrl} className="clip-video" src={clipUrl} controls autoPlay muted playsInline />
             </div>
           </div>
-          {props.candidates ? props.candidates(at, add) : null}
+          {props.candidates
+            ? props.candidates(at, add, (id) => sightings.some((s) => s.eventId === id))
+            : null}
         </div>
       ) : null}
       {exporting && span ? (

@@ -76,7 +76,8 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
             return reply.code(404).send(body);
           }
           const span = trailExportSpan(found, t.marginSec);
-          if (!span) return bad('the trail has no confirmed sighting: confirm the sightings to export', 'trailId');
+          if (!span)
+            return bad('the trail has no confirmed sighting: confirm the sightings to export', 'trailId');
           const siteMap = options.investigation?.siteMap;
           const plan = siteMap?.plan();
           const planPath = plan ? `sitemap/plan.${plan.info.type.slice('image/'.length)}` : undefined;
@@ -84,7 +85,9 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
             document: trailDocument(
               found,
               siteMap?.get().placements ?? [],
-              plan && planPath ? { path: planPath, width: plan.info.width, height: plan.info.height } : undefined,
+              plan && planPath
+                ? { path: planPath, width: plan.info.width, height: plan.info.height }
+                : undefined,
             ),
             ...(plan ? { plan: plan.bytes } : {}),
           };

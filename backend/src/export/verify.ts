@@ -270,7 +270,8 @@ async function check(
   }
   if (manifest.trail !== undefined || listed.has(TRAIL_FILE)) {
     // Checked only when it is the file that was signed (an altered one is already reported).
-    if (!listed.has(TRAIL_FILE)) report.problems.push(`the manifest names a trail but does not list ${TRAIL_FILE}`);
+    if (!listed.has(TRAIL_FILE))
+      report.problems.push(`the manifest names a trail but does not list ${TRAIL_FILE}`);
     else if (!report.altered.includes(TRAIL_FILE) && names.has(TRAIL_FILE))
       report.problems.push(...trailProblems(manifest, await reader.read(TRAIL_FILE)));
   }
@@ -297,7 +298,8 @@ export function trailProblems(manifest: EvidenceManifest, bytes: Buffer): string
   doc.sightings.forEach((s, i) => {
     const which = `${TRAIL_FILE} sighting ${i + 1}`;
     if (s.n !== i + 1) problems.push(`${which} is numbered ${String(s.n)}`);
-    if (!cameras.has(s.cameraId)) problems.push(`${which} is on camera "${String(s.cameraId)}", not exported`);
+    if (!cameras.has(s.cameraId))
+      problems.push(`${which} is on camera "${String(s.cameraId)}", not exported`);
     if (!(s.ts >= manifest.from && s.ts <= manifest.to))
       problems.push(`${which} (${String(s.eventId)}) is outside the exported range`);
     if (s.ts < last) problems.push(`${which} is earlier than the sighting before it`);

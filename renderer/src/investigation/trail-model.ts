@@ -32,7 +32,7 @@ export interface TrailDrawing {
 
 /** Radius of a trail marker on a plan of this size (a fixed share of its longer side, so it reads at any size). */
 export function markerRadius(width: number, height: number): number {
-  return Math.max(width, height) * 0.022;
+  return Math.max(width, height) * 0.026;
 }
 
 /**

@@ -15,6 +15,11 @@ import { makeEvent } from '../store/contract-suite.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
 import { createInvestigation, INVESTIGATION_DIR } from './create.js';
 import { investigationRoutes } from './routes.js';
+import { EvidenceExporter } from '../export/exporter.js';
+import { AuditLogSink, StoreEventSource } from '../export/local-sources.js';
+import { exportRoutes } from '../export/routes.js';
+import { loadOrCreateSigningKey } from '../export/signing.js';
+import { verifyEvidence } from '../export/verify.js';
 
 const PASSWORD = 'a long enough password';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-investigation-routes-'));
@@ -23,13 +28,29 @@ const people = tempPeople();
 const auditLog = new SqliteAuditLog({ file: path.join(dataDir, 'audit.db'), checkpointIntervalMs: 0 });
 const audit = new AuditRecorder(logWriter(() => auditLog));
 const auth = new SessionAuth();
+const investigation = createInvestigation(dataDir);
+const key = loadOrCreateSigningKey(path.join(dataDir, 'keys'));
+const exportsDir = path.join(dataDir, 'exports');
+// The exporter as the local backend builds it, over the real event store and audit log; these cameras have
+// recorded nothing (the export says so), so the recording index is a source without footage.
+const exporter = new EvidenceExporter({
+  exportsDir,
+  ffmpegPath: 'ffmpeg',
+  key,
+  segments: { segments: async () => [], continuity: async () => [] },
+  events: new StoreEventSource(() => store),
+  audit: new AuditLogSink(audit, () => auditLog),
+});
 const server = new ApiServer({
   host: '127.0.0.1',
   port: 0,
   auth,
   people,
   mode: 'local',
-  routes: [investigationRoutes({ ...createInvestigation(dataDir), store: () => store, audit })],
+  routes: [
+    investigationRoutes({ ...investigation, store: () => store, audit }),
+    exportRoutes({ exporter, exportsDir, key, audit, investigation }),
+  ],
 });
 
 const rights = ['live', 'recordings', 'export'] as const;
@@ -323,5 +344,61 @@ describe('trails', () => {
         { eventId: 'yard-person-1', cameraId: 'yard', confirmed: false },
       ],
     });
+  });
+});
+
+describe('export of a trail', () => {
+  it('exports the cameras of the confirmed sightings with trail.json; refuses a trail without one, or hidden', async () => {
+    const made = await as('inv', 'POST', '/api/trails', {
+      name: 'Blue cap',
+      caseNumber: 'CASE-18',
+      sightings: [{ eventId: 'gate-person-1' }, { eventId: 'yard-person-1' }],
+    });
+    const id = (made.data as Trail).id;
+    const body = { trailId: id, reason: 'request of the police', caseNumber: 'CASE-18', format: 'folder' };
+    const none = await as('inv', 'POST', '/api/export', body);
+    expect(none.status).toBe(400);
+    expect(none.data.message).toMatch(/no confirmed sighting/);
+
+    await as('inv', 'PUT', `/api/trails/${id}`, {
+      name: 'Blue cap',
+      caseNumber: 'CASE-18',
+      sightings: [
+        { eventId: 'gate-person-1', confirmed: true },
+        { eventId: 'yard-person-1', confirmed: true },
+      ],
+    });
+    // A trail through a camera the caller may not see is not theirs to export.
+    const hidden = await as('inv-gate', 'POST', '/api/export', body);
+    expect(hidden.status).toBe(404);
+    expect(hidden.data.message).toBe(`There is no trail "${id}".`);
+
+    const done = await as('inv', 'POST', '/api/export', { ...body, marginSec: 10 });
+    expect(done.status).toBe(200);
+    const folder = done.data.location as string;
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({
+      cameras: ['gate', 'yard'],
+      from: gateEvent.startTs - 10_000,
+      to: yardEvent.lastTs + 10_000,
+      caseNumber: 'CASE-18',
+      exportedBy: 'inv',
+      trail: { id, name: 'Blue cap', sightings: 2 },
+    });
+    const trail = JSON.parse(fs.readFileSync(path.join(folder, 'trail.json'), 'utf8'));
+    expect(
+      trail.sightings.map((s: { n: number; cameraId: string; position?: unknown }) => [
+        s.n,
+        s.cameraId,
+        s.position,
+      ]),
+    ).toEqual([
+      [1, 'gate', { x: 0.2, y: 0.3, heading: 90 }],
+      [2, 'yard', { x: 0.7, y: 0.6 }],
+    ]);
+    expect(fs.readFileSync(path.join(folder, 'sitemap/plan.png'))).toEqual(
+      investigation.siteMap.plan()?.bytes,
+    );
+    expect((await verifyEvidence(folder)).intact).toBe(true);
   });
 });

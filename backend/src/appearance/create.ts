@@ -3,7 +3,9 @@ import type { AppearanceIndex } from '../contract/appearance.js';
 import type { Bus } from '../contract/bus.js';
 import type { ClusterEventStoreConfig } from '../contract/config/cluster.js';
 import { createEsClient } from '../store-es/create.js';
+import { DAY_MS, HOUR_MS } from '../contract/store.js';
 import type { ServiceHost } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/log.js';
 import { EsAppearanceIndex } from './es-index.js';
 import { AppearanceIndexer } from './indexer.js';
 import { APPEARANCE_DB, SqliteAppearanceIndex } from './sqlite-index.js';
@@ -31,10 +33,23 @@ export function createAppearanceIndex(
   services: ServiceHost,
   options: AppearanceOptions,
 ): () => AppearanceIndex {
+  const log = createLogger('appearance');
   let index: AppearanceIndex | undefined;
+  let sweep: NodeJS.Timeout | undefined;
   services.add({
     name: 'appearance',
     start: async () => {
+      const retentionDays =
+        options.cluster?.eventStore.kind === 'elasticsearch' ? options.cluster.eventStore.retentionDays : 0;
+      // The writer forgets descriptors as old as the events the store's retention deletes (hourly, as it does).
+      if (options.writer && retentionDays > 0) {
+        sweep = setInterval(() => {
+          void index?.deleteBefore(Date.now() - retentionDays * DAY_MS).catch((err: unknown) => {
+            log.warn({ err }, 'forgetting old appearance descriptors failed; trying again in an hour');
+          });
+        }, HOUR_MS);
+        sweep.unref();
+      }
       const eventStore = options.cluster?.eventStore;
       if (eventStore?.kind === 'elasticsearch') {
         const es = new EsAppearanceIndex({
@@ -46,6 +61,7 @@ export function createAppearanceIndex(
       } else index = new SqliteAppearanceIndex(path.join(options.dataDir, APPEARANCE_DB));
     },
     dispose: async () => {
+      clearInterval(sweep);
       await index?.dispose();
       index = undefined;
     },

@@ -53,6 +53,13 @@ const ACCOUNTS: NewUserBody[] = [
   { name: 'inv', role: 'investigator', password: PASSWORD, cameras: rights('*') },
   { name: 'inv-plaza', role: 'investigator', password: PASSWORD, cameras: rights('left', 'right') },
   { name: 'inv-east', role: 'investigator', password: PASSWORD, cameras: rights('right') },
+  // A guard sees recent events (the default 15-minute look-back) of the cameras granted `live`.
+  {
+    name: 'guard',
+    role: 'guard',
+    password: PASSWORD,
+    cameras: ['left', 'right'].map((target) => ({ target, rights: ['live' as const] })),
+  },
 ];
 const cookies = new Map<string, string>();
 
@@ -93,6 +100,10 @@ const EVENTS = [
   seen('west-again', 'left', 10, axisVector(5, 7, 0.3)),
   seen('vault', 'vault', 5, axisVector(5, 8, 0.2)),
   seen('no-look', 'left', 1, undefined),
+  // Recent ones, inside a guard's look-back; one started before it though last seen (and snapshotted) inside it.
+  seen('recent-west', 'left', 115, look),
+  seen('recent-east', 'right', 116, axisVector(5, 6, 0.2)),
+  { ...seen('long-east', 'right', 100, look), snapshot: { ts: at(117), score: 0.9 }, lastTs: at(118) },
 ];
 
 beforeAll(async () => {
@@ -165,6 +176,16 @@ describe('GET /api/events/:id/sightings', () => {
     expect(missing.status).toBe(404);
     expect(hidden.data.message).toBe('Event "source" does not exist');
     expect(missing.data.message).toBe('Event "nothing-here" does not exist');
+  });
+
+  it('keeps a guard within the look-back: recent sightings only, an older event refused', async () => {
+    const recent = await as('guard', '/api/events/recent-west/sightings');
+    expect(recent.status).toBe(200);
+    expect(recent.data.items.map((s: { event: { id: string } }) => s.event.id)).toEqual(['recent-east']);
+    const inv = await as('inv-plaza', '/api/events/recent-west/sightings');
+    expect(inv.data.items.map((s: { event: { id: string } }) => s.event.id)).toContain('long-east');
+    expect((await as('guard', '/api/events/source/sightings')).status).toBe(403);
+    expect((await as('guard', `/api/events/recent-west/sightings?from=${at(0)}`)).status).toBe(403);
   });
 
   it('says when the event has no descriptor to compare', async () => {

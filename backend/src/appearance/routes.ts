@@ -118,6 +118,8 @@ export function sightingRoutes(options: SightingRoutesOptions): RouteModule {
             const event = await store.getEvent(hit.eventId);
             // Deleted by retention since it was indexed, or (with a stale index) of a camera now hidden.
             if (!event || !seesEventsOf(req, event.cameraId)) continue;
+            // Seen inside the look-back but started before it: a guard may not open it, so it is not offered.
+            if (earliest !== undefined && event.startTs < earliest) continue;
             items.push({ event: summaryOf(event), score: Math.round(hit.score * 1000) / 1000 });
           }
           const body: SightingsResponse = { eventId: source.id, hasDescriptor: true, items };

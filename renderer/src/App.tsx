@@ -11,6 +11,7 @@ import { DesktopConnectionBadge, DesktopView, desktopApi, useDesktopFocusCamera 
 import { Dashboards } from './dashboards/Dashboards';
 import { EventsView } from './events/EventsView';
 import { HandoverBanner, handoverView } from './handover';
+import { investigationView } from './investigation';
 import { KibanaView } from './kibana/KibanaView';
 import { PlaybackView } from './playback/PlaybackView';
 import { useApi } from './lib/hooks';
@@ -38,6 +39,7 @@ const VIEWS = [
   { id: 'live', label: 'Live' },
   { id: 'events', label: 'Events' },
   { id: 'playback', label: 'Playback' },
+  { id: investigationView.id, label: investigationView.label },
   { id: 'dashboards', label: 'Dashboards' },
   { id: 'rules', label: 'Rules' },
   { id: 'cameras', label: 'Cameras' },
@@ -211,6 +213,7 @@ function Shell({
                 {view === 'desktop' ? <DesktopView /> : null}
                 {view === 'sites' && sitesApi ? <SitesView api={sitesApi} /> : null}
                 {view === 'playback' ? <PlaybackView params={route.params} /> : null}
+                {view === investigationView.id ? <investigationView.component params={route.params} /> : null}
                 {view === 'people' ? <PeopleView /> : null}
                 {view === handoverView.id ? <handoverView.component session={session} /> : null}
               </>

@@ -49,6 +49,8 @@ export const AUDIT_ACTIONS = [
   'camera-group-change',
   'rule-change',
   'setting-change',
+  'site-map',
+  'trail',
   // The installation.
   'backup',
   'restore',

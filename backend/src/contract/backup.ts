@@ -1,5 +1,7 @@
 // Backup, restore and evidence export: file formats and the HTTP API shapes, shared by the backend, the renderer
 // and the `vigil verify` command. Times are ms since the epoch.
+import { z } from 'zod';
+import type { TrailDocument } from './investigation.js';
 
 /** One file in a backup: its path relative to the data folder, size and SHA-256 (hex). */
 export interface BackupManifestFile {
@@ -158,7 +160,7 @@ export interface EvidenceFile {
   path: string;
   size: number;
   sha256: string;
-  kind: 'clip' | 'snapshot' | 'events' | 'continuity' | 'audit' | 'other';
+  kind: 'clip' | 'snapshot' | 'events' | 'continuity' | 'audit' | 'trail' | 'other';
   cameraId?: string;
 }
 
@@ -176,6 +178,8 @@ export interface EvidenceManifest {
   reason: string;
   /** The case the export belongs to; required. */
   caseNumber: string;
+  /** The trail exported (its trail.json lists the sightings), when the export is of a trail. */
+  trail?: { id: string; name: string; sightings: number };
   installation: string;
   /** SHA-256 fingerprint (hex) of the public key in public-key.pem. */
   keyFingerprint: string;
@@ -200,12 +204,29 @@ export interface EvidenceExportRequest {
   format: 'zip' | 'folder';
   reason: string;
   caseNumber: string;
+  /** A trail's trail.json (and the site plan it refers to), written into the export under its signature. */
+  trail?: { document: TrailDocument; plan?: Uint8Array };
 }
 
 /** Longest export reason, in characters. */
 export const MAX_EXPORT_REASON = 500;
 /** Longest case number, in characters. */
 export const MAX_CASE_NUMBER = 64;
+
+/** Why footage is exported, as the export takes it. */
+export const ExportReason = z
+  .string('the reason for the export (a request, an incident)')
+  .trim()
+  .min(3, 'the reason for the export (a request, an incident): at least 3 characters')
+  .max(MAX_EXPORT_REASON, `at most ${MAX_EXPORT_REASON} characters`);
+
+/** A case number as exports and trails take it. */
+export const CaseNumber = z
+  .string('the case number the export belongs to')
+  .trim()
+  .min(1, 'the case number the export belongs to')
+  .max(MAX_CASE_NUMBER, `at most ${MAX_CASE_NUMBER} characters`)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._/#:-]*$/u, 'letters, digits, spaces and . _ / # : -');
 
 /** POST /api/export answer. */
 export interface EvidenceExportResult {

@@ -5,6 +5,7 @@ import { DetectApiRoutes } from './detect-api.js';
 import { EventsApiRoutes } from './events-api.js';
 import { HandoverApiRoutes } from './handover.js';
 import { IncidentApiRoutes } from './incidents.js';
+import { InvestigationApiRoutes } from './investigation.js';
 import { LayoutsApiRoutes } from './layouts-api.js';
 import { PeopleApiRoutes, routeKey, type RouteRule } from './people.js';
 import { VideoRoutes } from './video-api.js';
@@ -136,7 +137,19 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   [routeKey('POST', HandoverApiRoutes.handovers)]: 'handover.own',
   [routeKey('POST', HandoverApiRoutes.ack)]: 'handover.own',
 
-  // Evidence export.
+  // Investigation: the site map (placing cameras is camera management; the map shows only the cameras one sees)
+  // and trails across cameras (those of the archive; a trail through a hidden camera answers as missing).
+  [routeKey('GET', InvestigationApiRoutes.sitemap)]: 'live.view',
+  [routeKey('GET', InvestigationApiRoutes.sitemapPlan)]: 'live.view',
+  [routeKey('PUT', InvestigationApiRoutes.sitemapPlan)]: 'cameras.manage',
+  [routeKey('PUT', InvestigationApiRoutes.sitemapCameras)]: 'cameras.manage',
+  [routeKey('GET', InvestigationApiRoutes.trails)]: 'events.search',
+  [routeKey('POST', InvestigationApiRoutes.trails)]: 'events.search',
+  [routeKey('GET', InvestigationApiRoutes.trail)]: 'events.search',
+  [routeKey('PUT', InvestigationApiRoutes.trail)]: 'events.search',
+  [routeKey('DELETE', InvestigationApiRoutes.trail)]: 'events.search',
+
+  // Evidence export (of a trail too: its cameras over the span of its confirmed sightings).
   [routeKey('GET', B.exportKey)]: 'export.create',
   [routeKey('POST', B.export)]: 'export.create',
   [routeKey('GET', B.exportDownload)]: 'export.create',

@@ -12,7 +12,8 @@ import { findFfmpeg } from '../platform/binaries.js';
 import { EvidenceExporter } from './exporter.js';
 import { loadOrCreateSigningKey } from './signing.js';
 import type { ExportedEvent, SegmentFile, SegmentSource } from './sources.js';
-import { verifyEvidence } from './verify.js';
+import { trailProblems, verifyEvidence } from './verify.js';
+import { trailDocument, trailExportSpan, type Trail, type TrailDocument } from '../contract/investigation.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -83,6 +84,12 @@ describe('signed evidence export and `vigil verify`', () => {
       const start = T0 + i * 10_000 + (i >= 4 ? 20_000 : 0);
       return { path: p, start, end: start + 10_000 };
     });
+    // Camera "back": the first 30 s, back to back.
+    const back: SegmentFile[] = segs.slice(0, 3).map((p, i) => ({
+      path: p,
+      start: T0 + i * 10_000,
+      end: T0 + (i + 1) * 10_000,
+    }));
     const gap: ContinuityItem = {
       cameraId: 'front',
       start: T0 + 40_000,
@@ -95,7 +102,7 @@ describe('signed evidence export and `vigil verify`', () => {
     // implementations of the exporter's interfaces, over real segment files and real JPEG bytes.
     const segments: SegmentSource = {
       segments: async (cam, from, to) =>
-        cam === 'front' ? front.filter((s) => s.end > from && s.start < to) : [],
+        cam === 'front' ? front.filter((s) => s.end > from && s.start < to) : cam === 'back' ? back : [],
       continuity: async (cam, from, to) => (cam === 'front' && gap.end > from && gap.start < to ? [gap] : []),
     };
     const events: ExportedEvent[] = [
@@ -261,5 +268,116 @@ describe('signed evidence export and `vigil verify`', () => {
     report = await verifyEvidence(r.location);
     expect(report.signatureValid).toBe(false);
     expect(report.problems.join()).toMatch(/manifest.json does not match its signature/);
+  });
+
+  it('exports a trail: its cameras over its confirmed sightings, trail.json and the plan under the signature', async () => {
+    const sighting = (eventId: string, cameraId: string, ts: number, confirmed: boolean) => ({
+      eventId,
+      cameraId,
+      label: 'person',
+      ts,
+      endTs: ts + 2_000,
+      confirmed,
+    });
+    const trail: Trail = {
+      id: 'trail-1',
+      name: 'Red jacket',
+      caseNumber: 'C-9',
+      createdBy: 'inv',
+      createdAt: T0,
+      updatedBy: 'inv',
+      updatedAt: T0,
+      sightings: [
+        sighting('ev-front-1', 'front', T0 + 8_000, true),
+        sighting('ev-back-1', 'back', T0 + 14_000, true),
+        // Not confirmed: neither exported nor widening the range.
+        sighting('ev-front-2', 'front', T0 + 70_000, false),
+      ],
+    };
+    const span = trailExportSpan(trail, 5);
+    expect(span).toEqual({ cameraIds: ['front', 'back'], from: T0 + 3_000, to: T0 + 21_000 });
+    const plan = Buffer.from('a plan image');
+    const placements = [
+      { cameraId: 'front', x: 0.25, y: 0.5, heading: 90 },
+      { cameraId: 'back', x: 0.75, y: 0.5 },
+    ];
+    const document = trailDocument(trail, placements, { path: 'sitemap/plan.png', width: 800, height: 600 });
+    const r = await exporter.export(
+      { ...CASE, ...span!, caseNumber: 'C-9', format: 'folder', trail: { document, plan } },
+      'inv',
+    );
+    expect(r.manifest).toMatchObject({
+      cameras: ['front', 'back'],
+      trail: { id: 'trail-1', name: 'Red jacket', sightings: 2 },
+    });
+    expect(r.manifest.files.filter((f) => f.kind === 'clip').map((f) => f.cameraId)).toEqual([
+      'front',
+      'back',
+    ]);
+    expect(r.manifest.files).toContainEqual(expect.objectContaining({ path: 'trail.json', kind: 'trail' }));
+    expect(fs.readFileSync(path.join(r.location, 'sitemap/plan.png'))).toEqual(plan);
+    const written = JSON.parse(fs.readFileSync(path.join(r.location, 'trail.json'), 'utf8')) as TrailDocument;
+    expect(written.sightings).toEqual([
+      {
+        n: 1,
+        eventId: 'ev-front-1',
+        cameraId: 'front',
+        label: 'person',
+        ts: T0 + 8_000,
+        endTs: T0 + 10_000,
+        position: { x: 0.25, y: 0.5, heading: 90 },
+      },
+      {
+        n: 2,
+        eventId: 'ev-back-1',
+        cameraId: 'back',
+        label: 'person',
+        ts: T0 + 14_000,
+        endTs: T0 + 16_000,
+        position: { x: 0.75, y: 0.5 },
+      },
+    ]);
+    expect(written.plan).toEqual({ path: 'sitemap/plan.png', width: 800, height: 600 });
+    expect(audit).toContainEqual(expect.objectContaining({ target: r.id, cameras: ['front', 'back'] }));
+
+    const ok = await vigilVerify(r.location, home);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toContain('VERIFIED');
+
+    // The path is rewritten to put the person elsewhere first: verify fails and names trail.json.
+    const edited = {
+      ...written,
+      sightings: [...written.sightings].reverse().map((s, i) => ({ ...s, n: i + 1 })),
+    };
+    fs.writeFileSync(path.join(r.location, 'trail.json'), JSON.stringify(edited, null, 2));
+    const bad = await vigilVerify(r.location, home);
+    expect(bad.code, bad.out).toBe(1);
+    expect(bad.out).toContain('ALTERED: trail.json');
+  });
+
+  it('a trail.json that does not fit its export is named, sighting by sighting', () => {
+    const manifest = {
+      cameras: ['front'],
+      from: T0,
+      to: T0 + 10_000,
+      trail: { id: 't1', name: 'x', sightings: 2 },
+    };
+    const doc = {
+      format: 'vigil-trail/1',
+      id: 't1',
+      sightings: [
+        { n: 1, eventId: 'a', cameraId: 'front', ts: T0 + 5_000 },
+        { n: 3, eventId: 'b', cameraId: 'gate', ts: T0 + 1_000 },
+        { n: 3, eventId: 'c', cameraId: 'front', ts: T0 + 60_000 },
+      ],
+    };
+    const problems = trailProblems(manifest as never, Buffer.from(JSON.stringify(doc)));
+    expect(problems).toEqual([
+      'trail.json sighting 2 is numbered 3',
+      'trail.json sighting 2 is on camera "gate", not exported',
+      'trail.json sighting 2 is earlier than the sighting before it',
+      'trail.json sighting 3 (c) is outside the exported range',
+    ]);
+    expect(trailProblems(manifest as never, Buffer.from('{'))).toEqual(['trail.json is not valid JSON']);
   });
 });

@@ -21,6 +21,9 @@ import { trackChild } from '../platform/child-tracker.js';
 
 const log = createLogger('export.evidence');
 
+/** The trail of an export of a trail (`TrailDocument`), listed in the manifest like every other file. */
+export const TRAIL_FILE = 'trail.json';
+
 /** Files of an export that are not listed in its manifest (they make up the signature). */
 export const SIGNATURE_FILES = ['manifest.json', 'manifest.sig', 'public-key.pem'] as const;
 
@@ -251,6 +254,18 @@ export class EvidenceExporter {
       const history = await options.audit.history(req.cameraIds);
       await fsp.writeFile(path.join(work, 'audit.json'), JSON.stringify(history, null, 2));
       await add('audit.json', 'audit');
+      // A trail: its confirmed sightings in order with the cameras' places on the site map, and the plan itself.
+      const trail = req.trail;
+      if (trail) {
+        const plan = trail.document.plan;
+        if (plan && trail.plan) {
+          await fsp.mkdir(path.dirname(path.join(work, ...plan.path.split('/'))), { recursive: true });
+          await fsp.writeFile(path.join(work, ...plan.path.split('/')), trail.plan);
+          await add(plan.path, 'trail');
+        }
+        await fsp.writeFile(path.join(work, TRAIL_FILE), JSON.stringify(trail.document, null, 2));
+        await add(TRAIL_FILE, 'trail');
+      }
 
       const manifest: EvidenceManifest = {
         format: 'vigil-evidence/1',
@@ -262,6 +277,15 @@ export class EvidenceExporter {
         exportedAt: Date.now(),
         reason: req.reason,
         caseNumber: req.caseNumber,
+        ...(trail
+          ? {
+              trail: {
+                id: trail.document.id,
+                name: trail.document.name,
+                sightings: trail.document.sightings.length,
+              },
+            }
+          : {}),
         installation: options.installation ?? os.hostname(),
         keyFingerprint: options.key.fingerprint,
         files,
@@ -309,6 +333,7 @@ export class EvidenceExporter {
           to: req.to,
           reason: req.reason,
           caseNumber: req.caseNumber,
+          ...(trail ? { trail: trail.document.id } : {}),
           format: req.format,
           files: files.length,
           location,

@@ -6,10 +6,14 @@ import { Limits } from '../contract/config/limits.js';
 import type { ApiError } from '../contract/api.js';
 import {
   BackupApiRoutes,
-  MAX_CASE_NUMBER,
-  MAX_EXPORT_REASON,
+  CaseNumber,
+  ExportReason,
+  type EvidenceExportRequest,
   type EvidenceExportResult,
 } from '../contract/backup.js';
+import { TrailExportBody, trailDocument, trailExportSpan } from '../contract/investigation.js';
+import type { SiteMapStore, TrailStore } from '../investigation/store.js';
+import { noTrail, seesTrail } from '../investigation/visibility.js';
 import { requestActor } from '../api/auth.js';
 import type { RouteModule } from '../api/server.js';
 import { mayUseCamera } from '../api/scope.js';
@@ -22,17 +26,8 @@ const ExportBody = z.strictObject({
   from: z.number().int().nonnegative().max(Limits.time),
   to: z.number().int().positive().max(Limits.time),
   format: z.enum(['zip', 'folder']).default('zip'),
-  reason: z
-    .string('the reason for the export (a request, an incident)')
-    .trim()
-    .min(3, 'the reason for the export (a request, an incident): at least 3 characters')
-    .max(MAX_EXPORT_REASON, `at most ${MAX_EXPORT_REASON} characters`),
-  caseNumber: z
-    .string('the case number the export belongs to')
-    .trim()
-    .min(1, 'the case number the export belongs to')
-    .max(MAX_CASE_NUMBER, `at most ${MAX_CASE_NUMBER} characters`)
-    .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._/#:-]*$/u, 'letters, digits, spaces and . _ / # : -'),
+  reason: ExportReason,
+  caseNumber: CaseNumber,
 });
 
 /** Longest range one export may cover: larger exports are split by the investigator. */
@@ -44,6 +39,8 @@ export interface ExportRoutesOptions {
   key: SigningKey;
   /** Records downloads of exports. */
   audit: AuditRecorder;
+  /** Trails and the site map, for exports of a trail (`trailId`); without them only ranges are exported. */
+  investigation?: { trails: TrailStore; siteMap: SiteMapStore };
 }
 
 /** /api/export: signed evidence export, its download, and the installation's public key. */
@@ -58,16 +55,48 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
       }));
 
       app.post(base, async (req, reply) => {
-        const parsed = ExportBody.safeParse(req.body);
         const bad = (message: string, field?: string): unknown => {
           const body: ApiError = { error: 'bad_request', message, ...(field ? { field } : {}) };
           return reply.code(400).send(body);
         };
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
+        const refusal = (error: z.ZodError): unknown => {
+          const issue = error.issues[0];
           return bad(`${issue?.path.join('.') || 'body'}: ${issue?.message}`, issue?.path.join('.'));
+        };
+        let trail: EvidenceExportRequest['trail'];
+        let b: z.output<typeof ExportBody>;
+        if (typeof req.body === 'object' && req.body !== null && 'trailId' in req.body) {
+          // A trail: its cameras over the span of its confirmed sightings, with trail.json under the signature.
+          const parsed = TrailExportBody.safeParse(req.body);
+          if (!parsed.success) return refusal(parsed.error);
+          const t = parsed.data;
+          const found = options.investigation?.trails.get(t.trailId);
+          if (!found || !seesTrail(req, found)) {
+            const body: ApiError = { error: 'not_found', message: noTrail(t.trailId), field: 'trailId' };
+            return reply.code(404).send(body);
+          }
+          const span = trailExportSpan(found, t.marginSec);
+          if (!span)
+            return bad('the trail has no confirmed sighting: confirm the sightings to export', 'trailId');
+          const siteMap = options.investigation?.siteMap;
+          const plan = siteMap?.plan();
+          const planPath = plan ? `sitemap/plan.${plan.info.type.slice('image/'.length)}` : undefined;
+          trail = {
+            document: trailDocument(
+              found,
+              siteMap?.get().placements ?? [],
+              plan && planPath
+                ? { path: planPath, width: plan.info.width, height: plan.info.height }
+                : undefined,
+            ),
+            ...(plan ? { plan: plan.bytes } : {}),
+          };
+          b = { ...span, format: t.format, reason: t.reason, caseNumber: t.caseNumber };
+        } else {
+          const parsed = ExportBody.safeParse(req.body);
+          if (!parsed.success) return refusal(parsed.error);
+          b = parsed.data;
         }
-        const b = parsed.data;
         // Only cameras the caller may export; another camera answers as one that does not exist.
         const hidden = b.cameraIds.find((id) => !mayUseCamera(req, id, 'export'));
         if (hidden !== undefined) {
@@ -82,7 +111,10 @@ export function exportRoutes(options: ExportRoutesOptions): RouteModule {
         if (b.to - b.from > MAX_RANGE_MS)
           return bad('the range is longer than 24 hours; export it in parts', 'to');
         try {
-          const { manifest: _manifest, ...result } = await options.exporter.export(b, requestActor(req));
+          const { manifest: _manifest, ...result } = await options.exporter.export(
+            { ...b, ...(trail ? { trail } : {}) },
+            requestActor(req),
+          );
           return result satisfies EvidenceExportResult;
         } catch (err) {
           return bad((err as Error).message);

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import type { EvidenceManifest, EvidenceVerifyReport } from '../contract/backup.js';
-import { SIGNATURE_FILES } from './exporter.js';
+import type { TrailDocument } from '../contract/investigation.js';
+import { SIGNATURE_FILES, TRAIL_FILE } from './exporter.js';
 import { keyFingerprint } from './signing.js';
 
 /** The files of an export, whether a folder or a zip. */
@@ -267,6 +268,44 @@ async function check(
   for (const n of names) {
     if (!listed.has(n) && !(SIGNATURE_FILES as readonly string[]).includes(n)) report.added.push(n);
   }
+  if (manifest.trail !== undefined || listed.has(TRAIL_FILE)) {
+    // Checked only when it is the file that was signed (an altered one is already reported).
+    if (!listed.has(TRAIL_FILE))
+      report.problems.push(`the manifest names a trail but does not list ${TRAIL_FILE}`);
+    else if (!report.altered.includes(TRAIL_FILE) && names.has(TRAIL_FILE))
+      report.problems.push(...trailProblems(manifest, await reader.read(TRAIL_FILE)));
+  }
+}
+
+/**
+ * What does not hold in a trail.json: every sighting on an exported camera and inside the exported range, numbered
+ * 1, 2, 3 … in time order, and the trail the manifest names.
+ */
+export function trailProblems(manifest: EvidenceManifest, bytes: Buffer): string[] {
+  let doc: TrailDocument;
+  try {
+    doc = JSON.parse(bytes.toString('utf8')) as TrailDocument;
+  } catch {
+    return [`${TRAIL_FILE} is not valid JSON`];
+  }
+  if (doc?.format !== 'vigil-trail/1' || !Array.isArray(doc.sightings))
+    return [`${TRAIL_FILE} is not a Vigil trail (format vigil-trail/1)`];
+  const problems: string[] = [];
+  if (manifest.trail && manifest.trail.id !== doc.id)
+    problems.push(`${TRAIL_FILE} is trail "${String(doc.id)}", the manifest names "${manifest.trail.id}"`);
+  const cameras = new Set(Array.isArray(manifest.cameras) ? manifest.cameras : []);
+  let last = -Infinity;
+  doc.sightings.forEach((s, i) => {
+    const which = `${TRAIL_FILE} sighting ${i + 1}`;
+    if (s.n !== i + 1) problems.push(`${which} is numbered ${String(s.n)}`);
+    if (!cameras.has(s.cameraId))
+      problems.push(`${which} is on camera "${String(s.cameraId)}", not exported`);
+    if (!(s.ts >= manifest.from && s.ts <= manifest.to))
+      problems.push(`${which} (${String(s.eventId)}) is outside the exported range`);
+    if (s.ts < last) problems.push(`${which} is earlier than the sighting before it`);
+    last = s.ts;
+  });
+  return problems;
 }
 
 /** Exit codes of `vigil verify` (documented in docs/backup.md and the command's help). */

@@ -26,6 +26,8 @@ import { peopleRoutes } from '../people/routes.js';
 import type { People } from '../people/service.js';
 import { INSTALL_DIR } from '../platform/paths.js';
 import { eventRoutes } from '../store/routes.js';
+import { createInvestigation, type Investigation } from '../investigation/create.js';
+import { investigationRoutes } from '../investigation/routes.js';
 import { createAppearanceIndex } from '../appearance/create.js';
 import { sightingRoutes } from '../appearance/routes.js';
 import type { AppearanceIndex } from '../contract/appearance.js';
@@ -51,6 +53,8 @@ export interface ApiStageOptions {
   /** Zones, masks, alert rules (and, with detection in this process, its statistics). */
   detect: DetectRoutesSource;
   alertSettings: AlertSettings;
+  /** The site map and trails; absent: kept in this instance's data folder, like its wall layouts. */
+  investigation?: Investigation;
   /** Where secrets entered in the alert settings are kept; without it channels name environment variables only. */
   secrets?: SecretStore;
   /** A retained event keeps its footage (only where the video is in this process). */
@@ -145,6 +149,10 @@ export function apiStage(c: StageContracts, o: ApiStageOptions): ApiStage {
     }),
   );
   if (o.site) routes.push(...o.site);
+
+  // --- investigation: the site map and trails across cameras ---
+  const investigation = o.investigation ?? createInvestigation(c.dataDir);
+  routes.push(investigationRoutes({ ...investigation, store: o.store, audit }));
 
   // --- named wall layouts (kept in this process's data folder) ---
   const layouts = new LayoutStore(path.join(c.dataDir, 'ui', 'layouts.json'));

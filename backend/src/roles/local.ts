@@ -24,6 +24,7 @@ import {
 import { AuditRecorder, logWriter } from '../audit/recorder.js';
 import { AuditLogService } from '../audit/service.js';
 import { exportRoutes } from '../export/routes.js';
+import { createInvestigation } from '../investigation/create.js';
 import { loadOrCreateSigningKey } from '../export/signing.js';
 import type { VideoService } from '../video/video-service.js';
 import { createVideoStore } from '../store-video/create.js';
@@ -189,6 +190,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     holds: new VideoHoldSink(video),
   });
 
+  // --- investigation: the site map and trails across cameras (exported with their trail.json) ---
+  const investigation = createInvestigation(dataDir);
+
   // --- api (HTTP + WebSocket, the UI); starts last, so by the time it answers everything it serves is ready ---
   const { api, realtime } = apiStage(c, {
     mode: 'local',
@@ -208,7 +212,11 @@ export async function startLocalApp(options: LocalAppOptions): Promise<RunningAp
     // again when the event is no longer retained.
     retain: retainedEventHolds(video),
     video: ingest.routes,
-    site: [backupRoutes(backup, audit), exportRoutes({ exporter, exportsDir, key: signingKey, audit })],
+    investigation,
+    site: [
+      backupRoutes(backup, audit),
+      exportRoutes({ exporter, exportsDir, key: signingKey, audit, investigation }),
+    ],
     ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}),
   });
 

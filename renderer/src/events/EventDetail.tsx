@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ExportDialog } from '../export';
 import { api, path, Routes } from '../lib/api-client';
 import { formatTime } from '../lib/format';
+import { TrailActions } from '../investigation';
 import { useApi } from '../lib/hooks';
 import type { EventDetail, EventSummary } from '../../../backend/src/contract';
 import { clipRange, snapshotBox } from './filters';
@@ -108,6 +109,7 @@ export function EventDetailPanel(props: {
           <button className="button" onClick={() => setExporting(true)}>
             Export evidence…
           </button>
+          {isEvent ? <TrailActions eventId={ev.id} /> : null}
           {exporting ? (
             <ExportDialog
               cameraIds={[ev.cameraId]}

@@ -3,6 +3,7 @@ import type { EvidenceExportResult } from '../../../backend/src/contract/backup'
 import { BackupApiRoutes, MAX_CASE_NUMBER, MAX_EXPORT_REASON } from '../../../backend/src/contract/backup';
 import { request, type ApiResult } from '../lib/api-client';
 import { formatBytes } from '../lib/format';
+import { TRAIL_EXPORT_MARGIN_SEC } from '../../../backend/src/contract/investigation';
 import '../backup/backup.css';
 import { DownloadLink } from '../desktop';
 
@@ -23,6 +24,11 @@ export interface ExportDialogProps {
   onClose: () => void;
   /** Called after a successful export. */
   onExported?: (result: EvidenceExportResult) => void;
+  /**
+   * Export a trail instead: the backend takes its cameras over the span of its confirmed sightings (± the margin)
+   * and adds trail.json; `cameraIds`, `from` and `to` are then only shown.
+   */
+  trail?: { id: string; name: string; caseNumber: string };
 }
 
 /** `<input type="datetime-local">` wants local time without a zone. */
@@ -41,7 +47,8 @@ export function ExportDialog(props: ExportDialogProps) {
   const [from, setFrom] = useState(toLocalInput(props.from));
   const [to, setTo] = useState(toLocalInput(props.to));
   const [reason, setReason] = useState('');
-  const [caseNumber, setCaseNumber] = useState('');
+  const [caseNumber, setCaseNumber] = useState(props.trail?.caseNumber ?? '');
+  const [marginSec, setMarginSec] = useState(TRAIL_EXPORT_MARGIN_SEC);
   // Both are required: the signed manifest names them with the person who exported.
   const missing = [
     ...(caseNumber.trim() ? [] : ['a case number']),
@@ -53,14 +60,14 @@ export function ExportDialog(props: ExportDialogProps) {
 
   const submit = async () => {
     setBusy(true);
-    const r = await request<EvidenceExportResult>('POST', BackupApiRoutes.export, {
-      cameraIds: selected,
-      from: new Date(from).getTime(),
-      to: new Date(to).getTime(),
-      format,
-      reason: reason.trim(),
-      caseNumber: caseNumber.trim(),
-    });
+    const common = { format, reason: reason.trim(), caseNumber: caseNumber.trim() };
+    const r = await request<EvidenceExportResult>(
+      'POST',
+      BackupApiRoutes.export,
+      props.trail
+        ? { trailId: props.trail.id, marginSec, ...common }
+        : { cameraIds: selected, from: new Date(from).getTime(), to: new Date(to).getTime(), ...common },
+    );
     setBusy(false);
     setResult(r);
     if (r.ok) props.onExported?.(r.data);
@@ -69,8 +76,29 @@ export function ExportDialog(props: ExportDialogProps) {
   return (
     <div className="export-dialog-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
       <div className="export-dialog" role="dialog" aria-modal="true" aria-label="Export evidence">
-        <h2>Export evidence</h2>
-        <fieldset aria-label="Cameras" style={{ border: 0, padding: 0, margin: 0 }}>
+        <h2>{props.trail ? `Export the trail “${props.trail.name}”` : 'Export evidence'}</h2>
+        {props.trail ? (
+          <>
+            <p className="muted">
+              Cameras {cameras.map((c) => c.name).join(', ')} from {new Date(props.from).toLocaleString()} to{' '}
+              {new Date(props.to).toLocaleString()} (its confirmed sightings, and the margin below either
+              side), with trail.json: the sightings in order and where each camera is on the site map.
+            </p>
+            <label>
+              Margin before the first and after the last sighting (seconds)
+              <input
+                type="number"
+                min={0}
+                max={3600}
+                value={marginSec}
+                onChange={(e) =>
+                  setMarginSec(Math.min(3600, Math.max(0, Math.round(Number(e.target.value) || 0))))
+                }
+              />
+            </label>
+          </>
+        ) : null}
+        <fieldset aria-label="Cameras" hidden={!!props.trail} style={{ border: 0, padding: 0, margin: 0 }}>
           {cameras.map((c) => (
             <label key={c.id} style={{ flexDirection: 'row', gap: '0.4rem' }}>
               <input
@@ -84,14 +112,18 @@ export function ExportDialog(props: ExportDialogProps) {
             </label>
           ))}
         </fieldset>
-        <label>
-          From
-          <input type="datetime-local" step={1} value={from} onChange={(e) => setFrom(e.target.value)} />
-        </label>
-        <label>
-          To
-          <input type="datetime-local" step={1} value={to} onChange={(e) => setTo(e.target.value)} />
-        </label>
+        {props.trail ? null : (
+          <>
+            <label>
+              From
+              <input type="datetime-local" step={1} value={from} onChange={(e) => setFrom(e.target.value)} />
+            </label>
+            <label>
+              To
+              <input type="datetime-local" step={1} value={to} onChange={(e) => setTo(e.target.value)} />
+            </label>
+          </>
+        )}
         <label>
           Case number (required)
           <input

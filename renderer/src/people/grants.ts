@@ -65,6 +65,8 @@ export const VIEW_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
   kibana: ['dashboards.view'],
   people: ['users.manage'],
   playback: ['recordings.view'],
+  // Trails for those who search the archive; the site map editor for those who manage cameras.
+  investigation: ['events.search', 'cameras.manage'],
   audit: ['audit.view'],
   handover: ['handover.own', 'handover.review'],
 };

@@ -4,7 +4,8 @@ import type {
   ChannelTestResult,
   NotificationChannelKind,
 } from '../../../backend/src/contract';
-import { api, formatTime } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { loadAlertSettings, setAlertSettings, useAlertSettings, useIncidents } from '../lib/store';
 import {
   CHANNEL_KINDS,
@@ -112,7 +113,7 @@ export function EscalationEditor() {
   };
 
   const saveSound = async (sound: boolean) => {
-    const r = await api.put<AlertSiteSettings>('/api/alert-settings', { ...settings, sound });
+    const r = await api.put<AlertSiteSettings>(Routes.incidents.alertSettings, { ...settings, sound });
     if (r.ok) setAlertSettings(r.data);
     setMessage(r.ok ? 'Saved for the whole site.' : r.message);
   };
@@ -124,7 +125,10 @@ export function EscalationEditor() {
       setMessage('Not saved: correct the fields marked in red.');
       return;
     }
-    const r = await api.put<AlertSiteSettings>('/api/alert-settings', settingsOf(settings, channels, levels));
+    const r = await api.put<AlertSiteSettings>(
+      Routes.incidents.alertSettings,
+      settingsOf(settings, channels, levels),
+    );
     if (r.ok) {
       setAlertSettings(r.data);
       // The same cards and levels, now saved (keys kept, so nothing on screen jumps).
@@ -150,9 +154,7 @@ export function EscalationEditor() {
 
   const sendTest = async (c: ChannelDraft) => {
     setTesting(c.key);
-    const r = await api.post<ChannelTestResult>(
-      `/api/alert-settings/channels/${encodeURIComponent(c.id)}/test`,
-    );
+    const r = await api.post<ChannelTestResult>(path(Routes.incidents.channelTest, { id: c.id }));
     setTesting(undefined);
     setTests((t) => [...t, r.ok ? r.data : { channelId: c.id, ok: false, ts: Date.now(), error: r.message }]);
   };

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
-import { formatTime } from '../lib/http';
+import { path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { useApi } from '../lib/hooks';
 import type { EventSummary, Sighting, SightingsResponse } from '../../../backend/src/contract';
 
@@ -23,12 +24,12 @@ export function Sightings(props: {
   onOpen?: (event: EventSummary) => void;
   actions?: (s: Sighting) => ReactNode;
 }) {
-  const query = new URLSearchParams({
-    limit: String(props.limit ?? 20),
-    sameCamera: props.sameCamera ? '1' : '0',
-  });
   const { result } = useApi<SightingsResponse>(
-    `/api/events/${encodeURIComponent(props.eventId)}/sightings?${query.toString()}`,
+    path(
+      Routes.events.sightings,
+      { id: props.eventId },
+      { limit: props.limit ?? 20, sameCamera: props.sameCamera ? 1 : 0 },
+    ),
   );
   const noun = sightingNoun(props.label);
   if (!result) return <div className="muted">Looking for {noun}…</div>;
@@ -55,7 +56,7 @@ export function Sightings(props: {
               className="thumb"
               loading="lazy"
               alt={`${s.event.label} on ${s.event.cameraName}`}
-              src={`/api/events/${encodeURIComponent(s.event.id)}/snapshot.jpg?kind=crop`}
+              src={path(Routes.events.snapshot, { id: s.event.id }, { kind: 'crop' })}
               onError={(e) => e.currentTarget.classList.add('broken')}
             />
             <span className="result-label">

@@ -7,7 +7,7 @@ import {
   PLAN_TYPES,
 } from '../../../backend/src/contract/investigation';
 import { useApi } from '../lib/hooks';
-import { api } from '../lib/http';
+import { api } from '../lib/api-client';
 import { useCameras } from '../lib/store';
 import { SiteMapPlan } from './SiteMapPlan';
 

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { Trail, TrailSummary } from '../../../backend/src/contract/investigation';
 import { InvestigationApiRoutes } from '../../../backend/src/contract/investigation';
 import { useApi } from '../lib/hooks';
-import { api } from '../lib/http';
+import { api } from '../lib/api-client';
 import { useCan } from '../people';
 import { investigationViewId, trailHash } from './InvestigationView';
 import { trailBody, trailPath } from './TrailEditor';

@@ -1,12 +1,13 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { SiteMap, Trail, TrailSighting } from '../../../backend/src/contract/investigation';
-import { InvestigationApiRoutes, trailExportSpan } from '../../../backend/src/contract/investigation';
+import { trailExportSpan } from '../../../backend/src/contract/investigation';
 import { ExportDialog } from '../export';
-import { api, formatTime } from '../lib/http';
+import { api, path, Routes } from '../lib/api-client';
+import { formatTime } from '../lib/format';
 import { playbackHash } from '../playback/model';
 import { SiteMapPlan } from './SiteMapPlan';
 
-export const trailPath = (id: string) => InvestigationApiRoutes.trail.replace(':id', encodeURIComponent(id));
+export const trailPath = (id: string) => path(Routes.investigation.trail, { id });
 
 /** The body that saves a trail with these sightings (camera and time are the backend's to read). */
 export function trailBody(
@@ -120,7 +121,11 @@ export function TrailEditor(props: TrailEditorProps) {
   const span = trailExportSpan(trail, 0);
   const cameras = [...new Set(sightings.map((s) => s.cameraId))];
   const clipUrl = at
-    ? `/api/clips/${encodeURIComponent(at.cameraId)}.mp4?from=${Math.round(at.ts - 5000)}&to=${Math.round(Math.max(at.endTs, at.ts) + 10_000)}`
+    ? path(
+        Routes.video.clip,
+        { file: `${at.cameraId}.mp4` },
+        { from: Math.round(at.ts - 5000), to: Math.round(Math.max(at.endTs, at.ts) + 10_000) },
+      )
     : undefined;
 
   return (
@@ -288,7 +293,7 @@ export function TrailEditor(props: TrailEditorProps) {
             <div className="snapshot">
               <img
                 alt={`Snapshot of sighting ${current + 1}`}
-                src={`/api/events/${encodeURIComponent(at.eventId)}/snapshot.jpg?kind=frame`}
+                src={path(Routes.events.snapshot, { id: at.eventId }, { kind: 'frame' })}
                 onError={(e) => e.currentTarget.classList.add('broken')}
               />
             </div>

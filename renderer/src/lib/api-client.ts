@@ -10,6 +10,7 @@ import { DetectApiRoutes } from '../../../backend/src/contract/detect-api.js';
 import { EventsApiRoutes } from '../../../backend/src/contract/events-api.js';
 import { HandoverApiRoutes } from '../../../backend/src/contract/handover.js';
 import { IncidentApiRoutes } from '../../../backend/src/contract/incidents.js';
+import { InvestigationApiRoutes } from '../../../backend/src/contract/investigation.js';
 import { LayoutsApiRoutes } from '../../../backend/src/contract/layouts-api.js';
 import { PeopleApiRoutes } from '../../../backend/src/contract/people.js';
 import { VideoRoutes } from '../../../backend/src/contract/video-api.js';
@@ -23,6 +24,7 @@ export const Routes = {
   events: EventsApiRoutes,
   handover: HandoverApiRoutes,
   incidents: IncidentApiRoutes,
+  investigation: InvestigationApiRoutes,
   layouts: LayoutsApiRoutes,
   people: PeopleApiRoutes,
   video: VideoRoutes,

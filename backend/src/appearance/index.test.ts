@@ -4,7 +4,11 @@ import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EsEngine } from '../../../test/fixtures/es-engine.js';
-import { axisVector, entry, runAppearanceIndexContractSuite } from '../../../test/contracts/appearance-index.js';
+import {
+  axisVector,
+  entry,
+  runAppearanceIndexContractSuite,
+} from '../../../test/contracts/appearance-index.js';
 import { EsAppearanceIndex } from './es-index.js';
 import { SqliteAppearanceIndex } from './sqlite-index.js';
 

@@ -89,15 +89,7 @@ function RetentionEditor({ job, onSaved }: { job: BackupJobView; onSaved: () => 
     }
   };
   const number = (label: string, key: keyof typeof keep, min: number) => (
-    <label>
-      {label}
-      <input
-        type="number"
-        min={min}
-        value={keep[key]}
-        onChange={(e) => setKeep({ ...keep, [key]: Number(e.target.value) })}
-      />
-    </label>
+    <NumberField label={label} min={min} value={keep[key]} onChange={(n) => setKeep({ ...keep, [key]: n })} />
   );
   return (
     <div className="backup-form" aria-label={`Retention of ${job.name}`}>
@@ -405,53 +397,38 @@ function JobsSection(props: {
             </label>
           )}
           {form.kind === 'every' && (
-            <label>
-              Hours
-              <input
-                type="number"
-                min={1}
-                max={168}
-                value={form.hours}
-                onChange={(e) => setForm({ ...form, hours: Number(e.target.value) })}
-              />
-            </label>
-          )}
-          <label>
-            Limit MB/s (0 = none)
-            <input
-              type="number"
-              min={0}
-              value={form.bandwidthMBps}
-              onChange={(e) => setForm({ ...form, bandwidthMBps: Number(e.target.value) })}
-            />
-          </label>
-          <label>
-            Keep last
-            <input
-              type="number"
+            <NumberField
+              label="Hours"
               min={1}
-              value={form.keepLast}
-              onChange={(e) => setForm({ ...form, keepLast: Number(e.target.value) })}
+              max={168}
+              value={form.hours}
+              onChange={(n) => setForm({ ...form, hours: n })}
             />
-          </label>
-          <label>
-            Keep daily
-            <input
-              type="number"
-              min={0}
-              value={form.keepDaily}
-              onChange={(e) => setForm({ ...form, keepDaily: Number(e.target.value) })}
-            />
-          </label>
-          <label>
-            Keep weekly
-            <input
-              type="number"
-              min={0}
-              value={form.keepWeekly}
-              onChange={(e) => setForm({ ...form, keepWeekly: Number(e.target.value) })}
-            />
-          </label>
+          )}
+          <NumberField
+            label="Limit MB/s (0 = none)"
+            min={0}
+            value={form.bandwidthMBps}
+            onChange={(n) => setForm({ ...form, bandwidthMBps: n })}
+          />
+          <NumberField
+            label="Keep last"
+            min={1}
+            value={form.keepLast}
+            onChange={(n) => setForm({ ...form, keepLast: n })}
+          />
+          <NumberField
+            label="Keep daily"
+            min={0}
+            value={form.keepDaily}
+            onChange={(n) => setForm({ ...form, keepDaily: n })}
+          />
+          <NumberField
+            label="Keep weekly"
+            min={0}
+            value={form.keepWeekly}
+            onChange={(n) => setForm({ ...form, keepWeekly: n })}
+          />
           <button className="primary" onClick={() => void add()}>
             Add job
           </button>
@@ -459,6 +436,28 @@ function JobsSection(props: {
       )}
       <ErrorLine result={result} />
     </section>
+  );
+}
+
+/** A labelled whole-number input. */
+function NumberField(props: {
+  label: string;
+  value: number;
+  min: number;
+  max?: number;
+  onChange: (value: number) => void;
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        type="number"
+        min={props.min}
+        max={props.max}
+        value={props.value}
+        onChange={(e) => props.onChange(Number(e.target.value))}
+      />
+    </label>
   );
 }
 

@@ -14,7 +14,7 @@ import type { BackupManifest, BackupManifestFile } from '../contract/backup.js';
 export const RESERVED_DIRS = ['backup-state', 'exports', '.restore-staging', 'recordings-staging'] as const;
 /**
  * The databases a restore may merge into, relative to the data folder (the event store, the recording index, the
- * audit log, people and shift handovers).
+ * audit log, people, shift handovers, and the appearance descriptors of events).
  */
 export const KNOWN_DATABASES = [
   'events.db',
@@ -22,6 +22,7 @@ export const KNOWN_DATABASES = [
   'audit.db',
   'people.db',
   'handovers.db',
+  'appearance.db',
 ] as const;
 
 const DB_EXT = /\.(db|sqlite|sqlite3)$/i;

@@ -190,7 +190,7 @@ function Shell({
         <span className="status">v{session.version}</span>
         <AccountMenu />
       </nav>
-      <div className="main-row">
+      <div className={can('alerts.handle') ? 'main-row' : 'main-row no-alerts'}>
         <main className="view" aria-label={(refused ?? views.find((v) => v.id === view))?.label}>
           <ViewBoundary view={view}>
             {refused ? <NotAllowed what={refused.label} /> : null}

@@ -48,7 +48,8 @@ export class AuditRecorder implements Service {
   readonly #now: () => number;
   #failures = 0;
   #lastFailure: { ts: number; message: string } | undefined;
-  #lastSuccessTs = 0;
+  /** Whether the write that finished last succeeded (not a clock: two writes may share a millisecond). */
+  #writing = true;
 
   constructor(writer: AuditWriter | (() => AuditWriter), now: () => number = Date.now) {
     this.#writer = typeof writer === 'function' ? writer : () => writer;
@@ -70,9 +71,10 @@ export class AuditRecorder implements Service {
     };
     try {
       await this.#writer().append(record);
-      this.#lastSuccessTs = record.ts;
+      this.#writing = true;
     } catch (err) {
       this.#failures++;
+      this.#writing = false;
       this.#lastFailure = { ts: record.ts, message: (err as Error).message };
       this.#log.error({ err, action, actor, camera: subject.camera }, 'could not write the audit log');
       throw err;
@@ -86,8 +88,8 @@ export class AuditRecorder implements Service {
 
   health(): ServiceHealth {
     if (!this.#lastFailure) return { status: 'ok' };
-    // A failure older than the last success is history: say so, but the log is being written again.
-    const recovered = this.#lastSuccessTs > this.#lastFailure.ts;
+    // A failure before the last success is history: say so, but the log is being written again.
+    const recovered = this.#writing;
     return {
       status: recovered ? 'ok' : 'degraded',
       detail: `${this.#failures} audit entr${this.#failures === 1 ? 'y' : 'ies'} could not be written; last at ${new Date(this.#lastFailure.ts).toISOString()}: ${this.#lastFailure.message}`,

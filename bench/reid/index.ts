@@ -2,7 +2,7 @@
 // stage over the two virtual cameras once (like backend/src/appearance/retrieval.test.ts), keeps the decoded frames
 // and every track's path, then measures top-1 / top-5 of descriptor variants over the labelled identity pairs
 // without running the detector again. The run is cached in the temporary directory (REID_FRESH=1 runs it again).
-// Run: npm run bench reid
+// Run: npm run bench reid   (REID_SWEEP=1 npm run bench reid for the grid of sampling settings)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../contract/media.js';
 import type { RgbImage } from '../contract/detector.js';
-import { APPEARANCE_LENGTH, appearanceSimilarity, describeAppearance } from './descriptor.js';
+import {
+  APPEARANCE_LENGTH,
+  AppearanceAverage,
+  appearanceSimilarity,
+  describeAppearance,
+} from './descriptor.js';
 
 type Rgb = [number, number, number];
 
@@ -96,5 +101,30 @@ describe('appearance descriptor', () => {
     const a = { v: 1 as const, vector: [1, 0] };
     expect(appearanceSimilarity(a, { v: 1, vector: [1, 0, 0] })).toBe(0);
     expect(appearanceSimilarity(a, { v: 1, vector: [1, 0] })).toBe(1);
+  });
+
+  it('averaged over a track, outweighs one frame of the wrong person, and samples only good views, spaced and capped', () => {
+    const box: Box = [0.4, 0.2, 0.5, 0.8];
+    const redBlue = scene({ box, top: RED, bottom: BLUE });
+    const green = scene({ box, top: GREEN, bottom: GREEN });
+    const truth = describeAppearance(redBlue, box)!;
+    const avg = new AppearanceAverage();
+    expect(avg.value()).toBeUndefined();
+    // The tracker followed the wrong person for one frame out of five (a crossing).
+    for (let i = 0; i < 5; i++) expect(avg.add(i === 2 ? green : redBlue, box, 0.9, i * 1000)).toBe(true);
+    const mean = avg.value()!;
+    expect(Math.hypot(...mean.vector)).toBeCloseTo(1, 3);
+    expect(appearanceSimilarity(mean, truth)).toBeGreaterThan(0.9);
+    expect(appearanceSimilarity(mean, truth)).toBeGreaterThan(
+      appearanceSimilarity(mean, describeAppearance(green, box)!) + 0.3,
+    );
+    // Too soon after the last sample, a weak detection, a box cut by the frame's edge: not sampled.
+    expect(avg.add(green, box, 0.9, 4100)).toBe(false);
+    expect(avg.add(green, box, 0.3, 6000)).toBe(false);
+    expect(avg.add(green, [0, 0.2, 0.1, 0.8], 0.9, 6000)).toBe(false);
+    expect(avg.samples).toBe(5);
+    // At most 20 samples however long the track.
+    for (let i = 0; i < 40; i++) avg.add(redBlue, box, 0.9, 10_000 + i * 1000);
+    expect(avg.samples).toBe(20);
   });
 });

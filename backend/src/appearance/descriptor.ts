@@ -156,3 +156,77 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (na === 0 || nb === 0) return 0;
   return Math.min(1, Math.max(0, dot / Math.sqrt(na * nb)));
 }
+
+/** Options of a track's averaged appearance (the defaults are what the event lifecycle uses). */
+export interface AppearanceAverageOptions {
+  /** Smallest detection score of a sample: a weak detection is often a part of a person or two people. */
+  minScore?: number;
+  /** Most samples per track: the cost of a long track stays that of a short one. */
+  maxSamples?: number;
+  /** Least time between two samples, ms: consecutive frames look alike, spread samples add views. */
+  everyMs?: number;
+  /** Margin (share of the frame) a box must keep from every edge: a box cut by the edge shows part of a person. */
+  edgeMargin?: number;
+  describe?: (image: RgbImage, box: Box) => Appearance | undefined;
+}
+
+/**
+ * The appearance of a track averaged over the frames it is seen well in: one frame's look can be of the wrong person
+ * (the tracker swapped two people where they crossed) or half hidden; the mean of up to `maxSamples` views spread over
+ * the track is steadier. Samples are taken at most every `everyMs`, of boxes scored at least `minScore` and clear of
+ * the frame's edges; the value is the mean of the unit descriptors, made unit length again.
+ */
+export class AppearanceAverage {
+  readonly #minScore: number;
+  readonly #maxSamples: number;
+  readonly #everyMs: number;
+  readonly #edge: number;
+  readonly #describe: (image: RgbImage, box: Box) => Appearance | undefined;
+  #sum: number[] | undefined;
+  #v = 0;
+  #count = 0;
+  #lastTs = -Infinity;
+
+  constructor(options: AppearanceAverageOptions = {}) {
+    this.#minScore = options.minScore ?? 0.6;
+    this.#maxSamples = options.maxSamples ?? 20;
+    this.#everyMs = options.everyMs ?? 500;
+    this.#edge = options.edgeMargin ?? 0.01;
+    this.#describe = options.describe ?? describeAppearance;
+  }
+
+  /** Samples made so far. */
+  get samples(): number {
+    return this.#count;
+  }
+
+  /** Whether a view at `ts` of `box` scored `score` would be sampled (call before decoding anything for it). */
+  wants(box: Box, score: number, ts: number): boolean {
+    if (this.#count >= this.#maxSamples || ts - this.#lastTs < this.#everyMs) return false;
+    if (score < this.#minScore) return false;
+    const m = this.#edge;
+    return box[0] > m && box[1] > m && box[2] < 1 - m && box[3] < 1 - m;
+  }
+
+  /** Adds the view of `box` in `image` when it is wanted; true when it was sampled. */
+  add(image: RgbImage, box: Box, score: number, ts: number): boolean {
+    if (!this.wants(box, score, ts)) return false;
+    const a = this.#describe(image, box);
+    if (!a) return false;
+    if (!this.#sum || this.#sum.length !== a.vector.length || this.#v !== a.v) {
+      this.#sum = new Array<number>(a.vector.length).fill(0);
+      this.#v = a.v;
+      this.#count = 0;
+    }
+    for (let i = 0; i < a.vector.length; i++) this.#sum[i]! += a.vector[i] as number;
+    this.#count++;
+    this.#lastTs = ts;
+    return true;
+  }
+
+  /** The mean appearance so far (unit length), or undefined before the first sample. */
+  value(): Appearance | undefined {
+    if (!this.#sum || this.#count === 0) return undefined;
+    return { v: this.#v as Appearance['v'], vector: normalise(this.#sum).map(round) };
+  }
+}

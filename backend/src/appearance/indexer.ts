@@ -6,9 +6,10 @@ import { createLogger } from '../platform/log.js';
 import { AppearanceSchema } from '../bus/schemas.js';
 
 /**
- * Reads the events topic in a consumer group of its own and puts each event's appearance descriptor (sent with a
- * new best snapshot) into the appearance index. The event store is not involved: it keeps events, this keeps
- * what they look like. A message is acknowledged once its descriptor is stored, so none is lost on a crash.
+ * Reads the events topic in a consumer group of its own and puts each event's appearance descriptor (sent
+ * whenever the track's averaged look changed) into the appearance index. The event store is not involved: it keeps
+ * events, this keeps what they look like. A message is acknowledged once its descriptor is stored, so none is lost
+ * on a crash.
  */
 export class AppearanceIndexer implements Service {
   readonly name = 'appearance.indexer';

@@ -36,7 +36,10 @@ export interface VigilEvent {
   stationary?: boolean;
   /** Best snapshot, when one was taken. */
   snapshot?: EventSnapshot;
-  /** Appearance of the object on the best snapshot (for finding it on other cameras), when it could be described. */
+  /**
+   * Appearance of the object averaged over its good views so far (or of its best snapshot before the first), for
+   * finding it on other cameras; only on messages where it changed, when it could be described.
+   */
   appearance?: Appearance;
 }
 

@@ -12,6 +12,7 @@ import type { AnalysisFrame, Box } from '../contract/media.js';
 import { DetectSettingsStore } from '../detect/settings-store.js';
 import { Tracker } from '../detect/tracker.js';
 import { EventLifecycle } from './lifecycle.js';
+import { appearanceSimilarity, describeAppearance } from '../appearance/descriptor.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -19,6 +20,20 @@ const T0 = 1_700_000_000_000;
 function frame(n: number, grey: number): AnalysisFrame {
   const data = new Uint8Array(320 * 240 * 3).fill(grey);
   return { cameraId: 'yard', ts: T0 + n * 1000, seq: n, width: 320, height: 240, format: 'rgb24', data };
+}
+
+type Rgb = [number, number, number];
+
+/** A grey 320×240 frame with one figure at `box`: `top` clothes over its upper half, `bottom` over the lower. */
+function figureFrame(n: number, box: Box, top: Rgb, bottom: Rgb): AnalysisFrame {
+  const f = frame(n, 110);
+  const [x0, y0, x1, y1] = [box[0] * 320, box[1] * 240, box[2] * 320, box[3] * 240];
+  for (let y = Math.ceil(y0); y < y1; y++)
+    for (let x = Math.ceil(x0); x < x1; x++) {
+      const c = (y - y0) / (y1 - y0) < 0.5 ? top : bottom;
+      f.data.set(c, (y * 320 + x) * 3);
+    }
+  return f;
 }
 
 describe('event lifecycle: a tracked person becomes an event, an alert and an incident', () => {
@@ -91,5 +106,41 @@ describe('event lifecycle: a tracked person becomes an event, an alert and an in
     const incident = incidents.at(-1);
     expect(incident).toMatchObject({ cameraId: 'yard', objectCount: 1 });
     expect(incident?.endTs).toBeDefined();
+  });
+
+  it('publishes the appearance averaged over the track, so one frame of another person does not become its look', async () => {
+    const config = DetectConfig.parse({});
+    const lifecycle = new EventLifecycle({ config, bus, settings });
+    lifecycle.reloadRules();
+    const tracker = new Tracker('yard', config.tracking);
+    const RED: Rgb = [190, 30, 40];
+    const BLUE: Rgb = [30, 50, 170];
+    const GREEN: Rgb = [40, 150, 60];
+    // A person in red over blue walks for eight seconds; where two people cross (the fourth frame) the tracker follows
+    // a person in green, and that is the frame the detector is surest of: the best snapshot is of the wrong person.
+    const boxes: Box[] = [];
+    for (let n = 0; n < 8; n++) {
+      const x = 0.2 + n * 0.02;
+      const box: Box = [x, 0.3, x + 0.12, 0.8];
+      boxes.push(box);
+      const f = n === 3 ? figureFrame(n, box, GREEN, GREEN) : figureFrame(n, box, RED, BLUE);
+      const update = tracker.update(f.ts, [{ label: 'person', score: n === 3 ? 0.95 : 0.8, box }], []);
+      await lifecycle.tracked(f, tracker, update, performance.now());
+    }
+    await lifecycle.quiet('yard', tracker, T0 + 20_000);
+    await lifecycle.close();
+    await bus.drain();
+
+    expect(events.findLast((e) => e.snapshot)?.snapshot).toMatchObject({ ts: T0 + 3000 });
+    const look = events.findLast((e) => e.appearance)?.appearance;
+    expect(look).toBeDefined();
+    const redBlue = describeAppearance(figureFrame(0, boxes[0]!, RED, BLUE), boxes[0]!)!;
+    const green = describeAppearance(figureFrame(3, boxes[3]!, GREEN, GREEN), boxes[3]!)!;
+    // Searching for the person in red over blue finds this event; searching for the one in green does not.
+    expect(appearanceSimilarity(look!, redBlue)).toBeGreaterThan(0.9);
+    expect(appearanceSimilarity(look!, green)).toBeLessThan(appearanceSimilarity(look!, redBlue) - 0.3);
+    // Updates carry the look as it improves, the end the final one.
+    expect(events.filter((e) => e.appearance).length).toBeGreaterThan(1);
+    expect(events.at(-1)?.phase).toBe('end');
   });
 });

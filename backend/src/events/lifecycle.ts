@@ -13,7 +13,7 @@ import { createLogger } from '../platform/log.js';
 import { RecentSamples } from '../platform/recent-samples.js';
 import { AlertRuleEngine, suppressionFor } from './alert-rules.js';
 import { SnapshotEncoder } from './snapshot.js';
-import { describeAppearance } from '../appearance/descriptor.js';
+import { AppearanceAverage, describeAppearance } from '../appearance/descriptor.js';
 
 /** The best picture of an event so far: the frame it was seen best in, and where. */
 interface BestShot {
@@ -25,8 +25,15 @@ interface BestShot {
   dirty: boolean;
 }
 
+/** A track's appearance averaged over its good views, and how many samples the last published message had. */
+interface TrackAppearance {
+  average: AppearanceAverage;
+  published: number;
+}
+
 interface CameraEvents {
   best: Map<string, BestShot>;
+  appearance: Map<string, TrackAppearance>;
   lastPublished: Map<string, number>;
   /** Per event: publishing in order (snapshots are encoded off the detection path). */
   chains: Map<string, Promise<void>>;
@@ -187,6 +194,7 @@ export class EventLifecycle {
    */
   #considerSnapshot(st: CameraEvents, t: Track, frame: AnalysisFrame): void {
     if (!this.#config.snapshots.enabled) return;
+    this.#sampleAppearance(st, t, frame);
     const best = st.best.get(t.id);
     // Prefer a clearly better score. The frame is kept as it is: producers never write to a published frame.
     if (best && t.score <= best.score + 0.02) return;
@@ -200,6 +208,28 @@ export class EventLifecycle {
   }
 
   /**
+   * Adds this frame's view of the track to its averaged appearance, when it is a good one (a clear detection, not
+   * cut by the frame's edge, spaced from the last sample; at most 20 per track, about 0.7 ms each): one frame's
+   * look may be of the wrong person or half hidden, the mean over the track is steadier.
+   */
+  #sampleAppearance(st: CameraEvents, t: Track, frame: AnalysisFrame): void {
+    let state = st.appearance.get(t.id);
+    if (!state) {
+      state = { average: new AppearanceAverage(), published: 0 };
+      st.appearance.set(t.id, state);
+    }
+    // The track's box at this frame is the detection it was matched with (its latest path point).
+    const seen = t.path[t.path.length - 1];
+    if (!seen || seen.ts !== frame.ts) return;
+    state.average.add(
+      { width: frame.width, height: frame.height, data: frame.data },
+      seen.box,
+      seen.score,
+      frame.ts,
+    );
+  }
+
+  /**
    * Publishes an event message. The message is built now (the track's state at this frame); the snapshot, when it
    * changed, is encoded (`platform/jpeg.ts`) and the message published after it, in order per event, while the
    * detector moves on to the next frame.
@@ -210,6 +240,10 @@ export class EventLifecycle {
       ? { image: best.image, box: best.box, ts: best.ts, score: best.score }
       : undefined;
     if (best) best.dirty = false;
+    // The averaged appearance goes out whenever it gained samples since the last message.
+    const look = st.appearance.get(t.id);
+    const averaged = look && look.average.samples > look.published ? look.average.value() : undefined;
+    if (look) look.published = look.average.samples;
     const event: VigilEvent = {
       id: t.id,
       cameraId: t.cameraId,
@@ -232,9 +266,11 @@ export class EventLifecycle {
           const jpegs = await this.#snapshots.encode(shot.image, shot.box);
           const snapshot: EventSnapshot = { ts: shot.ts, score: shot.score, box: shot.box, ...jpegs };
           event.snapshot = snapshot;
-          const appearance = describeAppearance(shot.image, shot.box);
+          // Without a good view yet, the best snapshot's own appearance stands in.
+          const appearance =
+            averaged ?? (look?.average.samples ? undefined : describeAppearance(shot.image, shot.box));
           if (appearance) event.appearance = appearance;
-        }
+        } else if (averaged) event.appearance = averaged;
         await this.#bus.publish(Topics.events, t.cameraId, event);
         if (phase === 'start' && receivedAt !== undefined) {
           this.#eventLatencyMs.add(performance.now() - receivedAt);
@@ -256,6 +292,7 @@ export class EventLifecycle {
   #end(st: CameraEvents, t: Track): void {
     this.#publishEvent(st, t, 'end');
     st.best.delete(t.id);
+    st.appearance.delete(t.id);
     st.lastPublished.delete(t.id);
     this.#rules.forget(t.id);
     this.#incidents.forget(t.id);
@@ -264,7 +301,7 @@ export class EventLifecycle {
   #camera(cameraId: string): CameraEvents {
     let st = this.#cameras.get(cameraId);
     if (!st) {
-      st = { best: new Map(), lastPublished: new Map(), chains: new Map() };
+      st = { best: new Map(), appearance: new Map(), lastPublished: new Map(), chains: new Map() };
       this.#cameras.set(cameraId, st);
     }
     return st;

@@ -183,7 +183,12 @@ describe.skipIf(skip)('KafkaBus on the librdkafka mock cluster', () => {
   it('starts a new group on a lossy topic at the newest message, and on a lossless topic at the oldest', async () => {
     // kafkajs: `fromBeginning` decides where a group without committed offsets starts
     // (https://kafka.js.org/docs/consuming#a-name-from-beginning-a-frombeginning); the bus sets it from the
-    // contract's TOPIC_DELIVERY.
+    // contract's TOPIC_DELIVERY. kafkajs resolves it with a ListOffsets request for timestamp -2 (earliest) or -1
+    // (latest) when the partitions are assigned (kafkajs src/consumer/offsetManager/index.js, resolveOffsets), the
+    // meaning Kafka's protocol gives those timestamps (https://kafka.apache.org/protocol#The_Messages_ListOffsets).
+    // librdkafka's mock cluster answers ListOffsets from each partition's log start and end offsets, as a broker
+    // does (librdkafka src/rdkafka_mock_handlers.c, rd_kafka_mock_handle_ListOffsets), so the same test holds on
+    // real brokers (VIGIL_TEST_KAFKA).
     const run = randomUUID().slice(0, 8);
     const producer = newBus();
     const overlay = (n: number) => ({

@@ -28,8 +28,6 @@ import {
 } from './kafka-topics.js';
 import { DEFAULT_SCHEMAS, type DeadLetter } from './schemas.js';
 
-/** Topics only worth reading live: a new consumer group starts at their end (the others at their start). */
-
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /** SASL credentials, already read from the secret store by the caller. */
@@ -126,7 +124,7 @@ const metrics = {
   }),
   dropped: new client.Counter({
     name: 'vigil_bus_kafka_dropped_total',
-    help: 'Messages of lossy topics (frames, detections) dropped before reaching Kafka, by topic.',
+    help: 'Messages of lossy topics (TOPIC_DELIVERY: frames, detections, notifications) dropped before reaching Kafka, by topic.',
     labelNames: ['topic'],
   }),
 };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempPeople } from '../../../test/fixtures/people.js';
+import { signInCookie, tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { AuditRecorder, logWriter } from '../audit/recorder.js';
@@ -111,13 +111,7 @@ beforeAll(async () => {
   await indexer.start();
   for (const a of ACCOUNTS) {
     await people.addUser(a, 'test');
-    const res = await fetch(`${server.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: a.name, password: PASSWORD }),
-    });
-    expect(res.status).toBe(200);
-    cookies.set(a.name, (res.headers.get('set-cookie') ?? '').split(';')[0]!);
+    cookies.set(a.name, await signInCookie(server.url, a.name, PASSWORD));
   }
   await store.upsertEvents(EVENTS);
   // Descriptors reach the index the way they do in the app: on the events topic.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder, logWriter } from '../audit/recorder.js';
 import { SqliteAuditLog } from '../audit/sqlite-audit-log.js';
-import { tempPeople } from '../../../test/fixtures/people.js';
+import { signInCookie, tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { MemoryBus } from '../bus/memory-bus.js';
@@ -71,13 +71,7 @@ const ACCOUNTS: NewUserBody[] = [
 const cookies = new Map<string, string>();
 
 async function signIn(name: string): Promise<void> {
-  const res = await fetch(`${server.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: name, password: PASSWORD }),
-  });
-  expect(res.status).toBe(200);
-  cookies.set(name, (res.headers.get('set-cookie') ?? '').split(';')[0]!);
+  cookies.set(name, await signInCookie(server.url, name, PASSWORD));
 }
 
 async function as(user: string, method: string, url: string, body?: unknown) {

@@ -5,7 +5,7 @@ import { RealtimeHub } from '../api/realtime.js';
 import { ApiServer } from '../api/server.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import type { IncidentNotificationPayload } from '../contract/incidents.js';
-import { tempPeople } from '../../../test/fixtures/people.js';
+import { signInCookie, tempPeople } from '../../../test/fixtures/people.js';
 import { sendThroughChannel } from './channels.js';
 
 const PASSWORD = 'a long enough password';
@@ -42,12 +42,7 @@ describe('"supervisors on duty" channel (real API server, real sockets of signed
   const sockets: WebSocket[] = [];
 
   async function connectAs(name: string): Promise<void> {
-    const res = await fetch(`${server.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: name, password: PASSWORD }),
-    });
-    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const cookie = await signInCookie(server.url, name, PASSWORD);
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/ws`, { headers: { cookie } });
     sockets.push(ws);
     await new Promise((resolve, reject) => {

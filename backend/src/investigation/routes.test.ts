@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempPeople } from '../../../test/fixtures/people.js';
+import { signInCookie, tempPeople } from '../../../test/fixtures/people.js';
 import { SessionAuth } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { AuditRecorder, logWriter } from '../audit/recorder.js';
@@ -108,13 +108,7 @@ beforeAll(async () => {
   await server.start();
   for (const a of ACCOUNTS) {
     await people.addUser(a, 'test');
-    const res = await fetch(`${server.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: a.name, password: PASSWORD }),
-    });
-    expect(res.status).toBe(200);
-    cookies.set(a.name, (res.headers.get('set-cookie') ?? '').split(';')[0]!);
+    cookies.set(a.name, await signInCookie(server.url, a.name, PASSWORD));
   }
   await store.upsertEvents([gateEvent, yardEvent]);
 });
